@@ -1,0 +1,126 @@
+#pragma once
+// libde's client for REST API v1 (docs/api.md). One Client per host and set of
+// credentials. Every call returns a Result; transport failures and HTTP errors
+// both become de::Error values whose kind maps to the exit-code table.
+// libcurl is private to the implementation; uploads and downloads stream with
+// bounded memory whatever the file size.
+
+#include <de/error.hpp>
+#include <de/progress.hpp>
+#include <de/types.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace de {
+
+struct Credentials {
+    std::string username;
+    std::string api_key;  // HTTP Basic username:api_key
+    std::string token;    // bearer token from login(); preferred when set
+};
+
+struct ClientOptions {
+    std::string host;  // base URL: "http://127.0.0.1:8050" or "https://de.example.com"
+    Credentials credentials;
+    std::string ca_path;     // CA bundle file; empty: the system's
+    bool verify_tls = true;  // off only when the user opts out explicitly
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds request_timeout{60'000};  // whole request, for non-streaming calls
+    std::chrono::seconds stall_timeout{30};  // streaming calls abort after this long without progress
+    int max_retries = 3;  // idempotent requests, on network errors and 5xx, with backoff
+};
+
+struct AppUpdate {
+    std::optional<bool> persistent_filesystem;
+};
+
+struct ByteRange {
+    std::uint64_t first = 0;
+    std::optional<std::uint64_t> last;  // inclusive; nullopt: to the end
+};
+
+struct ListOptions {
+    bool recursive = false;
+    bool hashes = false;  // ask for sha256 of every file (the server may have to hash)
+};
+
+struct UploadOptions {
+    bool overwrite = false;  // false: If-None-Match: * (conflict when the file exists)
+    std::optional<std::string> if_match_sha256;  // only replace this exact content
+    std::optional<std::int64_t> mtime_ns;        // set the remote mtime (default: the local file's)
+    ProgressFn progress;
+};
+
+struct DownloadOptions {
+    bool overwrite = false;  // false: conflict when the local file exists
+    ProgressFn progress;
+};
+
+class Client {
+public:
+    // Checks the options (host URL form, credentials present); does no I/O.
+    static Result<Client> create(ClientOptions options);
+    ~Client();
+    Client(Client&&) noexcept;
+    Client& operator=(Client&&) noexcept;
+
+    const ClientOptions& options() const;
+
+    // Exchanges username + API key for a bearer token (POST /login).
+    Result<LoginToken> login();
+    // Revokes the bearer token in use.
+    Status logout();
+    Result<UserInfo> whoami();
+
+    Result<std::vector<App>> list_apps();
+    Result<App> get_app(std::string_view app);
+    Result<App> create_app(std::string_view app);
+    // Turning the persistent filesystem off deletes its files: the caller has
+    // confirmed; the client sends the confirmation the server requires.
+    Result<App> update_app(std::string_view app, const AppUpdate& update);
+    Status delete_app(std::string_view app);
+
+    Result<MountStatus> mount_status(std::string_view app);
+    Result<MountStatus> enable_mount(std::string_view app);
+    Status disable_mount(std::string_view app);  // deletes every file; caller has confirmed
+
+    // HEAD for files; directories are reported by listing their parent.
+    Result<Entry> stat(std::string_view app, std::string_view path);
+    Result<std::vector<Entry>> list(std::string_view app, std::string_view dir,
+                                    const ListOptions& options);
+    // Streams the recursive manifest of dir (NDJSON), one callback per entry,
+    // without holding the whole listing. A failed callback stops the stream.
+    Status manifest(std::string_view app, std::string_view dir, bool hashes,
+                    const std::function<Status(const Entry&)>& on_entry);
+
+    // Streams local to remote with a Content-Digest; the server stores it only whole.
+    Result<Entry> upload(std::string_view app, const std::filesystem::path& local,
+                         std::string_view remote, const UploadOptions& options);
+    // Streams remote to a temporary file beside local, checks its SHA-256
+    // against the ETag, then renames it into place.
+    Result<Entry> download(std::string_view app, std::string_view remote,
+                           const std::filesystem::path& local, const DownloadOptions& options);
+    // Streams a file (or a byte range of it) to sink; a failed sink stops it.
+    Status read(std::string_view app, std::string_view remote, std::optional<ByteRange> range,
+                const std::function<Status(std::string_view chunk)>& sink);
+
+    Status remove(std::string_view app, std::string_view path, bool recursive);
+    Result<Entry> move(std::string_view app, std::string_view from, std::string_view to,
+                       bool overwrite);
+    Result<Entry> mkdir(std::string_view app, std::string_view path, bool parents);
+
+private:
+    struct Impl;
+    explicit Client(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace de

@@ -1,0 +1,48 @@
+#pragma once
+// The resources of REST API v1 as plain values. de-server serialises them and
+// libde parses them with the same to_json/from_json (de/json.hpp), so the wire
+// format has one definition.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace de {
+
+struct UserInfo {
+    std::string username;
+};
+
+struct LoginToken {
+    std::string token;  // a secret: never print or log it
+    std::string username;
+    std::int64_t expires_at = 0;  // unix seconds
+};
+
+struct App {
+    std::string name;
+    std::string owner;
+    std::int64_t created_at = 0;  // unix seconds
+    bool persistent_filesystem = false;
+};
+
+struct MountStatus {
+    std::string app;
+    bool enabled = false;
+    std::uint64_t used_bytes = 0;
+    std::uint64_t quota_bytes = 0;
+    std::uint64_t file_count = 0;
+    std::string storage_class;  // "local" for de-server's plain-directory mount
+};
+
+enum class EntryType { file, dir };
+
+struct Entry {
+    std::string path;  // normalised, relative to the mount root
+    EntryType type = EntryType::file;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;  // nanoseconds since the Unix epoch
+    std::optional<std::string> sha256;  // hex; files only, when asked for or cached
+};
+
+}  // namespace de

@@ -1,0 +1,110 @@
+# Sourced by the integration tests. Starts a real de-server on an ephemeral
+# loopback port with a temporary root, gives the test a private HOME and XDG
+# folders, and offers small assertion helpers. Everything is removed on exit.
+set -euo pipefail
+
+: "${DE_CLI:?DE_CLI must point at the de-cli binary}"
+: "${DE_SERVER:?DE_SERVER must point at the de-server binary}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/de-it.XXXXXX")
+export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_STATE_HOME="$T/home/.local/state" \
+       XDG_CACHE_HOME="$T/home/.cache"
+mkdir -p "$HOME"
+unset DASH_ENTERPRISE_HOST DASH_ENTERPRISE_USERNAME DASH_ENTERPRISE_PASSWORD
+SERVER_PID=""
+SERVER_ROOT="$T/root"
+FAILURES=0
+CHECKS=0
+
+cleanup() {
+    local rc=$?
+    stop_server
+    rm -rf "$T"
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# start_server [extra de-server args...]: sets SERVER_URL and SERVER_PID.
+start_server() {
+    mkdir -p "$SERVER_ROOT"
+    local out="$T/server.out"
+    : >"$out"
+    "$DE_SERVER" --root "$SERVER_ROOT" --listen 127.0.0.1:0 "$@" >"$out" 2>"$T/server.err" &
+    SERVER_PID=$!
+    local i
+    for i in $(seq 1 200); do
+        if grep -q '^listening on ' "$out"; then
+            SERVER_URL=$(sed -n 's/^listening on //p' "$out" | head -n1)
+            export SERVER_URL
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "de-server did not start:" >&2
+    cat "$T/server.err" >&2
+    return 1
+}
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    fi
+}
+
+# add_user NAME: prints the new user's API key.
+add_user() { "$DE_SERVER" --root "$SERVER_ROOT" user add "$1"; }
+
+# run CMD...: runs a command, capturing OUT, ERR and RC (never aborts the test).
+run() {
+    set +e
+    "$@" >"$T/run.out" 2>"$T/run.err"
+    RC=$?
+    set -e
+    OUT=$(cat "$T/run.out")
+    ERR=$(cat "$T/run.err")
+}
+
+fail() {
+    FAILURES=$((FAILURES + 1))
+    echo "FAIL: $*" >&2
+    if [[ -n "${OUT-}${ERR-}" ]]; then
+        echo "  last stdout: ${OUT-}" | head -c 2000 >&2
+        echo >&2
+        echo "  last stderr: ${ERR-}" | head -c 2000 >&2
+        echo >&2
+    fi
+}
+
+# expect_rc CODE CMD...: runs CMD and checks its exit code.
+expect_rc() {
+    local want=$1
+    shift
+    CHECKS=$((CHECKS + 1))
+    run "$@"
+    [[ "$RC" == "$want" ]] || fail "expected exit $want, got $RC: $*"
+}
+
+assert_eq() {
+    CHECKS=$((CHECKS + 1))
+    [[ "$1" == "$2" ]] || fail "${3:-values differ}: got '$1', want '$2'"
+}
+
+assert_contains() {
+    CHECKS=$((CHECKS + 1))
+    [[ "$1" == *"$2"* ]] || fail "${3:-missing text}: '$2' not in '$(head -c 500 <<<"$1")'"
+}
+
+assert_not_contains() {
+    CHECKS=$((CHECKS + 1))
+    [[ "$1" != *"$2"* ]] || fail "${3:-unexpected text}: '$2' found"
+}
+
+# finish: prints the plain closing line and exits non-zero on any failure.
+finish() {
+    local passed=$((CHECKS - FAILURES))
+    echo "$(basename "$0"): $passed passed, $FAILURES failed"
+    [[ "$FAILURES" == 0 ]]
+}
