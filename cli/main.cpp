@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     register_mount(app, ctx);
     register_transfer(app, ctx);
     register_files(app, ctx);
+    register_sync(app, ctx);
     register_predeploy(app, ctx);
     register_completion(app, ctx);
 

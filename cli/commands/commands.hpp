@@ -13,6 +13,7 @@ void register_apps(CLI::App& root, Context& ctx);        // apps list|exists|cre
 void register_mount(CLI::App& root, Context& ctx);       // mount enable|disable|status
 void register_transfer(CLI::App& root, Context& ctx);    // upload, download
 void register_files(CLI::App& root, Context& ctx);       // ls, cat, rm, mv, mkdir
+void register_sync(CLI::App& root, Context& ctx);        // sync push|pull
 void register_predeploy(CLI::App& root, Context& ctx);   // predeploy
 void register_completion(CLI::App& root, Context& ctx);  // completion, man, hidden __complete
 
