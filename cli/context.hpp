@@ -1,11 +1,16 @@
 #pragma once
 // State shared by every command: the global options, how to build a Client
-// from flags > environment > keyfile, and the command's outcome. A command's
-// callback returns a de::Status through run(); main() turns it into output and
-// the exit code, so error printing and exit codes live in one place.
+// from flags > environment > keyfile > defaults, and the command's outcome. A
+// command's callback returns a de::Status through on_run(); main() turns it
+// into output and the exit code, so error printing and exit codes live in one
+// place. Commands use the helpers below instead of re-deciding, each time,
+// which stream a line goes to, whether -q or --json silences it, or how to ask
+// for a confirmation.
 
 #include <de/client.hpp>
+#include <de/config.hpp>
 #include <de/error.hpp>
+#include <de/progress.hpp>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -13,8 +18,15 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace de::cli {
+
+// Help groups shared by every command, so --help lists them the same way everywhere.
+inline constexpr const char* k_group_connection = "Connection";
+inline constexpr const char* k_group_output = "Output";
+inline constexpr const char* k_group_app = "App selection";
+inline constexpr const char* k_group_safety = "Safety";
 
 struct GlobalOptions {
     std::string host;  // --host; else DASH_ENTERPRISE_HOST; else the keyfile's default host
@@ -41,5 +53,48 @@ struct Context {
 
 // Registers fn as sub's callback; its Status becomes ctx.outcome.
 void on_run(CLI::App* sub, Context& ctx, std::function<Status()> fn);
+
+// Adds the global options (--host, --no-keyfile, --ca-path, --json, -q, -v,
+// --no-progress) to the root, in named help groups. main() calls it once.
+void add_global_options(CLI::App& root, Context& ctx);
+
+// -n/--name APP, in the "App selection" group.
+void add_app_option(CLI::App* sub, std::string& app);
+// -y/--yes, in the "Safety" group: answer yes to confirmation prompts.
+void add_yes_option(CLI::App* sub, bool& yes);
+
+// The effective settings (host, credentials, CA) with the origin of each
+// value, resolved flags > environment > keyfile > defaults. Reads the keyfile
+// unless --no-keyfile; fails when the keyfile has unsafe permissions.
+Result<Settings> resolve_settings(const Context& ctx);
+
+// A Client for the effective settings. Fails with ErrorKind::auth and a
+// message saying how to log in when there are no credentials for the host.
+Result<Client> make_client(Context& ctx);
+
+// The app a command acts on: -n's value when given (checked as an app name),
+// else the current folder's name (as `de deploy` does). With required, -n
+// must be given (for destructive commands: mount disable, rm -r, apps delete).
+Result<std::string> resolve_app(const Context& ctx, const std::string& flag_value, bool required);
+
+// Asks question on the terminal. With yes: ok without asking. Without a
+// TTY on stdin: refuses (ErrorKind::usage, saying to pass -y). A "no" answer
+// is ErrorKind::usage too ("aborted").
+Status confirm(Context& ctx, std::string_view question, bool yes);
+
+// Chatter on stderr: silent with -q or --json (errors are printed by main()).
+void note(const Context& ctx, std::string_view line);
+// Warnings on stderr: silent with -q or --json.
+void warn(const Context& ctx, std::string_view line);
+// Debug lines on stderr, only with -v (never with secrets in them).
+void debug(const Context& ctx, std::string_view line);
+// Whether a command should print human results on stdout (false with --json).
+inline bool human(const Context& ctx) {
+    return !ctx.global.json;
+}
+
+// A progress callback for Client transfers: a bar on a TTY stderr; nothing
+// with --json, -q, --no-progress or when stderr is not a terminal.
+ProgressFn make_progress(Context& ctx);
 
 }  // namespace de::cli
