@@ -1,0 +1,169 @@
+// Plan files: what `sync --dry-run --json` writes and `sync --apply` reads.
+// The format is versioned ("de-sync-plan/1") and read strictly: a plan that is
+// not understood in full is refused rather than half executed.
+
+#include <de/remote_path.hpp>
+#include <de/sync.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+namespace de {
+
+namespace {
+
+constexpr std::string_view k_format = "de-sync-plan/1";
+
+std::string_view action_name(SyncOp::Action a) {
+    switch (a) {
+        case SyncOp::Action::transfer:
+            return "transfer";
+        case SyncOp::Action::mkdir:
+            return "mkdir";
+        case SyncOp::Action::remove:
+            return "delete";
+        case SyncOp::Action::touch:
+            return "touch";
+    }
+    return "?";
+}
+
+}  // namespace
+
+std::string sync_plan_to_json(const SyncPlan& plan) {
+    using nlohmann::json;
+    json ops = json::array();
+    for (const auto& op : plan.ops) {
+        json o = {{"action", action_name(op.action)},
+                  {"path", op.path},
+                  {"type", op.type == EntryType::dir ? "dir" : "file"},
+                  {"size", op.size},
+                  {"mtime_ns", op.mtime_ns},
+                  {"reason", op.reason}};
+        if (op.action == SyncOp::Action::remove) o["files"] = op.files;
+        if (op.replace) o["replace"] = true;
+        if (op.after_delete) o["after_delete"] = true;
+        if (op.dest_sha256) o["dest_sha256"] = *op.dest_sha256;
+        ops.push_back(std::move(o));
+    }
+    SyncSummary s = plan_summary(plan);
+    json j = {
+        {"format", k_format},
+        {"direction", to_string(plan.direction)},
+        {"app", plan.app},
+        {"host", plan.host},
+        {"local_dir", plan.local_dir},
+        {"remote_dir", plan.remote_dir},
+        {"delete", plan.delete_extraneous},
+        {"checksum", plan.checksum},
+        {"follow_symlinks", plan.follow_symlinks},
+        {"include", plan.include},
+        {"exclude", plan.exclude},
+        {"created_at", plan.created_at},
+        {"fingerprint", {{"local", plan.local_fingerprint}, {"remote", plan.remote_fingerprint}}},
+        {"totals",
+         {{"source_files", plan.source_files},
+          {"transfer_files", s.files_sent},
+          {"transfer_bytes", s.bytes_sent},
+          {"unchanged_files", plan.unchanged_files},
+          {"unchanged_bytes", plan.unchanged_bytes},
+          {"delete_files", s.files_deleted},
+          {"mkdir", s.dirs_created},
+          {"excluded", plan.excluded},
+          {"symlinks_skipped", plan.symlinks_skipped},
+          {"symlinks_followed", plan.symlinks_followed}}},
+        {"warnings", plan.warnings},
+        {"ops", std::move(ops)},
+    };
+    return j.dump(2) + "\n";
+}
+
+Result<SyncPlan> sync_plan_from_json(std::string_view text) {
+    using nlohmann::json;
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return fail(ErrorKind::usage,
+                    "the plan file is not valid JSON; write it with "
+                    "`de-cli sync push|pull --dry-run --json > PLAN`");
+    }
+    try {
+        if (j.at("format").get<std::string>() != k_format) {
+            return fail(ErrorKind::usage,
+                        fmt::format("the plan file has format '{}', this de-cli reads '{}'",
+                                    j.at("format").get<std::string>(), k_format));
+        }
+        SyncPlan plan;
+        auto dir = j.at("direction").get<std::string>();
+        if (dir == "push") {
+            plan.direction = SyncDirection::push;
+        } else if (dir == "pull") {
+            plan.direction = SyncDirection::pull;
+        } else {
+            return fail(ErrorKind::usage, fmt::format("the plan's direction '{}' is unknown", dir));
+        }
+        plan.app = j.at("app").get<std::string>();
+        plan.host = j.value("host", std::string{});
+        plan.local_dir = j.at("local_dir").get<std::string>();
+        plan.remote_dir = j.at("remote_dir").get<std::string>();
+        plan.delete_extraneous = j.at("delete").get<bool>();
+        plan.checksum = j.at("checksum").get<bool>();
+        plan.follow_symlinks = j.at("follow_symlinks").get<bool>();
+        plan.include = j.at("include").get<std::vector<std::string>>();
+        plan.exclude = j.at("exclude").get<std::vector<std::string>>();
+        plan.created_at = j.value("created_at", std::int64_t{0});
+        plan.local_fingerprint = j.at("fingerprint").at("local").get<std::string>();
+        plan.remote_fingerprint = j.at("fingerprint").at("remote").get<std::string>();
+        if (plan.local_fingerprint.empty() || plan.remote_fingerprint.empty()) {
+            return fail(ErrorKind::usage, "the plan file has no fingerprint of both sides");
+        }
+        const auto& t = j.at("totals");
+        plan.source_files = t.at("source_files").get<std::uint64_t>();
+        plan.unchanged_files = t.at("unchanged_files").get<std::uint64_t>();
+        plan.unchanged_bytes = t.at("unchanged_bytes").get<std::uint64_t>();
+        plan.excluded = t.value("excluded", std::uint64_t{0});
+        plan.symlinks_skipped = t.value("symlinks_skipped", std::uint64_t{0});
+        plan.symlinks_followed = t.value("symlinks_followed", std::uint64_t{0});
+        if (j.contains("warnings"))
+            plan.warnings = j.at("warnings").get<std::vector<std::string>>();
+        for (const auto& o : j.at("ops")) {
+            SyncOp op;
+            auto a = o.at("action").get<std::string>();
+            if (a == "transfer") {
+                op.action = SyncOp::Action::transfer;
+            } else if (a == "mkdir") {
+                op.action = SyncOp::Action::mkdir;
+            } else if (a == "delete") {
+                op.action = SyncOp::Action::remove;
+            } else if (a == "touch") {
+                op.action = SyncOp::Action::touch;
+            } else {
+                return fail(ErrorKind::usage,
+                            fmt::format("the plan has an unknown action '{}'", a));
+            }
+            op.path = o.at("path").get<std::string>();
+            op.type = o.at("type").get<std::string>() == "dir" ? EntryType::dir : EntryType::file;
+            op.size = o.at("size").get<std::uint64_t>();
+            op.mtime_ns = o.at("mtime_ns").get<std::int64_t>();
+            op.reason = o.value("reason", std::string{});
+            op.files = o.value("files", std::uint64_t{0});
+            op.replace = o.value("replace", false);
+            op.after_delete = o.value("after_delete", false);
+            if (o.contains("dest_sha256")) op.dest_sha256 = o.at("dest_sha256").get<std::string>();
+            // A plan file is input: every path must stay beneath both roots.
+            auto norm = normalize_remote_path(op.path);
+            if (!norm || *norm != op.path || op.path.empty()) {
+                return fail(ErrorKind::usage,
+                            fmt::format("the plan has an unsafe or malformed path '{}'", op.path));
+            }
+            plan.ops.push_back(std::move(op));
+        }
+        return plan;
+    } catch (const json::exception& e) {
+        return fail(ErrorKind::usage, fmt::format("the plan file is incomplete or malformed ({}); "
+                                                  "make a new one with --dry-run --json",
+                                                  e.what()));
+    }
+}
+
+}  // namespace de
