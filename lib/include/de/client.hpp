@@ -34,7 +34,8 @@ struct ClientOptions {
     bool verify_tls = true;  // off only when the user opts out explicitly
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds request_timeout{60'000};  // whole request, for non-streaming calls
-    std::chrono::seconds stall_timeout{30};  // streaming calls abort after this long without progress
+    std::chrono::seconds stall_timeout{
+        30};              // streaming calls abort after this long without progress
     int max_retries = 3;  // idempotent requests, on network errors and 5xx, with backoff
 };
 
@@ -57,6 +58,9 @@ struct UploadOptions {
     std::optional<std::string> if_match_sha256;  // only replace this exact content
     std::optional<std::int64_t> mtime_ns;        // set the remote mtime (default: the local file's)
     ProgressFn progress;
+    // The local file's SHA-256 (hex) when the caller knows it (e.g. from a hash
+    // cache): skips the hashing pass. A stale value fails with digest_mismatch.
+    std::optional<std::string> sha256;
 };
 
 struct DownloadOptions {
@@ -64,8 +68,11 @@ struct DownloadOptions {
     ProgressFn progress;
 };
 
+// A Client is used from one thread at a time (it keeps one connection for
+// reuse); threads that transfer in parallel create one Client each, which is
+// cheap: create() does no I/O and the connection is made on the first call.
 class Client {
-public:
+  public:
     // Checks the options (host URL form, credentials present); does no I/O.
     static Result<Client> create(ClientOptions options);
     ~Client();
@@ -117,7 +124,7 @@ public:
                        bool overwrite);
     Result<Entry> mkdir(std::string_view app, std::string_view path, bool parents);
 
-private:
+  private:
     struct Impl;
     explicit Client(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> m_impl;

@@ -1,0 +1,1031 @@
+// de::Client over the private libcurl transport (http.hpp).
+//
+// Each call builds one http::Request, sends it through send() -- the one place
+// that retries idempotent requests with jittered exponential backoff on network
+// errors and retryable 5xx, and that turns transport failures into
+// ErrorKind::network / interrupted -- and then maps a non-2xx status with
+// http_error(), the one place that reads the server's {"error":{...}} body.
+// Messages name the operation, the app and the path, and say what to do next.
+//
+// Transfers stream: upload() reads the file with pread() straight into
+// libcurl's buffer, download() writes each received chunk to a temporary file
+// beside the target while hashing it, manifest() parses NDJSON a line at a
+// time. Memory stays flat whatever the size. A Client (and its Transport) is
+// used from one thread at a time; create one per worker thread.
+#include <de/client.hpp>
+
+#include <de/api.hpp>
+#include <de/json.hpp>
+#include <de/remote_path.hpp>
+#include <de/sha256.hpp>
+#include <de/size.hpp>
+
+#include "http.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <thread>
+
+namespace de {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t k_hash_buffer = 1 << 20;
+constexpr std::uint64_t k_progress_step = 256 * 1024;  // bytes between advance events
+constexpr std::size_t k_max_manifest_line = 1 << 20;
+constexpr std::uint64_t k_expect_continue_from = 1 << 20;  // smaller bodies: no extra round trip
+constexpr int k_list_page = 10'000;
+
+std::string show_path(std::string_view path) {
+    return fmt::format("'{}'", path.empty() ? "/" : path);
+}
+
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
+
+// A file descriptor closed on scope exit.
+class Fd {
+  public:
+    explicit Fd(int fd = -1) : m_fd(fd) {}
+    Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+    Fd& operator=(Fd&&) = delete;
+    ~Fd() {
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    int get() const { return m_fd; }
+    int release() { return std::exchange(m_fd, -1); }
+
+  private:
+    int m_fd;
+};
+
+mode_t process_umask() {
+    // umask() can only be read by setting it; /proc says it without side effects.
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.starts_with("Umask:")) {
+            try {
+                return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+            } catch (...) {
+                break;
+            }
+        }
+    }
+    return 022;
+}
+
+template <class T>
+Result<T> parse_body(const http::Response& response, std::string_view what) {
+    try {
+        return json::parse(response.body).get<T>();
+    } catch (const json::exception& e) {
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: the server's answer is not what API v1 describes ({}); "
+                                "check that the host is a de-server",
+                                what, e.what()));
+    }
+}
+
+// What to do next, by the kind of failure.
+std::string_view hint_for(ErrorKind kind, std::string_view api_kind) {
+    if (api_kind == "mount_disabled")
+        return "enable the app's persistent filesystem first (de-cli mount enable)";
+    if (api_kind == "unavailable") return "the server is shutting down; try again shortly";
+    switch (kind) {
+        case ErrorKind::auth:
+            return "check the username and API key, or log in again (de-cli login)";
+        case ErrorKind::network:
+            return "check the network and try again";
+        case ErrorKind::quota:
+            return "free some space in the mount or ask for a larger quota";
+        case ErrorKind::generic:
+            return "try again; if it persists, check the server's log";
+        default:
+            return {};
+    }
+}
+
+Error http_error(const http::Response& response, std::string_view what) {
+    Error error;
+    error.http_status = response.status;
+    std::string server_message;
+    std::optional<api::WireError> wire;
+    std::optional<std::uint64_t> needed, available;
+    try {
+        json body = json::parse(response.body);
+        const json& e = body.at("error");
+        error.api_kind = e.at("kind").get<std::string>();
+        server_message = e.value("message", "");
+        wire = api::wire_error_from_string(error.api_kind);
+        if (auto it = e.find("needed_bytes"); it != e.end() && it->is_number_unsigned())
+            needed = it->get<std::uint64_t>();
+        if (auto it = e.find("available_bytes"); it != e.end() && it->is_number_unsigned())
+            available = it->get<std::uint64_t>();
+        if (auto it = body.find("needed_bytes"); it != body.end() && it->is_number_unsigned())
+            needed = it->get<std::uint64_t>();
+        if (auto it = body.find("available_bytes"); it != body.end() && it->is_number_unsigned())
+            available = it->get<std::uint64_t>();
+    } catch (const json::exception&) {
+        // A HEAD answer, a proxy's HTML page, ...: the status says enough.
+    }
+    error.kind = api::error_kind_for(wire, response.status);
+    std::string detail =
+        server_message.empty() ? fmt::format("HTTP {}", response.status) : server_message;
+    if (needed && available)
+        detail +=
+            fmt::format(" (needs {}, {} available)", format_size(*needed), format_size(*available));
+    error.message = fmt::format("{} failed: {}", what, detail);
+    if (auto hint = hint_for(error.kind, error.api_kind); !hint.empty())
+        error.message += fmt::format("; {}", hint);
+    return error;
+}
+
+}  // namespace
+
+struct Client::Impl {
+    ClientOptions options;
+    std::string base_url;
+    std::string host;
+    http::Transport transport;
+    http::RetryPolicy retry;
+    std::minstd_rand rng;
+
+    Impl(ClientOptions opts, std::string base)
+        : options(std::move(opts)),
+          base_url(std::move(base)),
+          host(http::host_label(base_url)),
+          transport(http::TransportSettings{
+              options.credentials.username, options.credentials.api_key, options.credentials.token,
+              options.ca_path, options.verify_tls, options.connect_timeout, options.request_timeout,
+              options.stall_timeout}),
+          rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count() ^
+                                    reinterpret_cast<std::uintptr_t>(this))) {
+        retry.max_retries = options.max_retries;
+    }
+
+    std::string url(std::string_view route, const http::Query& query = {}) const {
+        return http::build_url(base_url, route, query);
+    }
+
+    Error transport_error(const http::TransportError& e, std::string_view what) const {
+        using K = http::TransportError::Kind;
+        Error error;
+        error.kind = ErrorKind::network;
+        switch (e.kind) {
+            case K::interrupted:
+                error.kind = ErrorKind::interrupted;
+                error.message = fmt::format("{} interrupted", what);
+                break;
+            case K::connect:
+                error.message = fmt::format(
+                    "{} failed: cannot connect to {} ({}); check the host URL and that the "
+                    "server is running",
+                    what, host, e.detail);
+                break;
+            case K::timeout:
+                error.message = fmt::format(
+                    "{} failed: {} did not answer in time ({}); check the network and try again",
+                    what, host, e.detail);
+                break;
+            case K::tls:
+                error.message = fmt::format(
+                    "{} failed: TLS with {} failed ({}); if the server uses a private CA, pass "
+                    "its certificate with --ca-path FILE",
+                    what, host, e.detail);
+                break;
+            case K::io:
+                error.message = fmt::format("{} failed: the connection to {} broke ({}); try again",
+                                            what, host, e.detail);
+                break;
+            case K::aborted:
+            case K::other:
+                error.kind = ErrorKind::generic;
+                error.message = fmt::format("{} failed talking to {}: {}", what, host, e.detail);
+                break;
+        }
+        return error;
+    }
+
+    // Sends request, retrying when idempotent. A Response is any HTTP answer;
+    // before_retry (if set) restarts a response sink, else a request whose
+    // body already reached the caller is not retried. attempts counts sends.
+    Result<http::Response> send(http::Request& request, std::string_view what, bool idempotent,
+                                const std::function<bool()>& before_retry = {},
+                                int* attempts = nullptr) {
+        for (int attempt = 0;; ++attempt) {
+            if (attempts) *attempts = attempt + 1;
+            auto result = transport.perform(request);
+            bool retry_it = false;
+            if (!result) {
+                using K = http::TransportError::Kind;
+                auto kind = result.error().kind;
+                retry_it = kind == K::connect || kind == K::timeout || kind == K::io;
+                if (result.error().received > 0 && !before_retry) retry_it = false;
+            } else {
+                retry_it = http::retryable_status(result->status);
+            }
+            if (!retry_it || !idempotent || attempt >= retry.max_retries) {
+                if (!result) return std::unexpected(transport_error(result.error(), what));
+                return std::move(*result);
+            }
+            if (request.read_body && (!request.rewind_body || !request.rewind_body()))
+                return result ? Result<http::Response>(std::move(*result))
+                              : std::unexpected(transport_error(result.error(), what));
+            if (before_retry && !before_retry())
+                return result ? Result<http::Response>(std::move(*result))
+                              : std::unexpected(transport_error(result.error(), what));
+            double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+            auto delay = http::backoff_delay(retry, attempt, unit);
+            auto until = std::chrono::steady_clock::now() + delay;
+            while (std::chrono::steady_clock::now() < until) {
+                if (interrupt_requested())
+                    return fail(ErrorKind::interrupted, fmt::format("{} interrupted", what));
+                std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+                    std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+            }
+        }
+    }
+
+    // GET/POST/... of a small JSON resource; non-2xx become errors.
+    Result<http::Response> call(std::string method, std::string url_text, std::string_view what,
+                                bool idempotent, std::optional<json> body = std::nullopt,
+                                http::Auth auth = http::Auth::preferred) {
+        http::Request request;
+        request.method = std::move(method);
+        request.url = std::move(url_text);
+        request.auth = auth;
+        request.headers.push_back("Accept: application/json");
+        if (body) request.json_body = body->dump();
+        auto response = send(request, what, idempotent);
+        if (!response) return response;
+        if (response->status < 200 || response->status >= 300)
+            return std::unexpected(http_error(*response, what));
+        return response;
+    }
+
+    Result<std::string> app_route(std::string_view app, std::string_view what) const {
+        if (app.empty())
+            return fail(ErrorKind::usage,
+                        fmt::format("{} failed: no app name given; pass -n APP", what));
+        return "/apps/" + http::percent_encode(app);
+    }
+
+    Result<std::vector<Entry>> list_dir(std::string_view app, const std::string& dir,
+                                        const ListOptions& options);
+};
+
+Client::Client(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Client::~Client() = default;
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+
+Result<Client> Client::create(ClientOptions options) {
+    auto base = http::normalize_base_url(options.host);
+    if (!base) return std::unexpected(base.error());
+    const Credentials& c = options.credentials;
+    if (c.token.empty() && (c.username.empty() || c.api_key.empty()))
+        return fail(ErrorKind::auth,
+                    fmt::format("no credentials for {}: log in with 'de-cli login', or set "
+                                "DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD",
+                                http::host_label(*base)));
+    if (options.max_retries < 0) options.max_retries = 0;
+    if (options.connect_timeout.count() <= 0 || options.request_timeout.count() <= 0 ||
+        options.stall_timeout.count() <= 0)
+        return fail(ErrorKind::usage, "timeouts must be positive");
+    options.host = *base;
+    http::global_init();
+    return Client(std::make_unique<Impl>(std::move(options), std::move(*base)));
+}
+
+const ClientOptions& Client::options() const {
+    return m_impl->options;
+}
+
+// ---- session ---------------------------------------------------------------
+
+Result<LoginToken> Client::login() {
+    const std::string what = fmt::format("login to {}", m_impl->host);
+    const Credentials& c = m_impl->options.credentials;
+    if (c.username.empty() || c.api_key.empty())
+        return fail(ErrorKind::auth,
+                    fmt::format("{} failed: a username and API key are needed to log in", what));
+    auto response =
+        m_impl->call("POST", m_impl->url("/login"), what, false, std::nullopt, http::Auth::basic);
+    if (!response) return std::unexpected(response.error());
+    return parse_body<LoginToken>(*response, what);
+}
+
+Status Client::logout() {
+    const std::string what = fmt::format("logout from {}", m_impl->host);
+    if (m_impl->options.credentials.token.empty())
+        return fail(ErrorKind::usage, fmt::format("{} failed: not logged in with a token", what));
+    auto response =
+        m_impl->call("POST", m_impl->url("/logout"), what, false, std::nullopt, http::Auth::bearer);
+    if (!response) return std::unexpected(response.error());
+    return {};
+}
+
+Result<UserInfo> Client::whoami() {
+    const std::string what = fmt::format("whoami on {}", m_impl->host);
+    auto response = m_impl->call("GET", m_impl->url("/whoami"), what, true);
+    if (!response) return std::unexpected(response.error());
+    return parse_body<UserInfo>(*response, what);
+}
+
+// ---- apps ------------------------------------------------------------------
+
+Result<std::vector<App>> Client::list_apps() {
+    const std::string what = fmt::format("listing apps on {}", m_impl->host);
+    auto response = m_impl->call("GET", m_impl->url("/apps"), what, true);
+    if (!response) return std::unexpected(response.error());
+    try {
+        return json::parse(response->body).at("apps").get<std::vector<App>>();
+    } catch (const json::exception& e) {
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: unexpected answer ({})", what, e.what()));
+    }
+}
+
+Result<App> Client::get_app(std::string_view app) {
+    const std::string what = fmt::format("getting app '{}'", app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    auto response = m_impl->call("GET", m_impl->url(*route), what, true);
+    if (!response) return std::unexpected(response.error());
+    return parse_body<App>(*response, what);
+}
+
+Result<App> Client::create_app(std::string_view app) {
+    const std::string what = fmt::format("creating app '{}'", app);
+    if (app.empty())
+        return fail(ErrorKind::usage, fmt::format("{} failed: no app name given", what));
+    auto response =
+        m_impl->call("POST", m_impl->url("/apps"), what, false, json{{"name", std::string(app)}});
+    if (!response) return std::unexpected(response.error());
+    return parse_body<App>(*response, what);
+}
+
+Result<App> Client::update_app(std::string_view app, const AppUpdate& update) {
+    const std::string what = fmt::format("updating app '{}'", app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    json body = json::object();
+    if (update.persistent_filesystem) {
+        body["persistent_filesystem"] = *update.persistent_filesystem;
+        // Turning it off deletes the files; the caller confirmed, the server wants it said.
+        if (!*update.persistent_filesystem) body["confirm"] = std::string(app);
+    }
+    auto response = m_impl->call("PATCH", m_impl->url(*route), what, true, body);
+    if (!response) return std::unexpected(response.error());
+    return parse_body<App>(*response, what);
+}
+
+Status Client::delete_app(std::string_view app) {
+    const std::string what = fmt::format("deleting app '{}'", app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    auto response =
+        m_impl->call("DELETE", m_impl->url(*route, {{"confirm", std::string(app)}}), what, true);
+    if (!response) return std::unexpected(response.error());
+    return {};
+}
+
+// ---- mount -----------------------------------------------------------------
+
+Result<MountStatus> Client::mount_status(std::string_view app) {
+    const std::string what = fmt::format("getting the mount status of app '{}'", app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    auto response = m_impl->call("GET", m_impl->url(*route + "/mount"), what, true);
+    if (!response) return std::unexpected(response.error());
+    return parse_body<MountStatus>(*response, what);
+}
+
+Result<MountStatus> Client::enable_mount(std::string_view app) {
+    const std::string what = fmt::format("enabling the mount of app '{}'", app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    auto response = m_impl->call("PUT", m_impl->url(*route + "/mount"), what, true);
+    if (!response) return std::unexpected(response.error());
+    return parse_body<MountStatus>(*response, what);
+}
+
+Status Client::disable_mount(std::string_view app) {
+    const std::string what = fmt::format("disabling the mount of app '{}'", app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    auto response = m_impl->call(
+        "DELETE", m_impl->url(*route + "/mount", {{"confirm", std::string(app)}}), what, true);
+    if (!response) return std::unexpected(response.error());
+    return {};
+}
+
+// ---- files: metadata -------------------------------------------------------
+
+Result<std::vector<Entry>> Client::Impl::list_dir(std::string_view app, const std::string& dir,
+                                                  const ListOptions& options) {
+    const std::string what = fmt::format("listing {} in app '{}'", show_path(dir), app);
+    auto route = app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    std::vector<Entry> entries;
+    std::string cursor;
+    for (;;) {
+        http::Query query{{"path", dir},
+                          {"recursive", options.recursive ? "true" : "false"},
+                          {"hashes", options.hashes ? "true" : "false"},
+                          {"limit", std::to_string(k_list_page)}};
+        if (!cursor.empty()) query.emplace_back("cursor", cursor);
+        auto response = call("GET", url(*route + "/mount/list", query), what, true);
+        if (!response) return std::unexpected(response.error());
+        try {
+            json page = json::parse(response->body);
+            for (const auto& item : page.at("entries"))
+                entries.push_back(item.get<Entry>());
+            const json& next = page.at("next_cursor");
+            if (next.is_null()) break;
+            std::string next_cursor = next.get<std::string>();
+            if (next_cursor.empty() || next_cursor == cursor) break;
+            cursor = std::move(next_cursor);
+        } catch (const json::exception& e) {
+            return fail(ErrorKind::generic,
+                        fmt::format("{} failed: unexpected answer ({})", what, e.what()));
+        }
+    }
+    return entries;
+}
+
+Result<std::vector<Entry>> Client::list(std::string_view app, std::string_view dir,
+                                        const ListOptions& options) {
+    auto normal = normalize_remote_path(dir);
+    if (!normal) return std::unexpected(normal.error());
+    return m_impl->list_dir(app, *normal, options);
+}
+
+Result<Entry> Client::stat(std::string_view app, std::string_view path) {
+    auto normal = normalize_remote_path(path);
+    if (!normal) return std::unexpected(normal.error());
+    const std::string what = fmt::format("stat of {} in app '{}'", show_path(*normal), app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    if (normal->empty()) {
+        // The mount root is always a directory; a one-entry listing checks it is there.
+        auto listed = m_impl->list_dir(app, "", ListOptions{});
+        if (!listed) return std::unexpected(listed.error());
+        return Entry{"", EntryType::dir, 0, 0, std::nullopt};
+    }
+    auto encoded = http::encode_remote_path(*normal);
+    http::Request request;
+    request.method = "HEAD";
+    request.url = m_impl->url(*route + "/mount/files/" + *encoded);
+    auto response = m_impl->send(request, what, true);
+    if (!response) return std::unexpected(response.error());
+    if (response->status == 200) {
+        Entry entry{*normal, EntryType::file, 0, 0, std::nullopt};
+        if (auto v = response->headers.find("content-length"))
+            entry.size = static_cast<std::uint64_t>(http::parse_int(*v).value_or(0));
+        if (auto v = response->headers.find("x-de-mtime-ns"))
+            entry.mtime_ns = http::parse_int(*v).value_or(0);
+        if (auto v = response->headers.find("etag")) entry.sha256 = http::sha256_from_etag(*v);
+        return entry;
+    }
+    if (response->status == 409) {
+        // A directory (or a disabled mount, which the listing reports with its reason).
+        std::string parent(parent_path(*normal));
+        auto listed = m_impl->list_dir(app, parent, ListOptions{});
+        if (!listed) return std::unexpected(listed.error());
+        for (auto& entry : *listed)
+            if (entry.path == *normal) return std::move(entry);
+        return fail(ErrorKind::not_found,
+                    fmt::format("{} failed: no such file or directory", what));
+    }
+    if (response->status == 404)
+        return std::unexpected(Error{ErrorKind::not_found,
+                                     fmt::format("{} failed: no such file, or no such app", what),
+                                     404, "not_found"});
+    return std::unexpected(http_error(*response, what));
+}
+
+Status Client::manifest(std::string_view app, std::string_view dir, bool hashes,
+                        const std::function<Status(const Entry&)>& on_entry) {
+    auto normal = normalize_remote_path(dir);
+    if (!normal) return std::unexpected(normal.error());
+    const std::string what = fmt::format("manifest of {} in app '{}'", show_path(*normal), app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+
+    std::string line;  // the current, unfinished line only
+    std::uint64_t delivered = 0;
+    std::optional<std::uint64_t> end_count;
+    std::optional<Error> stop;
+    auto handle_line = [&](std::string_view text) -> bool {
+        if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+        if (text.empty()) return true;
+        if (end_count) {
+            stop = Error{ErrorKind::network,
+                         fmt::format("{} failed: data after the end line; try again", what),
+                         0,
+                         {}};
+            return false;
+        }
+        try {
+            json item = json::parse(text);
+            if (auto it = item.find("end");
+                it != item.end() && it->is_boolean() && it->get<bool>()) {
+                end_count = item.at("count").get<std::uint64_t>();
+                return true;
+            }
+            Entry entry = item.get<Entry>();
+            ++delivered;
+            if (auto status = on_entry(entry); !status) {
+                stop = status.error();
+                return false;
+            }
+            return true;
+        } catch (const json::exception& e) {
+            stop = Error{ErrorKind::network,
+                         fmt::format("{} failed: a malformed manifest line ({})", what, e.what()),
+                         0,
+                         {}};
+            return false;
+        }
+    };
+
+    http::Request request;
+    request.url = m_impl->url(*route + "/mount/manifest",
+                              {{"path", *normal}, {"hashes", hashes ? "true" : "false"}});
+    request.streaming = true;
+    request.headers.push_back("Accept: application/x-ndjson");
+    request.on_body = [&](std::string_view chunk) {
+        while (!chunk.empty()) {
+            auto newline = chunk.find('\n');
+            if (newline == std::string_view::npos) {
+                if (line.size() + chunk.size() > k_max_manifest_line) {
+                    stop = Error{ErrorKind::network,
+                                 fmt::format("{} failed: a manifest line is over 1 MiB", what),
+                                 0,
+                                 {}};
+                    return false;
+                }
+                line.append(chunk);
+                return true;
+            }
+            bool ok;
+            if (line.empty()) {
+                ok = handle_line(chunk.substr(0, newline));
+            } else {
+                line.append(chunk.substr(0, newline));
+                ok = handle_line(line);
+                line.clear();
+            }
+            if (!ok) return false;
+            chunk.remove_prefix(newline + 1);
+        }
+        return true;
+    };
+    // Entries already handed to the caller cannot be taken back: retry only
+    // before the first one.
+    auto before_retry = [&] {
+        if (delivered > 0) return false;
+        line.clear();
+        end_count.reset();
+        return true;
+    };
+    auto response = m_impl->send(request, what, true, before_retry);
+    if (stop) return std::unexpected(*stop);
+    if (!response) return std::unexpected(response.error());
+    if (response->status != 200) return std::unexpected(http_error(*response, what));
+    if (!line.empty() && !handle_line(line)) return std::unexpected(*stop);
+    if (!end_count)
+        return fail(ErrorKind::network,
+                    fmt::format("{} failed: incomplete manifest (no end line); try again", what));
+    if (*end_count != delivered)
+        return fail(ErrorKind::network,
+                    fmt::format("{} failed: incomplete manifest ({} entries, the end line says "
+                                "{}); try again",
+                                what, delivered, *end_count));
+    return {};
+}
+
+// ---- files: transfers ------------------------------------------------------
+
+Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& local,
+                             std::string_view remote, const UploadOptions& options) {
+    auto normal = normalize_remote_path(remote);
+    if (!normal) return std::unexpected(normal.error());
+    const std::string what =
+        fmt::format("upload of '{}' to {} in app '{}'", local.string(), show_path(*normal), app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    if (normal->empty())
+        return fail(ErrorKind::usage,
+                    fmt::format("{} failed: the mount root is a directory; name the file", what));
+
+    Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        int err = errno;
+        return fail(err == ENOENT ? ErrorKind::usage : ErrorKind::generic,
+                    fmt::format("{} failed: cannot open the local file: {}; check the path", what,
+                                errno_text(err)));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        return fail(ErrorKind::generic, fmt::format("{} failed: cannot stat the local file: {}",
+                                                    what, errno_text(errno)));
+    if (!S_ISREG(st.st_mode))
+        return fail(
+            ErrorKind::usage,
+            fmt::format("{} failed: not a regular file (upload folders recursively)", what));
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const std::int64_t mtime_ns = options.mtime_ns.value_or(
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec);
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+
+    std::string sha;
+    if (options.sha256) {
+        sha = *options.sha256;
+    } else {
+        // Hash first: Content-Digest travels ahead of the body, and the server
+        // refuses the upload if the file changes between the two reads.
+        std::vector<char> buffer(k_hash_buffer);
+        Sha256 hasher;
+        std::uint64_t offset = 0;
+        for (;;) {
+            if (interrupt_requested())
+                return fail(ErrorKind::interrupted, fmt::format("{} interrupted", what));
+            ssize_t n = ::pread(fd.get(), buffer.data(), buffer.size(), static_cast<off_t>(offset));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0)
+                return fail(ErrorKind::generic, fmt::format("{} failed: cannot read the local "
+                                                            "file: {}",
+                                                            what, errno_text(errno)));
+            if (n == 0) break;
+            hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+            offset += static_cast<std::uint64_t>(n);
+        }
+        if (offset != size)
+            return fail(ErrorKind::generic,
+                        fmt::format("{} failed: the local file changed while it was read; try "
+                                    "again when it is complete",
+                                    what));
+        sha = hasher.finish_hex();
+    }
+
+    std::uint64_t offset = 0;
+    std::optional<Error> read_error;
+    http::Request request;
+    request.method = "PUT";
+    request.url = m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal));
+    request.streaming = true;
+    request.body_size = size;
+    request.headers = {
+        "Content-Type: application/octet-stream",
+        fmt::format("{}: {}", api::k_header_content_digest, api::content_digest(sha)),
+        fmt::format("{}: {}", api::k_header_mtime_ns, mtime_ns),
+        "Accept: application/json",
+        // Lets the server refuse (quota, exists) before a large body is sent.
+        size >= k_expect_continue_from ? "Expect: 100-continue" : "Expect:",
+    };
+    if (options.if_match_sha256)
+        request.headers.push_back("If-Match: " + api::etag_for(*options.if_match_sha256));
+    else if (!options.overwrite)
+        request.headers.push_back("If-None-Match: *");
+    request.read_body = [&](char* buf, std::size_t len) -> std::optional<std::size_t> {
+        for (;;) {
+            ssize_t n = ::pread(fd.get(), buf, std::min<std::uint64_t>(len, size - offset),
+                                static_cast<off_t>(offset));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                read_error = Error{ErrorKind::generic,
+                                   fmt::format("{} failed: cannot read the local file: {}", what,
+                                               errno_text(errno)),
+                                   0,
+                                   {}};
+                return std::nullopt;
+            }
+            if (n == 0 && offset < size) {
+                read_error = Error{ErrorKind::generic,
+                                   fmt::format("{} failed: the local file shrank while it was "
+                                               "sent; try again when it is complete",
+                                               what),
+                                   0,
+                                   {}};
+                return std::nullopt;
+            }
+            offset += static_cast<std::uint64_t>(n);
+            return static_cast<std::size_t>(n);
+        }
+    };
+    request.rewind_body = [&] {
+        offset = 0;
+        return true;
+    };
+    std::uint64_t reported = 0;
+    if (options.progress) {
+        options.progress(ProgressEvent{ProgressEvent::Phase::start, *normal, 0, size});
+        request.on_transfer = [&](std::uint64_t done, std::uint64_t) {
+            if (done > reported && (done - reported >= k_progress_step || done == size)) {
+                reported = done;
+                options.progress(ProgressEvent{ProgressEvent::Phase::advance, *normal, done, size});
+            }
+        };
+    }
+    int attempts = 0;
+    auto response = m_impl->send(request, what, true, {}, &attempts);
+    if (read_error) return std::unexpected(*read_error);
+    if (!response) return std::unexpected(response.error());
+    if (response->status == 412) {
+        if (!options.if_match_sha256 && !options.overwrite && attempts > 1) {
+            // An earlier attempt may have stored the file before its answer was lost.
+            auto existing = stat(app, *normal);
+            if (existing && existing->sha256 == sha) {
+                if (options.progress)
+                    options.progress(
+                        ProgressEvent{ProgressEvent::Phase::finish, *normal, size, size});
+                return existing;
+            }
+        }
+        Error error = http_error(*response, what);
+        error.kind = ErrorKind::conflict;
+        error.message = options.if_match_sha256
+                            ? fmt::format(
+                                  "{} failed: the remote file changed since it was read; "
+                                  "list it again and retry",
+                                  what)
+                            : fmt::format(
+                                  "{} failed: {} exists already; allow overwriting (--update) to "
+                                  "replace it",
+                                  what, show_path(*normal));
+        return std::unexpected(error);
+    }
+    if (response->status != 200 && response->status != 201)
+        return std::unexpected(http_error(*response, what));
+    auto entry = parse_body<Entry>(*response, what);
+    if (!entry) return entry;
+    if (!entry->sha256) entry->sha256 = sha;
+    if (options.progress)
+        options.progress(ProgressEvent{ProgressEvent::Phase::finish, *normal, size, size});
+    return entry;
+}
+
+Result<Entry> Client::download(std::string_view app, std::string_view remote,
+                               const std::filesystem::path& local, const DownloadOptions& options) {
+    auto normal = normalize_remote_path(remote);
+    if (!normal) return std::unexpected(normal.error());
+    const std::string what = fmt::format("download of {} from app '{}' to '{}'", show_path(*normal),
+                                         app, local.string());
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    if (normal->empty())
+        return fail(ErrorKind::usage,
+                    fmt::format("{} failed: the mount root is a directory; download it "
+                                "recursively",
+                                what));
+
+    struct stat st {};
+    if (::lstat(local.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return fail(ErrorKind::conflict,
+                        fmt::format("{} failed: the local path is a directory", what));
+        if (!options.overwrite)
+            return fail(ErrorKind::conflict,
+                        fmt::format("{} failed: the local file exists; allow overwriting to "
+                                    "replace it",
+                                    what));
+    }
+    std::filesystem::path dir = local.parent_path();
+    if (dir.empty()) dir = ".";
+    std::string temp = (dir / ("." + local.filename().string() + ".de-part-XXXXXX")).string();
+    Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+    if (fd.get() < 0)
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: cannot create a temporary file in '{}': {}", what,
+                                dir.string(), errno_text(errno)));
+    // Whatever goes wrong below, the partial file goes.
+    struct TempGuard {
+        std::string path;
+        bool armed = true;
+        ~TempGuard() {
+            if (armed) ::unlink(path.c_str());
+        }
+    } guard{temp};
+
+    Sha256 hasher;
+    std::uint64_t written = 0, reported = 0, total = 0;
+    std::optional<Error> write_error;
+    bool started = false;
+    http::Request request;
+    request.url = m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal));
+    request.streaming = true;
+    request.on_body = [&](std::string_view chunk) {
+        if (!started) {
+            started = true;
+            if (options.progress)
+                options.progress(ProgressEvent{ProgressEvent::Phase::start, *normal, 0, total});
+        }
+        const char* data = chunk.data();
+        std::size_t left = chunk.size();
+        while (left > 0) {
+            ssize_t n = ::pwrite(fd.get(), data, left, static_cast<off_t>(written));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                int err = errno;
+                write_error = Error{
+                    err == ENOSPC || err == EDQUOT ? ErrorKind::quota : ErrorKind::generic,
+                    fmt::format("{} failed: cannot write '{}': {}", what, temp, errno_text(err)),
+                    0,
+                    {}};
+                return false;
+            }
+            data += n;
+            left -= static_cast<std::size_t>(n);
+            written += static_cast<std::uint64_t>(n);
+        }
+        hasher.update(chunk);
+        if (options.progress && written - reported >= k_progress_step) {
+            reported = written;
+            options.progress(ProgressEvent{ProgressEvent::Phase::advance, *normal, written, total});
+        }
+        return true;
+    };
+    request.on_body_start = [&](const http::Response& response) {
+        if (auto v = response.headers.find("content-length"))
+            total = static_cast<std::uint64_t>(
+                std::max<std::int64_t>(0, http::parse_int(*v).value_or(0)));
+    };
+    auto before_retry = [&] {
+        written = 0;
+        reported = 0;
+        hasher.finish();  // discards and restarts the digest
+        return ::ftruncate(fd.get(), 0) == 0;
+    };
+    auto response = m_impl->send(request, what, true, before_retry);
+    if (write_error) return std::unexpected(*write_error);
+    if (!response) return std::unexpected(response.error());
+    if (response->status != 200) return std::unexpected(http_error(*response, what));
+    if (auto v = response->headers.find("content-length")) {
+        auto length = http::parse_int(*v);
+        if (length && static_cast<std::uint64_t>(*length) != written)
+            return fail(ErrorKind::network, fmt::format("{} failed: got {} of {} bytes; try again",
+                                                        what, written, *length));
+    }
+    std::string sha = hasher.finish_hex();
+    if (auto etag = response->headers.find("etag")) {
+        auto expected = http::sha256_from_etag(*etag);
+        if (expected && *expected != sha)
+            return fail(ErrorKind::generic,
+                        fmt::format("{} failed: the received content's SHA-256 ({}) differs from "
+                                    "the server's ({}); the file changed during the transfer or "
+                                    "was damaged; try again",
+                                    what, sha, *expected));
+    }
+    std::int64_t mtime_ns = 0;
+    if (auto v = response->headers.find("x-de-mtime-ns"))
+        mtime_ns = http::parse_int(*v).value_or(0);
+
+    static const mode_t mask = process_umask();
+    auto io_fail = [&](std::string_view step) {
+        return fail(ErrorKind::generic, fmt::format("{} failed: cannot {} '{}': {}", what, step,
+                                                    temp, errno_text(errno)));
+    };
+    if (::fchmod(fd.get(), 0666 & ~mask) != 0) return io_fail("set the mode of");
+    if (mtime_ns > 0) {
+        timespec times[2];
+        times[0].tv_sec = 0;
+        times[0].tv_nsec = UTIME_OMIT;
+        times[1].tv_sec = mtime_ns / 1'000'000'000;
+        times[1].tv_nsec = mtime_ns % 1'000'000'000;
+        if (::futimens(fd.get(), times) != 0) return io_fail("set the mtime of");
+    }
+    if (::fdatasync(fd.get()) != 0) return io_fail("flush");
+    if (::close(fd.release()) != 0) return io_fail("close");
+    if (::rename(temp.c_str(), local.c_str()) != 0) {
+        int err = errno;
+        return fail(err == EISDIR || err == ENOTEMPTY ? ErrorKind::conflict : ErrorKind::generic,
+                    fmt::format("{} failed: cannot move the downloaded file into place: {}", what,
+                                errno_text(err)));
+    }
+    guard.armed = false;
+    if (Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir_fd.get() >= 0)
+        ::fsync(dir_fd.get());  // the rename itself durable; best effort
+
+    if (options.progress) {
+        if (!started)
+            options.progress(ProgressEvent{ProgressEvent::Phase::start, *normal, 0, written});
+        options.progress(ProgressEvent{ProgressEvent::Phase::finish, *normal, written, written});
+    }
+    return Entry{*normal, EntryType::file, written, mtime_ns, sha};
+}
+
+Status Client::read(std::string_view app, std::string_view remote, std::optional<ByteRange> range,
+                    const std::function<Status(std::string_view chunk)>& sink) {
+    auto normal = normalize_remote_path(remote);
+    if (!normal) return std::unexpected(normal.error());
+    const std::string what = fmt::format("reading {} in app '{}'", show_path(*normal), app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    if (range && range->last && *range->last < range->first)
+        return fail(ErrorKind::usage,
+                    fmt::format("{} failed: the range ends before it starts", what));
+
+    std::optional<Error> sink_error;
+    http::Request request;
+    request.url = m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal));
+    request.streaming = true;
+    if (range)
+        request.headers.push_back(
+            range->last ? fmt::format("Range: bytes={}-{}", range->first, *range->last)
+                        : fmt::format("Range: bytes={}-", range->first));
+    // A server may ignore a Range (RFC 9110) and send the whole file with 200:
+    // then the wanted bytes are cut out here.
+    bool cut = false, range_done = false;
+    std::uint64_t position = 0;
+    request.on_body_start = [&](const http::Response& response) {
+        cut = range && response.status == 200 && (range->first > 0 || range->last);
+        position = 0;
+    };
+    request.on_body = [&](std::string_view chunk) {
+        if (cut) {
+            std::uint64_t begin = range->first;
+            std::uint64_t end = range->last ? *range->last + 1 : UINT64_MAX;
+            std::uint64_t chunk_begin = position;
+            position += chunk.size();
+            if (chunk_begin >= end) {
+                range_done = true;
+                return false;
+            }
+            if (position <= begin) return true;
+            std::uint64_t from = std::max(begin, chunk_begin) - chunk_begin;
+            std::uint64_t to = std::min(end, position) - chunk_begin;
+            chunk = chunk.substr(from, to - from);
+        }
+        if (auto status = sink(chunk); !status) {
+            sink_error = status.error();
+            return false;
+        }
+        return true;
+    };
+    auto response = m_impl->send(request, what, true);
+    if (sink_error) return std::unexpected(*sink_error);
+    if (range_done) return {};
+    if (!response) return std::unexpected(response.error());
+    if (response->status == 200 || response->status == 206) return {};
+    return std::unexpected(http_error(*response, what));
+}
+
+Status Client::remove(std::string_view app, std::string_view path, bool recursive) {
+    auto normal = normalize_remote_path(path);
+    if (!normal) return std::unexpected(normal.error());
+    const std::string what = fmt::format("removing {} in app '{}'", show_path(*normal), app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    http::Query query;
+    if (recursive) query.emplace_back("recursive", "true");
+    auto response = m_impl->call(
+        "DELETE", m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal), query),
+        what, true);
+    if (!response) return std::unexpected(response.error());
+    return {};
+}
+
+Result<Entry> Client::move(std::string_view app, std::string_view from, std::string_view to,
+                           bool overwrite) {
+    auto source = normalize_remote_path(from);
+    if (!source) return std::unexpected(source.error());
+    auto target = normalize_remote_path(to);
+    if (!target) return std::unexpected(target.error());
+    const std::string what =
+        fmt::format("moving {} to {} in app '{}'", show_path(*source), show_path(*target), app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    auto response =
+        m_impl->call("POST", m_impl->url(*route + "/mount/move"), what, false,
+                     json{{"from", *source}, {"to", *target}, {"overwrite", overwrite}});
+    if (!response) return std::unexpected(response.error());
+    return parse_body<Entry>(*response, what);
+}
+
+Result<Entry> Client::mkdir(std::string_view app, std::string_view path, bool parents) {
+    auto normal = normalize_remote_path(path);
+    if (!normal) return std::unexpected(normal.error());
+    const std::string what = fmt::format("creating folder {} in app '{}'", show_path(*normal), app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    // With parents an existing folder is success, so a repeat is harmless.
+    auto response = m_impl->call("POST", m_impl->url(*route + "/mount/mkdir"), what, parents,
+                                 json{{"path", *normal}, {"parents", parents}});
+    if (!response) return std::unexpected(response.error());
+    return parse_body<Entry>(*response, what);
+}
+
+}  // namespace de

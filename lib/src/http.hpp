@@ -1,0 +1,136 @@
+#pragma once
+// The libcurl transport behind de::Client, private to libde (no public header
+// sees <curl/curl.h>). CurlHandle is the one RAII, move-only owner of an easy
+// handle, its request header list and its error buffer. A Transport keeps one
+// handle across requests so connections are reused; like the Client that owns
+// it, it is used from one thread at a time.
+//
+// perform() keeps transport failure and HTTP status apart: a request that got
+// any HTTP answer is a Response (whatever its status); only a failure to talk
+// HTTP at all is a TransportError. Turning either into a de::Error, and
+// retrying, is the Client's job.
+
+#include "http_util.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+typedef void CURL;  // as <curl/curl.h> declares it
+struct curl_slist;
+
+namespace de::http {
+
+// Global libcurl initialisation, once per process and thread-safe.
+void global_init();
+
+class CurlHandle {
+  public:
+    CurlHandle();  // throws std::bad_alloc when libcurl cannot make a handle
+    CurlHandle(CurlHandle&&) noexcept = default;
+    CurlHandle& operator=(CurlHandle&&) noexcept = default;
+    CurlHandle(const CurlHandle&) = delete;
+    CurlHandle& operator=(const CurlHandle&) = delete;
+    ~CurlHandle() = default;
+
+    CURL* get() const { return m_easy.get(); }
+    // Forgets the previous request's options (keeping the connection cache)
+    // and points the error buffer at ours again.
+    void reset();
+    // Takes ownership of the list; it lives until the next set_headers/reset.
+    void set_headers(std::vector<std::string> const& lines);
+    // libcurl's detailed message for the last failure ("" when none).
+    std::string_view error_message() const { return m_error.get(); }
+
+  private:
+    struct EasyDeleter {
+        void operator()(CURL* easy) const noexcept;
+    };
+    struct SlistDeleter {
+        void operator()(curl_slist* list) const noexcept;
+    };
+    std::unique_ptr<CURL, EasyDeleter> m_easy;
+    std::unique_ptr<curl_slist, SlistDeleter> m_headers;
+    std::unique_ptr<char[]> m_error;  // CURL_ERROR_SIZE; on the heap so moves keep it valid
+};
+
+enum class Auth { preferred, basic, bearer, none };
+
+struct TransportSettings {
+    std::string username;
+    std::string api_key;
+    std::string token;
+    std::string ca_path;
+    bool verify_tls = true;
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds request_timeout{60'000};
+    std::chrono::seconds stall_timeout{30};
+};
+
+// Reads up to len bytes of a streamed request body into buf: the count, 0 at
+// the end, or nullopt to abort the transfer.
+using ReadFn = std::function<std::optional<std::size_t>(char* buf, std::size_t len)>;
+// Called with each chunk of a 2xx response body; false stops the transfer.
+using BodyFn = std::function<bool(std::string_view chunk)>;
+// Bytes moved so far in the direction that matters (upload or download).
+using TransferFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+struct Response {
+    int status = 0;
+    Headers headers;
+    std::string body;  // a collected 2xx body, or the (capped) error body
+};
+
+struct Request {
+    std::string method = "GET";  // GET, HEAD, PUT, POST, PATCH, DELETE
+    std::string url;
+    std::vector<std::string> headers;  // "Name: value"
+    Auth auth = Auth::preferred;
+    std::optional<std::string> json_body;  // small JSON body (POST/PATCH)
+    // A streamed body of known size (PUT); rewind() restarts it from byte 0.
+    ReadFn read_body;
+    std::function<bool()> rewind_body;
+    std::uint64_t body_size = 0;
+    BodyFn on_body;  // unset: a 2xx body is collected into Response::body
+    // Called once before the first chunk of a 2xx body goes to on_body.
+    std::function<void(const Response&)> on_body_start;
+    TransferFn on_transfer;
+    bool streaming = false;  // stall timeout instead of a total timeout; big buffers
+};
+
+struct TransportError {
+    enum class Kind {
+        connect,      // could not resolve or connect
+        timeout,      // connect or total timeout, or a stalled stream
+        tls,          // certificate or handshake failure
+        io,           // the connection broke mid-request
+        interrupted,  // de::interrupt_requested()
+        aborted,      // a callback (body sink, body reader) stopped the transfer
+        other,
+    };
+    Kind kind = Kind::other;
+    std::string detail;          // libcurl's message
+    std::uint64_t received = 0;  // body bytes already passed to on_body
+};
+
+class Transport {
+  public:
+    explicit Transport(TransportSettings settings);
+    Transport(Transport&&) noexcept;
+    Transport& operator=(Transport&&) noexcept;
+    ~Transport();
+
+    std::expected<Response, TransportError> perform(const Request& request);
+
+  private:
+    TransportSettings m_settings;
+    std::optional<CurlHandle> m_handle;  // made on the first request: create() stays cheap
+};
+
+}  // namespace de::http
