@@ -1,1 +1,34 @@
-# Installs man pages and shell completions where Debian puts them (owned by the docs/completion work).
+# Install layout, Debian's: binaries in bin/, man pages in share/man/man1, and
+# the generated, committed completion scripts where each shell looks for them.
+# Component "docs" holds the man pages and completions, so a test can install
+# just those into a DESTDIR.
+
+# de-cli's `completion` and `man` commands (cli/commands/completion.cpp) and
+# de-server's `man` use the generators.
+if(TARGET de_cli_core)
+  target_link_libraries(de_cli_core PUBLIC de_docgen)
+endif()
+if(TARGET de_server_core)
+  target_link_libraries(de_server_core PUBLIC de_docgen)
+endif()
+
+set(DE_INSTALL_BASH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/bash-completion/completions"
+  CACHE STRING "Where bash-completion loads completions on demand")
+# Debian's zsh searches /usr/local/share/zsh/site-functions and
+# /usr/share/zsh/vendor-completions; a distribution package sets the latter.
+set(DE_INSTALL_ZSH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/zsh/site-functions"
+  CACHE STRING "Where zsh finds completion functions (on $fpath)")
+set(DE_INSTALL_FISH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d"
+  CACHE STRING "Where fish loads vendor completions")
+
+install(FILES ${PROJECT_SOURCE_DIR}/man/de-cli.1
+  DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT docs)
+# OPTIONAL until de-server has its `man` command and the page is generated.
+install(FILES ${PROJECT_SOURCE_DIR}/man/de-server.1
+  DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT docs OPTIONAL)
+install(FILES ${PROJECT_SOURCE_DIR}/completions/de-cli.bash
+  DESTINATION ${DE_INSTALL_BASH_COMPLETION_DIR} RENAME de-cli COMPONENT docs)
+install(FILES ${PROJECT_SOURCE_DIR}/completions/_de-cli
+  DESTINATION ${DE_INSTALL_ZSH_COMPLETION_DIR} COMPONENT docs)
+install(FILES ${PROJECT_SOURCE_DIR}/completions/de-cli.fish
+  DESTINATION ${DE_INSTALL_FISH_COMPLETION_DIR} COMPONENT docs)

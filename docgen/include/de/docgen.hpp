@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace de::docgen {
@@ -106,6 +107,13 @@ struct CompletionSpec {
 std::string bash_completion(const CLI::App& app, const CompletionSpec& spec = {});
 std::string zsh_completion(const CLI::App& app, const CompletionSpec& spec = {});
 std::string fish_completion(const CLI::App& app, const CompletionSpec& spec = {});
+
+// ---- reproducible metadata -------------------------------------------------
+
+// The project version and the date printed in generated pages, both fixed by
+// CMake (docgen/CMakeLists.txt), never the clock: regenerating gives the same bytes.
+std::string_view project_version();
+std::string_view docs_date();
 
 // ---- tree helpers (used by the generators, public for tests) ---------------
 
