@@ -28,83 +28,61 @@ bool is_beneath(std::string_view path, std::string_view dir) {
     return path.size() > dir.size() && path[dir.size()] == '/' && path.starts_with(dir);
 }
 
-// Glob over [p, pe) against [s, se).
+// Matches a glob against a string. Recursive on '*' (patterns are short; the
+// single-backtrack trick is wrong once '*' and '**' mix).
 bool glob_match_range(std::string_view pat, std::string_view str) {
     std::size_t p = 0, s = 0;
-    // Backtracking points for the last '*' and '**'.
-    std::size_t star_p = std::string_view::npos, star_s = 0;
-    bool star_crosses = false;
-    while (s < str.size()) {
-        if (p < pat.size()) {
-            char c = pat[p];
-            if (c == '*') {
-                bool dbl = p + 1 < pat.size() && pat[p + 1] == '*';
-                p += dbl ? 2 : 1;
-                // "**/" also matches zero folders.
-                if (dbl && p < pat.size() && pat[p] == '/') {
-                    if (glob_match_range(pat.substr(p + 1), str.substr(s))) return true;
-                }
-                star_p = p;
-                star_s = s;
-                star_crosses = dbl;
-                continue;
+    while (p < pat.size()) {
+        char c = pat[p];
+        if (c == '*') {
+            bool dbl = p + 1 < pat.size() && pat[p + 1] == '*';
+            std::size_t rest = p + (dbl ? 2 : 1);
+            // "**/" also matches zero folders.
+            if (dbl && rest < pat.size() && pat[rest] == '/' &&
+                glob_match_range(pat.substr(rest + 1), str.substr(s))) {
+                return true;
             }
-            if (c == '?' && str[s] != '/') {
-                ++p;
-                ++s;
-                continue;
-            }
-            if (c == '[') {
-                std::size_t q = p + 1;
-                bool negate = q < pat.size() && (pat[q] == '!' || pat[q] == '^');
-                if (negate) ++q;
-                bool matched = false;
-                bool first = true;
-                while (q < pat.size() && (first || pat[q] != ']')) {
-                    first = false;
-                    char lo = pat[q];
-                    char hi = lo;
-                    if (q + 2 < pat.size() && pat[q + 1] == '-' && pat[q + 2] != ']') {
-                        hi = pat[q + 2];
-                        q += 2;
-                    }
-                    if (str[s] >= lo && str[s] <= hi) matched = true;
-                    ++q;
-                }
-                if (q < pat.size() && str[s] != '/' && matched != negate) {
-                    p = q + 1;
-                    ++s;
-                    continue;
-                }
-                if (q >= pat.size() && str[s] == '[') {  // unterminated: a literal '['
-                    ++p;
-                    ++s;
-                    continue;
-                }
-            } else if (c == '\\' && p + 1 < pat.size()) {
-                if (pat[p + 1] == str[s]) {
-                    p += 2;
-                    ++s;
-                    continue;
-                }
-            } else if (c != '?' && c == str[s]) {
-                ++p;
-                ++s;
-                continue;
+            for (std::size_t k = s;; ++k) {
+                if (glob_match_range(pat.substr(rest), str.substr(k))) return true;
+                if (k >= str.size() || (!dbl && str[k] == '/')) return false;
             }
         }
-        // Mismatch: let the last star swallow one more character.
-        if (star_p != std::string_view::npos && (star_crosses || str[star_s] != '/')) {
-            ++star_s;
-            s = star_s;
-            p = star_p;
-            continue;
+        if (s >= str.size()) return false;
+        if (c == '?') {
+            if (str[s] == '/') return false;
+        } else if (c == '[') {
+            std::size_t q = p + 1;
+            bool negate = q < pat.size() && (pat[q] == '!' || pat[q] == '^');
+            if (negate) ++q;
+            bool matched = false;
+            bool first = true;
+            while (q < pat.size() && (first || pat[q] != ']')) {
+                first = false;
+                char lo = pat[q];
+                char hi = lo;
+                if (q + 2 < pat.size() && pat[q + 1] == '-' && pat[q + 2] != ']') {
+                    hi = pat[q + 2];
+                    q += 2;
+                }
+                if (str[s] >= lo && str[s] <= hi) matched = true;
+                ++q;
+            }
+            if (q >= pat.size()) {  // unterminated: a literal '['
+                if (str[s] != '[') return false;
+            } else {
+                if (str[s] == '/' || matched == negate) return false;
+                p = q;
+            }
+        } else if (c == '\\' && p + 1 < pat.size()) {
+            ++p;
+            if (pat[p] != str[s]) return false;
+        } else if (c != str[s]) {
+            return false;
         }
-        return false;
-    }
-    while (p < pat.size() && pat[p] == '*')
         ++p;
-    return p == pat.size();
+        ++s;
+    }
+    return s == str.size();
 }
 
 bool matches_any(std::string_view path, std::span<const std::string> patterns) {
