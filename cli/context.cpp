@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -164,6 +165,44 @@ void warn(const Context& ctx, std::string_view line) {
 void debug(const Context& ctx, std::string_view line) {
     if (ctx.global.verbose <= 0 || ctx.global.quiet) return;
     std::fprintf(stderr, "de-cli: %.*s\n", static_cast<int>(line.size()), line.data());
+}
+
+void print_table(const Context& ctx, const Table& table) {
+    if (ctx.global.json) return;
+    std::string text = table.render(ctx.stdout_tty);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+void print_fields(const Context& ctx,
+                  const std::vector<std::pair<std::string, std::string>>& fields) {
+    if (ctx.global.json) return;
+    std::size_t width = 0;
+    for (const auto& [k, v] : fields)
+        width = std::max(width, k.size());
+    for (const auto& [k, v] : fields) {
+        if (ctx.stdout_tty)
+            std::fprintf(stdout, "%-*s  %s\n", static_cast<int>(width), k.c_str(), v.c_str());
+        else
+            std::fprintf(stdout, "%s\t%s\n", k.c_str(), v.c_str());
+    }
+}
+
+Error explain(Error error, std::string_view app) {
+    if (error.api_kind == "mount_disabled" &&
+        error.message.find("mount enable") == std::string::npos)
+        error.message += fmt::format(
+            "; the persistent filesystem of '{}' is off: turn it on with `de-cli mount enable -n "
+            "{}`",
+            app, app);
+    else if (error.kind == ErrorKind::not_found && error.message.rfind("app ", 0) == 0 &&
+             error.message.find("apps list") == std::string::npos)
+        error.message += "; `de-cli apps list` shows your apps";
+    else if (error.kind == ErrorKind::auth && error.http_status == 401 &&
+             error.message.find("login") == std::string::npos)
+        error.message +=
+            "; log in again with `de-cli login`, or check DASH_ENTERPRISE_USERNAME "
+            "and DASH_ENTERPRISE_PASSWORD";
+    return error;
 }
 
 ProgressFn make_progress(Context& ctx) {

@@ -12,6 +12,8 @@
 #include <de/error.hpp>
 #include <de/progress.hpp>
 
+#include "output.hpp"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +21,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace de::cli {
 
@@ -92,6 +96,18 @@ void debug(const Context& ctx, std::string_view line);
 inline bool human(const Context& ctx) {
     return !ctx.global.json;
 }
+
+// Prints a table on stdout: aligned with a header on a TTY, tab-separated
+// lines without one when piped. Prints nothing with --json.
+void print_table(const Context& ctx, const Table& table);
+// Prints "field value" pairs on stdout (aligned on a TTY, "field<TAB>value"
+// when piped). Prints nothing with --json.
+void print_fields(const Context& ctx,
+                  const std::vector<std::pair<std::string, std::string>>& fields);
+
+// Adds what to do next to an error from the server for app: a disabled
+// mount, an unknown app, missing credentials.
+Error explain(Error error, std::string_view app);
 
 // A progress callback for Client transfers: a bar on a TTY stderr; nothing
 // with --json, -q, --no-progress or when stderr is not a terminal.

@@ -1,6 +1,233 @@
-// Being written: see issue 3 (de-cli).
+// mount enable | disable | status. Disabling deletes every file, so it needs
+// -n, a confirmation (or -y), and can first write a tar backup of the whole
+// mount: the backup is streamed file by file into FILE.partial, flushed and
+// renamed, and only then is the mount disabled — a failed backup deletes
+// nothing.
 #include "commands.hpp"
+#include "context.hpp"
+#include "output.hpp"
+
+#include <de/archive.hpp>
+#include <de/json.hpp>
+#include <de/size.hpp>
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <vector>
 
 namespace de::cli {
-void register_mount(CLI::App&, Context&) {}
+
+namespace {
+
+struct MountArgs {
+    std::string name;
+    bool yes = false;
+    std::string backup;
+};
+
+void print_status(const Context& ctx, const MountStatus& st) {
+    if (!st.enabled) {
+        print_fields(ctx, {{"app", st.app}, {"persistent filesystem", "off"}});
+        return;
+    }
+    print_fields(
+        ctx,
+        {{"app", st.app},
+         {"persistent filesystem", "on"},
+         {"used", format_usage(st.used_bytes, st.quota_bytes)},
+         {"free", format_size(st.quota_bytes > st.used_bytes ? st.quota_bytes - st.used_bytes : 0)},
+         {"files", std::to_string(st.file_count)},
+         {"storage class", st.storage_class}});
+}
+
+Status run_status(Context& ctx, const MountArgs& args) {
+    auto app = resolve_app(ctx, args.name, false);
+    if (!app) return std::unexpected(app.error());
+    auto client = make_client(ctx);
+    if (!client) return std::unexpected(client.error());
+    auto st = client->mount_status(*app);
+    if (!st) return std::unexpected(explain(st.error(), *app));
+    ctx.json_result = nlohmann::json(*st);
+    print_status(ctx, *st);
+    if (!st->enabled) note(ctx, fmt::format("Turn it on with `de-cli mount enable -n {}`", *app));
+    return {};
+}
+
+Status run_enable(Context& ctx, const MountArgs& args) {
+    auto app = resolve_app(ctx, args.name, false);
+    if (!app) return std::unexpected(app.error());
+    auto client = make_client(ctx);
+    if (!client) return std::unexpected(client.error());
+    auto st = client->enable_mount(*app);
+    if (!st) return std::unexpected(explain(st.error(), *app));
+    ctx.json_result = nlohmann::json(*st);
+    note(ctx,
+         fmt::format("Persistent filesystem of '{}' is on: the app sees it at ../mount", *app));
+    print_status(ctx, *st);
+    return {};
+}
+
+// Streams every file of the mount into a tar archive at path (via path.partial).
+Result<nlohmann::json> write_backup(Context& ctx, Client& client, const std::string& app,
+                                    const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::exists(path, ec))
+        return fail(ErrorKind::conflict,
+                    fmt::format("backup file {} exists; choose another name or remove it "
+                                "(nothing was deleted)",
+                                path));
+    std::vector<Entry> entries;
+    std::uint64_t total = 0;
+    auto listed = client.manifest(app, "", false, [&](const Entry& e) -> Status {
+        entries.push_back(e);
+        if (e.type == EntryType::file) total += e.size;
+        return {};
+    });
+    if (!listed) return std::unexpected(explain(listed.error(), app));
+
+    std::string partial = path + ".partial";
+    int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return fail(ErrorKind::generic, fmt::format("cannot create backup {}: {} (nothing was "
+                                                    "deleted)",
+                                                    partial, std::strerror(errno)));
+    auto fd_sink = [fd, &partial](std::string_view data) -> Status {
+        while (!data.empty()) {
+            ssize_t n = ::write(fd, data.data(), data.size());
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                return fail(ErrorKind::generic,
+                            fmt::format("writing backup {}: {}", partial, std::strerror(errno)));
+            }
+            data.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return {};
+    };
+    TarWriter tar(fd_sink);
+    ProgressFn progress = make_progress(ctx);
+    std::uint64_t done = 0;
+    std::string label = fmt::format("backup of {}", app);
+    if (progress) progress({ProgressEvent::Phase::start, label, 0, total});
+
+    auto body = [&]() -> Status {
+        for (const auto& e : entries) {
+            if (interrupt_requested()) return fail(ErrorKind::interrupted, "backup interrupted");
+            if (e.type == EntryType::dir) {
+                if (auto st = tar.add_directory(e.path, e.mtime_ns); !st) return st;
+                continue;
+            }
+            if (auto st = tar.begin_file(e.path, e.size, e.mtime_ns); !st) return st;
+            auto st = client.read(app, e.path, std::nullopt, [&](std::string_view chunk) {
+                done += chunk.size();
+                if (progress) progress({ProgressEvent::Phase::advance, label, done, total});
+                return tar.write(chunk);
+            });
+            if (!st) return st;
+            if (auto end = tar.end_file(); !end) return end;
+        }
+        if (auto st = tar.finish(); !st) return st;
+        if (::fsync(fd) != 0)
+            return fail(ErrorKind::generic,
+                        fmt::format("flushing backup {}: {}", partial, std::strerror(errno)));
+        return {};
+    }();
+    if (progress) progress({ProgressEvent::Phase::finish, label, done, total});
+    bool closed = ::close(fd) == 0;
+    if (body && !closed) body = fail(ErrorKind::generic, fmt::format("closing backup {}", partial));
+    if (body && ::rename(partial.c_str(), path.c_str()) != 0)
+        body = fail(ErrorKind::generic,
+                    fmt::format("renaming {} to {}: {}", partial, path, std::strerror(errno)));
+    if (!body) {
+        ::unlink(partial.c_str());
+        Error e = explain(body.error(), app);
+        e.message = fmt::format("backup failed, nothing was deleted: {}", e.message);
+        return std::unexpected(e);
+    }
+    std::size_t files = 0;
+    for (const auto& e : entries)
+        files += e.type == EntryType::file;
+    note(ctx, fmt::format("Backed up {} files ({}) to {}", files, format_size(total), path));
+    return nlohmann::json{
+        {"path", path}, {"files", files}, {"bytes", total}, {"archive_bytes", tar.bytes_written()}};
+}
+
+Status run_disable(Context& ctx, const MountArgs& args) {
+    auto app = resolve_app(ctx, args.name, true);
+    if (!app) return std::unexpected(app.error());
+    auto client = make_client(ctx);
+    if (!client) return std::unexpected(client.error());
+    auto st = client->mount_status(*app);
+    if (!st) return std::unexpected(explain(st.error(), *app));
+    if (!st->enabled)
+        return fail(ErrorKind::conflict,
+                    fmt::format("the persistent filesystem of '{}' is already off", *app));
+    std::string what =
+        fmt::format("turn off the persistent filesystem of '{}' and delete its {} files ({}){}",
+                    *app, st->file_count, format_size(st->used_bytes),
+                    args.backup.empty() ? " irrecoverably" : " after a backup");
+    if (auto ok = confirm(ctx, what, args.yes); !ok) return ok;
+
+    nlohmann::json result{{"app", *app}};
+    if (!args.backup.empty()) {
+        auto backup = write_backup(ctx, *client, *app, args.backup);
+        if (!backup) return std::unexpected(backup.error());
+        result["backup"] = *backup;
+    }
+    if (auto done = client->disable_mount(*app); !done)
+        return std::unexpected(explain(done.error(), *app));
+    result["enabled"] = false;
+    result["deleted_files"] = st->file_count;
+    ctx.json_result = result;
+    note(ctx, fmt::format("Persistent filesystem of '{}' is off; {} files deleted", *app,
+                          st->file_count));
+    return {};
+}
+
+}  // namespace
+
+void register_mount(CLI::App& root, Context& ctx) {
+    auto* mount =
+        root.add_subcommand("mount", "Turn an app's persistent filesystem on or off, or show it");
+    mount->require_subcommand(1);
+    mount->footer(
+        "Examples:\n  $ de-cli mount status -n sales-dashboard\n"
+        "  $ de-cli mount enable -n sales-dashboard");
+
+    auto add = [&](const char* verb, const char* help, const char* examples, auto run) {
+        auto args = std::make_shared<MountArgs>();
+        auto* sub = mount->add_subcommand(verb, help);
+        add_app_option(sub, args->name);
+        sub->footer(examples);
+        on_run(sub, ctx, [&ctx, args, run] { return run(ctx, *args); });
+        return std::pair{sub, args};
+    };
+    add("status", "Show used space against the quota, the file count and the storage class",
+        "Examples:\n  $ de-cli mount status -n sales-dashboard\n"
+        "  $ de-cli mount status --json | jq .used_bytes",
+        run_status);
+    add("enable", "Turn the persistent filesystem on (the app sees it at ../mount)",
+        "Examples:\n  $ de-cli mount enable -n sales-dashboard", run_enable);
+    auto [disable, args] =
+        add("disable", "Turn the persistent filesystem off, deleting every file in it (needs -n)",
+            "Asks for confirmation on a terminal; without one it refuses unless -y is given.\n\n"
+            "Examples:\n  $ de-cli mount disable -n sales-dashboard --backup sales-mount.tar\n"
+            "  $ de-cli mount disable -n sales-dashboard -y",
+            run_disable);
+    add_yes_option(disable, args->yes);
+    disable
+        ->add_option("--backup", args->backup,
+                     "First download every file into this tar archive; if that fails nothing "
+                     "is deleted")
+        ->type_name("FILE")
+        ->group(k_group_safety);
+}
+
 }  // namespace de::cli

@@ -1,0 +1,54 @@
+// Argument parsing shared by the file commands; see helpers.hpp.
+#include "helpers.hpp"
+
+#include <de/json.hpp>
+#include <de/remote_path.hpp>
+#include <de/size.hpp>
+
+#include <fmt/format.h>
+
+namespace de::cli {
+
+Result<ByteRange> parse_range(std::string_view text) {
+    auto bad = [&] {
+        return fail(ErrorKind::usage,
+                    fmt::format("invalid --range '{}': use FIRST-LAST (inclusive) or FIRST-, "
+                                "e.g. 0-1023, 1MiB-2MiB or 4096-",
+                                text));
+    };
+    auto dash = text.find('-');
+    if (dash == std::string_view::npos || dash == 0) return bad();
+    auto first = parse_size(text.substr(0, dash));
+    if (!first) return bad();
+    ByteRange range{*first, std::nullopt};
+    auto rest = text.substr(dash + 1);
+    if (!rest.empty()) {
+        auto last = parse_size(rest);
+        if (!last || *last < *first) return bad();
+        range.last = *last;
+    }
+    return range;
+}
+
+Result<std::string> remote_path_arg(std::string_view path, std::string_view app) {
+    auto normalized = normalize_remote_path(path);
+    if (!normalized) {
+        Error e = normalized.error();
+        e.kind = ErrorKind::usage;
+        e.message =
+            fmt::format("remote path '{}' of app '{}' is not allowed: {}", path, app, e.message);
+        return std::unexpected(e);
+    }
+    return normalized;
+}
+
+std::string remote_display(std::string_view app, std::string_view path) {
+    return fmt::format("{}:/{}", app, path);
+}
+
+nlohmann::json entry_json(const Entry& entry) {
+    nlohmann::json j = entry;
+    return j;
+}
+
+}  // namespace de::cli
