@@ -154,6 +154,12 @@ class Executor {
         if (m_plan.direction == SyncDirection::pull) {
             std::error_code ec;
             fs::create_directories(m_local, ec);
+            if (m_plan.checksum && m_options.use_hash_cache) {
+                m_cache = detail::LocalHashCache::open(m_options.hash_cache_dir.empty()
+                                                           ? detail::default_cache_dir()
+                                                           : m_options.hash_cache_dir,
+                                                       m_local);
+            }
         }
         // Folders first, in order (parents before children), then files in parallel.
         run_pool(dirs, 1);
@@ -168,6 +174,11 @@ class Executor {
                     run_pool(late_dirs, 1);
                     run_pool(late_transfers, m_options.jobs);
                 }
+            }
+        }
+        if (m_cache) {
+            if (auto saved = m_cache->save(); !saved) {
+                m_summary.warnings.push_back(saved.error().message);
             }
         }
         m_summary.seconds =
@@ -208,6 +219,7 @@ class Executor {
                     UploadOptions uo;
                     uo.overwrite = op.replace;
                     if (op.replace && op.dest_sha256) uo.if_match_sha256 = op.dest_sha256;
+                    uo.sha256 = op.source_sha256;  // known from the hash cache: no second read
                     auto r = client->upload(m_plan.app, local, remote_path(op), uo);
                     if (!r) return std::unexpected(std::move(r.error()));
                 } else {
@@ -348,6 +360,7 @@ class Executor {
     const SyncOptions& m_options;
     fs::path m_local;
     SyncSummary m_summary;
+    std::optional<detail::LocalHashCache> m_cache;  // pull --checksum: learn downloaded hashes
     std::mutex m_mutex;
     std::mutex m_event_mutex;
 };

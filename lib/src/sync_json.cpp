@@ -45,6 +45,7 @@ std::string sync_plan_to_json(const SyncPlan& plan) {
         if (op.replace) o["replace"] = true;
         if (op.after_delete) o["after_delete"] = true;
         if (op.dest_sha256) o["dest_sha256"] = *op.dest_sha256;
+        if (op.source_sha256) o["source_sha256"] = *op.source_sha256;
         ops.push_back(std::move(o));
     }
     SyncSummary s = plan_summary(plan);
@@ -150,6 +151,9 @@ Result<SyncPlan> sync_plan_from_json(std::string_view text) {
             op.replace = o.value("replace", false);
             op.after_delete = o.value("after_delete", false);
             if (o.contains("dest_sha256")) op.dest_sha256 = o.at("dest_sha256").get<std::string>();
+            if (o.contains("source_sha256")) {
+                op.source_sha256 = o.at("source_sha256").get<std::string>();
+            }
             // A plan file is input: every path must stay beneath both roots.
             auto norm = normalize_remote_path(op.path);
             if (!norm || *norm != op.path || op.path.empty()) {

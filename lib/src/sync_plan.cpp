@@ -173,6 +173,7 @@ SyncPlan plan_sync(std::span<const SyncEntry> source, std::span<const SyncEntry>
         op.size = s.size;
         op.mtime_ns = s.mtime_ns;
         op.replace = replace;
+        op.source_sha256 = s.sha256;
         op.reason = std::move(reason);
         op.after_delete = !conflict_prefix.empty() && is_beneath(s.path, conflict_prefix);
         plan.ops.push_back(std::move(op));

@@ -93,7 +93,8 @@ struct SyncOp {
     std::uint64_t files = 0;           // remove: files removed (a folder counts its contents)
     bool replace = false;              // transfer over an existing destination file
     bool after_delete = false;         // needs a remove of a conflicting type to happen first
-    std::optional<std::string> dest_sha256;  // replace only this content (when known)
+    std::optional<std::string> dest_sha256;    // replace only this content (when known)
+    std::optional<std::string> source_sha256;  // the source file's content (checksum mode)
     std::string reason;  // "new", "size", "mtime", "checksum", "extraneous", ...
 };
 
