@@ -88,7 +88,11 @@ Result<std::string> normalize_base_url(std::string_view url) {
     }
     if (s.find_first_of("?#") != std::string_view::npos)
         return bad("a query or fragment is not allowed");
-    if (s.find('@') != std::string_view::npos) return bad("credentials do not belong in the URL");
+    if (s.substr(0, s.find('/')).find('@') != std::string_view::npos)
+        // Not echoed back: the URL would carry a password into the message.
+        return fail(ErrorKind::usage,
+                    "invalid host URL: credentials do not belong in it; give the username and "
+                    "API key separately");
     auto slash = s.find('/');
     std::string_view authority = s.substr(0, slash);
     if (authority.empty() || authority.front() == ':') return bad("it has no host name");
@@ -130,7 +134,8 @@ std::optional<int> parse_status_line(std::string_view line) {
     if (!line.starts_with("HTTP/")) return std::nullopt;
     auto space = line.find(' ');
     if (space == std::string_view::npos) return std::nullopt;
-    std::string_view code = line.substr(space + 1, 3);
+    std::string_view code = line.substr(space + 1);
+    code = code.substr(0, code.find(' '));
     int status = 0;
     auto [ptr, ec] = std::from_chars(code.data(), code.data() + code.size(), status);
     if (ec != std::errc{} || ptr != code.data() + code.size() || code.size() != 3)
