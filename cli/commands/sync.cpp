@@ -215,6 +215,9 @@ Status run_sync(Context& ctx, const SyncArgs& args, SyncDirection direction) {
         } else {
             print_plan(*plan);
             print_summary(ctx, plan_summary(*plan));
+            for (const auto& w : plan->warnings) {
+                if (w.starts_with("refusing")) warn(ctx, "without --dry-run: " + w);
+            }
         }
         return {};
     }
@@ -274,6 +277,7 @@ void add_common(CLI::App* sub, SyncArgs& a, bool with_local_dir) {
     }
     add_app_option(sub, a.app);
     sub->add_option("--remote-dir", a.remote_dir, "Folder inside the mount (default: its root)")
+        ->type_name("DIR")
         ->group(k_group_app);
     sub->add_flag("--delete", a.delete_extraneous,
                   "Delete destination files that the source does not have")
@@ -282,6 +286,7 @@ void add_common(CLI::App* sub, SyncArgs& a, bool with_local_dir) {
                     fmt::format("Refuse --delete when it would delete more than N files "
                                 "(default {}; -1: no limit)",
                                 k_default_max_delete))
+        ->type_name("N")
         ->group(k_group_safety);
     sub->add_flag("--force", a.force, "Allow --delete even when the source is empty or missing")
         ->group(k_group_safety);
@@ -313,6 +318,7 @@ void register_sync(CLI::App& root, Context& ctx) {
         "  $ de-cli sync --apply plan.json");
     sync->add_option("--apply", args->apply,
                      "Execute a plan written by --dry-run --json (refused if either side changed)")
+        ->type_name("PLAN")
         ->group(k_group_safety);
     sync->add_option("--max-delete", args->max_delete,
                      "With --apply: refuse a plan that deletes more than N files (-1: no limit)")

@@ -414,7 +414,10 @@ Result<SyncPlan> sync_plan(const ClientOptions& client, std::string_view app,
     plan.created_at = static_cast<std::int64_t>(std::time(nullptr));
     if (options.delete_extraneous) {
         if (auto g = check_delete_guards(plan, opts, source_exists); !g) {
-            return std::unexpected(std::move(g.error()));
+            // A dry run still shows the plan (that is how one reviews a big
+            // delete); --apply checks the guards again.
+            if (!options.dry_run) return std::unexpected(std::move(g.error()));
+            plan.warnings.push_back(g.error().message);
         }
     }
     return plan;
