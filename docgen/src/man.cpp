@@ -113,9 +113,14 @@ std::string value_name(const CLI::Option& opt) {
         }
         return "{" + joined + "}";
     }
+    // "TEXT:FILE" (CLI::ExistingFile) says more as FILE.
     std::string type = opt.get_type_name();
     if (const auto colon = type.find(':'); colon != std::string::npos) {
-        type.resize(colon);
+        const std::string check = type.substr(colon + 1);
+        const bool word = !check.empty() && std::all_of(check.begin(), check.end(), [](char c) {
+            return (c >= 'A' && c <= 'Z') || c == '_';
+        });
+        type = word ? check : type.substr(0, colon);
     }
     return type;
 }
@@ -130,6 +135,9 @@ bool is_help(const CLI::Option& opt) {
 }
 
 std::string option_tag(const CLI::Option& opt) {
+    if (!opt.nonpositional()) {
+        return fmt::format("\\fI{}\\fR", esc(opt.get_name(true)));
+    }
     std::string tag;
     for (const auto& s : opt.get_snames()) {
         tag += (tag.empty() ? "" : ", ") + fmt::format("\\fB\\-{}\\fR", esc(s));
@@ -242,18 +250,27 @@ std::string section_body(const ManSection& section) {
     return out;
 }
 
-std::string examples_body(const std::vector<Example>& examples, bool first) {
+// Examples grouped by command: a bold caption, then the command lines (with
+// their "# comment" lines) in a no-fill block, as typed at a prompt.
+std::string examples_body(const std::vector<Example>& examples, const std::string& program,
+                          bool first) {
     std::string out;
-    for (const Example& ex : examples) {
+    for (std::size_t i = 0; i < examples.size();) {
+        const std::string& command = examples[i].command;
         if (!first) {
             out += ".PP\n";
         }
         first = false;
-        const std::string caption = ex.comment.empty() ? ex.command : ex.comment;
-        if (!caption.empty()) {
-            out += text_lines(caption.back() == ':' ? caption : caption + ":");
+        out +=
+            fmt::format("\\fB{}\\fR\n", esc(command.empty() ? program : program + " " + command));
+        out += ".RS 4\n.nf\n";
+        for (; i < examples.size() && examples[i].command == command; ++i) {
+            if (!examples[i].comment.empty()) {
+                out += text_lines("# " + examples[i].comment);
+            }
+            out += text_lines("$ " + examples[i].line);
         }
-        out += ".RS 4\n.nf\n" + text_lines(ex.line) + ".fi\n.RE\n";
+        out += ".fi\n.RE\n";
     }
     return out;
 }
@@ -268,8 +285,11 @@ std::string man_page(const CLI::App& app, const ManPageInfo& info) {
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     std::string out;
     out += fmt::format(".\\\" Generated from {}'s command tree: do not edit.\n", name);
+    // The date stays as given (YYYY-MM-DD): mandoc parses it only unescaped.
     out += fmt::format(".TH \"{}\" \"{}\" \"{}\" \"{}\" \"{}\"\n", esc(upper), info.section,
-                       esc(info.date), esc(info.source), esc(info.manual));
+                       info.date, esc(info.source), esc(info.manual));
+    // Left-aligned, unhyphenated: option names and paths must not be split.
+    out += ".nh\n.ad l\n";
 
     std::string summary = info.summary.empty() ? app.get_description() : info.summary;
     const std::string own_prefix = name + ": ";
@@ -319,18 +339,19 @@ std::string man_page(const CLI::App& app, const ManPageInfo& info) {
     bool examples_done = examples.empty();
     for (const ManSection& section : info.sections) {
         if (!examples_done && section.title == "SEE ALSO") {
-            out += ".SH EXAMPLES\n" + examples_body(examples, true);
+            out += ".SH EXAMPLES\n" + examples_body(examples, name, true);
             examples_done = true;
         }
         out += fmt::format(".SH {}\n", esc(section.title));
         out += section_body(section);
         if (!examples_done && section.title == "EXAMPLES") {
-            out += examples_body(examples, section.paragraphs.empty() && section.items.empty());
+            out +=
+                examples_body(examples, name, section.paragraphs.empty() && section.items.empty());
             examples_done = true;
         }
     }
     if (!examples_done) {
-        out += ".SH EXAMPLES\n" + examples_body(examples, true);
+        out += ".SH EXAMPLES\n" + examples_body(examples, name, true);
     }
     return out;
 }

@@ -50,7 +50,7 @@ bool rule_matches(const ValueRule& rule, const std::string& key, const detail::A
     if (rule.command != "*" && rule.command != key) {
         return false;
     }
-    if (!arg.positional.empty() && rule.target == arg.positional) {
+    if (!arg.positional.empty() && (rule.target.empty() || rule.target == arg.positional)) {
         return true;
     }
     return std::find(arg.names.begin(), arg.names.end(), rule.target) != arg.names.end();
@@ -88,8 +88,11 @@ detail::ArgModel make_arg(const CLI::Option& opt, const std::string& key,
     return arg;
 }
 
+// With fallthrough, CLI11 accepts a parent's options after the subcommand
+// (`de-cli ls --json`): they are offered there too.
 void flatten(const CLI::App& app, std::vector<std::string> path,
-             std::vector<std::string> inherited_value_options, const CompletionSpec& spec,
+             std::vector<std::string> inherited_value_options,
+             const std::vector<const CLI::Option*>& parent_options, const CompletionSpec& spec,
              std::vector<detail::CommandModel>& out) {
     detail::CommandModel cmd;
     cmd.path = path;
@@ -100,7 +103,25 @@ void flatten(const CLI::App& app, std::vector<std::string> path,
         cmd.subcommand_descriptions.push_back(detail::first_line(sub->get_description()));
     }
     cmd.value_options = std::move(inherited_value_options);
-    for (const CLI::Option* opt : visible_options(app)) {
+    auto options = visible_options(app);
+    const auto own_count = options.size();
+    if (app.get_fallthrough()) {
+        for (const CLI::Option* parent : parent_options) {
+            const auto names = option_names(*parent);
+            const bool clash = std::any_of(
+                options.begin(), options.begin() + own_count, [&](const CLI::Option* o) {
+                    const auto own = option_names(*o);
+                    return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+                        return std::find(own.begin(), own.end(), n) != own.end();
+                    });
+                });
+            if (parent->nonpositional() && !clash) {
+                options.push_back(parent);
+            }
+        }
+    }
+    for (std::size_t i = 0; i < options.size(); ++i) {
+        const CLI::Option* opt = options[i];
         if (opt->nonpositional()) {
             auto arg = make_arg(*opt, cmd.key, spec, false);
             if (arg.takes_value) {
@@ -113,7 +134,7 @@ void flatten(const CLI::App& app, std::vector<std::string> path,
             }
             cmd.options.push_back(std::move(arg));
         }
-        if (opt->get_positional()) {
+        if (opt->get_positional() && i < own_count) {
             cmd.positionals.push_back(make_arg(*opt, cmd.key, spec, true));
         }
     }
@@ -122,7 +143,7 @@ void flatten(const CLI::App& app, std::vector<std::string> path,
     for (const CLI::App* sub : visible_subcommands(app)) {
         auto sub_path = path;
         sub_path.push_back(sub->get_name());
-        flatten(*sub, std::move(sub_path), value_options, spec, out);
+        flatten(*sub, std::move(sub_path), value_options, options, spec, out);
     }
 }
 
@@ -203,7 +224,7 @@ namespace detail {
 
 std::vector<CommandModel> build_model(const CLI::App& app, const CompletionSpec& spec) {
     std::vector<CommandModel> out;
-    flatten(app, {}, {}, spec, out);
+    flatten(app, {}, {}, {}, spec, out);
     return out;
 }
 

@@ -84,7 +84,8 @@ struct ValueRule {
     // "sync push"); "*" matches every command.
     std::string command;
     // An option name as written ("-n", "--name": either matches the option)
-    // or a positional argument's name as CLI11 reports it (get_name(true)).
+    // or a positional argument's name as CLI11 reports it (get_name(true));
+    // empty: every positional of the command.
     std::string target;
     ValueSource source = ValueSource::none;
     std::vector<std::string> words;  // for ValueSource::words

@@ -87,7 +87,7 @@ TEST_CASE("man page has every visible command and option, escaped, and the calle
     info.description = {"First paragraph.", ".starts with a dot"};
     info.sections = {{"EXIT STATUS", {}, {{"0", "Success."}, {"2", "Usage error."}}}};
     const std::string page = man_page(t.app, info);
-    CHECK(contains(page, ".TH \"TOOL\" \"1\" \"2026\\-01\\-02\" \"tool 1.0\""));
+    CHECK(contains(page, ".TH \"TOOL\" \"1\" \"2026-01-02\" \"tool 1.0\""));
     CHECK(contains(page, "tool \\- manage things\n"));
     CHECK(contains(page, ".SS \"tool mount enable\""));
     CHECK(contains(page, "\\fB\\-n\\fR, \\fB\\-\\-name\\fR \\fIAPP\\fR"));
