@@ -386,7 +386,16 @@ Result<SyncPlan> sync_plan(const ClientOptions& client, std::string_view app,
 
     bool push = direction == SyncDirection::push;
     bool source_exists = push ? local.exists : remote.exists;
-    if (!source_exists && !(options.delete_extraneous && options.force)) {
+    if (!source_exists && options.delete_extraneous && !options.force) {
+        // The classic one-typo wipe-out: refuse it as a guard, whatever the destination holds.
+        return fail(ErrorKind::conflict,
+                    fmt::format("refusing --delete: the {} {} does not exist, so every file on "
+                                "the destination would be deleted; check the path, or pass "
+                                "--force if that is really what you want",
+                                push ? "local folder" : "remote folder",
+                                push ? local_abs.string() : "'" + *remote_dir + "'"));
+    }
+    if (!source_exists && !options.delete_extraneous) {
         if (push) {
             return fail(ErrorKind::not_found,
                         fmt::format("the local folder {} does not exist; create it, or name "

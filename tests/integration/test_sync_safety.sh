@@ -30,9 +30,10 @@ for i in 1 2 3; do echo "extra $i" >"$MOUNT/extra$i.txt"; done
 
 # --- --delete needs -n (a destructive command never guesses the app) ---
 mkdir -p "$T/$APP"
-(cd "$T/$APP" && run "$DE_CLI" --no-keyfile sync push "$L" --delete)
-CHECKS=$((CHECKS + 1))
-[[ "$RC" == 2 ]] || fail "--delete without -n: expected exit 2, got $RC"
+cd "$T/$APP"
+expect_rc 2 cli sync push "$L" --delete
+assert_contains "$ERR" "-n APP" "the refusal says to pass -n"
+cd "$T"
 
 # --- max-delete ---
 before=$(state "$MOUNT")
