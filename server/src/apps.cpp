@@ -1,0 +1,214 @@
+// See apps.hpp. Deleting an app or disabling its mount first renames the folder
+// out of sight (into <root>/trash or the app's staging folder), then removes it:
+// a request that races the deletion sees either everything or nothing.
+#include "apps.hpp"
+
+#include "fs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace de::server {
+
+namespace {
+using api::WireError;
+using nlohmann::json;
+
+std::int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+void empty_folder(const std::filesystem::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    UniqueFd d(fd);
+    if (auto children = read_dir(d.get()))
+        for (const auto& c : *children)
+            remove_tree(d.get(), c.name);
+}
+}  // namespace
+
+bool valid_app_name(std::string_view name) {
+    if (name.empty() || name.size() > 63) return false;
+    auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (!ok(name.front())) return false;
+    return std::all_of(name.begin(), name.end(), [&](char c) { return ok(c) || c == '-'; });
+}
+
+AppStore::AppStore(std::filesystem::path root) : m_root(std::move(root)) {}
+
+std::filesystem::path AppStore::app_dir(std::string_view name) const {
+    return m_root / "apps" / std::string(name);
+}
+std::filesystem::path AppStore::mount_dir(std::string_view name) const {
+    return app_dir(name) / "mount";
+}
+std::filesystem::path AppStore::staging_dir(std::string_view name) const {
+    return app_dir(name) / "staging";
+}
+
+Status AppStore::prepare() {
+    std::error_code ec;
+    std::filesystem::create_directories(m_root / "apps", ec);
+    if (!ec) std::filesystem::create_directories(m_root / "trash", ec);
+    if (ec)
+        return fail(ErrorKind::generic,
+                    fmt::format("cannot prepare root '{}': {}", m_root.string(), ec.message()));
+    empty_folder(m_root / "trash");
+    int fd = ::open((m_root / "apps").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        UniqueFd apps(fd);
+        if (auto children = read_dir(apps.get()))
+            for (const auto& c : *children)
+                if (valid_app_name(c.name)) empty_folder(staging_dir(c.name));
+    }
+    return {};
+}
+
+ApiResult<App> AppStore::not_found(std::string_view name) const {
+    return api_fail(WireError::not_found, fmt::format("app '{}' not found", name));
+}
+
+ApiResult<App> AppStore::load(std::string_view name) {
+    if (!valid_app_name(name)) return not_found(name);
+    auto text = read_small_file(app_dir(name) / "app.json");
+    if (!text) return not_found(name);
+    try {
+        auto j = json::parse(*text);
+        App a;
+        a.name = std::string(name);
+        a.owner = j.at("owner").get<std::string>();
+        a.created_at = j.at("created_at").get<std::int64_t>();
+        a.persistent_filesystem = j.at("persistent_filesystem").get<bool>();
+        return a;
+    } catch (const std::exception& e) {
+        return api_fail(WireError::internal,
+                        fmt::format("app '{}': app.json is damaged: {}", name, e.what()));
+    }
+}
+
+ApiResult<void> AppStore::save(const App& a) {
+    json j{{"owner", a.owner},
+           {"created_at", a.created_at},
+           {"persistent_filesystem", a.persistent_filesystem}};
+    auto s = write_file_atomic(app_dir(a.name) / "app.json", j.dump(2) + "\n", 0644);
+    if (!s) return api_fail(WireError::internal, s.error().message);
+    return {};
+}
+
+ApiResult<std::vector<App>> AppStore::list(std::string_view owner) {
+    std::vector<App> out;
+    int fd = ::open((m_root / "apps").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return out;
+    UniqueFd apps(fd);
+    auto children = read_dir(apps.get());
+    if (!children) return std::unexpected(children.error());
+    for (const auto& c : *children) {
+        if (!S_ISDIR(c.st.st_mode) || !valid_app_name(c.name)) continue;
+        auto a = load(c.name);
+        if (a && a->owner == owner) out.push_back(std::move(*a));
+    }
+    std::sort(out.begin(), out.end(), [](const App& x, const App& y) { return x.name < y.name; });
+    return out;
+}
+
+ApiResult<App> AppStore::create(std::string_view name, std::string_view owner) {
+    if (!valid_app_name(name))
+        return api_fail(WireError::bad_request,
+                        fmt::format("invalid app name '{:.80}': use 1-63 characters of a-z, 0-9 "
+                                    "and '-', starting with a letter or digit",
+                                    name));
+    std::lock_guard guard(m_mutex);
+    auto dir = app_dir(name);
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+        if (errno == EEXIST)
+            return api_fail(WireError::conflict,
+                            fmt::format("app name '{}' is taken; choose another name", name));
+        return api_fail(WireError::internal,
+                        fmt::format("cannot create app '{}': {}", name, std::strerror(errno)));
+    }
+    App a{std::string(name), std::string(owner), now_s(), false};
+    if (::mkdir(staging_dir(name).c_str(), 0700) != 0 && errno != EEXIST) {
+        int err = errno;
+        std::filesystem::remove_all(dir);
+        return api_fail(WireError::internal,
+                        fmt::format("cannot create app '{}': {}", name, std::strerror(err)));
+    }
+    if (auto s = save(a); !s) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+        return std::unexpected(s.error());
+    }
+    return a;
+}
+
+ApiResult<App> AppStore::get(std::string_view name, std::string_view owner) {
+    auto a = load(name);
+    if (!a) return a;
+    if (a->owner != owner) return not_found(name);
+    return a;
+}
+
+ApiResult<App> AppStore::set_persistent(std::string_view name, std::string_view owner, bool on,
+                                        bool& changed) {
+    std::lock_guard guard(m_mutex);
+    auto a = get(name, owner);
+    if (!a) return a;
+    changed = a->persistent_filesystem != on;
+    if (on) {
+        // Create the folders even when the flag was on already: repairs a mount
+        // folder that someone removed by hand.
+        if (::mkdir(mount_dir(name).c_str(), 0755) != 0 && errno != EEXIST)
+            return api_fail(WireError::internal, fmt::format("cannot create the mount of '{}': {}",
+                                                             name, std::strerror(errno)));
+        ::mkdir(staging_dir(name).c_str(), 0700);
+        if (changed) {
+            a->persistent_filesystem = true;
+            if (auto s = save(*a); !s) return std::unexpected(s.error());
+        }
+        return a;
+    }
+    if (!changed) return a;
+    a->persistent_filesystem = false;
+    if (auto s = save(*a); !s) return std::unexpected(s.error());
+    ::mkdir(staging_dir(name).c_str(), 0700);
+    auto trash_name = "disabled-" + random_hex(8);
+    auto trash = staging_dir(name) / trash_name;
+    if (::rename(mount_dir(name).c_str(), trash.c_str()) == 0) {
+        int fd = ::open(staging_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+            UniqueFd st(fd);
+            remove_tree(st.get(), trash_name);
+            ::fsync(st.get());
+        }
+    }
+    return a;
+}
+
+ApiResult<void> AppStore::remove(std::string_view name, std::string_view owner) {
+    std::lock_guard guard(m_mutex);
+    auto a = get(name, owner);
+    if (!a) return std::unexpected(a.error());
+    auto trash_name = std::string(name) + "-" + random_hex(8);
+    auto trash = m_root / "trash" / trash_name;
+    if (::rename(app_dir(name).c_str(), trash.c_str()) != 0)
+        return api_fail(WireError::internal,
+                        fmt::format("cannot delete app '{}': {}", name, std::strerror(errno)));
+    int fd = ::open((m_root / "trash").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        UniqueFd t(fd);
+        remove_tree(t.get(), trash_name);
+    }
+    return {};
+}
+
+}  // namespace de::server

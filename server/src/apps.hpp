@@ -1,0 +1,54 @@
+#pragma once
+// Apps and their owners. Each app is a folder <root>/apps/<name>/ holding
+// app.json (owner, created_at, persistent_filesystem), the mount and the
+// staging folder. Creating the folder with mkdir(2) is what claims a name, so
+// two concurrent creates cannot both win. A caller that is not the owner gets
+// exactly the not_found a missing app gets.
+
+#include "api_error.hpp"
+
+#include <de/types.hpp>
+
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace de::server {
+
+// 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit.
+bool valid_app_name(std::string_view name);
+
+class AppStore {
+  public:
+    explicit AppStore(std::filesystem::path root);
+
+    // Creates <root>/apps and <root>/trash, and removes what a previous run
+    // left in staging or trash folders.
+    Status prepare();
+
+    ApiResult<std::vector<App>> list(std::string_view owner);
+    ApiResult<App> create(std::string_view name, std::string_view owner);
+    ApiResult<App> get(std::string_view name, std::string_view owner);
+    // Turns the mount on or off. Off deletes every file in it. `changed` tells
+    // whether the state was different before.
+    ApiResult<App> set_persistent(std::string_view name, std::string_view owner, bool on,
+                                  bool& changed);
+    ApiResult<void> remove(std::string_view name, std::string_view owner);
+
+    std::filesystem::path app_dir(std::string_view name) const;
+    std::filesystem::path mount_dir(std::string_view name) const;
+    std::filesystem::path staging_dir(std::string_view name) const;
+    const std::filesystem::path& root() const { return m_root; }
+
+  private:
+    ApiResult<App> load(std::string_view name);
+    ApiResult<void> save(const App& app);
+    ApiResult<App> not_found(std::string_view name) const;
+
+    std::filesystem::path m_root;
+    std::mutex m_mutex;  // serialises changes of app.json and of the mount's existence
+};
+
+}  // namespace de::server

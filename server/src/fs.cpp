@@ -1,0 +1,230 @@
+// See fs.hpp. openat2 has no glibc wrapper in Debian 12 (glibc 2.36), so it is
+// called through syscall(2).
+#include "fs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace de::server {
+
+void UniqueFd::reset(int fd) {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = fd;
+}
+
+ApiError errno_error(int err, std::string_view what, std::string_view path) {
+    using api::WireError;
+    std::string shown = path.empty() ? std::string("/") : std::string(path);
+    switch (err) {
+        case ENOENT:
+            return {WireError::not_found, fmt::format("'{}' does not exist in the mount", shown)};
+        case EXDEV:
+        case ELOOP:
+            return {WireError::forbidden,
+                    fmt::format("'{}' resolves outside the mount (through a symbolic link); "
+                                "refused",
+                                shown)};
+        case ENOTDIR:
+            return {WireError::conflict,
+                    fmt::format("a parent folder of '{}' is a file, not a folder", shown)};
+        case EISDIR:
+            return {WireError::conflict, fmt::format("'{}' is a folder", shown)};
+        case EEXIST:
+            return {WireError::conflict, fmt::format("'{}' exists already", shown)};
+        case ENOTEMPTY:
+            return {WireError::conflict, fmt::format("folder '{}' is not empty", shown)};
+        case ENAMETOOLONG:
+            return {WireError::bad_request, fmt::format("'{}' is too long", shown)};
+        case ENOSPC:
+        case EDQUOT:
+            return {WireError::quota_exceeded,
+                    fmt::format("no space left on the server's disk while writing '{}'", shown)};
+        default:
+            return {WireError::internal,
+                    fmt::format("{} '{}' failed: {}", what, shown, std::strerror(err))};
+    }
+}
+
+int open_beneath_raw(int root_fd, std::string_view rel, int flags, mode_t mode) {
+    std::string p = rel.empty() ? std::string(".") : std::string(rel);
+    open_how how{};
+    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        long fd = ::syscall(SYS_openat2, root_fd, p.c_str(), &how, sizeof how);
+        if (fd >= 0) return static_cast<int>(fd);
+        // EAGAIN: a concurrent rename raced the lookup; the kernel asks us to retry.
+        if (errno != EAGAIN && errno != EINTR) return -errno;
+    }
+    return -EAGAIN;
+}
+
+ApiResult<UniqueFd> open_beneath(int root_fd, std::string_view rel, int flags, mode_t mode) {
+    int fd = open_beneath_raw(root_fd, rel, flags, mode);
+    if (fd < 0) return std::unexpected(errno_error(-fd, "opening", rel));
+    return UniqueFd(fd);
+}
+
+ApiResult<UniqueFd> make_dirs_beneath(int root_fd, std::string_view rel) {
+    // Walk down from the root: open what exists, create what does not. Each
+    // prefix is resolved from the root again so the RESOLVE_BENEATH check
+    // always applies to the whole path.
+    std::size_t pos = 0;
+    while (true) {
+        std::size_t slash = rel.find('/', pos);
+        std::string_view prefix = slash == std::string_view::npos ? rel : rel.substr(0, slash);
+        int fd = open_beneath_raw(root_fd, prefix, O_RDONLY | O_DIRECTORY);
+        if (fd == -ENOENT) {
+            auto parent = prefix.rfind('/') == std::string_view::npos
+                              ? std::string_view{}
+                              : prefix.substr(0, prefix.rfind('/'));
+            auto name = prefix.substr(parent.empty() ? 0 : parent.size() + 1);
+            auto pfd = open_beneath(root_fd, parent, O_RDONLY | O_DIRECTORY);
+            if (!pfd) return std::unexpected(pfd.error());
+            if (::mkdirat(pfd->get(), std::string(name).c_str(), 0755) != 0 && errno != EEXIST)
+                return std::unexpected(errno_error(errno, "creating folder", prefix));
+            fd = open_beneath_raw(root_fd, prefix, O_RDONLY | O_DIRECTORY);
+        }
+        if (fd < 0) return std::unexpected(errno_error(-fd, "opening folder", prefix));
+        if (slash == std::string_view::npos) return UniqueFd(fd);
+        ::close(fd);
+        pos = slash + 1;
+    }
+}
+
+ApiResult<std::vector<DirChild>> read_dir(int dir_fd) {
+    int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(errno_error(errno, "reading folder", ""));
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        int err = errno;
+        ::close(fd);
+        return std::unexpected(errno_error(err, "reading folder", ""));
+    }
+    std::vector<DirChild> out;
+    while (dirent* e = ::readdir(d)) {
+        std::string_view n = e->d_name;
+        if (n == "." || n == "..") continue;
+        DirChild c;
+        c.name = n;
+        if (::fstatat(fd, e->d_name, &c.st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        out.push_back(std::move(c));
+    }
+    ::closedir(d);
+    return out;
+}
+
+int remove_tree(int parent_fd, const std::string& name) {
+    struct stat st {};
+    if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+    if (S_ISDIR(st.st_mode)) {
+        int fd = ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) return errno;
+        UniqueFd dir(fd);
+        auto children = read_dir(dir.get());
+        if (children) {
+            for (const auto& c : *children) {
+                int err = remove_tree(dir.get(), c.name);
+                if (err != 0 && err != ENOENT) return err;
+            }
+        }
+        if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0) return errno;
+        return 0;
+    }
+    if (::unlinkat(parent_fd, name.c_str(), 0) != 0) return errno;
+    return 0;
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::vector<std::uint8_t> raw(bytes);
+    std::size_t got = 0;
+    while (got < raw.size()) {
+        ssize_t n = ::getrandom(raw.data() + got, raw.size() - got, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw std::runtime_error("getrandom failed");
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes * 2);
+    for (auto b : raw) {
+        out.push_back(k_hex[b >> 4]);
+        out.push_back(k_hex[b & 15]);
+    }
+    return out;
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode) {
+    auto tmp = path;
+    tmp += ".tmp-" + random_hex(8);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0)
+        return fail(ErrorKind::generic,
+                    fmt::format("cannot write '{}': {}", tmp.string(), std::strerror(errno)));
+    UniqueFd f(fd);
+    ::fchmod(fd, mode);  // the umask must not widen or narrow it
+    std::size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            ::unlink(tmp.c_str());
+            return fail(ErrorKind::generic,
+                        fmt::format("cannot write '{}': {}", tmp.string(), std::strerror(err)));
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return fail(ErrorKind::generic,
+                    fmt::format("cannot write '{}': {}", path.string(), std::strerror(err)));
+    }
+    int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+    return {};
+}
+
+Result<std::string> read_small_file(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ErrorKind k = errno == ENOENT ? ErrorKind::not_found : ErrorKind::generic;
+        return fail(k, fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
+    }
+    UniqueFd f(fd);
+    std::string out;
+    char buf[65536];
+    while (true) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return fail(ErrorKind::generic,
+                        fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+std::int64_t mtime_ns_of(const struct stat& st) {
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+}  // namespace de::server

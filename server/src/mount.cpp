@@ -1,0 +1,874 @@
+// See mount.hpp. Final path components are handled with *at(2) calls on the
+// parent's fd (unlinkat, renameat2, fstatat with AT_SYMLINK_NOFOLLOW), which
+// never follow a symlink; everything else goes through open_beneath().
+#include "mount.hpp"
+
+#include <de/remote_path.hpp>
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace de::server {
+
+namespace {
+using api::WireError;
+
+constexpr std::size_t k_io_buffer = 1 << 20;
+
+Entry entry_from_stat(std::string path, const struct stat& st) {
+    Entry e;
+    e.path = std::move(path);
+    e.type = S_ISDIR(st.st_mode) ? EntryType::dir : EntryType::file;
+    e.size = S_ISDIR(st.st_mode) ? 0 : static_cast<std::uint64_t>(st.st_size);
+    e.mtime_ns = mtime_ns_of(st);
+    return e;
+}
+
+bool listable(const struct stat& st) {
+    return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+}
+
+bool is_within(std::string_view inner, std::string_view outer) {
+    return inner == outer || (inner.size() > outer.size() &&
+                              inner.substr(0, outer.size()) == outer && inner[outer.size()] == '/');
+}
+
+void fsync_fd(int fd) {
+    if (fd >= 0) ::fsync(fd);
+}
+
+// Copies a regular file's bytes with copy_file_range (in-kernel, reflink where
+// the filesystem can) and fsyncs the copy.
+int copy_file_data(int src, int dst) {
+    loff_t in_off = 0;
+    while (true) {
+        ssize_t n = ::copy_file_range(src, &in_off, dst, nullptr, 1 << 30, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EXDEV || errno == EINVAL || errno == ENOSYS) break;  // fall back below
+            return errno;
+        }
+        if (n == 0) return ::fsync(dst) == 0 ? 0 : errno;
+    }
+    std::vector<char> buf(k_io_buffer);
+    while (true) {
+        ssize_t n = ::pread(src, buf.data(), buf.size(), in_off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (n == 0) break;
+        in_off += n;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = ::write(dst, buf.data() + off, static_cast<std::size_t>(n - off));
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                return errno;
+            }
+            off += w;
+        }
+    }
+    return ::fsync(dst) == 0 ? 0 : errno;
+}
+
+void set_mtime(int fd, std::int64_t mtime_ns) {
+    timespec ts[2];
+    ts[0].tv_sec = 0;
+    ts[0].tv_nsec = UTIME_OMIT;
+    ts[1].tv_sec = static_cast<time_t>(mtime_ns / 1'000'000'000);
+    ts[1].tv_nsec = static_cast<long>(mtime_ns % 1'000'000'000);
+    if (ts[1].tv_nsec < 0) {
+        ts[1].tv_nsec += 1'000'000'000;
+        ts[1].tv_sec -= 1;
+    }
+    ::futimens(fd, ts);
+}
+
+// Copies the folder src_fd as `name` inside dst_parent, skipping symlinks.
+int copy_tree(int src_fd, int dst_parent, const std::string& name, const struct stat& src_st) {
+    if (::mkdirat(dst_parent, name.c_str(), 0755) != 0) return errno;
+    int d = ::openat(dst_parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0) return errno;
+    UniqueFd dst(d);
+    auto children = read_dir(src_fd);
+    if (!children) return EIO;
+    for (const auto& c : *children) {
+        if (S_ISDIR(c.st.st_mode)) {
+            int s =
+                ::openat(src_fd, c.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (s < 0) continue;
+            UniqueFd sub(s);
+            if (int err = copy_tree(sub.get(), dst.get(), c.name, c.st); err) return err;
+        } else if (S_ISREG(c.st.st_mode)) {
+            int s =
+                ::openat(src_fd, c.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+            if (s < 0) continue;
+            UniqueFd in(s);
+            int o =
+                ::openat(dst.get(), c.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+            if (o < 0) return errno;
+            UniqueFd out(o);
+            if (int err = copy_file_data(in.get(), out.get()); err) return err;
+            set_mtime(out.get(), mtime_ns_of(c.st));
+        }
+    }
+    set_mtime(dst.get(), mtime_ns_of(src_st));
+    fsync_fd(dst.get());
+    return 0;
+}
+
+// "'x' is a file, not a folder" instead of the generic ENOTDIR message when the
+// path itself, not one of its parents, is the file.
+ApiError not_a_folder(int mount_fd, std::string_view rel, int err) {
+    if (err == ENOTDIR) {
+        int fd = open_beneath_raw(mount_fd, rel, O_PATH);
+        if (fd >= 0) {
+            ::close(fd);
+            return {WireError::conflict, fmt::format("'{}' is a file, not a folder", rel), {}};
+        }
+    }
+    return errno_error(err, "opening folder", rel);
+}
+}  // namespace
+
+// ---- Reservation -------------------------------------------------------------------------
+
+Reservation::~Reservation() {
+    commit(0);
+}
+
+Reservation::Reservation(Reservation&& o) noexcept
+    : m_store(std::exchange(o.m_store, nullptr)),
+      m_app(std::move(o.m_app)),
+      m_bytes(std::exchange(o.m_bytes, 0)) {}
+
+Reservation& Reservation::operator=(Reservation&& o) noexcept {
+    if (this != &o) {
+        commit(0);
+        m_store = std::exchange(o.m_store, nullptr);
+        m_app = std::move(o.m_app);
+        m_bytes = std::exchange(o.m_bytes, 0);
+    }
+    return *this;
+}
+
+ApiResult<void> Reservation::grow(std::uint64_t more) {
+    if (!m_store) return {};
+    std::lock_guard guard(m_store->m_quota_mutex);
+    auto& st = m_store->m_quota_state[m_app];
+    std::uint64_t used = st.usage.used_bytes + st.reserved;
+    std::uint64_t avail = m_store->m_quota > used ? m_store->m_quota - used : 0;
+    if (more > avail) return std::unexpected(m_store->quota_error(m_bytes + more, avail + m_bytes));
+    st.reserved += more;
+    m_bytes += more;
+    return {};
+}
+
+void Reservation::commit(std::int64_t delta) {
+    if (!m_store) return;
+    std::lock_guard guard(m_store->m_quota_mutex);
+    auto& st = m_store->m_quota_state[m_app];
+    st.reserved -= std::min(st.reserved, m_bytes);
+    if (delta != 0) {
+        auto used = static_cast<std::int64_t>(st.usage.used_bytes) + delta;
+        st.usage.used_bytes = used < 0 ? 0 : static_cast<std::uint64_t>(used);
+    }
+    m_bytes = 0;
+    m_store = nullptr;
+}
+
+// ---- Upload ------------------------------------------------------------------------------
+
+Upload::Upload(MountStore& store, Mount& mount, std::string rel, PutOptions opts, Reservation res,
+               UniqueFd fd, std::string staging_name)
+    : m_store(store),
+      m_mount(mount),
+      m_rel(std::move(rel)),
+      m_opts(std::move(opts)),
+      m_res(std::move(res)),
+      m_fd(std::move(fd)),
+      m_staging_name(std::move(staging_name)) {}
+
+Upload::~Upload() {
+    if (!m_done) ::unlinkat(m_mount.staging.get(), m_staging_name.c_str(), 0);
+}
+
+ApiResult<void> Upload::write(const char* data, std::size_t n) {
+    if (m_opts.content_length) {
+        if (m_received + n > *m_opts.content_length)
+            return api_fail(WireError::bad_request, "the body is longer than Content-Length");
+    } else if (m_received + n > m_res.bytes()) {
+        // Chunked: claim room as the body arrives, in steps, so a full mount stops it early.
+        std::uint64_t need = m_received + n - m_res.bytes();
+        if (auto g = m_res.grow(need); !g) return g;
+    }
+    m_hash.update(std::string_view(data, n));
+    std::size_t off = 0;
+    while (off < n) {
+        ssize_t w = ::write(m_fd.get(), data + off, n - off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return std::unexpected(errno_error(errno, "writing", m_rel));
+        }
+        off += static_cast<std::size_t>(w);
+    }
+    m_received += n;
+    return {};
+}
+
+ApiResult<PutResult> Upload::commit() {
+    if (m_opts.content_length && m_received != *m_opts.content_length)
+        return api_fail(WireError::bad_request, "the body is shorter than Content-Length");
+    std::string sha = m_hash.finish_hex();
+    if (m_opts.digest && *m_opts.digest != sha)
+        return std::unexpected(ApiError{
+            WireError::digest_mismatch,
+            fmt::format("the body of '{}' has SHA-256 {}, but Content-Digest says {}; nothing "
+                        "was stored",
+                        m_rel, sha, *m_opts.digest),
+            {{"received_sha256", sha}}});
+    if (m_opts.mtime_ns) set_mtime(m_fd.get(), *m_opts.mtime_ns);
+    if (::fsync(m_fd.get()) != 0) return std::unexpected(errno_error(errno, "syncing", m_rel));
+    struct stat st {};
+    ::fstat(m_fd.get(), &st);
+
+    auto parent = make_dirs_beneath(m_mount.dir.get(), parent_path(m_rel));
+    if (!parent) return std::unexpected(parent.error());
+    std::string base(base_name(m_rel));
+
+    // Conditions are checked again at the moment of the rename; If-None-Match: *
+    // is enforced by the kernel itself (RENAME_NOREPLACE).
+    struct stat old {};
+    bool existed = ::fstatat(parent->get(), base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
+    if (existed && S_ISDIR(old.st_mode))
+        return api_fail(WireError::conflict, fmt::format("'{}' is a folder", m_rel));
+    if (m_opts.if_match && *m_opts.if_match != "*") {
+        if (!existed)
+            return api_fail(WireError::precondition_failed,
+                            fmt::format("'{}' no longer exists (If-Match)", m_rel));
+        int fd =
+            ::openat(parent->get(), base.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        UniqueFd cur(fd);
+        struct stat cst {};
+        std::optional<std::string> h;
+        if (fd >= 0 && ::fstat(fd, &cst) == 0 && S_ISREG(cst.st_mode))
+            if (auto r = m_store.hash_of(fd, cst)) h = *r;
+        if (!h || *h != *m_opts.if_match)
+            return api_fail(WireError::precondition_failed,
+                            fmt::format("'{}' changed meanwhile (If-Match)", m_rel));
+    } else if (m_opts.if_match && !existed) {
+        return api_fail(WireError::precondition_failed,
+                        fmt::format("'{}' does not exist (If-Match: *)", m_rel));
+    }
+
+    bool created = true;
+    if (::renameat2(m_mount.staging.get(), m_staging_name.c_str(), parent->get(), base.c_str(),
+                    RENAME_NOREPLACE) != 0) {
+        int err = errno;
+        if (err != EEXIST) return std::unexpected(errno_error(err, "storing", m_rel));
+        if (m_opts.if_none_match_star)
+            return api_fail(WireError::precondition_failed,
+                            fmt::format("'{}' exists already (If-None-Match: *)", m_rel));
+        existed = ::fstatat(parent->get(), base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
+        if (::renameat(m_mount.staging.get(), m_staging_name.c_str(), parent->get(),
+                       base.c_str()) != 0)
+            return std::unexpected(errno_error(errno, "storing", m_rel));
+        created = false;
+    }
+    m_done = true;
+    fsync_fd(parent->get());
+    std::int64_t old_size = existed && S_ISREG(old.st_mode) && !created ? old.st_size : 0;
+    m_res.commit(static_cast<std::int64_t>(st.st_size) - old_size);
+    m_store.remember_hash(st, sha);
+    PutResult r;
+    r.entry = entry_from_stat(m_rel, st);
+    r.entry.sha256 = sha;
+    r.created = created;
+    return r;
+}
+
+// ---- TreeWalker --------------------------------------------------------------------------
+
+TreeWalker::TreeWalker(MountStore& store, int mount_fd, std::string base, UniqueFd base_fd,
+                       bool hashes)
+    : m_store(store), m_mount_fd(mount_fd), m_hashes(hashes) {
+    Level l;
+    l.path = std::move(base);
+    if (auto c = read_dir(base_fd.get())) l.children = std::move(*c);
+    std::sort(l.children.begin(), l.children.end(),
+              [](const DirChild& a, const DirChild& b) { return a.name < b.name; });
+    l.fd = std::move(base_fd);
+    m_stack.push_back(std::move(l));
+}
+
+std::optional<Entry> TreeWalker::next() {
+    while (!m_stack.empty()) {
+        Level& l = m_stack.back();
+        if (l.index >= l.children.size()) {
+            m_stack.pop_back();
+            continue;
+        }
+        DirChild c = std::move(l.children[l.index++]);
+        if (!listable(c.st)) continue;
+        Entry e = entry_from_stat(join_path(l.path, c.name), c.st);
+        if (S_ISDIR(c.st.st_mode)) {
+            int fd = ::openat(l.fd.get(), c.name.c_str(),
+                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd >= 0) {
+                Level sub;
+                sub.fd = UniqueFd(fd);
+                sub.path = e.path;
+                if (auto ch = read_dir(fd)) sub.children = std::move(*ch);
+                std::sort(sub.children.begin(), sub.children.end(),
+                          [](const DirChild& a, const DirChild& b) { return a.name < b.name; });
+                m_stack.push_back(std::move(sub));
+            }
+        } else if (m_hashes) {
+            int fd = ::openat(l.fd.get(), c.name.c_str(),
+                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+            if (fd >= 0) {
+                UniqueFd f(fd);
+                struct stat st {};
+                if (::fstat(fd, &st) == 0)
+                    if (auto h = m_store.hash_of(fd, st)) e.sha256 = *h;
+            }
+        } else {
+            e.sha256 = m_store.cached_hash(c.st);
+        }
+        return e;
+    }
+    return std::nullopt;
+}
+
+// ---- MountStore --------------------------------------------------------------------------
+
+MountStore::MountStore(AppStore& apps, std::uint64_t quota_bytes)
+    : m_apps(apps), m_quota(quota_bytes) {}
+
+ApiResult<Mount> MountStore::open(const App& app) {
+    if (!app.persistent_filesystem)
+        return api_fail(WireError::mount_disabled,
+                        fmt::format("the persistent filesystem of app '{}' is off; turn it on "
+                                    "with `de-cli mount enable -n {}`",
+                                    app.name, app.name));
+    Mount m;
+    m.app = app.name;
+    auto dir = m_apps.mount_dir(app.name);
+    auto staging = m_apps.staging_dir(app.name);
+    int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        // Someone removed the folder by hand: the mount is on, so it exists (empty).
+        ::mkdir(dir.c_str(), 0755);
+        fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0)
+        return api_fail(WireError::internal, fmt::format("cannot open the mount of '{}': {}",
+                                                         app.name, std::strerror(errno)));
+    m.dir = UniqueFd(fd);
+    int sfd = ::open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sfd < 0 && errno == ENOENT) {
+        ::mkdir(staging.c_str(), 0700);
+        sfd = ::open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (sfd < 0)
+        return api_fail(WireError::internal,
+                        fmt::format("cannot open the staging folder of '{}': {}", app.name,
+                                    std::strerror(errno)));
+    m.staging = UniqueFd(sfd);
+    return m;
+}
+
+Usage MountStore::count_usage(int mount_fd) {
+    Usage u;
+    int fd = ::openat(mount_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return u;
+    std::vector<UniqueFd> pending;
+    pending.emplace_back(fd);
+    while (!pending.empty()) {
+        UniqueFd dir = std::move(pending.back());
+        pending.pop_back();
+        auto children = read_dir(dir.get());
+        if (!children) continue;
+        for (const auto& c : *children) {
+            if (S_ISREG(c.st.st_mode)) {
+                u.used_bytes += static_cast<std::uint64_t>(c.st.st_size);
+                ++u.file_count;
+            } else if (S_ISDIR(c.st.st_mode)) {
+                int sub = ::openat(dir.get(), c.name.c_str(),
+                                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0) pending.emplace_back(sub);
+            }
+        }
+    }
+    return u;
+}
+
+MountStatus MountStore::status(const App& app) {
+    MountStatus s;
+    s.app = app.name;
+    s.enabled = app.persistent_filesystem;
+    s.quota_bytes = m_quota;
+    s.storage_class = "local";
+    if (!s.enabled) return s;
+    auto m = open(app);
+    if (!m) return s;
+    Usage u = count_usage(m->dir.get());
+    {
+        std::lock_guard guard(m_quota_mutex);
+        auto& q = m_quota_state[app.name];
+        q.usage = u;
+        q.counted_at = std::chrono::steady_clock::now();
+        q.valid = true;
+    }
+    s.used_bytes = u.used_bytes;
+    s.file_count = u.file_count;
+    return s;
+}
+
+ApiError MountStore::quota_error(std::uint64_t needed, std::uint64_t available) const {
+    return ApiError{WireError::quota_exceeded,
+                    fmt::format("not enough room in the mount: {} bytes needed, {} bytes left of "
+                                "the {} byte quota; delete files or ask for a larger quota",
+                                needed, available, m_quota),
+                    {{"needed_bytes", needed}, {"available_bytes", available}}};
+}
+
+ApiResult<Reservation> MountStore::reserve(const std::string& app, int mount_fd,
+                                           std::uint64_t bytes) {
+    std::lock_guard guard(m_quota_mutex);
+    auto& st = m_quota_state[app];
+    auto now = std::chrono::steady_clock::now();
+    if (!st.valid || now - st.counted_at > k_usage_ttl) {
+        st.usage = count_usage(mount_fd);
+        st.counted_at = now;
+        st.valid = true;
+    }
+    std::uint64_t used = st.usage.used_bytes + st.reserved;
+    std::uint64_t avail = m_quota > used ? m_quota - used : 0;
+    if (bytes > avail) return std::unexpected(quota_error(bytes, avail));
+    st.reserved += bytes;
+    return Reservation(this, app, bytes);
+}
+
+std::optional<std::string> MountStore::cached_hash(const struct stat& st) {
+    std::lock_guard guard(m_hash_mutex);
+    auto it = m_hashes.find({st.st_dev, st.st_ino});
+    if (it == m_hashes.end() || it->second.size != st.st_size ||
+        it->second.mtime_ns != mtime_ns_of(st))
+        return std::nullopt;
+    return it->second.sha256;
+}
+
+void MountStore::remember_hash(const struct stat& st, std::string sha256) {
+    std::lock_guard guard(m_hash_mutex);
+    if (m_hashes.size() >= k_max_cached_hashes) m_hashes.clear();
+    m_hashes[{st.st_dev, st.st_ino}] = HashValue{st.st_size, mtime_ns_of(st), std::move(sha256)};
+}
+
+ApiResult<std::string> MountStore::hash_of(int fd, const struct stat& st) {
+    if (auto h = cached_hash(st)) return *h;
+    Sha256 hasher;
+    std::vector<char> buf(k_io_buffer);
+    off_t off = 0;
+    while (true) {
+        ssize_t n = ::pread(fd, buf.data(), buf.size(), off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return api_fail(WireError::internal, fmt::format("reading a file to hash it failed: {}",
+                                                             std::strerror(errno)));
+        }
+        if (n == 0) break;
+        hasher.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+        off += n;
+    }
+    std::string hex = hasher.finish_hex();
+    struct stat after {};
+    // Only remember a hash of a file that did not change while we read it.
+    if (::fstat(fd, &after) == 0 && after.st_size == st.st_size &&
+        mtime_ns_of(after) == mtime_ns_of(st) && off == st.st_size)
+        remember_hash(after, hex);
+    return hex;
+}
+
+ApiResult<Entry> MountStore::stat_entry(Mount& m, std::string_view rel, bool hash) {
+    auto fd = open_beneath(m.dir.get(), rel, O_PATH);
+    if (!fd) return std::unexpected(fd.error());
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0) return std::unexpected(errno_error(errno, "reading", rel));
+    Entry e = entry_from_stat(std::string(rel), st);
+    if (S_ISREG(st.st_mode)) {
+        e.sha256 = cached_hash(st);
+        if (hash && !e.sha256) {
+            auto rfd = open_beneath(m.dir.get(), rel, O_RDONLY | O_NONBLOCK);
+            if (!rfd) return std::unexpected(rfd.error());
+            auto h = hash_of(rfd->get(), st);
+            if (!h) return std::unexpected(h.error());
+            e.sha256 = *h;
+        }
+    }
+    return e;
+}
+
+ApiResult<ReadFile> MountStore::open_read(Mount& m, std::string_view rel) {
+    if (rel.empty())
+        return api_fail(WireError::conflict, "'/' is the mount's root folder, not a file");
+    auto fd = open_beneath(m.dir.get(), rel, O_RDONLY | O_NONBLOCK);
+    if (!fd) return std::unexpected(fd.error());
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0) return std::unexpected(errno_error(errno, "reading", rel));
+    if (S_ISDIR(st.st_mode))
+        return api_fail(WireError::conflict,
+                        fmt::format("'{}' is a folder; list it instead of fetching it", rel));
+    if (!S_ISREG(st.st_mode))
+        return api_fail(WireError::conflict, fmt::format("'{}' is not a regular file", rel));
+    auto h = hash_of(fd->get(), st);
+    if (!h) return std::unexpected(h.error());
+    ReadFile r;
+    r.fd = std::move(*fd);
+    r.size = static_cast<std::uint64_t>(st.st_size);
+    r.mtime_ns = mtime_ns_of(st);
+    r.sha256 = *h;
+    return r;
+}
+
+ApiResult<std::unique_ptr<Upload>> MountStore::begin_put(Mount& m, std::string rel,
+                                                         PutOptions opts) {
+    if (rel.empty()) return api_fail(WireError::conflict, "'/' is the mount's root folder");
+    std::uint64_t old_size = 0;
+    bool exists = false;
+    int pfd = open_beneath_raw(m.dir.get(), parent_path(rel), O_PATH | O_DIRECTORY);
+    if (pfd >= 0) {
+        UniqueFd parent(pfd);
+        std::string base(base_name(rel));
+        struct stat st {};
+        if (::fstatat(parent.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            exists = true;
+            if (S_ISLNK(st.st_mode)) {
+                // Replacing a link would be harmless, but one pointing outside is refused
+                // like every other escape.
+                auto target = open_beneath(m.dir.get(), rel, O_PATH);
+                if (!target && target.error().kind == WireError::forbidden)
+                    return std::unexpected(target.error());
+                if (target) ::fstat(target->get(), &st);
+            }
+            if (S_ISDIR(st.st_mode))
+                return api_fail(WireError::conflict,
+                                fmt::format("'{}' is a folder; a file cannot replace it", rel));
+            if (S_ISREG(st.st_mode)) old_size = static_cast<std::uint64_t>(st.st_size);
+        }
+        if (opts.if_none_match_star && exists)
+            return api_fail(WireError::precondition_failed,
+                            fmt::format("'{}' exists already; pass --update to replace it", rel));
+        if (opts.if_match) {
+            if (!exists)
+                return api_fail(WireError::precondition_failed,
+                                fmt::format("'{}' does not exist (If-Match)", rel));
+            if (*opts.if_match != "*") {
+                auto cur = open_read(m, rel);
+                if (!cur || cur->sha256 != *opts.if_match)
+                    return api_fail(WireError::precondition_failed,
+                                    fmt::format("'{}' has changed (If-Match did not hold)", rel));
+            }
+        }
+    } else if (pfd == -ENOENT) {
+        if (opts.if_match)
+            return api_fail(WireError::precondition_failed,
+                            fmt::format("'{}' does not exist (If-Match)", rel));
+    } else {
+        return std::unexpected(errno_error(-pfd, "opening folder", parent_path(rel)));
+    }
+
+    std::uint64_t need = 0;
+    if (opts.content_length)
+        need = *opts.content_length > old_size ? *opts.content_length - old_size : 0;
+    auto res = reserve(m.app, m.dir.get(), need);
+    if (!res) return std::unexpected(res.error());
+
+    std::string name = "up-" + random_hex(12);
+    int fd = ::openat(m.staging.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return std::unexpected(errno_error(errno, "staging", rel));
+    return std::make_unique<Upload>(*this, m, std::move(rel), std::move(opts), std::move(*res),
+                                    UniqueFd(fd), std::move(name));
+}
+
+ApiResult<void> MountStore::remove(Mount& m, std::string_view rel, bool recursive) {
+    if (rel.empty())
+        return api_fail(WireError::bad_request, "the mount's root folder cannot be deleted");
+    auto parent = open_beneath(m.dir.get(), parent_path(rel), O_RDONLY | O_DIRECTORY);
+    if (!parent) return std::unexpected(parent.error());
+    std::string base(base_name(rel));
+    struct stat st {};
+    if (::fstatat(parent->get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return std::unexpected(errno_error(errno, "deleting", rel));
+    if (S_ISDIR(st.st_mode)) {
+        if (!recursive) {
+            if (::unlinkat(parent->get(), base.c_str(), AT_REMOVEDIR) != 0) {
+                if (errno == ENOTEMPTY || errno == EEXIST)
+                    return api_fail(WireError::conflict,
+                                    fmt::format("folder '{}' is not empty; pass recursive=true to "
+                                                "delete it with everything in it",
+                                                rel));
+                return std::unexpected(errno_error(errno, "deleting", rel));
+            }
+        } else {
+            // Out of sight first, in one rename, then removed at leisure.
+            std::string trash = "del-" + random_hex(12);
+            if (::renameat(parent->get(), base.c_str(), m.staging.get(), trash.c_str()) != 0)
+                return std::unexpected(errno_error(errno, "deleting", rel));
+            remove_tree(m.staging.get(), trash);
+        }
+    } else if (::unlinkat(parent->get(), base.c_str(), 0) != 0) {
+        return std::unexpected(errno_error(errno, "deleting", rel));
+    }
+    fsync_fd(parent->get());
+    std::lock_guard guard(m_quota_mutex);
+    m_quota_state[m.app].valid = false;
+    return {};
+}
+
+ApiResult<PutResult> MountStore::mkdir(Mount& m, std::string_view rel, bool parents) {
+    if (rel.empty()) {
+        if (!parents) return api_fail(WireError::conflict, "the mount's root folder exists");
+        auto e = stat_entry(m, rel, false);
+        if (!e) return std::unexpected(e.error());
+        return PutResult{*e, false};
+    }
+    int existing = open_beneath_raw(m.dir.get(), rel, O_PATH);
+    if (existing >= 0) {
+        UniqueFd fd(existing);
+        struct stat st {};
+        ::fstat(fd.get(), &st);
+        if (!S_ISDIR(st.st_mode))
+            return api_fail(WireError::conflict, fmt::format("'{}' exists and is a file", rel));
+        if (!parents)
+            return api_fail(WireError::conflict, fmt::format("folder '{}' exists already", rel));
+        return PutResult{entry_from_stat(std::string(rel), st), false};
+    }
+    if (existing != -ENOENT) return std::unexpected(errno_error(-existing, "creating folder", rel));
+    if (parents) {
+        auto fd = make_dirs_beneath(m.dir.get(), rel);
+        if (!fd) return std::unexpected(fd.error());
+    } else {
+        auto parent = open_beneath(m.dir.get(), parent_path(rel), O_RDONLY | O_DIRECTORY);
+        if (!parent) {
+            if (parent.error().kind == WireError::not_found)
+                return api_fail(WireError::not_found,
+                                fmt::format("the parent folder of '{}' does not exist; pass "
+                                            "parents=true to create it",
+                                            rel));
+            return std::unexpected(parent.error());
+        }
+        if (::mkdirat(parent->get(), std::string(base_name(rel)).c_str(), 0755) != 0)
+            return std::unexpected(errno_error(errno, "creating folder", rel));
+        fsync_fd(parent->get());
+    }
+    auto e = stat_entry(m, rel, false);
+    if (!e) return std::unexpected(e.error());
+    return PutResult{*e, true};
+}
+
+ApiResult<Entry> MountStore::move(Mount& m, std::string_view from, std::string_view to,
+                                  bool overwrite) {
+    if (from.empty())
+        return api_fail(WireError::bad_request, "the mount's root folder cannot be moved");
+    if (is_within(to, from))
+        return api_fail(WireError::bad_request,
+                        fmt::format("cannot move '{}' into itself ('{}')", from, to));
+    if (to.empty()) return api_fail(WireError::conflict, "'/' exists already");
+    auto src_parent = open_beneath(m.dir.get(), parent_path(from), O_RDONLY | O_DIRECTORY);
+    if (!src_parent) return std::unexpected(src_parent.error());
+    std::string src_base(base_name(from));
+    struct stat st {};
+    if (::fstatat(src_parent->get(), src_base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return std::unexpected(errno_error(errno, "moving", from));
+    if (!overwrite) {
+        int e = open_beneath_raw(m.dir.get(), to, O_PATH | O_NOFOLLOW);
+        if (e >= 0) {
+            ::close(e);
+            return api_fail(
+                WireError::conflict,
+                fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
+        }
+    }
+    auto dst_parent = make_dirs_beneath(m.dir.get(), parent_path(to));
+    if (!dst_parent) return std::unexpected(dst_parent.error());
+    std::string dst_base(base_name(to));
+    if (::renameat2(src_parent->get(), src_base.c_str(), dst_parent->get(), dst_base.c_str(),
+                    overwrite ? 0 : RENAME_NOREPLACE) != 0) {
+        int err = errno;
+        if (err == EEXIST)
+            return api_fail(
+                WireError::conflict,
+                fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
+        if (err == EINVAL)
+            return api_fail(WireError::bad_request,
+                            fmt::format("cannot move '{}' into itself", from));
+        return std::unexpected(errno_error(err, "moving to", to));
+    }
+    fsync_fd(dst_parent->get());
+    fsync_fd(src_parent->get());
+    {
+        std::lock_guard guard(m_quota_mutex);
+        m_quota_state[m.app].valid = false;
+    }
+    return stat_entry(m, to, false);
+}
+
+ApiResult<Entry> MountStore::copy(Mount& m, std::string_view from, std::string_view to,
+                                  bool overwrite) {
+    if (from.empty())
+        return api_fail(WireError::bad_request, "the mount's root folder cannot be copied");
+    if (is_within(to, from))
+        return api_fail(WireError::bad_request,
+                        fmt::format("cannot copy '{}' into itself ('{}')", from, to));
+    if (to.empty()) return api_fail(WireError::conflict, "'/' exists already");
+    auto src = open_beneath(m.dir.get(), from, O_RDONLY | O_NONBLOCK);
+    if (!src) return std::unexpected(src.error());
+    struct stat st {};
+    ::fstat(src->get(), &st);
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return api_fail(WireError::conflict, fmt::format("'{}' is not a regular file", from));
+    if (!overwrite) {
+        int e = open_beneath_raw(m.dir.get(), to, O_PATH | O_NOFOLLOW);
+        if (e >= 0) {
+            ::close(e);
+            return api_fail(
+                WireError::conflict,
+                fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
+        }
+    }
+    std::uint64_t need = S_ISDIR(st.st_mode) ? count_usage(src->get()).used_bytes
+                                             : static_cast<std::uint64_t>(st.st_size);
+    auto res = reserve(m.app, m.dir.get(), need);
+    if (!res) return std::unexpected(res.error());
+
+    std::string tmp = "cp-" + random_hex(12);
+    int err = 0;
+    if (S_ISDIR(st.st_mode)) {
+        err = copy_tree(src->get(), m.staging.get(), tmp, st);
+    } else {
+        int o =
+            ::openat(m.staging.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (o < 0) {
+            err = errno;
+        } else {
+            UniqueFd out(o);
+            err = copy_file_data(src->get(), out.get());
+            if (!err) set_mtime(out.get(), mtime_ns_of(st));
+            struct stat cst {};
+            if (!err && ::fstat(out.get(), &cst) == 0)
+                if (auto h = cached_hash(st)) remember_hash(cst, *h);
+        }
+    }
+    auto cleanup = [&] { remove_tree(m.staging.get(), tmp); };
+    if (err) {
+        cleanup();
+        return std::unexpected(errno_error(err, "copying to", to));
+    }
+    auto dst_parent = make_dirs_beneath(m.dir.get(), parent_path(to));
+    if (!dst_parent) {
+        cleanup();
+        return std::unexpected(dst_parent.error());
+    }
+    std::string dst_base(base_name(to));
+    struct stat old {};
+    bool existed = ::fstatat(dst_parent->get(), dst_base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
+    if (::renameat2(m.staging.get(), tmp.c_str(), dst_parent->get(), dst_base.c_str(),
+                    overwrite ? 0 : RENAME_NOREPLACE) != 0) {
+        int e = errno;
+        cleanup();
+        if (e == EEXIST)
+            return api_fail(
+                WireError::conflict,
+                fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
+        return std::unexpected(errno_error(e, "copying to", to));
+    }
+    fsync_fd(dst_parent->get());
+    res->commit(static_cast<std::int64_t>(need) -
+                (existed && S_ISREG(old.st_mode) ? static_cast<std::int64_t>(old.st_size) : 0));
+    if (existed && S_ISDIR(old.st_mode)) {
+        std::lock_guard guard(m_quota_mutex);
+        m_quota_state[m.app].valid = false;
+    }
+    return stat_entry(m, to, false);
+}
+
+ApiResult<ListPage> MountStore::list(Mount& m, std::string_view rel, bool recursive, bool hashes,
+                                     std::size_t limit, std::string_view cursor) {
+    int fd = open_beneath_raw(m.dir.get(), rel, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return std::unexpected(not_a_folder(m.dir.get(), rel, -fd));
+    struct Item {
+        Entry e;
+        struct stat st;
+    };
+    std::vector<Item> items;
+    struct Pending {
+        UniqueFd fd;
+        std::string path;
+    };
+    std::vector<Pending> pending;
+    pending.push_back({UniqueFd(fd), std::string(rel)});
+    while (!pending.empty()) {
+        Pending p = std::move(pending.back());
+        pending.pop_back();
+        auto children = read_dir(p.fd.get());
+        if (!children) continue;
+        for (auto& c : *children) {
+            if (!listable(c.st)) continue;
+            std::string path = join_path(p.path, c.name);
+            if (recursive && S_ISDIR(c.st.st_mode)) {
+                int sub = ::openat(p.fd.get(), c.name.c_str(),
+                                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0) pending.push_back({UniqueFd(sub), path});
+            }
+            items.push_back({entry_from_stat(std::move(path), c.st), c.st});
+        }
+    }
+    std::sort(items.begin(), items.end(),
+              [](const Item& a, const Item& b) { return a.e.path < b.e.path; });
+    auto first =
+        cursor.empty()
+            ? items.begin()
+            : std::upper_bound(items.begin(), items.end(), cursor,
+                               [](std::string_view c, const Item& i) { return c < i.e.path; });
+    ListPage page;
+    for (auto it = first; it != items.end(); ++it) {
+        if (page.entries.size() == limit) {
+            page.next_cursor = page.entries.back().path;
+            break;
+        }
+        Entry e = std::move(it->e);
+        if (e.type == EntryType::file) {
+            e.sha256 = cached_hash(it->st);
+            if (hashes && !e.sha256) {
+                int hfd = open_beneath_raw(m.dir.get(), e.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+                if (hfd >= 0) {
+                    UniqueFd h(hfd);
+                    struct stat st {};
+                    if (::fstat(hfd, &st) == 0)
+                        if (auto sha = hash_of(hfd, st)) e.sha256 = *sha;
+                }
+            }
+        }
+        page.entries.push_back(std::move(e));
+    }
+    return page;
+}
+
+ApiResult<std::unique_ptr<TreeWalker>> MountStore::walk(Mount& m, std::string_view rel,
+                                                        bool hashes) {
+    int fd = open_beneath_raw(m.dir.get(), rel, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return std::unexpected(not_a_folder(m.dir.get(), rel, -fd));
+    return std::make_unique<TreeWalker>(*this, m.dir.get(), std::string(rel), UniqueFd(fd), hashes);
+}
+
+}  // namespace de::server

@@ -1,0 +1,210 @@
+#pragma once
+// The storage layer for one app's mount: path resolution, the hash cache,
+// usage and quota, and every file operation the API offers. It knows nothing
+// of HTTP; the router calls it and turns ApiError into responses.
+//
+// Uploads are staged in <app>/staging (same filesystem), hashed while they
+// arrive, fsynced, then renamed into place and the folder fsynced, so a file is
+// visible only whole. Quota: usage is counted from the directory (outside
+// writes count); checks use a count at most k_usage_ttl old, corrected by our
+// own commits, plus the bytes reserved by uploads in flight.
+
+#include "api_error.hpp"
+#include "apps.hpp"
+#include "fs.hpp"
+
+#include <de/sha256.hpp>
+#include <de/types.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace de::server {
+
+class MountStore;
+
+struct Mount {
+    std::string app;
+    UniqueFd dir;      // O_PATH|O_DIRECTORY of <app>/mount
+    UniqueFd staging;  // O_RDONLY|O_DIRECTORY of <app>/staging
+};
+
+struct Usage {
+    std::uint64_t used_bytes = 0;
+    std::uint64_t file_count = 0;
+};
+
+// Bytes an upload or copy holds against the quota until it commits or fails.
+class Reservation {
+  public:
+    Reservation() = default;
+    Reservation(MountStore* store, std::string app, std::uint64_t bytes)
+        : m_store(store), m_app(std::move(app)), m_bytes(bytes) {}
+    ~Reservation();
+    Reservation(Reservation&& o) noexcept;
+    Reservation& operator=(Reservation&& o) noexcept;
+    Reservation(const Reservation&) = delete;
+    Reservation& operator=(const Reservation&) = delete;
+    std::uint64_t bytes() const { return m_bytes; }
+    // Asks for more room (a chunked upload). Fails with quota_exceeded.
+    ApiResult<void> grow(std::uint64_t more);
+    // The upload committed: `delta` bytes of usage are now real.
+    void commit(std::int64_t delta);
+
+  private:
+    MountStore* m_store = nullptr;
+    std::string m_app;
+    std::uint64_t m_bytes = 0;
+};
+
+struct PutOptions {
+    std::optional<std::uint64_t> content_length;  // nullopt: chunked
+    bool if_none_match_star = false;
+    std::optional<std::string> if_match;  // the etag's hex digest, or "*"
+    std::optional<std::string> digest;    // expected sha256 hex from Content-Digest
+    std::optional<std::int64_t> mtime_ns;
+};
+
+struct PutResult {
+    Entry entry;
+    bool created = false;
+};
+
+// An upload in flight. Destroying it without commit() removes the staging file.
+class Upload {
+  public:
+    Upload(MountStore& store, Mount& mount, std::string rel, PutOptions opts, Reservation res,
+           UniqueFd fd, std::string staging_name);
+    ~Upload();
+    Upload(const Upload&) = delete;
+    Upload& operator=(const Upload&) = delete;
+
+    ApiResult<void> write(const char* data, std::size_t n);
+    std::uint64_t received() const { return m_received; }
+    ApiResult<PutResult> commit();
+
+  private:
+    MountStore& m_store;
+    Mount& m_mount;
+    std::string m_rel;
+    PutOptions m_opts;
+    Reservation m_res;
+    UniqueFd m_fd;
+    std::string m_staging_name;
+    Sha256 m_hash;
+    std::uint64_t m_received = 0;
+    bool m_done = false;
+};
+
+// An open file ready to be served.
+struct ReadFile {
+    UniqueFd fd;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::string sha256;
+};
+
+struct ListPage {
+    std::vector<Entry> entries;
+    std::optional<std::string> next_cursor;
+};
+
+// Depth-first walk below a folder, siblings sorted by name; one entry at a time
+// so a manifest of any size streams in flat memory.
+class TreeWalker {
+  public:
+    TreeWalker(MountStore& store, int mount_fd, std::string base, UniqueFd base_fd, bool hashes);
+    // nullopt at the end.
+    std::optional<Entry> next();
+
+  private:
+    struct Level {
+        UniqueFd fd;
+        std::string path;
+        std::vector<DirChild> children;
+        std::size_t index = 0;
+    };
+    MountStore& m_store;
+    int m_mount_fd;
+    bool m_hashes;
+    std::vector<Level> m_stack;
+};
+
+class MountStore {
+  public:
+    MountStore(AppStore& apps, std::uint64_t quota_bytes);
+
+    std::uint64_t quota() const { return m_quota; }
+
+    // The app's mount, or mount_disabled. The caller has checked ownership.
+    ApiResult<Mount> open(const App& app);
+    MountStatus status(const App& app);
+
+    ApiResult<Entry> stat_entry(Mount& m, std::string_view rel, bool hash);
+    ApiResult<ReadFile> open_read(Mount& m, std::string_view rel);
+    // Checks preconditions and quota before any byte of the body is read.
+    ApiResult<std::unique_ptr<Upload>> begin_put(Mount& m, std::string rel, PutOptions opts);
+    ApiResult<void> remove(Mount& m, std::string_view rel, bool recursive);
+    ApiResult<PutResult> mkdir(Mount& m, std::string_view rel, bool parents);
+    ApiResult<Entry> move(Mount& m, std::string_view from, std::string_view to, bool overwrite);
+    ApiResult<Entry> copy(Mount& m, std::string_view from, std::string_view to, bool overwrite);
+    ApiResult<ListPage> list(Mount& m, std::string_view rel, bool recursive, bool hashes,
+                             std::size_t limit, std::string_view cursor);
+    ApiResult<std::unique_ptr<TreeWalker>> walk(Mount& m, std::string_view rel, bool hashes);
+
+    // SHA-256 of an open regular file, from the cache when (dev, ino, size,
+    // mtime) still match.
+    ApiResult<std::string> hash_of(int fd, const struct stat& st);
+    void remember_hash(const struct stat& st, std::string sha256);
+    std::optional<std::string> cached_hash(const struct stat& st);
+
+    ApiResult<Reservation> reserve(const std::string& app, int mount_fd, std::uint64_t bytes);
+
+  private:
+    friend class Reservation;
+    struct QuotaState {
+        std::uint64_t reserved = 0;
+        Usage usage;
+        std::chrono::steady_clock::time_point counted_at{};
+        bool valid = false;
+    };
+    struct HashKey {
+        dev_t dev;
+        ino_t ino;
+        bool operator==(const HashKey&) const = default;
+    };
+    struct HashKeyHash {
+        std::size_t operator()(const HashKey& k) const {
+            return std::hash<std::uint64_t>()(static_cast<std::uint64_t>(k.ino) * 1000003u ^
+                                              static_cast<std::uint64_t>(k.dev));
+        }
+    };
+    struct HashValue {
+        off_t size;
+        std::int64_t mtime_ns;
+        std::string sha256;
+    };
+
+    Usage count_usage(int mount_fd);
+    ApiError quota_error(std::uint64_t needed, std::uint64_t available) const;
+
+    AppStore& m_apps;
+    std::uint64_t m_quota;
+    std::mutex m_quota_mutex;
+    std::map<std::string, QuotaState> m_quota_state;
+    std::mutex m_hash_mutex;
+    std::unordered_map<HashKey, HashValue, HashKeyHash> m_hashes;
+
+    static constexpr std::chrono::milliseconds k_usage_ttl{2000};
+    static constexpr std::size_t k_max_cached_hashes = 200'000;
+};
+
+}  // namespace de::server

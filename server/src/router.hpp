@@ -1,0 +1,100 @@
+#pragma once
+// Routing of REST API v1. match() turns a request path into a route; Api
+// answers every route whose request and response fit in memory (JSON in, JSON
+// out) as a plain function of the request. The streaming routes (file GET/HEAD
+// and PUT, the manifest) are driven by the session in server.cpp, which uses
+// the same stores.
+
+#include "api_error.hpp"
+#include "apps.hpp"
+#include "http_parse.hpp"
+#include "mount.hpp"
+#include "users.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace de::server {
+
+enum class RouteId {
+    health,
+    login,
+    logout,
+    whoami,
+    apps,
+    app,
+    mount,
+    files,
+    mkdir,
+    move,
+    copy,
+    list,
+    manifest,
+};
+
+struct Route {
+    RouteId id = RouteId::health;
+    std::string app;        // decoded
+    std::string file_path;  // files: the decoded remainder after files/
+};
+
+// The route for a (still percent-encoded) request path.
+ApiResult<Route> match_route(std::string_view encoded_path);
+// The methods a route accepts, for 405's Allow header.
+std::string_view allowed_methods(RouteId id);
+bool method_allowed(RouteId id, std::string_view method);
+
+struct Response {
+    int status = 200;
+    std::string body;
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Response error_response(const ApiError& e);
+Response json_response(int status, const nlohmann::json& j);
+
+struct Caller {
+    std::string username;
+    bool bearer = false;
+    std::string token;  // the bearer token, for logout
+};
+
+struct JsonRequest {
+    std::string_view method;
+    const Route& route;
+    const std::map<std::string, std::string>& query;
+    std::string_view content_type;
+    std::string_view body;
+    const Caller& caller;
+};
+
+class Api {
+  public:
+    Api(UserStore& users, AppStore& apps, MountStore& mounts)
+        : m_users(users), m_apps(apps), m_mounts(mounts) {}
+
+    Response handle(const JsonRequest& req);
+
+    // The caller's app with its mount open: not_found / mount_disabled otherwise.
+    ApiResult<Mount> open_mount(std::string_view app, const Caller& caller);
+
+  private:
+    ApiResult<Response> dispatch(const JsonRequest& req);
+
+    UserStore& m_users;
+    AppStore& m_apps;
+    MountStore& m_mounts;
+};
+
+// Query helpers shared with the streaming routes.
+ApiResult<bool> query_bool(const std::map<std::string, std::string>& q, const std::string& key,
+                           bool fallback);
+ApiResult<std::string> query_path(const std::map<std::string, std::string>& q,
+                                  const std::string& key);
+
+}  // namespace de::server

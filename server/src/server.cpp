@@ -1,0 +1,790 @@
+// de-server's network layer on Boost.Beast with C++20 coroutines: a listener,
+// one coroutine per connection on its own strand, a deadline before every read
+// and write. Each request's header is read first; authentication, the route,
+// the path, preconditions and the quota are all checked before a byte of an
+// upload's body is read, and the body then streams through a fixed 1 MiB
+// buffer into a staging file (memory stays flat whatever the size). GET streams
+// the file the same way; the manifest is sent chunked, one entry at a time.
+//
+// Shutdown (SIGINT/SIGTERM): stop accepting, close idle connections, let
+// requests in flight finish for `shutdown_grace`, then close what is left; an
+// aborted upload's staging file is removed when its coroutine unwinds, and the
+// staging folders are emptied once more after the last thread stops.
+#include "server.hpp"
+
+#include "router.hpp"
+
+#include <de/json.hpp>
+#include <de/remote_path.hpp>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <memory>
+#include <thread>
+
+namespace de::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using api::WireError;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+constexpr std::size_t k_header_limit = 16 * 1024;
+constexpr std::size_t k_json_limit = 64 * 1024;
+constexpr std::size_t k_chunk = 1 << 20;
+
+// Boost 1.74's Beast speaks boost::string_view; the rest of de speaks std::string_view.
+std::string_view sv(beast::string_view s) {
+    return {s.data(), s.size()};
+}
+beast::string_view bsv(std::string_view s) {
+    return {s.data(), s.size()};
+}
+
+bool parse_i64(std::string_view s, std::int64_t& out) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+// Strips quotes (and a weak prefix) from an entity tag; "*" stays "*".
+std::string unquote_etag(std::string_view s) {
+    while (!s.empty() && s.front() == ' ')
+        s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ')
+        s.remove_suffix(1);
+    if (s.substr(0, 2) == "W/") s.remove_prefix(2);
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+    return std::string(s);
+}
+
+bool etag_list_matches(std::string_view header, std::string_view sha) {
+    std::size_t i = 0;
+    while (i <= header.size()) {
+        auto j = header.find(',', i);
+        if (j == std::string_view::npos) j = header.size();
+        auto tag = unquote_etag(header.substr(i, j - i));
+        if (tag == "*" || tag == sha) return true;
+        i = j + 1;
+    }
+    return false;
+}
+
+struct SessionSlot {
+    std::weak_ptr<beast::tcp_stream> stream;
+    bool idle = true;
+};
+
+}  // namespace
+
+bool parse_listen(std::string_view text, std::string& address, unsigned short& port) {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    std::string_view host = text.substr(0, colon);
+    if (host.front() == '[') {
+        if (host.back() != ']') return false;
+        host = host.substr(1, host.size() - 2);
+    }
+    unsigned int p = 0;
+    std::string_view ps = text.substr(colon + 1);
+    auto [ptr, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), p);
+    if (ps.empty() || ec != std::errc() || ptr != ps.data() + ps.size() || p > 65535) return false;
+    boost::system::error_code bec;
+    asio::ip::make_address(std::string(host), bec);
+    if (bec) return false;
+    address = std::string(host);
+    port = static_cast<unsigned short>(p);
+    return true;
+}
+
+class Server {
+  public:
+    explicit Server(const ServerOptions& o)
+        : m_opts(o),
+          m_users(o.root),
+          m_apps(o.root),
+          m_mounts(m_apps, o.quota_bytes),
+          m_api(m_users, m_apps, m_mounts),
+          m_acceptor(m_ioc),
+          m_signals(m_ioc, SIGINT, SIGTERM) {}
+
+    int run();
+
+  private:
+    awaitable<void> accept_loop();
+    awaitable<void> session(tcp::socket socket);
+    awaitable<void> on_signal();
+    // Handles one request whose header is in `hp`. Returns whether the
+    // connection may carry another request.
+    awaitable<bool> handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                           http::request_parser<http::empty_body>& hp);
+    awaitable<bool> send(beast::tcp_stream& stream, const Response& r, unsigned version,
+                         bool keep_alive, bool head = false);
+    awaitable<bool> serve_file(beast::tcp_stream& stream, const http::request_header<>& h,
+                               const Route& route, const Caller& caller, bool keep_alive,
+                               int& status);
+    awaitable<bool> receive_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                 http::request_parser<http::empty_body>& hp, const Route& route,
+                                 const Caller& caller, bool keep_alive, int& status);
+    awaitable<bool> send_manifest(beast::tcp_stream& stream, const http::request_header<>& h,
+                                  const Route& route,
+                                  const std::map<std::string, std::string>& query,
+                                  const Caller& caller, bool keep_alive, int& status);
+    ApiResult<Caller> authenticate(const http::request_header<>& h);
+    void set_idle(std::uint64_t id, bool idle);
+    void close_sessions(bool idle_only);
+
+    ServerOptions m_opts;
+    UserStore m_users;
+    AppStore m_apps;
+    MountStore m_mounts;
+    Api m_api;
+    asio::io_context m_ioc;
+    tcp::acceptor m_acceptor;
+    asio::signal_set m_signals;
+    std::atomic<bool> m_stopping{false};
+    std::mutex m_sessions_mutex;
+    std::map<std::uint64_t, SessionSlot> m_sessions;
+    std::uint64_t m_next_id = 0;
+};
+
+ApiResult<Caller> Server::authenticate(const http::request_header<>& h) {
+    auto creds = parse_authorization(sv(h[http::field::authorization]));
+    Caller c;
+    switch (creds.scheme) {
+        case Credentials::Scheme::basic:
+            if (auto u = m_users.check_key(creds.username, creds.secret)) {
+                c.username = *u;
+                return c;
+            }
+            break;
+        case Credentials::Scheme::bearer:
+            if (auto u = m_users.check_token(creds.secret)) {
+                c.username = *u;
+                c.bearer = true;
+                c.token = creds.secret;
+                return c;
+            }
+            break;
+        case Credentials::Scheme::none:
+            return api_fail(WireError::unauthorized,
+                            "authentication required: HTTP Basic (username and API key) or a "
+                            "Bearer token from POST /api/v1/login");
+        case Credentials::Scheme::malformed:
+            break;
+    }
+    return api_fail(WireError::unauthorized, "wrong or unknown credentials");
+}
+
+awaitable<bool> Server::send(beast::tcp_stream& stream, const Response& r, unsigned version,
+                             bool keep_alive, bool head) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::server, "de-server");
+    for (const auto& [k, v] : r.headers)
+        res.set(k, v);
+    if (!r.body.empty() || r.status != 204) {
+        if (!r.content_type.empty() && !r.body.empty())
+            res.set(http::field::content_type, r.content_type);
+    }
+    res.body() = head ? std::string() : r.body;
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    if (head) res.content_length(r.body.size());
+    boost::system::error_code ec;
+    stream.expires_after(m_opts.body_timeout);
+    if (head) {
+        http::response_serializer<http::string_body> sr{res};
+        co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+    } else {
+        co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    }
+    co_return !ec && keep_alive;
+}
+
+awaitable<bool> Server::serve_file(beast::tcp_stream& stream, const http::request_header<>& h,
+                                   const Route& route, const Caller& caller, bool keep_alive,
+                                   int& status) {
+    bool head = h.method() == http::verb::head;
+    auto fail_with = [&](const ApiError& e) -> awaitable<bool> {
+        status = api::http_status(e.kind);
+        Response r = error_response(e);
+        co_return co_await send(stream, r, h.version(), keep_alive, head);
+    };
+    auto mount = m_api.open_mount(route.app, caller);
+    if (!mount) co_return co_await fail_with(mount.error());
+    auto rel = normalize_remote_path(route.file_path);
+    if (!rel) {
+        ApiError err_{WireError::bad_request, rel.error().message, {}};
+        co_return co_await fail_with(err_);
+    }
+    auto file = m_mounts.open_read(*mount, *rel);
+    if (!file) co_return co_await fail_with(file.error());
+
+    http::response<http::empty_body> res{http::status::ok, h.version()};
+    res.set(http::field::server, "de-server");
+    res.set(http::field::etag, api::etag_for(file->sha256));
+    res.set(http::field::last_modified, http_date(file->mtime_ns / 1'000'000'000));
+    res.set(bsv(api::k_header_mtime_ns), std::to_string(file->mtime_ns));
+    res.set(http::field::accept_ranges, "bytes");
+    res.keep_alive(keep_alive);
+
+    if (auto inm = sv(h[http::field::if_none_match]);
+        !inm.empty() && etag_list_matches(inm, file->sha256)) {
+        res.result(http::status::not_modified);
+        status = 304;
+        http::response_serializer<http::empty_body> sr{res};
+        boost::system::error_code ec;
+        stream.expires_after(m_opts.body_timeout);
+        co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+        co_return !ec && keep_alive;
+    }
+
+    std::uint64_t first = 0, length = file->size;
+    if (!head) {
+        if (auto rh = sv(h[http::field::range]); !rh.empty()) {
+            auto r = parse_range(rh, file->size);
+            if (r.kind == RangeKind::unsatisfiable) {
+                Response er = error_response(ApiError{
+                    WireError::range_not_satisfiable,
+                    fmt::format("range '{:.100}' is outside '{}' ({} bytes)", rh, *rel, file->size),
+                    {}});
+                er.headers.emplace_back("Content-Range", fmt::format("bytes */{}", file->size));
+                status = 416;
+                co_return co_await send(stream, er, h.version(), keep_alive);
+            }
+            if (r.kind == RangeKind::satisfiable) {
+                first = r.range.first;
+                length = r.range.last - r.range.first + 1;
+                res.result(http::status::partial_content);
+                res.set(http::field::content_range,
+                        fmt::format("bytes {}-{}/{}", r.range.first, r.range.last, file->size));
+            }
+        }
+    }
+    status = static_cast<int>(res.result_int());
+    res.set(http::field::content_type, "application/octet-stream");
+    res.set(http::field::content_length, std::to_string(length));
+    boost::system::error_code ec;
+    http::response_serializer<http::empty_body> sr{res};
+    stream.expires_after(m_opts.body_timeout);
+    co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return false;
+    if (head) co_return keep_alive;
+
+    std::vector<char> buf(std::min<std::uint64_t>(k_chunk, std::max<std::uint64_t>(length, 1)));
+    std::uint64_t off = first, left = length;
+    while (left > 0) {
+        ssize_t n = ::pread(file->fd.get(), buf.data(), std::min<std::uint64_t>(buf.size(), left),
+                            static_cast<off_t>(off));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) co_return false;  // the file shrank under us: the length cannot be kept
+        stream.expires_after(m_opts.body_timeout);
+        co_await asio::async_write(stream, asio::buffer(buf.data(), static_cast<std::size_t>(n)),
+                                   asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return false;
+        off += static_cast<std::uint64_t>(n);
+        left -= static_cast<std::uint64_t>(n);
+    }
+    co_return keep_alive;
+}
+
+awaitable<bool> Server::receive_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                     http::request_parser<http::empty_body>& hp, const Route& route,
+                                     const Caller& caller, bool keep_alive, int& status) {
+    const auto& h = hp.get();
+    unsigned version = h.version();
+    // Until the body is read, an answer must close the connection: the rest of
+    // the body would otherwise be taken for the next request.
+    auto refuse = [&](const ApiError& e) -> awaitable<bool> {
+        status = api::http_status(e.kind);
+        bool body_pending = !hp.is_done();
+        Response r = error_response(e);
+        co_return co_await send(stream, r, version, keep_alive && !body_pending);
+    };
+    auto mount = m_api.open_mount(route.app, caller);
+    if (!mount) co_return co_await refuse(mount.error());
+    auto rel = normalize_remote_path(route.file_path);
+    if (!rel) {
+        ApiError err_{WireError::bad_request, rel.error().message, {}};
+        co_return co_await refuse(err_);
+    }
+
+    PutOptions opts;
+    bool chunked = h.chunked();
+    if (!chunked) {
+        if (h.find(http::field::content_length) == h.end()) {
+            ApiError err_{WireError::length_required,
+                          "a PUT needs Content-Length (or Transfer-Encoding: chunked)",
+                          {}};
+            co_return co_await refuse(err_);
+        }
+        opts.content_length = hp.content_length().value_or(0);
+    }
+    if (auto inm = sv(h[http::field::if_none_match]); !inm.empty()) {
+        if (unquote_etag(inm) != "*") {
+            ApiError err_{WireError::bad_request, "on PUT, If-None-Match supports only '*'", {}};
+            co_return co_await refuse(err_);
+        }
+        opts.if_none_match_star = true;
+    }
+    if (auto im = sv(h[http::field::if_match]); !im.empty()) opts.if_match = unquote_etag(im);
+    if (auto d = sv(h[bsv(api::k_header_content_digest)]); !d.empty()) {
+        opts.digest = api::parse_content_digest(d);
+        std::string lower(d);
+        for (auto& c : lower)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!opts.digest && lower.find("sha-256") != std::string::npos) {
+            ApiError err_{
+                WireError::bad_request, "malformed Content-Digest (expected sha-256=:BASE64:)", {}};
+            co_return co_await refuse(err_);
+        }
+    }
+    if (auto mt = sv(h[bsv(api::k_header_mtime_ns)]); !mt.empty()) {
+        std::int64_t v = 0;
+        if (!parse_i64(mt, v)) {
+            ApiError err_{
+                WireError::bad_request, "X-De-Mtime-Ns must be an integer of nanoseconds", {}};
+            co_return co_await refuse(err_);
+        }
+        opts.mtime_ns = v;
+    }
+
+    auto upload = m_mounts.begin_put(*mount, *rel, opts);
+    if (!upload) co_return co_await refuse(upload.error());
+
+    boost::system::error_code ec;
+    if (!hp.is_done() && beast::iequals(h[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, version};
+        stream.expires_after(m_opts.body_timeout);
+        co_await http::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return false;
+    }
+
+    std::vector<char> chunk(k_chunk);
+    auto abort = [&](const ApiError& e) -> awaitable<bool> {
+        status = api::http_status(e.kind);
+        upload->reset();  // removes the staging file
+        Response r = error_response(e);
+        co_return co_await send(stream, r, version, false);
+    };
+    if (opts.content_length) {
+        std::uint64_t left = *opts.content_length;
+        // Bytes that arrived with the header come first.
+        if (left > 0 && buffer.size() > 0) {
+            std::size_t n = std::min<std::uint64_t>(buffer.size(), left);
+            auto data = static_cast<const char*>(buffer.data().data());
+            if (auto w = (*upload)->write(data, n); !w) co_return co_await abort(w.error());
+            buffer.consume(n);
+            left -= n;
+        }
+        while (left > 0) {
+            stream.expires_after(m_opts.body_timeout);
+            std::size_t want = std::min<std::uint64_t>(chunk.size(), left);
+            std::size_t n = co_await stream.async_read_some(
+                asio::buffer(chunk.data(), want), asio::redirect_error(use_awaitable, ec));
+            if (ec) {
+                status = 0;
+                fmt::print(stderr, "upload of '{}' in app '{}' aborted after {} bytes: {}\n", *rel,
+                           route.app, (*upload)->received(), ec.message());
+                co_return false;  // the Upload's destructor removes the staging file
+            }
+            if (auto w = (*upload)->write(chunk.data(), n); !w) co_return co_await abort(w.error());
+            left -= n;
+        }
+    } else {
+        http::request_parser<http::buffer_body> bp{std::move(hp)};
+        bp.body_limit(std::numeric_limits<std::uint64_t>::max());  // boost::none misbehaves in 1.74
+        while (!bp.is_done()) {
+            bp.get().body().data = chunk.data();
+            bp.get().body().size = chunk.size();
+            stream.expires_after(m_opts.body_timeout);
+            co_await http::async_read(stream, buffer, bp, asio::redirect_error(use_awaitable, ec));
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) {
+                status = 0;
+                fmt::print(stderr, "chunked upload of '{}' in app '{}' aborted: {}\n", *rel,
+                           route.app, ec.message());
+                co_return false;
+            }
+            std::size_t n = chunk.size() - bp.get().body().size;
+            if (n > 0)
+                if (auto w = (*upload)->write(chunk.data(), n); !w)
+                    co_return co_await abort(w.error());
+        }
+    }
+
+    auto result = (*upload)->commit();
+    upload->reset();
+    if (!result) {
+        status = api::http_status(result.error().kind);
+        Response r = error_response(result.error());
+        co_return co_await send(stream, r, version, keep_alive);
+    }
+    Response r = json_response(result->created ? 201 : 200, nlohmann::json(result->entry));
+    r.headers.emplace_back("ETag", api::etag_for(*result->entry.sha256));
+    status = r.status;
+    co_return co_await send(stream, r, version, keep_alive);
+}
+
+awaitable<bool> Server::send_manifest(beast::tcp_stream& stream, const http::request_header<>& h,
+                                      const Route& route,
+                                      const std::map<std::string, std::string>& query,
+                                      const Caller& caller, bool keep_alive, int& status) {
+    auto fail_with = [&](const ApiError& e) -> awaitable<bool> {
+        status = api::http_status(e.kind);
+        Response r = error_response(e);
+        co_return co_await send(stream, r, h.version(), keep_alive);
+    };
+    auto mount = m_api.open_mount(route.app, caller);
+    if (!mount) co_return co_await fail_with(mount.error());
+    auto rel = query_path(query, "path");
+    if (!rel) co_return co_await fail_with(rel.error());
+    auto hashes = query_bool(query, "hashes", false);
+    if (!hashes) co_return co_await fail_with(hashes.error());
+    auto walker = m_mounts.walk(*mount, *rel, *hashes);
+    if (!walker) co_return co_await fail_with(walker.error());
+
+    http::response<http::empty_body> res{http::status::ok, h.version()};
+    res.set(http::field::server, "de-server");
+    res.set(http::field::content_type, "application/x-ndjson");
+    res.chunked(true);
+    res.keep_alive(keep_alive);
+    status = 200;
+    boost::system::error_code ec;
+    http::response_serializer<http::empty_body> sr{res};
+    stream.expires_after(m_opts.body_timeout);
+    co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return false;
+    std::string batch;
+    std::uint64_t count = 0;
+    bool end = false;
+    while (!end) {
+        batch.clear();
+        while (batch.size() < 64 * 1024) {
+            auto e = (*walker)->next();
+            if (!e) {
+                batch += nlohmann::json{{"end", true}, {"count", count}}.dump();
+                batch += '\n';
+                end = true;
+                break;
+            }
+            ++count;
+            batch += nlohmann::json(*e).dump();
+            batch += '\n';
+        }
+        stream.expires_after(m_opts.body_timeout);
+        auto chunk = http::make_chunk(asio::buffer(batch));
+        co_await asio::async_write(stream, chunk, asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return false;
+    }
+    auto last = http::make_chunk_last();
+    co_await asio::async_write(stream, last, asio::redirect_error(use_awaitable, ec));
+    co_return !ec && keep_alive;
+}
+
+awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                               http::request_parser<http::empty_body>& hp) {
+    auto started = std::chrono::steady_clock::now();
+    const auto& h = hp.get();
+    std::string method(sv(h.method_string()));
+    std::string target(sv(h.target()));
+    unsigned version = h.version();
+    bool keep_alive = h.keep_alive() && !m_stopping;
+    int status = 0;
+    bool keep = false;
+
+    auto log = [&] {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+        // The target never carries credentials (they travel in Authorization,
+        // which is never logged); the query part is dropped anyway.
+        auto q = target.find('?');
+        fmt::print(stderr, "{} {:.300} {} {}ms\n", method, target.substr(0, q), status, ms);
+    };
+    // Answers an error before the body was read: the connection closes unless
+    // the request had no body.
+    auto early = [&](const ApiError& e) -> awaitable<bool> {
+        status = api::http_status(e.kind);
+        Response r = error_response(e);
+        if (e.kind == WireError::method_not_allowed) {
+            if (auto route = match_route(parse_target(target).value_or(Target{}).path))
+                r.headers.emplace_back("Allow", std::string(allowed_methods(route->id)));
+        }
+        co_return co_await send(stream, r, version, keep_alive && hp.is_done(),
+                                h.method() == http::verb::head);
+    };
+
+    if (m_stopping) {
+        ApiError err_{WireError::unavailable, "the server is shutting down", {}};
+        keep = co_await early(err_);
+        log();
+        co_return false;
+    }
+    auto parsed = parse_target(target);
+    if (!parsed) {
+        ApiError err_{WireError::bad_request, "malformed percent-encoding in the query", {}};
+        keep = co_await early(err_);
+        log();
+        co_return keep;
+    }
+    auto route = match_route(parsed->path);
+    if (!route) {
+        keep = co_await early(route.error());
+        log();
+        co_return keep;
+    }
+    if (!method_allowed(route->id, method)) {
+        ApiError err_{
+            WireError::method_not_allowed,
+            fmt::format("{} is not allowed here; use {}", method, allowed_methods(route->id)),
+            {}};
+        keep = co_await early(err_);
+        log();
+        co_return keep;
+    }
+    Caller caller;
+    if (route->id != RouteId::health) {
+        auto c = authenticate(h);
+        if (!c) {
+            keep = co_await early(c.error());
+            log();
+            co_return keep;
+        }
+        caller = std::move(*c);
+    }
+
+    if (route->id == RouteId::files && (method == "GET" || method == "HEAD")) {
+        keep = co_await serve_file(stream, h, *route, caller, keep_alive && hp.is_done(), status);
+    } else if (route->id == RouteId::files && method == "PUT") {
+        keep = co_await receive_file(stream, buffer, hp, *route, caller, keep_alive, status);
+    } else if (route->id == RouteId::manifest) {
+        keep = co_await send_manifest(stream, h, *route, parsed->query, caller,
+                                      keep_alive && hp.is_done(), status);
+    } else {
+        // A JSON route: read the (small) body, then answer from memory.
+        std::string content_type(sv(h[http::field::content_type]));
+        bool expect_continue = beast::iequals(h[http::field::expect], "100-continue");
+        http::request_parser<http::string_body> sp{std::move(hp)};
+        sp.body_limit(k_json_limit);
+        boost::system::error_code ec;
+        if (!sp.is_done()) {
+            if (expect_continue) {
+                http::response<http::empty_body> cont{http::status::continue_, version};
+                stream.expires_after(m_opts.body_timeout);
+                co_await http::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
+            }
+            stream.expires_after(m_opts.body_timeout);
+            if (!ec)
+                co_await http::async_read(stream, buffer, sp,
+                                          asio::redirect_error(use_awaitable, ec));
+        }
+        if (ec) {
+            if (ec == http::error::body_limit) {
+                ApiError e{WireError::too_large, "a JSON body is limited to 64 KiB", {}};
+                status = 413;
+                Response r = error_response(e);
+                co_await send(stream, r, version, false);
+            } else if (ec != beast::error::timeout && ec != http::error::end_of_stream &&
+                       ec != asio::error::eof && ec != asio::error::connection_reset) {
+                ApiError e{WireError::bad_request, "malformed request body: " + ec.message(), {}};
+                status = 400;
+                Response r = error_response(e);
+                co_await send(stream, r, version, false);
+            }
+            log();
+            co_return false;
+        }
+        JsonRequest req{method, *route, parsed->query, content_type, sp.get().body(), caller};
+        Response r = m_api.handle(req);
+        status = r.status;
+        keep = co_await send(stream, r, version, keep_alive);
+    }
+    log();
+    co_return keep;
+}
+
+void Server::set_idle(std::uint64_t id, bool idle) {
+    std::lock_guard guard(m_sessions_mutex);
+    if (auto it = m_sessions.find(id); it != m_sessions.end()) it->second.idle = idle;
+}
+
+void Server::close_sessions(bool idle_only) {
+    std::lock_guard guard(m_sessions_mutex);
+    for (auto& [id, slot] : m_sessions) {
+        if (idle_only && !slot.idle) continue;
+        if (auto s = slot.stream.lock()) {
+            asio::post(s->get_executor(), [w = slot.stream] {
+                if (auto st = w.lock()) {
+                    boost::system::error_code ec;
+                    st->socket().shutdown(tcp::socket::shutdown_both, ec);
+                    st->socket().close(ec);
+                }
+            });
+        }
+    }
+}
+
+awaitable<void> Server::session(tcp::socket socket) {
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    std::uint64_t id;
+    {
+        std::lock_guard guard(m_sessions_mutex);
+        id = m_next_id++;
+        m_sessions[id] = SessionSlot{stream, true};
+    }
+    beast::flat_buffer buffer;
+    try {
+        while (!m_stopping) {
+            http::request_parser<http::empty_body> hp;
+            hp.header_limit(k_header_limit);
+            hp.body_limit(
+                std::numeric_limits<std::uint64_t>::max());  // boost::none misbehaves in 1.74
+            set_idle(id, true);
+            stream->expires_after(m_opts.header_timeout);
+            boost::system::error_code ec;
+            co_await http::async_read_header(*stream, buffer, hp,
+                                             asio::redirect_error(use_awaitable, ec));
+            set_idle(id, false);
+            if (ec) {
+                if (ec == http::error::header_limit) {
+                    ApiError e{
+                        WireError::too_large, "request line and headers are limited to 16 KiB", {}};
+                    Response r = error_response(e);
+                    co_await send(*stream, r, 11, false);
+                    fmt::print(stderr, "- - 413 (headers over 16 KiB)\n");
+                } else if (ec == beast::error::timeout) {
+                    if (buffer.size() > 0)
+                        fmt::print(stderr, "- - 408 (request headers timed out)\n");
+                } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
+                           ec != asio::error::connection_reset &&
+                           ec != asio::error::operation_aborted &&
+                           ec != asio::error::bad_descriptor) {
+                    ApiError e{
+                        WireError::bad_request, "malformed HTTP request: " + ec.message(), {}};
+                    Response r = error_response(e);
+                    co_await send(*stream, r, 11, false);
+                    fmt::print(stderr, "- - 400 (malformed request: {})\n", ec.message());
+                }
+                break;
+            }
+            if (!co_await handle(*stream, buffer, hp)) break;
+        }
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "connection error: {}\n", e.what());
+    }
+    boost::system::error_code ec;
+    stream->socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream->socket().close(ec);
+    std::lock_guard guard(m_sessions_mutex);
+    m_sessions.erase(id);
+}
+
+awaitable<void> Server::accept_loop() {
+    while (!m_stopping) {
+        boost::system::error_code ec;
+        tcp::socket socket = co_await m_acceptor.async_accept(
+            asio::make_strand(m_ioc), asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            if (m_stopping || ec == asio::error::operation_aborted) break;
+            // EMFILE and friends: back off a little instead of spinning.
+            asio::steady_timer t(m_ioc, std::chrono::milliseconds(50));
+            co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        auto ex = socket.get_executor();
+        asio::co_spawn(ex, session(std::move(socket)), asio::detached);
+    }
+}
+
+awaitable<void> Server::on_signal() {
+    boost::system::error_code ec;
+    int sig = co_await m_signals.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    fmt::print(stderr, "signal {}: stopping (in-flight requests get {} ms)\n", sig,
+               m_opts.shutdown_grace.count());
+    m_stopping = true;
+    m_acceptor.close(ec);
+    close_sessions(true);
+    auto deadline = std::chrono::steady_clock::now() + m_opts.shutdown_grace;
+    asio::steady_timer t(m_ioc);
+    auto remaining = [&] {
+        std::lock_guard guard(m_sessions_mutex);
+        return m_sessions.size();
+    };
+    while (remaining() > 0 && std::chrono::steady_clock::now() < deadline) {
+        close_sessions(true);
+        t.expires_after(std::chrono::milliseconds(20));
+        co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    if (remaining() > 0) {
+        fmt::print(stderr, "closing {} connection(s) still busy\n", remaining());
+        close_sessions(false);
+        auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (remaining() > 0 && std::chrono::steady_clock::now() < hard) {
+            t.expires_after(std::chrono::milliseconds(20));
+            co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+        }
+    }
+    m_ioc.stop();
+}
+
+int Server::run() {
+    if (auto s = m_apps.prepare(); !s) {
+        fmt::print(stderr, "de-server: {}\n", s.error().message);
+        return 1;
+    }
+    boost::system::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(m_opts.address, ec), m_opts.port);
+    if (!ec) m_acceptor.open(ep.protocol(), ec);
+    if (!ec) m_acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) m_acceptor.bind(ep, ec);
+    if (!ec) m_acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        fmt::print(stderr, "de-server: cannot listen on {}:{}: {}\n", m_opts.address, m_opts.port,
+                   ec.message());
+        return 1;
+    }
+    auto local = m_acceptor.local_endpoint();
+    std::string host = local.address().is_v6() ? "[" + local.address().to_string() + "]"
+                                               : local.address().to_string();
+    std::printf("listening on http://%s:%u\n", host.c_str(), local.port());
+    std::fflush(stdout);
+
+    asio::co_spawn(m_ioc, accept_loop(), asio::detached);
+    asio::co_spawn(m_ioc, on_signal(), asio::detached);
+    std::vector<std::thread> threads;
+    for (int i = 1; i < m_opts.threads; ++i)
+        threads.emplace_back([this] { m_ioc.run(); });
+    m_ioc.run();
+    for (auto& t : threads)
+        t.join();
+    // Whatever an interrupted upload left in staging goes now.
+    (void)m_apps.prepare();
+    fmt::print(stderr, "de-server stopped\n");
+    return 0;
+}
+
+int run_server(const ServerOptions& options) {
+    // A client that disconnects must not kill us on write.
+    std::signal(SIGPIPE, SIG_IGN);
+    Server s(options);
+    return s.run();
+}
+
+}  // namespace de::server
