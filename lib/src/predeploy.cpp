@@ -465,16 +465,15 @@ std::vector<std::string> describe_plan(const PredeployPlan& plan) {
     if (plan.link_mount)
         lines.push_back(fmt::format("link {} -> {} for the run (removed afterwards)",
                                     plan.mount_link.string(), plan.mount_dir.string()));
-    lines.push_back(fmt::format("run: bash {} (in {}; ../mount is {})", plan.script,
+    lines.push_back(fmt::format("run bash {} in {} (../mount is {})", plan.script,
                                 plan.app_dir.string(), plan.mount_dir.string()));
-    std::string env = "environment: inherited, plus";
+    std::string env = "pass the environment through, adding";
     for (const auto& [key, value] : plan.env)
         env += fmt::format(" {}={}", key, value);
     lines.push_back(env);
     if (plan.timeout && plan.timeout->count() > 0)
         lines.push_back(
-            fmt::format("timeout: {} (then SIGTERM to its process group, SIGKILL {} "
-                        "later)",
+            fmt::format("stop it after {} (SIGTERM to its process group, SIGKILL {} later)",
                         format_duration(*plan.timeout), format_duration(plan.kill_grace)));
     return lines;
 }
