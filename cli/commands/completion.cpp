@@ -40,7 +40,6 @@ docgen::CompletionSpec completion_spec() {
     spec.rules = {
         {"apps create", "--name", ValueSource::none, {}, {}},
         {"*", "--name", ValueSource::dynamic, {}, "apps"},
-        {"download", "local", ValueSource::files, {}, {}},
         {"download", "", ValueSource::dynamic, {}, "paths"},
         {"ls", "", ValueSource::dynamic, {}, "paths"},
         {"cat", "", ValueSource::dynamic, {}, "paths"},
