@@ -97,7 +97,7 @@ Result<T> parse_body(const http::Response& response, std::string_view what) {
     }
 }
 
-// What to do next, by the kind of failure.
+// What to do next, when the server did not say.
 std::string_view hint_for(ErrorKind kind, std::string_view api_kind) {
     if (api_kind == "mount_disabled")
         return "enable the app's persistent filesystem first (de-cli mount enable)";
@@ -110,7 +110,7 @@ std::string_view hint_for(ErrorKind kind, std::string_view api_kind) {
         case ErrorKind::quota:
             return "free some space in the mount or ask for a larger quota";
         case ErrorKind::generic:
-            return "try again; if it persists, check the server's log";
+            return "try again; if it persists, report it to the server's admin";
         default:
             return {};
     }
@@ -132,22 +132,23 @@ Error http_error(const http::Response& response, std::string_view what) {
             needed = it->get<std::uint64_t>();
         if (auto it = e.find("available_bytes"); it != e.end() && it->is_number_unsigned())
             available = it->get<std::uint64_t>();
-        if (auto it = body.find("needed_bytes"); it != body.end() && it->is_number_unsigned())
-            needed = it->get<std::uint64_t>();
-        if (auto it = body.find("available_bytes"); it != body.end() && it->is_number_unsigned())
-            available = it->get<std::uint64_t>();
     } catch (const json::exception&) {
         // A HEAD answer, a proxy's HTML page, ...: the status says enough.
     }
     error.kind = api::error_kind_for(wire, response.status);
-    std::string detail =
-        server_message.empty() ? fmt::format("HTTP {}", response.status) : server_message;
-    if (needed && available)
-        detail +=
-            fmt::format(" (needs {}, {} available)", format_size(*needed), format_size(*available));
-    error.message = fmt::format("{} failed: {}", what, detail);
-    if (auto hint = hint_for(error.kind, error.api_kind); !hint.empty())
-        error.message += fmt::format("; {}", hint);
+    if (server_message.empty()) {
+        // The server's messages say what to do; without one, we say it.
+        error.message = fmt::format("{} failed: HTTP {}", what, response.status);
+        if (needed && available)
+            error.message += fmt::format(" (needs {}, {} available)", format_size(*needed),
+                                         format_size(*available));
+        if (auto hint = hint_for(error.kind, error.api_kind); !hint.empty())
+            error.message += fmt::format("; {}", hint);
+    } else {
+        error.message = fmt::format("{} failed: {}", what, server_message);
+        if (error.kind == ErrorKind::auth && response.status == 401)
+            error.message += fmt::format("; {}", hint_for(error.kind, error.api_kind));
+    }
     return error;
 }
 
@@ -499,21 +500,24 @@ Result<Entry> Client::stat(std::string_view app, std::string_view path) {
         if (auto v = response->headers.find("etag")) entry.sha256 = http::sha256_from_etag(*v);
         return entry;
     }
-    if (response->status == 409) {
-        // A directory (or a disabled mount, which the listing reports with its reason).
-        std::string parent(parent_path(*normal));
-        auto listed = m_impl->list_dir(app, parent, ListOptions{});
-        if (!listed) return std::unexpected(listed.error());
-        for (auto& entry : *listed)
-            if (entry.path == *normal) return std::move(entry);
-        return fail(ErrorKind::not_found,
-                    fmt::format("{} failed: no such file or directory", what));
-    }
-    if (response->status == 404)
-        return std::unexpected(Error{ErrorKind::not_found,
-                                     fmt::format("{} failed: no such file, or no such app", what),
-                                     404, "not_found"});
-    return std::unexpected(http_error(*response, what));
+    // HEAD answers carry no body: ask again with a one-byte GET, whose error
+    // body says precisely what is wrong (no app, no file, mount off, a folder).
+    http::Request probe;
+    probe.url = request.url;
+    probe.headers.push_back("Range: bytes=0-0");
+    auto detail = m_impl->send(probe, what, true);
+    if (!detail) return std::unexpected(detail.error());
+    if (detail->status >= 200 && detail->status < 300)
+        return std::unexpected(http_error(*response, what));  // it changed meanwhile
+    Error error = http_error(*detail, what);
+    if (detail->status != 409 || error.api_kind != "conflict") return std::unexpected(error);
+    // A directory: its entry comes from listing the parent.
+    std::string parent(parent_path(*normal));
+    auto listed = m_impl->list_dir(app, parent, ListOptions{});
+    if (!listed) return std::unexpected(listed.error());
+    for (auto& entry : *listed)
+        if (entry.path == *normal) return std::move(entry);
+    return std::unexpected(error);
 }
 
 Status Client::manifest(std::string_view app, std::string_view dir, bool hashes,

@@ -781,6 +781,98 @@ TEST_CASE("network errors: a closed port is ErrorKind::network naming the host")
     CHECK(upload.error().kind == ErrorKind::network);
 }
 
+TEST_CASE("TLS: verified by default, --ca-path trusts a private CA, opting out skips checks") {
+    // A real TLS endpoint: openssl s_server with a fresh self-signed certificate.
+    if (::access("/usr/bin/openssl", X_OK) != 0) {
+        MESSAGE("openssl binary not found; TLS test skipped");
+        return;
+    }
+    char tmpl[] = "/tmp/de-client-tls.XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    const fs::path dir = tmpl;
+    auto [rc, out] = run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                          (dir / "key.pem").string(), "-out", (dir / "cert.pem").string(), "-days",
+                          "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+                         dir / "req.err");
+    REQUIRE(rc == 0);
+
+    int pipe_fds[2];
+    REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    std::vector<std::string> args{"/usr/bin/openssl",
+                                  "s_server",
+                                  "-accept",
+                                  "0",
+                                  "-cert",
+                                  (dir / "cert.pem").string(),
+                                  "-key",
+                                  (dir / "key.pem").string(),
+                                  "-www"};
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[1]);
+    std::string seen;
+    int port = 0;
+    for (int i = 0; i < 100 && port == 0; ++i) {
+        pollfd p{pipe_fds[0], POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        char buf[256];
+        ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+        if (n <= 0) break;
+        seen.append(buf, n);
+        auto at = seen.find("ACCEPT ");
+        auto nl = seen.find('\n', at == std::string::npos ? 0 : at);
+        if (at != std::string::npos && nl != std::string::npos) {
+            auto colon = seen.rfind(':', nl);
+            port = std::atoi(seen.substr(colon + 1, nl - colon - 1).c_str());
+        }
+    }
+    REQUIRE_MESSAGE(port > 0, seen);
+
+    de::ClientOptions options;
+    options.host = "https://127.0.0.1:" + std::to_string(port);
+    options.credentials = {"alice", "key", ""};
+    options.max_retries = 0;
+
+    auto untrusted = de::Client::create(options).value().whoami();
+    REQUIRE_FALSE(untrusted);
+    CHECK(untrusted.error().kind == ErrorKind::network);
+    CHECK(untrusted.error().message.find("TLS") != std::string::npos);
+    CHECK(untrusted.error().message.find("--ca-path") != std::string::npos);
+
+    options.ca_path = (dir / "missing.pem").string();
+    auto bad_ca = de::Client::create(options).value().whoami();
+    REQUIRE_FALSE(bad_ca);
+    CHECK(bad_ca.error().kind == ErrorKind::network);
+
+    // The handshake succeeds; s_server's HTML page is then not API v1.
+    options.ca_path = (dir / "cert.pem").string();
+    auto trusted = de::Client::create(options).value().whoami();
+    REQUIRE_FALSE(trusted);
+    CHECK(trusted.error().kind == ErrorKind::generic);
+    CHECK(trusted.error().message.find("TLS") == std::string::npos);
+
+    options.ca_path.clear();
+    options.verify_tls = false;
+    auto unchecked = de::Client::create(options).value().whoami();
+    REQUIRE_FALSE(unchecked);
+    CHECK(unchecked.error().kind == ErrorKind::generic);
+
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+    ::close(pipe_fds[0]);
+    fs::remove_all(dir);
+}
+
 TEST_CASE("interrupt: a transfer stops with ErrorKind::interrupted and leaves nothing") {
     // Last test: the interrupt flag is process-wide and stays set.
     auto& w = world();
