@@ -34,6 +34,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -83,16 +84,22 @@ std::pair<int, std::string> run(const std::vector<std::string>& args, const fs::
 // A de-server child with its own temporary root, stopped on destruction.
 class Server {
   public:
-    explicit Server(std::vector<std::string> extra = {}) {
-        char tmpl[] = "/tmp/de-client-it.XXXXXX";
-        if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-        m_dir = tmpl;
+    // listen: "127.0.0.1:0" for an ephemeral port; dir: a prepared folder
+    // holding root/ (default: a new temporary one). The folder is removed at the end.
+    explicit Server(std::vector<std::string> extra = {}, std::string listen = "127.0.0.1:0",
+                    fs::path dir = {}) {
+        if (dir.empty()) {
+            char tmpl[] = "/tmp/de-client-it.XXXXXX";
+            if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+            dir = tmpl;
+        }
+        m_dir = dir;
         m_root = m_dir / "root";
         fs::create_directories(m_root);
         int out[2];
         if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
         std::vector<std::string> args{server_binary(), "--root", m_root.string(), "--listen",
-                                      "127.0.0.1:0"};
+                                      listen};
         args.insert(args.end(), extra.begin(), extra.end());
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
@@ -154,10 +161,12 @@ class Server {
     const fs::path& root() const { return m_root; }
     const fs::path& dir() const { return m_dir; }
 
-    // `de-server --root DIR user add NAME`: returns the printed API key.
-    std::string add_user(const std::string& name) const {
-        auto [rc, out] = run({server_binary(), "--root", m_root.string(), "user", "add", name},
-                             m_dir / "user-add.err");
+    std::string add_user(const std::string& name) const { return add_user_at(m_root, name); }
+
+    // `de-server --root ROOT user add NAME`: returns the printed API key.
+    static std::string add_user_at(const fs::path& root, const std::string& name) {
+        auto [rc, out] = run({server_binary(), "--root", root.string(), "user", "add", name},
+                             root.parent_path() / "user-add.err");
         if (rc != 0) throw std::runtime_error("user add " + name + " failed");
         std::string last;
         std::size_t i = 0;
@@ -748,7 +757,8 @@ TEST_CASE("streamed 64 MiB upload and download: SHA-256, mtime, flat memory") {
     fs::remove(local);
 }
 
-TEST_CASE("network errors: a closed port is ErrorKind::network naming the host") {
+namespace {
+int free_port() {
     int sock = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -756,8 +766,13 @@ TEST_CASE("network errors: a closed port is ErrorKind::network naming the host")
     REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     socklen_t len = sizeof addr;
     REQUIRE(::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    const int port = ntohs(addr.sin_port);
     ::close(sock);  // nothing listens there now
+    return ntohs(addr.sin_port);
+}
+}  // namespace
+
+TEST_CASE("network errors: a closed port is ErrorKind::network naming the host") {
+    const int port = free_port();
 
     de::ClientOptions options;
     options.host = "http://127.0.0.1:" + std::to_string(port);
@@ -779,6 +794,32 @@ TEST_CASE("network errors: a closed port is ErrorKind::network naming the host")
     auto upload = once.upload("app", __FILE__, "x.cpp", {});
     REQUIRE_FALSE(upload);
     CHECK(upload.error().kind == ErrorKind::network);
+}
+
+TEST_CASE("retries: a request made before the server is up succeeds after backoff") {
+    char tmpl[] = "/tmp/de-client-it.XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    const fs::path dir = tmpl;
+    fs::create_directories(dir / "root");
+    const std::string key = Server::add_user_at(dir / "root", "dave");
+    const int port = free_port();
+
+    de::ClientOptions options;
+    options.host = "http://127.0.0.1:" + std::to_string(port);
+    options.credentials = {"dave", key, ""};
+    options.max_retries = 4;  // ~200 + 400 + 800 + 1600 ms of patience
+    de::Result<de::UserInfo> result = de::fail(ErrorKind::generic, "not run");
+    auto t0 = std::chrono::steady_clock::now();
+    std::thread caller([&] { result = de::Client::create(options).value().whoami(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    {
+        Server late({}, "127.0.0.1:" + std::to_string(port), dir);
+        caller.join();
+    }
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    REQUIRE_MESSAGE(result, result.error().message);
+    CHECK(result->username == "dave");
+    CHECK(elapsed >= std::chrono::milliseconds(140));  // at least one backoff happened
 }
 
 TEST_CASE("TLS: verified by default, --ca-path trusts a private CA, opting out skips checks") {
