@@ -154,6 +154,9 @@ class Server {
     MountStore m_mounts;
     Api m_api;
     asio::io_context m_ioc;
+    // Hashes and writes upload buffers while the session reads the next one.
+    // Declared after m_ioc so it is joined before the io_context goes.
+    asio::thread_pool m_pool{2};
     tcp::acceptor m_acceptor;
     asio::signal_set m_signals;
     std::atomic<bool> m_stopping{false};
@@ -391,18 +394,61 @@ awaitable<bool> Server::receive_file(beast::tcp_stream& stream, beast::flat_buff
             buffer.consume(n);
             left -= n;
         }
-        while (left > 0) {
-            stream.expires_after(m_opts.body_timeout);
-            std::size_t want = std::min<std::uint64_t>(chunk.size(), left);
-            std::size_t n = co_await stream.async_read_some(
-                asio::buffer(chunk.data(), want), asio::redirect_error(use_awaitable, ec));
-            if (ec) {
-                status = 0;
-                fmt::print(stderr, "upload of '{}' in app '{}' aborted after {} bytes: {}\n", *rel,
-                           route.app, (*upload)->received(), ec.message());
-                co_return false;  // the Upload's destructor removes the staging file
+        // Pipelined: the next buffer arrives from the network while a pool
+        // thread hashes and writes the previous one. Two 1 MiB buffers, so
+        // memory stays flat.
+        std::vector<char> spare(k_chunk);
+        char* bufs[2] = {chunk.data(), spare.data()};
+        int cur = 0;
+        bool inflight = false;
+        bool job_done = false;
+        ApiResult<void> job_result;
+        auto strand = stream.get_executor();
+        asio::steady_timer signal(strand);
+        auto wait_job = [&]() -> awaitable<void> {
+            boost::system::error_code wec;
+            while (!job_done) {
+                signal.expires_at(std::chrono::steady_clock::time_point::max());
+                co_await signal.async_wait(asio::redirect_error(use_awaitable, wec));
             }
-            if (auto w = (*upload)->write(chunk.data(), n); !w) co_return co_await abort(w.error());
+            inflight = false;
+        };
+        while (true) {
+            std::size_t n = 0;
+            if (left > 0) {
+                stream.expires_after(m_opts.body_timeout);
+                std::size_t want = std::min<std::uint64_t>(k_chunk, left);
+                n = co_await asio::async_read(stream, asio::buffer(bufs[cur], want),
+                                              asio::redirect_error(use_awaitable, ec));
+                if (ec) {
+                    if (inflight) co_await wait_job();
+                    status = 0;
+                    fmt::print(stderr, "upload of '{}' in app '{}' aborted after {} bytes: {}\n",
+                               *rel, route.app, (*upload)->received(), ec.message());
+                    co_return false;  // the Upload's destructor removes the staging file
+                }
+            }
+            if (inflight) {
+                co_await wait_job();
+                if (!job_result) {
+                    ApiError e = job_result.error();
+                    co_return co_await abort(e);
+                }
+            }
+            if (n == 0) break;
+            inflight = true;
+            job_done = false;
+            Upload* up = upload->get();
+            const char* data = bufs[cur];
+            asio::post(m_pool, [&, up, data, n] {
+                auto r = up->write(data, n);
+                asio::post(strand, [&, r = std::move(r)]() mutable {
+                    job_result = std::move(r);
+                    job_done = true;
+                    signal.cancel();
+                });
+            });
+            cur ^= 1;
             left -= n;
         }
     } else {
