@@ -55,6 +55,20 @@ run zsh -f -c "autoload -U compinit; compinit -u -d '$T/zcompdump'; source '$zsh
 assert_eq "$RC" 0 "zsh loads _de-cli: $ERR"
 assert_eq "$ERR" "" "zsh stderr"
 assert_eq "$OUT" "_de_cli" "zsh registers the completion"
+# The walker under zsh: _describe and compadd stubbed to print what they get.
+zsh_offer() {
+    zsh -f -c '
+        autoload -U compinit; compinit -u -d "$1/zcompdump"; source "$2"
+        _describe() { print -l -- ${(P)${@[-1]}%%:*} }
+        compadd() { print -l -- ${@[$(( ${@[(i)--]} + 1 )),-1]} }
+        words=("${@[3,-1]}"); CURRENT=${#words}; PREFIX=${words[-1]}
+        _de_cli' zsh "$T" "$zsh_script" de-cli "$@"
+}
+run zsh_offer mount e
+assert_contains "$OUT" $'enable\n' "zsh: de-cli mount e<TAB>"
+assert_not_contains "$OUT" "mount" "zsh: subcommands of mount only"
+run zsh_offer completion ''
+assert_eq "$OUT" $'bash\nzsh\nfish' "zsh: fixed values"
 run fish --no-config -c "source '$fish_script'; complete -C'de-cli mo'; complete -C'de-cli mount e'"
 assert_eq "$RC" 0 "fish loads de-cli.fish: $ERR"
 assert_eq "$ERR" "" "fish stderr"
