@@ -122,6 +122,18 @@ assert_eq "$OUT" ".hidden" "dot files when asked for"
 run complete_bash --host "$SERVER_URL" --no-keyfile ls -n sales-dashboard re
 assert_eq "$OUT" "readme.txt" "--host is forwarded"
 
+# zsh and fish ask the same hidden command (de-cli on PATH, as installed).
+mkdir -p "$T/bin"
+ln -s "$DE_CLI" "$T/bin/de-cli"
+PATH="$T/bin:$PATH" run zsh_offer --no-keyfile rm -n sales-dashboard data/r
+assert_contains "$OUT" "data/raw/" "zsh: remote path"
+run env PATH="$T/bin:$PATH" fish --no-config -c \
+    "source '$fish_script'; complete -C'de-cli --no-keyfile cat --name sales-dashboard data/p'"
+assert_contains "$OUT" "data/prices.csv" "fish: remote path"
+run env PATH="$T/bin:$PATH" fish --no-config -c \
+    "source '$fish_script'; complete -C'de-cli --no-keyfile ls -n sales-'"
+assert_contains "$OUT" "sales-dashboard" "fish: app name"
+
 # --- failures: nothing printed, exit 0, quickly -------------------------------
 expect_rc 0 "$DE_CLI" --no-keyfile __complete paths -n no-such-app -- ''
 assert_eq "$OUT$ERR" "" "unknown app"
