@@ -224,16 +224,16 @@ Result<fs::path> resolve_script(const fs::path& app_dir, const ProjectToml& proj
     return script_real;
 }
 
-// Runs `bash -n script` and returns its status and stderr: the cheapest way to
-// know bash can run the file, without running it.
-struct SyntaxCheck {
+// Runs a small tool (bash -n, git check-ignore) with stdin and stdout on
+// /dev/null and returns its status and stderr.
+struct ToolRun {
     bool ran = false;
     int status = 0;
     std::string diagnostics;
 };
 
-SyntaxCheck bash_syntax_check(const fs::path& script) {
-    SyntaxCheck out;
+ToolRun run_tool(std::vector<std::string> args) {
+    ToolRun out;
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return out;
     posix_spawn_file_actions_t actions;
@@ -241,15 +241,17 @@ SyntaxCheck bash_syntax_check(const fs::path& script) {
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-    std::string arg0 = "bash", arg1 = "-n", arg2 = script.string();
-    std::array<char*, 4> argv{arg0.data(), arg1.data(), arg2.data(), nullptr};
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_t pid = 0;
-    int rc = ::posix_spawnp(&pid, "bash", &actions, nullptr, argv.data(), environ);
+    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
     if (rc != 0) {
         ::close(fds[0]);
-        out.diagnostics = fmt::format("cannot run bash: {}", std::strerror(rc));
+        out.diagnostics = fmt::format("cannot run {}: {}", args[0], std::strerror(rc));
         return out;
     }
     char buf[4096];
@@ -268,6 +270,20 @@ SyntaxCheck bash_syntax_check(const fs::path& script) {
     out.ran = true;
     out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return out;
+}
+
+// bash -n: the cheapest way to know bash can run the file, without running it.
+ToolRun bash_syntax_check(const fs::path& script) {
+    return run_tool({"bash", "-n", script.string()});
+}
+
+// Whether git ignores files put in dir (so its data is never committed): asks
+// about a file name that does not exist, because a pattern like "mount/*"
+// ignores a folder's contents, not the folder. False when git cannot tell.
+bool git_ignores_contents(const fs::path& repo, const fs::path& dir) {
+    auto run = run_tool({"git", "-C", repo.string(), "check-ignore", "-q", "--",
+                         (dir / "de-cli-probe.bin").string()});
+    return run.ran && run.status == 0;
 }
 
 // The interpreter a shebang names: "/usr/bin/env -S python3 -u" -> "python3".
@@ -459,15 +475,28 @@ void check_mount(const fs::path& app_dir, const std::optional<fs::path>& mount_o
     fs::path app_real = fs::canonical(app_dir, ec);
     if (ec) return;
     if (auto repo = git_work_tree(app_real); repo && is_within(mount_real, *repo)) {
-        findings.push_back(
-            {Severity::error,
-             "mount-in-git",
-             shown,
-             {},
-             fmt::format("the mount folder {} is inside the app's git repository {}: its data "
-                         "would be committed and deployed with the code; keep it beside the "
-                         "repository",
-                         mount_real.string(), repo->string())});
+        // Ignored by git, the data is never committed, so the layout still
+        // works locally (a demo repository holding app/ and mount/ does this).
+        if (git_ignores_contents(*repo, mount_real))
+            findings.push_back(
+                {Severity::warning,
+                 "mount-in-git",
+                 shown,
+                 {},
+                 fmt::format("the mount folder {} is inside the git repository {} (git ignores "
+                             "its files, so they are not committed); on the platform the mount "
+                             "is outside the app's repository",
+                             mount_real.string(), repo->string())});
+        else
+            findings.push_back(
+                {Severity::error,
+                 "mount-in-git",
+                 shown,
+                 {},
+                 fmt::format("the mount folder {} is inside the app's git repository {}: its "
+                             "data would be committed and deployed with the code; keep it "
+                             "beside the repository",
+                             mount_real.string(), repo->string())});
     }
 }
 

@@ -417,6 +417,18 @@ TEST_CASE("check: mount folder rules") {
         REQUIRE(f);
         CHECK(f->severity == de::Severity::error);
     }
+    SUBCASE("inside the repository but ignored by git: only a warning") {
+        if (std::system("git --version >/dev/null 2>&1") != 0) return;
+        std::string init = "git init -q '" + tmp.path.string() + "'";
+        REQUIRE(std::system(init.c_str()) == 0);
+        write(tmp.path / ".gitignore", "/mount/*\n");
+        auto report = de::check_app_dir({app, std::nullopt});
+        CHECK(has_rule(report, "mount-in-git", de::Severity::warning));
+        CHECK_MESSAGE(report.errors() == 0, all_findings(report));
+        write(tmp.path / ".gitignore", "*.log\n");
+        CHECK(
+            has_rule(de::check_app_dir({app, std::nullopt}), "mount-in-git", de::Severity::error));
+    }
     SUBCASE("the app is a git repository and the mount is beside it: fine") {
         fs::create_directories(app / ".git");
         auto report = de::check_app_dir({app, std::nullopt});
