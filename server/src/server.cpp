@@ -628,7 +628,9 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         http::request_parser<http::string_body> sp{std::move(hp)};
         sp.body_limit(k_json_limit);
         boost::system::error_code ec;
-        if (!sp.is_done()) {
+        bool too_big = sp.content_length() && *sp.content_length() > k_json_limit;
+        if (too_big) ec = http::error::body_limit;
+        if (!sp.is_done() && !too_big) {
             if (expect_continue) {
                 http::response<http::empty_body> cont{http::status::continue_, version};
                 stream.expires_after(m_opts.body_timeout);
@@ -640,7 +642,7 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
                                           asio::redirect_error(use_awaitable, ec));
         }
         if (ec) {
-            if (ec == http::error::body_limit) {
+            if (ec == http::error::body_limit || ec == http::error::buffer_overflow) {
                 ApiError e{WireError::too_large, "a JSON body is limited to 64 KiB", {}};
                 status = 413;
                 Response r = error_response(e);
