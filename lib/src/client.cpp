@@ -481,7 +481,8 @@ Result<Entry> Client::stat(std::string_view app, std::string_view path) {
     if (!route) return std::unexpected(route.error());
     if (normal->empty()) {
         // The mount root is always a directory; a one-entry listing checks it is there.
-        auto listed = m_impl->list_dir(app, "", ListOptions{});
+        auto listed =
+            m_impl->call("GET", m_impl->url(*route + "/mount/list", {{"limit", "1"}}), what, true);
         if (!listed) return std::unexpected(listed.error());
         return Entry{"", EntryType::dir, 0, 0, std::nullopt};
     }
