@@ -83,7 +83,15 @@ detail::ArgModel make_arg(const CLI::Option& opt, const std::string& key,
         arg.source = ValueSource::words;
         arg.words = std::move(values);
     } else if (spec.default_to_files) {
-        arg.source = ValueSource::files;
+        // Positionals are mostly paths; an option only when its type says so
+        // (CLI::ExistingFile shows "FILE"; --host or --username are not files).
+        const std::string type = opt.get_type_name();
+        if (type.find("DIR") != std::string::npos) {
+            arg.source = ValueSource::directories;
+        } else if (positional || type.find("FILE") != std::string::npos ||
+                   type.find("PATH") != std::string::npos) {
+            arg.source = ValueSource::files;
+        }
     }
     return arg;
 }

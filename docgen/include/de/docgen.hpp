@@ -100,8 +100,9 @@ struct CompletionSpec {
     // Root options go before the complete command, others after the query.
     std::vector<std::string> forwarded_options;
     std::vector<ValueRule> rules;
-    // Options and positionals with no rule and no fixed values complete
-    // local files (the shells' default) unless this is false.
+    // With no rule and no fixed values: positionals complete local files, and
+    // options too when their type name says FILE or PATH (DIR: directories).
+    // False: such values complete nothing.
     bool default_to_files = true;
 };
 

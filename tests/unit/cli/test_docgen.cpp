@@ -114,6 +114,8 @@ TEST_CASE("bash script carries the tree, fixed and dynamic values") {
     CHECK(contains(s, "'ls|-n' | 'ls|--name') _tool_dynamic 'apps'"));
     CHECK(contains(s, "'ls|path') _tool_dynamic 'paths'"));
     CHECK(contains(s, "__complete \"$1\""));
+    // Free-form option values (a URL) do not complete local files; positionals do.
+    CHECK_FALSE(contains(s, "'|--host')"));
     CHECK_FALSE(contains(s, "--secret"));
 }
 
