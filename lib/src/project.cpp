@@ -332,6 +332,16 @@ void check_script_text(std::string_view text, const std::string& shown,
     }
 }
 
+// Absolute with symlinks resolved as far as the path exists (weakly_canonical
+// of a relative path that does not exist yet would stay relative).
+fs::path real_path(const fs::path& p) {
+    std::error_code ec;
+    fs::path absolute = fs::absolute(p, ec);
+    if (ec) return p.lexically_normal();
+    fs::path out = fs::weakly_canonical(absolute, ec);
+    return ec ? absolute.lexically_normal() : out;
+}
+
 std::optional<fs::path> git_work_tree(const fs::path& start) {
     std::error_code ec;
     for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
@@ -447,10 +457,8 @@ void check_mount(const fs::path& app_dir, const std::optional<fs::path>& mount_o
     fs::path sibling = default_mount_dir(app_dir);
     fs::path mount = mount_option.value_or(sibling);
     std::string shown = mount.string();
-    fs::path mount_real = fs::weakly_canonical(mount, ec);
-    if (ec) mount_real = fs::absolute(mount, ec).lexically_normal();
-    fs::path sibling_real = fs::weakly_canonical(sibling, ec);
-    if (ec) sibling_real = fs::absolute(sibling, ec).lexically_normal();
+    fs::path mount_real = real_path(mount);
+    fs::path sibling_real = real_path(sibling);
     if (mount_real != sibling_real) {
         findings.push_back(
             {Severity::error,

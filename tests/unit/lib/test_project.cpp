@@ -429,6 +429,14 @@ TEST_CASE("check: mount folder rules") {
         CHECK(
             has_rule(de::check_app_dir({app, std::nullopt}), "mount-in-git", de::Severity::error));
     }
+    SUBCASE("mount-in-git with a relative app folder and no mount folder yet") {
+        fs::create_directories(tmp.path / ".git");
+        auto cwd = fs::current_path();
+        fs::current_path(tmp.path);
+        auto report = de::check_app_dir({"app", std::nullopt});
+        fs::current_path(cwd);
+        CHECK(has_rule(report, "mount-in-git", de::Severity::error));
+    }
     SUBCASE("the app is a git repository and the mount is beside it: fine") {
         fs::create_directories(app / ".git");
         auto report = de::check_app_dir({app, std::nullopt});
