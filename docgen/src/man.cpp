@@ -136,7 +136,9 @@ bool is_help(const CLI::Option& opt) {
 
 std::string option_tag(const CLI::Option& opt) {
     if (!opt.nonpositional()) {
-        return fmt::format("\\fI{}\\fR", esc(opt.get_name(true)));
+        const bool fixed = !fixed_values(opt).empty();
+        return fmt::format("\\fI{}\\fR{}", esc(opt.get_name(true)),
+                           fixed ? " " + esc(value_name(opt)) : std::string());
     }
     std::string tag;
     for (const auto& s : opt.get_snames()) {
