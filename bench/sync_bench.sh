@@ -100,7 +100,7 @@ cli apps update -n bench --persistent-filesystem >/dev/null
 # --- nginx WebDAV ---
 NPORT=$(free_port)
 mkdir -p "$W/nginx" "$W/dav"
-sed -e "s#@ROOT@#$W/nginx#g" -e "s#@PORT@#$NPORT#g" -e "s#@DATA@#$W/dav#g" \
+sed -e "s#@USER@#$(id -un) $(id -gn)#g" -e "s#@ROOT@#$W/nginx#g" -e "s#@PORT@#$NPORT#g" -e "s#@DATA@#$W/dav#g" \
     "$HERE/nginx/sync-webdav.conf" >"$W/nginx/nginx.conf"
 nginx -c "$W/nginx/nginx.conf" -p "$W/nginx" 2>"$W/nginx/stderr" &
 NGINX_PID=$!
