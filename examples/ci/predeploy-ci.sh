@@ -19,7 +19,7 @@ set -euo pipefail
 : "${DASH_ENTERPRISE_HOST:?set DASH_ENTERPRISE_HOST (a CI secret) to the platform URL}"
 : "${DASH_ENTERPRISE_USERNAME:?set DASH_ENTERPRISE_USERNAME (a CI secret)}"
 : "${DASH_ENTERPRISE_PASSWORD:?set DASH_ENTERPRISE_PASSWORD (a CI secret: the API key)}"
-: "${DE_APP:?set DE_APP to the app's name on the platform}"
+: "${DE_APP:?set DE_APP to the name of the app on the platform}"
 APP_DIR=${DE_APP_DIR:-.}
 DE_CLI=${DE_CLI:-de-cli}
 TIMEOUT=${DE_PREDEPLOY_TIMEOUT:-30m}
