@@ -35,8 +35,7 @@ Result<std::string> remote_path_arg(std::string_view path, std::string_view app)
     if (!normalized) {
         Error e = normalized.error();
         e.kind = ErrorKind::usage;
-        e.message =
-            fmt::format("remote path '{}' of app '{}' is not allowed: {}", path, app, e.message);
+        e.message = fmt::format("{} (app '{}')", e.message, app);
         return std::unexpected(e);
     }
     return normalized;

@@ -41,7 +41,7 @@ void print_status(const Context& ctx, const MountStatus& st) {
         ctx,
         {{"app", st.app},
          {"persistent filesystem", "on"},
-         {"used", format_usage(st.used_bytes, st.quota_bytes)},
+         {"used", format_usage(st.used_bytes, st.quota_bytes).substr(5)},
          {"free", format_size(st.quota_bytes > st.used_bytes ? st.quota_bytes - st.used_bytes : 0)},
          {"files", std::to_string(st.file_count)},
          {"storage class", st.storage_class}});

@@ -288,9 +288,10 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
 
     if (!conflicts.empty() && !args.update)
         return fail(ErrorKind::conflict,
-                    fmt::format("{} of {} files exist already: {}; pass --update to replace "
+                    fmt::format("{} of {} file{} exist{} already: {}; pass --update to replace "
                                 "them; nothing was uploaded",
-                                conflicts.size(), plan.size(), list_some(conflicts)));
+                                conflicts.size(), plan.size(), plan.size() == 1 ? "" : "s",
+                                conflicts.size() == 1 ? "s" : "", list_some(conflicts)));
     std::uint64_t needed = total > replaced ? total - replaced : 0;
     std::uint64_t free_bytes =
         mount->quota_bytes > mount->used_bytes ? mount->quota_bytes - mount->used_bytes : 0;
@@ -449,11 +450,11 @@ Status run_download(Context& ctx, const TransferArgs& args) {
         if (fs::exists(item.local, ec)) conflicts.push_back(item.local.string());
     }
     if (!conflicts.empty() && !args.update)
-        return fail(
-            ErrorKind::conflict,
-            fmt::format("{} local file{} exist already: {}; pass --update to replace "
-                        "them; nothing was downloaded",
-                        conflicts.size(), conflicts.size() == 1 ? "" : "s", list_some(conflicts)));
+        return fail(ErrorKind::conflict,
+                    fmt::format("{} local file{} exist{} already: {}; pass --update to replace "
+                                "them; nothing was downloaded",
+                                conflicts.size(), conflicts.size() == 1 ? "" : "s",
+                                conflicts.size() == 1 ? "s" : "", list_some(conflicts)));
     {
         fs::path probe = fs::absolute(local_target, ec);
         while (!probe.empty() && !fs::exists(probe, ec) && probe != probe.root_path())

@@ -105,7 +105,7 @@ Result<Keyfile> read_keyfile(const fs::path& path) {
     if ((st.st_mode & 077) != 0)
         return fail(ErrorKind::auth,
                     fmt::format("keyfile {} is accessible by others (mode {:04o}); it holds "
-                                "secrets, so it is ignored. Fix it with: chmod 600 {}",
+                                "secrets, so de-cli refuses to use it. Fix it with: chmod 600 {}",
                                 path.string(), st.st_mode & 07777, path.string()));
     if (st.st_uid != ::getuid())
         return fail(ErrorKind::auth, fmt::format("keyfile {} belongs to another user (uid {}); "

@@ -1,0 +1,29 @@
+// Argument parsing shared by the file commands.
+#include "helpers.hpp"
+
+#include <doctest/doctest.h>
+
+TEST_CASE("--range parses inclusive ranges with size units") {
+    auto r = de::cli::parse_range("0-1023");
+    REQUIRE(r);
+    CHECK(r->first == 0);
+    CHECK(r->last == 1023);
+    auto open = de::cli::parse_range("1MiB-");
+    REQUIRE(open);
+    CHECK(open->first == 1048576);
+    CHECK_FALSE(open->last.has_value());
+    CHECK_FALSE(de::cli::parse_range("10-5"));
+    CHECK_FALSE(de::cli::parse_range("-5"));
+    CHECK_FALSE(de::cli::parse_range("abc"));
+    CHECK(de::cli::parse_range("x-y").error().kind == de::ErrorKind::usage);
+}
+
+TEST_CASE("remote path arguments are refused when they would leave the mount") {
+    CHECK(de::cli::remote_path_arg("/data/./a.csv", "sales").value() == "data/a.csv");
+    CHECK(de::cli::remote_path_arg("/", "sales").value().empty());
+    auto bad = de::cli::remote_path_arg("../etc/passwd", "sales");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == de::ErrorKind::usage);
+    CHECK(bad.error().message.find("sales") != std::string::npos);
+    CHECK_FALSE(de::cli::remote_path_arg(std::string("a\nb"), "sales"));
+}
