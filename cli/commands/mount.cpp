@@ -70,7 +70,6 @@ Status run_enable(Context& ctx, const MountArgs& args) {
     ctx.json_result = nlohmann::json(*st);
     note(ctx,
          fmt::format("Persistent filesystem of '{}' is on: the app sees it at ../mount", *app));
-    print_status(ctx, *st);
     return {};
 }
 
