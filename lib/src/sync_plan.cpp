@@ -3,9 +3,12 @@
 // pure function of its arguments, so the unit tests can pin the rules down
 // without a server or a filesystem.
 //
+// Globs follow de/glob.hpp, as upload and download do.
+//
 // The planner walks both sorted listings at once (a merge), so its cost is
 // linear in the number of entries and it needs no map of either side.
 
+#include <de/glob.hpp>
 #include <de/sha256.hpp>
 #include <de/sync.hpp>
 
@@ -26,63 +29,6 @@ constexpr unsigned char order_key(char c) {
 
 bool is_beneath(std::string_view path, std::string_view dir) {
     return path.size() > dir.size() && path[dir.size()] == '/' && path.starts_with(dir);
-}
-
-// Matches a glob against a string. Recursive on '*' (patterns are short; the
-// single-backtrack trick is wrong once '*' and '**' mix).
-bool glob_match_range(std::string_view pat, std::string_view str) {
-    std::size_t p = 0, s = 0;
-    while (p < pat.size()) {
-        char c = pat[p];
-        if (c == '*') {
-            bool dbl = p + 1 < pat.size() && pat[p + 1] == '*';
-            std::size_t rest = p + (dbl ? 2 : 1);
-            // "**/" also matches zero folders.
-            if (dbl && rest < pat.size() && pat[rest] == '/' &&
-                glob_match_range(pat.substr(rest + 1), str.substr(s))) {
-                return true;
-            }
-            for (std::size_t k = s;; ++k) {
-                if (glob_match_range(pat.substr(rest), str.substr(k))) return true;
-                if (k >= str.size() || (!dbl && str[k] == '/')) return false;
-            }
-        }
-        if (s >= str.size()) return false;
-        if (c == '?') {
-            if (str[s] == '/') return false;
-        } else if (c == '[') {
-            std::size_t q = p + 1;
-            bool negate = q < pat.size() && (pat[q] == '!' || pat[q] == '^');
-            if (negate) ++q;
-            bool matched = false;
-            bool first = true;
-            while (q < pat.size() && (first || pat[q] != ']')) {
-                first = false;
-                char lo = pat[q];
-                char hi = lo;
-                if (q + 2 < pat.size() && pat[q + 1] == '-' && pat[q + 2] != ']') {
-                    hi = pat[q + 2];
-                    q += 2;
-                }
-                if (str[s] >= lo && str[s] <= hi) matched = true;
-                ++q;
-            }
-            if (q >= pat.size()) {  // unterminated: a literal '['
-                if (str[s] != '[') return false;
-            } else {
-                if (str[s] == '/' || matched == negate) return false;
-                p = q;
-            }
-        } else if (c == '\\' && p + 1 < pat.size()) {
-            ++p;
-            if (pat[p] != str[s]) return false;
-        } else if (c != str[s]) {
-            return false;
-        }
-        ++p;
-        ++s;
-    }
-    return s == str.size();
 }
 
 bool matches_any(std::string_view path, std::span<const std::string> patterns) {
@@ -127,15 +73,8 @@ bool mtime_equal(std::int64_t a_ns, std::int64_t b_ns) {
 }
 
 bool sync_glob_match(std::string_view pattern, std::string_view path) {
-    if (pattern.empty()) return false;
-    if (pattern.back() == '/') pattern.remove_suffix(1);  // "dir/": same as "dir" here
-    if (pattern.front() == '/') return glob_match_range(pattern.substr(1), path);
-    if (pattern.find('/') == std::string_view::npos) {
-        std::size_t slash = path.rfind('/');
-        return glob_match_range(pattern,
-                                slash == std::string_view::npos ? path : path.substr(slash + 1));
-    }
-    return glob_match_range(pattern, path);
+    // One set of glob rules for upload/download and sync (de/glob.hpp).
+    return glob_match(pattern, path);
 }
 
 bool sync_filter_accepts(std::string_view path, EntryType type,
