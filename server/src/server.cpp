@@ -416,10 +416,14 @@ awaitable<bool> Server::receive_file(beast::tcp_stream& stream, beast::flat_buff
         while (true) {
             std::size_t n = 0;
             if (left > 0) {
-                stream.expires_after(m_opts.body_timeout);
+                // Fill the buffer, but a deadline per read: a slow, steady client is
+                // fine, a stalled one is cut off after body_timeout.
                 std::size_t want = std::min<std::uint64_t>(k_chunk, left);
-                n = co_await asio::async_read(stream, asio::buffer(bufs[cur], want),
-                                              asio::redirect_error(use_awaitable, ec));
+                while (n < want && !ec) {
+                    stream.expires_after(m_opts.body_timeout);
+                    n += co_await stream.async_read_some(asio::buffer(bufs[cur] + n, want - n),
+                                                         asio::redirect_error(use_awaitable, ec));
+                }
                 if (ec) {
                     if (inflight) co_await wait_job();
                     status = 0;
