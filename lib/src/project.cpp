@@ -17,6 +17,7 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -93,6 +94,26 @@ std::string located(std::string_view source, SourceLocation loc, std::string_vie
     return fmt::format("{}:{}:{}: {}", source, loc.line, loc.column, message);
 }
 
+// The most common mistake, predeploy = fetchdata.sh, gets a baffling message
+// from the parser ("expected 'false'"): name the real problem when the value
+// on the failing line is a bare word.
+std::string unquoted_hint(std::string_view text, std::uint32_t line) {
+    for (std::uint32_t n = 1; n < line && !text.empty(); ++n) {
+        auto nl = text.find('\n');
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    }
+    std::string_view row = text.substr(0, text.find('\n'));
+    auto eq = row.find('=');
+    if (eq == std::string_view::npos) return {};
+    std::string_view key = trim(row.substr(0, eq));
+    std::string_view value = trim(row.substr(eq + 1));
+    if (key.empty() || value.empty() || value == "true" || value == "false") return {};
+    char c = value.front();
+    bool bare = std::isalpha(static_cast<unsigned char>(c)) || c == '.' || c == '/' || c == '_';
+    if (!bare) return {};
+    return fmt::format(" (strings need quotes: {} = \"{}\")", key, value);
+}
+
 struct ParsedProject {
     ProjectToml project;
     std::optional<Failure> failure;
@@ -107,8 +128,10 @@ ParsedProject parse_project(std::string_view text, std::string source) {
         // messages ourselves, so the name is only for its own diagnostics.
         root = toml::parse(strip_bom(text), std::string_view{out.project.source});
     } catch (const toml::parse_error& e) {
-        out.failure = Failure{ErrorKind::usage, location_of(e.source()),
-                              fmt::format("malformed TOML: {}", e.description())};
+        SourceLocation loc = location_of(e.source());
+        out.failure = Failure{ErrorKind::usage, loc,
+                              fmt::format("malformed TOML: {}{}", e.description(),
+                                          unquoted_hint(strip_bom(text), loc.line))};
         return out;
     }
     const toml::node* scripts = root.get("scripts");

@@ -141,6 +141,17 @@ TEST_CASE("project.toml: malformed TOML reports its line") {
     CHECK(bad_header.error().message.starts_with("project.toml:2:"));
 }
 
+TEST_CASE("project.toml: an unquoted script name says strings need quotes") {
+    auto r = de::parse_project_toml("[scripts]\npredeploy = fetchdata.sh\r\n");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.starts_with("project.toml:2:"));
+    CHECK(r.error().message.find("(strings need quotes: predeploy = \"fetchdata.sh\")") !=
+          std::string::npos);
+    auto other = de::parse_project_toml("[scripts]\npredeploy = \"x\" junk\n");
+    REQUIRE_FALSE(other);
+    CHECK(other.error().message.find("strings need quotes") == std::string::npos);
+}
+
 TEST_CASE("project.toml: a BOM and CRLF line ends parse, and keep line numbers right") {
     auto bom = de::parse_project_toml("\xEF\xBB\xBF[scripts]\npredeploy = \"x.sh\"\n");
     REQUIRE(bom);
