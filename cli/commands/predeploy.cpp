@@ -295,15 +295,25 @@ Status run(Context& ctx, const PredeployArgs& args) {
         sync.max_delete = args.max_delete;
         sync.checksum = args.checksum;
         sync.jobs = args.jobs;
-        sync.on_event = [&ctx](const SyncEvent& ev) {
+        // A progress line on a terminal (bytes uploaded so far; the total is
+        // only known inside sync_push), -v lines, and sync's warnings.
+        auto progress = make_progress(ctx);
+        auto sent = std::make_shared<std::uint64_t>(0);
+        sync.on_event = [&ctx, progress, sent](const SyncEvent& ev) {
             if (ev.kind == SyncEvent::Kind::warning) warn(ctx, std::string(ev.message));
-            if (ev.kind == SyncEvent::Kind::done)
-                debug(ctx, fmt::format("{} {}", ev.action, ev.path));
+            if (ev.kind != SyncEvent::Kind::done) return;
+            debug(ctx, fmt::format("{} {}", ev.action, ev.path));
+            if (progress && ev.action == "upload") {
+                *sent += ev.bytes;
+                progress({ProgressEvent::Phase::advance, ev.path, *sent, 0});
+            }
         };
         note(ctx,
              fmt::format("predeploy: pushing {} to the mount of '{}'{}", plan->mount_dir.string(),
                          app, args.delete_extraneous ? " (deleting what is not in it)" : ""));
+        if (progress) progress({ProgressEvent::Phase::start, "", 0, 0});
         auto summary = sync_push(*client_options, app, plan->mount_dir, sync);
+        if (progress) progress({ProgressEvent::Phase::finish, "", *sent, 0});
         if (!summary) return std::unexpected(explain(summary.error(), app));
         doc["push"] = summary_json(*summary);
         doc["push"]["app"] = app;
