@@ -5,6 +5,7 @@
 #include "server.hpp"
 #include "users.hpp"
 
+#include <de/docgen.hpp>
 #include <de/error.hpp>
 #include <de/size.hpp>
 
@@ -21,6 +22,42 @@ namespace {
 int fail_with(const de::Error& e) {
     fmt::print(stderr, "de-server: {}\n", e.message);
     return de::exit_code(e.kind);
+}
+
+de::docgen::ManPageInfo man_info() {
+    de::docgen::ManPageInfo info;
+    info.name = "de-server";
+    info.date = std::string(de::docgen::docs_date());
+    info.source = "de-server " + std::string(de::docgen::project_version());
+    info.summary = "the platform's mount service: REST API v1 over a plain-directory mount";
+    info.description = {
+        "de-server serves REST API v1 (users, apps, each app's persistent filesystem and its "
+        "files) from a root folder. Each app's mount is the plain folder "
+        "ROOT/apps/APP/mount, which app processes can use directly as ../mount. It is the "
+        "reference implementation of the API that de-cli and libde speak, the local development "
+        "platform, and what their tests run against.",
+        "Once ready it prints exactly one line on standard output, \"listening on "
+        "http://ADDR:PORT\"; logs go to standard error and never contain credentials. "
+        "SIGINT or SIGTERM stop it: no new connections, requests in flight get 5 seconds, "
+        "interrupted uploads leave nothing behind.",
+        "The API is documented in docs/api.md."};
+    info.sections = {
+        {"EXIT STATUS",
+         {},
+         {{"0", "success (also after SIGINT/SIGTERM)"},
+          {"1", "error (cannot listen, root unusable, I/O)"},
+          {"2", "usage: bad command line or argument"},
+          {"3", "not found: no such user (user remove)"},
+          {"5", "conflict: the user exists (user add)"}}},
+        {"FILES",
+         {},
+         {{"ROOT/users.json", "users and SHA-256 hashes of their API keys (0600)"},
+          {"ROOT/tokens.json", "SHA-256 hashes of bearer tokens with their expiry (0600)"},
+          {"ROOT/apps/APP/mount/", "the app's persistent filesystem, a plain folder"},
+          {"ROOT/apps/APP/staging/", "uploads in flight, emptied at start-up and shutdown"}}},
+        {"SEE ALSO", {"de-cli(1)"}, {}},
+    };
+    return info;
 }
 
 }  // namespace
@@ -42,8 +79,7 @@ int main(int argc, char** argv) {
     std::string quota = "25GB";
     double header_timeout_s = 30, body_timeout_s = 60, grace_s = 5;
     app.add_option("--root", root,
-                   "Folder holding users, apps and their mounts (created if missing)")
-        ->required();
+                   "Folder holding users, apps and their mounts (required; created if missing)");
     app.add_option("--listen", listen, "Address and port to listen on; port 0 picks a free one")
         ->capture_default_str();
     app.add_option("--quota", quota, "Per-app mount quota, e.g. 500MiB, 25GB")
@@ -67,11 +103,24 @@ int main(int argc, char** argv) {
     auto* user_remove = user->add_subcommand("remove", "Remove a user and revoke its tokens");
     user_remove->add_option("NAME", user_name, "User name")->required();
 
+    // Hidden: prints the man page generated from this command tree (man/de-server.1).
+    auto* man = app.add_subcommand("man", "Print the man page")->group("");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : de::exit_code(de::ErrorKind::usage);
+    }
+
+    if (man->parsed()) {
+        std::fputs(de::docgen::man_page(app, man_info()).c_str(), stdout);
+        return 0;
+    }
+    if (root.empty()) {
+        fmt::print(stderr,
+                   "de-server: --root is required\nRun with --help for more information.\n");
+        return de::exit_code(de::ErrorKind::usage);
     }
 
     std::error_code ec;
