@@ -307,7 +307,8 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     if (args.dry_run) {
         ctx.json_result = nlohmann::json{
             {"app", *app}, {"dry_run", true}, {"files", plan_json()}, {"bytes", total}};
-        note(ctx, fmt::format("Dry run: would upload {} files ({}); nothing was sent", plan.size(),
+        note(ctx, fmt::format("Dry run: would upload {} file{} ({}); nothing was sent", plan.size(),
+                              plan.size() == 1 ? "" : "s",
                               format_size(total)));
         return {};
     }
@@ -537,11 +538,17 @@ void register_transfer(CLI::App& root, Context& ctx) {
     upload
         ->add_option("--include", up->include,
                      "Only files matching this glob (repeatable; '*.csv', 'data/**')")
-        ->type_name("GLOB");
+        ->type_name("GLOB")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->allow_extra_args(false);
     upload
         ->add_option("--exclude", up->exclude,
                      "Skip files and folders matching this glob (repeatable)")
-        ->type_name("GLOB");
+        ->type_name("GLOB")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->allow_extra_args(false);
     upload->footer(
         "Checks every target and the quota before the first byte: existing files are refused\n"
         "without --update (exit 5), and a lack of room says how much is missing (exit 6).\n\n"
