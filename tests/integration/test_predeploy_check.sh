@@ -12,7 +12,11 @@ fresh_app() {
     rm -rf "$W/app" "$W/mount" "$W/.git" "$W/.gitignore"
     cp -r "$DE_SOURCE_DIR/examples/my-project/app" "$W/app"
 }
-findings_json() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["errors"], d["warnings"], " ".join(sorted(f["rule"] for f in d["findings"])))'; }
+# findings_json: "ERRORS WARNINGS RULE..." from a --json report on stdin.
+findings_json() {
+    python3 -c 'import json,sys; d=json.load(sys.stdin)
+print(d["errors"], d["warnings"], " ".join(sorted(f["rule"] for f in d["findings"])))'
+}
 
 # --- a well-formed app folder passes ---
 fresh_app
@@ -59,14 +63,16 @@ fi
 
 # --- Procfile ---
 fresh_app
-printf 'web: gunicorn app:server\nworker python worker.py\n9bad name: x\nweb: again\nclock:\n' >app/Procfile
+printf 'web: gunicorn app:server\nworker python worker.py\n9bad name: x\nweb: again\nclock:\n' \
+    >app/Procfile
 expect_rc 1 "$DE_CLI" predeploy --check app
 assert_contains "$OUT" "app/Procfile:2:1: error: expected 'name: command'"
 assert_contains "$OUT" "app/Procfile:3:1: error: invalid process name '9bad name'"
 assert_contains "$OUT" "app/Procfile:4:1: error: process 'web' is defined twice (first on line 1)"
 assert_contains "$OUT" "app/Procfile:5:7: error: process 'clock' has no command"
 expect_rc 1 "$DE_CLI" --json predeploy --check app
-assert_eq "$(findings_json <<<"$OUT")" "4 0 procfile-duplicate procfile-name procfile-syntax procfile-syntax" \
+assert_eq "$(findings_json <<<"$OUT")" \
+    "4 0 procfile-duplicate procfile-name procfile-syntax procfile-syntax" \
     "--json lists every Procfile finding"
 printf 'worker: python worker.py\n' >app/Procfile
 expect_rc 0 "$DE_CLI" predeploy --check app
@@ -107,7 +113,8 @@ fresh_app
 printf '[scripts]\npredeploy = 1\n' >app/project.toml
 printf 'web gunicorn\n' >app/Procfile
 expect_rc 1 "$DE_CLI" --json predeploy --check app
-assert_eq "$(findings_json <<<"$OUT")" "2 1 procfile-syntax procfile-web project-toml" "every finding"
+assert_eq "$(findings_json <<<"$OUT")" "2 1 procfile-syntax procfile-web project-toml" \
+    "every finding"
 
 # --- --check does not run anything and refuses run-only flags ---
 fresh_app

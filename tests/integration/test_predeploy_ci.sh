@@ -12,7 +12,8 @@ GL="$CI_DIR/gitlab-ci.yml"
 # --- both pipelines call the shared step with the same settings and the secrets ---
 yaml_value() { sed -n "s/^ *$2: *\([^ #]*\).*/\1/p" "$1" | head -n1; }
 for f in "$GH" "$GL"; do
-    assert_contains "$(cat "$f")" "examples/ci/predeploy-ci.sh" "$(basename "$f") runs the shared step"
+    assert_contains "$(cat "$f")" "examples/ci/predeploy-ci.sh" \
+        "$(basename "$f") runs the shared step"
     assert_contains "$(cat "$f")" "--target de-cli" "$(basename "$f") builds de-cli"
 done
 for v in DASH_ENTERPRISE_HOST DASH_ENTERPRISE_USERNAME DASH_ENTERPRISE_PASSWORD; do
@@ -23,18 +24,21 @@ DE_APP=$(yaml_value "$GH" DE_APP)
 DE_APP_DIR=$(yaml_value "$GH" DE_APP_DIR)
 assert_eq "$(yaml_value "$GL" DE_APP)" "$DE_APP" "both pipelines push the same app"
 assert_eq "$(yaml_value "$GL" DE_APP_DIR)" "$DE_APP_DIR" "both pipelines use the same app folder"
-assert_contains "$(cat "$CI_DIR/predeploy-ci.sh")" '--no-keyfile predeploy "$APP_DIR" --timeout "$TIMEOUT" --push -n "$DE_APP"'
+assert_contains "$(cat "$CI_DIR/predeploy-ci.sh")" \
+    '--no-keyfile predeploy "$APP_DIR" --timeout "$TIMEOUT" --push -n "$DE_APP"'
 if python3 -c 'import yaml' 2>/dev/null; then
     for f in "$GH" "$GL"; do
         CHECKS=$((CHECKS + 1))
-        python3 -c 'import sys,yaml; yaml.safe_load(open(sys.argv[1]))' "$f" || fail "$f is not valid YAML"
+        python3 -c 'import sys,yaml; yaml.safe_load(open(sys.argv[1]))' "$f" ||
+            fail "$f is not valid YAML"
     done
 fi
 
 # --- the platform: a user whose app has its mount on ---
 start_server
 KEY=$(add_user ci-bot)
-export DASH_ENTERPRISE_HOST="$SERVER_URL" DASH_ENTERPRISE_USERNAME=ci-bot DASH_ENTERPRISE_PASSWORD="$KEY"
+export DASH_ENTERPRISE_HOST="$SERVER_URL" DASH_ENTERPRISE_USERNAME=ci-bot \
+    DASH_ENTERPRISE_PASSWORD="$KEY"
 expect_rc 0 "$DE_CLI" --no-keyfile apps create -n "$DE_APP"
 expect_rc 0 "$DE_CLI" --no-keyfile apps update -n "$DE_APP" --persistent-filesystem
 REMOTE="$SERVER_ROOT/apps/$DE_APP/mount"

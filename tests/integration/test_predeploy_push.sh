@@ -7,7 +7,8 @@ source "$(dirname "$0")/harness.sh"
 
 start_server
 KEY=$(add_user alice)
-export DASH_ENTERPRISE_HOST="$SERVER_URL" DASH_ENTERPRISE_USERNAME=alice DASH_ENTERPRISE_PASSWORD="$KEY"
+export DASH_ENTERPRISE_HOST="$SERVER_URL" DASH_ENTERPRISE_USERNAME=alice \
+    DASH_ENTERPRISE_PASSWORD="$KEY"
 cli() { "$DE_CLI" --no-keyfile "$@"; }
 APP=sales
 expect_rc 0 cli apps create -n "$APP"
@@ -19,6 +20,8 @@ mkdir -p "$W/$APP"
 cd "$W"
 printf '[project]\nname = "sales"\n\n[scripts]\npredeploy = "fetch.sh"\n' >"$APP/project.toml"
 printf 'web: gunicorn app:server\n' >"$APP/Procfile"
+# json EXPR: evaluates a Python expression over the JSON document on stdin (as d).
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 write_script() { printf '%s\n' "$1" >"$APP/fetch.sh"; }
 write_script 'set -euo pipefail
 mkdir -p ../mount/data/daily
@@ -92,7 +95,8 @@ CHECKS=$((CHECKS + 1))
 
 # Another user's app is not reachable.
 BOB_KEY=$(add_user bob)
-DASH_ENTERPRISE_USERNAME=bob DASH_ENTERPRISE_PASSWORD="$BOB_KEY" expect_rc 3 cli predeploy "$APP" --push -n "$APP"
+DASH_ENTERPRISE_USERNAME=bob DASH_ENTERPRISE_PASSWORD="$BOB_KEY" \
+    expect_rc 3 cli predeploy "$APP" --push -n "$APP"
 
 # --- the app defaults to the app folder's name ---
 expect_rc 0 cli predeploy "$APP" --push
@@ -101,7 +105,8 @@ assert_eq "$(cat "$REMOTE/ran.txt")" "ran" "pushed to the app named like the fol
 # --- --json: one document with the run and the push ---
 write_script 'echo "noise on stdout"; echo v2 > ../mount/data/json.txt'
 expect_rc 0 cli --json predeploy "$APP" --push -n "$APP"
-assert_eq "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["exit_status"], d["push"]["app"], d["push"]["files_sent"] >= 1, d["push"]["files_failed"])' <<<"$OUT")" \
+assert_eq "$(json 'd["exit_status"], d["push"]["app"], d["push"]["files_sent"] >= 1,
+    d["push"]["files_failed"]' <<<"$OUT")" \
     "0 $APP True 0" "--json run + push document"
 assert_not_contains "$OUT" "noise on stdout"
 assert_eq "$(cat "$REMOTE/data/json.txt")" "v2" "pushed with --json"

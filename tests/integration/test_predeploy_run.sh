@@ -18,6 +18,8 @@ write_app() {
     printf '%s\n' "$1" >"$W/app/step.sh"
 }
 alive() { kill -0 "$1" 2>/dev/null; }
+# json EXPR: evaluates a Python expression over the JSON document on stdin (as d).
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # --- the example app: --dry-run first, then for real ---
 expect_rc 0 "$DE_CLI" predeploy app --dry-run
@@ -92,7 +94,8 @@ alive "$(cat "$W/mount/child.pid")" && fail "the script's child survived Ctrl-C"
 
 # --- --mount-dir elsewhere: linked as ../mount for the run, removed after ---
 rm -rf "$W/mount"
-write_app 'mkdir -p ../mount/out && echo hi > ../mount/out/x.txt && test "$DE_MOUNT_DIR" = "$(cd ../mount && pwd -P)"'
+write_app 'mkdir -p ../mount/out && echo hi > ../mount/out/x.txt
+test "$DE_MOUNT_DIR" = "$(cd ../mount && pwd -P)"'
 expect_rc 0 "$DE_CLI" predeploy app --mount-dir "$T/elsewhere/m"
 assert_eq "$(cat "$T/elsewhere/m/out/x.txt" 2>/dev/null)" "hi" "output lands in --mount-dir"
 CHECKS=$((CHECKS + 1))
@@ -104,14 +107,12 @@ assert_contains "$ERR" "already exists and is not --mount-dir"
 # --- --json: one document on stdout; the script's stdout goes to stderr ---
 write_app 'echo "script says hello"; echo "to stderr" >&2'
 expect_rc 0 "$DE_CLI" --json predeploy app
-assert_eq "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["exit_status"], d["script"])' <<<"$OUT")" \
-    "0 step.sh" "--json document"
+assert_eq "$(json 'd["exit_status"], d["script"]' <<<"$OUT")" "0 step.sh" "--json document"
 assert_contains "$ERR" "script says hello"
 assert_not_contains "$OUT" "script says hello"
 write_app 'exit 4'
 expect_rc 4 "$DE_CLI" --json predeploy app
-assert_eq "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["exit_status"], d["error"]["kind"])' <<<"$OUT")" \
-    "4 error" "--json failure document"
+assert_eq "$(json 'd["exit_status"], d["error"]["kind"]' <<<"$OUT")" "4 error" "--json failure"
 
 # --- a missing script or a bad project.toml is a clear error before anything runs ---
 printf '# my app\n[scripts]\npredeploy = "missing.sh"\n' >"$W/app/project.toml"
