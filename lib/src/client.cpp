@@ -169,7 +169,7 @@ struct Client::Impl {
           transport(http::TransportSettings{
               options.credentials.username, options.credentials.api_key, options.credentials.token,
               options.ca_path, options.verify_tls, options.connect_timeout, options.request_timeout,
-              options.stall_timeout}),
+              options.stall_timeout, options.debug}),
           rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count() ^
                                     reinterpret_cast<std::uintptr_t>(this))) {
         retry.max_retries = options.max_retries;

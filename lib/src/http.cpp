@@ -22,6 +22,7 @@ constexpr long k_upload_buffer = 1 << 20;
 
 struct Call {
     const Request* request = nullptr;
+    const std::function<void(std::string_view)>* debug = nullptr;
     Response response;
     std::uint64_t received = 0;
     bool body_started = false;
@@ -107,6 +108,41 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ult
             report(static_cast<std::uint64_t>(ulnow), static_cast<std::uint64_t>(ultotal));
         else
             report(static_cast<std::uint64_t>(dlnow), static_cast<std::uint64_t>(dltotal));
+    }
+    return 0;
+}
+
+int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
+    auto* call = static_cast<Call*>(user);
+    std::string_view prefix;
+    switch (type) {
+        case CURLINFO_TEXT:
+            prefix = "* ";
+            break;
+        case CURLINFO_HEADER_OUT:
+            prefix = "> ";
+            break;
+        case CURLINFO_HEADER_IN:
+            prefix = "< ";
+            break;
+        default:
+            return 0;  // bodies are not debug output
+    }
+    std::string_view text(data, size);
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        std::string_view line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+        while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
+            line.remove_suffix(1);
+        if (line.empty()) continue;
+        std::string out(prefix);
+        auto header = parse_header_line(line);
+        if (type == CURLINFO_HEADER_OUT && header && header->first == "authorization")
+            out += std::string(line.substr(0, line.find(':'))) + ": [redacted]";
+        else
+            out += line;
+        (*call->debug)(out);
     }
     return 0;
 }
@@ -274,6 +310,12 @@ std::expected<Response, TransportError> Transport::perform(const Request& reques
     curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &call);
+    if (m_settings.debug) {
+        call.debug = &m_settings.debug;
+        curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &call);
+        curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
+    }
 
     CURLcode code = curl_easy_perform(easy);
     if (code == CURLE_OK) return std::move(call.response);

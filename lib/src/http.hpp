@@ -71,6 +71,7 @@ struct TransportSettings {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds request_timeout{60'000};
     std::chrono::seconds stall_timeout{30};
+    std::function<void(std::string_view)> debug;  // header lines, Authorization redacted
 };
 
 // Reads up to len bytes of a streamed request body into buf: the count, 0 at

@@ -327,6 +327,24 @@ TEST_CASE("session: whoami, login, bearer token, logout, wrong key") {
     CHECK(revoked.error().kind == ErrorKind::auth);
     CHECK(revoked.error().http_status == 401);
 
+    // Debug output shows the exchange but never a credential.
+    std::vector<std::string> lines;
+    de::ClientOptions verbose = alice.options();
+    verbose.debug = [&](std::string_view line) { lines.emplace_back(line); };
+    REQUIRE(de::Client::create(verbose).value().whoami().has_value());
+    verbose.credentials = {"", "", token->token};
+    (void)de::Client::create(verbose).value().whoami();  // revoked: 401, still logged
+    std::string joined;
+    for (const auto& l : lines)
+        joined += l + "\n";
+    CHECK(joined.find("> GET /api/v1/whoami") != std::string::npos);
+    CHECK(joined.find("< HTTP/1.1 200") != std::string::npos);
+    CHECK(joined.find("Authorization: [redacted]") != std::string::npos);
+    CHECK(joined.find(w.alice_key) == std::string::npos);
+    CHECK(joined.find(token->token) == std::string::npos);
+    CHECK(joined.find("Authorization: Basic") == std::string::npos);
+    CHECK(joined.find("Authorization: Bearer") == std::string::npos);
+
     auto wrong = w.server.client("alice", std::string(64, '0'));
     auto denied = wrong.whoami();
     REQUIRE_FALSE(denied);

@@ -37,6 +37,9 @@ struct ClientOptions {
     std::chrono::seconds stall_timeout{
         30};              // streaming calls abort after this long without progress
     int max_retries = 3;  // idempotent requests, on network errors and 5xx, with backoff
+    // When set (e.g. for -v): libcurl's connection notes and the request and
+    // response header lines, one per call, Authorization redacted.
+    std::function<void(std::string_view line)> debug;
 };
 
 struct AppUpdate {
