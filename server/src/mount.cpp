@@ -211,7 +211,15 @@ ApiResult<void> Upload::write(const char* data, std::size_t n) {
         std::uint64_t need = m_received + n - m_res.bytes();
         if (auto g = m_res.grow(need); !g) return g;
     }
+    hash(data, n);
+    return store(data, n);
+}
+
+void Upload::hash(const char* data, std::size_t n) {
     m_hash.update(std::string_view(data, n));
+}
+
+ApiResult<void> Upload::store(const char* data, std::size_t n) {
     std::size_t off = 0;
     while (off < n) {
         ssize_t w = ::write(m_fd.get(), data + off, n - off);

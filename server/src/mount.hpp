@@ -88,6 +88,11 @@ class Upload {
     Upload& operator=(const Upload&) = delete;
 
     ApiResult<void> write(const char* data, std::size_t n);
+    // The two halves of write() for a caller that runs them in parallel on one
+    // buffer (the body's length is already bounded by Content-Length): hash()
+    // must see the buffers in order, and so must store().
+    void hash(const char* data, std::size_t n);
+    ApiResult<void> store(const char* data, std::size_t n);
     std::uint64_t received() const { return m_received; }
     ApiResult<PutResult> commit();
 

@@ -442,15 +442,27 @@ awaitable<bool> Server::receive_file(beast::tcp_stream& stream, beast::flat_buff
             if (n == 0) break;
             inflight = true;
             job_done = false;
+            // Hash and write the buffer on two pool threads at once; the second to
+            // finish wakes the session.
+            auto parts = std::make_shared<std::atomic<int>>(2);
+            auto result = std::make_shared<ApiResult<void>>();
             Upload* up = upload->get();
             const char* data = bufs[cur];
-            asio::post(m_pool, [&, up, data, n] {
-                auto r = up->write(data, n);
-                asio::post(strand, [&, r = std::move(r)]() mutable {
-                    job_result = std::move(r);
+            auto finish_part = [&, parts, result] {
+                if (parts->fetch_sub(1) != 1) return;
+                asio::post(strand, [&, result] {
+                    job_result = std::move(*result);
                     job_done = true;
                     signal.cancel();
                 });
+            };
+            asio::post(m_pool, [up, data, n, finish_part] {
+                up->hash(data, n);
+                finish_part();
+            });
+            asio::post(m_pool, [up, data, n, result, finish_part] {
+                *result = up->store(data, n);
+                finish_part();
             });
             cur ^= 1;
             left -= n;
