@@ -712,6 +712,13 @@ awaitable<void> Server::session(tcp::socket socket) {
         m_sessions[id] = SessionSlot{stream, true};
     }
     beast::flat_buffer buffer;
+    struct HeaderWatch {
+        bool reading = false;
+        bool timed_out = false;
+    };
+    auto watch = std::make_shared<HeaderWatch>();
+    std::weak_ptr<beast::tcp_stream> weak = stream;
+    asio::steady_timer header_timer(stream->get_executor());
     try {
         while (!m_stopping) {
             http::request_parser<http::empty_body> hp;
@@ -719,13 +726,39 @@ awaitable<void> Server::session(tcp::socket socket) {
             hp.body_limit(
                 std::numeric_limits<std::uint64_t>::max());  // boost::none misbehaves in 1.74
             set_idle(id, true);
-            stream->expires_after(m_opts.header_timeout);
+            // Beast's own deadline closes the socket, leaving no way to answer; this
+            // timer only shuts the receiving side, so a 408 can still be written.
+            // Beast's deadline stays as a backstop.
+            watch->reading = true;
+            watch->timed_out = false;
+            header_timer.expires_after(m_opts.header_timeout);
+            header_timer.async_wait([watch, weak](boost::system::error_code te) {
+                if (te || !watch->reading) return;
+                watch->timed_out = true;
+                if (auto st = weak.lock()) {
+                    boost::system::error_code ig;
+                    st->socket().shutdown(tcp::socket::shutdown_receive, ig);
+                }
+            });
+            stream->expires_after(m_opts.header_timeout + std::chrono::seconds(5));
             boost::system::error_code ec;
             co_await http::async_read_header(*stream, buffer, hp,
                                              asio::redirect_error(use_awaitable, ec));
+            watch->reading = false;
+            header_timer.cancel();
             set_idle(id, false);
             if (ec) {
-                if (ec == http::error::header_limit) {
+                if (watch->timed_out) {
+                    if (buffer.size() > 0) {
+                        ApiError e{WireError::timeout,
+                                   fmt::format("the request headers did not arrive within {} ms",
+                                               m_opts.header_timeout.count()),
+                                   {}};
+                        Response r = error_response(e);
+                        co_await send(*stream, r, 11, false);
+                        fmt::print(stderr, "- - 408 (request headers timed out)\n");
+                    }
+                } else if (ec == http::error::header_limit) {
                     ApiError e{
                         WireError::too_large, "request line and headers are limited to 16 KiB", {}};
                     Response r = error_response(e);

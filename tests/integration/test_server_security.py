@@ -164,6 +164,7 @@ try:
         got = b""
     took = time.monotonic() - t0
     check(took < 5, "a stalled header is cut off (--header-timeout 1)", f"took {took:.1f}s")
+    check(got.startswith(b"HTTP/1.1 408"), "a stalled header gets 408", repr(got[:60]))
     s.close()
     # slowloris: a byte every 0.3 s never completes within the header deadline
     s = srv.raw(b"G", read=False)
