@@ -78,15 +78,26 @@ read -r NG_TIME NG_CODE < <(curl -sS -T "$T/big.bin" "http://127.0.0.1:$NG_PORT/
     -o /dev/null -w '%{time_total} %{http_code}\n')
 [[ $NG_CODE == 201 || $NG_CODE == 204 ]] || { echo "nginx upload failed: $NG_CODE" >&2; exit 1; }
 [[ $(stat -c %s "$T/nginx/root/big.bin") == "$BYTES" ]] || { echo "nginx: size mismatch" >&2; exit 1; }
+# nginx acknowledges before its data is on disk; de-server fsyncs first. The time to
+# flush nginx's file afterwards makes the durable comparison.
+SYNC_START=$(date +%s.%N)
+sync "$T/nginx/root/big.bin"
+SYNC_TIME=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" \
+    "$SYNC_START" "$(date +%s.%N)")
+DE_SPLIT=$(sed -n 's/^upload of [0-9]* bytes: //p' "$T/de.err" | tail -n1)
 
 # ---- report -----------------------------------------------------------------------------
-python3 - "$BYTES" "$DE_TIME" "$NG_TIME" "$RSS_BEFORE" "$RSS_PEAK" <<'PY'
+python3 - "$BYTES" "$DE_TIME" "$NG_TIME" "$RSS_BEFORE" "$RSS_PEAK" "$SYNC_TIME" "$DE_SPLIT" <<'PY'
 import sys
 size, de_t, ng_t, rss0, rss = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+sync_t, split = float(sys.argv[6]), sys.argv[7]
 print(f"file: {size} bytes ({size / 2**30:.2f} GiB), curl -T over loopback, one run")
 print(f"{'target':<22} {'time (s)':>9} {'throughput':>14}")
 print(f"{'de-server':<22} {de_t:>9.2f} {size / de_t / 1e9:>10.2f} GB/s")
 print(f"{'nginx WebDAV (PUT)':<22} {ng_t:>9.2f} {size / ng_t / 1e9:>10.2f} GB/s")
-print(f"de-server / nginx time: {de_t / ng_t:.2f}x")
+print(f"{'nginx WebDAV + sync':<22} {ng_t + sync_t:>9.2f} {size / (ng_t + sync_t) / 1e9:>10.2f} GB/s"
+      f"   (sync of nginx's file afterwards: {sync_t:.2f} s)")
+print(f"de-server / nginx time: {de_t / ng_t:.2f}x; with nginx's sync: {de_t / (ng_t + sync_t):.2f}x")
+print(f"de-server's own split: {split}")
 print(f"de-server peak RSS (VmHWM): {rss / 1024:.1f} MiB (before the upload: {rss0 / 1024:.1f} MiB)")
 PY

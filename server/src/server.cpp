@@ -378,6 +378,7 @@ awaitable<bool> Server::receive_file(beast::tcp_stream& stream, beast::flat_buff
     }
 
     std::vector<char> chunk(k_chunk);
+    auto body_started = std::chrono::steady_clock::now();
     auto abort = [&](const ApiError& e) -> awaitable<bool> {
         status = api::http_status(e.kind);
         upload->reset();  // removes the staging file
@@ -489,8 +490,18 @@ awaitable<bool> Server::receive_file(beast::tcp_stream& stream, beast::flat_buff
         }
     }
 
+    auto body_done = std::chrono::steady_clock::now();
     auto result = (*upload)->commit();
     upload->reset();
+    if (result && result->entry.size >= (64u << 20)) {
+        // Big uploads: where the time went (network+hash+write vs fsync+rename).
+        auto ms = [](auto d) {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+        };
+        fmt::print(stderr, "upload of {} bytes: body {} ms, commit (fsync, rename) {} ms\n",
+                   result->entry.size, ms(body_done - body_started),
+                   ms(std::chrono::steady_clock::now() - body_done));
+    }
     if (!result) {
         status = api::http_status(result.error().kind);
         Response r = error_response(result.error());
