@@ -70,6 +70,38 @@ bool ends_with_slash(std::string_view s) {
     return !s.empty() && s.back() == '/';
 }
 
+// Several files share one bar over all their bytes, labelled with the current
+// file, instead of drawing (and leaving) one line per file.
+struct OverallProgress {
+    ProgressFn bar;
+    std::uint64_t total = 0;
+    std::size_t files = 0;
+    std::size_t index = 0;
+    std::uint64_t base = 0;  // bytes of the files before the current one
+    bool started = false;
+
+    ProgressFn for_current_file() {
+        if (!bar) return {};
+        if (files == 1) return bar;
+        return [this](const ProgressEvent& e) {
+            std::string label = fmt::format("[{}/{}] {}", index + 1, files, e.name);
+            auto phase = ProgressEvent::Phase::advance;
+            if (!started) {
+                phase = ProgressEvent::Phase::start;
+                started = true;
+            }
+            bar({phase, label, base + e.done, total});
+        };
+    }
+    void next_file(std::uint64_t size) {
+        ++index;
+        base += size;
+    }
+    void finish(std::string_view label) {
+        if (bar && files > 1 && started) bar({ProgressEvent::Phase::finish, label, base, total});
+    }
+};
+
 // ---------------------------------------------------------------- upload
 
 // Local side of the plan: expands folders (-r) and applies the filters.
@@ -308,13 +340,12 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         ctx.json_result = nlohmann::json{
             {"app", *app}, {"dry_run", true}, {"files", plan_json()}, {"bytes", total}};
         note(ctx, fmt::format("Dry run: would upload {} file{} ({}); nothing was sent", plan.size(),
-                              plan.size() == 1 ? "" : "s",
-                              format_size(total)));
+                              plan.size() == 1 ? "" : "s", format_size(total)));
         return {};
     }
 
     auto start = std::chrono::steady_clock::now();
-    ProgressFn progress = make_progress(ctx);
+    OverallProgress progress{make_progress(ctx), total, plan.size()};
     nlohmann::json done = nlohmann::json::array();
     std::uint64_t bytes = 0;
     for (std::size_t i = 0; i < plan.size(); ++i) {
@@ -324,7 +355,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
                         fmt::format("interrupted after {} of {} files", i, plan.size()));
         UploadOptions options;
         options.overwrite = args.update;
-        options.progress = progress;
+        options.progress = progress.for_current_file();
         auto entry = client->upload(*app, item.local, item.remote, options);
         if (!entry) {
             Error e = explain(entry.error(), *app);
@@ -336,8 +367,10 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         }
         debug(ctx, fmt::format("{} -> {}", item.local.string(), remote_display(*app, item.remote)));
         bytes += item.size;
+        progress.next_file(item.size);
         done.push_back(entry_json(*entry));
     }
+    progress.finish(fmt::format("{} files", plan.size()));
     double secs = seconds_since(start);
     ctx.json_result =
         nlohmann::json{{"app", *app}, {"files", done}, {"bytes", bytes}, {"seconds", secs}};
@@ -470,7 +503,10 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     }
 
     auto start = std::chrono::steady_clock::now();
-    ProgressFn progress = make_progress(ctx);
+    std::size_t file_items = 0;
+    for (const auto& item : plan)
+        file_items += !item.is_dir;
+    OverallProgress progress{make_progress(ctx), total, file_items};
     nlohmann::json done = nlohmann::json::array();
     std::uint64_t bytes = 0;
     std::size_t files = 0;
@@ -493,7 +529,7 @@ Status run_download(Context& ctx, const TransferArgs& args) {
         }
         DownloadOptions options;
         options.overwrite = args.update;
-        options.progress = progress;
+        options.progress = progress.for_current_file();
         auto entry = client->download(*app, item.remote, item.local, options);
         if (!entry) {
             Error e = explain(entry.error(), *app);
@@ -504,10 +540,12 @@ Status run_download(Context& ctx, const TransferArgs& args) {
         }
         ++files;
         bytes += entry->size;
+        progress.next_file(item.size);
         debug(ctx, fmt::format("{} -> {}", remote_display(*app, item.remote), item.local.string()));
         done.push_back(
             {{"remote", item.remote}, {"local", item.local.string()}, {"size", entry->size}});
     }
+    progress.finish(fmt::format("{} files", files));
     double secs = seconds_since(start);
     ctx.json_result =
         nlohmann::json{{"app", *app}, {"files", done}, {"bytes", bytes}, {"seconds", secs}};
