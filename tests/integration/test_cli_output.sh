@@ -62,6 +62,17 @@ expect_rc 0 "$DE_CLI" upload "$T/big.bin" / -n sales
 assert_not_contains "$ERR" $'\r' "no progress redraws when piped"
 assert_not_contains "$ERR" "[#" "no bar when piped"
 
+# Ctrl-C during a transfer: exit 130, and no torn file in the mount.
+truncate -s 4G "$T/sparse.bin"
+"$DE_CLI" upload "$T/sparse.bin" / -n sales 2>"$T/int.err" &
+pid=$!
+sleep 0.5
+kill -INT "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+assert_eq "$rc" "130" "SIGINT exits 130"
+assert_contains "$(cat "$T/int.err")" "interrupted"
+[[ ! -e "$MOUNT/sparse.bin" ]] || fail "an interrupted upload left a file"
+
 # Under a terminal: aligned table with a header, a progress bar, and the prompt.
 if script -qc true /dev/null >/dev/null 2>&1; then
     tty_run() { script -qec "$1" /dev/null; }
