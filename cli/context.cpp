@@ -194,7 +194,8 @@ Error explain(Error error, std::string_view app) {
             "; the persistent filesystem of '{}' is off: turn it on with `de-cli mount enable -n "
             "{}`",
             app, app);
-    else if (error.kind == ErrorKind::not_found && error.message.rfind("app ", 0) == 0 &&
+    else if (error.kind == ErrorKind::not_found &&
+             error.message.find(fmt::format("app '{}' not found", app)) != std::string::npos &&
              error.message.find("apps list") == std::string::npos)
         error.message += "; `de-cli apps list` shows your apps";
     else if (error.kind == ErrorKind::auth && error.http_status == 401 &&

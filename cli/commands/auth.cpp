@@ -31,11 +31,11 @@ Result<std::string> prompt_secret(std::string_view prompt) {
     if (restore) {
         termios quiet = old_mode;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
     }
     std::string line;
     bool ok = static_cast<bool>(std::getline(std::cin, line));
-    if (restore) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
+    if (restore) ::tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
     std::fputc('\n', stderr);
     if (!ok) return fail(ErrorKind::usage, "no API key entered");
     return line;

@@ -68,7 +68,7 @@ Status run_ls(Context& ctx, const FileArgs& args) {
         if (!prefix.empty()) prefix += "/";
     } else {
         Error e = explain(listing.error(), *app);
-        if (e.kind == ErrorKind::not_found && e.message.rfind("app ", 0) != 0)
+        if (e.kind == ErrorKind::not_found && e.message.find("apps list") == std::string::npos)
             e.message =
                 fmt::format("{} does not exist ({})", remote_display(*app, *path), e.message);
         return std::unexpected(e);
@@ -188,7 +188,8 @@ Status run_rm(Context& ctx, const FileArgs& args) {
                     "{} is a folder that is not empty; pass -r (with -n) to "
                     "delete it and everything in it ({})",
                     remote_display(*app, p), e.message);
-            else if (e.kind == ErrorKind::not_found && e.message.rfind("app ", 0) != 0)
+            else if (e.kind == ErrorKind::not_found &&
+                     e.message.find("apps list") == std::string::npos)
                 e.message =
                     fmt::format("{} does not exist ({})", remote_display(*app, p), e.message);
             return std::unexpected(e);

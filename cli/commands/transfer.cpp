@@ -427,7 +427,8 @@ Status run_download(Context& ctx, const TransferArgs& args) {
                 is_dir = true;  // GET/HEAD on a folder is 409
             } else {
                 Error e = explain(st.error(), *app);
-                if (e.kind == ErrorKind::not_found)
+                if (e.kind == ErrorKind::not_found &&
+                    e.message.find("apps list") == std::string::npos)
                     e.message =
                         fmt::format("{} does not exist ({})", remote_display(*app, src), e.message);
                 return std::unexpected(e);
