@@ -90,4 +90,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" 
 assert_eq "$code" "401" "the revoked token no longer works"
 expect_rc 0 "$DE_CLI" --host "$SERVER_URL" logout
 
+# Interactive login on a terminal: username, then the key (read without echo).
+if script -qc true /dev/null >/dev/null 2>&1; then
+    out=$(printf 'alice\n%s\n' "$KEY" | script -qec "'$DE_CLI' --host '$SERVER_URL' login" /dev/null)
+    assert_contains "$out" "API key for alice@" "key prompt"
+    assert_contains "$out" "Logged in to $SERVER_URL as alice"
+    expect_rc 0 "$DE_CLI" whoami
+    assert_eq "$OUT" "alice"
+fi
+
 finish
