@@ -109,7 +109,8 @@ struct OverallProgress {
 // the one source is a file whose remote name still depends on whether the
 // remote path is a folder.
 Status plan_local(Context& ctx, const TransferArgs& args, const std::string& app,
-                  const std::string& remote_dir, std::vector<PlanItem>& plan) {
+                  const std::string& remote_dir, std::vector<PlanItem>& plan,
+                  std::vector<std::string>& dirs) {
     PathFilter filter(args.include, args.exclude);
     const auto sources = std::span(args.paths).first(args.paths.size() - 1);
     for (const auto& source : sources) {
@@ -152,7 +153,15 @@ Status plan_local(Context& ctx, const TransferArgs& args, const std::string& app
                     continue;
                 }
                 if (entry.is_directory(ec)) {
-                    if (!filter.enters_dir(rel)) it.disable_recursion_pending();
+                    if (!filter.enters_dir(rel)) {
+                        it.disable_recursion_pending();
+                    } else if (args.include.empty()) {
+                        // Kept so that empty folders arrive too (with includes,
+                        // folders are only walked through, as sync does).
+                        auto dir = remote_path_arg(join_path(base, rel), app);
+                        if (!dir) return std::unexpected(dir.error());
+                        dirs.push_back(*dir);
+                    }
                     continue;
                 }
                 if (!entry.is_regular_file(ec)) {
@@ -243,7 +252,8 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     const bool remote_is_dir_hint = ends_with_slash(remote_arg) || remote_base->empty();
 
     std::vector<PlanItem> plan;
-    if (auto st = plan_local(ctx, args, *app, *remote_base, plan); !st) return st;
+    std::vector<std::string> dirs;
+    if (auto st = plan_local(ctx, args, *app, *remote_base, plan, dirs); !st) return st;
 
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
@@ -265,7 +275,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
             plan.front().remote = *remote_base;
         }
     }
-    if (plan.empty()) {
+    if (plan.empty() && dirs.empty()) {
         note(ctx, "Nothing to upload: no file matched");
         ctx.json_result = nlohmann::json{{"app", *app},
                                          {"files", nlohmann::json::array()},
@@ -371,6 +381,17 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         done.push_back(entry_json(*entry));
     }
     progress.finish(fmt::format("{} files", plan.size()));
+    // Folders that received no file (empty ones) are created explicitly.
+    std::set<std::string> filled;
+    for (const auto& item : plan)
+        for (auto dir = parent_path(item.remote); !dir.empty(); dir = parent_path(dir))
+            if (!filled.insert(std::string(dir)).second) break;
+    for (const auto& dir : dirs) {
+        if (filled.contains(dir)) continue;
+        auto made = client->mkdir(*app, dir, true);
+        if (!made) return std::unexpected(explain(made.error(), *app));
+        filled.insert(dir);
+    }
     double secs = seconds_since(start);
     ctx.json_result =
         nlohmann::json{{"app", *app}, {"files", done}, {"bytes", bytes}, {"seconds", secs}};

@@ -19,6 +19,7 @@ echo "c,d" >"$L/data/sub/c.csv"
 echo "junk" >"$L/data/tmp/x.csv"
 echo "scratch" >"$L/data/sub/y.tmp"
 : >"$L/data/empty.txt"
+mkdir -p "$L/data/nothing/inside"
 cd "$L"
 
 # One file into the root, then into a folder, then under a new name.
@@ -59,6 +60,7 @@ for f in big.bin a.csv sub/c.csv empty.txt; do
     cmp "$MOUNT/data/$f" "data/$f" || fail "data/$f differs after upload -r"
 done
 [[ ! -e "$MOUNT/data/tmp" && ! -e "$MOUNT/data/sub/y.tmp" ]] || fail "excluded files uploaded"
+[[ -d "$MOUNT/data/nothing/inside" ]] || fail "empty folders are uploaded too"
 expect_rc 0 "$DE_CLI" upload -r data/sub/ flat -n sales --include '*.csv'
 [[ -f "$MOUNT/flat/c.csv" && ! -e "$MOUNT/flat/sub" ]] || fail "'dir/' uploads the contents"
 
