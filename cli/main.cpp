@@ -57,6 +57,25 @@ bool argv_has_json(int argc, char** argv) {
     return false;
 }
 
+// CLI11 reports an unknown command word as "A subcommand is required"; name it instead.
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--host" || arg == "--ca-path") {
+            ++i;
+            continue;
+        }
+        if (arg.starts_with("-")) continue;
+        try {
+            app.get_subcommand(std::string(arg));
+            return {};
+        } catch (const CLI::OptionNotFound&) {
+            return std::string(arg);
+        }
+    }
+    return {};
+}
+
 extern "C" void on_sigint(int) {
     de::request_interrupt();
 }
@@ -102,6 +121,15 @@ int main(int argc, char** argv) {
     } catch (const CLI::Success& e) {
         return app.exit(e);  // --help, --version
     } catch (const CLI::ParseError& e) {
+        if (std::string word = unknown_command(app, argc, argv); !word.empty()) {
+            print_error(json, de::Error{de::ErrorKind::usage,
+                                        fmt::format("unknown command '{}'; `de-cli --help` lists "
+                                                    "the commands",
+                                                    word),
+                                        0,
+                                        {}});
+            return de::exit_code(de::ErrorKind::usage);
+        }
         if (json) {
             print_error(true, de::Error{de::ErrorKind::usage, e.what(), 0, {}});
         } else {
