@@ -313,7 +313,6 @@ void register_sync(CLI::App& root, Context& ctx) {
     sync->footer(
         "Examples:\n"
         "  $ de-cli sync push -n my-app                 # ../mount -> the app's mount\n"
-        "  $ de-cli sync pull ./mount -n my-app --delete\n"
         "  $ de-cli sync push -n my-app --delete --dry-run --json > plan.json\n"
         "  $ de-cli sync --apply plan.json");
     sync->add_option("--apply", args->apply,
