@@ -52,8 +52,8 @@ step "mount status and listing"
 
 step "download everything back and verify"
 "$DE_CLI" download -r data "$work/downloaded" -n my-project
-diff -r ../mount/data "$work/downloaded/data"
-(cd ../mount && find data -type f -print0 | sort -z | xargs -0 sha256sum) >"$work/local.sha"
+diff -r ../mount/data "$work/downloaded"
+(cd ../mount/data && find . -type f -print0 | sort -z | xargs -0 sha256sum) >"$work/local.sha"
 (cd "$work/downloaded" && sha256sum -c --quiet "$work/local.sha")
 echo "verified: $(wc -l <"$work/local.sha") files identical (SHA-256)"
 
