@@ -15,27 +15,13 @@ namespace {
 
 constexpr std::string_view k_format = "de-sync-plan/1";
 
-std::string_view action_name(SyncOp::Action a) {
-    switch (a) {
-        case SyncOp::Action::transfer:
-            return "transfer";
-        case SyncOp::Action::mkdir:
-            return "mkdir";
-        case SyncOp::Action::remove:
-            return "delete";
-        case SyncOp::Action::touch:
-            return "touch";
-    }
-    return "?";
-}
-
 }  // namespace
 
 std::string sync_plan_to_json(const SyncPlan& plan) {
     using nlohmann::json;
     json ops = json::array();
     for (const auto& op : plan.ops) {
-        json o = {{"action", action_name(op.action)},
+        json o = {{"action", to_string(op.action)},
                   {"path", op.path},
                   {"type", op.type == EntryType::dir ? "dir" : "file"},
                   {"size", op.size},

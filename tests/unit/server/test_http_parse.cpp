@@ -4,9 +4,6 @@
 
 #include <de/size.hpp>
 
-// The build defines DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN for every file of the binary;
-// only test_paths.cpp may carry doctest's implementation, or the link has duplicates.
-#undef DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 using namespace de::server;
