@@ -32,6 +32,8 @@ constexpr std::array k_rows{
     Row{WireError::unsupported_media, 415, "unsupported_media", ErrorKind::usage},
     Row{WireError::range_not_satisfiable, 416, "range_not_satisfiable", ErrorKind::usage},
     Row{WireError::unprocessable, 422, "unprocessable", ErrorKind::usage},
+    Row{WireError::gone, 410, "gone", ErrorKind::not_found},
+    Row{WireError::checksum_mismatch, 460, "checksum_mismatch", ErrorKind::generic},
     Row{WireError::internal, 500, "internal", ErrorKind::generic},
     Row{WireError::unavailable, 503, "unavailable", ErrorKind::network},
     Row{WireError::quota_exceeded, 507, "quota_exceeded", ErrorKind::quota},

@@ -625,7 +625,9 @@ Status Client::manifest(std::string_view app, std::string_view dir, bool hashes,
 // ---- files: transfers ------------------------------------------------------
 
 Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& local,
-                             std::string_view remote, const UploadOptions& options) {
+                             std::string_view remote, const UploadOptions& options,
+                             TransferReport* report) {
+    (void)report;
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
     const std::string what =
@@ -784,7 +786,9 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
 }
 
 Result<Entry> Client::download(std::string_view app, std::string_view remote,
-                               const std::filesystem::path& local, const DownloadOptions& options) {
+                               const std::filesystem::path& local, const DownloadOptions& options,
+                               TransferReport* report) {
+    (void)report;
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
     const std::string what = fmt::format("download of {} from app '{}' to '{}'", show_path(*normal),
@@ -1031,6 +1035,12 @@ Result<Entry> Client::mkdir(std::string_view app, std::string_view path, bool pa
                                  json{{"path", *normal}, {"parents", parents}});
     if (!response) return std::unexpected(response.error());
     return parse_body<Entry>(*response, what);
+}
+
+// PLACEHOLDER until the batch client lands (issue 4).
+Result<BatchResult> Client::upload_batch(std::string_view, const std::vector<BatchItem>&,
+                                         const BatchOptions&) {
+    return fail(ErrorKind::generic, "batch upload: not implemented yet");
 }
 
 }  // namespace de

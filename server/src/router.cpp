@@ -105,17 +105,33 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
     Route r;
     auto is = [&](std::size_t i, std::string_view s) { return seg.size() > i && seg[i] == s; };
     if (seg.size() == 1 && seg[0] == "health") return r;
-    if (seg.size() == 1 && seg[0] == "login") return Route{RouteId::login, {}, {}};
-    if (seg.size() == 1 && seg[0] == "logout") return Route{RouteId::logout, {}, {}};
-    if (seg.size() == 1 && seg[0] == "whoami") return Route{RouteId::whoami, {}, {}};
+    if (seg.size() == 1 && seg[0] == "login") return Route{RouteId::login, {}, {}, {}};
+    if (seg.size() == 1 && seg[0] == "logout") return Route{RouteId::logout, {}, {}, {}};
+    if (seg.size() == 1 && seg[0] == "whoami") return Route{RouteId::whoami, {}, {}, {}};
     if (!is(0, "apps")) return not_found();
-    if (seg.size() == 1 || (seg.size() == 2 && seg[1].empty())) return Route{RouteId::apps, {}, {}};
+    if (seg.size() == 1 || (seg.size() == 2 && seg[1].empty())) return Route{RouteId::apps, {}, {}, {}};
     auto app = percent_decode(seg[1]);
     if (!app) return api_fail(WireError::bad_request, "malformed percent-encoding in the app name");
     r.app = *app;
     if (seg.size() == 2) {
         r.id = RouteId::app;
         return r;
+    }
+    if (is(2, "uploads")) {
+        if (seg.size() == 3 || (seg.size() == 4 && seg[3].empty())) {
+            r.id = RouteId::uploads;
+            return r;
+        }
+        r.upload_id = std::string(seg[3]);
+        if (seg.size() == 4) {
+            r.id = RouteId::upload;
+            return r;
+        }
+        if (seg.size() == 5 && seg[4] == "complete") {
+            r.id = RouteId::upload_complete;
+            return r;
+        }
+        return not_found();
     }
     if (!is(2, "mount")) return not_found();
     if (seg.size() == 3) {
@@ -146,6 +162,8 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
         r.id = RouteId::list;
     else if (seg[3] == "manifest")
         r.id = RouteId::manifest;
+    else if (seg[3] == "batch")
+        r.id = RouteId::batch;
     else
         return not_found();
     return r;
@@ -172,7 +190,13 @@ std::string_view allowed_methods(RouteId id) {
         case RouteId::mkdir:
         case RouteId::move:
         case RouteId::copy:
+        case RouteId::batch:
+        case RouteId::upload_complete:
             return "POST";
+        case RouteId::uploads:
+            return "OPTIONS, POST";
+        case RouteId::upload:
+            return "OPTIONS, HEAD, PATCH, DELETE";
         case RouteId::list:
         case RouteId::manifest:
             return "GET";
@@ -392,7 +416,11 @@ ApiResult<Response> Api::dispatch(const JsonRequest& req) {
             return json_response(200, j);
         }
         case RouteId::manifest:
-            break;
+        case RouteId::batch:
+        case RouteId::uploads:
+        case RouteId::upload:
+        case RouteId::upload_complete:
+            break;  // streaming routes: the session hands them to their handlers
     }
     return api_fail(WireError::internal, "route not handled");
 }

@@ -34,12 +34,17 @@ enum class RouteId {
     copy,
     list,
     manifest,
+    batch,            // POST .../mount/batch: many small files in one tar body
+    uploads,          // tus creation endpoint .../uploads
+    upload,           // one tus upload .../uploads/{id}
+    upload_complete,  // .../uploads/{id}/complete (de "parts" extension)
 };
 
 struct Route {
     RouteId id = RouteId::health;
     std::string app;        // decoded
     std::string file_path;  // files: the decoded remainder after files/
+    std::string upload_id;  // upload, upload_complete: the id segment (not decoded)
 };
 
 // The route for a (still percent-encoded) request path.

@@ -12,7 +12,10 @@
 // staging folders are emptied once more after the last thread stops.
 #include "server.hpp"
 
+#include "batch.hpp"
+#include "exchange.hpp"
 #include "router.hpp"
+#include "tus.hpp"
 
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
@@ -34,9 +37,6 @@
 
 namespace de::server {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using api::WireError;
 using asio::awaitable;
@@ -47,14 +47,6 @@ namespace {
 constexpr std::size_t k_header_limit = 16 * 1024;
 constexpr std::size_t k_json_limit = 64 * 1024;
 constexpr std::size_t k_chunk = 1 << 20;
-
-// Boost 1.74's Beast speaks boost::string_view; the rest of de speaks std::string_view.
-std::string_view sv(beast::string_view s) {
-    return {s.data(), s.size()};
-}
-beast::string_view bsv(std::string_view s) {
-    return {s.data(), s.size()};
-}
 
 bool parse_i64(std::string_view s, std::int64_t& out) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -119,6 +111,8 @@ class Server {
           m_apps(o.root),
           m_mounts(m_apps, o.quota_bytes),
           m_api(m_users, m_apps, m_mounts),
+          m_ctx{m_opts, m_api, m_mounts, m_apps, m_pool},
+          m_tus(m_ctx),
           m_acceptor(m_ioc),
           m_signals(m_ioc, SIGINT, SIGTERM) {}
 
@@ -128,6 +122,7 @@ class Server {
     awaitable<void> accept_loop();
     awaitable<void> session(tcp::socket socket);
     awaitable<void> on_signal();
+    awaitable<void> reap_loop();
     // Handles one request whose header is in `hp`. Returns whether the
     // connection may carry another request.
     awaitable<bool> handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -157,6 +152,8 @@ class Server {
     // Hashes and writes upload buffers while the session reads the next one.
     // Declared after m_ioc so it is joined before the io_context goes.
     asio::thread_pool m_pool{2};
+    ServerContext m_ctx;
+    TusService m_tus;
     tcp::acceptor m_acceptor;
     asio::signal_set m_signals;
     std::atomic<bool> m_stopping{false};
@@ -193,8 +190,8 @@ ApiResult<Caller> Server::authenticate(const http::request_header<>& h) {
     return api_fail(WireError::unauthorized, "wrong or unknown credentials");
 }
 
-awaitable<bool> Server::send(beast::tcp_stream& stream, const Response& r, unsigned version,
-                             bool keep_alive, bool head) {
+awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsigned version,
+                              bool keep_alive, std::chrono::milliseconds timeout, bool head) {
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "de-server");
     for (const auto& [k, v] : r.headers)
@@ -208,7 +205,7 @@ awaitable<bool> Server::send(beast::tcp_stream& stream, const Response& r, unsig
     res.prepare_payload();
     if (head) res.content_length(r.body.size());
     boost::system::error_code ec;
-    stream.expires_after(m_opts.body_timeout);
+    stream.expires_after(timeout);
     if (head) {
         http::response_serializer<http::string_body> sr{res};
         co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
@@ -216,6 +213,11 @@ awaitable<bool> Server::send(beast::tcp_stream& stream, const Response& r, unsig
         co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
     }
     co_return !ec && keep_alive;
+}
+
+awaitable<bool> Server::send(beast::tcp_stream& stream, const Response& r, unsigned version,
+                             bool keep_alive, bool head) {
+    co_return co_await send_response(stream, r, version, keep_alive, m_opts.body_timeout, head);
 }
 
 awaitable<bool> Server::serve_file(beast::tcp_stream& stream, const http::request_header<>& h,
@@ -630,8 +632,12 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         log();
         co_return keep;
     }
+    bool tus_route = route->id == RouteId::uploads || route->id == RouteId::upload ||
+                     route->id == RouteId::upload_complete;
     Caller caller;
-    if (route->id != RouteId::health) {
+    // tus clients discover the server's capabilities with an unauthenticated
+    // OPTIONS; it reveals nothing about the app.
+    if (route->id != RouteId::health && !(tus_route && method == "OPTIONS")) {
         auto c = authenticate(h);
         if (!c) {
             keep = co_await early(c.error());
@@ -645,6 +651,10 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         keep = co_await serve_file(stream, h, *route, caller, keep_alive && hp.is_done(), status);
     } else if (route->id == RouteId::files && method == "PUT") {
         keep = co_await receive_file(stream, buffer, hp, *route, caller, keep_alive, status);
+    } else if (tus_route || route->id == RouteId::batch) {
+        Exchange x{stream, buffer, hp, *route, parsed->query, caller, keep_alive, 0};
+        keep = tus_route ? co_await m_tus.handle(x) : co_await handle_batch(m_ctx, x);
+        status = x.status;
     } else if (route->id == RouteId::manifest) {
         keep = co_await send_manifest(stream, h, *route, parsed->query, caller,
                                       keep_alive && hp.is_done(), status);
@@ -852,6 +862,17 @@ awaitable<void> Server::on_signal() {
     m_ioc.stop();
 }
 
+awaitable<void> Server::reap_loop() {
+    asio::steady_timer t(m_ioc);
+    while (!m_stopping) {
+        t.expires_after(std::chrono::seconds(1));
+        boost::system::error_code ec;
+        co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (m_stopping) break;
+        m_tus.reap();
+    }
+}
+
 int Server::run() {
     if (auto s = m_apps.prepare(); !s) {
         fmt::print(stderr, "de-server: {}\n", s.error().message);
@@ -868,6 +889,7 @@ int Server::run() {
                    ec.message());
         return 1;
     }
+    m_tus.start();
     auto local = m_acceptor.local_endpoint();
     std::string host = local.address().is_v6() ? "[" + local.address().to_string() + "]"
                                                : local.address().to_string();
@@ -876,6 +898,7 @@ int Server::run() {
 
     asio::co_spawn(m_ioc, accept_loop(), asio::detached);
     asio::co_spawn(m_ioc, on_signal(), asio::detached);
+    asio::co_spawn(m_ioc, reap_loop(), asio::detached);
     std::vector<std::thread> threads;
     for (int i = 1; i < m_opts.threads; ++i)
         threads.emplace_back([this] { m_ioc.run(); });

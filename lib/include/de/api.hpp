@@ -18,6 +18,17 @@ inline constexpr std::string_view k_prefix = "/api/v1";
 inline constexpr std::string_view k_header_mtime_ns = "X-De-Mtime-Ns";
 inline constexpr std::string_view k_header_content_digest = "Content-Digest";  // RFC 9530
 
+// tus 1.0 (docs/api.md, "Resumable uploads") and de's "parts" extension.
+inline constexpr std::string_view k_tus_version = "1.0.0";
+inline constexpr std::string_view k_tus_extensions =
+    "creation,creation-with-upload,checksum,termination,expiration,concatenation,parts";
+inline constexpr std::string_view k_header_upload_parts = "Upload-Parts";
+inline constexpr std::string_view k_header_upload_parts_done = "Upload-Parts-Done";
+inline constexpr std::string_view k_header_entry = "X-De-Entry";
+inline constexpr std::string_view k_tus_content_type = "application/offset+octet-stream";
+// Batch upload: the pax keyword carrying a member's SHA-256 (hex).
+inline constexpr std::string_view k_pax_sha256 = "DE.sha256";
+
 // Error kinds as they appear in {"error":{"kind":...,"message":...}}.
 enum class WireError {
     bad_request,            // 400
@@ -36,6 +47,8 @@ enum class WireError {
     unsupported_media,      // 415
     range_not_satisfiable,  // 416
     unprocessable,          // 422
+    gone,                   // 410  a tus upload expired or was terminated
+    checksum_mismatch,      // 460  tus Upload-Checksum / whole-file sha256
     internal,               // 500
     unavailable,            // 503  shutting down
     quota_exceeded,         // 507

@@ -64,11 +64,61 @@ struct UploadOptions {
     // The local file's SHA-256 (hex) when the caller knows it (e.g. from a hash
     // cache): skips the hashing pass. A stale value fails with digest_mismatch.
     std::optional<std::string> sha256;
+
+    // Files of at least this size go up as a resumable tus upload in parts over
+    // `connections` connections (docs/api.md, "The parts extension"); smaller
+    // ones in one PUT.
+    std::uint64_t resumable_threshold = 64ULL << 20;
+    int connections = 4;
+    std::uint64_t part_size = 0;  // 0: chosen from the file size
+    // Where the resume journal lives (one small JSON file per upload in
+    // flight). Empty: $XDG_STATE_HOME/de-cli/uploads (~/.local/state/...).
+    std::filesystem::path journal_dir;
+    bool resume = true;  // false: ignore (and replace) a journal entry
+    // Told once, before the transfer, what is being resumed (for the CLI to say so).
+    std::function<void(std::string_view message)> notice;
+};
+
+// What a transfer did besides its result, for the CLI's report.
+struct TransferReport {
+    bool resumed = false;
+    std::uint64_t resumed_bytes = 0;  // already on the other side when this run began
+    int retries = 0;                  // parts or ranges sent again after a failure
+    int connections = 1;
 };
 
 struct DownloadOptions {
     bool overwrite = false;  // false: conflict when the local file exists
     ProgressFn progress;
+    // Files of at least this size are fetched as parallel ranges into a
+    // temporary file beside the target, renamed only after its SHA-256 matches.
+    std::uint64_t parallel_threshold = 64ULL << 20;
+    int connections = 4;
+    std::function<void(std::string_view message)> notice;
+};
+
+// One file of a batch upload (docs/api.md, "Batch upload").
+struct BatchItem {
+    std::filesystem::path local;
+    std::string remote;
+    std::uint64_t size = 0;       // as stat()ed when planning; a change fails the item
+    std::int64_t mtime_ns = 0;
+    std::optional<std::string> sha256;  // known hash (else computed while sending)
+};
+
+struct BatchOptions {
+    bool overwrite = false;
+    std::vector<std::string> dirs;  // folders to create as well (may be empty ones)
+    // Per request; larger sets are split into several requests.
+    std::size_t max_files = 5000;
+    std::uint64_t max_bytes = 256ULL << 20;
+    ProgressFn progress;  // name = the batch, done/total in bytes over all items
+};
+
+struct BatchResult {
+    std::vector<Entry> entries;  // one per committed file, with sha256
+    std::uint64_t bytes = 0;
+    std::size_t requests = 0;
 };
 
 // A Client is used from one thread at a time (it keeps one connection for
@@ -113,11 +163,17 @@ class Client {
 
     // Streams local to remote with a Content-Digest; the server stores it only whole.
     Result<Entry> upload(std::string_view app, const std::filesystem::path& local,
-                         std::string_view remote, const UploadOptions& options);
+                         std::string_view remote, const UploadOptions& options,
+                         TransferReport* report = nullptr);
+    // Many small files in few requests (tar bodies to .../mount/batch); every
+    // file is verified by SHA-256 and committed atomically by the server.
+    Result<BatchResult> upload_batch(std::string_view app, const std::vector<BatchItem>& items,
+                                     const BatchOptions& options);
     // Streams remote to a temporary file beside local, checks its SHA-256
     // against the ETag, then renames it into place.
     Result<Entry> download(std::string_view app, std::string_view remote,
-                           const std::filesystem::path& local, const DownloadOptions& options);
+                           const std::filesystem::path& local, const DownloadOptions& options,
+                           TransferReport* report = nullptr);
     // Streams a file (or a byte range of it) to sink; a failed sink stops it.
     Status read(std::string_view app, std::string_view remote, std::optional<ByteRange> range,
                 const std::function<Status(std::string_view chunk)>& sink);

@@ -1,0 +1,60 @@
+#pragma once
+// One request/response exchange on a connection, as the session hands it to a
+// streaming handler (tus uploads, batch uploads): the stream, the bytes already
+// buffered past the header, the parser holding the header, the route and the
+// caller. Handlers answer with send_response() and return whether the
+// connection may carry another request. `status` is what the log line shows
+// (0: the connection was dropped without an answer).
+
+#include "router.hpp"
+#include "server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace de::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+struct Exchange {
+    beast::tcp_stream& stream;
+    beast::flat_buffer& buffer;  // bytes read past the header: the body's start
+    http::request_parser<http::empty_body>& parser;
+    const Route& route;
+    const std::map<std::string, std::string>& query;
+    const Caller& caller;  // empty for unauthenticated requests (tus OPTIONS)
+    bool keep_alive = false;
+    int status = 0;
+};
+
+// What the streaming handlers share with the session: the stores, the pool
+// that hashes and writes body buffers, and the options (timeouts, root, quota).
+struct ServerContext {
+    const ServerOptions& options;
+    Api& api;
+    MountStore& mounts;
+    AppStore& apps;
+    asio::thread_pool& pool;
+};
+
+// Writes `r`; false when the connection must close (or the write failed).
+asio::awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r,
+                                    unsigned version, bool keep_alive,
+                                    std::chrono::milliseconds timeout, bool head = false);
+
+// Boost 1.74's Beast speaks boost::string_view; the rest of de speaks std::string_view.
+inline std::string_view sv(beast::string_view s) {
+    return {s.data(), s.size()};
+}
+inline beast::string_view bsv(std::string_view s) {
+    return {s.data(), s.size()};
+}
+
+}  // namespace de::server

@@ -1,0 +1,31 @@
+#pragma once
+// Resumable uploads: the tus 1.0 protocol under /api/v1/apps/{app}/uploads
+// (see docs/api.md, "Resumable uploads (tus 1.0)").
+
+#include "exchange.hpp"
+
+#include <memory>
+
+namespace de::server {
+
+class TusService {
+  public:
+    explicit TusService(ServerContext& ctx);
+    ~TusService();
+    TusService(const TusService&) = delete;
+    TusService& operator=(const TusService&) = delete;
+
+    // Start-up: reload uploads that survived a restart (re-reserving their
+    // quota) and drop expired ones.
+    void start();
+    // Drops expired uploads; the server calls it periodically.
+    void reap();
+    // RouteId::uploads, upload, upload_complete.
+    asio::awaitable<bool> handle(Exchange& x);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace de::server
