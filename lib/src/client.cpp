@@ -21,6 +21,7 @@
 #include <de/size.hpp>
 
 #include "http.hpp"
+#include "transfers.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -284,6 +285,20 @@ struct Client::Impl {
 
     Result<std::vector<Entry>> list_dir(std::string_view app, const std::string& dir,
                                         const ListOptions& options);
+
+    detail::TransferEnv transfer_env(std::string_view app, const std::string& route) const {
+        return detail::TransferEnv{base_url,
+                                   route,
+                                   std::string(app),
+                                   host,
+                                   http::TransportSettings{
+                                       options.credentials.username, options.credentials.api_key,
+                                       options.credentials.token, options.ca_path,
+                                       options.verify_tls, options.connect_timeout,
+                                       options.request_timeout, options.stall_timeout,
+                                       options.debug},
+                                   options.max_retries};
+    }
 };
 
 Client::Client(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -627,7 +642,6 @@ Status Client::manifest(std::string_view app, std::string_view dir, bool hashes,
 Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& local,
                              std::string_view remote, const UploadOptions& options,
                              TransferReport* report) {
-    (void)report;
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
     const std::string what =
@@ -656,6 +670,10 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const std::int64_t mtime_ns = options.mtime_ns.value_or(
         static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec);
+    if (size >= options.resumable_threshold && !options.if_match_sha256)
+        return detail::resumable_upload(m_impl->transfer_env(app, *route), local, fd.get(), size,
+                                        mtime_ns, *normal, options, what, report);
+    if (report) *report = TransferReport{};
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
     std::string sha;
@@ -1037,10 +1055,11 @@ Result<Entry> Client::mkdir(std::string_view app, std::string_view path, bool pa
     return parse_body<Entry>(*response, what);
 }
 
-// PLACEHOLDER until the batch client lands (issue 4).
-Result<BatchResult> Client::upload_batch(std::string_view, const std::vector<BatchItem>&,
-                                         const BatchOptions&) {
-    return fail(ErrorKind::generic, "batch upload: not implemented yet");
+Result<BatchResult> Client::upload_batch(std::string_view app, const std::vector<BatchItem>& items,
+                                         const BatchOptions& options) {
+    auto route = m_impl->app_route(app, fmt::format("batch upload to app '{}'", app));
+    if (!route) return std::unexpected(route.error());
+    return detail::batch_upload(m_impl->transfer_env(app, *route), items, options);
 }
 
 }  // namespace de

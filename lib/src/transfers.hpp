@@ -1,0 +1,44 @@
+#pragma once
+// The transfer engines behind Client::upload/download for big files, private
+// to libde: resumable tus uploads in parallel parts (resumable_upload.cpp) and
+// parallel ranged downloads (parallel_download.cpp). They talk HTTP through
+// their own libcurl handles (one per connection), configured like the Client's.
+
+#include "http.hpp"
+
+#include <de/client.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace de::detail {
+
+struct TransferEnv {
+    std::string base_url;   // "http://host:port" (what build_url takes)
+    std::string app_route;  // "/apps/<percent-encoded app>" (below /api/v1)
+    std::string app;        // the app's name, for messages
+    std::string host;       // host label, for messages
+    http::TransportSettings settings;
+    int max_retries = 3;
+};
+
+// Uploads `local` (an open regular file of `size` bytes) to the normalised
+// mount path `remote` as a tus upload with the "parts" extension, resuming from
+// the journal when a previous run left one. `what` names the transfer in errors.
+Result<Entry> resumable_upload(const TransferEnv& env, const std::filesystem::path& local,
+                               int fd, std::uint64_t size, std::int64_t mtime_ns,
+                               const std::string& remote, const UploadOptions& options,
+                               const std::string& what, TransferReport* report);
+
+// Downloads the normalised mount path `remote` to `local` as parallel ranged
+// GETs into a temporary file beside it, renamed into place only after its
+// SHA-256 matches the server's ETag (parallel_download.cpp).
+Result<Entry> parallel_download(const TransferEnv& env, const std::string& remote,
+                                const std::filesystem::path& local, const DownloadOptions& options,
+                                const std::string& what, TransferReport* report);
+
+// Client::upload_batch: tar bodies to .../mount/batch (batch_client.cpp).
+Result<BatchResult> batch_upload(const TransferEnv& env, const std::vector<BatchItem>& items,
+                                 const BatchOptions& options);
+
+}  // namespace de::detail
