@@ -3,15 +3,6 @@
 # Component "docs" holds the man pages and completions, so a test can install
 # just those into a DESTDIR.
 
-# de-cli's `completion` and `man` commands (cli/commands/completion.cpp) and
-# de-server's `man` use the generators.
-if(TARGET de_cli_core)
-  target_link_libraries(de_cli_core PUBLIC de_docgen)
-endif()
-if(TARGET de_server_core)
-  target_link_libraries(de_server_core PUBLIC de_docgen)
-endif()
-
 set(DE_INSTALL_BASH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/bash-completion/completions"
   CACHE STRING "Where bash-completion loads completions on demand")
 # Debian's zsh searches /usr/local/share/zsh/site-functions and
@@ -23,9 +14,8 @@ set(DE_INSTALL_FISH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/fish/vendor_complet
 
 install(FILES ${PROJECT_SOURCE_DIR}/man/de-cli.1
   DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT docs)
-# OPTIONAL until de-server has its `man` command and the page is generated.
 install(FILES ${PROJECT_SOURCE_DIR}/man/de-server.1
-  DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT docs OPTIONAL)
+  DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT docs)
 install(FILES ${PROJECT_SOURCE_DIR}/completions/de-cli.bash
   DESTINATION ${DE_INSTALL_BASH_COMPLETION_DIR} RENAME de-cli COMPONENT docs)
 install(FILES ${PROJECT_SOURCE_DIR}/completions/_de-cli
