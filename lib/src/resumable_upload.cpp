@@ -1,12 +1,979 @@
-// PLACEHOLDER until the resumable upload engine lands (issue 4).
+// Resumable uploads in parallel parts (docs/api.md: "Resumable uploads (tus 1.0)"
+// and "The parts extension"), the engine behind Client::upload for big files.
+//
+// Design:
+// - One tus upload with `Upload-Parts: P`; its URL goes into the resume journal
+//   (upload_journal.hpp) right after creation. A re-run of the same upload asks
+//   the server (HEAD → Upload-Parts-Done) what it holds and sends the rest.
+// - Transfer: `connections` easy handles (each reused, HTTP/1.1 keep-alive)
+//   driven by one CurlMulti on this thread. Each connection owns one buffer of
+//   C bytes (C = P by default): a PATCH body is read into it, hashed for its
+//   Upload-Checksum, then sent straight from it (CURLOPT_POSTFIELDS, no copy).
+//   The buffer stays until the server acknowledges it, so a 460 or a broken
+//   connection resends the same bytes. Memory is connections × C (≤ 16 MiB)
+//   whatever the file size.
+// - Whole-file SHA-256 (sent to .../complete and compared with the returned
+//   entry): parts are handed out in file order, so when one PATCH is one part
+//   a single sequential hasher sees every byte as it is read ("inline").
+//   Whenever the order breaks (a resume, parts of several PATCHes), a hashing
+//   thread reads the file once from the page cache beside the transfer
+//   instead ("thread"); a final catch-up pass guarantees every byte is hashed
+//   exactly once in order either way.
+// - Failures: 460 resends the chunk; network errors and 5xx back off and
+//   resend, as long as the server has answered within k_outage_budget (so a
+//   server restart is survived); beyond that the upload fails with
+//   ErrorKind::network and the journal lets a re-run continue. Ctrl-C stops
+//   at once, keeping the journal.
+#include "curl_multi.hpp"
 #include "transfers.hpp"
+#include "upload_journal.hpp"
+
+#include <de/api.hpp>
+#include <de/json.hpp>
+#include <de/sha256.hpp>
+#include <de/size.hpp>
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <random>
+#include <thread>
+#include <unordered_map>
 
 namespace de::detail {
 
-Result<Entry> resumable_upload(const TransferEnv&, const std::filesystem::path&, int, std::uint64_t,
-                               std::int64_t, const std::string&, const UploadOptions&,
-                               const std::string& what, TransferReport*) {
-    return fail(ErrorKind::generic, what + " failed: resumable uploads are not implemented yet");
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t k_mib = 1ULL << 20;
+constexpr std::uint64_t k_min_part = k_mib;            // the contract's minimum
+constexpr std::uint64_t k_buffers_total = 16 * k_mib;  // all PATCH buffers together
+constexpr std::uint64_t k_max_chunk = 4 * k_mib;
+constexpr std::uint64_t k_target_max_parts = 4096;  // keeps the server's part table small
+constexpr int k_max_connections = 16;
+constexpr int k_max_checksum_retries = 5;  // 460s in a row for one chunk
+constexpr int k_max_conflicts = 5;         // 409s in a row for one chunk
+constexpr auto k_outage_budget = std::chrono::seconds(45);
+constexpr auto k_max_backoff = std::chrono::milliseconds(2000);
+constexpr std::size_t k_error_body_cap = 64 * 1024;
+constexpr std::size_t k_hash_read = 1 << 20;
+constexpr std::uint64_t k_progress_step = 256 * 1024;
+
+// ---------------------------------------------------------------------------
+// TEST-ONLY fault injection and tuning, read from the environment in this one
+// place (tests/integration/test_upload_*.sh use them; nothing else should):
+//   DE_CLI_TEST_CORRUPT_PART=K      the first attempt of part K sends a body
+//                                   with one byte flipped *after* hashing, so
+//                                   the server must answer 460 and the part is
+//                                   sent again.
+//   DE_CLI_TEST_SLOW_UPLOAD=BPS     caps every PATCH connection at BPS bytes/s
+//                                   (CURLOPT_MAX_SEND_SPEED_LARGE) so a test can
+//                                   interrupt an upload midway deterministically.
+//   DE_CLI_TEST_HASH_THREAD=1|0     forces the whole-file hashing mode (thread or
+//                                   inline), for measuring which is faster.
+// ---------------------------------------------------------------------------
+struct TestHooks {
+    std::optional<std::uint64_t> corrupt_part;
+    curl_off_t slow_bytes_per_sec = 0;
+    std::optional<bool> hash_thread;
+
+    static TestHooks from_env() {
+        TestHooks hooks;
+        auto number = [](const char* name) -> std::optional<std::uint64_t> {
+            const char* text = std::getenv(name);
+            if (!text || !*text) return std::nullopt;
+            char* end = nullptr;
+            unsigned long long v = std::strtoull(text, &end, 10);
+            if (*end) return std::nullopt;
+            return v;
+        };
+        hooks.corrupt_part = number("DE_CLI_TEST_CORRUPT_PART");
+        if (auto v = number("DE_CLI_TEST_SLOW_UPLOAD"))
+            hooks.slow_bytes_per_sec = static_cast<curl_off_t>(*v);
+        if (auto v = number("DE_CLI_TEST_HASH_THREAD")) hooks.hash_thread = *v != 0;
+        return hooks;
+    }
+};
+
+std::string b64(std::string_view text) {
+    return base64_encode(
+        std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
+
+LocalIdentity identity_of(const struct stat& st) {
+    return LocalIdentity{
+        static_cast<std::uint64_t>(st.st_size),
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+        static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
+// A server error (any non-2xx) as a de::Error, from its JSON body when it has one.
+Error response_error(int status, std::string_view body, std::string_view what) {
+    Error error;
+    error.http_status = status;
+    std::string message;
+    std::optional<api::WireError> wire;
+    try {
+        json j = json::parse(body);
+        const json& e = j.at("error");
+        error.api_kind = e.at("kind").get<std::string>();
+        message = e.value("message", "");
+        wire = api::wire_error_from_string(error.api_kind);
+    } catch (const json::exception&) {
+        // HEAD answers and proxies' pages carry no JSON: the status says enough.
+    }
+    error.kind = api::error_kind_for(wire, status);
+    error.message = message.empty() ? fmt::format("{} failed: HTTP {}", what, status)
+                                    : fmt::format("{} failed: {}", what, message);
+    if (error.kind == ErrorKind::quota)
+        error.message += "; free some space in the mount or ask for a larger quota";
+    return error;
+}
+
+bool retryable(int status) {
+    return http::retryable_status(status) || status == 408;
+}
+
+// Jittered exponential backoff, short enough to notice a restarted server quickly.
+Clock::duration backoff(int failures, std::minstd_rand& rng) {
+    auto base = std::chrono::milliseconds(100) * (1 << std::min(failures, 5));
+    auto capped = std::min<std::chrono::milliseconds>(base, k_max_backoff);
+    double jitter = std::uniform_real_distribution<double>(0.75, 1.25)(rng);
+    return std::chrono::duration_cast<Clock::duration>(capped * jitter);
+}
+
+// ---- one PATCH connection --------------------------------------------------
+
+struct Chunk {
+    std::uint64_t part = 0;
+    std::uint64_t offset = 0;  // in the file
+    std::uint64_t length = 0;
+    int checksum_failures = 0;
+    int conflicts = 0;       // 409s at the part's start
+    bool corrupted = false;  // test hook: one byte flipped after hashing
+    std::size_t corrupted_at = 0;
+};
+
+struct Connection {
+    http::CurlHandle handle;
+    std::vector<char> buffer;
+    std::optional<std::uint64_t> part;  // the part this connection works on
+    std::uint64_t cursor = 0;           // next byte of that part to send (file offset)
+    std::optional<Chunk> chunk;         // loaded into buffer, not yet acknowledged
+    bool in_flight = false;
+    Clock::time_point not_before{};  // backoff after a failure
+    std::string body;                // the (capped) answer body
+    std::uint64_t sent = 0;          // body bytes of the PATCH in flight
+};
+
+int on_xfer(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t ulnow) {
+    auto* conn = static_cast<Connection*>(user);
+    conn->sent = static_cast<std::uint64_t>(ulnow);
+    return interrupt_requested() ? 1 : 0;
+}
+
+std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* conn = static_cast<Connection*>(user);
+    std::size_t n = size * count;
+    if (conn->body.size() < k_error_body_cap)
+        conn->body.append(data, std::min(n, k_error_body_cap - conn->body.size()));
+    return n;
+}
+
+int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
+    const auto& debug = *static_cast<const std::function<void(std::string_view)>*>(user);
+    if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN && type != CURLINFO_TEXT)
+        return 0;
+    std::string_view prefix = type == CURLINFO_HEADER_OUT  ? "> "
+                              : type == CURLINFO_HEADER_IN ? "< "
+                                                           : "* ";
+    std::string_view text(data, size);
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        std::string_view line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+        while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
+            line.remove_suffix(1);
+        if (line.empty()) continue;
+        // Credentials never reach the debug output.
+        std::string lower(line.substr(0, 14));
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (lower.starts_with("authorization:"))
+            debug(std::string(prefix) + "Authorization: [redacted]");
+        else
+            debug(std::string(prefix) + std::string(line));
+    }
+    return 0;
+}
+
+// The options that stay the same for every PATCH of one connection.
+void configure_patch_handle(Connection& conn, const TransferEnv& env, const std::string& url,
+                            const TestHooks& hooks) {
+    CURL* easy = conn.handle.get();
+    const auto& s = env.settings;
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PATCH");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "libde/0.1.0");
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(s.stall_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, s.verify_tls ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, s.verify_tls ? 2L : 0L);
+    if (!s.ca_path.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.ca_path.c_str());
+    if (s.token.empty()) {
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+        curl_easy_setopt(easy, CURLOPT_USERNAME, s.username.c_str());
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, s.api_key.c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &conn);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_xfer);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &conn);
+    if (s.debug) {
+        curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &s.debug);
+        curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
+    }
+    if (hooks.slow_bytes_per_sec > 0)
+        curl_easy_setopt(easy, CURLOPT_MAX_SEND_SPEED_LARGE, hooks.slow_bytes_per_sec);
+}
+
+// Reads the whole file in order on its own thread (page cache, mostly).
+class HashThread {
+  public:
+    HashThread(int fd, std::uint64_t size) : m_fd(fd), m_size(size) {
+        m_thread = std::thread([this] { run(); });
+    }
+    ~HashThread() { stop(); }
+    void stop() {
+        m_stop = true;
+        if (m_thread.joinable()) m_thread.join();
+    }
+    // Waits for the digest; an error when the file could not be read whole.
+    Result<std::string> result() {
+        if (m_thread.joinable()) m_thread.join();
+        if (!m_error.empty()) return fail(ErrorKind::generic, m_error);
+        if (m_stop && m_hex.empty()) return fail(ErrorKind::interrupted, "interrupted");
+        return m_hex;
+    }
+
+  private:
+    void run() {
+        std::vector<char> buffer(k_hash_read);
+        Sha256 hasher;
+        std::uint64_t offset = 0;
+        while (offset < m_size) {
+            if (m_stop || interrupt_requested()) {
+                m_stop = true;
+                return;
+            }
+            ssize_t n = ::pread(m_fd, buffer.data(),
+                                std::min<std::uint64_t>(buffer.size(), m_size - offset),
+                                static_cast<off_t>(offset));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                m_error = n < 0 ? errno_text(errno) : "the file shrank";
+                return;
+            }
+            hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+            offset += static_cast<std::uint64_t>(n);
+        }
+        m_hex = hasher.finish_hex();
+    }
+
+    int m_fd;
+    std::uint64_t m_size;
+    std::atomic<bool> m_stop{false};
+    std::string m_hex;
+    std::string m_error;
+    std::thread m_thread;
+};
+
+// ---- the upload ------------------------------------------------------------
+
+class Upload {
+  public:
+    Upload(const TransferEnv& env, const fs::path& local, int fd, std::uint64_t size,
+           std::int64_t mtime_ns, const std::string& remote, const UploadOptions& options,
+           const std::string& what, TransferReport* report)
+        : m_env(env),
+          m_local(local),
+          m_fd(fd),
+          m_size(size),
+          m_mtime_ns(mtime_ns),
+          m_remote(remote),
+          m_options(options),
+          m_what(what),
+          m_report(report),
+          m_hooks(TestHooks::from_env()),
+          m_control(env.settings),
+          m_rng(static_cast<unsigned>(Clock::now().time_since_epoch().count())) {}
+
+    Result<Entry> run();
+
+  private:
+    // Control requests (create, HEAD, complete, DELETE) with the outage budget.
+    Result<http::Response> control(http::Request& request, bool resend_safe);
+    http::Request tus_request(std::string method, std::string url) const;
+    Status find_or_create();
+    Result<bool> try_resume(const UploadJournal& journal);
+    Status create();
+    void terminate(const std::string& url);
+    Status transfer();
+    Status load_chunk(Connection& conn);
+    void start(Connection& conn, http::CurlMulti& multi);
+    Status handle_done(Connection& conn, int code);
+    Status resync_part(Connection& conn);
+    Result<std::string> whole_file_sha256();
+    Result<Entry> complete(const std::string& sha);
+    Error network_error(std::string_view detail) const;
+    Error interrupted() const;
+    void progress(ProgressEvent::Phase phase, std::uint64_t done);
+    void report_progress(const std::vector<std::unique_ptr<Connection>>& conns);
+
+    std::uint64_t part_begin(std::uint64_t k) const { return k * m_part_size; }
+    std::uint64_t part_end(std::uint64_t k) const {
+        return std::min(m_size, (k + 1) * m_part_size);
+    }
+
+    const TransferEnv& m_env;
+    const fs::path& m_local;
+    int m_fd;
+    std::uint64_t m_size;
+    std::int64_t m_mtime_ns;
+    const std::string& m_remote;
+    const UploadOptions& m_options;
+    const std::string& m_what;
+    TransferReport* m_report;
+    TestHooks m_hooks;
+    http::Transport m_control;
+    std::minstd_rand m_rng;
+
+    LocalIdentity m_identity;
+    fs::path m_journal_file;
+    std::string m_upload_url;
+    std::uint64_t m_part_size = 0;
+    std::uint64_t m_chunk = 0;
+    std::uint64_t m_parts = 0;
+    std::vector<bool> m_done;          // per part, acknowledged by the server
+    std::optional<Entry> m_completed;  // HEAD said the upload completed already
+    TransferReport m_rep;
+
+    // Inline whole-file hashing: bytes [0, m_hashed) went through m_hasher.
+    Sha256 m_hasher;
+    std::uint64_t m_hashed = 0;
+    std::unique_ptr<HashThread> m_hash_thread;
+
+    std::deque<std::uint64_t> m_pending;  // parts not started, in file order
+    std::uint64_t m_acked = 0;            // bytes acknowledged (incl. resumed)
+    std::uint64_t m_reported = 0;
+    std::uint64_t m_moved = 0;
+    Clock::time_point m_last_answer = Clock::now();  // the server last answered sensibly
+    int m_failures_in_a_row = 0;
+    std::optional<Error> m_failure;
+};
+
+Error Upload::network_error(std::string_view detail) const {
+    return Error{
+        ErrorKind::network,
+        fmt::format("{} failed: {} did not answer for {} s ({}); the upload can "
+                    "continue: run the same command again",
+                    m_what, m_env.host,
+                    std::chrono::duration_cast<std::chrono::seconds>(k_outage_budget).count(),
+                    detail),
+        0,
+        {}};
+}
+
+Error Upload::interrupted() const {
+    return Error{ErrorKind::interrupted,
+                 fmt::format("{} interrupted; run the same command again to resume it", m_what),
+                 0,
+                 {}};
+}
+
+http::Request Upload::tus_request(std::string method, std::string url) const {
+    http::Request request;
+    request.method = std::move(method);
+    request.url = std::move(url);
+    request.headers.push_back(fmt::format("Tus-Resumable: {}", api::k_tus_version));
+    return request;
+}
+
+Result<http::Response> Upload::control(http::Request& request, bool resend_safe) {
+    int failures = 0;
+    const auto began = Clock::now();
+    for (;;) {
+        auto result = m_control.perform(request);
+        std::string detail;
+        if (result) {
+            if (!retryable(result->status)) {
+                m_last_answer = Clock::now();
+                return std::move(*result);
+            }
+            detail = fmt::format("HTTP {}", result->status);
+            // 503 is sent before the request is acted on: safe to send again.
+            if (!resend_safe && result->status != 503) return std::move(*result);
+        } else {
+            using K = http::TransportError::Kind;
+            const auto& e = result.error();
+            if (e.kind == K::interrupted) return std::unexpected(interrupted());
+            if (e.kind == K::tls)
+                return fail(ErrorKind::network,
+                            fmt::format("{} failed: TLS with {} failed ({}); pass the server's "
+                                        "CA with --ca-path FILE",
+                                        m_what, m_env.host, e.detail));
+            if (e.kind != K::connect && e.kind != K::timeout && e.kind != K::io)
+                return fail(ErrorKind::generic, fmt::format("{} failed talking to {}: {}", m_what,
+                                                            m_env.host, e.detail));
+            if (!resend_safe && e.kind != K::connect)
+                return std::unexpected(network_error(e.detail));
+            detail = e.detail;
+        }
+        auto since = Clock::now() - std::max(began, m_last_answer);
+        if (since > k_outage_budget) return std::unexpected(network_error(detail));
+        auto until = Clock::now() + backoff(failures++, m_rng);
+        ++m_rep.retries;
+        while (Clock::now() < until) {
+            if (interrupt_requested()) return std::unexpected(interrupted());
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+}
+
+void Upload::terminate(const std::string& url) {
+    // Best effort: frees the old upload's quota reservation now instead of at expiry.
+    auto request = tus_request("DELETE", url);
+    (void)m_control.perform(request);
+}
+
+Status Upload::create() {
+    std::string metadata =
+        fmt::format("path {},mtime_ns {},overwrite {}", b64(m_remote),
+                    b64(std::to_string(m_mtime_ns)), b64(m_options.overwrite ? "true" : "false"));
+    auto request =
+        tus_request("POST", http::build_url(m_env.base_url, m_env.app_route + "/uploads"));
+    request.headers.push_back(fmt::format("Upload-Length: {}", m_size));
+    request.headers.push_back("Upload-Metadata: " + metadata);
+    request.headers.push_back(fmt::format("{}: {}", api::k_header_upload_parts, m_part_size));
+    request.headers.push_back("Accept: application/json");
+    auto response = control(request, false);
+    if (!response) return std::unexpected(response.error());
+    if (response->status != 201) {
+        Error error = response_error(response->status, response->body, m_what);
+        if (response->status == 409 && error.api_kind == "conflict" && !m_options.overwrite)
+            error.message += "; allow overwriting (--update) to replace it";
+        return std::unexpected(error);
+    }
+    auto location = response->headers.find("location");
+    if (!location || location->empty())
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: the server created the upload without a Location; "
+                                "check that the host is a de-server",
+                                m_what));
+    m_upload_url = location->starts_with("http://") || location->starts_with("https://")
+                       ? std::string(*location)
+                       : m_env.base_url + std::string(*location);
+    m_done.assign(m_parts, false);
+    UploadJournal journal{
+        m_upload_url, m_env.base_url, m_env.app,   m_remote,
+        "",           m_identity,     m_part_size, static_cast<std::int64_t>(std::time(nullptr))};
+    std::error_code ec;
+    auto real = fs::canonical(m_local, ec);
+    journal.local = ec ? fs::absolute(m_local).string() : real.string();
+    // Without a journal the upload still works; it just cannot be resumed.
+    (void)save_journal(m_journal_file, journal);
+    return {};
+}
+
+// True when the journal's upload can be continued (m_done filled).
+Result<bool> Upload::try_resume(const UploadJournal& journal) {
+    const std::string name = m_local.string();
+    if (journal.identity != m_identity) {
+        if (m_options.notice)
+            m_options.notice(
+                fmt::format("'{}' changed since its upload was interrupted; starting "
+                            "over",
+                            name));
+        terminate(journal.upload_url);
+        return false;
+    }
+    auto request = tus_request("HEAD", journal.upload_url);
+    auto response = control(request, true);
+    if (!response) return std::unexpected(response.error());
+    if (response->status == 404 || response->status == 410) {
+        if (m_options.notice)
+            m_options.notice(
+                fmt::format("the interrupted upload of '{}' expired on the server; "
+                            "starting over",
+                            name));
+        return false;
+    }
+    if (response->status != 200)
+        return std::unexpected(response_error(response->status, response->body, m_what));
+    const auto& h = response->headers;
+    auto length = http::parse_int(h.find("upload-length").value_or(""));
+    auto parts = http::parse_int(h.find(std::string("upload-parts")).value_or(""));
+    if (!length || static_cast<std::uint64_t>(*length) != m_size || !parts || *parts <= 0) {
+        if (m_options.notice)
+            m_options.notice(
+                fmt::format("the server's copy of the interrupted upload of '{}' "
+                            "does not match it; starting over",
+                            name));
+        terminate(journal.upload_url);
+        return false;
+    }
+    m_upload_url = journal.upload_url;
+    m_part_size = static_cast<std::uint64_t>(*parts);
+    m_parts = (m_size + m_part_size - 1) / m_part_size;
+    if (auto entry_json = h.find("x-de-entry")) {
+        // It completed, but the answer was lost: check it is this file's content.
+        try {
+            m_completed = json::parse(*entry_json).get<Entry>();
+        } catch (const json::exception&) {
+        }
+    }
+    auto done = parse_parts_done(h.find("upload-parts-done").value_or(""), m_parts);
+    if (!done) {
+        if (!m_completed)
+            return fail(ErrorKind::generic,
+                        fmt::format("{} failed: the server's Upload-Parts-Done is malformed; "
+                                    "retry with --no-resume",
+                                    m_what));
+        done = std::vector<bool>(m_parts, true);
+    }
+    m_done = std::move(*done);
+    std::uint64_t have = 0;
+    for (std::uint64_t k = 0; k < m_parts; ++k)
+        if (m_done[k]) have += part_end(k) - part_begin(k);
+    if (m_completed) have = m_size;
+    m_rep.resumed = true;
+    m_rep.resumed_bytes = have;
+    if (m_options.notice)
+        m_options.notice(fmt::format("resuming upload of '{}': {} of {} already on the server",
+                                     name, format_size(have), format_size(m_size)));
+    return true;
+}
+
+Status Upload::find_or_create() {
+    const fs::path dir =
+        m_options.journal_dir.empty() ? default_journal_dir() : m_options.journal_dir;
+    std::error_code ec;
+    auto real = fs::canonical(m_local, ec);
+    m_journal_file = journal_path(dir, m_env.base_url, m_env.app, m_remote,
+                                  (ec ? fs::absolute(m_local) : real).string());
+    if (auto journal = load_journal(m_journal_file)) {
+        if (!m_options.resume) {
+            terminate(journal->upload_url);
+        } else {
+            auto resumed = try_resume(*journal);
+            if (!resumed) return std::unexpected(resumed.error());
+            if (*resumed) return {};
+        }
+        remove_journal(m_journal_file);
+    }
+    return create();
+}
+
+Status Upload::load_chunk(Connection& conn) {
+    std::uint64_t k = *conn.part;
+    Chunk chunk;
+    chunk.part = k;
+    chunk.offset = conn.cursor;
+    chunk.length = std::min(m_chunk, part_end(k) - conn.cursor);
+    std::uint64_t got = 0;
+    while (got < chunk.length) {
+        ssize_t n = ::pread(m_fd, conn.buffer.data() + got, chunk.length - got,
+                            static_cast<off_t>(chunk.offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            return fail(ErrorKind::generic, fmt::format("{} failed: cannot read the local file: {}",
+                                                        m_what, errno_text(errno)));
+        if (n == 0)
+            return fail(ErrorKind::generic,
+                        fmt::format("{} failed: the local file shrank while it was sent; try "
+                                    "again when it is complete",
+                                    m_what));
+        got += static_cast<std::uint64_t>(n);
+    }
+    std::string_view data(conn.buffer.data(), chunk.length);
+    if (!m_hash_thread && chunk.offset == m_hashed) {
+        m_hasher.update(data);
+        m_hashed += chunk.length;
+    }
+    auto digest = Sha256();
+    digest.update(data);
+    auto raw = digest.finish();
+    std::vector<std::string> headers = {
+        fmt::format("Tus-Resumable: {}", api::k_tus_version),
+        fmt::format("Content-Type: {}", api::k_tus_content_type),
+        fmt::format("Upload-Offset: {}", chunk.offset),
+        "Upload-Checksum: sha256 " + base64_encode(raw),
+        "Expect:",
+    };
+    if (!m_env.settings.token.empty())
+        headers.push_back("Authorization: Bearer " + m_env.settings.token);
+    conn.handle.set_headers(headers);
+    // TEST-ONLY (see TestHooks): the first attempt of this part lies about its bytes.
+    if (m_hooks.corrupt_part && *m_hooks.corrupt_part == k && chunk.offset == part_begin(k)) {
+        m_hooks.corrupt_part.reset();
+        chunk.corrupted = true;
+        chunk.corrupted_at = chunk.length / 2;
+        conn.buffer[chunk.corrupted_at] = static_cast<char>(~conn.buffer[chunk.corrupted_at]);
+    }
+    conn.chunk = chunk;
+    return {};
+}
+
+void Upload::start(Connection& conn, http::CurlMulti& multi) {
+    CURL* easy = conn.handle.get();
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(conn.chunk->length));
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, conn.buffer.data());
+    conn.body.clear();
+    conn.sent = 0;
+    conn.in_flight = true;
+    multi.add(easy);
+}
+
+Status Upload::resync_part(Connection& conn) {
+    // The server's idea of this part differs from ours (an answer lost in a
+    // broken connection, a restart): ask, then continue or restart the part.
+    auto request = tus_request("HEAD", m_upload_url);
+    auto response = control(request, true);
+    if (!response) return std::unexpected(response.error());
+    if (response->status != 200)
+        return std::unexpected(response_error(response->status, response->body, m_what));
+    auto done = parse_parts_done(response->headers.find("upload-parts-done").value_or(""), m_parts);
+    std::uint64_t k = *conn.part;
+    if (done && (*done)[k]) {
+        m_acked += part_end(k) - conn.cursor;
+        m_done[k] = true;
+        conn.part.reset();
+        conn.chunk.reset();
+        return {};
+    }
+    if (conn.chunk && conn.chunk->offset == part_begin(k)) {
+        // Perhaps the server still finishes a PATCH of this part from a broken
+        // connection: wait a little, a few times, before giving up.
+        if (++conn.chunk->conflicts >= k_max_conflicts)
+            return fail(ErrorKind::generic,
+                        fmt::format("{} failed: the server keeps refusing part {} at its start "
+                                    "(409); retry with --no-resume",
+                                    m_what, k));
+        conn.not_before = Clock::now() + backoff(conn.chunk->conflicts + 2, m_rng);
+        return {};
+    }
+    m_acked -= conn.cursor - part_begin(k);
+    conn.cursor = part_begin(k);
+    conn.chunk.reset();
+    return {};
+}
+
+Status Upload::handle_done(Connection& conn, int code) {
+    conn.in_flight = false;
+    Chunk& chunk = *conn.chunk;
+    long status = 0;
+    curl_easy_getinfo(conn.handle.get(), CURLINFO_RESPONSE_CODE, &status);
+    if (code != CURLE_OK) {
+        if (interrupt_requested() || code == CURLE_ABORTED_BY_CALLBACK)
+            return std::unexpected(interrupted());
+        if (code == CURLE_SSL_CONNECT_ERROR || code == CURLE_PEER_FAILED_VERIFICATION)
+            return fail(ErrorKind::network,
+                        fmt::format("{} failed: TLS with {} failed ({}); pass the server's CA "
+                                    "with --ca-path FILE",
+                                    m_what, m_env.host, conn.handle.error_message()));
+        status = 0;  // a broken connection: whatever status came is not the answer
+    }
+    if (status == 204) {
+        m_last_answer = Clock::now();
+        m_failures_in_a_row = 0;
+        m_acked += chunk.length;
+        conn.cursor = chunk.offset + chunk.length;
+        conn.chunk.reset();
+        if (conn.cursor == part_end(*conn.part)) {
+            m_done[*conn.part] = true;
+            conn.part.reset();
+        }
+        return {};
+    }
+    if (status == 460) {
+        m_last_answer = Clock::now();
+        ++m_rep.retries;
+        if (chunk.corrupted) {  // TEST-ONLY: put the right byte back for the resend
+            conn.buffer[chunk.corrupted_at] = static_cast<char>(~conn.buffer[chunk.corrupted_at]);
+            chunk.corrupted = false;
+        }
+        if (++chunk.checksum_failures >= k_max_checksum_retries)
+            return fail(ErrorKind::network,
+                        fmt::format("{} failed: part {} arrived damaged {} times in a row; check "
+                                    "the network (a proxy altering bodies?) and try again",
+                                    m_what, chunk.part, chunk.checksum_failures));
+        return {};
+    }
+    if (status == 409) {
+        m_last_answer = Clock::now();
+        ++m_rep.retries;
+        return resync_part(conn);
+    }
+    if (status == 404 || status == 410) {
+        remove_journal(m_journal_file);
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: the server dropped the upload (it expired or was "
+                                "cancelled); run the same command again to start over",
+                                m_what));
+    }
+    if (status != 0 && !retryable(static_cast<int>(status)))
+        return std::unexpected(response_error(static_cast<int>(status), conn.body, m_what));
+    // A broken connection or a passing 5xx (a restarting server): resend after a pause.
+    ++m_rep.retries;
+    std::string detail = status ? fmt::format("HTTP {}", status)
+                                : std::string(conn.handle.error_message().empty()
+                                                  ? curl_easy_strerror(static_cast<CURLcode>(code))
+                                                  : conn.handle.error_message());
+    if (Clock::now() - m_last_answer > k_outage_budget)
+        return std::unexpected(network_error(detail));
+    conn.not_before = Clock::now() + backoff(m_failures_in_a_row++, m_rng);
+    return {};
+}
+
+void Upload::progress(ProgressEvent::Phase phase, std::uint64_t done) {
+    if (!m_options.progress) return;
+    m_reported = done;
+    m_options.progress(ProgressEvent{phase, m_remote, done, m_size});
+}
+
+void Upload::report_progress(const std::vector<std::unique_ptr<Connection>>& conns) {
+    std::uint64_t done = m_acked;
+    for (const auto& c : conns)
+        if (c->in_flight) done += std::min<std::uint64_t>(c->sent, c->chunk->length);
+    done = std::min(done, m_size);
+    // Bytes moving count as the server being there (a slow link may take
+    // longer than the outage budget for one PATCH).
+    if (done > m_moved) {
+        m_moved = done;
+        m_last_answer = Clock::now();
+    }
+    if (m_options.progress && done > m_reported + k_progress_step)
+        progress(ProgressEvent::Phase::advance, done);
+}
+
+Status Upload::transfer() {
+    for (std::uint64_t k = 0; k < m_parts; ++k) {
+        if (m_done[k])
+            m_acked += part_end(k) - part_begin(k);
+        else
+            m_pending.push_back(k);
+    }
+    const bool ordered = m_pending.size() == m_parts && m_chunk == m_part_size;
+    if (m_hooks.hash_thread.value_or(!ordered))
+        m_hash_thread = std::make_unique<HashThread>(m_fd, m_size);
+    progress(ProgressEvent::Phase::start, m_acked);
+    if (m_pending.empty()) return {};
+
+    const int n = static_cast<int>(
+        std::min<std::uint64_t>(static_cast<std::uint64_t>(m_rep.connections), m_pending.size()));
+    m_rep.connections = n;
+    std::vector<std::unique_ptr<Connection>> conns;
+    for (int i = 0; i < n; ++i) {
+        auto conn = std::make_unique<Connection>();
+        conn->buffer.resize(m_chunk);
+        configure_patch_handle(*conn, m_env, m_upload_url, m_hooks);
+        conns.push_back(std::move(conn));
+    }
+    // Declared after the connections: removed from the multi before they are freed.
+    http::CurlMulti multi(n);
+    std::unordered_map<CURL*, Connection*> by_easy;
+    for (auto& c : conns)
+        by_easy[c->handle.get()] = c.get();
+
+    for (;;) {
+        if (interrupt_requested()) return std::unexpected(interrupted());
+        const auto now = Clock::now();
+        bool busy = false;
+        for (auto& c : conns) {
+            Connection& conn = *c;
+            if (conn.in_flight) {
+                busy = true;
+                continue;
+            }
+            if (!conn.part && !m_pending.empty()) {
+                conn.part = m_pending.front();
+                m_pending.pop_front();
+                conn.cursor = part_begin(*conn.part);
+            }
+            if (!conn.part) continue;
+            busy = true;
+            if (now < conn.not_before) continue;
+            if (!conn.chunk)
+                if (auto st = load_chunk(conn); !st) return st;
+            start(conn, multi);
+        }
+        if (!busy) break;
+        std::string error;
+        auto finished = multi.run(std::chrono::milliseconds(100), error);
+        if (!error.empty())
+            return fail(ErrorKind::generic, fmt::format("{} failed: {}", m_what, error));
+        for (const auto& d : finished)
+            if (auto st = handle_done(*by_easy.at(d.easy), d.code); !st) return st;
+        report_progress(conns);
+    }
+    return {};
+}
+
+Result<std::string> Upload::whole_file_sha256() {
+    if (m_hash_thread) return m_hash_thread->result();
+    // Catch-up for what the inline hasher did not see in order.
+    std::vector<char> buffer(k_hash_read);
+    while (m_hashed < m_size) {
+        if (interrupt_requested()) return std::unexpected(interrupted());
+        ssize_t n =
+            ::pread(m_fd, buffer.data(), std::min<std::uint64_t>(buffer.size(), m_size - m_hashed),
+                    static_cast<off_t>(m_hashed));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            return fail(ErrorKind::generic,
+                        fmt::format("{} failed: cannot read the local file: {}", m_what,
+                                    n < 0 ? errno_text(errno) : "it shrank"));
+        m_hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        m_hashed += static_cast<std::uint64_t>(n);
+    }
+    return m_hasher.finish_hex();
+}
+
+Result<Entry> Upload::complete(const std::string& sha) {
+    auto request = tus_request("POST", m_upload_url + "/complete");
+    request.json_body = json{{"sha256", sha}}.dump();
+    request.headers.push_back("Accept: application/json");
+    auto response = control(request, true);  // repeating it after success answers the same entry
+    if (!response) return std::unexpected(response.error());
+    if (response->status == 460) {
+        remove_journal(m_journal_file);
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: the server's copy does not match the local file's "
+                                "SHA-256 (did the file change while it was uploaded?); the "
+                                "upload was discarded: run the command again",
+                                m_what));
+    }
+    if (response->status == 404 || response->status == 410) {
+        remove_journal(m_journal_file);
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: the server dropped the upload before it completed; "
+                                "run the same command again to start over",
+                                m_what));
+    }
+    if (response->status != 200 && response->status != 201) {
+        Error error = response_error(response->status, response->body, m_what);
+        // Nothing left to resume once the server refuses to commit (e.g. it exists now).
+        if (response->status == 409 && error.api_kind == "conflict" &&
+            error.message.find("part") == std::string::npos)
+            remove_journal(m_journal_file);
+        return std::unexpected(error);
+    }
+    try {
+        return json::parse(response->body).get<Entry>();
+    } catch (const json::exception& e) {
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: the server's answer is not what API v1 describes "
+                                "({})",
+                                m_what, e.what()));
+    }
+}
+
+Result<Entry> Upload::run() {
+    struct stat st {};
+    if (::fstat(m_fd, &st) != 0)
+        return fail(ErrorKind::generic, fmt::format("{} failed: cannot stat the local file: {}",
+                                                    m_what, errno_text(errno)));
+    m_identity = identity_of(st);
+    ::posix_fadvise(m_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    m_rep.connections = std::clamp(m_options.connections, 1, k_max_connections);
+
+    const std::uint64_t max_chunk = std::clamp<std::uint64_t>(
+        k_buffers_total / static_cast<std::uint64_t>(m_rep.connections) / k_mib * k_mib, k_min_part,
+        k_max_chunk);
+    if (m_options.part_size) {
+        m_part_size = std::max(m_options.part_size, k_min_part);
+    } else {
+        // One PATCH per part keeps the parts (and so the hashing) in file order.
+        std::uint64_t spread = (m_size + k_target_max_parts - 1) / k_target_max_parts;
+        m_part_size = std::max(max_chunk, (spread + k_mib - 1) / k_mib * k_mib);
+    }
+    m_parts = (m_size + m_part_size - 1) / m_part_size;
+
+    if (auto st2 = find_or_create(); !st2) return std::unexpected(st2.error());
+    m_chunk = std::min(m_part_size, max_chunk);
+
+    Status sent = {};
+    if (!m_completed) sent = transfer();
+    if (!sent) {
+        if (m_hash_thread) m_hash_thread->stop();
+        if (m_report) *m_report = m_rep;
+        return std::unexpected(sent.error());
+    }
+    auto sha = whole_file_sha256();
+    if (!sha) return std::unexpected(sha.error());
+    struct stat after {};
+    if (::fstat(m_fd, &after) != 0 || identity_of(after) != m_identity) {
+        terminate(m_upload_url);
+        remove_journal(m_journal_file);
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: the local file changed while it was uploaded; the "
+                                "upload was discarded: try again when it is complete",
+                                m_what));
+    }
+
+    Result<Entry> entry = m_completed ? Result<Entry>(*m_completed) : complete(*sha);
+    if (!entry) {
+        if (m_report) *m_report = m_rep;
+        return entry;
+    }
+    if (!entry->sha256 || *entry->sha256 != *sha) {
+        remove_journal(m_journal_file);
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: the server stored content with SHA-256 {} but the "
+                                "local file's is {}; upload it again with --update",
+                                m_what, entry->sha256.value_or("(none)"), *sha));
+    }
+    remove_journal(m_journal_file);
+    progress(ProgressEvent::Phase::finish, m_size);
+    if (m_report) *m_report = m_rep;
+    return entry;
+}
+
+}  // namespace
+
+Result<Entry> resumable_upload(const TransferEnv& env, const std::filesystem::path& local, int fd,
+                               std::uint64_t size, std::int64_t mtime_ns, const std::string& remote,
+                               const UploadOptions& options, const std::string& what,
+                               TransferReport* report) {
+    Upload upload(env, local, fd, size, mtime_ns, remote, options, what, report);
+    return upload.run();
 }
 
 }  // namespace de::detail
