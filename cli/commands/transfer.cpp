@@ -5,6 +5,16 @@
 // libde's Client::upload/download (streamed, digest-checked, atomic per file);
 // the server's If-None-Match still guards against a file appearing between the
 // check and the upload.
+//
+// Issue 4: big files go up as resumable uploads in parallel parts (libde picks
+// that by size; --connections, --no-resume) and say when they resume; several
+// files smaller than k_batch_below go up together through Client::upload_batch
+// (a tar body per request) instead of a round trip each.
+//
+// Test-only tuning, read from the environment here (documented in
+// tests/integration/test_upload_resume.sh), so tests can use small files:
+//   DE_CLI_RESUMABLE_THRESHOLD=SIZE  files of at least SIZE use resumable uploads
+//   DE_CLI_PART_SIZE=SIZE            the part size of resumable uploads
 #include "commands.hpp"
 #include "context.hpp"
 #include "helpers.hpp"
@@ -16,8 +26,11 @@
 #include <de/size.hpp>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -37,7 +50,36 @@ struct TransferArgs {
     bool dry_run = false;
     std::vector<std::string> include;
     std::vector<std::string> exclude;
+    int connections = 4;
+    bool no_resume = false;
 };
+
+// Files below this size go up in batches when several files are uploaded.
+constexpr std::uint64_t k_batch_below = 1 << 20;
+constexpr int k_max_connections = 16;
+
+Status check_connections(int n) {
+    if (n < 1 || n > k_max_connections)
+        return fail(ErrorKind::usage, fmt::format("--connections must be between 1 and {} (got {})",
+                                                  k_max_connections, n));
+    return {};
+}
+
+// TEST-ONLY knobs (see the top of this file); unset or malformed: the default.
+std::optional<std::uint64_t> size_from_env(const char* name) {
+    const char* text = std::getenv(name);
+    if (!text || !*text) return std::nullopt;
+    auto size = parse_size(text);
+    if (!size) return std::nullopt;
+    return *size;
+}
+
+// What a resumed transfer adds to the JSON result.
+void add_report(nlohmann::json& j, const TransferReport& report) {
+    j["resumed"] = report.resumed;
+    j["resumed_bytes"] = report.resumed_bytes;
+    if (report.retries) j["retries"] = report.retries;
+}
 
 struct PlanItem {
     fs::path local;
@@ -241,6 +283,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         return fail(ErrorKind::usage,
                     "upload needs at least one local file and the remote destination: "
                     "de-cli upload LOCAL... REMOTE");
+    if (auto st = check_connections(args.connections); !st) return st;
     auto app = resolve_app(ctx, args.name, false);
     if (!app) return std::unexpected(app.error());
     const std::string& remote_arg = args.paths.back();
@@ -358,27 +401,98 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     OverallProgress progress{make_progress(ctx), total, plan.size()};
     nlohmann::json done = nlohmann::json::array();
     std::uint64_t bytes = 0;
-    for (std::size_t i = 0; i < plan.size(); ++i) {
+    std::size_t sent_files = 0;
+    TransferReport overall;
+
+    // Several files: the small ones together in batches, first.
+    std::vector<std::size_t> singles;
+    std::vector<std::size_t> batched;
+    for (std::size_t i = 0; i < plan.size(); ++i)
+        (plan.size() > 1 && plan[i].size < k_batch_below ? batched : singles).push_back(i);
+    if (!batched.empty()) {
+        std::vector<BatchItem> items;
+        std::uint64_t batch_bytes = 0;
+        for (std::size_t i : batched) {
+            BatchItem item;
+            item.local = plan[i].local;
+            item.remote = plan[i].remote;
+            item.size = plan[i].size;
+            struct stat st {};
+            if (::stat(plan[i].local.c_str(), &st) == 0)
+                item.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                                st.st_mtim.tv_nsec;
+            batch_bytes += item.size;
+            items.push_back(std::move(item));
+        }
+        BatchOptions options;
+        options.overwrite = args.update;
+        if (progress.bar) {
+            options.progress = [&](const ProgressEvent& e) {
+                std::string label = fmt::format("{} small files", items.size());
+                auto phase =
+                    progress.started ? ProgressEvent::Phase::advance : ProgressEvent::Phase::start;
+                progress.started = true;
+                progress.bar({phase, label, progress.base + e.done, total});
+            };
+        }
+        auto result = client->upload_batch(*app, items, options);
+        if (!result &&
+            (result.error().http_status == 404 || result.error().kind == ErrorKind::not_found)) {
+            // A server from before batch uploads: one request per file after all.
+            debug(ctx, "the server has no batch upload; sending small files one by one");
+            singles.insert(singles.end(), batched.begin(), batched.end());
+            std::sort(singles.begin(), singles.end());
+        } else if (!result) {
+            Error e = explain(result.error(), *app);
+            e.message = fmt::format("uploading {} small files failed: {}", items.size(), e.message);
+            return std::unexpected(e);
+        } else {
+            for (const auto& entry : result->entries)
+                done.push_back(entry_json(entry));
+            bytes += batch_bytes;
+            sent_files += items.size();
+            progress.index += items.size();
+            progress.base += batch_bytes;
+        }
+    }
+
+    for (std::size_t i : singles) {
         const auto& item = plan[i];
         if (interrupt_requested())
             return fail(ErrorKind::interrupted,
-                        fmt::format("interrupted after {} of {} files", i, plan.size()));
+                        fmt::format("interrupted after {} of {} files", sent_files, plan.size()));
         UploadOptions options;
         options.overwrite = args.update;
         options.progress = progress.for_current_file();
-        auto entry = client->upload(*app, item.local, item.remote, options);
+        options.connections = args.connections;
+        options.resume = !args.no_resume;
+        options.notice = [&ctx](std::string_view message) { note(ctx, message); };
+        if (auto threshold = size_from_env("DE_CLI_RESUMABLE_THRESHOLD"))
+            options.resumable_threshold = *threshold;
+        if (auto part = size_from_env("DE_CLI_PART_SIZE")) options.part_size = *part;
+        TransferReport report;
+        auto entry = client->upload(*app, item.local, item.remote, options, &report);
+        overall.retries += report.retries;
         if (!entry) {
             Error e = explain(entry.error(), *app);
-            e.message = fmt::format("uploading '{}' to {} failed{}: {}", item.local.string(),
-                                    remote_display(*app, item.remote),
-                                    i ? fmt::format(" after {} of {} files", i, plan.size()) : "",
-                                    e.message);
+            e.message = fmt::format(
+                "uploading '{}' to {} failed{}: {}", item.local.string(),
+                remote_display(*app, item.remote),
+                sent_files ? fmt::format(" after {} of {} files", sent_files, plan.size()) : "",
+                e.message);
             return std::unexpected(e);
         }
         debug(ctx, fmt::format("{} -> {}", item.local.string(), remote_display(*app, item.remote)));
         bytes += item.size;
+        ++sent_files;
         progress.next_file(item.size);
-        done.push_back(entry_json(*entry));
+        auto j = entry_json(*entry);
+        if (report.resumed) {
+            add_report(j, report);
+            overall.resumed = true;
+            overall.resumed_bytes += report.resumed_bytes;
+        }
+        done.push_back(std::move(j));
     }
     progress.finish(fmt::format("{} files", plan.size()));
     // Folders that received no file (empty ones) are created explicitly.
@@ -395,6 +509,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     double secs = seconds_since(start);
     ctx.json_result =
         nlohmann::json{{"app", *app}, {"files", done}, {"bytes", bytes}, {"seconds", secs}};
+    add_report(*ctx.json_result, overall);
     note(ctx, fmt::format("Uploaded {} file{} ({}) to {} in {:.1f} s{}", plan.size(),
                           plan.size() == 1 ? "" : "s", format_size(bytes),
                           plan.size() == 1 ? remote_display(*app, plan.front().remote)
@@ -417,6 +532,7 @@ Status run_download(Context& ctx, const TransferArgs& args) {
         return fail(ErrorKind::usage,
                     "download needs at least one remote path and the local destination: "
                     "de-cli download REMOTE... LOCAL");
+    if (auto st = check_connections(args.connections); !st) return st;
     auto app = resolve_app(ctx, args.name, false);
     if (!app) return std::unexpected(app.error());
     const std::string local_arg = args.paths.back();
@@ -532,6 +648,7 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     nlohmann::json done = nlohmann::json::array();
     std::uint64_t bytes = 0;
     std::size_t files = 0;
+    TransferReport overall;
     for (const auto& item : plan) {
         if (interrupt_requested())
             return fail(ErrorKind::interrupted, fmt::format("interrupted after {} files", files));
@@ -552,7 +669,15 @@ Status run_download(Context& ctx, const TransferArgs& args) {
         DownloadOptions options;
         options.overwrite = args.update;
         options.progress = progress.for_current_file();
-        auto entry = client->download(*app, item.remote, item.local, options);
+        options.connections = args.connections;
+        options.notice = [&ctx](std::string_view message) { note(ctx, message); };
+        TransferReport report;
+        auto entry = client->download(*app, item.remote, item.local, options, &report);
+        overall.retries += report.retries;
+        if (report.resumed) {
+            overall.resumed = true;
+            overall.resumed_bytes += report.resumed_bytes;
+        }
         if (!entry) {
             Error e = explain(entry.error(), *app);
             e.message =
@@ -571,6 +696,7 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     double secs = seconds_since(start);
     ctx.json_result =
         nlohmann::json{{"app", *app}, {"files", done}, {"bytes", bytes}, {"seconds", secs}};
+    add_report(*ctx.json_result, overall);
     note(ctx, fmt::format("Downloaded {} file{} ({}) to '{}' in {:.1f} s{}", files,
                           files == 1 ? "" : "s", format_size(bytes), local_arg, secs,
                           rate(bytes, secs)));
@@ -609,9 +735,17 @@ void register_transfer(CLI::App& root, Context& ctx) {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->allow_extra_args(false);
+    upload
+        ->add_option("--connections", up->connections, "Connections for a big file's parts (1-16)")
+        ->type_name("N")
+        ->default_val(4);
+    upload->add_flag("--no-resume", up->no_resume,
+                     "Start big files over instead of resuming an interrupted upload");
     upload->footer(
         "Checks every target and the quota before the first byte: existing files are refused\n"
-        "without --update (exit 5), and a lack of room says how much is missing (exit 6).\n\n"
+        "without --update (exit 5), and a lack of room says how much is missing (exit 6).\n"
+        "Big files go up in parts over several connections; re-running an interrupted upload\n"
+        "continues where it stopped (and says so). Small files go up together in batches.\n\n"
         "Examples:\n"
         "  $ de-cli upload sales.parquet /data/ -n sales-dashboard\n"
         "  $ de-cli upload -r ./data / --exclude '*.tmp' -n sales-dashboard\n"
@@ -631,6 +765,11 @@ void register_transfer(CLI::App& root, Context& ctx) {
                        "Download folders and everything in them");
     download->add_flag("--update", down->update, "Replace local files that exist (default: refuse)")
         ->group(k_group_safety);
+    download
+        ->add_option("--connections", down->connections,
+                     "Connections for a big file's ranges (1-16)")
+        ->type_name("N")
+        ->default_val(4);
     download->footer(
         "Examples:\n"
         "  $ de-cli download /data/sales.parquet . -n sales-dashboard\n"
