@@ -20,3 +20,25 @@ if ((${#missing[@]})); then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Node.js for the tus-js-client interop test (tests/interop). Debian's nodejs/npm only when
+# `node` or `npm` is missing: a node from elsewhere (e.g. a Debian-format nodesource package,
+# which carries its own npm) stays as it is.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "deps: installing nodejs npm" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+# tests/interop/node_modules from the committed package-lock.json (npm ci), again only when the
+# lock file changed. Without the registry this warns and goes on: the interop test then fails
+# and says why.
+interop="$(cd "$(dirname "$0")/.." && pwd)/tests/interop"
+lock_sum=$(sha256sum "$interop/package-lock.json" | cut -d' ' -f1)
+if [[ "$(cat "$interop/node_modules/.de-lock-sha256" 2>/dev/null)" != "$lock_sum" ]]; then
+    echo "deps: npm ci in tests/interop" >&2
+    if (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+        echo "$lock_sum" >"$interop/node_modules/.de-lock-sha256"
+    else
+        echo "deps: WARNING: npm ci failed in tests/interop; test_tus_js_client will fail" >&2
+    fi
+fi
