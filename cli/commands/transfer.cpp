@@ -409,6 +409,11 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     std::vector<std::size_t> batched;
     for (std::size_t i = 0; i < plan.size(); ++i)
         (plan.size() > 1 && plan[i].size < k_batch_below ? batched : singles).push_back(i);
+    if (batched.size() == 1) {  // nothing to gain from a batch of one
+        singles.push_back(batched.front());
+        std::sort(singles.begin(), singles.end());
+        batched.clear();
+    }
     if (!batched.empty()) {
         std::vector<BatchItem> items;
         std::uint64_t batch_bytes = 0;
