@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     std::string root;
     std::string listen = "127.0.0.1:8050";
     std::string quota = "25GB";
-    double header_timeout_s = 30, body_timeout_s = 60, grace_s = 5;
+    double header_timeout_s = 30, body_timeout_s = 60, grace_s = 5, upload_expiry_s = 86400;
     app.add_option("--root", root,
                    "Folder holding users, apps and their mounts (required; created if missing)");
     app.add_option("--listen", listen, "Address and port to listen on; port 0 picks a free one")
@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
     app.add_option("--body-timeout", body_timeout_s, "Seconds a body may stall")->group("");
     app.add_option("--shutdown-grace", grace_s, "Seconds in-flight requests get on SIGTERM")
         ->group("");
+    app.add_option("--upload-expiry", upload_expiry_s, "Seconds an untouched tus upload lives")
+        ->group("")
+        ->check(CLI::PositiveNumber);
 
     auto* user = app.add_subcommand("user", "Manage users and their API keys");
     user->require_subcommand(1);
@@ -169,5 +172,6 @@ int main(int argc, char** argv) {
     opts.header_timeout = ms(header_timeout_s);
     opts.body_timeout = ms(body_timeout_s);
     opts.shutdown_grace = ms(grace_s);
+    opts.upload_expiry = ms(upload_expiry_s);
     return run_server(opts);
 }

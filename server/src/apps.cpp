@@ -56,6 +56,11 @@ std::filesystem::path AppStore::staging_dir(std::string_view name) const {
     return app_dir(name) / "staging";
 }
 
+void AppStore::set_mount_gone_hook(std::function<void(const std::string&)> hook) {
+    std::lock_guard guard(m_mutex);
+    m_mount_gone = std::move(hook);
+}
+
 Status AppStore::prepare() {
     std::error_code ec;
     std::filesystem::create_directories(m_root / "apps", ec);
@@ -191,6 +196,7 @@ ApiResult<App> AppStore::set_persistent(std::string_view name, std::string_view 
             ::fsync(st.get());
         }
     }
+    if (m_mount_gone) m_mount_gone(std::string(name));
     return a;
 }
 
@@ -208,6 +214,7 @@ ApiResult<void> AppStore::remove(std::string_view name, std::string_view owner) 
         UniqueFd t(fd);
         remove_tree(t.get(), trash_name);
     }
+    if (m_mount_gone) m_mount_gone(std::string(name));
     return {};
 }
 

@@ -10,6 +10,7 @@
 #include <de/types.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -37,6 +38,11 @@ class AppStore {
                                   bool& changed);
     ApiResult<void> remove(std::string_view name, std::string_view owner);
 
+    // Called (with the store's lock held) after an app's mount was turned off
+    // or the app deleted, so that what lives beside the mount (resumable
+    // uploads and their quota reservations) goes with it.
+    void set_mount_gone_hook(std::function<void(const std::string& app)> hook);
+
     std::filesystem::path app_dir(std::string_view name) const;
     std::filesystem::path mount_dir(std::string_view name) const;
     std::filesystem::path staging_dir(std::string_view name) const;
@@ -49,6 +55,7 @@ class AppStore {
 
     std::filesystem::path m_root;
     std::mutex m_mutex;  // serialises changes of app.json and of the mount's existence
+    std::function<void(const std::string&)> m_mount_gone;
 };
 
 }  // namespace de::server

@@ -186,6 +186,16 @@ void Reservation::commit(std::int64_t delta) {
     m_store = nullptr;
 }
 
+void Reservation::absorb(Reservation&& o) {
+    if (!o.m_store) return;
+    if (!m_store) {
+        *this = std::move(o);
+        return;
+    }
+    m_bytes += std::exchange(o.m_bytes, 0);
+    o.m_store = nullptr;
+}
+
 // ---- Upload ------------------------------------------------------------------------------
 
 Upload::Upload(MountStore& store, Mount& mount, std::string rel, PutOptions opts, Reservation res,
@@ -465,6 +475,62 @@ ApiResult<Reservation> MountStore::reserve(const std::string& app, int mount_fd,
     if (bytes > avail) return std::unexpected(quota_error(bytes, avail));
     st.reserved += bytes;
     return Reservation(this, app, bytes);
+}
+
+Reservation MountStore::reserve_unchecked(const std::string& app, std::uint64_t bytes) {
+    std::lock_guard guard(m_quota_mutex);
+    m_quota_state[app].reserved += bytes;
+    return Reservation(this, app, bytes);
+}
+
+ApiResult<PutResult> MountStore::commit_staged(Mount& m, int dir_fd, const std::string& name,
+                                               int fd, const CommitOptions& o, Reservation& res) {
+    const std::string& rel = o.rel;
+    if (rel.empty()) return api_fail(WireError::conflict, "'/' is the mount's root folder");
+    if (o.mtime_ns) set_mtime(fd, *o.mtime_ns);
+    if (::fsync(fd) != 0) return std::unexpected(errno_error(errno, "syncing", rel));
+    struct stat st {};
+    ::fstat(fd, &st);
+    auto parent = make_dirs_beneath(m.dir.get(), parent_path(rel));
+    if (!parent) return std::unexpected(parent.error());
+    std::string base(base_name(rel));
+    struct stat old {};
+    bool existed = ::fstatat(parent->get(), base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
+    if (existed && S_ISDIR(old.st_mode))
+        return api_fail(WireError::conflict,
+                        fmt::format("'{}' is a folder; a file cannot replace it", rel));
+    if (existed && !o.overwrite)
+        return api_fail(WireError::conflict,
+                        fmt::format("'{}' exists already; upload with overwrite to replace it",
+                                    rel));
+    bool created = true;
+    if (::renameat2(dir_fd, name.c_str(), parent->get(), base.c_str(), RENAME_NOREPLACE) != 0) {
+        int err = errno;
+        if (err != EEXIST || !o.overwrite) {
+            if (err == EEXIST)
+                return api_fail(WireError::conflict,
+                                fmt::format("'{}' exists already; upload with overwrite to "
+                                            "replace it",
+                                            rel));
+            return std::unexpected(errno_error(err, "storing", rel));
+        }
+        existed = ::fstatat(parent->get(), base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
+        if (existed && S_ISDIR(old.st_mode))
+            return api_fail(WireError::conflict,
+                            fmt::format("'{}' is a folder; a file cannot replace it", rel));
+        if (::renameat(dir_fd, name.c_str(), parent->get(), base.c_str()) != 0)
+            return std::unexpected(errno_error(errno, "storing", rel));
+        created = false;
+    }
+    fsync_fd(parent->get());
+    std::int64_t old_size = existed && S_ISREG(old.st_mode) && !created ? old.st_size : 0;
+    res.commit(static_cast<std::int64_t>(st.st_size) - old_size);
+    remember_hash(st, o.sha256);
+    PutResult r;
+    r.entry = entry_from_stat(rel, st);
+    r.entry.sha256 = o.sha256;
+    r.created = created;
+    return r;
 }
 
 std::optional<std::string> MountStore::cached_hash(const struct stat& st) {

@@ -58,6 +58,9 @@ class Reservation {
     ApiResult<void> grow(std::uint64_t more);
     // The upload committed: `delta` bytes of usage are now real.
     void commit(std::int64_t delta);
+    // Takes over `other`'s bytes (same app): a tus final upload inherits the
+    // reservations of its partial uploads.
+    void absorb(Reservation&& other);
 
   private:
     MountStore* m_store = nullptr;
@@ -172,6 +175,24 @@ class MountStore {
     std::optional<std::string> cached_hash(const struct stat& st);
 
     ApiResult<Reservation> reserve(const std::string& app, int mount_fd, std::uint64_t bytes);
+    // Re-reserves the bytes of a resumable upload that survived a restart,
+    // even past the quota (it was admitted before).
+    Reservation reserve_unchecked(const std::string& app, std::uint64_t bytes);
+
+    // Commits a whole file that was written elsewhere on the mount's
+    // filesystem (a tus upload): `fd` is the open file, `name` its name in
+    // `dir_fd`. Sets the mtime, fsyncs, renames it to `o.rel` (parents created;
+    // RENAME_NOREPLACE unless `o.overwrite`), fsyncs the folder, records the
+    // hash and turns `res` into usage. Blocking (fsync): run it off the I/O
+    // threads.
+    struct CommitOptions {
+        std::string rel;
+        std::string sha256;
+        std::optional<std::int64_t> mtime_ns;
+        bool overwrite = false;
+    };
+    ApiResult<PutResult> commit_staged(Mount& m, int dir_fd, const std::string& name, int fd,
+                                       const CommitOptions& o, Reservation& res);
 
   private:
     friend class Reservation;

@@ -17,6 +17,7 @@ struct ServerOptions {
     std::chrono::milliseconds header_timeout{30'000};  // time to send the request headers
     std::chrono::milliseconds body_timeout{60'000};    // a stalled body (no byte received)
     std::chrono::milliseconds shutdown_grace{5'000};   // in-flight requests on SIGTERM
+    std::chrono::milliseconds upload_expiry{86'400'000};  // an untouched tus upload expires
     int threads = 3;
 };
 

@@ -1,23 +1,1708 @@
-// PLACEHOLDER until the tus implementation lands (issue 4): every tus route
-// answers 500 "not implemented".
+// tus 1.0 uploads (core, creation, creation-with-upload, checksum, termination,
+// expiration, concatenation) and de's `parts` extension. Design:
+//
+// - An upload is <root>/apps/<app>/uploads/<id>.data (preallocated to its
+//   length; every PATCH writes at its offset with pwrite) and <id>.json (its
+//   state, rewritten with write + rename after each PATCH and every 64 MiB
+//   during one; never fsynced: a process crash keeps the page cache, and a
+//   machine crash is caught by the whole-file SHA-256 at completion).
+// - Core tus is the parts machinery with one part. A part has `filled` bytes
+//   (written, in memory) and `confirmed` bytes (what HEAD and the state file
+//   report). A PATCH with Upload-Checksum confirms its bytes only at its end;
+//   on a mismatch (or a cut-off) they are rolled back. Without a checksum
+//   every written byte counts.
+// - The body streams through two 1 MiB buffers per connection: while one is
+//   read from the socket, pool threads write the other (pwrite), hash it for
+//   Upload-Checksum and feed the whole-file SHA-256, in parallel.
+// - The whole-file SHA-256 runs ahead during the upload: a PATCH whose bytes
+//   start where the hash stands feeds it straight from its buffer; bytes that
+//   arrived out of order (other parts) are hashed later from the page cache by
+//   a catch-up job on the pool, as soon as the contiguous prefix reaches them.
+//   A rollback behind the hash resets it (a rare event: a bad checksum). So
+//   completion usually only finishes the hash, fsyncs and renames.
+// - Quota: creation reserves Upload-Length (MountStore::reserve counts usage
+//   plus every reservation under one lock); the reservation is released on
+//   termination or expiry, and turned into usage at completion. Surviving
+//   uploads re-reserve at start().
+// - Uploads are reached only through the owner's app routes (open_mount checks
+//   ownership) and are keyed by app and a 128-bit random id.
 #include "tus.hpp"
+
+#include "tus_proto.hpp"
+
+#include <de/json.hpp>
+#include <de/remote_path.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <charconv>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <vector>
 
 namespace de::server {
 
-struct TusService::Impl {
-    ServerContext& ctx;
+using api::WireError;
+using asio::awaitable;
+using asio::use_awaitable;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t k_chunk = 1 << 20;
+constexpr std::uint64_t k_min_part = 1 << 20;
+constexpr std::uint64_t k_save_every = 64ull << 20;
+constexpr std::uint64_t k_hash_slice = 16ull << 20;
+constexpr std::size_t k_json_limit = 64 * 1024;
+constexpr std::size_t k_max_tombstones = 100'000;
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+struct Part {
+    std::uint64_t filled = 0;
+    std::uint64_t confirmed = 0;
+    bool active = false;
 };
 
-TusService::TusService(ServerContext& ctx) : m_impl(std::make_unique<Impl>(Impl{ctx})) {}
-TusService::~TusService() = default;
-void TusService::start() {}
-void TusService::reap() {}
+struct TusUpload {
+    // Fixed at creation.
+    std::string id, app, owner;
+    std::int64_t app_created_at = 0;
+    std::uint64_t length = 0;
+    std::uint64_t part_size = 0;  // the whole length in core mode
+    bool parts_mode = false;
+    std::string metadata_raw;
+    std::string rel;  // the mount path ("" for a partial upload)
+    std::optional<std::string> sha256;
+    std::optional<std::int64_t> mtime_ns;
+    bool overwrite = false;
+    tus::Concat::Kind concat = tus::Concat::Kind::none;
+    std::string concat_header;  // HEAD's Upload-Concat for a final upload
+    UniqueFd dir;               // the app's uploads folder
+    UniqueFd data;              // <id>.data
+
+    std::mutex mu;  // guards everything below
+    std::vector<Part> parts;
+    std::size_t fill_cursor = 0;
+    std::int64_t touched_ms = 0;
+    bool dropped = false;
+    bool committing = false;
+    bool completed = false;
+    bool created = false;
+    json entry;
+    Reservation res;
+    // The whole-file hash covers [0, hashed). Whoever holds hash_busy may use
+    // file_hash without the lock; a rollback behind the hash bumps hash_gen,
+    // and the holder then resets it on release.
+    tus::Digest file_hash;
+    std::uint64_t hashed = 0;
+    std::uint64_t hash_gen = 0;
+    bool hash_busy = false;
+
+    std::mutex save_mu;  // serialises state-file writes (taken before mu)
+
+    std::uint64_t pbegin(std::size_t k) const { return k * part_size; }
+    std::uint64_t pend(std::size_t k) const { return std::min(length, (k + 1) * part_size); }
+    std::uint64_t plen(std::size_t k) const { return pend(k) - pbegin(k); }
+    std::uint64_t filled_prefix() {
+        while (fill_cursor < parts.size() && parts[fill_cursor].filled == plen(fill_cursor))
+            ++fill_cursor;
+        return fill_cursor < parts.size() ? pbegin(fill_cursor) + parts[fill_cursor].filled
+                                          : length;
+    }
+    std::uint64_t confirmed_prefix() const {
+        for (std::size_t k = 0; k < parts.size(); ++k)
+            if (parts[k].confirmed != plen(k)) return pbegin(k) + parts[k].confirmed;
+        return length;
+    }
+    bool all_confirmed() const {
+        for (std::size_t k = 0; k < parts.size(); ++k)
+            if (parts[k].confirmed != plen(k)) return false;
+        return true;
+    }
+    bool any_active() const {
+        for (const auto& p : parts)
+            if (p.active) return true;
+        return false;
+    }
+    std::string done_ranges() const {
+        return tus::format_ranges_if(
+            parts.size(), [&](std::uint64_t i) { return parts[i].confirmed == plen(i); });
+    }
+    std::string missing_ranges() const {
+        return tus::format_ranges_if(
+            parts.size(), [&](std::uint64_t i) { return parts[i].confirmed != plen(i); });
+    }
+};
+using UploadPtr = std::shared_ptr<TusUpload>;
+
+// ---- state files ----------------------------------------------------------------------------
+
+json state_json(const TusUpload& u) {
+    json j{{"version", 1},
+           {"id", u.id},
+           {"app", u.app},
+           {"owner", u.owner},
+           {"app_created_at", u.app_created_at},
+           {"length", u.length},
+           {"part_size", u.parts_mode ? u.part_size : 0},
+           {"metadata", u.metadata_raw},
+           {"path", u.rel},
+           {"overwrite", u.overwrite},
+           {"concat", u.concat == tus::Concat::Kind::partial ? "partial"
+                      : u.concat == tus::Concat::Kind::final ? "final"
+                                                             : ""},
+           {"concat_header", u.concat_header},
+           {"touched_ms", u.touched_ms},
+           {"completed", u.completed}};
+    if (u.sha256) j["sha256"] = *u.sha256;
+    if (u.mtime_ns) j["mtime_ns"] = *u.mtime_ns;
+    if (u.completed) {
+        j["entry"] = u.entry;
+        j["created"] = u.created;
+    } else {
+        j["done"] = u.done_ranges();
+        json partial = json::object();
+        for (std::size_t k = 0; k < u.parts.size(); ++k)
+            if (u.parts[k].confirmed != 0 && u.parts[k].confirmed != u.plen(k))
+                partial[std::to_string(k)] = u.parts[k].confirmed;
+        j["partial"] = partial;
+    }
+    return j;
+}
+
+void init_parts(TusUpload& u) {
+    if (!u.parts_mode) u.part_size = u.length;
+    std::size_t n = u.length == 0 ? 0 : (u.length + u.part_size - 1) / u.part_size;
+    u.parts.assign(n, Part{});
+}
+
+// Writes <id>.json with write + rename (no fsync, see the top of the file).
+bool save(TusUpload& u) {
+    std::lock_guard s(u.save_mu);
+    std::string text;
+    {
+        std::lock_guard g(u.mu);
+        if (u.dropped) return false;
+        text = state_json(u).dump();
+    }
+    std::string tmp = u.id + ".json.tmp";
+    int fd = ::openat(u.dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    UniqueFd f(fd);
+    std::size_t off = 0;
+    while (off < text.size()) {
+        ssize_t w = ::write(fd, text.data() + off, text.size() - off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        off += static_cast<std::size_t>(w);
+    }
+    f.reset();
+    return ::renameat(u.dir.get(), tmp.c_str(), u.dir.get(), (u.id + ".json").c_str()) == 0;
+}
+
+void remove_files(TusUpload& u) {
+    std::lock_guard s(u.save_mu);
+    ::unlinkat(u.dir.get(), (u.id + ".data").c_str(), 0);
+    ::unlinkat(u.dir.get(), (u.id + ".json").c_str(), 0);
+    ::unlinkat(u.dir.get(), (u.id + ".json.tmp").c_str(), 0);
+}
+
+// ---- the whole-file hash ------------------------------------------------------------------
+
+void release_hasher_locked(TusUpload& u, std::uint64_t gen, std::uint64_t upto) {
+    if (gen == u.hash_gen) {
+        u.hashed = upto;
+    } else {
+        u.file_hash.reset();
+        u.hashed = 0;
+    }
+    u.hash_busy = false;
+}
+
+void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen);
+
+// Starts a catch-up job when written bytes wait beyond the hash.
+void maybe_catch_up_locked(const UploadPtr& u, asio::thread_pool& pool) {
+    if (u->hash_busy || u->dropped || u->committing) return;
+    if (u->filled_prefix() <= u->hashed) return;
+    u->hash_busy = true;
+    asio::post(pool, [u, &pool, gen = u->hash_gen] { catch_up(u, pool, gen); });
+}
+
+// Hashes [from, to) of the data file into u.file_hash (the caller holds the hasher).
+bool hash_range(TusUpload& u, std::uint64_t from, std::uint64_t to) {
+    static thread_local std::vector<char> buf(k_chunk);
+    while (from < to) {
+        ssize_t n = ::pread(u.data.get(), buf.data(), std::min<std::uint64_t>(k_chunk, to - from),
+                            static_cast<off_t>(from));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        u.file_hash.update(buf.data(), static_cast<std::size_t>(n));
+        from += static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
+// One slice of catch-up hashing, then it re-posts itself so that other pool
+// work interleaves.
+void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen) {
+    std::uint64_t from = 0, to = 0;
+    {
+        std::lock_guard g(u->mu);
+        if (gen != u->hash_gen || u->dropped) {
+            release_hasher_locked(*u, gen, 0);
+            maybe_catch_up_locked(u, pool);
+            return;
+        }
+        from = u->hashed;
+        to = std::min(u->filled_prefix(), from + k_hash_slice);
+        if (to <= from) {
+            u->hash_busy = false;
+            return;
+        }
+    }
+    bool ok = hash_range(*u, from, to);
+    std::lock_guard g(u->mu);
+    release_hasher_locked(*u, gen, ok ? to : from);
+    if (!ok) {
+        // The bytes cannot be read now; completion will try again and report it.
+        u->file_hash.reset();
+        u->hashed = 0;
+        ++u->hash_gen;
+        return;
+    }
+    maybe_catch_up_locked(u, pool);
+}
+
+// Part k goes back to `keep` bytes; a hash that ran past that point restarts.
+void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep) {
+    u.parts[k].filled = u.parts[k].confirmed = keep;
+    u.fill_cursor = std::min(u.fill_cursor, k);
+    if (u.hash_busy || u.hashed > u.pbegin(k) + keep) {
+        ++u.hash_gen;
+        if (!u.hash_busy) {
+            u.file_hash.reset();
+            u.hashed = 0;
+        }
+    }
+}
+
+// ---- pool jobs ----------------------------------------------------------------------------
+
+// Functions run on the pool at once; the session's coroutine awaits them all.
+// The group must outlive its jobs: always wait() before leaving the scope.
+class JobGroup {
+  public:
+    explicit JobGroup(asio::any_io_executor ex) : m_ex(ex), m_timer(ex) {}
+    void start(asio::thread_pool& pool, std::vector<std::function<void()>> fns) {
+        m_busy = true;
+        m_done = false;
+        auto left = std::make_shared<std::atomic<int>>(static_cast<int>(fns.size()));
+        for (auto& fn : fns)
+            asio::post(pool, [this, left, fn = std::move(fn)] {
+                fn();
+                if (left->fetch_sub(1) == 1)
+                    asio::post(m_ex, [this] {
+                        m_done = true;
+                        m_timer.cancel();
+                    });
+            });
+    }
+    bool busy() const { return m_busy; }
+    awaitable<void> wait() {
+        boost::system::error_code ec;
+        while (m_busy && !m_done) {
+            m_timer.expires_at(std::chrono::steady_clock::time_point::max());
+            co_await m_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+        }
+        m_busy = false;
+    }
+
+  private:
+    asio::any_io_executor m_ex;
+    asio::steady_timer m_timer;
+    bool m_busy = false;
+    bool m_done = true;
+};
+
+// Runs `fn` on the pool and waits for it.
+awaitable<void> on_pool(asio::thread_pool& pool, std::function<void()> fn) {
+    JobGroup g(co_await asio::this_coro::executor);
+    std::vector<std::function<void()>> v;
+    v.push_back(std::move(fn));
+    g.start(pool, std::move(v));
+    co_await g.wait();
+}
+
+// ---- the request ---------------------------------------------------------------------------
+
+struct Req {
+    std::string method;
+    unsigned version = 11;
+    bool head = false;
+    bool body_done = true;  // no body, or it has been read
+    bool chunked = false;
+    std::optional<std::uint64_t> content_length;
+    bool expect_continue = false;
+    std::string content_type;
+    const http::request_header<>* h = nullptr;
+    std::string_view header(std::string_view name) const { return sv((*h)[bsv(name)]); }
+    bool has(std::string_view name) const { return h->find(bsv(name)) != h->end(); }
+};
+
+// Reads a request body into caller buffers: raw reads for Content-Length
+// (bytes that came with the header first), Beast's parser for chunked.
+class BodyReader {
+  public:
+    BodyReader(Exchange& x, Req& rq, std::chrono::milliseconds timeout)
+        : m_x(x), m_rq(rq), m_timeout(timeout) {
+        if (rq.chunked) {
+            m_bp.emplace(std::move(x.parser));
+            m_bp->body_limit(std::numeric_limits<std::uint64_t>::max());
+        } else {
+            m_left = rq.body_done ? 0 : rq.content_length.value_or(0);
+        }
+    }
+    bool done() const { return m_bp ? m_bp->is_done() : m_left == 0; }
+    // Fills up to `cap` bytes; returns how many (0 only at the end or on error).
+    awaitable<std::size_t> read(char* out, std::size_t cap, boost::system::error_code& ec) {
+        std::size_t n = 0;
+        if (m_bp) {
+            while (n < cap && !m_bp->is_done()) {
+                m_bp->get().body().data = out + n;
+                m_bp->get().body().size = cap - n;
+                m_x.stream.expires_after(m_timeout);
+                co_await http::async_read(m_x.stream, m_x.buffer, *m_bp,
+                                          asio::redirect_error(use_awaitable, ec));
+                if (ec == http::error::need_buffer) ec = {};
+                n = cap - m_bp->get().body().size;
+                if (ec) break;
+            }
+            if (m_bp->is_done()) m_rq.body_done = true;
+            co_return n;
+        }
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap, m_left));
+        if (want > 0 && m_x.buffer.size() > 0) {
+            std::size_t take = std::min(want, m_x.buffer.size());
+            std::memcpy(out, m_x.buffer.data().data(), take);
+            m_x.buffer.consume(take);
+            n = take;
+        }
+        while (n < want && !ec) {
+            m_x.stream.expires_after(m_timeout);
+            n += co_await m_x.stream.async_read_some(asio::buffer(out + n, want - n),
+                                                     asio::redirect_error(use_awaitable, ec));
+        }
+        m_left -= n;
+        if (m_left == 0) m_rq.body_done = true;
+        co_return n;
+    }
+
+  private:
+    Exchange& m_x;
+    Req& m_rq;
+    std::chrono::milliseconds m_timeout;
+    std::uint64_t m_left = 0;
+    std::optional<http::request_parser<http::buffer_body>> m_bp;
+};
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool content_type_is(std::string_view ct, std::string_view want) {
+    auto semi = ct.find(';');
+    std::string base = lower(ct.substr(0, semi));
+    while (!base.empty() && base.back() == ' ')
+        base.pop_back();
+    return base == want;
+}
+
+struct PumpResult {
+    bool connection_lost = false;
+    std::optional<ApiError> error;
+};
+
+}  // namespace
+
+// ---- the service ----------------------------------------------------------------------------
+
+struct TusService::Impl {
+    ServerContext& ctx;
+    std::mutex mu;
+    std::map<std::string, UploadPtr> uploads;  // app + '/' + id
+    std::map<std::string, std::int64_t> gone;  // terminated or expired: 410 for a while
+
+    explicit Impl(ServerContext& c) : ctx(c) {}
+
+    static std::string key(std::string_view app, std::string_view id) {
+        return std::string(app) + "/" + std::string(id);
+    }
+    std::int64_t expiry_ms() const { return ctx.options.upload_expiry.count(); }
+    std::string expires_header(const TusUpload& u) const {
+        std::int64_t at = u.touched_ms + expiry_ms();
+        return http_date((at + 999) / 1000);
+    }
+
+    std::filesystem::path uploads_dir(std::string_view app) const {
+        return ctx.apps.app_dir(app) / "uploads";
+    }
+
+    // Drops an upload: files, reservation, map entry; a tombstone answers 410.
+    void discard(const UploadPtr& u, bool tombstone) {
+        {
+            std::lock_guard g(u->mu);
+            if (u->dropped) return;
+            u->dropped = true;
+            if (!u->committing) u->res.commit(0);
+        }
+        remove_files(*u);
+        std::lock_guard g(mu);
+        auto k = key(u->app, u->id);
+        uploads.erase(k);
+        if (tombstone) {
+            if (gone.size() >= k_max_tombstones) gone.clear();
+            gone[k] = now_ms();
+        }
+    }
+
+    void drop_app(const std::string& app) {
+        std::vector<UploadPtr> victims;
+        {
+            std::lock_guard g(mu);
+            for (auto& [k, u] : uploads)
+                if (u->app == app) victims.push_back(u);
+        }
+        for (auto& u : victims)
+            discard(u, false);
+        // Whatever else is in the folder (a disabled mount keeps the app folder).
+        int fd = ::open(uploads_dir(app).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            UniqueFd d(fd);
+            if (auto children = read_dir(d.get()))
+                for (const auto& c : *children)
+                    remove_tree(d.get(), c.name);
+        }
+    }
+
+    ApiResult<UploadPtr> find(std::string_view app, std::string_view id, const Caller& caller) {
+        auto not_found = [&] {
+            return api_fail(WireError::not_found,
+                            fmt::format("upload '{:.40}' not found in app '{}'", id, app));
+        };
+        if (!tus::valid_upload_id(id)) return not_found();
+        UploadPtr u;
+        {
+            std::lock_guard g(mu);
+            auto k = key(app, id);
+            auto it = uploads.find(k);
+            if (it == uploads.end()) {
+                if (gone.count(k))
+                    return api_fail(WireError::gone,
+                                    fmt::format("upload '{}' expired or was terminated", id));
+                return not_found();
+            }
+            u = it->second;
+        }
+        if (u->owner != caller.username) return not_found();
+        bool expired = false;
+        {
+            std::lock_guard g(u->mu);
+            expired = !u->any_active() && !u->committing && now_ms() > u->touched_ms + expiry_ms();
+        }
+        if (expired) {
+            discard(u, true);
+            return api_fail(WireError::gone, fmt::format("upload '{}' expired", id));
+        }
+        return u;
+    }
+
+    awaitable<bool> reply(Exchange& x, Req& rq, Response r, bool close = false) {
+        r.headers.emplace_back("Tus-Resumable", std::string(api::k_tus_version));
+        x.status = r.status;
+        bool keep = x.keep_alive && rq.body_done && !close;
+        co_return co_await send_response(x.stream, r, rq.version, keep, ctx.options.body_timeout,
+                                         rq.head);
+    }
+    awaitable<bool> fail(Exchange& x, Req& rq, const ApiError& e) {
+        Response r = error_response(e);
+        if (e.kind == WireError::precondition_failed)
+            r.headers.emplace_back("Tus-Version", std::string(api::k_tus_version));
+        co_return co_await reply(x, rq, std::move(r));
+    }
+
+    // 409 when `rel` exists (unless overwrite) or cannot become a file.
+    ApiResult<void> check_target(Mount& m, const std::string& rel, bool overwrite) {
+        if (rel.empty()) return api_fail(WireError::bad_request, "the path is the mount's root");
+        int fd = open_beneath_raw(m.dir.get(), rel, O_PATH | O_NOFOLLOW);
+        if (fd >= 0) {
+            UniqueFd f(fd);
+            struct stat st {};
+            ::fstat(fd, &st);
+            if (S_ISDIR(st.st_mode))
+                return api_fail(WireError::conflict,
+                                fmt::format("'{}' is a folder; a file cannot replace it", rel));
+            if (!overwrite)
+                return api_fail(WireError::conflict,
+                                fmt::format("'{}' exists already; set metadata overwrite=true to "
+                                            "replace it",
+                                            rel));
+            return {};
+        }
+        if (fd == -ENOENT) return {};
+        return std::unexpected(errno_error(-fd, "checking", rel));
+    }
+
+    awaitable<bool> handle(Exchange& x);
+    awaitable<bool> create(Exchange& x, Req& rq, Mount& m);
+    awaitable<bool> create_final(Exchange& x, Req& rq, Mount& m, const tus::Concat& concat,
+                                 const tus::Metadata& md);
+    awaitable<bool> head(Exchange& x, Req& rq, const UploadPtr& u);
+    awaitable<bool> patch(Exchange& x, Req& rq, Mount& m, const UploadPtr& u);
+    awaitable<bool> terminate(Exchange& x, Req& rq, const UploadPtr& u);
+    awaitable<bool> complete(Exchange& x, Req& rq, Mount& m, const UploadPtr& u);
+    awaitable<PumpResult> pump(Exchange& x, Req& rq, const UploadPtr& u, std::size_t k,
+                               std::uint64_t offset, const std::optional<tus::Checksum>& ck);
+    awaitable<ApiResult<PutResult>> finish(Exchange& x, Mount& m, const UploadPtr& u,
+                                           std::optional<std::string> expected);
+    ApiResult<void> start_patch_locked(TusUpload& u, std::uint64_t offset, std::size_t& k);
+    Response completed_response(int status, const TusUpload& u);
+
+    void start();
+    void reap();
+    std::optional<UploadPtr> load(const std::string& app, int dir_fd, const std::string& id);
+};
+
+namespace {
+
+struct ParsedMeta {
+    std::string rel;
+    std::optional<std::string> sha256;
+    std::optional<std::int64_t> mtime_ns;
+    bool overwrite = false;
+};
+
+ApiResult<ParsedMeta> interpret_metadata(const tus::Metadata& md, bool need_path) {
+    ParsedMeta p;
+    const std::string* path = md.find("path");
+    if (!path) path = md.find("filename");
+    if (path) {
+        auto rel = normalize_remote_path(*path);
+        if (!rel) return api_fail(WireError::bad_request, "metadata path: " + rel.error().message);
+        p.rel = *rel;
+    }
+    if (need_path && p.rel.empty())
+        return api_fail(WireError::bad_request,
+                        "Upload-Metadata needs 'path' (or 'filename'): where the file goes in the "
+                        "mount");
+    if (auto s = md.find("sha256")) {
+        std::string l = lower(*s);
+        if (l.size() != 64 || l.find_first_not_of("0123456789abcdef") != std::string::npos)
+            return api_fail(WireError::bad_request, "metadata sha256 must be 64 hex digits");
+        p.sha256 = l;
+    }
+    if (auto s = md.find("mtime_ns")) {
+        std::int64_t v = 0;
+        auto [ptr, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+        if (s->empty() || ec != std::errc() || ptr != s->data() + s->size())
+            return api_fail(WireError::bad_request, "metadata mtime_ns must be an integer");
+        p.mtime_ns = v;
+    }
+    if (auto s = md.find("overwrite")) {
+        auto b = parse_bool(*s);
+        if (!b) return api_fail(WireError::bad_request, "metadata overwrite must be true or false");
+        p.overwrite = *b;
+    }
+    return p;
+}
+
+}  // namespace
+
+Response TusService::Impl::completed_response(int status, const TusUpload& u) {
+    Response r = json_response(status, u.entry);
+    if (u.entry.contains("sha256"))
+        r.headers.emplace_back("ETag", api::etag_for(u.entry["sha256"].get<std::string>()));
+    return r;
+}
+
+awaitable<bool> TusService::Impl::handle(Exchange& x) {
+    const auto& h = x.parser.get();
+    Req rq;
+    rq.h = &h;
+    rq.method = std::string(sv(h.method_string()));
+    rq.version = h.version();
+    rq.head = h.method() == http::verb::head;
+    rq.body_done = x.parser.is_done();
+    rq.chunked = h.chunked();
+    if (h.find(http::field::content_length) != h.end())
+        rq.content_length = x.parser.content_length().value_or(0);
+    rq.expect_continue = beast::iequals(h[http::field::expect], "100-continue");
+    rq.content_type = std::string(sv(h[http::field::content_type]));
+
+    if (rq.method == "OPTIONS") {
+        Response r;
+        r.status = 204;
+        r.headers.emplace_back("Tus-Version", std::string(api::k_tus_version));
+        r.headers.emplace_back("Tus-Extension", std::string(api::k_tus_extensions));
+        r.headers.emplace_back("Tus-Checksum-Algorithm", "sha256,sha1");
+        r.headers.emplace_back("Tus-Max-Size", std::to_string(ctx.mounts.quota()));
+        co_return co_await reply(x, rq, std::move(r));
+    }
+    if (rq.header("Tus-Resumable") != api::k_tus_version) {
+        ApiError e{WireError::precondition_failed,
+                   fmt::format("tus requests need 'Tus-Resumable: {}'", api::k_tus_version),
+                   {}};
+        co_return co_await fail(x, rq, e);
+    }
+    const Route& route = x.route;
+    auto mount = ctx.api.open_mount(route.app, x.caller);
+    if (!mount) co_return co_await fail(x, rq, mount.error());
+
+    if (route.id == RouteId::uploads) co_return co_await create(x, rq, *mount);
+    auto u = find(route.app, route.upload_id, x.caller);
+    if (!u) co_return co_await fail(x, rq, u.error());
+    if (route.id == RouteId::upload_complete) co_return co_await complete(x, rq, *mount, *u);
+    if (rq.method == "HEAD") co_return co_await head(x, rq, *u);
+    if (rq.method == "PATCH") co_return co_await patch(x, rq, *mount, *u);
+    if (rq.method == "DELETE") co_return co_await terminate(x, rq, *u);
+    ApiError e{WireError::method_not_allowed, "method not allowed", {}};
+    co_return co_await fail(x, rq, e);
+}
+
+awaitable<bool> TusService::Impl::head(Exchange& x, Req& rq, const UploadPtr& u) {
+    Response r;
+    r.status = 200;
+    r.headers.emplace_back("Cache-Control", "no-store");
+    std::unique_lock g(u->mu);
+    r.headers.emplace_back("Upload-Offset",
+                           std::to_string(u->completed ? u->length : u->confirmed_prefix()));
+    r.headers.emplace_back("Upload-Length", std::to_string(u->length));
+    if (!u->metadata_raw.empty()) r.headers.emplace_back("Upload-Metadata", u->metadata_raw);
+    r.headers.emplace_back("Upload-Expires", expires_header(*u));
+    if (u->concat == tus::Concat::Kind::partial) r.headers.emplace_back("Upload-Concat", "partial");
+    if (u->concat == tus::Concat::Kind::final)
+        r.headers.emplace_back("Upload-Concat", u->concat_header);
+    if (u->parts_mode) {
+        r.headers.emplace_back(std::string(api::k_header_upload_parts),
+                               std::to_string(u->part_size));
+        r.headers.emplace_back(
+            std::string(api::k_header_upload_parts_done),
+            u->completed
+                ? tus::format_ranges_if(u->parts.size(), [](std::uint64_t) { return true; })
+                : u->done_ranges());
+    }
+    if (u->completed) {
+        r.headers.emplace_back(std::string(api::k_header_entry), u->entry.dump());
+        if (u->entry.contains("sha256"))
+            r.headers.emplace_back("ETag", api::etag_for(u->entry["sha256"].get<std::string>()));
+    }
+    g.unlock();
+    co_return co_await reply(x, rq, std::move(r));
+}
+
+awaitable<bool> TusService::Impl::terminate(Exchange& x, Req& rq, const UploadPtr& u) {
+    bool busy = false;
+    {
+        std::lock_guard g(u->mu);
+        busy = u->committing;
+    }
+    if (busy) {
+        ApiError e{WireError::conflict, "the upload is being completed", {}};
+        co_return co_await fail(x, rq, e);
+    }
+    discard(u, true);
+    Response r;
+    r.status = 204;
+    co_return co_await reply(x, rq, std::move(r));
+}
+
+// Checks a PATCH's offset against the upload and claims its part.
+ApiResult<void> TusService::Impl::start_patch_locked(TusUpload& u, std::uint64_t offset,
+                                                     std::size_t& k) {
+    if (u.dropped) return api_fail(WireError::gone, "the upload was terminated");
+    if (u.concat == tus::Concat::Kind::final)
+        return api_fail(WireError::forbidden, "a final upload cannot be patched");
+    if (u.completed) return api_fail(WireError::conflict, "the upload is complete already");
+    if (u.committing) return api_fail(WireError::conflict, "the upload is being completed");
+    if (u.parts.empty()) {
+        if (offset != 0)
+            return api_fail(
+                WireError::conflict,
+                fmt::format("Upload-Offset {} does not match the upload's offset 0", offset));
+        k = 0;
+        return {};
+    }
+    if (!u.parts_mode) {
+        k = 0;
+        if (offset != u.parts[0].confirmed)
+            return api_fail(WireError::conflict,
+                            fmt::format("Upload-Offset {} does not match the upload's offset {}",
+                                        offset, u.parts[0].confirmed));
+    } else {
+        k = offset / u.part_size;
+        if (k >= u.parts.size()) k = u.parts.size() - 1;  // offset == length at a part's end
+        std::uint64_t at = u.pbegin(k) + u.parts[k].confirmed;
+        if (offset != u.pbegin(k) && offset != at)
+            return api_fail(WireError::conflict,
+                            fmt::format("Upload-Offset {} is neither the start of part {} ({}) "
+                                        "nor where its received bytes end ({})",
+                                        offset, k, u.pbegin(k), at));
+    }
+    if (u.parts[k].active)
+        return api_fail(WireError::conflict,
+                        u.parts_mode ? fmt::format("another PATCH is writing part {}", k)
+                                     : std::string("another PATCH is writing this upload"));
+    if (u.parts_mode && offset == u.pbegin(k) && u.parts[k].confirmed > 0) rollback_locked(u, k, 0);
+    u.parts[k].active = true;
+    u.touched_ms = now_ms();
+    return {};
+}
+
+awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadPtr& u,
+                                             std::size_t k, std::uint64_t offset,
+                                             const std::optional<tus::Checksum>& ck) {
+    PumpResult out;
+    std::uint64_t start_conf = 0, part_end = 0, part_begin = 0;
+    {
+        std::lock_guard g(u->mu);
+        if (!u->parts.empty()) {
+            start_conf = u->parts[k].confirmed;
+            part_end = u->pend(k);
+            part_begin = u->pbegin(k);
+        }
+    }
+    boost::system::error_code ec;
+    if (!rq.body_done && rq.expect_continue) {
+        http::response<http::empty_body> cont{http::status::continue_, rq.version};
+        x.stream.expires_after(ctx.options.body_timeout);
+        co_await http::async_write(x.stream, cont, asio::redirect_error(use_awaitable, ec));
+    }
+    auto& pool = ctx.pool;
+    std::vector<char> buf_a(rq.body_done ? 0 : k_chunk), buf_b(rq.body_done ? 0 : k_chunk);
+    char* bufs[2] = {buf_a.data(), buf_b.data()};
+    int cur = 0;
+    JobGroup jobs(x.stream.get_executor());
+    std::optional<tus::Digest> patch_hash;
+    if (ck) patch_hash.emplace(ck->algo);
+    int write_errno = 0;
+    std::uint64_t pos = offset, since_save = 0;
+    BodyReader reader(x, rq, ctx.options.body_timeout);
+
+    while (!ec && !reader.done()) {
+        std::size_t n = co_await reader.read(bufs[cur], k_chunk, ec);
+        if (jobs.busy()) co_await jobs.wait();
+        if (write_errno) break;
+        bool overrun = false;
+        if (pos + n > part_end) {
+            n = static_cast<std::size_t>(part_end - pos);
+            overrun = true;
+        }
+        if (n > 0) {
+            bool inline_hash = false;
+            std::uint64_t gen = 0;
+            {
+                std::lock_guard g(u->mu);
+                if (u->dropped) {
+                    out.error = ApiError{WireError::gone, "the upload was terminated", {}};
+                    break;
+                }
+                if (!u->hash_busy && !u->committing && u->hashed == pos) {
+                    u->hash_busy = true;
+                    inline_hash = true;
+                    gen = u->hash_gen;
+                }
+            }
+            const char* data = bufs[cur];
+            std::vector<std::function<void()>> fns;
+            fns.push_back([u, &pool, data, n, pos, k, part_begin, &write_errno] {
+                std::size_t done = 0;
+                while (done < n) {
+                    ssize_t w = ::pwrite(u->data.get(), data + done, n - done,
+                                         static_cast<off_t>(pos + done));
+                    if (w < 0 && errno == EINTR) continue;
+                    if (w <= 0) {
+                        write_errno = w < 0 ? errno : EIO;
+                        return;
+                    }
+                    done += static_cast<std::size_t>(w);
+                }
+                std::lock_guard g(u->mu);
+                u->parts[k].filled = pos + n - part_begin;
+                maybe_catch_up_locked(u, pool);
+            });
+            if (patch_hash) fns.push_back([&patch_hash, data, n] { patch_hash->update(data, n); });
+            if (inline_hash)
+                fns.push_back([u, &pool, data, n, pos, gen] {
+                    u->file_hash.update(data, n);
+                    std::lock_guard g(u->mu);
+                    release_hasher_locked(*u, gen, pos + n);
+                    maybe_catch_up_locked(u, pool);
+                });
+            jobs.start(pool, std::move(fns));
+            pos += n;
+            since_save += n;
+            cur ^= 1;
+        }
+        if (overrun) {
+            out.error = ApiError{WireError::bad_request,
+                                 u->parts_mode ? "the PATCH runs past the end of its part"
+                                               : "the PATCH runs past Upload-Length",
+                                 {}};
+            break;
+        }
+        if (since_save >= k_save_every && !ec) {
+            if (jobs.busy()) co_await jobs.wait();
+            if (write_errno) break;
+            {
+                std::lock_guard g(u->mu);
+                if (!ck) u->parts[k].confirmed = u->parts[k].filled;
+                u->touched_ms = now_ms();
+            }
+            save(*u);
+            since_save = 0;
+        }
+    }
+    if (jobs.busy()) co_await jobs.wait();
+    if (write_errno && !out.error) out.error = errno_error(write_errno, "writing upload", u->rel);
+    if (ec && !out.error) out.connection_lost = true;
+
+    bool keep = true;
+    if (out.error || out.connection_lost) {
+        keep = !ck;
+    } else if (ck) {
+        std::string got = patch_hash->finish();
+        keep = got == ck->digest;
+        if (!keep)
+            out.error = ApiError{
+                WireError::checksum_mismatch,
+                fmt::format("the PATCH body's {} is {}, but Upload-Checksum says {}; nothing of it "
+                            "was kept",
+                            ck->algo == tus::ChecksumAlgo::sha1 ? "sha1" : "sha256", tus::hex(got),
+                            tus::hex(ck->digest)),
+                {}};
+    }
+    {
+        std::lock_guard g(u->mu);
+        if (!u->parts.empty()) {
+            if (keep)
+                u->parts[k].confirmed = u->parts[k].filled;
+            else
+                rollback_locked(*u, k, start_conf);
+            u->parts[k].active = false;
+        }
+        u->touched_ms = now_ms();
+        maybe_catch_up_locked(u, pool);
+    }
+    save(*u);
+    co_return out;
+}
+
+awaitable<ApiResult<PutResult>> TusService::Impl::finish(Exchange& x, Mount& m, const UploadPtr& u,
+                                                         std::optional<std::string> expected) {
+    {
+        std::lock_guard g(u->mu);
+        if (u->dropped) co_return api_fail(WireError::gone, "the upload was terminated");
+        if (u->completed) {
+            PutResult r;
+            r.entry = u->entry.get<Entry>();
+            r.created = u->created;
+            co_return r;
+        }
+        if (u->committing) co_return api_fail(WireError::conflict, "the upload is being completed");
+        if (u->any_active())
+            co_return api_fail(WireError::conflict, "a PATCH to this upload is still running");
+        if (!u->all_confirmed()) {
+            auto missing = u->missing_ranges();
+            co_return std::unexpected(
+                ApiError{WireError::conflict,
+                         u->parts_mode ? fmt::format("parts {} are not complete", missing)
+                                       : fmt::format("the upload is at {} of {} bytes",
+                                                     u->confirmed_prefix(), u->length),
+                         {{"missing_parts", missing}}});
+        }
+        u->committing = true;
+    }
+    // Take the hasher from whoever holds it, then finish the hash on the pool.
+    asio::steady_timer t(x.stream.get_executor());
+    std::uint64_t gen = 0;
+    while (true) {
+        {
+            std::lock_guard g(u->mu);
+            if (!u->hash_busy) {
+                u->hash_busy = true;
+                gen = u->hash_gen;
+                break;
+            }
+        }
+        t.expires_after(std::chrono::milliseconds(2));
+        boost::system::error_code ec;
+        co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    std::string sha;
+    bool read_ok = true;
+    std::uint64_t from = u->hashed;  // stable: we hold the hasher
+    co_await on_pool(ctx.pool, [&] {
+        read_ok = hash_range(*u, from, u->length);
+        if (read_ok) {
+            tus::Digest copy = u->file_hash;
+            sha = tus::hex(copy.finish());
+        }
+    });
+    {
+        std::lock_guard g(u->mu);
+        release_hasher_locked(*u, gen, read_ok ? u->length : from);
+        if (!read_ok) {
+            u->file_hash.reset();
+            u->hashed = 0;
+            ++u->hash_gen;
+            u->committing = false;
+        }
+    }
+    if (!read_ok)
+        co_return api_fail(WireError::internal, fmt::format("reading the staged upload failed: {}",
+                                                            std::strerror(errno)));
+    if (expected && *expected != sha) {
+        {
+            std::lock_guard g(u->mu);
+            u->committing = false;
+        }
+        discard(u, true);
+        co_return std::unexpected(ApiError{
+            WireError::checksum_mismatch,
+            fmt::format("the uploaded file's SHA-256 is {}, but {} was expected; the upload was "
+                        "discarded",
+                        sha, *expected),
+            {{"received_sha256", sha}}});
+    }
+    MountStore::CommitOptions o;
+    o.rel = u->rel;
+    o.sha256 = sha;
+    o.mtime_ns = u->mtime_ns;
+    o.overwrite = u->overwrite;
+    std::optional<ApiResult<PutResult>> res;
+    co_await on_pool(ctx.pool, [&] {
+        res = ctx.mounts.commit_staged(m, u->dir.get(), u->id + ".data", u->data.get(), o, u->res);
+    });
+    {
+        std::lock_guard g(u->mu);
+        u->committing = false;
+        if (!*res) {
+            if (u->dropped) u->res.commit(0);
+            co_return std::unexpected(res->error());
+        }
+        u->completed = true;
+        u->entry = json((*res)->entry);
+        u->created = (*res)->created;
+        u->touched_ms = now_ms();
+        u->data.reset();  // renamed into the mount; nothing reads it any more
+    }
+    save(*u);
+    co_return std::move(**res);
+}
+
+awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const UploadPtr& u) {
+    if (!content_type_is(rq.content_type, api::k_tus_content_type)) {
+        ApiError e{WireError::unsupported_media,
+                   fmt::format("a PATCH needs Content-Type: {}", api::k_tus_content_type),
+                   {}};
+        co_return co_await fail(x, rq, e);
+    }
+    auto off = tus::parse_u64(rq.header("Upload-Offset"));
+    if (!off) {
+        ApiError e{WireError::bad_request, "a PATCH needs Upload-Offset: a byte count", {}};
+        co_return co_await fail(x, rq, e);
+    }
+    std::optional<tus::Checksum> ck;
+    if (rq.has("Upload-Checksum")) {
+        std::string err;
+        ck = tus::parse_checksum(rq.header("Upload-Checksum"), err);
+        if (!ck) co_return co_await fail(x, rq, ApiError{WireError::bad_request, err, {}});
+    }
+    std::size_t k = 0;
+    ApiResult<void> started;
+    {
+        std::lock_guard g(u->mu);
+        auto& s = started;
+        s = start_patch_locked(*u, *off, k);
+        if (s && rq.content_length && !u->parts.empty() && *off + *rq.content_length > u->pend(k)) {
+            std::uint64_t end = u->pend(k);
+            u->parts[k].active = false;
+            s = api_fail(
+                WireError::bad_request,
+                fmt::format("the PATCH ({} bytes at {}) runs past {} ({})", *rq.content_length,
+                            *off, u->parts_mode ? "the end of its part" : "Upload-Length", end));
+        }
+        if (s && u->parts.empty() && rq.content_length && *rq.content_length > 0)
+            s = api_fail(WireError::bad_request, "the PATCH runs past Upload-Length (0)");
+    }
+    if (!started) co_return co_await fail(x, rq, started.error());
+    auto pr = co_await pump(x, rq, u, k, *off, ck);
+    if (pr.connection_lost) {
+        x.status = 0;
+        co_return false;
+    }
+    if (pr.error) co_return co_await fail(x, rq, *pr.error);
+
+    Response r;
+    r.status = 204;
+    bool complete_now = false;
+    {
+        std::lock_guard g(u->mu);
+        std::uint64_t at = u->parts.empty() ? 0 : u->pbegin(k) + u->parts[k].confirmed;
+        r.headers.emplace_back("Upload-Offset", std::to_string(at));
+        r.headers.emplace_back("Upload-Expires", expires_header(*u));
+        complete_now =
+            !u->parts_mode && u->concat != tus::Concat::Kind::partial && u->all_confirmed();
+    }
+    if (complete_now) {
+        auto done = co_await finish(x, m, u, u->sha256);
+        if (!done) co_return co_await fail(x, rq, done.error());
+        r.headers.emplace_back("ETag", api::etag_for(*done->entry.sha256));
+        r.headers.emplace_back(std::string(api::k_header_entry), json(done->entry).dump());
+    }
+    co_return co_await reply(x, rq, std::move(r));
+}
+
+awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
+    if (rq.has("Upload-Defer-Length")) {
+        ApiError e{WireError::bad_request, "Upload-Defer-Length is not supported", {}};
+        co_return co_await fail(x, rq, e);
+    }
+    tus::Concat concat;
+    if (rq.has("Upload-Concat")) {
+        auto c = tus::parse_concat(rq.header("Upload-Concat"));
+        if (!c) {
+            ApiError e{WireError::bad_request,
+                       "Upload-Concat must be 'partial' or 'final;URL URL ...'",
+                       {}};
+            co_return co_await fail(x, rq, e);
+        }
+        concat = *c;
+    }
+    auto md = tus::parse_metadata(rq.header("Upload-Metadata"));
+    if (!md) {
+        ApiError e{WireError::bad_request,
+                   "malformed Upload-Metadata (comma-separated 'key base64value' pairs)",
+                   {}};
+        co_return co_await fail(x, rq, e);
+    }
+    if (concat.kind == tus::Concat::Kind::final)
+        co_return co_await create_final(x, rq, m, concat, *md);
+    bool partial = concat.kind == tus::Concat::Kind::partial;
+    auto len = tus::parse_u64(rq.header("Upload-Length"));
+    if (!len) {
+        ApiError e{WireError::bad_request, "a creation needs Upload-Length: a byte count", {}};
+        co_return co_await fail(x, rq, e);
+    }
+    if (*len > ctx.mounts.quota()) {
+        ApiError e{WireError::too_large,
+                   fmt::format("Upload-Length {} is larger than the quota (Tus-Max-Size {})", *len,
+                               ctx.mounts.quota()),
+                   {}};
+        co_return co_await fail(x, rq, e);
+    }
+    std::uint64_t part_size = 0;
+    if (rq.has(api::k_header_upload_parts)) {
+        auto p = tus::parse_u64(rq.header(api::k_header_upload_parts));
+        if (!p || *p < k_min_part || partial) {
+            ApiError e{WireError::bad_request,
+                       partial ? "Upload-Parts cannot be combined with Upload-Concat"
+                               : "Upload-Parts must be a part size of at least 1048576 bytes",
+                       {}};
+            co_return co_await fail(x, rq, e);
+        }
+        part_size = *p;
+    }
+    auto meta = interpret_metadata(*md, !partial);
+    if (!meta) co_return co_await fail(x, rq, meta.error());
+    bool has_body = !rq.body_done;
+    std::optional<tus::Checksum> ck;
+    if (has_body) {
+        if (!content_type_is(rq.content_type, api::k_tus_content_type)) {
+            ApiError e{WireError::unsupported_media,
+                       fmt::format("a creation with a body needs Content-Type: {}",
+                                   api::k_tus_content_type),
+                       {}};
+            co_return co_await fail(x, rq, e);
+        }
+        if (rq.has("Upload-Checksum")) {
+            std::string err;
+            ck = tus::parse_checksum(rq.header("Upload-Checksum"), err);
+            if (!ck) co_return co_await fail(x, rq, ApiError{WireError::bad_request, err, {}});
+        }
+        std::uint64_t first = part_size ? std::min(part_size, *len) : *len;
+        if (rq.content_length && *rq.content_length > first) {
+            ApiError e{WireError::bad_request, "the body runs past Upload-Length", {}};
+            co_return co_await fail(x, rq, e);
+        }
+    }
+    if (!partial)
+        if (auto t = check_target(m, meta->rel, meta->overwrite); !t)
+            co_return co_await fail(x, rq, t.error());
+    auto app = ctx.apps.get(x.route.app, x.caller.username);
+    if (!app) co_return co_await fail(x, rq, app.error());
+    auto res = ctx.mounts.reserve(m.app, m.dir.get(), *len);
+    if (!res) co_return co_await fail(x, rq, res.error());
+
+    auto dir_path = uploads_dir(m.app);
+    ::mkdir(dir_path.c_str(), 0700);
+    int dfd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        co_return co_await fail(x, rq, errno_error(errno, "opening the uploads folder", ""));
+    auto u = std::make_shared<TusUpload>();
+    u->dir = UniqueFd(dfd);
+    u->id = tus::new_upload_id();
+    u->app = m.app;
+    u->owner = x.caller.username;
+    u->app_created_at = app->created_at;
+    u->length = *len;
+    u->parts_mode = part_size != 0;
+    u->part_size = part_size;
+    u->metadata_raw = std::string(rq.header("Upload-Metadata"));
+    u->rel = partial ? std::string() : meta->rel;
+    u->sha256 = meta->sha256;
+    u->mtime_ns = meta->mtime_ns;
+    u->overwrite = meta->overwrite;
+    u->concat = concat.kind;
+    u->touched_ms = now_ms();
+    u->res = std::move(*res);
+    init_parts(*u);
+    int fd = ::openat(dfd, (u->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) co_return co_await fail(x, rq, errno_error(errno, "creating the upload", ""));
+    u->data = UniqueFd(fd);
+    if (*len > 0 && ::fallocate(fd, 0, 0, static_cast<off_t>(*len)) != 0) {
+        int err = errno;
+        if (err == EOPNOTSUPP && ::ftruncate(fd, static_cast<off_t>(*len)) == 0) {
+        } else {
+            ::unlinkat(dfd, (u->id + ".data").c_str(), 0);
+            co_return co_await fail(x, rq, errno_error(err, "allocating the upload", meta->rel));
+        }
+    }
+    if (!save(*u)) {
+        int err = errno;
+        remove_files(*u);
+        co_return co_await fail(x, rq, errno_error(err, "saving the upload's state", meta->rel));
+    }
+    {
+        std::lock_guard g(mu);
+        uploads[key(u->app, u->id)] = u;
+    }
+    Response r;
+    r.status = 201;
+    r.headers.emplace_back("Location",
+                           fmt::format("{}/apps/{}/uploads/{}", api::k_prefix, u->app, u->id));
+    if (has_body) {
+        std::size_t k = 0;
+        {
+            std::lock_guard g(u->mu);
+            auto s = start_patch_locked(*u, 0, k);
+            (void)s;  // a fresh upload: nothing can be in the way
+        }
+        auto pr = co_await pump(x, rq, u, k, 0, ck);
+        if (pr.connection_lost) {
+            x.status = 0;
+            co_return false;
+        }
+        if (pr.error && pr.error->kind != WireError::checksum_mismatch)
+            co_return co_await fail(x, rq, *pr.error);
+    }
+    bool complete_now = false;
+    {
+        std::lock_guard g(u->mu);
+        r.headers.emplace_back("Upload-Offset", std::to_string(u->confirmed_prefix()));
+        r.headers.emplace_back("Upload-Expires", expires_header(*u));
+        complete_now = !u->parts_mode && !partial && u->all_confirmed();
+    }
+    if (complete_now) {
+        auto done = co_await finish(x, m, u, u->sha256);
+        if (!done) co_return co_await fail(x, rq, done.error());
+        r.headers.emplace_back("ETag", api::etag_for(*done->entry.sha256));
+        r.headers.emplace_back(std::string(api::k_header_entry), json(done->entry).dump());
+    }
+    co_return co_await reply(x, rq, std::move(r));
+}
+
+awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
+                                               const tus::Concat& concat, const tus::Metadata& md) {
+    auto meta = interpret_metadata(md, true);
+    if (!meta) co_return co_await fail(x, rq, meta.error());
+    std::vector<UploadPtr> partials;
+    std::set<std::string> seen;
+    for (const auto& url : concat.urls) {
+        auto id = tus::upload_id_from_url(url, x.route.app);
+        if (!id) {
+            ApiError e{WireError::not_found,
+                       fmt::format("'{:.200}' is not an upload of app '{}'", url, x.route.app),
+                       {}};
+            co_return co_await fail(x, rq, e);
+        }
+        if (!seen.insert(*id).second) {
+            ApiError e{WireError::bad_request, fmt::format("upload {} is listed twice", *id), {}};
+            co_return co_await fail(x, rq, e);
+        }
+        auto u = find(x.route.app, *id, x.caller);
+        if (!u) co_return co_await fail(x, rq, u.error());
+        partials.push_back(*u);
+    }
+    // Claim the partials (a second final over the same ones gets 409).
+    std::uint64_t total = 0;
+    std::vector<UploadPtr> claimed;
+    auto unclaim = [&] {
+        for (auto& p : claimed) {
+            std::lock_guard g(p->mu);
+            p->committing = false;
+        }
+    };
+    for (auto& p : partials) {
+        std::unique_lock g(p->mu);
+        std::optional<ApiError> e;
+        if (p->concat != tus::Concat::Kind::partial)
+            e = ApiError{WireError::bad_request,
+                         fmt::format("upload {} is not a partial upload", p->id),
+                         {}};
+        else if (p->committing || p->any_active())
+            e = ApiError{WireError::conflict, fmt::format("upload {} is busy", p->id), {}};
+        else if (!p->all_confirmed())
+            e = ApiError{WireError::bad_request,
+                         fmt::format("partial upload {} is not complete", p->id),
+                         {}};
+        if (e) {
+            g.unlock();
+            unclaim();
+            co_return co_await fail(x, rq, *e);
+        }
+        p->committing = true;
+        claimed.push_back(p);
+        total += p->length;
+    }
+    if (rq.has("Upload-Length") && tus::parse_u64(rq.header("Upload-Length")) != total) {
+        unclaim();
+        ApiError e{
+            WireError::bad_request, "Upload-Length differs from the partial uploads' sum", {}};
+        co_return co_await fail(x, rq, e);
+    }
+    if (auto t = check_target(m, meta->rel, meta->overwrite); !t) {
+        unclaim();
+        co_return co_await fail(x, rq, t.error());
+    }
+    auto app = ctx.apps.get(x.route.app, x.caller.username);
+    auto dir_path = uploads_dir(m.app);
+    int dfd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (!app || dfd < 0) {
+        unclaim();
+        co_return co_await fail(x, rq,
+                                app ? errno_error(errno, "opening uploads", "") : app.error());
+    }
+    auto f = std::make_shared<TusUpload>();
+    f->dir = UniqueFd(dfd);
+    f->id = tus::new_upload_id();
+    f->app = m.app;
+    f->owner = x.caller.username;
+    f->app_created_at = app->created_at;
+    f->length = total;
+    f->metadata_raw = std::string(rq.header("Upload-Metadata"));
+    f->rel = meta->rel;
+    f->sha256 = meta->sha256;
+    f->mtime_ns = meta->mtime_ns;
+    f->overwrite = meta->overwrite;
+    f->concat = tus::Concat::Kind::final;
+    f->concat_header = std::string(rq.header("Upload-Concat"));
+    f->touched_ms = now_ms();
+    init_parts(*f);
+    int fd = ::openat(dfd, (f->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        unclaim();
+        co_return co_await fail(x, rq, errno_error(errno, "creating the upload", meta->rel));
+    }
+    f->data = UniqueFd(fd);
+    // Copy the partials in (copy_file_range: in the kernel), then hash the result.
+    int err = 0;
+    std::string sha;
+    co_await on_pool(ctx.pool, [&] {
+        loff_t out_off = 0;
+        for (auto& p : partials) {
+            loff_t in_off = 0;
+            while (in_off < static_cast<loff_t>(p->length)) {
+                ssize_t n = ::copy_file_range(p->data.get(), &in_off, fd, &out_off,
+                                              p->length - static_cast<std::uint64_t>(in_off), 0);
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) {
+                    err = n < 0 ? errno : EIO;
+                    return;
+                }
+            }
+        }
+        if (!hash_range(*f, 0, total)) {
+            err = errno ? errno : EIO;
+            return;
+        }
+        sha = tus::hex(f->file_hash.finish());
+    });
+    auto drop_final = [&] { ::unlinkat(dfd, (f->id + ".data").c_str(), 0); };
+    if (err) {
+        drop_final();
+        unclaim();
+        co_return co_await fail(x, rq, errno_error(err, "concatenating", meta->rel));
+    }
+    if (f->sha256 && *f->sha256 != sha) {
+        drop_final();
+        unclaim();
+        ApiError e{WireError::checksum_mismatch,
+                   fmt::format("the concatenated file's SHA-256 is {}, but {} was expected", sha,
+                               *f->sha256),
+                   {{"received_sha256", sha}}};
+        co_return co_await fail(x, rq, e);
+    }
+    for (auto& p : partials) {
+        std::lock_guard g(p->mu);
+        f->res.absorb(std::move(p->res));
+    }
+    MountStore::CommitOptions o;
+    o.rel = f->rel;
+    o.sha256 = sha;
+    o.mtime_ns = f->mtime_ns;
+    o.overwrite = f->overwrite;
+    std::optional<ApiResult<PutResult>> res;
+    co_await on_pool(
+        ctx.pool, [&] { res = ctx.mounts.commit_staged(m, dfd, f->id + ".data", fd, o, f->res); });
+    if (!*res) {
+        {
+            std::lock_guard g(partials.front()->mu);
+            partials.front()->res.absorb(std::move(f->res));
+        }
+        drop_final();
+        unclaim();
+        co_return co_await fail(x, rq, res->error());
+    }
+    {
+        std::lock_guard g(f->mu);
+        f->completed = true;
+        f->entry = json((*res)->entry);
+        f->created = (*res)->created;
+        for (auto& p : f->parts)
+            p.confirmed = p.filled = 0;
+    }
+    f->data.reset();
+    save(*f);
+    {
+        std::lock_guard g(mu);
+        uploads[key(f->app, f->id)] = f;
+    }
+    for (auto& p : partials) {
+        {
+            std::lock_guard g(p->mu);
+            p->committing = false;
+        }
+        discard(p, false);
+    }
+    Response r = completed_response((*res)->created ? 201 : 200, *f);
+    r.status = 201;
+    r.body.clear();
+    r.headers.emplace_back("Location",
+                           fmt::format("{}/apps/{}/uploads/{}", api::k_prefix, f->app, f->id));
+    r.headers.emplace_back("Upload-Offset", std::to_string(total));
+    r.headers.emplace_back("Upload-Length", std::to_string(total));
+    r.headers.emplace_back("Upload-Expires", expires_header(*f));
+    r.headers.emplace_back(std::string(api::k_header_entry), f->entry.dump());
+    co_return co_await reply(x, rq, std::move(r));
+}
+
+awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const UploadPtr& u) {
+    // The (small, optional) JSON body.
+    std::string body;
+    if (!rq.body_done) {
+        if (rq.content_length && *rq.content_length > k_json_limit) {
+            ApiError e{WireError::too_large, "a JSON body is limited to 64 KiB", {}};
+            co_return co_await fail(x, rq, e);
+        }
+        http::request_parser<http::string_body> sp{std::move(x.parser)};
+        sp.body_limit(k_json_limit);
+        boost::system::error_code ec;
+        if (rq.expect_continue) {
+            http::response<http::empty_body> cont{http::status::continue_, rq.version};
+            x.stream.expires_after(ctx.options.body_timeout);
+            co_await http::async_write(x.stream, cont, asio::redirect_error(use_awaitable, ec));
+        }
+        x.stream.expires_after(ctx.options.body_timeout);
+        if (!ec)
+            co_await http::async_read(x.stream, x.buffer, sp,
+                                      asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            x.status = 0;
+            co_return false;
+        }
+        rq.body_done = true;
+        body = std::move(sp.get().body());
+    }
+    std::optional<std::string> given;
+    if (!body.empty()) {
+        if (!content_type_is(rq.content_type, "application/json")) {
+            ApiError e{WireError::unsupported_media, "the body must be application/json", {}};
+            co_return co_await fail(x, rq, e);
+        }
+        json j = json::parse(body, nullptr, false);
+        if (j.is_discarded()) {
+            ApiError e{WireError::bad_request, "the body is not JSON", {}};
+            co_return co_await fail(x, rq, e);
+        }
+        if (!j.is_object()) {
+            ApiError e{WireError::unprocessable, "the body must be a JSON object", {}};
+            co_return co_await fail(x, rq, e);
+        }
+        if (j.contains("sha256")) {
+            std::string s = j["sha256"].is_string() ? lower(j["sha256"].get<std::string>()) : "";
+            if (s.size() != 64 || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
+                ApiError e{WireError::unprocessable, "sha256 must be 64 hex digits", {}};
+                co_return co_await fail(x, rq, e);
+            }
+            given = s;
+        }
+    }
+    std::optional<std::string> expected;
+    std::optional<ApiError> err;
+    std::optional<Response> again;
+    {
+        std::lock_guard g(u->mu);
+        if (u->concat == tus::Concat::Kind::partial) {
+            err = ApiError{WireError::bad_request,
+                           "a partial upload is completed by creating a final upload",
+                           {}};
+        } else if (u->completed) {
+            if (given && u->entry.value("sha256", "") != *given)
+                err = ApiError{WireError::checksum_mismatch,
+                               "the upload was completed with another SHA-256",
+                               {}};
+            else
+                again = completed_response(u->created ? 201 : 200, *u);
+        } else if (given && u->sha256 && *given != *u->sha256) {
+            err = ApiError{
+                WireError::bad_request, "sha256 differs from the one in the upload's metadata", {}};
+        }
+        expected = given ? given : u->sha256;
+    }
+    if (err) co_return co_await fail(x, rq, *err);
+    if (again) co_return co_await reply(x, rq, std::move(*again));
+    if (!expected) {
+        ApiError e{WireError::unprocessable,
+                   "completion needs {\"sha256\": HEX} (the metadata had none)",
+                   {}};
+        co_return co_await fail(x, rq, e);
+    }
+    auto done = co_await finish(x, m, u, expected);
+    if (!done) co_return co_await fail(x, rq, done.error());
+    Response r;
+    {
+        std::lock_guard g(u->mu);
+        r = completed_response(u->created ? 201 : 200, *u);
+    }
+    co_return co_await reply(x, rq, std::move(r));
+}
+
+// ---- start-up and reaping -------------------------------------------------------------------
+
+std::optional<UploadPtr> TusService::Impl::load(const std::string& app, int dir_fd,
+                                                const std::string& id) {
+    auto drop = [&] {
+        ::unlinkat(dir_fd, (id + ".data").c_str(), 0);
+        ::unlinkat(dir_fd, (id + ".json").c_str(), 0);
+        return std::nullopt;
+    };
+    std::string text;
+    {
+        int fd = ::openat(dir_fd, (id + ".json").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) return drop();
+        UniqueFd f(fd);
+        char buf[65536];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0)
+            text.append(buf, static_cast<std::size_t>(n));
+    }
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return drop();
+    auto u = std::make_shared<TusUpload>();
+    try {
+        u->id = id;
+        u->app = j.at("app").get<std::string>();
+        u->owner = j.at("owner").get<std::string>();
+        u->app_created_at = j.at("app_created_at").get<std::int64_t>();
+        u->length = j.at("length").get<std::uint64_t>();
+        u->part_size = j.at("part_size").get<std::uint64_t>();
+        u->parts_mode = u->part_size != 0;
+        u->metadata_raw = j.at("metadata").get<std::string>();
+        u->rel = j.at("path").get<std::string>();
+        u->overwrite = j.at("overwrite").get<bool>();
+        auto c = j.at("concat").get<std::string>();
+        u->concat = c == "partial" ? tus::Concat::Kind::partial
+                    : c == "final" ? tus::Concat::Kind::final
+                                   : tus::Concat::Kind::none;
+        u->concat_header = j.value("concat_header", "");
+        u->touched_ms = j.at("touched_ms").get<std::int64_t>();
+        u->completed = j.at("completed").get<bool>();
+        if (j.contains("sha256")) u->sha256 = j["sha256"].get<std::string>();
+        if (j.contains("mtime_ns")) u->mtime_ns = j["mtime_ns"].get<std::int64_t>();
+        init_parts(*u);
+        if (u->completed) {
+            u->entry = j.at("entry");
+            u->created = j.at("created").get<bool>();
+        } else {
+            auto done = j.at("done").get<std::string>();
+            std::size_t i = 0;
+            while (i < done.size()) {
+                auto comma = done.find(',', i);
+                if (comma == std::string::npos) comma = done.size();
+                auto item = std::string_view(done).substr(i, comma - i);
+                auto dash = item.find('-');
+                auto a = tus::parse_u64(item.substr(0, dash));
+                auto b = dash == std::string_view::npos ? a : tus::parse_u64(item.substr(dash + 1));
+                if (!a || !b || *b < *a || *b >= u->parts.size()) return drop();
+                for (auto p = *a; p <= *b; ++p)
+                    u->parts[p].confirmed = u->plen(p);
+                i = comma + 1;
+            }
+            for (auto& [ks, v] : j.at("partial").items()) {
+                auto p = tus::parse_u64(ks);
+                if (!p || *p >= u->parts.size() || v.get<std::uint64_t>() > u->plen(*p))
+                    return drop();
+                u->parts[*p].confirmed = v.get<std::uint64_t>();
+            }
+            for (auto& p : u->parts)
+                p.filled = p.confirmed;
+        }
+    } catch (const std::exception&) {
+        return drop();
+    }
+    if (u->app != app || now_ms() > u->touched_ms + expiry_ms()) return drop();
+    auto a = ctx.apps.get(app, u->owner);
+    if (!a || !a->persistent_filesystem || a->created_at != u->app_created_at) return drop();
+    int dfd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    if (dfd < 0) return drop();
+    u->dir = UniqueFd(dfd);
+    if (!u->completed) {
+        int fd = ::openat(dir_fd, (id + ".data").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st {};
+        if (fd < 0) return drop();
+        u->data = UniqueFd(fd);
+        if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != u->length)
+            return drop();
+        u->res = ctx.mounts.reserve_unchecked(app, u->length);
+    }
+    return u;
+}
+
+void TusService::Impl::start() {
+    auto root = ctx.apps.root() / "apps";
+    int afd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (afd < 0) return;
+    UniqueFd apps_fd(afd);
+    auto apps = read_dir(apps_fd.get());
+    if (!apps) return;
+    std::size_t loaded = 0;
+    for (const auto& a : *apps) {
+        if (!S_ISDIR(a.st.st_mode) || !valid_app_name(a.name)) continue;
+        int dfd =
+            ::open(uploads_dir(a.name).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0) continue;
+        UniqueFd dir(dfd);
+        auto children = read_dir(dfd);
+        if (!children) continue;
+        std::set<std::string> kept;
+        for (const auto& c : *children) {
+            if (c.name.size() == 37 && c.name.substr(32) == ".json" &&
+                tus::valid_upload_id(c.name.substr(0, 32))) {
+                if (auto u = load(a.name, dfd, c.name.substr(0, 32))) {
+                    kept.insert(c.name.substr(0, 32));
+                    std::lock_guard g(mu);
+                    uploads[key(a.name, (*u)->id)] = *u;
+                    ++loaded;
+                }
+            }
+        }
+        // Anything else (temp files, data without state) is a leftover.
+        for (const auto& c : *children) {
+            std::string id = c.name.substr(0, 32);
+            bool ours = c.name.size() >= 32 && kept.count(id) &&
+                        (c.name == id + ".json" || c.name == id + ".data");
+            if (!ours) remove_tree(dfd, c.name);
+        }
+    }
+    if (loaded) fmt::print(stderr, "tus: resumed {} upload(s) from the last run\n", loaded);
+}
+
+void TusService::Impl::reap() {
+    std::vector<UploadPtr> all;
+    {
+        std::lock_guard g(mu);
+        for (auto& [k, u] : uploads)
+            all.push_back(u);
+        auto limit = now_ms() - std::max<std::int64_t>(expiry_ms(), 3'600'000);
+        for (auto it = gone.begin(); it != gone.end();)
+            it = it->second < limit ? gone.erase(it) : std::next(it);
+    }
+    std::map<std::string, bool> app_ok;
+    for (auto& u : all) {
+        bool expired = false;
+        {
+            std::lock_guard g(u->mu);
+            expired = !u->any_active() && !u->committing && now_ms() > u->touched_ms + expiry_ms();
+        }
+        if (expired) {
+            discard(u, true);
+            continue;
+        }
+        // An app deleted or a mount turned off behind our back (the hook covers
+        // the API; this covers a creation that raced it).
+        auto k = u->app + "/" + u->owner + "/" + std::to_string(u->app_created_at);
+        auto it = app_ok.find(k);
+        if (it == app_ok.end()) {
+            auto a = ctx.apps.get(u->app, u->owner);
+            bool ok = a && a->persistent_filesystem && a->created_at == u->app_created_at;
+            it = app_ok.emplace(k, ok).first;
+        }
+        if (!it->second) discard(u, false);
+    }
+}
+
+// ---- TusService -----------------------------------------------------------------------------
+
+TusService::TusService(ServerContext& ctx) : m_impl(std::make_unique<Impl>(ctx)) {
+    Impl* impl = m_impl.get();
+    ctx.apps.set_mount_gone_hook([impl](const std::string& app) { impl->drop_app(app); });
+}
+
+TusService::~TusService() {
+    m_impl->ctx.apps.set_mount_gone_hook({});
+}
+
+void TusService::start() {
+    m_impl->start();
+}
+
+void TusService::reap() {
+    m_impl->reap();
+}
 
 asio::awaitable<bool> TusService::handle(Exchange& x) {
-    x.status = 500;
-    Response r = error_response(ApiError{api::WireError::internal, "tus: not implemented yet", {}});
-    co_return co_await send_response(x.stream, r, x.parser.get().version(), false,
-                                     m_impl->ctx.options.body_timeout);
+    co_return co_await m_impl->handle(x);
 }
 
 }  // namespace de::server

@@ -1,6 +1,7 @@
 #pragma once
 // Resumable uploads: the tus 1.0 protocol under /api/v1/apps/{app}/uploads
-// (see docs/api.md, "Resumable uploads (tus 1.0)").
+// (see docs/api.md, "Resumable uploads (tus 1.0)"), with concatenation and de's
+// `parts` extension (parallel PATCHes at their offsets into one staging file).
 
 #include "exchange.hpp"
 
@@ -18,13 +19,15 @@ class TusService {
     // Start-up: reload uploads that survived a restart (re-reserving their
     // quota) and drop expired ones.
     void start();
-    // Drops expired uploads; the server calls it periodically.
+    // Drops expired uploads, and uploads whose app or mount went away; the
+    // server calls it periodically.
     void reap();
     // RouteId::uploads, upload, upload_complete.
     asio::awaitable<bool> handle(Exchange& x);
 
-  private:
     struct Impl;
+
+  private:
     std::unique_ptr<Impl> m_impl;
 };
 

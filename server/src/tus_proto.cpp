@@ -1,0 +1,221 @@
+// See tus_proto.hpp. Parsers are strict: a malformed header is the client's
+// bug and is answered with 400 rather than guessed at.
+#include "tus_proto.hpp"
+
+#include <de/api.hpp>
+#include <de/sha256.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace de::server::tus {
+
+namespace {
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+bool decode_b64(std::string_view text, std::string& out) {
+    std::string padded(text);
+    while (padded.size() % 4 != 0)
+        padded.push_back('=');
+    return base64_decode(padded, out);
+}
+}  // namespace
+
+const std::string* Metadata::find(std::string_view key) const {
+    for (const auto& [k, v] : pairs)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+std::optional<Metadata> parse_metadata(std::string_view header) {
+    Metadata md;
+    header = trim(header);
+    if (header.empty()) return md;
+    std::size_t i = 0;
+    while (i <= header.size()) {
+        auto j = header.find(',', i);
+        if (j == std::string_view::npos) j = header.size();
+        auto item = trim(header.substr(i, j - i));
+        if (item.empty()) return std::nullopt;
+        auto sp = item.find(' ');
+        std::string_view key = item.substr(0, sp);
+        std::string_view val =
+            sp == std::string_view::npos ? std::string_view{} : trim(item.substr(sp + 1));
+        if (key.empty() || val.find(' ') != std::string_view::npos) return std::nullopt;
+        for (char c : key)
+            if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+                return std::nullopt;
+        if (md.find(key)) return std::nullopt;
+        std::string decoded;
+        if (!val.empty() && !decode_b64(val, decoded)) return std::nullopt;
+        md.pairs.emplace_back(std::string(key), std::move(decoded));
+        i = j + 1;
+    }
+    return md;
+}
+
+std::optional<Checksum> parse_checksum(std::string_view header, std::string& error) {
+    header = trim(header);
+    auto sp = header.find(' ');
+    if (sp == std::string_view::npos) {
+        error = "Upload-Checksum must be 'ALGORITHM BASE64'";
+        return std::nullopt;
+    }
+    std::string algo(header.substr(0, sp));
+    for (auto& c : algo)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    Checksum c;
+    std::size_t want = 0;
+    if (algo == "sha256") {
+        c.algo = ChecksumAlgo::sha256;
+        want = 32;
+    } else if (algo == "sha1") {
+        c.algo = ChecksumAlgo::sha1;
+        want = 20;
+    } else {
+        error = "Upload-Checksum algorithm '" + algo.substr(0, 40) +
+                "' is not supported (use sha256 or sha1)";
+        return std::nullopt;
+    }
+    if (!decode_b64(trim(header.substr(sp + 1)), c.digest) || c.digest.size() != want) {
+        error = "Upload-Checksum: the " + algo + " digest must be base64 of " +
+                std::to_string(want) + " bytes";
+        return std::nullopt;
+    }
+    return c;
+}
+
+bool valid_upload_id(std::string_view id) {
+    if (id.size() != 32) return false;
+    for (char c : id)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+std::string new_upload_id() {
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("RAND_bytes failed");
+    return hex(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
+}
+
+std::string format_ranges(const std::vector<std::uint64_t>& v) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < v.size()) {
+        std::size_t j = i;
+        while (j + 1 < v.size() && v[j + 1] == v[j] + 1)
+            ++j;
+        if (!out.empty()) out += ',';
+        out += std::to_string(v[i]);
+        if (j > i) out += '-' + std::to_string(v[j]);
+        i = j + 1;
+    }
+    return out;
+}
+
+std::optional<Concat> parse_concat(std::string_view header) {
+    header = trim(header);
+    Concat c;
+    if (header == "partial") {
+        c.kind = Concat::Kind::partial;
+        return c;
+    }
+    if (header.substr(0, 6) != "final;") return std::nullopt;
+    c.kind = Concat::Kind::final;
+    std::string_view rest = header.substr(6);
+    std::size_t i = 0;
+    while (i < rest.size()) {
+        while (i < rest.size() && rest[i] == ' ')
+            ++i;
+        auto j = rest.find(' ', i);
+        if (j == std::string_view::npos) j = rest.size();
+        if (j > i) c.urls.emplace_back(rest.substr(i, j - i));
+        i = j;
+    }
+    if (c.urls.empty()) return std::nullopt;
+    return c;
+}
+
+std::optional<std::string> upload_id_from_url(std::string_view url, std::string_view app) {
+    if (auto s = url.find("://"); s != std::string_view::npos) {
+        auto slash = url.find('/', s + 3);
+        if (slash == std::string_view::npos) return std::nullopt;
+        url = url.substr(slash);
+    }
+    if (auto q = url.find_first_of("?#"); q != std::string_view::npos) url = url.substr(0, q);
+    std::string prefix = std::string(api::k_prefix) + "/apps/" + std::string(app) + "/uploads/";
+    if (url.substr(0, prefix.size()) != prefix) return std::nullopt;
+    std::string_view id = url.substr(prefix.size());
+    if (!valid_upload_id(id)) return std::nullopt;
+    return std::string(id);
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+    std::uint64_t v = 0;
+    if (s.empty() || s.front() == '+' || s.front() == '-') return std::nullopt;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+// ---- Digest -------------------------------------------------------------------------------
+
+Digest::Digest(ChecksumAlgo algo) : m_algo(algo), m_ctx(EVP_MD_CTX_new()) {
+    reset();
+}
+Digest::~Digest() {
+    EVP_MD_CTX_free(m_ctx);
+}
+Digest::Digest(const Digest& o) : m_algo(o.m_algo), m_ctx(EVP_MD_CTX_new()) {
+    EVP_MD_CTX_copy_ex(m_ctx, o.m_ctx);
+}
+Digest& Digest::operator=(const Digest& o) {
+    if (this != &o) {
+        m_algo = o.m_algo;
+        EVP_MD_CTX_copy_ex(m_ctx, o.m_ctx);
+    }
+    return *this;
+}
+Digest::Digest(Digest&& o) noexcept : m_algo(o.m_algo), m_ctx(std::exchange(o.m_ctx, nullptr)) {}
+Digest& Digest::operator=(Digest&& o) noexcept {
+    if (this != &o) {
+        EVP_MD_CTX_free(m_ctx);
+        m_algo = o.m_algo;
+        m_ctx = std::exchange(o.m_ctx, nullptr);
+    }
+    return *this;
+}
+void Digest::update(const void* data, std::size_t n) {
+    EVP_DigestUpdate(m_ctx, data, n);
+}
+std::string Digest::finish() {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(m_ctx, out, &len);
+    return std::string(reinterpret_cast<const char*>(out), len);
+}
+void Digest::reset() {
+    EVP_DigestInit_ex(m_ctx, m_algo == ChecksumAlgo::sha1 ? EVP_sha1() : EVP_sha256(), nullptr);
+}
+
+std::string hex(std::string_view raw) {
+    static const char* k = "0123456789abcdef";
+    std::string out;
+    out.reserve(raw.size() * 2);
+    for (unsigned char c : raw) {
+        out.push_back(k[c >> 4]);
+        out.push_back(k[c & 15]);
+    }
+    return out;
+}
+
+}  // namespace de::server::tus
