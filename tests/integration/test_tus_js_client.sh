@@ -41,7 +41,14 @@ export DE_TUS_AUTH
 umask 077
 printf 'Authorization: %s\n' "$DE_TUS_AUTH" >"$T/auth.hdr"
 
-tus() { run node "$INTEROP/tus_upload.mjs" --endpoint "$ENDPOINT" "$@"; }
+# (called through expect_rc, which captures its output and exit status)
+tus() { node "$INTEROP/tus_upload.mjs" --endpoint "$ENDPOINT" "$@"; }
+# show CASE: one line on what tus-js-client did (requests as METHOD@offset=status, run 2 marked).
+show() {
+    local line
+    line=$(j '" ".join(("~" if r["run"] == 2 else "") + r["method"] + ("" if r["offset"] is None else "@" + str(r["offset"])) + "=" + str(r["status"]) for r in d.get("requests", []))' 2>/dev/null) || line="(no JSON: $(head -c 300 <<<"$OUT"))"
+    echo "$1: $line"
+}
 # check_remote REMOTE LOCAL WHAT: GET the file back and compare SHA-256 with the source.
 check_remote() {
     local got
@@ -65,6 +72,7 @@ done
 
 # 1. Plain upload (one PATCH), with the whole file's sha256 in the metadata.
 expect_rc 0 tus --mode plain --file "$T/plain.bin" --path interop/plain.bin --sha256
+show "plain"
 [[ "$RC" == 0 ]] && assert_eq "$(j 'bool(__import__("re").fullmatch(r".*/api/v1/apps/sales/uploads/[0-9a-f]{32}", d["url"]))')" \
     True "the upload URL is the endpoint plus a 32-hex id"
 check_remote interop/plain.bin "$T/plain.bin" "plain"
@@ -73,6 +81,7 @@ cmp -s "$MOUNT/interop/plain.bin" "$T/plain.bin" || fail "plain: the mount holds
 # 2. creation-with-upload, 1 MiB chunks, each PATCH with Upload-Checksum: sha256.
 expect_rc 0 tus --mode plain --file "$T/plain.bin" --path interop/checksum.bin --with-upload \
     --checksum --chunk-size 1048576
+show "creation-with-upload+checksum"
 [[ "$RC" == 0 ]] && assert_eq "$(j '[r["method"] for r in d["requests"]][:2]')" "['POST', 'PATCH']" \
     "creation-with-upload: the POST carries the first chunk, PATCHes follow"
 [[ "$RC" == 0 ]] && assert_eq "$(j 'all(r["checksum"] for r in d["requests"] if r["method"] == "PATCH")')" \
@@ -83,6 +92,7 @@ check_remote interop/checksum.bin "$T/plain.bin" "checksum"
 #    chunk again and the file is intact.
 expect_rc 0 tus --mode plain --file "$T/plain.bin" --path interop/corrupt.bin --checksum \
     --corrupt-first --chunk-size 1048576
+show "corrupted PATCH"
 [[ "$RC" == 0 ]] && assert_eq "$(j '[r["status"] for r in d["requests"] if r.get("corrupted")]')" "[460]" \
     "the corrupted PATCH got 460 checksum_mismatch"
 [[ "$RC" == 0 ]] && assert_eq "$(j 'sum(1 for r in d["requests"] if r["method"] == "PATCH" and r["offset"] == 0)')" \
@@ -93,6 +103,7 @@ check_remote interop/corrupt.bin "$T/plain.bin" "corrupt+retry"
 #    file URL storage: HEAD, then PATCH from where the server is — no new POST.
 expect_rc 0 tus --mode interrupt --file "$T/interrupt.bin" --path interop/interrupt.bin \
     --store "$T/urls-interrupt.json" --chunk-size 1048576 --after 2097152
+show "interrupt+resume"
 if [[ "$RC" == 0 ]]; then
     assert_eq "$(j 'd["resumed"]')" True "interrupt: resumed, not restarted"
     assert_eq "$(j 'd["run2_posts"]')" 0 "interrupt: the second run created no new upload"
@@ -110,6 +121,7 @@ expect_rc 137 tus --mode kill --file "$T/killed.bin" --path interop/killed.bin \
 [[ -e "$MOUNT/interop/killed.bin" ]] && fail "kill: a partial file is visible in the mount"
 expect_rc 0 tus --mode resume --file "$T/killed.bin" --path interop/killed.bin \
     --store "$T/urls-kill.json"
+show "kill+resume"
 if [[ "$RC" == 0 ]]; then
     assert_eq "$(j 'd["previous_uploads"]')" 1 "kill: the URL storage knew the upload"
     assert_eq "$(j 'd["resumed"]')" True "kill: resumed, not restarted"
@@ -120,6 +132,7 @@ check_remote interop/killed.bin "$T/killed.bin" "kill+resume"
 
 # 6. parallelUploads: 3 partial uploads at once, then a final upload concatenating them.
 expect_rc 0 tus --mode plain --file "$T/parallel.bin" --path interop/parallel.bin --parallel 3
+show "parallelUploads 3"
 if [[ "$RC" == 0 ]]; then
     assert_eq "$(j 'sum(1 for r in d["requests"] if r["method"] == "POST")')" 4 \
         "parallel: three partial uploads and one final"
@@ -130,6 +143,7 @@ check_remote interop/parallel.bin "$T/parallel.bin" "parallel"
 #    mount.
 expect_rc 0 tus --mode terminate --file "$T/term.bin" --path interop/term.bin --chunk-size 1048576 \
     --after 1048576
+show "terminate"
 [[ "$RC" == 0 ]] && assert_contains " 404 410 " " $(j 'd["head_after_terminate"]') " \
     "terminate: HEAD after DELETE is 404 or 410"
 [[ "$RC" == 0 ]] && assert_contains "$(j '[r["method"] for r in d["requests"]]')" "'DELETE'" \
