@@ -1,0 +1,435 @@
+#!/usr/bin/env bash
+# Transfer benchmark for issue 4 (not in CI). In ONE run, on loopback, on the same disk:
+#   big files (2 GiB, and 8 GiB unless --quick), seeded random bytes:
+#     de-cli upload / download  <->  Release de-server (temp root, port 0, big --quota)
+#     curl -T (PUT) / curl -o (GET)  <->  nginx WebDAV (dav_methods PUT DELETE MKCOL COPY MOVE)
+#     curl -T then sync of nginx's file (the durable comparison: de-server fsyncs, nginx does not)
+#     rclone copyto  <->  the same nginx (webdav backend from flags, no config file)
+#     cp + sync (local copy on the same disk)
+#   a tree of 20,000 files of 1-16 KiB (seeded), into an empty folder each time:
+#     de-cli upload -r, de-cli sync push  ->  de-server
+#     curl, 16 parallel PUT streams (xargs -P16, 64 files per keep-alive curl)  ->  nginx
+#     rclone copy --transfers 16  ->  nginx
+#     cp -r + sync
+#   peak RSS: de-cli (GNU time %M) and de-server (VmHWM, reset through /proc/PID/clear_refs before
+#   each measured transfer) for every de-cli transfer, at 2 GiB and at 8 GiB.
+# Every result is checked (SHA-256 of every big file, a hash of the whole tree) after being timed.
+# Then it prints one table: seconds (median of --runs), GB/s (10^9 bytes/s), the ratio to the
+# issue's reference (curl -T -> nginx for uploads, curl GET from nginx for downloads, curl
+# 16-parallel for the tree) and the issue's targets with pass/miss.
+#
+# Caches: warm by default — the source was just written (or read) and sits in the page cache,
+# every destination is new; `sync` runs before each timed step so no earlier dirty page is flushed
+# inside the next timing. --cold drops the page cache (needs root) before every timed step instead,
+# for every tool alike.
+#
+# Usage: bench/transfer_bench.sh [--quick] [--runs N] [--cold] [--seed S] [--files N]
+#                                [--rclone-tree-files N] [--sizes "2GiB 8GiB"] [--keep]
+#   --quick               skip the 8 GiB file
+#   --runs N              repeat every timed step N times, report the median (default 1)
+#   --files N, --sizes L  smaller data for a smoke run (targets need 2GiB/8GiB and 20000 files)
+#   --rclone-tree-files N rclone copies only the first N files of the tree (rclone 1.60's WebDAV
+#                         pacer costs ~35 ms a file; the row then says so, and its time is scaled)
+#   env: DE_CLI / DE_SERVER (skip the build), TMPDIR (where data goes; same disk as the repo here)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+SIZES="2GiB 8GiB" QUICK=0 RUNS=1 COLD=0 SEED=20261122 FILES=20000 RCLONE_TREE_FILES="" KEEP=0
+while (($#)); do
+    case $1 in
+    --quick) QUICK=1 ;;
+    --runs) RUNS=$2; shift ;;
+    --cold) COLD=1 ;;
+    --seed) SEED=$2; shift ;;
+    --files) FILES=$2; shift ;;
+    --sizes) SIZES=$2; shift ;;
+    --rclone-tree-files) RCLONE_TREE_FILES=$2; shift ;;
+    --keep) KEEP=1 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "transfer_bench: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+# --- tools -------------------------------------------------------------------------------------
+need=()
+command -v nginx >/dev/null || need+=(nginx)
+[[ -f /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ]] || need+=(libnginx-mod-http-dav-ext)
+command -v rclone >/dev/null || need+=(rclone)
+[[ -x /usr/bin/time ]] || need+=(time)
+command -v curl >/dev/null || need+=(curl)
+command -v python3 >/dev/null || need+=(python3)
+command -v openssl >/dev/null || need+=(openssl)
+if ((${#need[@]})); then
+    log "installing ${need[*]}"
+    SUDO=""; [[ $(id -u) == 0 ]] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if ((COLD)) && [[ $(id -u) != 0 ]]; then echo "transfer_bench: --cold needs root" >&2; exit 2; fi
+
+# --- Release build -----------------------------------------------------------------------------
+if [[ -z "${DE_CLI:-}" || -z "${DE_SERVER:-}" ]]; then
+    B="$SRC/build-bench"
+    log "building Release de-cli and de-server in $B"
+    cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$B" --target de-cli de-server -j2 >/dev/null
+    DE_CLI="$B/cli/de-cli"
+    DE_SERVER="$B/server/de-server"
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/de-transfer-bench.XXXXXX")
+SERVER_PID="" NGINX_PID=""
+cleanup() {
+    if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; fi
+    if [[ -n "$NGINX_PID" ]]; then kill "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null || true; fi
+    if ((KEEP)); then echo "kept $W" >&2; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+export HOME="$W/home" XDG_CACHE_HOME="$W/home/.cache" XDG_CONFIG_HOME="$W/home/.config" \
+    XDG_STATE_HOME="$W/home/.local/state"
+mkdir -p "$HOME" "$W/dl"
+RESULTS="$W/results.tsv"
+: >"$RESULTS"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+log "work dir $W ($(df -h --output=avail "$W" | tail -1 | tr -d ' ') free); load $LOAD_START"
+
+# --- servers -----------------------------------------------------------------------------------
+: >"$W/server.out"
+"$DE_SERVER" --root "$W/de-root" --listen 127.0.0.1:0 --quota 200GiB >"$W/server.out" 2>"$W/server.err" &
+SERVER_PID=$!
+for _ in $(seq 1 200); do grep -q '^listening on ' "$W/server.out" && break; sleep 0.05; done
+SERVER_URL=$(sed -n 's/^listening on //p' "$W/server.out" | head -n1)
+[[ -n "$SERVER_URL" ]] || { cat "$W/server.err" >&2; exit 1; }
+KEY=$("$DE_SERVER" --root "$W/de-root" user add bench)
+export DASH_ENTERPRISE_HOST="$SERVER_URL" DASH_ENTERPRISE_USERNAME=bench DASH_ENTERPRISE_PASSWORD="$KEY"
+cli() { "$DE_CLI" --no-keyfile -q "$@"; }
+# T CMD...: runs CMD under GNU time; its peak RSS (KiB, the largest of CMD and its waited-for
+# children) goes to $W/rss for measure().
+T() { /usr/bin/time -f %M -o "$W/rss" "$@"; }
+tcli() { T "$DE_CLI" --no-keyfile -q "$@"; }
+cli apps create -n bench >/dev/null
+cli mount enable -n bench >/dev/null
+MOUNT="$W/de-root/apps/bench/mount"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+NPORT=$(free_port)
+mkdir -p "$W/nginx" "$W/dav"
+# bench/nginx/sync-webdav.conf fits as it is: PUT/DELETE/MKCOL/COPY/MOVE plus PROPFIND (rclone).
+sed -e "s#@USER@#$(id -un) $(id -gn)#g" -e "s#@ROOT@#$W/nginx#g" -e "s#@PORT@#$NPORT#g" \
+    -e "s#@DATA@#$W/dav#g" "$HERE/nginx/sync-webdav.conf" >"$W/nginx/nginx.conf"
+nginx -c "$W/nginx/nginx.conf" -p "$W/nginx" 2>"$W/nginx/stderr" &
+NGINX_PID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break; sleep 0.05; done
+DAV="http://127.0.0.1:$NPORT"
+RCLONE=(rclone --config /dev/null -q --webdav-url "$DAV/" --webdav-vendor other)
+
+# --- measuring ---------------------------------------------------------------------------------
+hwm_reset() { echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; }
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+settle() {
+    sync
+    if ((COLD)); then echo 3 >/proc/sys/vm/drop_caches; fi
+}
+# measure WHAT TOOL BYTES SERVER(0|1) PREP RUN CLEAN: RUNS times: PREP, settle, time RUN (which
+# runs its tool through T), CLEAN between runs (not after the last, so the result can be checked).
+# Appends: what, tool, median seconds, bytes, max client RSS KiB, max server RSS KiB. A failed RUN
+# is recorded as such (the bench goes on with the next tool) and measure returns 1, so callers
+# check results with `measure ... && check ...`.
+measure() {
+    local what=$1 tool=$2 bytes=$3 server=$4 prep=$5 runfn=$6 clean=$7 i t0 t1 rss srss
+    local times=() crss=0 sr=0
+    for ((i = 0; i < RUNS; i++)); do
+        ((i == 0)) || $clean
+        $prep
+        settle
+        ((server)) && hwm_reset
+        t0=$EPOCHREALTIME
+        echo 0 >"$W/rss"
+        if ! $runfn >"$W/last.log" 2>&1; then
+            log "FAILED: $what / $tool:"
+            tail -5 "$W/last.log" | sed 's/^/    /' >&2
+            printf '%s\t%s\tfail\t%s\t0\t-\n' "$what" "$tool" "$bytes" >>"$RESULTS"
+            return 1
+        fi
+        t1=$EPOCHREALTIME
+        times+=("$(python3 -c "print(f'{$t1 - $t0:.3f}')")")
+        rss=$(tail -n1 "$W/rss")
+        ((rss > crss)) && crss=$rss
+        if ((server)); then
+            srss=$(hwm)
+            ((srss > sr)) && sr=$srss
+        fi
+    done
+    local med
+    med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$what" "$tool" "$med" "$bytes" "$crss" \
+        "$( ((server)) && echo "$sr" || echo -)" >>"$RESULTS"
+    log "$what / $tool: ${med}s (runs: ${times[*]})"
+}
+noop() { :; }
+sha_of() {
+    python3 - "$1" <<'PY'
+import hashlib, sys
+h = hashlib.sha256()
+with open(sys.argv[1], "rb") as f:
+    while b := f.read(1 << 22):
+        h.update(b)
+print(h.hexdigest())
+PY
+}
+# A result with other bytes than its source is reported (and makes the exit status 1); the bench
+# goes on.
+BAD="$W/bad-results"
+: >"$BAD"
+check_sha() { # FILE WANT WHAT
+    local got
+    got=$(sha_of "$1" 2>/dev/null || echo missing)
+    [[ "$got" == "$2" ]] || { log "CHECK FAILED: $3: $1 has sha256 $got, want $2"; echo "$3" >>"$BAD"; }
+}
+# Tree digest: every file's relative path, size and SHA-256, sorted; hashed.
+tree_sum() {
+    python3 - "$1" <<'PY'
+import hashlib, os, sys
+root = sys.argv[1]
+rows = []
+for d, _, files in os.walk(root):
+    for f in files:
+        p = os.path.join(d, f)
+        with open(p, "rb") as fh:
+            data = fh.read()
+        rows.append(f"{os.path.relpath(p, root)}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}")
+rows.sort()
+print(len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+PY
+}
+
+# --- big files ---------------------------------------------------------------------------------
+gen_file() { # PATH BYTES: seeded, incompressible (AES-256-CTR keystream of the seed)
+    # openssl dies of SIGPIPE when head has enough: judge by the size, not the pipeline status.
+    openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass "pass:de-bench-$SEED-$2" </dev/zero 2>/dev/null |
+        head -c "$2" >"$1" || true
+    [[ $(stat -c %s "$1") == "$2" ]] || { echo "transfer_bench: could not generate $1" >&2; exit 1; }
+}
+
+big_file_round() { # LABEL BYTES
+    local label=$1 bytes=$2 f="$W/src-$1.bin"
+    log "generating $label ($bytes bytes)"
+    gen_file "$f" "$bytes"
+    local want
+    want=$(sha_of "$f")
+    BF=$f BNAME="big-$label.bin"
+
+    # de-cli <-> de-server
+    up_de() { tcli upload "$BF" "/$BNAME" -n bench; }
+    rm_de() { cli rm "$BNAME" -n bench 2>/dev/null || true; }
+    measure "upload $label" de-cli "$bytes" 1 noop up_de rm_de &&
+    check_sha "$MOUNT/$BNAME" "$want" "de-cli upload"
+    down_de() { tcli download "/$BNAME" "$W/dl/$BNAME" -n bench; }
+    rm_dl() { rm -f "$W/dl/$BNAME"; }
+    measure "download $label" de-cli "$bytes" 1 noop down_de rm_dl &&
+    check_sha "$W/dl/$BNAME" "$want" "de-cli download"
+    rm_dl
+    rm_de
+
+    # curl <-> nginx
+    up_curl() { T curl -sS -f -T "$BF" "$DAV/$BNAME" -o /dev/null; }
+    rm_dav() { rm -f "$W/dav/$BNAME"; }
+    measure "upload $label" "curl -T -> nginx" "$bytes" 0 noop up_curl rm_dav &&
+    check_sha "$W/dav/$BNAME" "$want" "curl -T"
+    up_curl_sync() { up_curl && sync "$W/dav/$BNAME"; }
+    measure "upload $label" "curl -T -> nginx, then sync" "$bytes" 0 rm_dav up_curl_sync rm_dav || true
+    down_curl() { T curl -sS -f "$DAV/$BNAME" -o "$W/dl/$BNAME"; }
+    measure "download $label" "curl GET <- nginx" "$bytes" 0 noop down_curl rm_dl &&
+    check_sha "$W/dl/$BNAME" "$want" "curl GET"
+    rm_dl
+    rm_dav
+
+    # rclone <-> nginx
+    up_rclone() { T "${RCLONE[@]}" copyto "$BF" ":webdav:$BNAME"; }
+    measure "upload $label" "rclone -> nginx" "$bytes" 0 noop up_rclone rm_dav &&
+    check_sha "$W/dav/$BNAME" "$want" "rclone upload"
+    down_rclone() { T "${RCLONE[@]}" copyto ":webdav:$BNAME" "$W/dl/$BNAME"; }
+    measure "download $label" "rclone <- nginx" "$bytes" 0 noop down_rclone rm_dl &&
+    check_sha "$W/dl/$BNAME" "$want" "rclone download"
+    rm_dl
+    rm_dav
+
+    # cp + sync (local, same disk): the reference for both directions
+    cp_sync() { T cp "$BF" "$W/dl/$BNAME" && sync "$W/dl/$BNAME"; }
+    measure "copy $label" "cp + sync" "$bytes" 0 noop cp_sync rm_dl || true
+    rm_dl
+    rm -f "$f"
+}
+
+for size in $SIZES; do
+    ((QUICK)) && [[ $size == 8GiB ]] && continue
+    n=${size%[MG]iB}
+    case $size in
+    *GiB) big_file_round "$size" $((n * 1024 * 1024 * 1024)) ;;
+    *MiB) big_file_round "$size" $((n * 1024 * 1024)) ;;
+    *) echo "transfer_bench: --sizes takes NMiB or NGiB" >&2; exit 2 ;;
+    esac
+done
+
+# --- the tree ----------------------------------------------------------------------------------
+TREE="$W/tree"
+log "generating the tree: $FILES files of 1-16 KiB"
+python3 - "$TREE" "$FILES" "$SEED" <<'PY'
+import os, random, sys
+root, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(seed)
+block = rng.randbytes(1 << 20)
+for i in range(n):
+    d = os.path.join(root, f"d{i // 1000:02d}", f"s{(i // 100) % 10}")
+    if i % 100 == 0:
+        os.makedirs(d, exist_ok=True)
+    size = rng.randint(1024, 16384)
+    off = rng.randint(0, len(block) - size)
+    data = bytearray(block[off:off + size])
+    data[:8] = i.to_bytes(8, "little")  # every file distinct
+    with open(os.path.join(d, f"f{i:05d}.bin"), "wb") as f:
+        f.write(data)
+PY
+TREE_BYTES=$(find "$TREE" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+TREE_SUM=$(tree_sum "$TREE")
+(cd "$TREE" && find . -type f -printf '%P\n' | sort >"$W/tree.list")
+
+check_tree() { # DIR WHAT
+    local got
+    got=$(tree_sum "$1")
+    [[ "$got" == "$TREE_SUM" ]] || { log "CHECK FAILED: $2: tree $1 is '$got', want '$TREE_SUM'"; echo "$2" >>"$BAD"; }
+}
+up_tree_de() { tcli upload -r "$TREE/" /tree -n bench; }
+rm_tree_de() { cli rm -r -y tree -n bench 2>/dev/null || true; }
+measure "tree ${FILES} files" "de-cli upload -r" "$TREE_BYTES" 1 noop up_tree_de rm_tree_de &&
+check_tree "$MOUNT/tree" "de-cli upload -r"
+rm_tree_de
+push_tree_de() { tcli sync push "$TREE" --remote-dir tree -n bench; }
+measure "tree ${FILES} files" "de-cli sync push" "$TREE_BYTES" 1 noop push_tree_de rm_tree_de &&
+check_tree "$MOUNT/tree" "de-cli sync push"
+rm_tree_de
+
+# curl: 16 parallel streams, each a curl process PUTting 64 files over one keep-alive connection.
+curl_tree() {
+    DAV="$DAV" TREE="$TREE" T xargs -a "$W/tree.list" -d '\n' -P 16 -n 64 bash -c '
+        args=()
+        for f; do args+=(-T "$TREE/$f" "$DAV/tree/$f"); done
+        exec curl -sS -f "${args[@]}" -o /dev/null >/dev/null' _
+}
+rm_tree_dav() { rm -rf "$W/dav/tree"; }
+measure "tree ${FILES} files" "curl 16 parallel -> nginx" "$TREE_BYTES" 0 noop curl_tree rm_tree_dav &&
+check_tree "$W/dav/tree" "curl 16 parallel"
+rm_tree_dav
+
+RTREE=$TREE RLABEL="rclone copy --transfers 16 -> nginx"
+if [[ -n "$RCLONE_TREE_FILES" && "$RCLONE_TREE_FILES" -lt "$FILES" ]]; then
+    RTREE="$W/rtree"
+    mkdir -p "$RTREE"
+    head -n "$RCLONE_TREE_FILES" "$W/tree.list" >"$W/rtree.list"
+    tar -C "$TREE" -cf - -T "$W/rtree.list" | tar -C "$RTREE" -xf -
+    RLABEL="rclone copy --transfers 16 -> nginx (${RCLONE_TREE_FILES} files, scaled)"
+fi
+rclone_tree() { T "${RCLONE[@]}" copy "$RTREE" :webdav:tree --transfers 16 --checkers 16; }
+measure "tree ${FILES} files" "$RLABEL" "$TREE_BYTES" 0 noop rclone_tree rm_tree_dav &&
+    if [[ "$RTREE" == "$TREE" ]]; then check_tree "$W/dav/tree" "rclone copy"; fi
+rm_tree_dav
+cp_tree() { T cp -r "$TREE" "$W/dl/tree" && sync; }
+rm_tree_dl() { rm -rf "$W/dl/tree"; }
+measure "tree ${FILES} files" "cp -r + sync" "$TREE_BYTES" 0 noop cp_tree rm_tree_dl || true
+rm_tree_dl
+
+# --- report ------------------------------------------------------------------------------------
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+COMMIT=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
+python3 - "$RESULTS" "$RUNS" "$COLD" "$LOAD_START" "$LOAD_END" "$COMMIT" "$FILES" \
+    "${RCLONE_TREE_FILES:-$FILES}" "$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
+    "$(rclone version 2>/dev/null | head -n1 | awk '{print $2}')" \
+    "$(curl --version | head -n1 | awk '{print $2}')" "$BAD" <<'PY'
+import sys
+path, runs, cold, load0, load1, commit, files, rfiles, ngv, rcv, cuv, bad = sys.argv[1:]
+bad = [l.strip() for l in open(bad) if l.strip()]
+files, rfiles = int(files), int(rfiles)
+rows = []
+for line in open(path):
+    what, tool, secs, nbytes, crss, srss = line.rstrip("\n").split("\t")
+    if secs == "fail":
+        rows.append(dict(what=what, tool=tool, secs=None, bytes=int(nbytes), crss=0, srss=None))
+        continue
+    secs = float(secs)
+    if tool.startswith("rclone copy") and rfiles < files:
+        secs = secs * files / rfiles  # scaled to the whole tree
+    rows.append(dict(what=what, tool=tool, secs=secs, bytes=int(nbytes), crss=int(crss),
+                     srss=None if srss == "-" else int(srss)))
+
+def find(what, tool):
+    for r in rows:
+        if r["what"] == what and r["tool"].startswith(tool):
+            return r
+    return None
+
+def ref_for(r):
+    w = r["what"]
+    if w.startswith("upload"):
+        return find(w, "curl -T -> nginx")
+    if w.startswith("download"):
+        return find(w, "curl GET")
+    if w.startswith("tree"):
+        return find(w, "curl 16")
+    if w.startswith("copy"):
+        return find(w.replace("copy", "upload"), "curl -T -> nginx")
+    return None
+
+print(f"transfer bench: commit {commit}, {'cold' if cold == '1' else 'warm'} page cache, "
+      f"median of {runs} run(s); load average {load0} before, {load1} after")
+print(f"nginx {ngv}, rclone {rcv}, curl {cuv}; GB/s = 10^9 bytes/s; ratio = time / reference time")
+print()
+print("| what | tool | seconds | GB/s | ratio | client RSS MiB | server RSS MiB |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+for r in rows:
+    ref = ref_for(r)
+    if r["secs"] is None:
+        print(f"| {r['what']} | {r['tool']} | FAILED | | | | |")
+        continue
+    if ref is not None and ref["secs"] is None:
+        ref = None
+    ratio = f"{r['secs'] / ref['secs']:.2f}" if ref and ref is not r else ("1 (ref)" if ref is r else "")
+    gbs = r["bytes"] / r["secs"] / 1e9
+    crss = f"{r['crss'] / 1024:.1f}" if r["crss"] > 0 else ""
+    srss = f"{r['srss'] / 1024:.1f}" if r["srss"] is not None else ""
+    print(f"| {r['what']} | {r['tool']} | {r['secs']:.2f} | {gbs:.2f} | {ratio} | {crss} | {srss} |")
+
+print()
+print("| target (issue 4) | measured | pass |")
+print("| --- | ---: | :---: |")
+def target(name, value, limit, fmt):
+    if value is None:
+        print(f"| {name} | n/a | n/a |")
+        return
+    print(f"| {name} | {fmt.format(value)} | {'pass' if value <= limit else 'MISS'} |")
+
+def ratio(what, tool, reftool):
+    a, b = find(what, tool), find(what, reftool)
+    if a and a["secs"] is None:
+        return float("inf")  # the tool failed: a miss
+    return a["secs"] / b["secs"] if a and b and b["secs"] else None
+
+target("2 GiB upload <= 1.0x curl -T -> nginx", ratio("upload 2GiB", "de-cli", "curl -T -> nginx"), 1.0, "{:.2f}x")
+target("2 GiB download <= 1.0x curl GET <- nginx", ratio("download 2GiB", "de-cli", "curl GET"), 1.0, "{:.2f}x")
+tree = f"tree {files} files"
+target(f"{files} files <= 0.1x curl 16-parallel (upload -r)", ratio(tree, "de-cli upload -r", "curl 16"), 0.1, "{:.3f}x")
+target(f"{files} files <= 0.1x curl 16-parallel (sync push)", ratio(tree, "de-cli sync push", "curl 16"), 0.1, "{:.3f}x")
+for size in ("2GiB", "8GiB"):
+    ups = [find(f"{d} {size}", "de-cli") for d in ("upload", "download")]
+    ups = [u for u in ups if u and u["secs"] is not None]
+    if not ups:
+        continue
+    target(f"client peak RSS <= 32 MiB at {size}", max(u["crss"] for u in ups) / 1024, 32, "{:.1f} MiB")
+    target(f"server peak RSS <= 64 MiB at {size}", max(u["srss"] for u in ups) / 1024, 64, "{:.1f} MiB")
+if bad:
+    print()
+    print("WRONG RESULTS (bytes differ from the source): " + "; ".join(bad))
+PY
+[[ ! -s "$BAD" ]]
