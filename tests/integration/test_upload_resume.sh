@@ -45,7 +45,9 @@ wait_parts 4 || true
 kill -9 "$BG"
 wait "$BG" 2>/dev/null || true
 expect_rc 0 "$DE_CLI" upload "$T/big.bin" /b2.bin -n sales --json
-assert_eq "$ERR" "" "--json keeps stderr quiet"
+assert_not_contains "$ERR" "resuming upload" "--json: no notice on stderr (only NDJSON progress)"
+python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]' <<<"$ERR" ||
+    fail "--json: stderr lines are not all JSON"
 assert_eq "$(jget 'd["resumed"]')" "True" "json resumed"
 RB=$(jget 'd["resumed_bytes"]')
 ((RB >= 4 * 1048576 && RB < 40 * 1048576)) || fail "resumed_bytes $RB out of range"
