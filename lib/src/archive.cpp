@@ -66,12 +66,14 @@ Status TarWriter::emit(std::string_view data) {
 }
 
 Status TarWriter::header(std::string_view path, char type, std::uint64_t size,
-                         std::int64_t mtime_ns, unsigned mode) {
+                         std::int64_t mtime_ns, unsigned mode, const PaxRecords& extra) {
     std::string_view prefix, name;
     bool fits = split_ustar(path, prefix, name);
     std::string pax;
     if (!fits) pax += pax_record("path", path);
     if (size > k_ustar_max_size) pax += pax_record("size", std::to_string(size));
+    for (const auto& [key, value] : extra)
+        pax += pax_record(key, value);
     if (!pax.empty()) {
         std::string pax_name = "PaxHeaders/" + std::string(path.substr(0, 80));
         if (auto st = header(pax_name.substr(0, 100), 'x', pax.size(), mtime_ns, 0644); !st)
@@ -115,9 +117,10 @@ Status TarWriter::add_directory(std::string_view path, std::int64_t mtime_ns) {
     return header(p, '5', 0, mtime_ns, 0755);
 }
 
-Status TarWriter::begin_file(std::string_view path, std::uint64_t size, std::int64_t mtime_ns) {
+Status TarWriter::begin_file(std::string_view path, std::uint64_t size, std::int64_t mtime_ns,
+                             const PaxRecords& extra) {
     if (m_in_file) return fail(ErrorKind::generic, "tar: a file is still open");
-    if (auto st = header(path, '0', size, mtime_ns, 0644); !st) return st;
+    if (auto st = header(path, '0', size, mtime_ns, 0644, extra); !st) return st;
     m_path = path;
     m_expected = size;
     m_received = 0;
@@ -146,6 +149,14 @@ Status TarWriter::end_file() {
                                 m_path, m_received, m_expected));
     std::string pad((k_block - m_expected % k_block) % k_block, '\0');
     return emit(pad);
+}
+
+std::uint64_t TarWriter::file_member_size(std::string_view path, std::uint64_t size,
+                                          const PaxRecords& extra) {
+    // Only lengths matter, and they do not depend on the mtime's digits.
+    TarWriter counter([](std::string_view) -> Status { return {}; });
+    (void)counter.header(path, '0', size, 0, 0644, extra);
+    return counter.m_bytes_written + size + (k_block - size % k_block) % k_block;
 }
 
 Status TarWriter::finish() {

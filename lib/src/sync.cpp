@@ -6,6 +6,13 @@
 // transfers on a pool of workers (one Client each, since a Client is
 // single-threaded), then — only if all of them succeeded — the deletes, then
 // the few transfers that had to wait for a delete (a file replacing a folder).
+//
+// Push sends files below k_batch_threshold through Client::upload_batch (tar
+// bodies of thousands of files, one flush per batch on the server) instead of
+// a PUT each: 20k small files cost a few requests, not 20k round trips and
+// 20k fsyncs. The folders to create travel in the same batches. Files that
+// replace a known remote content (If-Match in --checksum mode) and big files
+// keep the per-file path.
 
 #include "sync_internal.hpp"
 
@@ -29,6 +36,8 @@ namespace de {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr std::uint64_t k_batch_threshold = 1 << 20;
 
 struct RemoteScan {
     std::vector<SyncEntry> entries;
@@ -162,6 +171,22 @@ class Executor {
             }
         }
         // Folders first, in order (parents before children), then files in parallel.
+        if (m_plan.direction == SyncDirection::push) {
+            // Small files (and the folders) in batches; the rest one by one.
+            std::vector<const SyncOp*> fresh, replacing, single;
+            for (const SyncOp* op : transfers) {
+                if (op->size >= k_batch_threshold || (op->replace && op->dest_sha256))
+                    single.push_back(op);
+                else
+                    (op->replace ? replacing : fresh).push_back(op);
+            }
+            if (!fresh.empty() || !replacing.empty()) {
+                run_batch(fresh, dirs, false);
+                run_batch(replacing, {}, true);
+                dirs.clear();
+                transfers = std::move(single);
+            }
+        }
         run_pool(dirs, 1);
         run_pool(transfers, m_options.jobs);
         run_pool(touches, 1);
@@ -303,6 +328,54 @@ class Executor {
             return m_plan.direction == SyncDirection::push ? "upload" : "download";
         }
         return to_string(op.action);
+    }
+
+    // Uploads `files` (and creates `dirs`) through Client::upload_batch; a
+    // failed batch fails each of its operations with the batch's error.
+    void run_batch(const std::vector<const SyncOp*>& files, const std::vector<const SyncOp*>& dirs,
+                   bool overwrite) {
+        if (files.empty() && dirs.empty()) return;
+        if (interrupt_requested()) {
+            for (const SyncOp* op : dirs)
+                record_failure(*op, "mkdir", Error{ErrorKind::interrupted, "interrupted", 0, {}});
+            for (const SyncOp* op : files)
+                record_failure(*op, "upload", Error{ErrorKind::interrupted, "interrupted", 0, {}});
+            return;
+        }
+        auto fail_all = [&](const Error& e) {
+            for (const SyncOp* op : dirs)
+                record_failure(*op, "mkdir", e);
+            for (const SyncOp* op : files)
+                record_failure(*op, "upload", e);
+        };
+        auto client = Client::create(m_copts);
+        if (!client) return fail_all(client.error());
+        std::vector<BatchItem> items;
+        items.reserve(files.size());
+        for (const SyncOp* op : files) {
+            event(SyncEvent::Kind::start, "upload", op->path, op->size, {});
+            items.push_back(BatchItem{m_local / op->path, remote_path(*op), op->size, op->mtime_ns,
+                                      op->source_sha256});
+        }
+        BatchOptions bo;
+        bo.overwrite = overwrite;
+        for (const SyncOp* op : dirs) {
+            event(SyncEvent::Kind::start, "mkdir", op->path, 0, {});
+            bo.dirs.push_back(remote_path(*op));
+        }
+        auto r = client->upload_batch(m_plan.app, items, bo);
+        if (!r) return fail_all(r.error());
+        for (const SyncOp* op : dirs) {
+            event(SyncEvent::Kind::done, "mkdir", op->path, 0, {});
+            std::lock_guard lock(m_mutex);
+            ++m_summary.dirs_created;
+        }
+        for (const SyncOp* op : files) {
+            event(SyncEvent::Kind::done, "upload", op->path, op->size, {});
+            std::lock_guard lock(m_mutex);
+            ++m_summary.files_sent;
+            m_summary.bytes_sent += op->size;
+        }
     }
 
     void run_pool(const std::vector<const SyncOp*>& ops, int jobs) {
