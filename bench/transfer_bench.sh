@@ -133,41 +133,30 @@ settle() {
     sync
     if ((COLD)); then echo 3 >/proc/sys/vm/drop_caches; fi
 }
-# measure WHAT TOOL BYTES SERVER(0|1) PREP RUN CLEAN: RUNS times: PREP, settle, time RUN (which
-# runs its tool through T), CLEAN between runs (not after the last, so the result can be checked).
-# Appends: what, tool, median seconds, bytes, max client RSS KiB, max server RSS KiB. A failed RUN
-# is recorded as such (the bench goes on with the next tool) and measure returns 1, so callers
-# check results with `measure ... && check ...`.
+# measure WHAT TOOL BYTES SERVER(0|1) RUN: settle, then time RUN once (RUN runs its tool through
+# T). Appends one row: what, tool, seconds (or "fail"), bytes, client RSS KiB, server RSS KiB (or
+# -). The report takes the median over the rows of a (what, tool). A failing RUN is logged and the
+# bench goes on; measure then returns 1, so callers write `measure ... && check ...`. The rounds
+# below run every tool once per round, RUNS rounds, so a burst of load from the shared machine
+# spreads over the tools instead of landing on one tool's runs.
 measure() {
-    local what=$1 tool=$2 bytes=$3 server=$4 prep=$5 runfn=$6 clean=$7 i t0 t1 rss srss
-    local times=() crss=0 sr=0
-    for ((i = 0; i < RUNS; i++)); do
-        ((i == 0)) || $clean
-        $prep
-        settle
-        ((server)) && hwm_reset
-        t0=$EPOCHREALTIME
-        echo 0 >"$W/rss"
-        if ! $runfn >"$W/last.log" 2>&1; then
-            log "FAILED: $what / $tool:"
-            tail -5 "$W/last.log" | sed 's/^/    /' >&2
-            printf '%s\t%s\tfail\t%s\t0\t-\n' "$what" "$tool" "$bytes" >>"$RESULTS"
-            return 1
-        fi
-        t1=$EPOCHREALTIME
-        times+=("$(python3 -c "print(f'{$t1 - $t0:.3f}')")")
-        rss=$(tail -n1 "$W/rss")
-        ((rss > crss)) && crss=$rss
-        if ((server)); then
-            srss=$(hwm)
-            ((srss > sr)) && sr=$srss
-        fi
-    done
-    local med
-    med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$what" "$tool" "$med" "$bytes" "$crss" \
-        "$( ((server)) && echo "$sr" || echo -)" >>"$RESULTS"
-    log "$what / $tool: ${med}s (runs: ${times[*]})"
+    local what=$1 tool=$2 bytes=$3 server=$4 runfn=$5 t0 t1 secs srss=-
+    settle
+    ((server)) && hwm_reset
+    echo 0 >"$W/rss"
+    t0=$EPOCHREALTIME
+    if ! $runfn >"$W/last.log" 2>&1; then
+        log "FAILED: $what / $tool:"
+        tail -5 "$W/last.log" | sed 's/^/    /' >&2
+        printf '%s\t%s\tfail\t%s\t0\t-\n' "$what" "$tool" "$bytes" >>"$RESULTS"
+        return 1
+    fi
+    t1=$EPOCHREALTIME
+    secs=$(python3 -c "print(f'{$t1 - $t0:.3f}')")
+    ((server)) && srss=$(hwm)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$what" "$tool" "$secs" "$bytes" "$(tail -n1 "$W/rss")" \
+        "$srss" >>"$RESULTS"
+    log "$what / $tool: ${secs}s"
 }
 noop() { :; }
 sha_of() {
@@ -206,6 +195,15 @@ print(len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
 PY
 }
 
+# The disk's speed at the time (the machine is shared): 1 GiB written and fdatasync'ed.
+disk_probe() {
+    dd if=/dev/zero of="$W/disk-probe" bs=1M count=1024 conv=fdatasync 2>&1 | tail -n1 |
+        sed 's/.*, //'
+    rm -f "$W/disk-probe"
+}
+DISK_START=$(disk_probe)
+log "disk: 1 GiB write + fdatasync at $DISK_START"
+
 # --- big files ---------------------------------------------------------------------------------
 gen_file() { # PATH BYTES: seeded, incompressible (AES-256-CTR keystream of the seed)
     # openssl dies of SIGPIPE when head has enough: judge by the size, not the pipeline status.
@@ -222,45 +220,50 @@ big_file_round() { # LABEL BYTES
     want=$(sha_of "$f")
     BF=$f BNAME="big-$label.bin"
 
-    # de-cli <-> de-server
     up_de() { tcli upload "$BF" "/$BNAME" -n bench; }
     rm_de() { cli rm "$BNAME" -n bench 2>/dev/null || true; }
-    measure "upload $label" de-cli "$bytes" 1 noop up_de rm_de &&
-    check_sha "$MOUNT/$BNAME" "$want" "de-cli upload"
     down_de() { tcli download "/$BNAME" "$W/dl/$BNAME" -n bench; }
     rm_dl() { rm -f "$W/dl/$BNAME"; }
-    measure "download $label" de-cli "$bytes" 1 noop down_de rm_dl &&
-    check_sha "$W/dl/$BNAME" "$want" "de-cli download"
-    rm_dl
-    rm_de
-
-    # curl <-> nginx
     up_curl() { T curl -sS -f -T "$BF" "$DAV/$BNAME" -o /dev/null; }
-    rm_dav() { rm -f "$W/dav/$BNAME"; }
-    measure "upload $label" "curl -T -> nginx" "$bytes" 0 noop up_curl rm_dav &&
-    check_sha "$W/dav/$BNAME" "$want" "curl -T"
     up_curl_sync() { up_curl && sync "$W/dav/$BNAME"; }
-    measure "upload $label" "curl -T -> nginx, then sync" "$bytes" 0 rm_dav up_curl_sync rm_dav || true
+    rm_dav() { rm -f "$W/dav/$BNAME"; }
     down_curl() { T curl -sS -f "$DAV/$BNAME" -o "$W/dl/$BNAME"; }
-    measure "download $label" "curl GET <- nginx" "$bytes" 0 noop down_curl rm_dl &&
-    check_sha "$W/dl/$BNAME" "$want" "curl GET"
-    rm_dl
-    rm_dav
-
-    # rclone <-> nginx
     up_rclone() { T "${RCLONE[@]}" copyto "$BF" ":webdav:$BNAME"; }
-    measure "upload $label" "rclone -> nginx" "$bytes" 0 noop up_rclone rm_dav &&
-    check_sha "$W/dav/$BNAME" "$want" "rclone upload"
     down_rclone() { T "${RCLONE[@]}" copyto ":webdav:$BNAME" "$W/dl/$BNAME"; }
-    measure "download $label" "rclone <- nginx" "$bytes" 0 noop down_rclone rm_dl &&
-    check_sha "$W/dl/$BNAME" "$want" "rclone download"
-    rm_dl
-    rm_dav
-
-    # cp + sync (local, same disk): the reference for both directions
     cp_sync() { T cp "$BF" "$W/dl/$BNAME" && sync "$W/dl/$BNAME"; }
-    measure "copy $label" "cp + sync" "$bytes" 0 noop cp_sync rm_dl || true
-    rm_dl
+    # Results are checked in the first round (hashing 8 GiB several times per round costs more
+    # than the transfers). At most one copy besides the source exists at a time, plus the one
+    # being downloaded: source + 2 copies of disk.
+    local round chk
+    for ((round = 1; round <= RUNS; round++)); do
+        chk=$((round == 1))
+        # de-cli <-> de-server
+        measure "upload $label" de-cli "$bytes" 1 up_de &&
+            ((chk)) && check_sha "$MOUNT/$BNAME" "$want" "de-cli upload $label"
+        measure "download $label" de-cli "$bytes" 1 down_de &&
+            ((chk)) && check_sha "$W/dl/$BNAME" "$want" "de-cli download $label"
+        rm_dl
+        rm_de
+        # curl <-> nginx
+        measure "upload $label" "curl -T -> nginx" "$bytes" 0 up_curl &&
+            ((chk)) && check_sha "$W/dav/$BNAME" "$want" "curl -T $label"
+        rm_dav
+        measure "upload $label" "curl -T -> nginx, then sync" "$bytes" 0 up_curl_sync || true
+        measure "download $label" "curl GET <- nginx" "$bytes" 0 down_curl &&
+            ((chk)) && check_sha "$W/dl/$BNAME" "$want" "curl GET $label"
+        rm_dl
+        rm_dav
+        # rclone <-> nginx
+        measure "upload $label" "rclone -> nginx" "$bytes" 0 up_rclone &&
+            ((chk)) && check_sha "$W/dav/$BNAME" "$want" "rclone upload $label"
+        measure "download $label" "rclone <- nginx" "$bytes" 0 down_rclone &&
+            ((chk)) && check_sha "$W/dl/$BNAME" "$want" "rclone download $label"
+        rm_dl
+        rm_dav
+        # cp + sync (local, same disk): a reference for both directions
+        measure "copy $label" "cp + sync" "$bytes" 0 cp_sync || true
+        rm_dl
+    done
     rm -f "$f"
 }
 
@@ -303,15 +306,8 @@ check_tree() { # DIR WHAT
     [[ "$got" == "$TREE_SUM" ]] || { log "CHECK FAILED: $2: tree $1 is '$got', want '$TREE_SUM'"; echo "$2" >>"$BAD"; }
 }
 up_tree_de() { tcli upload -r "$TREE/" /tree -n bench; }
-rm_tree_de() { cli rm -r -y tree -n bench 2>/dev/null || true; }
-measure "tree ${FILES} files" "de-cli upload -r" "$TREE_BYTES" 1 noop up_tree_de rm_tree_de &&
-check_tree "$MOUNT/tree" "de-cli upload -r"
-rm_tree_de
 push_tree_de() { tcli sync push "$TREE" --remote-dir tree -n bench; }
-measure "tree ${FILES} files" "de-cli sync push" "$TREE_BYTES" 1 noop push_tree_de rm_tree_de &&
-check_tree "$MOUNT/tree" "de-cli sync push"
-rm_tree_de
-
+rm_tree_de() { cli rm -r -y tree -n bench 2>/dev/null || true; }
 # curl: 16 parallel streams, each a curl process PUTting 64 files over one keep-alive connection.
 curl_tree() {
     DAV="$DAV" TREE="$TREE" T xargs -a "$W/tree.list" -d '\n' -P 16 -n 64 bash -c '
@@ -320,10 +316,6 @@ curl_tree() {
         exec curl -sS -f "${args[@]}" -o /dev/null >/dev/null' _
 }
 rm_tree_dav() { rm -rf "$W/dav/tree"; }
-measure "tree ${FILES} files" "curl 16 parallel -> nginx" "$TREE_BYTES" 0 noop curl_tree rm_tree_dav &&
-check_tree "$W/dav/tree" "curl 16 parallel"
-rm_tree_dav
-
 RTREE=$TREE RLABEL="rclone copy --transfers 16 -> nginx"
 if [[ -n "$RCLONE_TREE_FILES" && "$RCLONE_TREE_FILES" -lt "$FILES" ]]; then
     RTREE="$W/rtree"
@@ -333,36 +325,56 @@ if [[ -n "$RCLONE_TREE_FILES" && "$RCLONE_TREE_FILES" -lt "$FILES" ]]; then
     RLABEL="rclone copy --transfers 16 -> nginx (${RCLONE_TREE_FILES} files, scaled)"
 fi
 rclone_tree() { T "${RCLONE[@]}" copy "$RTREE" :webdav:tree --transfers 16 --checkers 16; }
-measure "tree ${FILES} files" "$RLABEL" "$TREE_BYTES" 0 noop rclone_tree rm_tree_dav &&
-    if [[ "$RTREE" == "$TREE" ]]; then check_tree "$W/dav/tree" "rclone copy"; fi
-rm_tree_dav
 cp_tree() { T cp -r "$TREE" "$W/dl/tree" && sync; }
 rm_tree_dl() { rm -rf "$W/dl/tree"; }
-measure "tree ${FILES} files" "cp -r + sync" "$TREE_BYTES" 0 noop cp_tree rm_tree_dl || true
-rm_tree_dl
+TREE_WHAT="tree ${FILES} files"
+for ((round = 1; round <= RUNS; round++)); do
+    chk=$((round == 1))
+    measure "$TREE_WHAT" "de-cli upload -r" "$TREE_BYTES" 1 up_tree_de &&
+        ((chk)) && check_tree "$MOUNT/tree" "de-cli upload -r"
+    rm_tree_de
+    measure "$TREE_WHAT" "de-cli sync push" "$TREE_BYTES" 1 push_tree_de &&
+        ((chk)) && check_tree "$MOUNT/tree" "de-cli sync push"
+    rm_tree_de
+    measure "$TREE_WHAT" "curl 16 parallel -> nginx" "$TREE_BYTES" 0 curl_tree &&
+        ((chk)) && check_tree "$W/dav/tree" "curl 16 parallel"
+    rm_tree_dav
+    measure "$TREE_WHAT" "$RLABEL" "$TREE_BYTES" 0 rclone_tree &&
+        ((chk)) && [[ "$RTREE" == "$TREE" ]] && check_tree "$W/dav/tree" "rclone copy"
+    rm_tree_dav
+    measure "$TREE_WHAT" "cp -r + sync" "$TREE_BYTES" 0 cp_tree || true
+    rm_tree_dl
+done
 
 # --- report ------------------------------------------------------------------------------------
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+DISK_END=$(disk_probe)
 COMMIT=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
 python3 - "$RESULTS" "$RUNS" "$COLD" "$LOAD_START" "$LOAD_END" "$COMMIT" "$FILES" \
     "${RCLONE_TREE_FILES:-$FILES}" "$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
     "$(rclone version 2>/dev/null | head -n1 | awk '{print $2}')" \
-    "$(curl --version | head -n1 | awk '{print $2}')" "$BAD" <<'PY'
+    "$(curl --version | head -n1 | awk '{print $2}')" "$BAD" "$DISK_START" "$DISK_END" <<'PY'
 import sys
-path, runs, cold, load0, load1, commit, files, rfiles, ngv, rcv, cuv, bad = sys.argv[1:]
+path, runs, cold, load0, load1, commit, files, rfiles, ngv, rcv, cuv, bad, disk0, disk1 = sys.argv[1:]
 bad = [l.strip() for l in open(bad) if l.strip()]
 files, rfiles = int(files), int(rfiles)
-rows = []
+import statistics
+groups = {}  # (what, tool) -> rows of every round, in first-seen order
 for line in open(path):
     what, tool, secs, nbytes, crss, srss = line.rstrip("\n").split("\t")
-    if secs == "fail":
-        rows.append(dict(what=what, tool=tool, secs=None, bytes=int(nbytes), crss=0, srss=None))
+    groups.setdefault((what, tool), []).append((secs, int(nbytes), int(crss), srss))
+rows = []
+for (what, tool), runs_ in groups.items():
+    ok = [r for r in runs_ if r[0] != "fail"]
+    if len(ok) < len(runs_):
+        rows.append(dict(what=what, tool=tool, secs=None, all=[], bytes=runs_[0][1], crss=0, srss=None))
         continue
-    secs = float(secs)
+    times = [float(r[0]) for r in ok]
     if tool.startswith("rclone copy") and rfiles < files:
-        secs = secs * files / rfiles  # scaled to the whole tree
-    rows.append(dict(what=what, tool=tool, secs=secs, bytes=int(nbytes), crss=int(crss),
-                     srss=None if srss == "-" else int(srss)))
+        times = [t * files / rfiles for t in times]  # scaled to the whole tree
+    srs = [int(r[3]) for r in ok if r[3] != "-"]
+    rows.append(dict(what=what, tool=tool, secs=statistics.median(times), all=times,
+                     bytes=ok[0][1], crss=max(r[2] for r in ok), srss=max(srs) if srs else None))
 
 def find(what, tool):
     for r in rows:
@@ -384,14 +396,15 @@ def ref_for(r):
 
 print(f"transfer bench: commit {commit}, {'cold' if cold == '1' else 'warm'} page cache, "
       f"median of {runs} run(s); load average {load0} before, {load1} after")
+print(f"disk (dd 1 GiB + fdatasync): {disk0} before, {disk1} after; {__import__('os').cpu_count()} cores")
 print(f"nginx {ngv}, rclone {rcv}, curl {cuv}; GB/s = 10^9 bytes/s; ratio = time / reference time")
 print()
-print("| what | tool | seconds | throughput | ratio | client RSS MiB | server RSS MiB |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+print("| what | tool | seconds | throughput | ratio | client RSS MiB | server RSS MiB | every run (s) |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
 for r in rows:
     ref = ref_for(r)
     if r["secs"] is None:
-        print(f"| {r['what']} | {r['tool']} | FAILED | | | | |")
+        print(f"| {r['what']} | {r['tool']} | FAILED | | | | | |")
         continue
     if ref is not None and ref["secs"] is None:
         ref = None
@@ -402,7 +415,8 @@ for r in rows:
         gbs = f"{r['bytes'] / r['secs'] / 1e9:.2f} GB/s"
     crss = f"{r['crss'] / 1024:.1f}" if r["crss"] > 0 else ""
     srss = f"{r['srss'] / 1024:.1f}" if r["srss"] is not None else ""
-    print(f"| {r['what']} | {r['tool']} | {r['secs']:.2f} | {gbs} | {ratio} | {crss} | {srss} |")
+    every = " ".join(f"{t:.2f}" for t in r["all"])
+    print(f"| {r['what']} | {r['tool']} | {r['secs']:.2f} | {gbs} | {ratio} | {crss} | {srss} | {every} |")
 
 print()
 print("| target (issue 4) | measured | pass |")
