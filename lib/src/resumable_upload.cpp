@@ -10,7 +10,7 @@
 //   C bytes (C = P by default): a PATCH body is read into it, hashed for its
 //   Upload-Checksum, then sent straight from it (CURLOPT_POSTFIELDS, no copy).
 //   The buffer stays until the server acknowledges it, so a 460 or a broken
-//   connection resends the same bytes. Memory is connections × C (≤ 16 MiB)
+//   connection resends the same bytes. Memory is connections × C (≤ 12 MiB)
 //   whatever the file size.
 // - Whole-file SHA-256 (sent to .../complete and compared with the returned
 //   entry): parts are handed out in file order, so when one PATCH is one part
@@ -60,7 +60,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t k_mib = 1ULL << 20;
 constexpr std::uint64_t k_min_part = k_mib;            // the contract's minimum
-constexpr std::uint64_t k_buffers_total = 16 * k_mib;  // all PATCH buffers together
+constexpr std::uint64_t k_buffers_total = 12 * k_mib;  // all PATCH buffers together
+constexpr std::uint64_t k_min_chunk = 512 * 1024;
 constexpr std::uint64_t k_max_chunk = 4 * k_mib;
 constexpr std::uint64_t k_target_max_parts = 4096;  // keeps the server's part table small
 constexpr int k_max_connections = 16;
@@ -69,7 +70,7 @@ constexpr int k_max_conflicts = 5;         // 409s in a row for one chunk
 constexpr auto k_outage_budget = std::chrono::seconds(45);
 constexpr auto k_max_backoff = std::chrono::milliseconds(2000);
 constexpr std::size_t k_error_body_cap = 64 * 1024;
-constexpr std::size_t k_hash_read = 1 << 20;
+constexpr std::size_t k_hash_read = 512 * 1024;
 constexpr std::uint64_t k_progress_step = 256 * 1024;
 
 // ---------------------------------------------------------------------------
@@ -240,7 +241,7 @@ void configure_patch_handle(Connection& conn, const TransferEnv& env, const std:
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L);
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(s.stall_timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+    curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, s.verify_tls ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, s.verify_tls ? 2L : 0L);
     if (!s.ca_path.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.ca_path.c_str());
@@ -915,14 +916,14 @@ Result<Entry> Upload::run() {
     m_rep.connections = std::clamp(m_options.connections, 1, k_max_connections);
 
     const std::uint64_t max_chunk = std::clamp<std::uint64_t>(
-        k_buffers_total / static_cast<std::uint64_t>(m_rep.connections) / k_mib * k_mib, k_min_part,
-        k_max_chunk);
+        k_buffers_total / static_cast<std::uint64_t>(m_rep.connections) / k_min_chunk * k_min_chunk,
+        k_min_chunk, k_max_chunk);
     if (m_options.part_size) {
         m_part_size = std::max(m_options.part_size, k_min_part);
     } else {
         // One PATCH per part keeps the parts (and so the hashing) in file order.
         std::uint64_t spread = (m_size + k_target_max_parts - 1) / k_target_max_parts;
-        m_part_size = std::max(max_chunk, (spread + k_mib - 1) / k_mib * k_mib);
+        m_part_size = std::max({max_chunk, k_min_part, (spread + k_mib - 1) / k_mib * k_mib});
     }
     m_parts = (m_size + m_part_size - 1) / m_part_size;
 
