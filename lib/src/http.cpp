@@ -279,8 +279,11 @@ std::expected<Response, TransportError> Transport::perform(const Request& reques
     const std::string& method = request.method;
     if (method == "HEAD") {
         curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-    } else if (method == "PUT" && request.read_body) {
+    } else if ((method == "PUT" || method == "POST") && request.read_body) {
         curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+        // A streamed POST (the batch upload's tar body): libcurl's upload mode
+        // under the right method name.
+        if (method == "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "POST");
         curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(easy, CURLOPT_READDATA, &call);
         curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
