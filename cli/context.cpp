@@ -5,11 +5,14 @@
 
 #include "output.hpp"
 
+#include <de/size.hpp>
+
 #include <fmt/format.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -37,8 +40,10 @@ void add_global_options(CLI::App& root, Context& ctx) {
     root.add_flag("--insecure", g.insecure,
                   "Skip TLS certificate verification (only for test servers)")
         ->group(k_group_connection);
-    root.add_flag("--json", g.json,
-                  "Print exactly one JSON document on stdout (errors too); no progress")
+    root.add_flag(
+            "--json", g.json,
+            "Print exactly one JSON document on stdout (errors too); progress as NDJSON lines "
+            "on stderr")
         ->group(k_group_output);
     root.add_flag("-q,--quiet", g.quiet, "Print nothing but results and errors")
         ->group(k_group_output);
@@ -208,12 +213,133 @@ Error explain(Error error, std::string_view app) {
 
 ProgressFn make_progress(Context& ctx) {
     const auto& g = ctx.global;
-    if (g.json || g.quiet || g.no_progress || !ctx.stderr_tty) return {};
+    if (g.quiet || g.no_progress) return {};
+    if (!g.json && !ctx.stderr_tty) return {};
     int columns = 80;
     winsize ws{};
-    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns = ws.ws_col;
-    auto bar = std::make_shared<ProgressBar>(stderr, columns);
-    return [bar](const ProgressEvent& event) { bar->on_event(event); };
+    if (ctx.stderr_tty && ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        columns = ws.ws_col;
+    auto view = std::make_shared<ProgressView>(
+        g.json ? ProgressView::Mode::ndjson : ProgressView::Mode::bar, stderr, columns);
+    return [view](const ProgressEvent& event) { view->on_event(event); };
+}
+
+std::string progress_bar_line(std::string_view name, std::uint64_t done, std::uint64_t total,
+                              double rate, std::optional<double> eta, int width, bool finished) {
+    std::string stats;
+    if (total > 0)
+        stats = fmt::format("{:>6}  {} / {}", format_percent(std::min(done, total), total),
+                            format_size(done), format_size(total));
+    else
+        stats = format_size(done);
+    if (auto r = format_rate(rate); !r.empty()) stats += "  " + r;
+    if (!finished && total > 0) stats += "  ETA " + format_eta(eta);
+
+    // 20 cells, fewer (down to 10) when the name would be cut otherwise.
+    width = std::max(width, 40);
+    int fixed = width - 1 - static_cast<int>(stats.size()) - 4 - 2;
+    int want = std::min<int>(static_cast<int>(name.size()), 20);
+    int cells = std::clamp(fixed - want, 10, 20);
+    std::string bar = "[";
+    int filled = total > 0 ? static_cast<int>(cells * std::min(done, total) / total) : 0;
+    bar.append(static_cast<std::size_t>(filled), '#');
+    bar.append(static_cast<std::size_t>(cells - filled), '-');
+    bar += "]";
+
+    int room = width - 1 - static_cast<int>(bar.size() + stats.size()) - 4;
+    if (room < 8) room = 8;
+    std::string shown(name);
+    if (static_cast<int>(shown.size()) > room)
+        shown = "..." + shown.substr(shown.size() - static_cast<std::size_t>(room - 3));
+    return fmt::format("{:<{}}  {}  {}", shown, room, bar, stats);
+}
+
+std::string progress_json_line(std::string_view event, std::string_view name, std::uint64_t done,
+                               std::uint64_t total, double rate, std::optional<double> eta,
+                               double seconds) {
+    nlohmann::json line = {{"event", event},
+                           {"name", name},
+                           {"done", done},
+                           {"total", total},
+                           {"rate", static_cast<std::uint64_t>(std::max(rate, 0.0))}};
+    line["eta_s"] = eta ? nlohmann::json(std::round(*eta * 10) / 10) : nlohmann::json(nullptr);
+    if (seconds >= 0) line["seconds"] = std::round(seconds * 1000) / 1000;
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+ProgressView::ProgressView(Mode mode, std::FILE* stream, int width)
+    : m_mode(mode), m_stream(stream), m_width(width) {}
+
+ProgressView::~ProgressView() {
+    if (m_drawn) {
+        std::fputs("\r\x1b[K", m_stream);
+        std::fflush(m_stream);
+    }
+}
+
+void ProgressView::on_event(const ProgressEvent& event) {
+    on_event(event, Clock::now());
+}
+
+void ProgressView::emit(std::string_view kind, std::string_view name, std::uint64_t done,
+                        std::uint64_t total, Clock::time_point now) {
+    bool finish = kind == "finish";
+    double secs = m_meter.seconds(now);
+    // At the end, the average says more than the last window.
+    double rate = finish ? (secs > 0 ? static_cast<double>(done) / secs : 0.0) : m_meter.rate();
+    std::optional<double> eta =
+        finish ? std::optional<double>(0.0) : m_meter.eta_seconds(done, total);
+    std::string text;
+    if (m_mode == Mode::ndjson) {
+        text = progress_json_line(kind, name, done, total, rate, eta, finish ? secs : -1.0);
+        text += '\n';
+    } else {
+        text = "\r\x1b[K" + progress_bar_line(name, done, total, rate, eta, m_width, finish);
+        if (finish) text += '\n';
+        m_drawn = !finish;
+    }
+    std::fwrite(text.data(), 1, text.size(), m_stream);
+    std::fflush(m_stream);
+    m_last_emit = now;
+}
+
+void ProgressView::on_event(const ProgressEvent& event, Clock::time_point now) {
+    std::lock_guard lock(m_mutex);
+    using Phase = ProgressEvent::Phase;
+    if (event.phase == Phase::start || !m_active) {
+        // A set starts (an advance without a start starts one too).
+        m_meter.start(now);
+        m_active = true;
+        m_visible = false;
+        m_last_emit = {};
+    }
+    m_meter.update(event.done, now);
+    const bool finish = event.phase == Phase::finish;
+    if (m_mode == Mode::ndjson) {
+        if (!m_visible) {
+            // Small sets stay silent: their result is in the one JSON document anyway.
+            if (std::max(event.total, event.done) < k_ndjson_min_bytes) {
+                if (finish) m_active = false;
+                return;
+            }
+            m_visible = true;
+            emit("start", event.name, event.done, event.total, now);
+            if (!finish) return;
+        }
+        if (finish) {
+            emit("finish", event.name, event.done, event.total, now);
+            m_active = false;
+        } else if (now - m_last_emit >= std::chrono::milliseconds(250)) {
+            emit("progress", event.name, event.done, event.total, now);
+        }
+        return;
+    }
+    if (finish) {
+        emit("finish", event.name, event.done, event.total, now);
+        m_active = false;
+    } else if (event.phase == Phase::start || now - m_last_emit >= std::chrono::milliseconds(100)) {
+        emit("progress", event.name, event.done, event.total, now);
+    }
 }
 
 }  // namespace de::cli

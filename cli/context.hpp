@@ -17,7 +17,11 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,8 +113,56 @@ void print_fields(const Context& ctx,
 // mount, an unknown app, missing credentials.
 Error explain(Error error, std::string_view app);
 
-// A progress callback for Client transfers: a bar on a TTY stderr; nothing
-// with --json, -q, --no-progress or when stderr is not a terminal.
+// A progress callback for one transfer set (one file, or an aggregate over
+// files such as transfer.cpp's OverallProgress): a redrawn bar on a TTY stderr
+// (bytes, rate, ETA); with --json, NDJSON events on stderr (stdout keeps its
+// one document); nothing with -q or --no-progress, nor on a non-TTY stderr
+// without --json. The returned function may be called from several threads.
 ProgressFn make_progress(Context& ctx);
+
+// What make_progress draws; public for tests. Mode::ndjson prints one JSON
+// object a line:
+//   {"event":"start"|"progress"|"finish","name":…,"done":…,"total":…,
+//    "rate":bytes/s,"eta_s":seconds|null}   (finish adds "seconds")
+// at most 4 progress lines a second, and only for sets of at least 1 MiB (so
+// small transfers under --json keep stderr empty). Mode::bar redraws one line
+// at most 10 times a second and ends it with a newline at finish.
+class ProgressView {
+  public:
+    enum class Mode { bar, ndjson };
+    using Clock = std::chrono::steady_clock;
+    static constexpr std::uint64_t k_ndjson_min_bytes = 1 << 20;
+
+    ProgressView(Mode mode, std::FILE* stream, int width = 80);
+    ~ProgressView();  // clears a bar left unfinished (an error follows)
+    ProgressView(const ProgressView&) = delete;
+    ProgressView& operator=(const ProgressView&) = delete;
+
+    void on_event(const ProgressEvent& event);  // thread-safe
+    void on_event(const ProgressEvent& event, Clock::time_point now);
+
+  private:
+    void emit(std::string_view kind, std::string_view name, std::uint64_t done, std::uint64_t total,
+              Clock::time_point now);
+    Mode m_mode;
+    std::FILE* m_stream;
+    int m_width;
+    std::mutex m_mutex;
+    ProgressMeter m_meter;
+    bool m_active = false;   // between start and finish
+    bool m_visible = false;  // ndjson: the start line was printed
+    bool m_drawn = false;    // bar: a line is on the screen
+    Clock::time_point m_last_emit{};
+};
+
+// The bar line: "name  [####------]  45.0%  1.2 GiB / 2.0 GiB  80.0 MiB/s  ETA 0:12",
+// fitted to width (a long name is cut from the left, "..." first).
+std::string progress_bar_line(std::string_view name, std::uint64_t done, std::uint64_t total,
+                              double rate, std::optional<double> eta, int width,
+                              bool finished = false);
+// One NDJSON progress object (no newline). seconds < 0: not included.
+std::string progress_json_line(std::string_view event, std::string_view name, std::uint64_t done,
+                               std::uint64_t total, double rate, std::optional<double> eta,
+                               double seconds = -1);
 
 }  // namespace de::cli

@@ -806,7 +806,14 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
 Result<Entry> Client::download(std::string_view app, std::string_view remote,
                                const std::filesystem::path& local, const DownloadOptions& options,
                                TransferReport* report) {
-    (void)report;
+    // Big files go to the parallel ranged engine. Its threshold is decided
+    // from this GET's Content-Length, so a small file costs one request as
+    // before; for a big one this GET is dropped before its first byte is kept,
+    // and the engine's first range request learns size, ETag and mtime (no HEAD).
+    if (report) *report = TransferReport{};
+    std::uint64_t parallel_threshold = options.parallel_threshold;
+    if (const char* knob = std::getenv("DE_CLI_PARALLEL_THRESHOLD"); knob && *knob)
+        if (auto v = parse_size(knob)) parallel_threshold = *v;  // hidden: for tests
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
     const std::string what = fmt::format("download of {} from app '{}' to '{}'", show_path(*normal),
@@ -854,7 +861,9 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
     http::Request request;
     request.url = m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal));
     request.streaming = true;
+    bool go_parallel = false;
     request.on_body = [&](std::string_view chunk) {
+        if (go_parallel) return false;
         if (!started) {
             started = true;
             if (options.progress)
@@ -889,6 +898,7 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
         if (auto v = response.headers.find("content-length"))
             total = static_cast<std::uint64_t>(
                 std::max<std::int64_t>(0, http::parse_int(*v).value_or(0)));
+        go_parallel = response.status == 200 && total >= parallel_threshold && total > 0;
     };
     auto before_retry = [&] {
         written = 0;
@@ -897,6 +907,12 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
         return ::ftruncate(fd.get(), 0) == 0;
     };
     auto response = m_impl->send(request, what, true, before_retry);
+    if (go_parallel) {
+        ::unlink(temp.c_str());
+        guard.armed = false;
+        return detail::parallel_download(m_impl->transfer_env(app, *route), *normal, local, options,
+                                         what, report);
+    }
     if (write_error) return std::unexpected(*write_error);
     if (!response) return std::unexpected(response.error());
     if (response->status != 200) return std::unexpected(http_error(*response, what));

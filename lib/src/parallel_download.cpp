@@ -1,11 +1,910 @@
-// PLACEHOLDER until the parallel download engine lands (issue 4).
+// Parallel ranged downloads (issue 4): a file of at least
+// DownloadOptions::parallel_threshold bytes is fetched as ranges of 16 MiB
+// over several connections at once into a temporary file beside the target,
+// which is renamed into place only after its SHA-256 equals the server's ETag.
+//
+// Threads: one thread (the caller's) drives every connection with a libcurl
+// multi handle and pwrite()s each received chunk at its offset; libcurl's own
+// receive buffer is the only buffer, so memory stays flat whatever the size.
+// A second thread, the hash follower, hashes the file's contiguous written
+// prefix as it grows (reading it back from the page cache) and starts its
+// writeback early (sync_file_range), so the hash check and the fdatasync
+// before the rename cost little once the last byte arrives. Progress events
+// come from the caller's thread only.
+//
+// No extra round trip: the first range request also learns the size (from
+// Content-Range), the ETag and the mtime; the other connections start when its
+// headers arrive. Every later range carries If-Match with that ETag and its
+// answer's ETag and total size are checked as well (de-server ignores If-Match
+// on GET, so the check on our side is what catches a change); a change starts
+// the download over once, a second one fails.
+//
+// Failures: a range that breaks (connection refused or reset, timeout, 5xx,
+// 503 while a server restarts) keeps the bytes it already wrote and is asked
+// again from where it stopped, with backoff, for up to 30 s without progress.
+//
+// Durability: like the single-stream download, the temporary file is
+// fdatasync()ed before the rename and the folder is fsynced after it, so a
+// crash never leaves a torn file under the target's name; the early writeback
+// keeps that flush short.
 #include "transfers.hpp"
+
+#include <de/api.hpp>
+#include <de/remote_path.hpp>
+#include <de/sha256.hpp>
+#include <de/size.hpp>
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <vector>
 
 namespace de::detail {
 
-Result<Entry> parallel_download(const TransferEnv&, const std::string&, const std::filesystem::path&,
-                                const DownloadOptions&, const std::string& what, TransferReport*) {
-    return fail(ErrorKind::generic, what + " failed: parallel downloads are not implemented yet");
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t k_range_size = 16ULL << 20;
+constexpr std::size_t k_hash_block = 1 << 20;
+constexpr std::uint64_t k_writeback_step = 32ULL << 20;
+constexpr std::uint64_t k_progress_step = 1 << 20;
+constexpr std::size_t k_error_body_cap = 16 * 1024;
+constexpr long k_receive_buffer = 512 * 1024;  // CURL_MAX_READ_SIZE
+constexpr int k_max_connections = 16;
+constexpr auto k_retry_budget = 30s;  // per range, without a byte of progress
+constexpr int k_max_restarts = 1;     // the file changed on the server: start over once
+
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
+
+// Test and tuning knobs, read from the environment (not documented for users).
+std::optional<std::uint64_t> env_size(const char* name) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) return std::nullopt;
+    auto parsed = parse_size(value);
+    if (!parsed) return std::nullopt;
+    return *parsed;
+}
+
+mode_t process_umask() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.starts_with("Umask:")) {
+            try {
+                return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+            } catch (...) {
+                break;
+            }
+        }
+    }
+    return 022;
+}
+
+// "bytes A-B/SIZE" -> {A, B, SIZE}; "bytes */SIZE" -> {0, 0, SIZE} with star set.
+struct ContentRange {
+    std::uint64_t first = 0, last = 0, size = 0;
+    bool star = false;
+};
+std::optional<ContentRange> parse_content_range(std::string_view text) {
+    if (!text.starts_with("bytes ")) return std::nullopt;
+    text.remove_prefix(6);
+    auto slash = text.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    ContentRange out;
+    auto size = http::parse_int(text.substr(slash + 1));
+    if (!size || *size < 0) return std::nullopt;
+    out.size = static_cast<std::uint64_t>(*size);
+    std::string_view span = text.substr(0, slash);
+    if (span == "*") {
+        out.star = true;
+        return out;
+    }
+    auto dash = span.find('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    auto first = http::parse_int(span.substr(0, dash));
+    auto last = http::parse_int(span.substr(dash + 1));
+    if (!first || !last || *first < 0 || *last < *first) return std::nullopt;
+    out.first = static_cast<std::uint64_t>(*first);
+    out.last = static_cast<std::uint64_t>(*last);
+    return out;
+}
+
+// The server's {"error":{...}} answer as an Error (the body may be empty).
+Error response_error(int status, const std::string& body, std::string_view what) {
+    Error error;
+    error.http_status = status;
+    std::optional<api::WireError> wire;
+    std::string message;
+    try {
+        auto doc = nlohmann::json::parse(body);
+        const auto& e = doc.at("error");
+        error.api_kind = e.at("kind").get<std::string>();
+        message = e.value("message", "");
+        wire = api::wire_error_from_string(error.api_kind);
+    } catch (const nlohmann::json::exception&) {
+    }
+    error.kind = api::error_kind_for(wire, status);
+    error.message = message.empty() ? fmt::format("{} failed: HTTP {}", what, status)
+                                    : fmt::format("{} failed: {}", what, message);
+    return error;
+}
+
+bool retryable_code(CURLcode code) {
+    switch (code) {
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+        case CURLE_WEIRD_SERVER_REPLY:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// The follower: hashes [0, ready) of the file as `ready` grows, in file order.
+class HashFollower {
+  public:
+    explicit HashFollower(int fd) : m_fd(fd), m_thread([this] { run(); }) {}
+    ~HashFollower() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_cv.notify_all();
+        m_thread.join();
+    }
+    // Bytes [0, ready) are written; the follower may read them.
+    void advance(std::uint64_t ready) {
+        {
+            std::lock_guard lock(m_mutex);
+            if (ready <= m_ready) return;
+            m_ready = ready;
+        }
+        m_cv.notify_one();
+    }
+    // Waits until all of [0, size) is hashed: the digest, or the read error.
+    Result<std::string> finish(std::uint64_t size) {
+        advance(size);
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_hashed >= size || m_error || m_stop; });
+        if (m_error) return std::unexpected(*m_error);
+        if (interrupt_requested())
+            return fail(ErrorKind::interrupted, "interrupted while checking the SHA-256");
+        return m_hasher.finish_hex();
+    }
+
+  private:
+    void run() {
+        std::vector<char> buffer(k_hash_block);
+        std::uint64_t flushed = 0;
+        std::unique_lock lock(m_mutex);
+        for (;;) {
+            m_cv.wait(lock, [&] { return m_stop || m_ready > m_hashed; });
+            if (m_stop) return;
+            std::uint64_t from = m_hashed, to = m_ready;
+            lock.unlock();
+            std::optional<Error> error;
+            while (from < to && !error) {
+                if (interrupt_requested()) break;
+                auto want =
+                    static_cast<std::size_t>(std::min<std::uint64_t>(k_hash_block, to - from));
+                ssize_t n = ::pread(m_fd, buffer.data(), want, static_cast<off_t>(from));
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) {
+                    error = Error{ErrorKind::generic,
+                                  fmt::format("cannot read the downloaded data back: {}",
+                                              n < 0 ? errno_text(errno) : "unexpected end"),
+                                  0,
+                                  {}};
+                    break;
+                }
+                m_hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+                from += static_cast<std::uint64_t>(n);
+                if (from - flushed >= k_writeback_step) {
+                    // Start writing back what is hashed, so the final fdatasync has little left.
+                    ::sync_file_range(m_fd, static_cast<off_t>(flushed),
+                                      static_cast<off_t>(from - flushed), SYNC_FILE_RANGE_WRITE);
+                    flushed = from;
+                }
+            }
+            lock.lock();
+            m_hashed = from;
+            if (error) m_error = std::move(error);
+            if (interrupt_requested()) m_stop = true;
+            m_cv.notify_all();
+            if (m_error || m_stop) return;
+        }
+    }
+
+    int m_fd;
+    Sha256 m_hasher;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::uint64_t m_ready = 0, m_hashed = 0;
+    std::optional<Error> m_error;
+    bool m_stop = false;
+    std::thread m_thread;  // last: starts after everything above is set up
+};
+
+struct Range {
+    std::uint64_t begin = 0, end = 0;  // [begin, end)
+    std::uint64_t pos = 0;             // bytes [begin, pos) are written
+    bool active = false;
+    int failures = 0;  // consecutive, without progress
+    Clock::time_point retry_at{};
+    Clock::time_point failing_since{};
+};
+
+class Engine;
+
+// One connection: an easy handle reused request after request (the multi
+// handle keeps its connection alive), and the state of its current request.
+struct Slot {
+    Engine* engine = nullptr;
+    http::CurlHandle handle;
+    std::size_t range = 0;
+    bool busy = false;
+    int status = 0;
+    http::Headers headers;
+    bool checked = false;        // the answer's headers were checked (first body byte)
+    std::string error_body;      // a non-2xx answer's body
+    std::optional<Error> abort;  // why our callback stopped the transfer
+    bool changed = false;        // the file changed on the server
+    std::uint64_t received = 0;  // body bytes of this request
+};
+
+enum class Outcome { done, restart, failed };
+
+class Engine {
+  public:
+    Engine(const TransferEnv& env, std::string url, const std::string& remote,
+           const DownloadOptions& options, const std::string& what, TransferReport* report, int fd,
+           std::string temp)
+        : m_env(env),
+          m_url(std::move(url)),
+          m_remote(remote),
+          m_options(options),
+          m_what(what),
+          m_report(report),
+          m_fd(fd),
+          m_temp(std::move(temp)),
+          m_rng(static_cast<unsigned>(Clock::now().time_since_epoch().count())) {
+        m_connections = std::clamp(options.connections, 1, k_max_connections);
+        m_range_size = env_size("DE_CLI_TEST_RANGE_SIZE").value_or(k_range_size);
+        if (m_range_size < 4096) m_range_size = 4096;
+        if (auto slow = env_size("DE_CLI_TEST_SLOW_DOWNLOAD"))
+            m_recv_limit = std::max<std::uint64_t>(1, *slow);
+    }
+
+    // One attempt at the whole file. On done, size/sha/mtime are set.
+    Outcome run();
+
+    std::optional<Error> error;
+    std::uint64_t size = 0;
+    std::string etag_sha;  // the server's SHA-256 (hex), from the first answer
+    std::int64_t mtime_ns = 0;
+    std::string sha;  // what we hashed
+    bool notified_restart = false;
+
+    // libcurl callbacks
+    static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user);
+    static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user);
+
+  private:
+    bool check_answer(Slot& slot);
+    std::size_t write_body(Slot& slot, std::string_view chunk);
+    void start(Slot& slot, std::size_t range);
+    void finished(Slot& slot, CURLcode code);
+    void retry_later(Slot& slot, std::string_view why);
+    void learned_size();
+    void throttle();
+    std::uint64_t prefix();
+    void report_progress(bool force);
+
+    const TransferEnv& m_env;
+    std::string m_url;
+    const std::string& m_remote;
+    const DownloadOptions& m_options;
+    const std::string& m_what;
+    TransferReport* m_report;
+    int m_fd;
+    std::string m_temp;
+    std::minstd_rand m_rng;
+    int m_connections = 1;
+    std::uint64_t m_range_size = k_range_size;
+    std::uint64_t m_recv_limit = 0;  // test knob: bytes a second, 0 for no limit
+    Clock::time_point m_throttle_start{};
+
+    CURLM* m_multi = nullptr;
+    std::vector<Slot> m_slots;
+    std::vector<Range> m_ranges;
+    bool m_size_known = false;
+    bool m_restart = false;
+    std::size_t m_first_open = 0;  // ranges before it are complete
+    std::uint64_t m_done = 0, m_reported = 0;
+    bool m_started = false;
+    bool m_failing = false;  // for the notice when transfers recover
+};
+
+std::size_t Engine::on_header(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* slot = static_cast<Slot*>(user);
+    std::string_view line(data, size * count);
+    if (auto status = http::parse_status_line(line)) {
+        slot->status = *status;
+        slot->headers.clear();
+    } else if (auto header = http::parse_header_line(line)) {
+        slot->headers.add(std::move(header->first), std::move(header->second));
+    }
+    return size * count;
+}
+
+std::size_t Engine::on_write(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* slot = static_cast<Slot*>(user);
+    return slot->engine->write_body(*slot, std::string_view(data, size * count));
+}
+
+// Checks a 206 answer against what this range asked for and what the first
+// answer said about the file. Learns size, ETag and mtime from the first one.
+bool Engine::check_answer(Slot& slot) {
+    slot.checked = true;
+    auto cr_text = slot.headers.find("content-range");
+    auto parsed = parse_content_range(cr_text.value_or(""));
+    auto etag_text = slot.headers.find("etag");
+    auto etag = etag_text ? http::sha256_from_etag(*etag_text) : std::nullopt;
+    if (!parsed || parsed->star || !etag) {
+        slot.abort = Error{ErrorKind::generic,
+                           fmt::format("{} failed: the server answered a range request without a "
+                                       "valid Content-Range and ETag; check that the host is a "
+                                       "de-server",
+                                       m_what),
+                           slot.status,
+                           {}};
+        return false;
+    }
+    const ContentRange* cr = &*parsed;
+    if (!m_size_known) {
+        size = cr->size;
+        etag_sha = *etag;
+        if (auto v = slot.headers.find("x-de-mtime-ns")) mtime_ns = http::parse_int(*v).value_or(0);
+        m_size_known = true;
+        learned_size();
+        if (error) return false;
+    } else if (cr->size != size || *etag != etag_sha) {
+        slot.changed = true;
+        return false;
+    }
+    const Range& range = m_ranges[slot.range];  // after learned_size(), which rebuilds the list
+    if (cr->first != range.pos || cr->last >= range.end) {
+        slot.abort = Error{ErrorKind::generic,
+                           fmt::format("{} failed: the server sent bytes {}-{} for a request of "
+                                       "{}-{}",
+                                       m_what, cr->first, cr->last, range.pos, range.end - 1),
+                           slot.status,
+                           {}};
+        return false;
+    }
+    return true;
+}
+
+std::size_t Engine::write_body(Slot& slot, std::string_view chunk) {
+    if (slot.status != 206) {
+        if (slot.status >= 200 && slot.status < 300) {
+            slot.abort = Error{ErrorKind::generic,
+                               fmt::format("{} failed: the server ignored the Range request "
+                                           "(HTTP {})",
+                                           m_what, slot.status),
+                               slot.status,
+                               {}};
+            return CURL_WRITEFUNC_ERROR;
+        }
+        auto room = k_error_body_cap - std::min(k_error_body_cap, slot.error_body.size());
+        slot.error_body.append(chunk.substr(0, room));
+        return chunk.size();
+    }
+    if (!slot.checked && !check_answer(slot)) return CURL_WRITEFUNC_ERROR;
+    Range& range = m_ranges[slot.range];
+    if (chunk.size() > range.end - range.pos) {
+        slot.abort =
+            Error{ErrorKind::generic,
+                  fmt::format("{} failed: the server sent more than the range asked for", m_what),
+                  0,
+                  {}};
+        return CURL_WRITEFUNC_ERROR;
+    }
+    const char* data = chunk.data();
+    std::size_t left = chunk.size();
+    while (left > 0) {
+        ssize_t n = ::pwrite(m_fd, data, left, static_cast<off_t>(range.pos));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int err = errno;
+            slot.abort = Error{
+                err == ENOSPC || err == EDQUOT ? ErrorKind::quota : ErrorKind::generic,
+                fmt::format("{} failed: cannot write '{}': {}", m_what, m_temp, errno_text(err)),
+                0,
+                {}};
+            return CURL_WRITEFUNC_ERROR;
+        }
+        data += n;
+        left -= static_cast<std::size_t>(n);
+        range.pos += static_cast<std::uint64_t>(n);
+        m_done += static_cast<std::uint64_t>(n);
+    }
+    slot.received += chunk.size();
+    if (range.failures > 0) range.failures = 0;  // progress again: a fresh retry budget
+    if (m_recv_limit) throttle();
+    return chunk.size();
+}
+
+// Test knob (DE_CLI_TEST_SLOW_DOWNLOAD): holds the whole loop back to
+// m_recv_limit bytes a second over all connections. libcurl's own per-transfer
+// limit measures each request afresh, so short ranges would burst past it.
+void Engine::throttle() {
+    auto now = Clock::now();
+    if (m_throttle_start == Clock::time_point{}) m_throttle_start = now;
+    auto due = m_throttle_start +
+               std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                   static_cast<double>(m_done) / static_cast<double>(m_recv_limit)));
+    while (now < due && !interrupt_requested()) {
+        std::this_thread::sleep_for(std::min<Clock::duration>(due - now, 20ms));
+        now = Clock::now();
+    }
+}
+
+// The file's size is known: reserve the space and cut it into ranges.
+void Engine::learned_size() {
+    if (size > 0) {
+        int rc = ::posix_fallocate(m_fd, 0, static_cast<off_t>(size));
+        if (rc == EOPNOTSUPP || rc == EINVAL)
+            rc = ::ftruncate(m_fd, static_cast<off_t>(size)) ? errno : 0;
+        if (rc != 0) {
+            error = Error{rc == ENOSPC || rc == EDQUOT ? ErrorKind::quota : ErrorKind::generic,
+                          fmt::format("{} failed: cannot reserve {} for '{}': {}{}", m_what,
+                                      format_size(size), m_temp, errno_text(rc),
+                                      rc == ENOSPC ? "; free some space on the local disk" : ""),
+                          0,
+                          {}};
+            return;
+        }
+    }
+    // Range 0 is in flight already (it asked for the first m_range_size bytes).
+    Range first = m_ranges.front();
+    m_ranges.clear();
+    for (std::uint64_t at = 0; at < size; at += m_range_size) {
+        Range r;
+        r.begin = r.pos = at;
+        r.end = std::min(size, at + m_range_size);
+        m_ranges.push_back(r);
+    }
+    if (m_ranges.empty()) {
+        m_ranges.push_back(Range{});  // an empty file: one empty, complete range
+    } else {
+        m_ranges.front().active = first.active;
+        m_ranges.front().pos = first.pos;
+    }
+    if (m_options.progress && !m_started) {
+        m_started = true;
+        m_options.progress(ProgressEvent{ProgressEvent::Phase::start, m_remote, 0, size});
+    }
+}
+
+void Engine::start(Slot& slot, std::size_t index) {
+    Range& range = m_ranges[index];
+    range.active = true;
+    slot.range = index;
+    slot.busy = true;
+    slot.status = 0;
+    slot.headers.clear();
+    slot.checked = false;
+    slot.error_body.clear();
+    slot.abort.reset();
+    slot.changed = false;
+    slot.received = 0;
+
+    slot.handle.reset();
+    CURL* easy = slot.handle.get();
+    const auto& s = m_env.settings;
+    curl_easy_setopt(easy, CURLOPT_URL, m_url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "libde/0.1.0");
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(s.stall_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, k_receive_buffer);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, s.verify_tls ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, s.verify_tls ? 2L : 0L);
+    if (!s.ca_path.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.ca_path.c_str());
+
+    std::vector<std::string> headers;
+    if (!s.token.empty()) {
+        headers.push_back("Authorization: Bearer " + s.token);
+    } else {
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+        curl_easy_setopt(easy, CURLOPT_USERNAME, s.username.c_str());
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, s.api_key.c_str());
+    }
+    // Before the size is known, the first request asks for the first range's bytes.
+    std::uint64_t last = m_size_known ? range.end - 1 : m_range_size - 1;
+    headers.push_back(fmt::format("Range: bytes={}-{}", range.pos, last));
+    if (!etag_sha.empty()) headers.push_back("If-Match: " + api::etag_for(etag_sha));
+    slot.handle.set_headers(headers);
+
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Engine::on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &slot);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::on_write);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &slot);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, &slot);
+    curl_multi_add_handle(m_multi, easy);
+}
+
+void Engine::retry_later(Slot& slot, std::string_view why) {
+    Range& range = m_ranges[slot.range];
+    range.active = false;
+    auto now = Clock::now();
+    if (range.failures == 0) range.failing_since = now;
+    if (now - range.failing_since > k_retry_budget) {
+        error = Error{
+            ErrorKind::network,
+            fmt::format("{} failed: {} kept failing for {} s ({}); check the network "
+                        "and that the server is running, then try again",
+                        m_what, m_env.host,
+                        std::chrono::duration_cast<std::chrono::seconds>(k_retry_budget).count(),
+                        why),
+            0,
+            {}};
+        return;
+    }
+    http::RetryPolicy policy{0, 250ms, 2'000ms};
+    double unit = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
+    range.retry_at = now + http::backoff_delay(policy, std::min(range.failures, 8), unit);
+    ++range.failures;
+    if (m_report) ++m_report->retries;
+    if (!m_failing) {
+        m_failing = true;
+        if (m_options.notice)
+            m_options.notice(fmt::format(
+                "downloading {}: {} ({}); retrying the unfinished ranges "
+                "for up to {} s",
+                m_remote, m_env.host, why,
+                std::chrono::duration_cast<std::chrono::seconds>(k_retry_budget).count()));
+    }
+}
+
+void Engine::finished(Slot& slot, CURLcode code) {
+    curl_multi_remove_handle(m_multi, slot.handle.get());
+    slot.busy = false;
+    if (code == CURLE_OK && slot.status == 206 && !slot.checked) {
+        // An empty body: nothing was checked yet (and the size may be learned here).
+        if (!check_answer(slot) && !slot.changed && !slot.abort) return;  // error is set
+    }
+    if (code == CURLE_OK && slot.status == 416 && !m_size_known) {
+        // The first answer: an empty file has no byte to ask for.
+        auto cr_text = slot.headers.find("content-range");
+        ContentRange cr = parse_content_range(cr_text.value_or("")).value_or(ContentRange{});
+        if (cr.star && cr.size == 0) {
+            size = 0;
+            etag_sha = sha256_hex("");
+            m_size_known = true;
+            learned_size();
+            return;
+        }
+    }
+    Range& range = m_ranges[std::min(slot.range, m_ranges.size() - 1)];
+    if (slot.changed) {
+        range.active = false;
+        m_restart = true;
+        return;
+    }
+    if (slot.abort) {
+        range.active = false;
+        error = std::move(slot.abort);
+        return;
+    }
+    if (code == CURLE_OK && slot.status == 206) {
+        range.active = false;
+        if (range.pos >= range.end) {
+            if (m_failing && slot.received > 0) {
+                m_failing = false;
+                if (m_options.notice)
+                    m_options.notice(
+                        fmt::format("downloading {}: the server answers again; "
+                                    "resumed the range fetches",
+                                    m_remote));
+            }
+            return;
+        }
+        retry_later(slot, "the server closed a range early");
+        return;
+    }
+    if (code != CURLE_OK) {
+        range.active = false;
+        if (interrupt_requested()) return;
+        if (retryable_code(code)) {
+            const char* detail = curl_easy_strerror(code);
+            retry_later(slot, code == CURLE_COULDNT_CONNECT ? "cannot connect" : detail);
+            return;
+        }
+        error = Error{ErrorKind::network,
+                      fmt::format("{} failed talking to {}: {}", m_what, m_env.host,
+                                  slot.handle.error_message().empty()
+                                      ? std::string_view(curl_easy_strerror(code))
+                                      : slot.handle.error_message()),
+                      0,
+                      {}};
+        return;
+    }
+    range.active = false;
+    if (slot.status == 412 || slot.status == 416 || (slot.status == 404 && m_size_known)) {
+        // 412: If-Match failed; 416: the file shrank; 404: it went away (maybe being replaced).
+        if (slot.status == 404) {
+            error = response_error(slot.status, slot.error_body, m_what);
+            error->message +=
+                "; the file was removed on the server during the download; "
+                "nothing was written";
+            return;
+        }
+        m_restart = true;
+        return;
+    }
+    if (http::retryable_status(slot.status)) {
+        retry_later(slot, fmt::format("HTTP {}", slot.status));
+        return;
+    }
+    error = response_error(slot.status, slot.error_body, m_what);
+}
+
+std::uint64_t Engine::prefix() {
+    while (m_first_open < m_ranges.size() &&
+           m_ranges[m_first_open].pos >= m_ranges[m_first_open].end)
+        ++m_first_open;
+    return m_first_open < m_ranges.size() ? m_ranges[m_first_open].pos : size;
+}
+
+void Engine::report_progress(bool force) {
+    if (!m_options.progress || !m_started) return;
+    if (!force && m_done < m_reported + k_progress_step) return;
+    m_reported = m_done;
+    m_options.progress(ProgressEvent{ProgressEvent::Phase::advance, m_remote, m_done, size});
+}
+
+Outcome Engine::run() {
+    error.reset();
+    m_restart = false;
+    m_size_known = false;  // each attempt learns the file afresh
+    etag_sha.clear();
+    size = 0;
+    m_done = m_reported = 0;
+    m_throttle_start = {};
+    m_first_open = 0;
+    m_failing = false;
+    m_ranges.assign(1, Range{});
+    m_ranges.front().end = m_range_size;
+    if (::ftruncate(m_fd, 0) != 0) {
+        error = Error{
+            ErrorKind::generic,
+            fmt::format("{} failed: cannot truncate '{}': {}", m_what, m_temp, errno_text(errno)),
+            0,
+            {}};
+        return Outcome::failed;
+    }
+
+    m_multi = curl_multi_init();
+    if (!m_multi) throw std::bad_alloc();
+    struct MultiGuard {
+        Engine* self;
+        ~MultiGuard() {
+            for (auto& slot : self->m_slots)
+                if (slot.busy) curl_multi_remove_handle(self->m_multi, slot.handle.get());
+            curl_multi_cleanup(self->m_multi);
+            self->m_multi = nullptr;
+        }
+    } multi_guard{this};
+    curl_multi_setopt(m_multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(m_connections));
+    if (m_slots.empty()) {
+        m_slots.resize(static_cast<std::size_t>(m_connections));
+        for (auto& slot : m_slots)
+            slot.engine = this;
+    }
+    for (auto& slot : m_slots)
+        slot.busy = false;
+
+    HashFollower follower(m_fd);
+    start(m_slots.front(), 0);
+
+    for (;;) {
+        if (interrupt_requested()) {
+            error = Error{ErrorKind::interrupted, fmt::format("{} interrupted", m_what), 0, {}};
+            return Outcome::failed;
+        }
+        auto now = Clock::now();
+        auto next_wake = now + 100ms;
+        if (m_size_known) {
+            std::size_t next = m_first_open;
+            for (auto& slot : m_slots) {
+                if (slot.busy) continue;
+                while (next < m_ranges.size() &&
+                       (m_ranges[next].active || m_ranges[next].pos >= m_ranges[next].end ||
+                        m_ranges[next].retry_at > now)) {
+                    if (!m_ranges[next].active && m_ranges[next].pos < m_ranges[next].end)
+                        next_wake = std::min(next_wake, m_ranges[next].retry_at);
+                    ++next;
+                }
+                if (next >= m_ranges.size()) break;
+                start(slot, next++);
+            }
+        } else if (!m_slots.front().busy && m_ranges.front().retry_at <= now) {
+            start(m_slots.front(), 0);
+        } else if (!m_slots.front().busy) {
+            next_wake = std::min(next_wake, m_ranges.front().retry_at);
+        }
+
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(m_multi, &running);
+        if (mc != CURLM_OK) {
+            error = Error{ErrorKind::generic,
+                          fmt::format("{} failed: libcurl: {}", m_what, curl_multi_strerror(mc)),
+                          0,
+                          {}};
+            return Outcome::failed;
+        }
+        int left = 0;
+        while (CURLMsg* msg = curl_multi_info_read(m_multi, &left)) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            Slot* slot = nullptr;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &slot);
+            finished(*slot, msg->data.result);
+            if (error || m_restart) break;
+        }
+        if (interrupt_requested()) continue;
+        if (error) return Outcome::failed;
+        if (m_restart) return Outcome::restart;
+
+        if (m_size_known) {
+            follower.advance(prefix());
+            report_progress(false);
+            if (m_first_open >= m_ranges.size()) break;
+        }
+        auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_wake - Clock::now());
+        int timeout = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 100));
+        if (running > 0 || timeout > 0) curl_multi_poll(m_multi, nullptr, 0, timeout, nullptr);
+    }
+    report_progress(true);
+    auto digest = follower.finish(size);
+    if (!digest) {
+        error = digest.error();
+        if (error->kind != ErrorKind::interrupted)
+            error->message = fmt::format("{} failed: {}", m_what, error->message);
+        else
+            error->message = fmt::format("{} interrupted", m_what);
+        return Outcome::failed;
+    }
+    sha = std::move(*digest);
+    return Outcome::done;
+}
+
+}  // namespace
+
+Result<Entry> parallel_download(const TransferEnv& env, const std::string& remote,
+                                const std::filesystem::path& local, const DownloadOptions& options,
+                                const std::string& what, TransferReport* report) {
+    http::global_init();
+    if (report) *report = TransferReport{};
+    auto encoded = http::encode_remote_path(remote);
+    if (!encoded) return std::unexpected(encoded.error());
+    std::string url = http::build_url(env.base_url, env.app_route + "/mount/files/" + *encoded);
+
+    std::filesystem::path dir = local.parent_path();
+    if (dir.empty()) dir = ".";
+    std::string temp = (dir / ("." + local.filename().string() + ".de-part-XXXXXX")).string();
+    int raw_fd = ::mkostemp(temp.data(), O_CLOEXEC);
+    if (raw_fd < 0)
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: cannot create a temporary file in '{}': {}", what,
+                                dir.string(), errno_text(errno)));
+    // Whatever goes wrong below, the partial file goes.
+    struct TempGuard {
+        std::string path;
+        int fd;
+        bool armed = true;
+        ~TempGuard() {
+            if (fd >= 0) ::close(fd);
+            if (armed) ::unlink(path.c_str());
+        }
+    } guard{temp, raw_fd};
+
+    Engine engine(env, url, remote, options, what, report, raw_fd, temp);
+    if (report) report->connections = std::clamp(options.connections, 1, k_max_connections);
+    for (int restarts = 0;; ++restarts) {
+        Outcome outcome = engine.run();
+        if (outcome == Outcome::done) break;
+        if (outcome == Outcome::failed) return std::unexpected(*engine.error);
+        if (restarts >= k_max_restarts)
+            return fail(ErrorKind::conflict,
+                        fmt::format("{} failed: the file changed on the server while it was being "
+                                    "downloaded, twice; nothing was written; try again when it is "
+                                    "no longer being written",
+                                    what));
+        if (options.notice)
+            options.notice(
+                fmt::format("downloading {}: the file changed on the server; starting "
+                            "over",
+                            remote));
+    }
+    if (engine.sha != engine.etag_sha)
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: downloaded data does not match the server's SHA-256 "
+                                "(got {}, expected {}); nothing was written; the file may have "
+                                "changed during the transfer: try again",
+                                what, engine.sha, engine.etag_sha));
+
+    static const mode_t mask = process_umask();
+    auto io_fail = [&](std::string_view step) {
+        return fail(ErrorKind::generic, fmt::format("{} failed: cannot {} '{}': {}", what, step,
+                                                    temp, errno_text(errno)));
+    };
+    int fd = guard.fd;
+    if (::fchmod(fd, 0666 & ~mask) != 0) return io_fail("set the mode of");
+    if (engine.mtime_ns > 0) {
+        timespec times[2];
+        times[0].tv_sec = 0;
+        times[0].tv_nsec = UTIME_OMIT;
+        times[1].tv_sec = engine.mtime_ns / 1'000'000'000;
+        times[1].tv_nsec = engine.mtime_ns % 1'000'000'000;
+        if (::futimens(fd, times) != 0) return io_fail("set the mtime of");
+    }
+    if (::fdatasync(fd) != 0) return io_fail("flush");
+    guard.fd = -1;
+    if (::close(fd) != 0) return io_fail("close");
+    if (!options.overwrite) {
+        struct stat st {};
+        if (::lstat(local.c_str(), &st) == 0)
+            return fail(ErrorKind::conflict,
+                        fmt::format("{} failed: the local file appeared during the download; "
+                                    "allow overwriting to replace it",
+                                    what));
+    }
+    if (::rename(temp.c_str(), local.c_str()) != 0) {
+        int err = errno;
+        return fail(err == EISDIR || err == ENOTEMPTY ? ErrorKind::conflict : ErrorKind::generic,
+                    fmt::format("{} failed: cannot move the downloaded file into place: {}", what,
+                                errno_text(err)));
+    }
+    guard.armed = false;
+    if (int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
+        ::fsync(dir_fd);  // the rename itself durable; best effort
+        ::close(dir_fd);
+    }
+    if (options.progress)
+        options.progress(
+            ProgressEvent{ProgressEvent::Phase::finish, remote, engine.size, engine.size});
+    return Entry{remote, EntryType::file, engine.size, engine.mtime_ns, engine.sha};
 }
 
 }  // namespace de::detail
