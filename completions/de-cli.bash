@@ -103,14 +103,14 @@ _de_cli_spec() {
             ;;
         'upload')
             subs=''
-            opts='-h --help -n --name -r --recursive --update --dry-run --include --exclude --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
-            vopts='--host --ca-path -n --name --include --exclude'
+            opts='-h --help -n --name -r --recursive --update --dry-run --include --exclude --connections --no-resume --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            vopts='--host --ca-path -n --name --include --exclude --connections'
             pos='paths:-1'
             ;;
         'download')
             subs=''
-            opts='-h --help -n --name -r --recursive --update --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
-            vopts='--host --ca-path -n --name'
+            opts='-h --help -n --name -r --recursive --update --connections --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            vopts='--host --ca-path -n --name --connections'
             pos='paths:-1'
             ;;
         'ls')
