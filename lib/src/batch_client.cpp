@@ -286,7 +286,7 @@ class SliceSender {
     }
 
     Status add_item(const BatchItem& item) {
-        Fd fd(::open(item.local.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        Fd fd(::open(item.local.c_str(), O_RDONLY | O_CLOEXEC));
         if (fd.get() < 0)
             return item_error(item, fmt::format("cannot open it: {}", std::strerror(errno)));
         if (item.size > k_read_whole) return begin_stream(item, fd);
