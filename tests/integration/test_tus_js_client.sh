@@ -3,9 +3,9 @@
 # tus endpoint through tests/interop/tus_upload.mjs — a plain upload, creation-with-upload with
 # per-PATCH sha256 checksums, a corrupted PATCH (460, then sent again), an interrupted upload
 # resumed by a new tus.Upload from the URL storage, a client killed mid-PATCH and resumed by a new
-# process, parallelUploads (concatenation) and termination. Every finished upload is read back
-# with GET and compared by SHA-256 with its source. node_modules comes from scripts/deps.sh
-# (`npm ci`); without it this test fails rather than skip.
+# process, parallelUploads (concatenation), termination, and an expired upload started over.
+# Every finished upload is read back with GET and compared by SHA-256 with its source.
+# node_modules comes from scripts/deps.sh (`npm ci`); without it this test fails rather than skip.
 source "$(dirname "$0")/harness.sh"
 
 INTEROP="${DE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/interop"
@@ -28,7 +28,9 @@ assert_eq "$INSTALLED" "$PINNED" "installed tus-js-client is the pinned one (run
 j() { python3 -c 'import json,sys; d=json.loads(sys.argv[2]); print(eval(sys.argv[1]))' "$1" "$OUT"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-start_server --quota 1GiB
+# Uploads untouched for 15 s expire (hidden test option), for case 8; the other cases touch their
+# uploads every few milliseconds.
+start_server --quota 1GiB --upload-expiry 15
 KEY=$(add_user alice)
 printf '%s' "$KEY" | "$DE_CLI" --host "$SERVER_URL" login -u alice --password-stdin -q
 "$DE_CLI" apps create -n sales -q
@@ -62,6 +64,7 @@ head -c $((8 * 1024 * 1024 + 5)) /dev/urandom >"$T/interrupt.bin"
 head -c $((24 * 1024 * 1024 + 77)) /dev/urandom >"$T/killed.bin"
 head -c $((10 * 1024 * 1024 + 7)) /dev/urandom >"$T/parallel.bin"
 head -c $((3 * 1024 * 1024)) /dev/urandom >"$T/term.bin"
+head -c $((16 * 1024 * 1024 + 3)) /dev/urandom >"$T/expired.bin"
 
 # Discovery: what OPTIONS advertises (no credential needed).
 run curl -sS -i -X OPTIONS "$ENDPOINT"
@@ -150,7 +153,47 @@ show "terminate"
     "terminate: tus-js-client sent DELETE"
 [[ -e "$MOUNT/interop/term.bin" ]] && fail "terminate: the file is in the mount"
 
-# 8. A wrong credential: 401, and tus-js-client reports the failure.
+# 8. An upload left alone past its expiry: the server answers 410 (or 404 once reaped) and drops
+#    the staged bytes; tus-js-client then forgets the stored URL and starts a new upload, which
+#    completes intact.
+expect_rc 137 tus --mode kill --file "$T/expired.bin" --path interop/expired.bin \
+    --store "$T/urls-expired.json" --after $((4 * 1024 * 1024))
+OLD_URL=$(python3 -c 'import json,sys; print(next(iter(json.load(open(sys.argv[1])).values()))["uploadUrl"])' \
+    "$T/urls-expired.json" 2>/dev/null || true)
+OLD_ID=${OLD_URL##*/}
+if [[ -z "$OLD_ID" ]]; then
+    fail "expiry: the URL storage holds no upload URL"
+else
+    compgen -G "$SERVER_ROOT/apps/sales/uploads/$OLD_ID*" >/dev/null ||
+        fail "expiry: no staged files of the upload in $SERVER_ROOT/apps/sales/uploads"
+    status=""
+    for _ in $(seq 1 120); do
+        status=$(curl -s -o /dev/null -w '%{http_code}' -I -H 'Tus-Resumable: 1.0.0' -H @"$T/auth.hdr" "$OLD_URL")
+        [[ $status == 410 || $status == 404 ]] && break
+        sleep 0.5
+    done
+    assert_contains " 404 410 " " $status " "expiry: HEAD of an expired upload is 410 (or 404)"
+    for _ in $(seq 1 40); do
+        compgen -G "$SERVER_ROOT/apps/sales/uploads/$OLD_ID*" >/dev/null || break
+        sleep 0.25
+    done
+    compgen -G "$SERVER_ROOT/apps/sales/uploads/$OLD_ID*" >/dev/null &&
+        fail "expiry: the expired upload's files are still in $SERVER_ROOT/apps/sales/uploads"
+fi
+[[ -e "$MOUNT/interop/expired.bin" ]] && fail "expiry: a partial file is visible in the mount"
+expect_rc 0 tus --mode resume --file "$T/expired.bin" --path interop/expired.bin \
+    --store "$T/urls-expired.json"
+show "expired+restart"
+if [[ "$RC" == 0 ]]; then
+    assert_eq "$(j 'd["resumed"]')" False "expiry: not resumed (the upload was gone)"
+    assert_eq "$(j '[r["method"] for r in d["requests"] if r["run"] == 2][:2]')" "['HEAD', 'POST']" \
+        "expiry: HEAD found it gone, then a new upload was created"
+    assert_eq "$(j 'min(r["offset"] for r in d["requests"] if r["run"] == 2 and r["method"] == "PATCH")')" 0 \
+        "expiry: the new upload starts at 0"
+fi
+check_remote interop/expired.bin "$T/expired.bin" "expired+restart"
+
+# 9. A wrong credential: 401, and tus-js-client reports the failure.
 DE_TUS_AUTH="Basic $(printf 'alice:wrong' | base64 -w0)" expect_rc 1 tus --mode plain \
     --file "$T/term.bin" --path interop/denied.bin
 assert_contains "$ERR" "401" "a wrong key is refused with 401"
