@@ -12,7 +12,8 @@
 #     rclone copy --transfers 16  ->  nginx
 #     cp -r + sync
 #   peak RSS: de-cli (GNU time %M) and de-server (VmHWM, reset through /proc/PID/clear_refs before
-#   each measured transfer) for every de-cli transfer, at 2 GiB and at 8 GiB.
+#   each measured transfer) for every de-cli transfer, at 2 GiB and at 8 GiB; and the CPU seconds
+#   (user + system) each client process and de-server spent, to show what limits a transfer.
 # Every result is checked (SHA-256 of every big file, a hash of the whole tree) after being timed.
 # Then it prints one table: seconds (median of --runs), GB/s (10^9 bytes/s) or files/s, the ratio to the
 # issue's reference (curl -T -> nginx for uploads, curl GET from nginx for downloads, curl
@@ -107,8 +108,8 @@ KEY=$("$DE_SERVER" --root "$W/de-root" user add bench)
 export DASH_ENTERPRISE_HOST="$SERVER_URL" DASH_ENTERPRISE_USERNAME=bench DASH_ENTERPRISE_PASSWORD="$KEY"
 cli() { "$DE_CLI" --no-keyfile -q "$@"; }
 # T CMD...: runs CMD under GNU time; its peak RSS (KiB, the largest of CMD and its waited-for
-# children) goes to $W/rss for measure().
-T() { /usr/bin/time -f %M -o "$W/rss" "$@"; }
+# children) and its CPU seconds (user, system) go to $W/rss for measure().
+T() { /usr/bin/time -f '%M %U %S' -o "$W/rss" "$@"; }
 tcli() { T "$DE_CLI" --no-keyfile -q "$@"; }
 cli apps create -n bench >/dev/null
 cli mount enable -n bench >/dev/null
@@ -129,6 +130,9 @@ RCLONE=(rclone --config /dev/null -q --webdav-url "$DAV/" --webdav-vendor other)
 # --- measuring ---------------------------------------------------------------------------------
 hwm_reset() { echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+# CPU seconds (user + system) de-server has used so far: what a transfer cost it is the difference.
+CLK_TCK=$(getconf CLK_TCK)
+server_cpu() { awk -v t="$CLK_TCK" '{printf "%.2f", ($14 + $15) / t}' "/proc/$SERVER_PID/stat"; }
 settle() {
     sync
     if ((COLD)); then echo 3 >/proc/sys/vm/drop_caches; fi
@@ -140,22 +144,25 @@ settle() {
 # below run every tool once per round, RUNS rounds, so a burst of load from the shared machine
 # spreads over the tools instead of landing on one tool's runs.
 measure() {
-    local what=$1 tool=$2 bytes=$3 server=$4 runfn=$5 t0 t1 secs srss=-
+    local what=$1 tool=$2 bytes=$3 server=$4 runfn=$5 t0 t1 secs srss=- scpu=- scpu0=0
     settle
     ((server)) && hwm_reset
-    echo 0 >"$W/rss"
+    ((server)) && scpu0=$(server_cpu)
+    echo "0 0 0" >"$W/rss"
     t0=$EPOCHREALTIME
     if ! $runfn >"$W/last.log" 2>&1; then
         log "FAILED: $what / $tool:"
         tail -5 "$W/last.log" | sed 's/^/    /' >&2
-        printf '%s\t%s\tfail\t%s\t0\t-\n' "$what" "$tool" "$bytes" >>"$RESULTS"
+        printf '%s\t%s\tfail\t%s\t0\t-\t-\t-\n' "$what" "$tool" "$bytes" >>"$RESULTS"
         return 1
     fi
     t1=$EPOCHREALTIME
     secs=$(python3 -c "print(f'{$t1 - $t0:.3f}')")
-    ((server)) && srss=$(hwm)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$what" "$tool" "$secs" "$bytes" "$(tail -n1 "$W/rss")" \
-        "$srss" >>"$RESULTS"
+    ((server)) && srss=$(hwm) && scpu=$(python3 -c "print(f'{$(server_cpu) - $scpu0:.2f}')")
+    local crss cu cs
+    read -r crss cu cs < <(tail -n1 "$W/rss")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$what" "$tool" "$secs" "$bytes" "$crss" "$srss" \
+        "$(python3 -c "print(f'{$cu + $cs:.2f}')")" "$scpu" >>"$RESULTS"
     log "$what / $tool: ${secs}s"
 }
 noop() { :; }
@@ -361,8 +368,8 @@ files, rfiles = int(files), int(rfiles)
 import statistics
 groups = {}  # (what, tool) -> rows of every round, in first-seen order
 for line in open(path):
-    what, tool, secs, nbytes, crss, srss = line.rstrip("\n").split("\t")
-    groups.setdefault((what, tool), []).append((secs, int(nbytes), int(crss), srss))
+    what, tool, secs, nbytes, crss, srss, ccpu, scpu = line.rstrip("\n").split("\t")
+    groups.setdefault((what, tool), []).append((secs, int(nbytes), int(crss), srss, ccpu, scpu))
 rows = []
 for (what, tool), runs_ in groups.items():
     ok = [r for r in runs_ if r[0] != "fail"]
@@ -373,8 +380,11 @@ for (what, tool), runs_ in groups.items():
     if tool.startswith("rclone copy") and rfiles < files:
         times = [t * files / rfiles for t in times]  # scaled to the whole tree
     srs = [int(r[3]) for r in ok if r[3] != "-"]
+    scpu = [float(r[5]) for r in ok if r[5] != "-"]
     rows.append(dict(what=what, tool=tool, secs=statistics.median(times), all=times,
-                     bytes=ok[0][1], crss=max(r[2] for r in ok), srss=max(srs) if srs else None))
+                     bytes=ok[0][1], crss=max(r[2] for r in ok), srss=max(srs) if srs else None,
+                     ccpu=statistics.median(float(r[4]) for r in ok),
+                     scpu=statistics.median(scpu) if scpu else None))
 
 def find(what, tool):
     for r in rows:
@@ -399,12 +409,12 @@ print(f"transfer bench: commit {commit}, {'cold' if cold == '1' else 'warm'} pag
 print(f"disk (dd 1 GiB + fdatasync): {disk0} before, {disk1} after; {__import__('os').cpu_count()} cores")
 print(f"nginx {ngv}, rclone {rcv}, curl {cuv}; GB/s = 10^9 bytes/s; ratio = time / reference time")
 print()
-print("| what | tool | seconds | throughput | ratio | client RSS MiB | server RSS MiB | every run (s) |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+print("| what | tool | seconds | throughput | ratio | client RSS MiB | server RSS MiB | client CPU s | server CPU s | every run (s) |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 for r in rows:
     ref = ref_for(r)
     if r["secs"] is None:
-        print(f"| {r['what']} | {r['tool']} | FAILED | | | | | |")
+        print(f"| {r['what']} | {r['tool']} | FAILED | | | | | | | |")
         continue
     if ref is not None and ref["secs"] is None:
         ref = None
@@ -416,7 +426,9 @@ for r in rows:
     crss = f"{r['crss'] / 1024:.1f}" if r["crss"] > 0 else ""
     srss = f"{r['srss'] / 1024:.1f}" if r["srss"] is not None else ""
     every = " ".join(f"{t:.2f}" for t in r["all"])
-    print(f"| {r['what']} | {r['tool']} | {r['secs']:.2f} | {gbs} | {ratio} | {crss} | {srss} | {every} |")
+    ccpu = f"{r['ccpu']:.2f}" if r["crss"] > 0 else ""
+    scpu = f"{r['scpu']:.2f}" if r["scpu"] is not None else ""
+    print(f"| {r['what']} | {r['tool']} | {r['secs']:.2f} | {gbs} | {ratio} | {crss} | {srss} | {ccpu} | {scpu} | {every} |")
 
 print()
 print("| target (issue 4) | measured | pass |")
