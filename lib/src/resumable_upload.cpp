@@ -85,11 +85,15 @@ constexpr std::uint64_t k_progress_step = 256 * 1024;
 //                                   interrupt an upload midway deterministically.
 //   DE_CLI_TEST_HASH_THREAD=1|0     forces the whole-file hashing mode (thread or
 //                                   inline), for measuring which is faster.
+//   DE_CLI_TEST_OUTAGE_BUDGET=S     gives up after S seconds without an answer
+//                                   (instead of k_outage_budget), so a test can
+//                                   see the network failure and the re-run.
 // ---------------------------------------------------------------------------
 struct TestHooks {
     std::optional<std::uint64_t> corrupt_part;
     curl_off_t slow_bytes_per_sec = 0;
     std::optional<bool> hash_thread;
+    Clock::duration outage_budget = k_outage_budget;
 
     static TestHooks from_env() {
         TestHooks hooks;
@@ -105,6 +109,8 @@ struct TestHooks {
         if (auto v = number("DE_CLI_TEST_SLOW_UPLOAD"))
             hooks.slow_bytes_per_sec = static_cast<curl_off_t>(*v);
         if (auto v = number("DE_CLI_TEST_HASH_THREAD")) hooks.hash_thread = *v != 0;
+        if (auto v = number("DE_CLI_TEST_OUTAGE_BUDGET"))
+            hooks.outage_budget = std::chrono::seconds(*v);
         return hooks;
     }
 };
@@ -405,7 +411,7 @@ Error Upload::network_error(std::string_view detail) const {
         fmt::format("{} failed: {} did not answer for {} s ({}); the upload can "
                     "continue: run the same command again",
                     m_what, m_env.host,
-                    std::chrono::duration_cast<std::chrono::seconds>(k_outage_budget).count(),
+                    std::chrono::duration_cast<std::chrono::seconds>(m_hooks.outage_budget).count(),
                     detail),
         0,
         {}};
@@ -457,7 +463,7 @@ Result<http::Response> Upload::control(http::Request& request, bool resend_safe)
             detail = e.detail;
         }
         auto since = Clock::now() - std::max(began, m_last_answer);
-        if (since > k_outage_budget) return std::unexpected(network_error(detail));
+        if (since > m_hooks.outage_budget) return std::unexpected(network_error(detail));
         auto until = Clock::now() + backoff(failures++, m_rng);
         ++m_rep.retries;
         while (Clock::now() < until) {
@@ -757,7 +763,7 @@ Status Upload::handle_done(Connection& conn, int code) {
                                 : std::string(conn.handle.error_message().empty()
                                                   ? curl_easy_strerror(static_cast<CURLcode>(code))
                                                   : conn.handle.error_message());
-    if (Clock::now() - m_last_answer > k_outage_budget)
+    if (Clock::now() - m_last_answer > m_hooks.outage_budget)
         return std::unexpected(network_error(detail));
     conn.not_before = Clock::now() + backoff(m_failures_in_a_row++, m_rng);
     return {};
