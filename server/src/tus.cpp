@@ -343,10 +343,10 @@ class JobGroup {
 };
 
 // Runs `fn` on the pool and waits for it.
-awaitable<void> on_pool(asio::thread_pool& pool, std::function<void()> fn) {
+awaitable<void> on_pool(asio::thread_pool& pool, const std::function<void()>& fn) {
     JobGroup g(co_await asio::this_coro::executor);
     std::vector<std::function<void()>> v;
-    v.push_back(std::move(fn));
+    v.push_back(fn);
     g.start(pool, std::move(v));
     co_await g.wait();
 }
@@ -537,7 +537,7 @@ struct TusService::Impl {
         return u;
     }
 
-    awaitable<bool> reply(Exchange& x, Req& rq, Response r, bool close = false) {
+    awaitable<bool> reply(Exchange& x, Req& rq, Response& r, bool close = false) {
         r.headers.emplace_back("Tus-Resumable", std::string(api::k_tus_version));
         x.status = r.status;
         bool keep = x.keep_alive && rq.body_done && !close;
@@ -548,7 +548,7 @@ struct TusService::Impl {
         Response r = error_response(e);
         if (e.kind == WireError::precondition_failed)
             r.headers.emplace_back("Tus-Version", std::string(api::k_tus_version));
-        co_return co_await reply(x, rq, std::move(r));
+        co_return co_await reply(x, rq, r);
     }
 
     // 409 when `rel` exists (unless overwrite) or cannot become a file.
@@ -584,7 +584,7 @@ struct TusService::Impl {
     awaitable<PumpResult> pump(Exchange& x, Req& rq, const UploadPtr& u, std::size_t k,
                                std::uint64_t offset, const std::optional<tus::Checksum>& ck);
     awaitable<ApiResult<PutResult>> finish(Exchange& x, Mount& m, const UploadPtr& u,
-                                           std::optional<std::string> expected);
+                                           const std::optional<std::string>& expected);
     ApiResult<void> start_patch_locked(TusUpload& u, std::uint64_t offset, std::size_t& k);
     Response completed_response(int status, const TusUpload& u);
 
@@ -666,7 +666,7 @@ awaitable<bool> TusService::Impl::handle(Exchange& x) {
         r.headers.emplace_back("Tus-Extension", std::string(api::k_tus_extensions));
         r.headers.emplace_back("Tus-Checksum-Algorithm", "sha256,sha1");
         r.headers.emplace_back("Tus-Max-Size", std::to_string(ctx.mounts.quota()));
-        co_return co_await reply(x, rq, std::move(r));
+        co_return co_await reply(x, rq, r);
     }
     if (rq.header("Tus-Resumable") != api::k_tus_version) {
         ApiError e{WireError::precondition_failed,
@@ -717,7 +717,7 @@ awaitable<bool> TusService::Impl::head(Exchange& x, Req& rq, const UploadPtr& u)
             r.headers.emplace_back("ETag", api::etag_for(u->entry["sha256"].get<std::string>()));
     }
     g.unlock();
-    co_return co_await reply(x, rq, std::move(r));
+    co_return co_await reply(x, rq, r);
 }
 
 awaitable<bool> TusService::Impl::terminate(Exchange& x, Req& rq, const UploadPtr& u) {
@@ -733,7 +733,7 @@ awaitable<bool> TusService::Impl::terminate(Exchange& x, Req& rq, const UploadPt
     discard(u, true);
     Response r;
     r.status = 204;
-    co_return co_await reply(x, rq, std::move(r));
+    co_return co_await reply(x, rq, r);
 }
 
 // Checks a PATCH's offset against the upload and claims its part.
@@ -917,8 +917,8 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
     co_return out;
 }
 
-awaitable<ApiResult<PutResult>> TusService::Impl::finish(Exchange& x, Mount& m, const UploadPtr& u,
-                                                         std::optional<std::string> expected) {
+awaitable<ApiResult<PutResult>> TusService::Impl::finish(
+    Exchange& x, Mount& m, const UploadPtr& u, const std::optional<std::string>& expected) {
     {
         std::lock_guard g(u->mu);
         if (u->dropped) co_return api_fail(WireError::gone, "the upload was terminated");
@@ -961,13 +961,14 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(Exchange& x, Mount& m, 
     std::string sha;
     bool read_ok = true;
     std::uint64_t from = u->hashed;  // stable: we hold the hasher
-    co_await on_pool(ctx.pool, [&] {
+    std::function<void()> job1_ = [&] {
         read_ok = hash_range(*u, from, u->length);
         if (read_ok) {
             tus::Digest copy = u->file_hash;
             sha = tus::hex(copy.finish());
         }
-    });
+    };
+    co_await on_pool(ctx.pool, job1_);
     {
         std::lock_guard g(u->mu);
         release_hasher_locked(*u, gen, read_ok ? u->length : from);
@@ -1000,9 +1001,10 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(Exchange& x, Mount& m, 
     o.mtime_ns = u->mtime_ns;
     o.overwrite = u->overwrite;
     std::optional<ApiResult<PutResult>> res;
-    co_await on_pool(ctx.pool, [&] {
+    std::function<void()> job2_ = [&] {
         res = ctx.mounts.commit_staged(m, u->dir.get(), u->id + ".data", u->data.get(), o, u->res);
-    });
+    };
+    co_await on_pool(ctx.pool, job2_);
     {
         std::lock_guard g(u->mu);
         u->committing = false;
@@ -1036,7 +1038,10 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
     if (rq.has("Upload-Checksum")) {
         std::string err;
         ck = tus::parse_checksum(rq.header("Upload-Checksum"), err);
-        if (!ck) co_return co_await fail(x, rq, ApiError{WireError::bad_request, err, {}});
+        if (!ck) {
+            ApiError fe_ = ApiError{WireError::bad_request, err, {}};
+            co_return co_await fail(x, rq, fe_);
+        }
     }
     std::size_t k = 0;
     ApiResult<void> started;
@@ -1080,7 +1085,7 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
         r.headers.emplace_back("ETag", api::etag_for(*done->entry.sha256));
         r.headers.emplace_back(std::string(api::k_header_entry), json(done->entry).dump());
     }
-    co_return co_await reply(x, rq, std::move(r));
+    co_return co_await reply(x, rq, r);
 }
 
 awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
@@ -1148,7 +1153,10 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
         if (rq.has("Upload-Checksum")) {
             std::string err;
             ck = tus::parse_checksum(rq.header("Upload-Checksum"), err);
-            if (!ck) co_return co_await fail(x, rq, ApiError{WireError::bad_request, err, {}});
+            if (!ck) {
+                ApiError fe_ = ApiError{WireError::bad_request, err, {}};
+                co_return co_await fail(x, rq, fe_);
+            }
         }
         std::uint64_t first = part_size ? std::min(part_size, *len) : *len;
         if (rq.content_length && *rq.content_length > first) {
@@ -1167,8 +1175,10 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     auto dir_path = uploads_dir(m.app);
     ::mkdir(dir_path.c_str(), 0700);
     int dfd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0)
-        co_return co_await fail(x, rq, errno_error(errno, "opening the uploads folder", ""));
+    if (dfd < 0) {
+        ApiError fe_ = errno_error(errno, "opening the uploads folder", "");
+        co_return co_await fail(x, rq, fe_);
+    }
     auto u = std::make_shared<TusUpload>();
     u->dir = UniqueFd(dfd);
     u->id = tus::new_upload_id();
@@ -1188,20 +1198,29 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     u->res = std::move(*res);
     init_parts(*u);
     int fd = ::openat(dfd, (u->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) co_return co_await fail(x, rq, errno_error(errno, "creating the upload", ""));
+    if (fd < 0) {
+        ApiError fe_ = errno_error(errno, "creating the upload", "");
+        co_return co_await fail(x, rq, fe_);
+    }
     u->data = UniqueFd(fd);
     if (*len > 0 && ::fallocate(fd, 0, 0, static_cast<off_t>(*len)) != 0) {
         int err = errno;
         if (err == EOPNOTSUPP && ::ftruncate(fd, static_cast<off_t>(*len)) == 0) {
         } else {
             ::unlinkat(dfd, (u->id + ".data").c_str(), 0);
-            co_return co_await fail(x, rq, errno_error(err, "allocating the upload", meta->rel));
+            {
+                ApiError fe_ = errno_error(err, "allocating the upload", meta->rel);
+                co_return co_await fail(x, rq, fe_);
+            }
         }
     }
     if (!save(*u)) {
         int err = errno;
         remove_files(*u);
-        co_return co_await fail(x, rq, errno_error(err, "saving the upload's state", meta->rel));
+        {
+            ApiError fe_ = errno_error(err, "saving the upload's state", meta->rel);
+            co_return co_await fail(x, rq, fe_);
+        }
     }
     {
         std::lock_guard g(mu);
@@ -1239,7 +1258,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
         r.headers.emplace_back("ETag", api::etag_for(*done->entry.sha256));
         r.headers.emplace_back(std::string(api::k_header_entry), json(done->entry).dump());
     }
-    co_return co_await reply(x, rq, std::move(r));
+    co_return co_await reply(x, rq, r);
 }
 
 awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
@@ -1310,8 +1329,10 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     int dfd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (!app || dfd < 0) {
         unclaim();
-        co_return co_await fail(x, rq,
-                                app ? errno_error(errno, "opening uploads", "") : app.error());
+        {
+            ApiError fe_ = app ? errno_error(errno, "opening uploads", "") : app.error();
+            co_return co_await fail(x, rq, fe_);
+        }
     }
     auto f = std::make_shared<TusUpload>();
     f->dir = UniqueFd(dfd);
@@ -1332,13 +1353,16 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     int fd = ::openat(dfd, (f->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         unclaim();
-        co_return co_await fail(x, rq, errno_error(errno, "creating the upload", meta->rel));
+        {
+            ApiError fe_ = errno_error(errno, "creating the upload", meta->rel);
+            co_return co_await fail(x, rq, fe_);
+        }
     }
     f->data = UniqueFd(fd);
     // Copy the partials in (copy_file_range: in the kernel), then hash the result.
     int err = 0;
     std::string sha;
-    co_await on_pool(ctx.pool, [&] {
+    std::function<void()> job3_ = [&] {
         loff_t out_off = 0;
         for (auto& p : partials) {
             loff_t in_off = 0;
@@ -1357,12 +1381,16 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
             return;
         }
         sha = tus::hex(f->file_hash.finish());
-    });
+    };
+    co_await on_pool(ctx.pool, job3_);
     auto drop_final = [&] { ::unlinkat(dfd, (f->id + ".data").c_str(), 0); };
     if (err) {
         drop_final();
         unclaim();
-        co_return co_await fail(x, rq, errno_error(err, "concatenating", meta->rel));
+        {
+            ApiError fe_ = errno_error(err, "concatenating", meta->rel);
+            co_return co_await fail(x, rq, fe_);
+        }
     }
     if (f->sha256 && *f->sha256 != sha) {
         drop_final();
@@ -1383,8 +1411,10 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     o.mtime_ns = f->mtime_ns;
     o.overwrite = f->overwrite;
     std::optional<ApiResult<PutResult>> res;
-    co_await on_pool(
-        ctx.pool, [&] { res = ctx.mounts.commit_staged(m, dfd, f->id + ".data", fd, o, f->res); });
+    std::function<void()> job4_ = [&] {
+        res = ctx.mounts.commit_staged(m, dfd, f->id + ".data", fd, o, f->res);
+    };
+    co_await on_pool(ctx.pool, job4_);
     if (!*res) {
         {
             std::lock_guard g(partials.front()->mu);
@@ -1424,7 +1454,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     r.headers.emplace_back("Upload-Length", std::to_string(total));
     r.headers.emplace_back("Upload-Expires", expires_header(*f));
     r.headers.emplace_back(std::string(api::k_header_entry), f->entry.dump());
-    co_return co_await reply(x, rq, std::move(r));
+    co_return co_await reply(x, rq, r);
 }
 
 awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const UploadPtr& u) {
@@ -1501,7 +1531,7 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
         expected = given ? given : u->sha256;
     }
     if (err) co_return co_await fail(x, rq, *err);
-    if (again) co_return co_await reply(x, rq, std::move(*again));
+    if (again) co_return co_await reply(x, rq, *again);
     if (!expected) {
         ApiError e{WireError::unprocessable,
                    "completion needs {\"sha256\": HEX} (the metadata had none)",
@@ -1515,7 +1545,7 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
         std::lock_guard g(u->mu);
         r = completed_response(u->created ? 201 : 200, *u);
     }
-    co_return co_await reply(x, rq, std::move(r));
+    co_return co_await reply(x, rq, r);
 }
 
 // ---- start-up and reaping -------------------------------------------------------------------
