@@ -267,19 +267,33 @@ class Batch final : public TarHandler {
 
     // Everything that would make a rename fail, before the first one.
     ApiResult<void> check_conflicts() {
-        // Inside the batch: a file where another member needs a folder.
+        // Inside the batch: a file where another member needs a folder (each
+        // folder's ancestors once: members come grouped by folder).
+        std::string_view last_parent;
+        bool first_file = true;
         for (const auto& s : m_files) {
             if (m_dir_set.contains(s.rel))
                 return api_fail(
                     WireError::conflict,
                     fmt::format("'{}' is both a file and a folder in the batch", s.rel));
-            for (auto p = parent_path(s.rel); !p.empty(); p = parent_path(p))
+            std::string_view parent = parent_path(s.rel);
+            if (!first_file && parent == last_parent) continue;
+            first_file = false;
+            last_parent = parent;
+            for (auto p = parent; !p.empty(); p = parent_path(p))
                 if (m_file_set.contains(std::string(p)))
                     return api_fail(WireError::conflict,
                                     fmt::format("'{}' is a file in the batch, but '{}' needs it "
                                                 "to be a folder",
                                                 p, s.rel));
         }
+        for (const auto& d : m_dirs)
+            for (std::string_view p = parent_path(d); !p.empty(); p = parent_path(p))
+                if (m_file_set.contains(std::string(p)))
+                    return api_fail(WireError::conflict,
+                                    fmt::format("'{}' is a file in the batch, but folder '{}' "
+                                                "needs it to be a folder",
+                                                p, d));
         for (const auto& d : m_dirs) {
             int fd = open_beneath_raw(m_mount.dir.get(), d, O_PATH | O_DIRECTORY);
             if (fd >= 0) {

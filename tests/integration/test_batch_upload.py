@@ -148,6 +148,9 @@ try:
     r = batch(alice, "b", make_tar([("t", b"file over a folder", None, 1_700_000_000)]),
               overwrite=True)
     eq((r.status, r.kind()), (409, "conflict"), "a file over a folder -> 409 even with overwrite")
+    r = batch(alice, "b", make_tar([("f", b"x", None, 0), ("f/d/", None, None, 0)]))
+    eq((r.status, r.kind()), (409, "conflict"), "a folder under a file of the same batch -> 409")
+    check(not os.path.exists(os.path.join(mount, "f")), "in-batch conflict: nothing committed")
     r = batch(alice, "b", make_tar([("t/a.txt/under", b"x", None, 1_700_000_000)]))
     eq((r.status, r.kind()), (409, "conflict"), "a file under a file -> 409")
 
