@@ -356,7 +356,8 @@ done
 # --- report ------------------------------------------------------------------------------------
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 DISK_END=$(disk_probe)
-COMMIT=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# A `git archive` export has no .git; a COMMIT file put beside it can name the commit.
+COMMIT=$(git -C "$SRC" describe --always --dirty 2>/dev/null || cat "$SRC/COMMIT" 2>/dev/null || echo unknown)
 python3 - "$RESULTS" "$RUNS" "$COLD" "$LOAD_START" "$LOAD_END" "$COMMIT" "$FILES" \
     "${RCLONE_TREE_FILES:-$FILES}" "$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
     "$(rclone version 2>/dev/null | head -n1 | awk '{print $2}')" \
