@@ -402,7 +402,6 @@ class Upload {
     std::uint64_t m_moved = 0;
     Clock::time_point m_last_answer = Clock::now();  // the server last answered sensibly
     int m_failures_in_a_row = 0;
-    std::optional<Error> m_failure;
 };
 
 Error Upload::network_error(std::string_view detail) const {
