@@ -255,6 +255,13 @@ def main_server():
         eq(tg.head(ug).status, 404, "the upload went with the app")
         eq(os.listdir(uploads_dir(s, "gone")) if os.path.isdir(uploads_dir(s, "gone")) else [],
            [], "no upload files left")
+        # Turning the mount off drops them too.
+        r = tg.create(1000, path="y.bin")
+        uy = r.header("Location")
+        eq(alice.delete("/api/v1/apps/gone/mount?confirm=gone").status, 204, "disable the mount")
+        eq(os.listdir(uploads_dir(s, "gone")), [], "disabling the mount removed the upload files")
+        alice.put_mount("gone")
+        eq(tg.head(uy).status, 404, "the upload went with the mount")
     finally:
         s.close()
 
