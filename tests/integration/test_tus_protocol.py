@@ -291,7 +291,7 @@ def parts_tests(s, alice, t):
     eq(tb.patch(url, 0, data[:P]).status, 204, "part 0 while part 2 is in flight")
     deadline = time.time() + 30
     while True:  # part 2's first half must have reached the server before C asks
-        r = Tus(Client(s, alice.auth), "tus").patch(url, 2 * P, b"q" * 10)
+        r = Tus(Client(s, alice.auth), "tus").patch(url, 2 * P, b"")  # harmless if it lands
         if r.status == 409 or time.time() > deadline:
             break
         time.sleep(0.05)
