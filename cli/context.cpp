@@ -83,6 +83,10 @@ Result<Client> make_client(Context& ctx) {
     options.host = s.host.value;
     options.ca_path = s.ca_path.value;
     options.verify_tls = !ctx.global.insecure;
+    if (ctx.global.verbose >= 2 && !ctx.global.quiet)  // -vv: libcurl's notes and header lines
+        options.debug = [](std::string_view line) {
+            std::fprintf(stderr, "de-cli: %.*s\n", static_cast<int>(line.size()), line.data());
+        };
     if (s.username.is_set() && s.api_key.is_set()) {
         options.credentials.username = s.username.value;
         options.credentials.api_key = s.api_key.value;

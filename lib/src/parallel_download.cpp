@@ -49,6 +49,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -276,6 +277,11 @@ struct Slot {
     std::optional<Error> abort;  // why our callback stopped the transfer
     bool changed = false;        // the file changed on the server
     std::uint64_t received = 0;  // body bytes of this request
+    // libcurl hands the body over 16 KiB at a time; gathering it here first
+    // makes one pwrite() a MiB instead of 64 (measured: 131k pwrites for 2 GiB).
+    // It holds the bytes [range.pos, range.pos + buffered).
+    std::unique_ptr<char[]> buffer;
+    std::size_t buffered = 0;
 };
 
 enum class Outcome { done, restart, failed };
@@ -308,8 +314,8 @@ class Engine {
     std::uint64_t size = 0;
     std::string etag_sha;  // the server's SHA-256 (hex), from the first answer
     std::int64_t mtime_ns = 0;
-    std::string sha;  // what we hashed
-    bool notified_restart = false;
+    std::string sha;                                // what we hashed
+    Clock::time_point last_byte_at{}, hashed_at{};  // for the -v timing line
 
     // libcurl callbacks
     static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user);
@@ -323,6 +329,7 @@ class Engine {
     void retry_later(Slot& slot, std::string_view why);
     void learned_size();
     void throttle();
+    bool flush(Slot& slot);
     std::uint64_t prefix();
     void report_progress(bool force);
 
@@ -337,6 +344,7 @@ class Engine {
     std::minstd_rand m_rng;
     int m_connections = 1;
     std::uint64_t m_range_size = k_range_size;
+    std::size_t m_buffer_size = 1 << 20;
     std::uint64_t m_recv_limit = 0;  // test knob: bytes a second, 0 for no limit
     Clock::time_point m_throttle_start{};
 
@@ -412,6 +420,7 @@ bool Engine::check_answer(Slot& slot) {
 }
 
 std::size_t Engine::write_body(Slot& slot, std::string_view chunk) {
+    const std::size_t size_of_chunk = chunk.size();
     if (slot.status != 206) {
         if (slot.status >= 200 && slot.status < 300) {
             slot.abort = Error{ErrorKind::generic,
@@ -428,7 +437,7 @@ std::size_t Engine::write_body(Slot& slot, std::string_view chunk) {
     }
     if (!slot.checked && !check_answer(slot)) return CURL_WRITEFUNC_ERROR;
     Range& range = m_ranges[slot.range];
-    if (chunk.size() > range.end - range.pos) {
+    if (chunk.size() > range.end - range.pos - slot.buffered) {
         slot.abort =
             Error{ErrorKind::generic,
                   fmt::format("{} failed: the server sent more than the range asked for", m_what),
@@ -436,8 +445,25 @@ std::size_t Engine::write_body(Slot& slot, std::string_view chunk) {
                   {}};
         return CURL_WRITEFUNC_ERROR;
     }
-    const char* data = chunk.data();
-    std::size_t left = chunk.size();
+    while (!chunk.empty()) {
+        std::size_t take = std::min(chunk.size(), m_buffer_size - slot.buffered);
+        std::memcpy(slot.buffer.get() + slot.buffered, chunk.data(), take);
+        slot.buffered += take;
+        chunk.remove_prefix(take);
+        m_done += take;
+        slot.received += take;
+        if (slot.buffered == m_buffer_size && !flush(slot)) return CURL_WRITEFUNC_ERROR;
+    }
+    if (range.failures > 0) range.failures = 0;  // progress again: a fresh retry budget
+    if (m_recv_limit) throttle();
+    return size_of_chunk;
+}
+
+// Writes the slot's gathered bytes at their offset; false (and slot.abort) on failure.
+bool Engine::flush(Slot& slot) {
+    Range& range = m_ranges[slot.range];
+    const char* data = slot.buffer.get();
+    std::size_t left = slot.buffered;
     while (left > 0) {
         ssize_t n = ::pwrite(m_fd, data, left, static_cast<off_t>(range.pos));
         if (n < 0 && errno == EINTR) continue;
@@ -448,17 +474,15 @@ std::size_t Engine::write_body(Slot& slot, std::string_view chunk) {
                 fmt::format("{} failed: cannot write '{}': {}", m_what, m_temp, errno_text(err)),
                 0,
                 {}};
-            return CURL_WRITEFUNC_ERROR;
+            slot.buffered = 0;
+            return false;
         }
         data += n;
         left -= static_cast<std::size_t>(n);
         range.pos += static_cast<std::uint64_t>(n);
-        m_done += static_cast<std::uint64_t>(n);
     }
-    slot.received += chunk.size();
-    if (range.failures > 0) range.failures = 0;  // progress again: a fresh retry budget
-    if (m_recv_limit) throttle();
-    return chunk.size();
+    slot.buffered = 0;
+    return true;
 }
 
 // Test knob (DE_CLI_TEST_SLOW_DOWNLOAD): holds the whole loop back to
@@ -525,6 +549,7 @@ void Engine::start(Slot& slot, std::size_t index) {
     slot.abort.reset();
     slot.changed = false;
     slot.received = 0;
+    slot.buffered = 0;
 
     slot.handle.reset();
     CURL* easy = slot.handle.get();
@@ -615,6 +640,11 @@ void Engine::finished(Slot& slot, CURLcode code) {
             learned_size();
             return;
         }
+    }
+    if (slot.changed) {
+        slot.buffered = 0;  // bytes of another version of the file: dropped
+    } else if (slot.buffered > 0 && !flush(slot) && !slot.abort) {
+        slot.abort = Error{ErrorKind::generic, m_what + " failed: cannot write", 0, {}};
     }
     Range& range = m_ranges[std::min(slot.range, m_ranges.size() - 1)];
     if (slot.changed) {
@@ -729,11 +759,17 @@ Outcome Engine::run() {
     curl_multi_setopt(m_multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(m_connections));
     if (m_slots.empty()) {
         m_slots.resize(static_cast<std::size_t>(m_connections));
-        for (auto& slot : m_slots)
+        // At most 4 MiB of gathering buffers over all connections (RSS target 32 MiB).
+        m_buffer_size = std::min<std::size_t>(1 << 20, (4 << 20) / m_slots.size());
+        for (auto& slot : m_slots) {
             slot.engine = this;
+            slot.buffer = std::make_unique<char[]>(m_buffer_size);
+        }
     }
-    for (auto& slot : m_slots)
+    for (auto& slot : m_slots) {
         slot.busy = false;
+        slot.buffered = 0;
+    }
 
     HashFollower follower(m_fd);
     start(m_slots.front(), 0);
@@ -775,8 +811,10 @@ Outcome Engine::run() {
             return Outcome::failed;
         }
         int left = 0;
+        bool freed = false;  // a connection is free: give it its next range at once
         while (CURLMsg* msg = curl_multi_info_read(m_multi, &left)) {
             if (msg->msg != CURLMSG_DONE) continue;
+            freed = true;
             Slot* slot = nullptr;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &slot);
             finished(*slot, msg->data.result);
@@ -791,12 +829,15 @@ Outcome Engine::run() {
             report_progress(false);
             if (m_first_open >= m_ranges.size()) break;
         }
+        if (freed) continue;
         auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_wake - Clock::now());
         int timeout = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 100));
         if (running > 0 || timeout > 0) curl_multi_poll(m_multi, nullptr, 0, timeout, nullptr);
     }
     report_progress(true);
+    last_byte_at = Clock::now();
     auto digest = follower.finish(size);
+    hashed_at = Clock::now();
     if (!digest) {
         error = digest.error();
         if (error->kind != ErrorKind::interrupted)
@@ -841,7 +882,9 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
 
     Engine engine(env, url, remote, options, what, report, raw_fd, temp);
     if (report) report->connections = std::clamp(options.connections, 1, k_max_connections);
+    Clock::time_point begun;
     for (int restarts = 0;; ++restarts) {
+        begun = Clock::now();
         Outcome outcome = engine.run();
         if (outcome == Outcome::done) break;
         if (outcome == Outcome::failed) return std::unexpected(*engine.error);
@@ -880,6 +923,19 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
         if (::futimens(fd, times) != 0) return io_fail("set the mtime of");
     }
     if (::fdatasync(fd) != 0) return io_fail("flush");
+    if (env.settings.debug) {
+        auto secs = [&](Clock::time_point t) {
+            return std::chrono::duration<double>(t - begun).count();
+        };
+        // Where the time went, for tuning: the hash and the flush should end soon after the data.
+        env.settings.debug(fmt::format(
+            "* parallel download of {}: {} in {} ranges over {} connections; last byte at {:.2f} "
+            "s, "
+            "hash done at {:.2f} s, flushed at {:.2f} s; {} retries",
+            remote, format_size(engine.size), (engine.size + k_range_size - 1) / k_range_size,
+            std::clamp(options.connections, 1, k_max_connections), secs(engine.last_byte_at),
+            secs(engine.hashed_at), secs(Clock::now()), report ? report->retries : 0));
+    }
     guard.fd = -1;
     if (::close(fd) != 0) return io_fail("close");
     if (!options.overwrite) {
