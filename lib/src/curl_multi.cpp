@@ -43,6 +43,10 @@ void CurlMulti::remove(CURL* easy) {
     m_easies.erase(it);
 }
 
+void CurlMulti::wakeup() {
+    curl_multi_wakeup(m_multi.get());
+}
+
 std::vector<CurlMulti::Done> CurlMulti::run(std::chrono::milliseconds timeout, std::string& error) {
     error.clear();
     std::vector<Done> done;

@@ -47,6 +47,8 @@ class CurlMulti {
     // finished; they are removed from the multi handle already. An empty
     // string in error means the multi handle works; otherwise it says why not.
     std::vector<Done> run(std::chrono::milliseconds timeout, std::string& error);
+    // Ends a wait in run() early; callable from any thread.
+    void wakeup();
 
   private:
     struct MultiDeleter {

@@ -7,18 +7,19 @@
 //   the server (HEAD → Upload-Parts-Done) what it holds and sends the rest.
 // - Transfer: `connections` easy handles (each reused, HTTP/1.1 keep-alive)
 //   driven by one CurlMulti on this thread. Each connection owns one buffer of
-//   C bytes (C = P by default): a PATCH body is read into it, hashed for its
-//   Upload-Checksum, then sent straight from it (CURLOPT_POSTFIELDS, no copy).
-//   The buffer stays until the server acknowledges it, so a 460 or a broken
-//   connection resends the same bytes. Memory is connections × C (≤ 12 MiB)
-//   whatever the file size.
+//   C bytes (C = P by default): a loader thread reads a PATCH body into it and
+//   hashes it for its Upload-Checksum, then it is sent straight from there
+//   (CURLOPT_POSTFIELDS, no copy). The buffer stays until the server
+//   acknowledges it, so a 460 or a broken connection resends the same bytes.
+//   Memory is connections × C (≤ 12 MiB) whatever the file size.
 // - Whole-file SHA-256 (sent to .../complete and compared with the returned
-//   entry): parts are handed out in file order, so when one PATCH is one part
-//   a single sequential hasher sees every byte as it is read ("inline").
-//   Whenever the order breaks (a resume, parts of several PATCHes), a hashing
-//   thread reads the file once from the page cache beside the transfer
-//   instead ("thread"); a final catch-up pass guarantees every byte is hashed
-//   exactly once in order either way.
+//   entry): a hashing thread reads the file once, in order, from the page
+//   cache beside the transfer, so the two SHA-256 passes (per PATCH, whole
+//   file) run on two threads. The alternative, one sequential hasher fed from
+//   the PATCH buffers (parts are handed out in file order), reads the file
+//   once but puts both passes on the loader; measured on 2 cores it was no
+//   faster (DE_CLI_TEST_HASH_THREAD=0 selects it). Either way every byte is
+//   hashed exactly once, in order, also on a resume.
 // - Failures: 460 resends the chunk; network errors and 5xx back off and
 //   resend, as long as the server has answered within k_outage_budget (so a
 //   server restart is survived); beyond that the upload fails with
@@ -42,10 +43,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -185,6 +188,9 @@ struct Connection {
     std::uint64_t cursor = 0;           // next byte of that part to send (file offset)
     std::optional<Chunk> chunk;         // loaded into buffer, not yet acknowledged
     bool in_flight = false;
+    bool loading = false;            // the loader thread is filling buffer for chunk
+    std::string checksum;            // Upload-Checksum value of the loaded chunk
+    std::string load_error;          // set by the loader instead of checksum
     Clock::time_point not_before{};  // backoff after a failure
     std::string body;                // the (capped) answer body
     std::uint64_t sent = 0;          // body bytes of the PATCH in flight
@@ -321,6 +327,63 @@ class HashThread {
     std::thread m_thread;
 };
 
+// Reads and hashes PATCH bodies on its own thread, in the order they were
+// asked for, so the thread driving the connections never stalls on hashing
+// (measured: loading was over half of that thread's time at 4 connections).
+class Loader {
+  public:
+    Loader(std::function<void(Connection&)> load, http::CurlMulti& multi)
+        : m_load(std::move(load)), m_multi(multi), m_thread([this] { run(); }) {}
+    ~Loader() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_one();
+        m_thread.join();
+    }
+    void submit(Connection* conn) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_jobs.push_back(conn);
+        }
+        m_wake.notify_one();
+    }
+    std::vector<Connection*> take_done() {
+        std::lock_guard lock(m_mutex);
+        return std::exchange(m_done, {});
+    }
+
+  private:
+    void run() {
+        for (;;) {
+            Connection* conn = nullptr;
+            {
+                std::unique_lock lock(m_mutex);
+                m_wake.wait(lock, [this] { return m_stop || !m_jobs.empty(); });
+                if (m_stop) return;
+                conn = m_jobs.front();
+                m_jobs.pop_front();
+            }
+            m_load(*conn);
+            {
+                std::lock_guard lock(m_mutex);
+                m_done.push_back(conn);
+            }
+            m_multi.wakeup();
+        }
+    }
+
+    std::function<void(Connection&)> m_load;
+    http::CurlMulti& m_multi;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<Connection*> m_jobs;
+    std::vector<Connection*> m_done;
+    bool m_stop = false;
+    std::thread m_thread;  // last: starts once everything above exists
+};
+
 // ---- the upload ------------------------------------------------------------
 
 class Upload {
@@ -352,7 +415,8 @@ class Upload {
     Status create();
     void terminate(const std::string& url);
     Status transfer();
-    Status load_chunk(Connection& conn);
+    void read_chunk(Connection& conn);  // on the loader thread
+    void arm_chunk(Connection& conn);
     void start(Connection& conn, http::CurlMulti& multi);
     Status handle_done(Connection& conn, int code);
     Status resync_part(Connection& conn);
@@ -606,54 +670,55 @@ Status Upload::find_or_create() {
     return create();
 }
 
-Status Upload::load_chunk(Connection& conn) {
-    std::uint64_t k = *conn.part;
-    Chunk chunk;
-    chunk.part = k;
-    chunk.offset = conn.cursor;
-    chunk.length = std::min(m_chunk, part_end(k) - conn.cursor);
+void Upload::read_chunk(Connection& conn) {
+    const Chunk& chunk = *conn.chunk;
     std::uint64_t got = 0;
     while (got < chunk.length) {
         ssize_t n = ::pread(m_fd, conn.buffer.data() + got, chunk.length - got,
                             static_cast<off_t>(chunk.offset + got));
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0)
-            return fail(ErrorKind::generic, fmt::format("{} failed: cannot read the local file: {}",
-                                                        m_what, errno_text(errno)));
-        if (n == 0)
-            return fail(ErrorKind::generic,
-                        fmt::format("{} failed: the local file shrank while it was sent; try "
-                                    "again when it is complete",
-                                    m_what));
+        if (n <= 0) {
+            conn.load_error = n < 0 ? fmt::format("{} failed: cannot read the local file: {}",
+                                                  m_what, errno_text(errno))
+                                    : fmt::format(
+                                          "{} failed: the local file shrank while it was sent; try "
+                                          "again when it is complete",
+                                          m_what);
+            return;
+        }
         got += static_cast<std::uint64_t>(n);
     }
     std::string_view data(conn.buffer.data(), chunk.length);
+    // Only this thread touches the inline hasher until transfer() ends.
     if (!m_hash_thread && chunk.offset == m_hashed) {
         m_hasher.update(data);
         m_hashed += chunk.length;
     }
-    auto digest = Sha256();
+    Sha256 digest;
     digest.update(data);
-    auto raw = digest.finish();
+    conn.checksum = "sha256 " + base64_encode(digest.finish());
+}
+
+void Upload::arm_chunk(Connection& conn) {
+    Chunk& chunk = *conn.chunk;
     std::vector<std::string> headers = {
         fmt::format("Tus-Resumable: {}", api::k_tus_version),
         fmt::format("Content-Type: {}", api::k_tus_content_type),
         fmt::format("Upload-Offset: {}", chunk.offset),
-        "Upload-Checksum: sha256 " + base64_encode(raw),
+        "Upload-Checksum: " + conn.checksum,
         "Expect:",
     };
     if (!m_env.settings.token.empty())
         headers.push_back("Authorization: Bearer " + m_env.settings.token);
     conn.handle.set_headers(headers);
     // TEST-ONLY (see TestHooks): the first attempt of this part lies about its bytes.
-    if (m_hooks.corrupt_part && *m_hooks.corrupt_part == k && chunk.offset == part_begin(k)) {
+    if (m_hooks.corrupt_part && *m_hooks.corrupt_part == chunk.part &&
+        chunk.offset == part_begin(chunk.part)) {
         m_hooks.corrupt_part.reset();
         chunk.corrupted = true;
         chunk.corrupted_at = chunk.length / 2;
         conn.buffer[chunk.corrupted_at] = static_cast<char>(~conn.buffer[chunk.corrupted_at]);
     }
-    conn.chunk = chunk;
-    return {};
 }
 
 void Upload::start(Connection& conn, http::CurlMulti& multi) {
@@ -796,8 +861,11 @@ Status Upload::transfer() {
         else
             m_pending.push_back(k);
     }
+    // A hashing thread beside the loader spreads the two SHA-256 passes over
+    // two threads (measured faster than one thread doing both); inline hashing
+    // (one read of the file, one thread) only when forced and parts go in order.
     const bool ordered = m_pending.size() == m_parts && m_chunk == m_part_size;
-    if (m_hooks.hash_thread.value_or(!ordered))
+    if (!ordered || m_hooks.hash_thread.value_or(true))
         m_hash_thread = std::make_unique<HashThread>(m_fd, m_size);
     progress(ProgressEvent::Phase::start, m_acked);
     if (m_pending.empty()) return {};
@@ -812,8 +880,10 @@ Status Upload::transfer() {
         configure_patch_handle(*conn, m_env, m_upload_url, m_hooks);
         conns.push_back(std::move(conn));
     }
-    // Declared after the connections: removed from the multi before they are freed.
+    // Declared after the connections: removed from the multi, and the loader
+    // stopped, before they are freed.
     http::CurlMulti multi(n);
+    Loader loader([this](Connection& conn) { read_chunk(conn); }, multi);
     std::unordered_map<CURL*, Connection*> by_easy;
     for (auto& c : conns)
         by_easy[c->handle.get()] = c.get();
@@ -824,7 +894,7 @@ Status Upload::transfer() {
         bool busy = false;
         for (auto& c : conns) {
             Connection& conn = *c;
-            if (conn.in_flight) {
+            if (conn.in_flight || conn.loading) {
                 busy = true;
                 continue;
             }
@@ -836,8 +906,16 @@ Status Upload::transfer() {
             if (!conn.part) continue;
             busy = true;
             if (now < conn.not_before) continue;
-            if (!conn.chunk)
-                if (auto st = load_chunk(conn); !st) return st;
+            if (!conn.chunk) {
+                Chunk chunk;
+                chunk.part = *conn.part;
+                chunk.offset = conn.cursor;
+                chunk.length = std::min(m_chunk, part_end(chunk.part) - conn.cursor);
+                conn.chunk = chunk;
+                conn.loading = true;
+                loader.submit(&conn);
+                continue;
+            }
             start(conn, multi);
         }
         if (!busy) break;
@@ -847,6 +925,13 @@ Status Upload::transfer() {
             return fail(ErrorKind::generic, fmt::format("{} failed: {}", m_what, error));
         for (const auto& d : finished)
             if (auto st = handle_done(*by_easy.at(d.easy), d.code); !st) return st;
+        for (Connection* conn : loader.take_done()) {
+            conn->loading = false;
+            if (!conn->load_error.empty())
+                return fail(ErrorKind::generic, std::exchange(conn->load_error, {}));
+            arm_chunk(*conn);
+            start(*conn, multi);
+        }
         report_progress(conns);
     }
     return {};
