@@ -239,6 +239,11 @@ std::string progress_bar_line(std::string_view name, std::uint64_t done, std::ui
     if (auto r = format_rate(rate); !r.empty()) stats += "  " + r;
     if (!finished && total > 0) stats += "  ETA " + format_eta(eta);
 
+    // The layout is planned for the widest stats this set can show, so the
+    // name and the bar stay put while the numbers change.
+    std::string widest = fmt::format("100.0%  {} / {}", format_size(total), format_size(total));
+    if (total > 0) widest += "  1023.9 MiB/s  ETA 59:59";
+    if (stats.size() < widest.size()) stats.resize(widest.size(), ' ');
     // 20 cells, fewer (down to 10) when the name would be cut otherwise.
     width = std::max(width, 40);
     int fixed = width - 1 - static_cast<int>(stats.size()) - 4 - 2;
@@ -255,7 +260,10 @@ std::string progress_bar_line(std::string_view name, std::uint64_t done, std::ui
     std::string shown(name);
     if (static_cast<int>(shown.size()) > room)
         shown = "..." + shown.substr(shown.size() - static_cast<std::size_t>(room - 3));
-    return fmt::format("{:<{}}  {}  {}", shown, room, bar, stats);
+    std::string line = fmt::format("{:<{}}  {}  {}", shown, room, bar, stats);
+    while (!line.empty() && line.back() == ' ')
+        line.pop_back();
+    return line;
 }
 
 std::string progress_json_line(std::string_view event, std::string_view name, std::uint64_t done,
