@@ -441,9 +441,9 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
             };
         }
         auto result = client->upload_batch(*app, items, options);
-        if (!result &&
-            (result.error().http_status == 404 || result.error().kind == ErrorKind::not_found)) {
-            // A server from before batch uploads: one request per file after all.
+        if (!result && result.error().http_status == 404) {
+            // A server from before batch uploads (the app exists: its mount
+            // answered above): one request per file after all.
             debug(ctx, "the server has no batch upload; sending small files one by one");
             singles.insert(singles.end(), batched.begin(), batched.end());
             std::sort(singles.begin(), singles.end());
