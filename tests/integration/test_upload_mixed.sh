@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # upload -r of a folder with many small files and a big one: the small files go
 # up together in one batch request (no PUT each), the big one as a resumable
-# upload in parts; every file arrives byte for byte. --connections is checked.
+# upload in parts; every file arrives byte for byte. --connections is checked;
+# -vv traces the parts' requests without credentials.
 source "$(dirname "$0")/harness.sh"
 source "$(dirname "$0")/upload_helpers.sh"
 jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[2]); print(eval(sys.argv[1]))' "$1" "$OUT"; }
@@ -24,6 +25,12 @@ puts=$(grep -c 'PUT /api/v1/apps/sales/mount/files/data/sub' "$T/server.err" || 
 [[ "$puts" == 0 ]] || fail "small files went up one PUT each ($puts)"
 CHECKS=$((CHECKS + 1))
 grep -q 'POST /api/v1/apps/sales/uploads ' "$T/server.err" || fail "the big file was not a tus upload"
+
+# -vv traces the PATCH requests too, never with the credentials.
+expect_rc 0 "$DE_CLI" -vv upload "$T/tree/big.bin" /traced.bin -n sales
+assert_contains "$ERR" "> PATCH /api/v1/apps/sales/uploads/"
+assert_contains "$ERR" "Authorization: [redacted]"
+assert_not_contains "$ERR" "$KEY" "the API key in the trace"
 
 expect_rc 2 "$DE_CLI" upload "$T/tree/big.bin" /x.bin -n sales --connections 0
 assert_contains "$ERR" "--connections"
