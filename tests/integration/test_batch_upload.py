@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_harness import Client, Server, basic, check, eq, finish, sha256_hex
@@ -192,6 +193,21 @@ try:
     resp = c.getresponse()
     eq(resp.status, 411, "a chunked batch -> 411")
     c.close()
+
+    # a client that drops the connection mid-body: nothing committed, staging emptied
+    body = make_tar([(f"drop/f{i}.bin", os.urandom(4000), None, 0) for i in range(50)])
+    head = (f"POST /api/v1/apps/b/mount/batch HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: {basic('alice', key)}\r\nContent-Type: application/x-tar\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    s = srv.raw(head + body[:len(body) // 2], read=False)
+    time.sleep(0.2)
+    s.close()
+    deadline = time.time() + 30
+    while time.time() < deadline and any(n.startswith("batch-")
+                                         for n in os.listdir(srv.staging_dir("b"))):
+        time.sleep(0.05)
+    staging_empty(srv, "b", "a dropped connection")
+    check(not os.path.exists(os.path.join(mount, "drop")), "a dropped connection: nothing committed")
 
     # another user's app -> 404, before the body
     key_b = srv.add_user("bob")
