@@ -1218,7 +1218,8 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     u->touched_ms = now_ms();
     u->res = std::move(*res);
     init_parts(*u);
-    int fd = ::openat(dfd, (u->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    // 0644 like a PUT's file: the uploads folder (0700) hides it until the rename.
+    int fd = ::openat(dfd, (u->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         ApiError fe_ = errno_error(errno, "creating the upload", "");
         co_return co_await fail(x, rq, fe_);
@@ -1371,7 +1372,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     f->concat_header = std::string(rq.header("Upload-Concat"));
     f->touched_ms = now_ms();
     init_parts(*f);
-    int fd = ::openat(dfd, (f->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = ::openat(dfd, (f->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         unclaim();
         {

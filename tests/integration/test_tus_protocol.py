@@ -158,6 +158,9 @@ def main_server():
         check(g.body == data, "identical bytes")
         eq(g.header("ETag"), f'"{sha}"', "GET ETag")
         eq(g.header("X-De-Mtime-Ns"), "1700000000123456789", "mtime from metadata")
+        alice.upload("tus", "put.bin", b"via PUT")
+        mode = lambda p: os.stat(os.path.join(s.mount_dir("tus"), p)).st_mode & 0o777
+        eq(mode("dir/core.bin"), mode("put.bin"), "a tus file gets the mode a PUT file gets")
         r = t.head(url)
         eq(r.status, 200, "HEAD of a completed upload")
         eq(r.header("Upload-Offset"), str(len(data)), "completed HEAD offset")
