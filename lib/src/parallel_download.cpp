@@ -356,7 +356,9 @@ class Engine {
     std::size_t m_first_open = 0;  // ranges before it are complete
     std::uint64_t m_done = 0, m_reported = 0;
     bool m_started = false;
-    bool m_failing = false;  // for the notice when transfers recover
+    bool m_failing = false;
+    Clock::time_point m_hold_until{};  // no new range starts before (after a failure)  // for the
+                                       // notice when transfers recover
 };
 
 std::size_t Engine::on_header(char* data, std::size_t size, std::size_t count, void* user) {
@@ -609,6 +611,9 @@ void Engine::retry_later(Slot& slot, std::string_view why) {
     http::RetryPolicy policy{0, 250ms, 2'000ms};
     double unit = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
     range.retry_at = now + http::backoff_delay(policy, std::min(range.failures, 8), unit);
+    // Hold back new ranges too: while the server is away, every untried range
+    // would otherwise fail at once and count as a retry of its own.
+    m_hold_until = std::max(m_hold_until, range.retry_at);
     ++range.failures;
     if (m_report) ++m_report->retries;
     if (!m_failing) {
@@ -734,6 +739,7 @@ Outcome Engine::run() {
     m_throttle_start = {};
     m_first_open = 0;
     m_failing = false;
+    m_hold_until = {};
     m_ranges.assign(1, Range{});
     m_ranges.front().end = m_range_size;
     if (::ftruncate(m_fd, 0) != 0) {
@@ -781,7 +787,9 @@ Outcome Engine::run() {
         }
         auto now = Clock::now();
         auto next_wake = now + 100ms;
-        if (m_size_known) {
+        if (m_size_known && now < m_hold_until) {
+            next_wake = std::min(next_wake, m_hold_until);
+        } else if (m_size_known) {
             std::size_t next = m_first_open;
             for (auto& slot : m_slots) {
                 if (slot.busy) continue;

@@ -103,7 +103,7 @@ wait_for_bytes() {  # wait_for_bytes MIN: until the NDJSON progress says done >=
 # 4. A server restart in the middle: kill -9, a new de-server on the same root
 # and port; the download completes identical and reports its retries.
 PORT=${SERVER_URL##*:}
-slow_download mid.bin "$L/restart.bin" 8MiB
+slow_download mid.bin "$L/restart.bin" 6MiB
 wait_for_bytes $((4 << 20)) || fail "the slow download did not get going"
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
@@ -132,10 +132,11 @@ no_temp "restart"
 
 # 5. The file is replaced on the server mid-download: the download starts over
 # and ends with the new content whole (never a mix of old and new).
-slow_download mid.bin "$L/changed.bin" 12MiB
-wait_for_bytes $((4 << 20)) || fail "the slow download did not get going"
 head -c 20M /dev/urandom >"$T/new.bin"
-cp "$T/new.bin" "$MOUNT/.new.tmp" && mv "$MOUNT/.new.tmp" "$MOUNT/mid.bin"
+cp "$T/new.bin" "$MOUNT/.new.tmp"
+slow_download mid.bin "$L/changed.bin" 6MiB
+wait_for_bytes $((4 << 20)) || fail "the slow download did not get going"
+mv "$MOUNT/.new.tmp" "$MOUNT/mid.bin"
 set +e; wait "$DL_PID"; rc=$?; set -e
 OUT=$(cat "$T/bg.out"); ERR=$(cat "$T/bg.err")
 assert_eq "$rc" 0 "download of a file replaced mid-way"
