@@ -13,6 +13,14 @@
 // member fail afterwards (207). Staged files are unlinked on every failure path
 // (the Batch object owns them until they are renamed).
 //
+// Measured on the 2-core box (20k files of 1-16 KiB, 4 batches of 5000 on 2
+// connections, box shared with other builds at load 7-10): per batch, body
+// (parse, hash, write 5000 staged files) 0.4-1.0 s, syncfs 0.01-0.65 s (it also
+// flushes other writers' dirty data on the filesystem), renames + folder
+// fsyncs 0.2-0.5 s. Starting each file's write-back early
+// (sync_file_range(SYNC_FILE_RANGE_WRITE) after it is written) made the body
+// phase 50-100 % slower for a 30 % shorter flush, so it is not done.
+//
 // Paths: each member's path is normalised under the mount's rules and
 // resolved beneath the mount with openat2(RESOLVE_BENEATH) (open_beneath_raw),
 // so neither '..' nor a symlink an app left in the mount leads outside it.
