@@ -620,8 +620,8 @@ void Engine::retry_later(Slot& slot, std::string_view why) {
         m_failing = true;
         if (m_options.notice)
             m_options.notice(fmt::format(
-                "downloading {}: {} ({}); retrying the unfinished ranges "
-                "for up to {} s",
+                "downloading {}: a range fetch from {} failed ({}); retrying the unfinished "
+                "ranges for up to {} s (the bytes already received are kept)",
                 m_remote, m_env.host, why,
                 std::chrono::duration_cast<std::chrono::seconds>(k_retry_budget).count()));
     }
