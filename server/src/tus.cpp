@@ -439,6 +439,48 @@ bool content_type_is(std::string_view ct, std::string_view want) {
     return base == want;
 }
 
+// Body buffers, reused across PATCHes: no zero-fill and no fresh pages per
+// request, and at most k_keep idle buffers kept.
+class BufferPool {
+  public:
+    class Lease {
+      public:
+        // The pool is shared so that a lease outliving the service (a session
+        // frame destroyed at exit) stays safe.
+        Lease(std::shared_ptr<BufferPool> pool, std::unique_ptr<char[]> buf)
+            : m_pool(std::move(pool)), m_buf(std::move(buf)) {}
+        ~Lease() { m_pool->put(std::move(m_buf)); }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        char* data() const { return m_buf.get(); }
+
+      private:
+        std::shared_ptr<BufferPool> m_pool;
+        std::unique_ptr<char[]> m_buf;
+    };
+    std::unique_ptr<char[]> get() {
+        {
+            std::lock_guard g(m_mu);
+            if (!m_free.empty()) {
+                auto b = std::move(m_free.back());
+                m_free.pop_back();
+                return b;
+            }
+        }
+        return std::make_unique_for_overwrite<char[]>(k_chunk);
+    }
+    void put(std::unique_ptr<char[]> b) {
+        if (!b) return;
+        std::lock_guard g(m_mu);
+        if (m_free.size() < k_keep) m_free.push_back(std::move(b));
+    }
+
+  private:
+    static constexpr std::size_t k_keep = 8;
+    std::mutex m_mu;
+    std::vector<std::unique_ptr<char[]>> m_free;
+};
+
 struct PumpResult {
     bool connection_lost = false;
     std::optional<ApiError> error;
@@ -453,6 +495,7 @@ struct TusService::Impl {
     std::mutex mu;
     std::map<std::string, UploadPtr> uploads;  // app + '/' + id
     std::map<std::string, std::int64_t> gone;  // terminated or expired: 410 for a while
+    std::shared_ptr<BufferPool> buffers = std::make_shared<BufferPool>();
 
     explicit Impl(ServerContext& c) : ctx(c) {}
 
@@ -799,7 +842,8 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
         co_await http::async_write(x.stream, cont, asio::redirect_error(use_awaitable, ec));
     }
     auto& pool = ctx.pool;
-    std::vector<char> buf_a(rq.body_done ? 0 : k_chunk), buf_b(rq.body_done ? 0 : k_chunk);
+    BufferPool::Lease buf_a(buffers, rq.body_done ? nullptr : buffers->get());
+    BufferPool::Lease buf_b(buffers, rq.body_done ? nullptr : buffers->get());
     char* bufs[2] = {buf_a.data(), buf_b.data()};
     int cur = 0;
     JobGroup jobs(x.stream.get_executor());
