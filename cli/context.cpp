@@ -243,7 +243,7 @@ std::string progress_bar_line(std::string_view name, std::uint64_t done, std::ui
     // name and the bar stay put while the numbers change.
     std::string widest = fmt::format("100.0%  {} / {}", format_size(total), format_size(total));
     if (total > 0) widest += "  1023.9 MiB/s  ETA 59:59";
-    if (stats.size() < widest.size()) stats.resize(widest.size(), ' ');
+    if (!finished && stats.size() < widest.size()) stats.resize(widest.size(), ' ');
     // 20 cells, fewer (down to 10) when the name would be cut otherwise.
     width = std::max(width, 40);
     int fixed = width - 1 - static_cast<int>(stats.size()) - 4 - 2;
