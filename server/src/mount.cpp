@@ -500,9 +500,9 @@ ApiResult<PutResult> MountStore::commit_staged(Mount& m, int dir_fd, const std::
         return api_fail(WireError::conflict,
                         fmt::format("'{}' is a folder; a file cannot replace it", rel));
     if (existed && !o.overwrite)
-        return api_fail(WireError::conflict,
-                        fmt::format("'{}' exists already; upload with overwrite to replace it",
-                                    rel));
+        return api_fail(
+            WireError::conflict,
+            fmt::format("'{}' exists already; upload with overwrite to replace it", rel));
     bool created = true;
     if (::renameat2(dir_fd, name.c_str(), parent->get(), base.c_str(), RENAME_NOREPLACE) != 0) {
         int err = errno;

@@ -14,9 +14,9 @@ struct ServerOptions {
     std::string address = "127.0.0.1";
     unsigned short port = 8050;
     std::uint64_t quota_bytes = 25'000'000'000ULL;
-    std::chrono::milliseconds header_timeout{30'000};  // time to send the request headers
-    std::chrono::milliseconds body_timeout{60'000};    // a stalled body (no byte received)
-    std::chrono::milliseconds shutdown_grace{5'000};   // in-flight requests on SIGTERM
+    std::chrono::milliseconds header_timeout{30'000};     // time to send the request headers
+    std::chrono::milliseconds body_timeout{60'000};       // a stalled body (no byte received)
+    std::chrono::milliseconds shutdown_grace{5'000};      // in-flight requests on SIGTERM
     std::chrono::milliseconds upload_expiry{86'400'000};  // an untouched tus upload expires
     int threads = 3;
 };
