@@ -708,7 +708,7 @@ awaitable<bool> TusService::Impl::handle(Exchange& x) {
         r.status = 204;
         r.headers.emplace_back("Tus-Version", std::string(api::k_tus_version));
         r.headers.emplace_back("Tus-Extension", std::string(api::k_tus_extensions));
-        r.headers.emplace_back("Tus-Checksum-Algorithm", "sha256,sha1");
+        r.headers.emplace_back("Tus-Checksum-Algorithm", std::string(tus::k_checksum_algorithms));
         r.headers.emplace_back("Tus-Max-Size", std::to_string(ctx.mounts.quota()));
         co_return co_await reply(x, rq, r);
     }
@@ -949,8 +949,7 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
                 WireError::checksum_mismatch,
                 fmt::format("the PATCH body's {} is {}, but Upload-Checksum says {}; nothing of it "
                             "was kept",
-                            ck->algo == tus::ChecksumAlgo::sha1 ? "sha1" : "sha256", tus::hex(got),
-                            tus::hex(ck->digest)),
+                            tus::algo_name(ck->algo), tus::hex(got), tus::hex(ck->digest)),
                 {}};
     }
     {

@@ -81,9 +81,12 @@ std::optional<Checksum> parse_checksum(std::string_view header, std::string& err
     } else if (algo == "sha1") {
         c.algo = ChecksumAlgo::sha1;
         want = 20;
+    } else if (algo == "crc32c") {
+        c.algo = ChecksumAlgo::crc32c;
+        want = 4;
     } else {
         error = "Upload-Checksum algorithm '" + algo.substr(0, 40) +
-                "' is not supported (use sha256 or sha1)";
+                "' is not supported (use sha256, sha1 or crc32c)";
         return std::nullopt;
     }
     if (!decode_b64(trim(header.substr(sp + 1)), c.digest) || c.digest.size() != want) {
@@ -169,42 +172,72 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 
 // ---- Digest -------------------------------------------------------------------------------
 
-Digest::Digest(ChecksumAlgo algo) : m_algo(algo), m_ctx(EVP_MD_CTX_new()) {
+Digest::Digest(ChecksumAlgo algo)
+    : m_algo(algo), m_ctx(algo == ChecksumAlgo::crc32c ? nullptr : EVP_MD_CTX_new()) {
     reset();
 }
 Digest::~Digest() {
     EVP_MD_CTX_free(m_ctx);
 }
-Digest::Digest(const Digest& o) : m_algo(o.m_algo), m_ctx(EVP_MD_CTX_new()) {
-    EVP_MD_CTX_copy_ex(m_ctx, o.m_ctx);
+Digest::Digest(const Digest& o) : Digest(o.m_algo) {
+    *this = o;
 }
 Digest& Digest::operator=(const Digest& o) {
-    if (this != &o) {
-        m_algo = o.m_algo;
+    if (this == &o) return *this;
+    if (!o.m_ctx) {
+        EVP_MD_CTX_free(std::exchange(m_ctx, nullptr));
+    } else {
+        if (!m_ctx) m_ctx = EVP_MD_CTX_new();
         EVP_MD_CTX_copy_ex(m_ctx, o.m_ctx);
     }
+    m_algo = o.m_algo;
+    m_crc = o.m_crc;
     return *this;
 }
-Digest::Digest(Digest&& o) noexcept : m_algo(o.m_algo), m_ctx(std::exchange(o.m_ctx, nullptr)) {}
+Digest::Digest(Digest&& o) noexcept
+    : m_algo(o.m_algo), m_ctx(std::exchange(o.m_ctx, nullptr)), m_crc(o.m_crc) {}
 Digest& Digest::operator=(Digest&& o) noexcept {
     if (this != &o) {
         EVP_MD_CTX_free(m_ctx);
         m_algo = o.m_algo;
         m_ctx = std::exchange(o.m_ctx, nullptr);
+        m_crc = o.m_crc;
     }
     return *this;
 }
 void Digest::update(const void* data, std::size_t n) {
-    EVP_DigestUpdate(m_ctx, data, n);
+    if (m_algo == ChecksumAlgo::crc32c)
+        m_crc.update(data, n);
+    else
+        EVP_DigestUpdate(m_ctx, data, n);
 }
 std::string Digest::finish() {
+    if (m_algo == ChecksumAlgo::crc32c) {
+        auto b = m_crc.bytes();
+        return std::string(b.begin(), b.end());
+    }
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(m_ctx, out, &len);
     return std::string(reinterpret_cast<const char*>(out), len);
 }
 void Digest::reset() {
-    EVP_DigestInit_ex(m_ctx, m_algo == ChecksumAlgo::sha1 ? EVP_sha1() : EVP_sha256(), nullptr);
+    if (m_algo == ChecksumAlgo::crc32c)
+        m_crc.reset();
+    else
+        EVP_DigestInit_ex(m_ctx, m_algo == ChecksumAlgo::sha1 ? EVP_sha1() : EVP_sha256(), nullptr);
+}
+
+std::string_view algo_name(ChecksumAlgo algo) {
+    switch (algo) {
+        case ChecksumAlgo::sha1:
+            return "sha1";
+        case ChecksumAlgo::sha256:
+            return "sha256";
+        case ChecksumAlgo::crc32c:
+            return "crc32c";
+    }
+    return "sha256";
 }
 
 std::string hex(std::string_view raw) {

@@ -2,9 +2,11 @@
 // The header grammar of tus 1.0 and of de's `parts` extension, as pure
 // functions (no I/O) so unit tests cover them directly: Upload-Metadata,
 // Upload-Checksum, Upload-Concat, upload ids, part ranges for
-// Upload-Parts-Done, and a small incremental SHA-1/SHA-256 over OpenSSL EVP
+// Upload-Parts-Done, and a small incremental SHA-1/SHA-256 (OpenSSL EVP) and CRC-32C
 // whose state can be copied (a PATCH forks the whole-file hash and keeps the
 // fork only if its checksum holds).
+
+#include <de/crc32c.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -27,13 +29,18 @@ struct Metadata {
 // unique; values standard base64 (padding optional). nullopt when malformed.
 std::optional<Metadata> parse_metadata(std::string_view header);
 
-enum class ChecksumAlgo { sha1, sha256 };
+// crc32c: CRC-32C, its 4 bytes most significant first (de/crc32c.hpp) — the
+// cheap per-PATCH check de-cli uses; the whole file's SHA-256 is checked apart.
+enum class ChecksumAlgo { sha1, sha256, crc32c };
+std::string_view algo_name(ChecksumAlgo algo);
+// What OPTIONS advertises in Tus-Checksum-Algorithm.
+inline constexpr std::string_view k_checksum_algorithms = "sha256,sha1,crc32c";
 struct Checksum {
     ChecksumAlgo algo = ChecksumAlgo::sha256;
-    std::string digest;  // raw bytes (20 or 32)
+    std::string digest;  // raw bytes (20, 32 or 4)
 };
-// "sha256 BASE64" / "sha1 BASE64". Error text in `error` when malformed or the
-// algorithm is not supported.
+// "sha256 BASE64" / "sha1 BASE64" / "crc32c BASE64". Error text in `error`
+// when malformed or the algorithm is not supported.
 std::optional<Checksum> parse_checksum(std::string_view header, std::string& error);
 
 // 32 lower-case hex digits, nothing else.
@@ -67,7 +74,7 @@ std::optional<std::string> upload_id_from_url(std::string_view url, std::string_
 // Strict non-negative decimal (no sign, no spaces).
 std::optional<std::uint64_t> parse_u64(std::string_view s);
 
-// Incremental SHA-1 / SHA-256 whose state can be copied.
+// Incremental SHA-1 / SHA-256 / CRC-32C whose state can be copied.
 class Digest {
   public:
     explicit Digest(ChecksumAlgo algo = ChecksumAlgo::sha256);
@@ -83,7 +90,8 @@ class Digest {
 
   private:
     ChecksumAlgo m_algo;
-    evp_md_ctx_st* m_ctx = nullptr;
+    evp_md_ctx_st* m_ctx = nullptr;  // null for crc32c
+    Crc32c m_crc;
 };
 
 std::string hex(std::string_view raw);

@@ -76,7 +76,19 @@ class Tus:
         return self.c.request("POST", url + "/complete", body=body, headers=h)
 
 
+def crc32c(data):
+    """CRC-32C (Castagnoli), bit by bit: an independent check of the server's."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
 def ck(algo, data):
+    if algo == "crc32c":
+        return "crc32c " + b64(crc32c(data).to_bytes(4, "big"))
     return f"{algo} " + b64(hashlib.new(algo, data).digest())
 
 
@@ -107,7 +119,7 @@ def main_server():
         for e in ["creation", "creation-with-upload", "checksum", "termination", "expiration",
                   "concatenation", "parts"]:
             check(e in ext, f"Tus-Extension lists {e}", ext)
-        eq(r.header("Tus-Checksum-Algorithm"), "sha256,sha1", "checksum algorithms")
+        eq(r.header("Tus-Checksum-Algorithm"), "sha256,sha1,crc32c", "checksum algorithms")
         check((r.header("Tus-Max-Size") or "").isdigit(), "Tus-Max-Size is a number")
 
         # Tus-Resumable is required.
@@ -174,6 +186,22 @@ def main_server():
         r = t.patch(r.header("Location"), 0, b"abcd", checksum=ck("sha1", b"abcd"))
         eq(r.status, 204, "sha1 checksum accepted (and the replacement completes)")
         eq(alice.get(alice.file_url("tus", "dir/core.bin")).body, b"abcd", "replaced content")
+        # crc32c, the cheap per-PATCH check de-cli sends: right, wrong, malformed.
+        eq(crc32c(b"123456789"), 0xE3069283, "the test's own crc32c (check value)")
+        d5 = data_of(3000, "crc")
+        r = t.create(len(d5), path="crc.bin")
+        u5 = r.header("Location")
+        eq(t.patch(u5, 0, d5[:1000], checksum=ck("crc32c", d5[:1000])).status, 204,
+           "crc32c checksum accepted")
+        r = t.patch(u5, 1000, d5[1000:], checksum=ck("crc32c", d5[1000:-1] + b"x"))
+        eq(r.status, 460, "wrong crc32c -> 460")
+        check("crc32c" in r.json()["error"]["message"], "the 460 names crc32c")
+        eq(t.head(u5).header("Upload-Offset"), "1000", "offset unchanged after a crc32c 460")
+        r = t.patch(u5, 1000, d5[1000:], checksum="crc32c " + b64(b"12345678"))
+        eq(r.status, 400, "crc32c of 8 bytes -> 400")
+        eq(t.patch(u5, 1000, d5[1000:], checksum=ck("crc32c", d5[1000:])).status, 204,
+           "the right crc32c completes")
+        eq(alice.get(alice.file_url("tus", "crc.bin")).body, d5, "crc32c upload content")
         eq(t.create(10).status, 400, "no path -> 400")
         eq(t.create(10, extra={"Upload-Metadata": "path !!!"}).status, 400, "bad base64 -> 400")
 

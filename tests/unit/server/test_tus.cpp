@@ -47,6 +47,31 @@ TEST_CASE("parse_checksum: sha256 and sha1, strict lengths") {
     CHECK_FALSE(parse_checksum("sha256 2jmj7l5rSw0yVb/vlWAYkK/YBwk=", err));  // 20 bytes
     CHECK_FALSE(parse_checksum("sha256", err));
     CHECK_FALSE(parse_checksum("sha1 ***", err));
+    // crc32c("123456789") = e3069283, most significant byte first.
+    c = parse_checksum("crc32c 4waSgw==", err);
+    REQUIRE(c);
+    CHECK(c->algo == ChecksumAlgo::crc32c);
+    CHECK(hex(c->digest) == "e3069283");
+    CHECK_FALSE(parse_checksum("crc32c 4waSg+MGkoM=", err));  // 8 bytes
+}
+
+TEST_CASE("Digest: crc32c, and copies fork its state") {
+    Digest d(ChecksumAlgo::crc32c);
+    d.update("1234", 4);
+    Digest fork = d;
+    d.update("56789", 5);
+    CHECK(hex(d.finish()) == "e3069283");
+    fork.update("56789", 5);
+    CHECK(hex(fork.finish()) == "e3069283");
+    Digest moved = std::move(fork);
+    moved.reset();
+    moved.update("123456789", 9);
+    CHECK(hex(moved.finish()) == "e3069283");
+    Digest sha(ChecksumAlgo::sha256);
+    sha = d;  // a sha256 digest becomes a crc32c one
+    sha.reset();
+    sha.update("123456789", 9);
+    CHECK(hex(sha.finish()) == "e3069283");
 }
 
 TEST_CASE("Digest: sha1/sha256 and copies fork the state") {
