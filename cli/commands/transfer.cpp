@@ -82,12 +82,21 @@ void add_report(nlohmann::json& j, const TransferReport& report) {
 }
 
 struct PlanItem {
-    fs::path local;
+    std::string local;  // not a fs::path: that keeps a second allocation of components
     std::string remote;
     std::uint64_t size = 0;
     bool exists = false;  // the target exists (replaced with --update, refused without)
     std::uint64_t existing_size = 0;
+    std::int64_t mtime_ns = 0;
 };
+
+// Size and mtime with one stat(); 0/0 when it fails (the upload then reports the file).
+std::pair<std::uint64_t, std::int64_t> size_and_mtime(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return {0, 0};
+    return {static_cast<std::uint64_t>(st.st_size),
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
 
 std::string list_some(const std::vector<std::string>& names, std::size_t max = 5) {
     std::string out;
@@ -214,7 +223,8 @@ Status plan_local(Context& ctx, const TransferArgs& args, const std::string& app
                 if (!filter.accepts_file(rel)) continue;
                 auto remote = remote_path_arg(join_path(base, rel), app);
                 if (!remote) return std::unexpected(remote.error());
-                plan.push_back({entry.path(), *remote, entry.file_size(ec), false, 0});
+                auto [size, mtime] = size_and_mtime(entry.path());
+                plan.push_back({entry.path().string(), *remote, size, false, 0, mtime});
             }
             continue;
         }
@@ -224,7 +234,8 @@ Status plan_local(Context& ctx, const TransferArgs& args, const std::string& app
         if (!filter.accepts_file(local.filename().string())) continue;
         auto remote = remote_path_arg(join_path(remote_dir, local.filename().string()), app);
         if (!remote) return std::unexpected(remote.error());
-        plan.push_back({local, *remote, fs::file_size(local, ec), false, 0});
+        auto [size, mtime] = size_and_mtime(local);
+        plan.push_back({local.string(), *remote, size, false, 0, mtime});
     }
     return {};
 }
@@ -239,14 +250,14 @@ Status mark_existing(Client& client, const std::string& app, std::vector<PlanIte
                 if (st->type == EntryType::dir)
                     return fail(ErrorKind::conflict,
                                 fmt::format("{} is a folder; cannot upload '{}' over it",
-                                            remote_display(app, item.remote), item.local.string()));
+                                            remote_display(app, item.remote), item.local));
                 item.exists = true;
                 item.existing_size = st->size;
             } else if (st.error().kind == ErrorKind::conflict) {
                 return fail(ErrorKind::conflict,
                             fmt::format("{} is a folder (or lies under a file); cannot upload "
                                         "'{}' there",
-                                        remote_display(app, item.remote), item.local.string()));
+                                        remote_display(app, item.remote), item.local));
             } else if (st.error().kind != ErrorKind::not_found) {
                 return std::unexpected(explain(st.error(), app));
             }
@@ -258,7 +269,7 @@ Status mark_existing(Client& client, const std::string& app, std::vector<PlanIte
         while (!common.empty() && !(item.remote.starts_with(common + "/")))
             common = std::string(parent_path(common));
     }
-    std::unordered_map<std::string, PlanItem*> by_path;
+    std::unordered_map<std::string_view, PlanItem*> by_path;  // views of plan's strings
     for (auto& item : plan)
         by_path[item.remote] = &item;
     std::string folder_hit;
@@ -351,7 +362,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     auto plan_json = [&] {
         nlohmann::json files = nlohmann::json::array();
         for (const auto& item : plan)
-            files.push_back({{"local", item.local.string()},
+            files.push_back({{"local", item.local},
                              {"remote", item.remote},
                              {"size", item.size},
                              {"action", !item.exists  ? "upload"
@@ -363,7 +374,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         Table table({"LOCAL", "REMOTE", "SIZE", "ACTION"});
         table.align(2, Table::Align::right);
         for (const auto& item : plan)
-            table.add_row({item.local.string(), "/" + item.remote,
+            table.add_row({item.local, "/" + item.remote,
                            ctx.stdout_tty ? format_size(item.size) : std::to_string(item.size),
                            !item.exists  ? "upload"
                            : args.update ? "replace"
@@ -416,16 +427,14 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     }
     if (!batched.empty()) {
         std::vector<BatchItem> items;
+        items.reserve(batched.size());
         std::uint64_t batch_bytes = 0;
         for (std::size_t i : batched) {
             BatchItem item;
             item.local = plan[i].local;
             item.remote = plan[i].remote;
             item.size = plan[i].size;
-            struct stat st {};
-            if (::stat(plan[i].local.c_str(), &st) == 0)
-                item.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                                st.st_mtim.tv_nsec;
+            item.mtime_ns = plan[i].mtime_ns;
             batch_bytes += item.size;
             items.push_back(std::move(item));
         }
@@ -440,6 +449,10 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
                 progress.bar({phase, label, progress.base + e.done, total});
             };
         }
+        // The entries are only printed with --json; without it none is kept.
+        options.on_entry = [&](Entry&& entry) {
+            if (ctx.global.json) done.push_back(entry_json(entry));
+        };
         auto result = client->upload_batch(*app, items, options);
         if (!result && result.error().http_status == 404) {
             // A server from before batch uploads (the app exists: its mount
@@ -452,8 +465,6 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
             e.message = fmt::format("uploading {} small files failed: {}", items.size(), e.message);
             return std::unexpected(e);
         } else {
-            for (const auto& entry : result->entries)
-                done.push_back(entry_json(entry));
             bytes += batch_bytes;
             sent_files += items.size();
             progress.index += items.size();
@@ -481,13 +492,12 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         if (!entry) {
             Error e = explain(entry.error(), *app);
             e.message = fmt::format(
-                "uploading '{}' to {} failed{}: {}", item.local.string(),
-                remote_display(*app, item.remote),
+                "uploading '{}' to {} failed{}: {}", item.local, remote_display(*app, item.remote),
                 sent_files ? fmt::format(" after {} of {} files", sent_files, plan.size()) : "",
                 e.message);
             return std::unexpected(e);
         }
-        debug(ctx, fmt::format("{} -> {}", item.local.string(), remote_display(*app, item.remote)));
+        debug(ctx, fmt::format("{} -> {}", item.local, remote_display(*app, item.remote)));
         bytes += item.size;
         ++sent_files;
         progress.next_file(item.size);
@@ -512,8 +522,8 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         filled.insert(dir);
     }
     double secs = seconds_since(start);
-    ctx.json_result =
-        nlohmann::json{{"app", *app}, {"files", done}, {"bytes", bytes}, {"seconds", secs}};
+    ctx.json_result = nlohmann::json{
+        {"app", *app}, {"files", std::move(done)}, {"bytes", bytes}, {"seconds", secs}};
     add_report(*ctx.json_result, overall);
     note(ctx, fmt::format("Uploaded {} file{} ({}) to {} in {:.1f} s{}", plan.size(),
                           plan.size() == 1 ? "" : "s", format_size(bytes),

@@ -352,13 +352,15 @@ class Executor {
         if (!client) return fail_all(client.error());
         std::vector<BatchItem> items;
         items.reserve(files.size());
+        const std::string local_dir = m_local.string();
         for (const SyncOp* op : files) {
             event(SyncEvent::Kind::start, "upload", op->path, op->size, {});
-            items.push_back(BatchItem{m_local / op->path, remote_path(*op), op->size, op->mtime_ns,
-                                      op->source_sha256});
+            items.push_back(BatchItem{local_dir + '/' + op->path, remote_path(*op), op->size,
+                                      op->mtime_ns, op->source_sha256});
         }
         BatchOptions bo;
         bo.overwrite = overwrite;
+        bo.on_entry = [](Entry&&) {};  // the plan knows every file already: keep none
         for (const SyncOp* op : dirs) {
             event(SyncEvent::Kind::start, "mkdir", op->path, 0, {});
             bo.dirs.push_back(remote_path(*op));

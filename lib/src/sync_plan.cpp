@@ -95,6 +95,7 @@ SyncPlan plan_sync(std::span<const SyncEntry> source, std::span<const SyncEntry>
     plan.follow_symlinks = options.follow_symlinks;
     plan.include = options.include;
     plan.exclude = options.exclude;
+    plan.ops.reserve(source.size());  // mostly one op per source entry at most
 
     const auto& inc = options.include;
     const auto& exc = options.exclude;

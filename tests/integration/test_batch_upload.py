@@ -101,6 +101,41 @@ try:
     eq(r.returncode, 0, "a second sync push (no-op) succeeds")
     eq(srv.stderr().count("/mount/batch ") - before, nbatch, "the no-op sent no batch")
 
+    # ---- a tree larger than one batch goes up in several requests -------------------------
+    # DE_BATCH_MAX_FILES (a test knob of lib/src/batch_client.cpp) caps the files per request,
+    # so 150 files make 4 requests of at most 40; --json must still list every stored file
+    # (entries are handed on from each answer as it is parsed, not kept per request).
+    split = os.path.join(tmp, "split")
+    want = {}
+    for i in range(150):
+        d = os.path.join(split, f"p{i % 3}")
+        os.makedirs(d, exist_ok=True)
+        data = os.urandom(rng.randint(1, 5000))
+        with open(os.path.join(d, f"g{i:03d}.bin"), "wb") as f:
+            f.write(data)
+        want[f"p{i % 3}/g{i:03d}.bin"] = sha256_hex(data)
+    before = srv.stderr().count("POST /api/v1/apps/b/mount/batch ")
+    r = subprocess.run([os.environ["DE_CLI"], "--no-keyfile", "--json", "upload", "-r",
+                        split + "/", "/split", "-n", "b"], capture_output=True,
+                       env=dict(env, DE_BATCH_MAX_FILES="40"), timeout=300)
+    eq(r.returncode, 0, f"upload -r in small batches (stderr: {r.stderr.decode()[-500:]})")
+    eq(srv.stderr().count("POST /api/v1/apps/b/mount/batch ") - before, 4,
+       "150 files at most 40 a request: 4 batch requests")
+    got = {e["path"]: e["sha256"] for e in __import__("json").loads(r.stdout)["files"]}
+    eq(got, {"split/" + p: h for p, h in want.items()}, "--json lists every file with its sha256")
+    eq({p: h for p, (h, _) in tree_of(os.path.join(mount, "split")).items()}, want,
+       "every file of every request arrived")
+    staging_empty(srv, "b", "after upload -r in several batches")
+    before = srv.stderr().count("POST /api/v1/apps/b/mount/batch ")
+    r = subprocess.run([os.environ["DE_CLI"], "--no-keyfile", "sync", "push", "-n", "b", split,
+                        "--remote-dir", "split2"], capture_output=True,
+                       env=dict(env, DE_BATCH_MAX_FILES="40"), timeout=300)
+    eq(r.returncode, 0, f"sync push in small batches (stderr: {r.stderr.decode()[-500:]})")
+    check(srv.stderr().count("POST /api/v1/apps/b/mount/batch ") - before >= 4,
+          "sync push split the 150 files (and 4 folders) into several requests")
+    eq({p: h for p, (h, _) in tree_of(os.path.join(mount, "split2")).items()}, want,
+       "sync push: every file of every request arrived")
+
     # ---- hand-made tar bodies ------------------------------------------------------------
     body = make_tar([("t/", None, None, 1_700_000_000),
                      ("t/a.txt", b"alpha", None, 1_700_000_000.5),

@@ -99,9 +99,12 @@ struct DownloadOptions {
 
 // One file of a batch upload (docs/api.md, "Batch upload").
 struct BatchItem {
-    std::filesystem::path local;
+    // A string, not a std::filesystem::path: a path keeps its components in a
+    // second allocation (about 350 bytes for a/b/c/d/e/f/file), and a batch
+    // holds tens of thousands of items.
+    std::string local;
     std::string remote;
-    std::uint64_t size = 0;       // as stat()ed when planning; a change fails the item
+    std::uint64_t size = 0;  // as stat()ed when planning; a change fails the item
     std::int64_t mtime_ns = 0;
     std::optional<std::string> sha256;  // known hash (else computed while sending)
 };
@@ -113,10 +116,15 @@ struct BatchOptions {
     std::size_t max_files = 5000;
     std::uint64_t max_bytes = 256ULL << 20;
     ProgressFn progress;  // name = the batch, done/total in bytes over all items
+    // When set, each committed file's entry goes here (from the sending
+    // threads, one call at a time) as its request's answer is read, and
+    // BatchResult::entries stays empty: memory stays flat however many files.
+    std::function<void(Entry&&)> on_entry;
 };
 
 struct BatchResult {
-    std::vector<Entry> entries;  // one per committed file, with sha256
+    std::vector<Entry> entries;  // one per committed file, with sha256 (unless on_entry)
+    std::size_t files = 0;       // committed files
     std::uint64_t bytes = 0;
     std::size_t requests = 0;
 };
