@@ -24,7 +24,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -33,6 +35,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <new>
 #include <thread>
 
 namespace de::server {
@@ -47,6 +50,12 @@ namespace {
 constexpr std::size_t k_header_limit = 16 * 1024;
 constexpr std::size_t k_json_limit = 64 * 1024;
 constexpr std::size_t k_chunk = 1 << 20;
+// GETs of at least this many bytes read with O_DIRECT, 4 KiB aligned.
+constexpr std::uint64_t k_direct_read_min = 8 << 20;
+constexpr std::size_t k_direct_align = 4096;
+struct AlignedDelete {
+    void operator()(char* p) const { ::operator delete[](p, std::align_val_t{k_direct_align}); }
+};
 
 bool parse_i64(std::string_view s, std::int64_t& out) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -247,6 +256,18 @@ awaitable<bool> Server::serve_file(beast::tcp_stream& stream, const http::reques
     res.set(http::field::accept_ranges, "bytes");
     res.keep_alive(keep_alive);
 
+    // If-Match (RFC 9110 13.1.1): a download that fetches a file in ranges
+    // names the version it started on; another version is 412, not its bytes.
+    if (auto im = sv(h[http::field::if_match]);
+        !im.empty() && !etag_list_matches(im, file->sha256)) {
+        ApiError e{WireError::precondition_failed,
+                   fmt::format("'{}' changed: its ETag is no longer {:.80}", *rel, im),
+                   {}};
+        Response r = error_response(e);
+        r.headers.emplace_back("ETag", api::etag_for(file->sha256));
+        status = 412;
+        co_return co_await send(stream, r, h.version(), keep_alive, head);
+    }
     if (auto inm = sv(h[http::field::if_none_match]);
         !inm.empty() && etag_list_matches(inm, file->sha256)) {
         res.result(http::status::not_modified);
@@ -290,19 +311,45 @@ awaitable<bool> Server::serve_file(beast::tcp_stream& stream, const http::reques
     if (ec) co_return false;
     if (head) co_return keep_alive;
 
-    std::vector<char> buf(std::min<std::uint64_t>(k_chunk, std::max<std::uint64_t>(length, 1)));
+    // Big reads bypass the page cache (O_DIRECT on this request's own fd, where
+    // the file system allows it): a file that arrived through tus was written
+    // that way and is not cached, and filling fresh cache pages costs more CPU
+    // than the disk read (docs/server.md). The reads are 4 KiB aligned, so a
+    // range's first read may start up to 4 KiB early; those bytes are skipped.
+    bool direct =
+        length >= k_direct_read_min &&
+        ::fcntl(file->fd.get(), F_SETFL, ::fcntl(file->fd.get(), F_GETFL) | O_DIRECT) == 0;
+    const std::size_t cap = direct ? k_chunk
+                                   : static_cast<std::size_t>(std::min<std::uint64_t>(
+                                         k_chunk, std::max<std::uint64_t>(length, 1)));
+    std::unique_ptr<char[], AlignedDelete> buf(
+        static_cast<char*>(::operator new[](cap, std::align_val_t{k_direct_align})));
     std::uint64_t off = first, left = length;
     while (left > 0) {
-        ssize_t n = ::pread(file->fd.get(), buf.data(), std::min<std::uint64_t>(buf.size(), left),
-                            static_cast<off_t>(off));
+        std::uint64_t start = direct ? off - off % k_direct_align : off;
+        std::uint64_t skip = off - start;
+        std::uint64_t want = std::min<std::uint64_t>(cap - skip, left);
+        std::uint64_t len = direct
+                                ? std::min<std::uint64_t>(cap, (skip + want + k_direct_align - 1) /
+                                                                   k_direct_align * k_direct_align)
+                                : want;
+        ssize_t n = ::pread(file->fd.get(), buf.get(), len, static_cast<off_t>(start));
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) co_return false;  // the file shrank under us: the length cannot be kept
+        if (n < 0 && errno == EINVAL && direct) {
+            direct = false;  // refused after all: read through the page cache
+            ::fcntl(file->fd.get(), F_SETFL, ::fcntl(file->fd.get(), F_GETFL) & ~O_DIRECT);
+            continue;
+        }
+        // The file shrank under us: the length cannot be kept.
+        if (n <= 0 || static_cast<std::uint64_t>(n) <= skip) co_return false;
+        std::uint64_t got = std::min<std::uint64_t>(static_cast<std::uint64_t>(n) - skip, want);
         stream.expires_after(m_opts.body_timeout);
-        co_await asio::async_write(stream, asio::buffer(buf.data(), static_cast<std::size_t>(n)),
+        co_await asio::async_write(stream,
+                                   asio::buffer(buf.get() + skip, static_cast<std::size_t>(got)),
                                    asio::redirect_error(use_awaitable, ec));
         if (ec) co_return false;
-        off += static_cast<std::uint64_t>(n);
-        left -= static_cast<std::uint64_t>(n);
+        off += got;
+        left -= got;
     }
     co_return keep_alive;
 }

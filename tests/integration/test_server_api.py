@@ -222,6 +222,27 @@ try:
     eq(alice.get(alice.file_url("sales", "data/a.bin"),
                  headers={"If-None-Match": '"' + "1" * 64 + '"'}).status, 200,
        "If-None-Match other -> 200")
+    r = alice.get(alice.file_url("sales", "data/a.bin"),
+                  headers={"If-Match": '"' + "1" * 64 + '"', "Range": "bytes=0-9"})
+    eq((r.status, r.kind(), r.header("ETag")), (412, "precondition_failed", etag),
+       "If-Match other -> 412 with the current ETag")
+    r = alice.get(alice.file_url("sales", "data/a.bin"),
+                  headers={"If-Match": etag, "Range": "bytes=0-9"})
+    eq((r.status, r.body), (206, data[:10]), "If-Match the file's etag -> its bytes")
+    eq(alice.get(alice.file_url("sales", "data/a.bin"), headers={"If-Match": "*"}).status, 200,
+       "If-Match * -> 200")
+    # Big GETs read with O_DIRECT in 4 KiB-aligned blocks: unaligned ranges and an
+    # unaligned size must still come back exact.
+    big = bytes((i * 7 + i // 4096) % 251 for i in range(9 * 1024 * 1024 + 123))
+    eq(alice.upload("sales", "data/big.bin", big).status, 201, "a 9 MiB file")
+    bigrng = lambda h: alice.get(alice.file_url("sales", "data/big.bin"), headers={"Range": h})
+    check(alice.get(alice.file_url("sales", "data/big.bin")).body == big, "9 MiB GET exact")
+    for a, b in ((4097, 8 * 1024 * 1024 + 5000), (12345, len(big) - 1), (0, 4095),
+                 (1024 * 1024 - 1, 3 * 1024 * 1024 + 1)):
+        r = bigrng(f"bytes={a}-{b}")
+        check(r.status == 206 and r.body == big[a:b + 1], f"9 MiB file, range {a}-{b} exact")
+    r = bigrng("bytes=-5000")
+    check(r.body == big[-5000:], "9 MiB file, last 5000 bytes exact")
     rng = lambda h: alice.get(alice.file_url("sales", "data/a.bin"), headers={"Range": h})
     r = rng("bytes=10-19")
     eq((r.status, r.body, r.header("Content-Range")), (206, data[10:20],
