@@ -147,7 +147,8 @@ class BufferPool {
     }
 
   private:
-    static constexpr std::size_t k_keep = 8 + k_ahead_total_max / k_chunk;
+    // Two buffers for each of a few PATCHes and one upload's ahead window.
+    static constexpr std::size_t k_keep = 8 + k_ahead_window / k_chunk;
     std::mutex m_mu;
     std::vector<AlignedBuffer> m_free;
 };
