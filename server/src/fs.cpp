@@ -227,4 +227,38 @@ std::int64_t mtime_ns_of(const struct stat& st) {
     return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
+void AlignedFree::operator()(char* p) const {
+    ::operator delete[](p, std::align_val_t{k_direct_align});
+}
+
+AlignedBuffer aligned_buffer(std::size_t size) {
+    return AlignedBuffer(
+        static_cast<char*>(::operator new[](size, std::align_val_t{k_direct_align})));
+}
+
+BlockRead read_at(int fd, char* buf, std::size_t cap, std::uint64_t off, std::uint64_t want,
+                  bool direct) {
+    BlockRead r;
+    std::uint64_t start = off;
+    std::uint64_t len = std::min<std::uint64_t>(want, cap);
+    if (direct) {
+        r.skip = static_cast<std::size_t>(off % k_direct_align);
+        start = off - r.skip;
+        want = std::min<std::uint64_t>(want, cap - r.skip);
+        len = std::min<std::uint64_t>(
+            cap, (r.skip + want + k_direct_align - 1) / k_direct_align * k_direct_align);
+    }
+    ssize_t n;
+    do {
+        n = ::pread(fd, buf, len, static_cast<off_t>(start));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        r.n = -1;
+    } else if (static_cast<std::uint64_t>(n) > r.skip) {
+        r.n = static_cast<ssize_t>(
+            std::min<std::uint64_t>(static_cast<std::uint64_t>(n) - r.skip, want));
+    }
+    return r;
+}
+
 }  // namespace de::server

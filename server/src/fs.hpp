@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,5 +75,30 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
 Result<std::string> read_small_file(const std::filesystem::path& path);
 
 std::int64_t mtime_ns_of(const struct stat& st);
+
+// ---- O_DIRECT ---------------------------------------------------------------------------
+// Big transfers bypass the page cache (tus.cpp and the GET path say why).
+// O_DIRECT wants the buffer, the offset and the length aligned; 4 KiB covers
+// every logical block size Linux file systems use.
+inline constexpr std::size_t k_direct_align = 4096;
+struct AlignedFree {
+    void operator()(char* p) const;
+};
+using AlignedBuffer = std::unique_ptr<char[], AlignedFree>;
+// `size` bytes at a k_direct_align boundary, not zeroed.
+AlignedBuffer aligned_buffer(std::size_t size);
+
+// Reads up to `want` bytes of `fd` at `off` into `buf` (an aligned buffer of
+// `cap` bytes, cap a multiple of k_direct_align). With `direct`, the read
+// starts at `off` rounded down to a block and spans whole blocks, so the bytes
+// of `off` begin at buf + skip. Returns how many of them are usable (at most
+// `want`; 0 at the end of the file), or -1 with errno (EINVAL: the file
+// refuses O_DIRECT after all). EINTR is retried.
+struct BlockRead {
+    ssize_t n = 0;
+    std::size_t skip = 0;
+};
+BlockRead read_at(int fd, char* buf, std::size_t cap, std::uint64_t off, std::uint64_t want,
+                  bool direct);
 
 }  // namespace de::server

@@ -50,12 +50,8 @@ namespace {
 constexpr std::size_t k_header_limit = 16 * 1024;
 constexpr std::size_t k_json_limit = 64 * 1024;
 constexpr std::size_t k_chunk = 1 << 20;
-// GETs of at least this many bytes read with O_DIRECT, 4 KiB aligned.
+// GETs of at least this many bytes read with O_DIRECT.
 constexpr std::uint64_t k_direct_read_min = 8 << 20;
-constexpr std::size_t k_direct_align = 4096;
-struct AlignedDelete {
-    void operator()(char* p) const { ::operator delete[](p, std::align_val_t{k_direct_align}); }
-};
 
 bool parse_i64(std::string_view s, std::int64_t& out) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -322,30 +318,21 @@ awaitable<bool> Server::serve_file(beast::tcp_stream& stream, const http::reques
     const std::size_t cap = direct ? k_chunk
                                    : static_cast<std::size_t>(std::min<std::uint64_t>(
                                          k_chunk, std::max<std::uint64_t>(length, 1)));
-    std::unique_ptr<char[], AlignedDelete> buf(
-        static_cast<char*>(::operator new[](cap, std::align_val_t{k_direct_align})));
+    AlignedBuffer buf = aligned_buffer(cap);
     std::uint64_t off = first, left = length;
     while (left > 0) {
-        std::uint64_t start = direct ? off - off % k_direct_align : off;
-        std::uint64_t skip = off - start;
-        std::uint64_t want = std::min<std::uint64_t>(cap - skip, left);
-        std::uint64_t len = direct
-                                ? std::min<std::uint64_t>(cap, (skip + want + k_direct_align - 1) /
-                                                                   k_direct_align * k_direct_align)
-                                : want;
-        ssize_t n = ::pread(file->fd.get(), buf.get(), len, static_cast<off_t>(start));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EINVAL && direct) {
+        auto r = read_at(file->fd.get(), buf.get(), cap, off, left, direct);
+        if (r.n < 0 && errno == EINVAL && direct) {
             direct = false;  // refused after all: read through the page cache
             ::fcntl(file->fd.get(), F_SETFL, ::fcntl(file->fd.get(), F_GETFL) & ~O_DIRECT);
             continue;
         }
         // The file shrank under us: the length cannot be kept.
-        if (n <= 0 || static_cast<std::uint64_t>(n) <= skip) co_return false;
-        std::uint64_t got = std::min<std::uint64_t>(static_cast<std::uint64_t>(n) - skip, want);
+        if (r.n <= 0) co_return false;
+        auto got = static_cast<std::uint64_t>(r.n);
         stream.expires_after(m_opts.body_timeout);
         co_await asio::async_write(stream,
-                                   asio::buffer(buf.get() + skip, static_cast<std::size_t>(got)),
+                                   asio::buffer(buf.get() + r.skip, static_cast<std::size_t>(got)),
                                    asio::redirect_error(use_awaitable, ec));
         if (ec) co_return false;
         off += got;

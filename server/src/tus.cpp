@@ -73,9 +73,6 @@ constexpr std::uint64_t k_min_part = 1 << 20;
 constexpr std::uint64_t k_save_every = 64ull << 20;
 constexpr std::uint64_t k_hash_slice = 16ull << 20;
 constexpr std::uint64_t k_writeback_window = 8ull << 20;
-// O_DIRECT needs the buffer, the file offset and the length aligned; 4 KiB
-// covers every logical block size Linux file systems use.
-constexpr std::size_t k_direct_align = 4096;
 // Catch-up hashing reads this much at a time (from the disk, with O_DIRECT).
 constexpr std::size_t k_hash_read = 4 << 20;
 // Bytes that arrive ahead of the whole-file hash (other parts) are also kept
@@ -100,15 +97,6 @@ struct Part {
     std::uint64_t confirmed = 0;
     bool active = false;
 };
-
-struct AlignedFree {
-    void operator()(char* p) const { ::operator delete[](p, std::align_val_t{k_direct_align}); }
-};
-using AlignedBuffer = std::unique_ptr<char[], AlignedFree>;
-AlignedBuffer aligned_buffer(std::size_t size = k_chunk) {
-    return AlignedBuffer(
-        static_cast<char*>(::operator new[](size, std::align_val_t{k_direct_align})));
-}
 
 // Body buffers, reused across PATCHes and by the ahead window: no zero-fill
 // and no fresh pages per request, and at most k_keep idle buffers kept.
@@ -138,7 +126,7 @@ class BufferPool {
                 return b;
             }
         }
-        return aligned_buffer();
+        return aligned_buffer(k_chunk);
     }
     void put(AlignedBuffer b) {
         if (!b) return;
@@ -391,23 +379,15 @@ bool hash_range(TusUpload& u, std::uint64_t from, std::uint64_t to) {
     static thread_local AlignedBuffer buf = aligned_buffer(k_hash_read);
     bool direct = static_cast<bool>(u.direct);
     while (from < to) {
-        std::uint64_t start = direct ? from - from % k_direct_align : from;
-        std::uint64_t skip = from - start;
-        std::uint64_t want = std::min<std::uint64_t>(k_hash_read - skip, to - from);
-        std::uint64_t len =
-            direct ? (skip + want + k_direct_align - 1) / k_direct_align * k_direct_align : want;
-        len = std::min<std::uint64_t>(len, k_hash_read);
-        ssize_t n = ::pread(direct ? u.direct.get() : u.data.get(), buf.get(), len,
-                            static_cast<off_t>(start));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EINVAL && direct) {
+        auto r = read_at(direct ? u.direct.get() : u.data.get(), buf.get(), k_hash_read, from,
+                         to - from, direct);
+        if (r.n < 0 && errno == EINVAL && direct) {
             direct = false;
             continue;
         }
-        if (n <= 0 || static_cast<std::uint64_t>(n) <= skip) return false;
-        std::uint64_t got = std::min<std::uint64_t>(static_cast<std::uint64_t>(n) - skip, want);
-        u.file_hash.update(buf.get() + skip, static_cast<std::size_t>(got));
-        from += got;
+        if (r.n <= 0) return false;
+        u.file_hash.update(buf.get() + r.skip, static_cast<std::size_t>(r.n));
+        from += static_cast<std::uint64_t>(r.n);
     }
     return true;
 }
