@@ -84,6 +84,13 @@ no_temp "refused download"
 
 # Background download helper: slow enough to break on purpose.
 slow_download() {  # slow_download NAME DEST RATE -> DL_PID
+    # Empty the output files here, in this shell: the redirections below happen
+    # in the child, so wait_for_bytes could otherwise read the previous
+    # download's progress and signal a client that has not started yet (a
+    # background job of a non-interactive shell starts with SIGINT ignored
+    # until de-cli installs its handler).
+    : >"$T/bg.out"
+    : >"$T/bg.err"
     env DE_CLI_PARALLEL_THRESHOLD=1MiB DE_CLI_TEST_RANGE_SIZE=2MiB DE_CLI_TEST_SLOW_DOWNLOAD="$3" \
         "$DE_CLI" download "$1" "$2" -n sales --connections 4 --json >"$T/bg.out" 2>"$T/bg.err" &
     DL_PID=$!
