@@ -17,9 +17,10 @@
 // No extra round trip: the first range request also learns the size (from
 // Content-Range), the ETag and the mtime; the other connections start when its
 // headers arrive. Every later range carries If-Match with that ETag and its
-// answer's ETag and total size are checked as well (de-server ignores If-Match
-// on GET, so the check on our side is what catches a change); a change starts
-// the download over once, a second one fails.
+// answer's ETag and total size are checked as well (de-server answers 412 to
+// an If-Match that no longer holds; the check on our side covers servers that
+// ignore If-Match on GET); a change starts the download over once, a second
+// one fails.
 //
 // Failures: a range that breaks (connection refused or reset, timeout, 5xx,
 // 503 while a server restarts) keeps the bytes it already wrote and is asked
