@@ -1,6 +1,6 @@
-// See apps.hpp. Deleting an app or disabling its mount first renames the folder
-// out of sight (into <root>/trash or the app's staging folder), then removes it:
-// a request that races the deletion sees either everything or nothing.
+// See apps.hpp. Deleting an app or disabling its mount renames the folder out
+// of sight into <root>/trash, and the Reaper removes it after the answer: a
+// request that races the deletion sees either everything or nothing.
 #include "apps.hpp"
 
 #include "fs.hpp"
@@ -68,7 +68,8 @@ Status AppStore::prepare() {
     if (ec)
         return fail(ErrorKind::generic,
                     fmt::format("cannot prepare root '{}': {}", m_root.string(), ec.message()));
-    empty_folder(m_root / "trash");
+    // What a previous run left in the trash is removed in the background.
+    if (auto r = m_reaper.start(m_root / "trash"); !r) return r;
     int fd = ::open((m_root / "apps").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         UniqueFd apps(fd);
@@ -186,15 +187,14 @@ ApiResult<App> AppStore::set_persistent(std::string_view name, std::string_view 
     a->persistent_filesystem = false;
     if (auto s = save(*a); !s) return std::unexpected(s.error());
     ::mkdir(staging_dir(name).c_str(), 0700);
-    auto trash_name = "disabled-" + random_hex(8);
-    auto trash = staging_dir(name) / trash_name;
-    if (::rename(mount_dir(name).c_str(), trash.c_str()) == 0) {
-        int fd = ::open(staging_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {
-            UniqueFd st(fd);
-            remove_tree(st.get(), trash_name);
-            ::fsync(st.get());
-        }
+    // Out of sight in one rename; the files are removed by the reaper, after
+    // this answer (a missing mount folder is already what we want).
+    UniqueFd app_fd(::open(app_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd staging_fd(::open(staging_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (app_fd) {
+        m_reaper.discard(app_fd.get(), "mount", fmt::format("{}-disabled", name),
+                         staging_fd.get());
+        ::fsync(app_fd.get());
     }
     if (m_mount_gone) m_mount_gone(std::string(name));
     return a;
@@ -204,16 +204,12 @@ ApiResult<void> AppStore::remove(std::string_view name, std::string_view owner) 
     std::lock_guard guard(m_mutex);
     auto a = get(name, owner);
     if (!a) return std::unexpected(a.error());
-    auto trash_name = std::string(name) + "-" + random_hex(8);
-    auto trash = m_root / "trash" / trash_name;
-    if (::rename(app_dir(name).c_str(), trash.c_str()) != 0)
+    UniqueFd apps_fd(::open((m_root / "apps").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    int err = apps_fd ? m_reaper.discard(apps_fd.get(), std::string(name), name) : errno;
+    if (err != 0)
         return api_fail(WireError::internal,
-                        fmt::format("cannot delete app '{}': {}", name, std::strerror(errno)));
-    int fd = ::open((m_root / "trash").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        UniqueFd t(fd);
-        remove_tree(t.get(), trash_name);
-    }
+                        fmt::format("cannot delete app '{}': {}", name, std::strerror(err)));
+    ::fsync(apps_fd.get());
     if (m_mount_gone) m_mount_gone(std::string(name));
     return {};
 }

@@ -6,6 +6,7 @@
 // exactly the not_found a missing app gets.
 
 #include "api_error.hpp"
+#include "reaper.hpp"
 
 #include <de/types.hpp>
 
@@ -25,8 +26,8 @@ class AppStore {
   public:
     explicit AppStore(std::filesystem::path root);
 
-    // Creates <root>/apps and <root>/trash, and removes what a previous run
-    // left in staging or trash folders.
+    // Creates <root>/apps and <root>/trash, removes what a previous run left
+    // in staging folders, and has the reaper remove what it left in the trash.
     Status prepare();
 
     ApiResult<std::vector<App>> list(std::string_view owner);
@@ -48,6 +49,15 @@ class AppStore {
     std::filesystem::path staging_dir(std::string_view name) const;
     const std::filesystem::path& root() const { return m_root; }
 
+    // Moves parent_fd/name out of sight into <root>/trash, to be removed in
+    // the background (see reaper.hpp). Returns 0 or an errno.
+    int discard(int parent_fd, const std::string& name, std::string_view label,
+                int fallback_dir_fd = -1) {
+        return m_reaper.discard(parent_fd, name, label, fallback_dir_fd);
+    }
+    // Until everything discarded so far is gone.
+    void wait_for_trash() { m_reaper.wait_idle(); }
+
   private:
     ApiResult<App> load(std::string_view name);
     ApiResult<void> save(const App& app);
@@ -56,6 +66,7 @@ class AppStore {
     std::filesystem::path m_root;
     std::mutex m_mutex;  // serialises changes of app.json and of the mount's existence
     std::function<void(const std::string&)> m_mount_gone;
+    Reaper m_reaper;  // last: stops before the rest goes
 };
 
 }  // namespace de::server

@@ -124,7 +124,8 @@ ApiResult<std::vector<DirChild>> read_dir(int dir_fd) {
     return out;
 }
 
-int remove_tree(int parent_fd, const std::string& name) {
+int remove_tree(int parent_fd, const std::string& name, const std::atomic<bool>* cancel) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) return ECANCELED;
     struct stat st {};
     if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
     if (S_ISDIR(st.st_mode)) {
@@ -134,7 +135,7 @@ int remove_tree(int parent_fd, const std::string& name) {
         auto children = read_dir(dir.get());
         if (children) {
             for (const auto& c : *children) {
-                int err = remove_tree(dir.get(), c.name);
+                int err = remove_tree(dir.get(), c.name, cancel);
                 if (err != 0 && err != ENOENT) return err;
             }
         }

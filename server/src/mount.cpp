@@ -694,11 +694,11 @@ ApiResult<void> MountStore::remove(Mount& m, std::string_view rel, bool recursiv
                 return std::unexpected(errno_error(errno, "deleting", rel));
             }
         } else {
-            // Out of sight first, in one rename, then removed at leisure.
-            std::string trash = "del-" + random_hex(12);
-            if (::renameat(parent->get(), base.c_str(), m.staging.get(), trash.c_str()) != 0)
-                return std::unexpected(errno_error(errno, "deleting", rel));
-            remove_tree(m.staging.get(), trash);
+            // Out of sight in one rename; the reaper removes the files after
+            // the answer (20,000 unlinks can outlast a client's patience).
+            if (int err = m_apps.discard(parent->get(), base, m.app + "-del", m.staging.get());
+                err != 0)
+                return std::unexpected(errno_error(err, "deleting", rel));
         }
     } else if (::unlinkat(parent->get(), base.c_str(), 0) != 0) {
         return std::unexpected(errno_error(errno, "deleting", rel));

@@ -13,6 +13,15 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_harness import Client, Server, basic, check, eq, finish, sha256_hex
 
+def wait_until(cond, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
 # ---- quota -----------------------------------------------------------------------------------
 srv = Server("--quota", "1MiB")
 try:
@@ -199,11 +208,20 @@ try:
     eq(os.listdir(srv.staging_dir("s")), [], "no staging file after SIGTERM")
     check(os.path.exists(os.path.join(m, "same.bin")), "acknowledged files survive")
 
-    # stale staging files from a crash are removed at start-up
+    # stale staging files from a crash are removed at start-up, and so is what
+    # a previous run left in the trash (in the background: poll for it)
     with open(os.path.join(srv.staging_dir("s"), "up-stale"), "wb") as f:
         f.write(b"stale")
+    left = os.path.join(srv.root, "trash", "s-del-0123456789abcdef")
+    os.makedirs(os.path.join(left, "deep", "er"))
+    for i in range(50):
+        with open(os.path.join(left, "deep", "er", f"{i}.bin"), "wb") as f:
+            f.write(b"x")
     srv.start()
     eq(os.listdir(srv.staging_dir("s")), [], "stale staging cleaned at start-up")
+    check(wait_until(lambda: os.listdir(os.path.join(srv.root, "trash")) == []),
+          "a tree left in the trash is removed after start-up",
+          str(os.listdir(os.path.join(srv.root, "trash"))))
     alice = Client(srv, basic("alice", key))
     eq(alice.get(alice.file_url("s", "f.txt")).body, b"owt!", "files persist across restarts")
     # SIGINT works as well; idle keep-alive connections do not hold it up
@@ -213,6 +231,51 @@ try:
     t0 = time.monotonic()
     eq(srv.stop(signal.SIGINT), 0, "SIGINT exits 0")
     check(time.monotonic() - t0 < 3, "an idle keep-alive connection does not delay shutdown")
+finally:
+    srv.close()
+
+# ---- deletes answer after one rename; the reaper removes the files ----------------------------
+srv = Server()
+try:
+    key = srv.add_user("alice")
+    alice = Client(srv, basic("alice", key))
+    alice.create_app("d")
+    m = srv.mount_dir("d")
+    trash = os.path.join(srv.root, "trash")
+    for i in range(2000):
+        sub = os.path.join(m, "big", f"{i % 20:02d}")
+        os.makedirs(sub, exist_ok=True)
+        with open(os.path.join(sub, f"{i}.txt"), "wb") as f:
+            f.write(b"%d" % i)
+    with open(os.path.join(m, "keep.txt"), "wb") as f:
+        f.write(b"keep")
+    used = alice.get("/api/v1/apps/d/mount").json()["used_bytes"]
+    r = alice.delete(alice.file_url("d", "big") + "?recursive=true")
+    eq(r.status, 204, "recursive delete of 2,000 files")
+    check(not os.path.exists(os.path.join(m, "big")), "gone from the mount at once")
+    eq(alice.get(alice.file_url("d", "big")).status, 404, "and from the API")
+    check(alice.get("/api/v1/apps/d/mount").json()["used_bytes"] < used,
+          "the quota's usage drops at once")
+    check(wait_until(lambda: os.listdir(trash) == []), "the reaper empties the trash",
+          str(os.listdir(trash)))
+    eq(os.listdir(srv.staging_dir("d")), [], "nothing left in staging")
+    eq(alice.get(alice.file_url("d", "keep.txt")).body, b"keep", "the rest is untouched")
+    # turning the mount off: the same path, and the mount comes back empty
+    os.makedirs(os.path.join(m, "x", "y"))
+    r = alice.patch("/api/v1/apps/d", {"persistent_filesystem": False, "confirm": "d"})
+    eq(r.status, 200, "mount disable")
+    check(not os.path.exists(m), "the mount folder is gone at once")
+    check(wait_until(lambda: os.listdir(trash) == []), "the disabled mount's files are removed",
+          str(os.listdir(trash)))
+    alice.put_mount("d")
+    eq(os.listdir(m), [], "enabled again: empty")
+    # deleting the app
+    with open(os.path.join(m, "z.txt"), "wb") as f:
+        f.write(b"z")
+    eq(alice.delete("/api/v1/apps/d?confirm=d").status, 204, "app delete")
+    check(not os.path.exists(os.path.join(srv.root, "apps", "d")), "the app folder is gone at once")
+    check(wait_until(lambda: os.listdir(trash) == []), "the app's files are removed",
+          str(os.listdir(trash)))
 finally:
     srv.close()
 finish()

@@ -1,0 +1,93 @@
+// See reaper.hpp.
+#include "reaper.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace de::server {
+
+Reaper::~Reaper() {
+    m_stop = true;
+    {
+        std::lock_guard lock(m_mutex);
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+Status Reaper::start(const std::filesystem::path& trash_dir) {
+    std::lock_guard lock(m_mutex);
+    if (!m_trash) {
+        int fd = ::open(trash_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return fail(ErrorKind::generic, fmt::format("cannot open the trash folder '{}': {}",
+                                                        trash_dir.string(), std::strerror(errno)));
+        m_trash = UniqueFd(fd);
+    }
+    if (auto children = read_dir(m_trash.get())) {
+        for (const auto& c : *children)
+            if (std::find(m_queue.begin(), m_queue.end(), c.name) == m_queue.end())
+                m_queue.push_back(c.name);
+    }
+    if (!m_thread.joinable()) m_thread = std::thread([this] { run(); });
+    m_wake.notify_one();
+    return {};
+}
+
+int Reaper::discard(int parent_fd, const std::string& name, std::string_view label,
+                    int fallback_dir_fd) {
+    std::string trash_name = fmt::format("{}-{}", label, random_hex(8));
+    {
+        std::lock_guard lock(m_mutex);
+        int err = EBADF;
+        if (m_trash) {
+            if (::renameat(parent_fd, name.c_str(), m_trash.get(), trash_name.c_str()) == 0) {
+                m_queue.push_back(std::move(trash_name));
+                m_wake.notify_one();
+                return 0;
+            }
+            err = errno;
+        }
+        if ((err != EXDEV && err != EBADF) || fallback_dir_fd < 0) return err;
+    }
+    // The tree is on another file system than the trash: out of sight in the
+    // fallback folder (the caller's, on the tree's file system), removed now.
+    if (::renameat(parent_fd, name.c_str(), fallback_dir_fd, trash_name.c_str()) != 0) return errno;
+    remove_tree(fallback_dir_fd, trash_name);
+    return 0;
+}
+
+void Reaper::wait_idle() {
+    std::unique_lock lock(m_mutex);
+    m_idle.wait(lock, [&] { return (m_queue.empty() && !m_busy) || m_stop; });
+}
+
+void Reaper::run() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [&] { return m_stop || !m_queue.empty(); });
+        if (m_stop) break;
+        std::string name = std::move(m_queue.front());
+        m_queue.pop_front();
+        m_busy = true;
+        lock.unlock();
+        int err = remove_tree(m_trash.get(), name, &m_stop);
+        if (err != 0 && err != ENOENT && err != ECANCELED)
+            std::fprintf(stderr, "de-server: cannot remove %s from the trash: %s\n",
+                         name.c_str(), std::strerror(err));
+        lock.lock();
+        m_busy = false;
+        if (m_queue.empty()) m_idle.notify_all();
+    }
+    m_busy = false;
+    m_idle.notify_all();
+}
+
+}  // namespace de::server

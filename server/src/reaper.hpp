@@ -1,0 +1,60 @@
+#pragma once
+// Deleting a folder of 20,000 files, a mount being turned off or an app being
+// deleted costs one unlink per file: tens of seconds on a slow disk, longer
+// than a client waits for an answer and, for the app store, with its lock
+// held. The Reaper lets those requests answer after one rename: the tree goes
+// into <root>/trash (the same file system, so the rename is atomic and
+// immediate) and a thread of its own removes it afterwards.
+//
+// Nothing is lost if the server stops first: what is left in the trash is
+// queued again at the next start (AppStore::prepare). Until a tree is removed
+// its blocks are still on disk but no longer count against the app's quota.
+#include "fs.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace de::server {
+
+class Reaper {
+  public:
+    Reaper() = default;
+    ~Reaper();  // stops at the next entry; the rest stays in the trash for the next start
+    Reaper(const Reaper&) = delete;
+    Reaper& operator=(const Reaper&) = delete;
+
+    // Opens the trash folder, queues everything already in it, and starts the
+    // thread (once; a second call only queues what is there).
+    Status start(const std::filesystem::path& trash_dir);
+
+    // Moves parent_fd/name into the trash under a fresh name starting with
+    // `label` and queues it. When the trash is on another file system (EXDEV)
+    // and fallback_dir_fd is given (a folder on the tree's file system), the
+    // tree is renamed there instead and removed before returning. Returns 0
+    // or the rename's errno (nothing moved).
+    int discard(int parent_fd, const std::string& name, std::string_view label,
+                int fallback_dir_fd = -1);
+
+    // Blocks until the queue is empty and nothing is being removed (tests, and
+    // callers that need the space back now).
+    void wait_idle();
+
+  private:
+    void run();
+
+    UniqueFd m_trash;
+    std::thread m_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_wake, m_idle;
+    std::deque<std::string> m_queue;
+    bool m_busy = false;
+    std::atomic<bool> m_stop{false};
+};
+
+}  // namespace de::server
