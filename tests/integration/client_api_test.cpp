@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -838,6 +839,125 @@ TEST_CASE("retries: a request made before the server is up succeeds after backof
     REQUIRE_MESSAGE(result, result.error().message);
     CHECK(result->username == "dave");
     CHECK(elapsed >= std::chrono::milliseconds(140));  // at least one backoff happened
+}
+
+namespace {
+// A loopback TCP relay in front of the real de-server that loses one answer:
+// the first request starting with `method` reaches the server and is carried
+// out, but what the server says back is swallowed, as when a slow answer
+// outlasts the client's timeout or the connection drops on the way back.
+class AnswerEater {
+  public:
+    AnswerEater(int upstream_port, std::string method)
+        : m_upstream(upstream_port), m_method(std::move(method) + " ") {
+        m_listen = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(m_listen, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        socklen_t len = sizeof addr;
+        REQUIRE(::getsockname(m_listen, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        REQUIRE(::listen(m_listen, 16) == 0);
+        m_port = ntohs(addr.sin_port);
+        REQUIRE(::pipe2(m_stop, O_CLOEXEC) == 0);
+        m_accept = std::thread([this] { accept_loop(); });
+    }
+    ~AnswerEater() {
+        (void)!::write(m_stop[1], "x", 1);
+        m_accept.join();
+        for (auto& t : m_relays)
+            t.join();
+        ::close(m_listen);
+        ::close(m_stop[0]);
+        ::close(m_stop[1]);
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+    int eaten() const { return m_eaten.load(); }
+
+  private:
+    void accept_loop() {
+        for (;;) {
+            pollfd p[2] = {{m_listen, POLLIN, 0}, {m_stop[0], POLLIN, 0}};
+            if (::poll(p, 2, -1) < 0) return;
+            if (p[1].revents) return;
+            int fd = ::accept4(m_listen, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd >= 0) m_relays.emplace_back([this, fd] { relay(fd); });
+        }
+    }
+    void relay(int client) {
+        int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(static_cast<std::uint16_t>(m_upstream));
+        bool swallowing = false;
+        if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+            char buf[16384];
+            for (;;) {
+                pollfd p[3] = {{client, POLLIN, 0}, {server, POLLIN, 0}, {m_stop[0], POLLIN, 0}};
+                if (::poll(p, 3, -1) < 0 || p[2].revents) break;
+                if (p[0].revents) {
+                    ssize_t n = ::read(client, buf, sizeof buf);
+                    if (n <= 0) break;
+                    std::string_view head(buf, static_cast<std::size_t>(n));
+                    if (head.starts_with(m_method) && !m_armed_used.exchange(true)) {
+                        swallowing = true;
+                        ++m_eaten;
+                    }
+                    if (::write(server, buf, static_cast<std::size_t>(n)) != n) break;
+                }
+                if (p[1].revents) {
+                    ssize_t n = ::read(server, buf, sizeof buf);
+                    if (n <= 0) break;
+                    if (!swallowing && ::write(client, buf, static_cast<std::size_t>(n)) != n)
+                        break;
+                }
+            }
+        }
+        ::close(server);
+        ::close(client);
+    }
+
+    int m_upstream;
+    std::string m_method;
+    int m_listen = -1;
+    int m_port = 0;
+    int m_stop[2] = {-1, -1};
+    std::thread m_accept;
+    std::vector<std::thread> m_relays;  // only the accept thread adds, joined after it
+    std::atomic<bool> m_armed_used{false};
+    std::atomic<int> m_eaten{0};
+};
+}  // namespace
+
+TEST_CASE("remove: an answer lost after the server acted is success, not 'not found'") {
+    auto& w = world();
+    auto alice = w.alice();
+    const auto app = make_app(alice, "lost-answer");
+    write_file(w.work / "lost" / "a.txt", "a");
+    REQUIRE(alice.upload(app, w.work / "lost" / "a.txt", "tree/a.txt", {}).has_value());
+    REQUIRE(alice.upload(app, w.work / "lost" / "a.txt", "tree/sub/b.txt", {}).has_value());
+
+    const std::string& url = w.server.url();
+    AnswerEater relay(std::stoi(url.substr(url.rfind(':') + 1)), "DELETE");
+    de::ClientOptions options;
+    options.host = relay.url();
+    options.credentials = {"alice", w.alice_key, ""};
+    options.max_retries = 2;
+    options.request_timeout = std::chrono::milliseconds(800);  // the lost answer times out
+    auto via = de::Client::create(options).value();
+
+    auto removed = via.remove(app, "tree", true);
+    CHECK(relay.eaten() == 1);  // the first DELETE's answer never arrived
+    REQUIRE_MESSAGE(removed, removed.error().message);
+    CHECK_FALSE(fs::exists(w.server.root() / "apps" / app / "mount" / "tree"));
+    auto gone = alice.stat(app, "tree");
+    REQUIRE_FALSE(gone);
+    CHECK(gone.error().kind == ErrorKind::not_found);
+    // A path that was never there is still not found (one attempt, one 404).
+    auto missing = via.remove(app, "never-there", false);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().kind == ErrorKind::not_found);
 }
 
 TEST_CASE("TLS: verified by default, --ca-path trusts a private CA, opting out skips checks") {
