@@ -134,6 +134,13 @@ class BufferPool {
         if (m_free.size() < k_keep) m_free.push_back(std::move(b));
     }
 
+    // Frees every idle buffer (freed outside the lock).
+    void clear() {
+        std::vector<AlignedBuffer> drop;
+        std::lock_guard g(m_mu);
+        drop.swap(m_free);
+    }
+
   private:
     // Two buffers for each of a few PATCHes and one upload's ahead window.
     static constexpr std::size_t k_keep = 8 + k_ahead_window / k_chunk;
@@ -1919,6 +1926,10 @@ void TusService::Impl::reap() {
 }
 
 // ---- TusService -----------------------------------------------------------------------------
+
+void TusService::release_idle_memory() {
+    m_impl->buffers->clear();
+}
 
 TusService::TusService(ServerContext& ctx) : m_impl(std::make_unique<Impl>(ctx)) {
     Impl* impl = m_impl.get();

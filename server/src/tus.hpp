@@ -22,6 +22,9 @@ class TusService {
     // Drops expired uploads, and uploads whose app or mount went away; the
     // server calls it periodically.
     void reap();
+    // Frees the idle body buffers kept for the next PATCH (up to 24 MiB after
+    // a big upload); the server calls it once no connection is busy.
+    void release_idle_memory();
     // RouteId::uploads, upload, upload_complete.
     asio::awaitable<bool> handle(Exchange& x);
 

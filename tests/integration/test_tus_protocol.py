@@ -459,8 +459,46 @@ def restart_test():
         s.close()
 
 
+def rss_kib(server):
+    with open(f"/proc/{server.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def memory_release_test():
+    """Parts that run ahead of the whole-file hash are kept in memory; when the
+    hash catches up their buffers go back to a pool for the next PATCH. Once the
+    server is idle the pool must be emptied and the memory returned."""
+    s = Server()
+    try:
+        alice = Client(s, basic("alice", s.add_user("alice")))
+        alice.create_app("mem")
+        t = Tus(alice, "mem")
+        P = 4 * MiB
+        data = data_of(6 * P, "memory")
+        r = t.create(len(data), extra={"Upload-Parts": str(P)}, path="m.bin")
+        eq(r.status, 201, "memory: creation")
+        url = r.header("Location")
+        for k in (1, 2, 3, 0, 4, 5):  # 1-3 run ahead of the hash and are kept in memory
+            eq(t.patch(url, k * P, data[k * P:(k + 1) * P]).status, 204, f"memory: part {k}")
+        eq(t.complete(url, sha256_hex(data)).status, 201, "memory: completion")
+        busy = rss_kib(s)
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and rss_kib(s) > busy - 8 * 1024:
+            time.sleep(0.2)
+        idle = rss_kib(s)
+        check(idle <= busy - 8 * 1024,
+              "the idle server gives back the buffers of parts that ran ahead",
+              f"VmRSS {busy} KiB after the upload, {idle} KiB idle")
+    finally:
+        s.close()
+
+
 main_server()
 expiry_test()
 quota_test()
 restart_test()
+memory_release_test()
 finish()
