@@ -1056,8 +1056,7 @@ Status Client::remove(std::string_view app, std::string_view path, bool recursiv
     if (recursive) query.emplace_back("recursive", "true");
     http::Request request;
     request.method = "DELETE";
-    request.url =
-        m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal), query);
+    request.url = m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal), query);
     request.headers.push_back("Accept: application/json");
     int attempts = 0;
     auto response = m_impl->send(request, what, true, {}, &attempts);

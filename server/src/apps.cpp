@@ -192,8 +192,7 @@ ApiResult<App> AppStore::set_persistent(std::string_view name, std::string_view 
     UniqueFd app_fd(::open(app_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     UniqueFd staging_fd(::open(staging_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (app_fd) {
-        m_reaper.discard(app_fd.get(), "mount", fmt::format("{}-disabled", name),
-                         staging_fd.get());
+        m_reaper.discard(app_fd.get(), "mount", fmt::format("{}-disabled", name), staging_fd.get());
         ::fsync(app_fd.get());
     }
     if (m_mount_gone) m_mount_gone(std::string(name));

@@ -67,8 +67,7 @@ ApiResult<std::vector<DirChild>> read_dir(int dir_fd);
 // Removes `name` in parent_fd and, for a directory, everything below it,
 // without following symlinks. Returns 0 or an errno; ECANCELED, with part of
 // the tree left, once *cancel becomes true.
-int remove_tree(int parent_fd, const std::string& name,
-                const std::atomic<bool>* cancel = nullptr);
+int remove_tree(int parent_fd, const std::string& name, const std::atomic<bool>* cancel = nullptr);
 
 // 64 lower-case hex characters from getrandom(2): API keys, tokens, temp names.
 std::string random_hex(std::size_t bytes = 32);

@@ -15,9 +15,7 @@ namespace de::server {
 
 Reaper::~Reaper() {
     m_stop = true;
-    {
-        std::lock_guard lock(m_mutex);
-    }
+    { std::lock_guard lock(m_mutex); }
     m_wake.notify_all();
     if (m_thread.joinable()) m_thread.join();
 }
@@ -80,8 +78,8 @@ void Reaper::run() {
         lock.unlock();
         int err = remove_tree(m_trash.get(), name, &m_stop);
         if (err != 0 && err != ENOENT && err != ECANCELED)
-            std::fprintf(stderr, "de-server: cannot remove %s from the trash: %s\n",
-                         name.c_str(), std::strerror(err));
+            std::fprintf(stderr, "de-server: cannot remove %s from the trash: %s\n", name.c_str(),
+                         std::strerror(err));
         lock.lock();
         m_busy = false;
         if (m_queue.empty()) m_idle.notify_all();
