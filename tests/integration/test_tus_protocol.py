@@ -4,6 +4,7 @@ expiry, quota reservations, a server killed mid-upload, concatenation, parallel
 parts, and isolation between users."""
 import base64
 import hashlib
+import http.client
 import os
 import signal
 import sys
@@ -496,7 +497,57 @@ def memory_release_test():
         s.close()
 
 
+def chunked_test():
+    """PATCH bodies with Transfer-Encoding: chunked (no Content-Length), as a
+    client streaming from a pipe sends them: accepted, checksummed, and held to
+    Upload-Length while streaming."""
+    s = Server()
+    try:
+        alice = Client(s, basic("alice", s.add_user("alice")))
+        alice.create_app("ch")
+        t = Tus(alice, "ch")
+        data = data_of(3 * MiB + 7, "chunked")
+        r = t.create(len(data), path="c.bin")
+        eq(r.status, 201, "chunked: creation")
+        url = r.header("Location")
+
+        def chunked_patch(offset, body, checksum=None):
+            c = s.conn(timeout=30)
+            h = {"Authorization": alice.auth, "Tus-Resumable": "1.0.0",
+                 "Upload-Offset": str(offset), "Content-Type": OCTETS}
+            if checksum:
+                h["Upload-Checksum"] = checksum
+            pieces = [body[i:i + 65536] for i in range(0, len(body), 65536)]
+            try:
+                c.request("PATCH", url, body=iter(pieces), headers=h, encode_chunked=True)
+                resp = c.getresponse()
+                resp.read()
+                return resp.status, resp.getheader("Upload-Offset")
+            except (ConnectionError, http.client.HTTPException) as e:
+                return repr(e), None
+            finally:
+                c.close()
+
+        first = data[:2 * MiB]
+        eq(chunked_patch(0, first, ck("crc32c", first)), (204, str(2 * MiB)),
+           "chunked PATCH with a crc32c checksum -> 204 and the new offset")
+        too_long = data[2 * MiB:] + b"z" * 100
+        st, _ = chunked_patch(2 * MiB, too_long, ck("crc32c", too_long))
+        eq(st, 400, "a chunked body running past Upload-Length -> 400 while streaming")
+        eq(t.head(url).header("Upload-Offset"), str(2 * MiB),
+           "a refused checksummed chunked PATCH keeps nothing")
+        rest = data[2 * MiB:]
+        eq(chunked_patch(2 * MiB, rest, ck("sha1", rest)), (204, str(len(data))),
+           "the rest, chunked, with sha1")
+        eq(t.complete(url, sha256_hex(data)).status, 201, "chunked: completion")
+        eq(sha256_hex(alice.get(alice.file_url("ch", "c.bin")).body), sha256_hex(data),
+           "chunked: the file is what was sent")
+    finally:
+        s.close()
+
+
 main_server()
+chunked_test()
 expiry_test()
 quota_test()
 restart_test()
