@@ -57,6 +57,20 @@ stop_server() {
 # add_user NAME: prints the new user's API key.
 add_user() { "$DE_SERVER" --root "$SERVER_ROOT" user add "$1"; }
 
+# wait_sigint_handler PID: until the process catches SIGINT (SigCgt bit 2).
+# A background job of a non-interactive shell starts with SIGINT ignored, so a
+# Ctrl-C sent before de-cli installs its handler would be lost.
+wait_sigint_handler() {
+    local i mask
+    for i in $(seq 1 200); do
+        mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+        [[ -n "$mask" ]] || return 1
+        (((16#$mask >> 1) & 1)) && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # run CMD...: runs a command, capturing OUT, ERR and RC (never aborts the test).
 run() {
     set +e

@@ -66,7 +66,8 @@ assert_not_contains "$ERR" "[#" "no bar when piped"
 truncate -s 4G "$T/sparse.bin"
 "$DE_CLI" upload "$T/sparse.bin" / -n sales 2>"$T/int.err" &
 pid=$!
-sleep 0.5
+wait_sigint_handler "$pid" || fail "de-cli did not install its SIGINT handler"
+sleep 0.3
 kill -INT "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 assert_eq "$rc" "130" "SIGINT exits 130"

@@ -156,6 +156,7 @@ no_temp "changed file"
 # 6. Ctrl-C: exit 130, no temporary file, no target.
 slow_download mid.bin "$L/int.bin" 4MiB
 wait_for_bytes $((1 << 20)) || fail "the slow download did not get going"
+wait_sigint_handler "$DL_PID" || fail "de-cli did not install its SIGINT handler"
 kill -INT "$DL_PID"
 set +e; wait "$DL_PID"; rc=$?; set -e
 assert_eq "$rc" 130 "SIGINT exits 130"
