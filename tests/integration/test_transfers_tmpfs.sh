@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Big transfers with the server's root on tmpfs, which refuses O_DIRECT: tus
-# uploads and big GETs fall back to the page cache and every byte still
-# arrives. Sizes are not multiples of 4096, so the unaligned tails take the
-# buffered path on any file system. (On the usual ext4 root the other tests
-# cover the O_DIRECT path.)
+# uploads fall back to the page cache and every byte still arrives. Sizes are
+# not multiples of 4096, so the unaligned tails take the buffered path on any
+# file system. (On the usual ext4 root the other tests cover the O_DIRECT path.)
 SHM=/dev/shm
 if [[ "$(stat -f -c %T "$SHM" 2>/dev/null)" != "tmpfs" || ! -w "$SHM" ]]; then
     echo "no writable tmpfs at $SHM: this machine cannot run the test"
