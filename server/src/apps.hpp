@@ -55,8 +55,6 @@ class AppStore {
                 int fallback_dir_fd = -1) {
         return m_reaper.discard(parent_fd, name, label, fallback_dir_fd);
     }
-    // Until everything discarded so far is gone.
-    void wait_for_trash() { m_reaper.wait_idle(); }
 
   private:
     ApiResult<App> load(std::string_view name);

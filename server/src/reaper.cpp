@@ -62,11 +62,6 @@ int Reaper::discard(int parent_fd, const std::string& name, std::string_view lab
     return 0;
 }
 
-void Reaper::wait_idle() {
-    std::unique_lock lock(m_mutex);
-    m_idle.wait(lock, [&] { return (m_queue.empty() && !m_busy) || m_stop; });
-}
-
 void Reaper::run() {
     std::unique_lock lock(m_mutex);
     for (;;) {
@@ -74,18 +69,13 @@ void Reaper::run() {
         if (m_stop) break;
         std::string name = std::move(m_queue.front());
         m_queue.pop_front();
-        m_busy = true;
         lock.unlock();
         int err = remove_tree(m_trash.get(), name, &m_stop);
         if (err != 0 && err != ENOENT && err != ECANCELED)
             std::fprintf(stderr, "de-server: cannot remove %s from the trash: %s\n", name.c_str(),
                          std::strerror(err));
         lock.lock();
-        m_busy = false;
-        if (m_queue.empty()) m_idle.notify_all();
     }
-    m_busy = false;
-    m_idle.notify_all();
 }
 
 }  // namespace de::server

@@ -41,19 +41,14 @@ class Reaper {
     int discard(int parent_fd, const std::string& name, std::string_view label,
                 int fallback_dir_fd = -1);
 
-    // Blocks until the queue is empty and nothing is being removed (tests, and
-    // callers that need the space back now).
-    void wait_idle();
-
   private:
     void run();
 
     UniqueFd m_trash;
     std::thread m_thread;
     std::mutex m_mutex;
-    std::condition_variable m_wake, m_idle;
+    std::condition_variable m_wake;
     std::deque<std::string> m_queue;
-    bool m_busy = false;
     std::atomic<bool> m_stop{false};
 };
 
