@@ -260,16 +260,17 @@ struct Client::Impl {
     }
 
     // GET/POST/... of a small JSON resource; non-2xx become errors.
+    // `attempts`, when given, receives how many times the request was sent.
     Result<http::Response> call(std::string method, std::string url_text, std::string_view what,
                                 bool idempotent, std::optional<json> body = std::nullopt,
-                                http::Auth auth = http::Auth::preferred) {
+                                http::Auth auth = http::Auth::preferred, int* attempts = nullptr) {
         http::Request request;
         request.method = std::move(method);
         request.url = std::move(url_text);
         request.auth = auth;
         request.headers.push_back("Accept: application/json");
         if (body) request.json_body = body->dump();
-        auto response = send(request, what, idempotent);
+        auto response = send(request, what, idempotent, {}, attempts);
         if (!response) return response;
         if (response->status < 200 || response->status >= 300)
             return std::unexpected(http_error(*response, what));
@@ -287,17 +288,16 @@ struct Client::Impl {
                                         const ListOptions& options);
 
     detail::TransferEnv transfer_env(std::string_view app, const std::string& route) const {
-        return detail::TransferEnv{base_url,
-                                   route,
-                                   std::string(app),
-                                   host,
-                                   http::TransportSettings{
-                                       options.credentials.username, options.credentials.api_key,
-                                       options.credentials.token, options.ca_path,
-                                       options.verify_tls, options.connect_timeout,
-                                       options.request_timeout, options.stall_timeout,
-                                       options.debug},
-                                   options.max_retries};
+        return detail::TransferEnv{
+            base_url,
+            route,
+            std::string(app),
+            host,
+            http::TransportSettings{options.credentials.username, options.credentials.api_key,
+                                    options.credentials.token, options.ca_path, options.verify_tls,
+                                    options.connect_timeout, options.request_timeout,
+                                    options.stall_timeout, options.debug},
+            options.max_retries};
     }
 };
 
@@ -1054,20 +1054,16 @@ Status Client::remove(std::string_view app, std::string_view path, bool recursiv
     if (!route) return std::unexpected(route.error());
     http::Query query;
     if (recursive) query.emplace_back("recursive", "true");
-    http::Request request;
-    request.method = "DELETE";
-    request.url = m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal), query);
-    request.headers.push_back("Accept: application/json");
     int attempts = 0;
-    auto response = m_impl->send(request, what, true, {}, &attempts);
-    if (!response) return std::unexpected(response.error());
+    auto response = m_impl->call(
+        "DELETE", m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal), query),
+        what, true, std::nullopt, http::Auth::preferred, &attempts);
     // The effect of a DELETE is idempotent, its answer is not: when an attempt
     // was cut off after the server had acted (a big folder outlasting the
     // request timeout, a dropped connection), the retry finds nothing and gets
     // 404. What was asked for has happened.
-    if (response->status == 404 && attempts > 1) return {};
-    if (response->status < 200 || response->status >= 300)
-        return std::unexpected(http_error(*response, what));
+    if (!response && !(response.error().http_status == 404 && attempts > 1))
+        return std::unexpected(response.error());
     return {};
 }
 
