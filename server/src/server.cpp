@@ -24,9 +24,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <fcntl.h>
 #include <malloc.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -38,8 +36,8 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <new>
 #include <thread>
+#include <vector>
 
 namespace de::server {
 
@@ -314,18 +312,15 @@ awaitable<bool> Server::serve_file(beast::tcp_stream& stream, const http::reques
     // (O_DIRECT reads were tried: a single-stream 2 GiB GET took 2.2-2.9 s
     // instead of 1.6-2.0 s cold and 2.8-3.0 s instead of 1.6-1.7 s warm, for
     // 0.4 s less server CPU only with 4 parallel ranges; docs/server.md.)
-    const std::size_t cap = static_cast<std::size_t>(
-        std::min<std::uint64_t>(k_chunk, std::max<std::uint64_t>(length, 1)));
-    AlignedBuffer buf = aligned_buffer(cap);
+    std::vector<char> buf(std::min<std::uint64_t>(k_chunk, std::max<std::uint64_t>(length, 1)));
     std::uint64_t off = first, left = length;
     while (left > 0) {
-        auto r = read_at(file->fd.get(), buf.get(), cap, off, left, false);
+        auto r = read_at(file->fd.get(), buf.data(), buf.size(), off, left, false);
         // The file shrank under us: the length cannot be kept.
         if (r.n <= 0) co_return false;
         auto got = static_cast<std::uint64_t>(r.n);
         stream.expires_after(m_opts.body_timeout);
-        co_await asio::async_write(stream,
-                                   asio::buffer(buf.get() + r.skip, static_cast<std::size_t>(got)),
+        co_await asio::async_write(stream, asio::buffer(buf.data(), static_cast<std::size_t>(got)),
                                    asio::redirect_error(use_awaitable, ec));
         if (ec) co_return false;
         off += got;
