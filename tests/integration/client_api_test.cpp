@@ -777,16 +777,29 @@ TEST_CASE("streamed 64 MiB upload and download: SHA-256, mtime, flat memory") {
 }
 
 namespace {
-int free_port() {
-    int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+sockaddr_in loopback(int port) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    return addr;
+}
+
+// A TCP socket bound to an ephemeral loopback port; `port` receives the port.
+int bound_loopback_socket(int& port) {
+    int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr = loopback(0);
     REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     socklen_t len = sizeof addr;
     REQUIRE(::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    ::close(sock);  // nothing listens there now
-    return ntohs(addr.sin_port);
+    port = ntohs(addr.sin_port);
+    return sock;
+}
+
+int free_port() {
+    int port = 0;
+    ::close(bound_loopback_socket(port));  // nothing listens there now
+    return port;
 }
 }  // namespace
 
@@ -850,15 +863,8 @@ class AnswerEater {
   public:
     AnswerEater(int upstream_port, std::string method)
         : m_upstream(upstream_port), m_method(std::move(method) + " ") {
-        m_listen = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(m_listen, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        socklen_t len = sizeof addr;
-        REQUIRE(::getsockname(m_listen, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        m_listen = bound_loopback_socket(m_port);
         REQUIRE(::listen(m_listen, 16) == 0);
-        m_port = ntohs(addr.sin_port);
         REQUIRE(::pipe2(m_stop, O_CLOEXEC) == 0);
         m_accept = std::thread([this] { accept_loop(); });
     }
@@ -886,10 +892,7 @@ class AnswerEater {
     }
     void relay(int client) {
         int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = htons(static_cast<std::uint16_t>(m_upstream));
+        sockaddr_in addr = loopback(m_upstream);
         bool swallowing = false;
         if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
             char buf[16384];

@@ -3,6 +3,7 @@
 expiry, quota reservations, a server killed mid-upload, concatenation, parallel
 parts, and isolation between users."""
 import base64
+import contextlib
 import hashlib
 import http.client
 import os
@@ -373,12 +374,20 @@ def parts_tests(s, alice, t):
     check(not visible(s, "tus", "parts/wrong.bin"), "nothing visible after 460")
 
 
-def expiry_test():
-    s = Server("--upload-expiry", "1")
+@contextlib.contextmanager
+def tus_app(app, *server_args):
+    """A fresh de-server with user alice and her app `app`: (server, alice, Tus)."""
+    s = Server(*server_args)
     try:
         alice = Client(s, basic("alice", s.add_user("alice")))
-        alice.create_app("exp")
-        t = Tus(alice, "exp")
+        alice.create_app(app)
+        yield s, alice, Tus(alice, app)
+    finally:
+        s.close()
+
+
+def expiry_test():
+    with tus_app("exp", "--upload-expiry", "1") as (s, alice, t):
         r = t.create(1000, path="e.bin")
         url = r.header("Location")
         eq(t.patch(url, 0, b"a" * 10).status, 204, "expiry: PATCH")
@@ -398,16 +407,10 @@ def expiry_test():
                 break
             time.sleep(0.2)
         eq(left, [], "expired upload's files reaped")
-    finally:
-        s.close()
 
 
 def quota_test():
-    s = Server("--quota", "10MiB")
-    try:
-        alice = Client(s, basic("alice", s.add_user("alice")))
-        alice.create_app("q")
-        t = Tus(alice, "q")
+    with tus_app("q", "--quota", "10MiB") as (s, alice, t):
         r1 = t.create(6 * MiB, path="one.bin")
         eq(r1.status, 201, "quota: first creation fits")
         r2 = t.create(6 * MiB, path="two.bin")
@@ -418,16 +421,10 @@ def quota_test():
         eq(t.create(11 * MiB, path="huge.bin").status, 413, "over Tus-Max-Size -> 413")
         eq(t.delete(r1.header("Location")).status, 204, "terminate the first")
         eq(t.create(6 * MiB, path="two.bin").status, 201, "the second fits now")
-    finally:
-        s.close()
 
 
 def restart_test():
-    s = Server()
-    try:
-        alice = Client(s, basic("alice", s.add_user("alice")))
-        alice.create_app("rs")
-        t = Tus(alice, "rs")
+    with tus_app("rs") as (s, alice, t):
         data = data_of(5 * MiB + 17, "restart")
         sha = sha256_hex(data)
         r = t.create(len(data), path="r.bin", sha256=sha)
@@ -456,8 +453,6 @@ def restart_test():
         # The reservation was re-made at start-up and released at completion.
         st = alice.get("/api/v1/apps/rs/mount").json()
         eq(st["used_bytes"], 2 * len(data), "usage after both completions")
-    finally:
-        s.close()
 
 
 def rss_kib(server):
@@ -472,11 +467,7 @@ def memory_release_test():
     """Parts that run ahead of the whole-file hash are kept in memory; when the
     hash catches up their buffers go back to a pool for the next PATCH. Once the
     server is idle the pool must be emptied and the memory returned."""
-    s = Server()
-    try:
-        alice = Client(s, basic("alice", s.add_user("alice")))
-        alice.create_app("mem")
-        t = Tus(alice, "mem")
+    with tus_app("mem") as (s, alice, t):
         P = 4 * MiB
         data = data_of(6 * P, "memory")
         r = t.create(len(data), extra={"Upload-Parts": str(P)}, path="m.bin")
@@ -493,19 +484,13 @@ def memory_release_test():
         check(idle <= busy - 8 * 1024,
               "the idle server gives back the buffers of parts that ran ahead",
               f"VmRSS {busy} KiB after the upload, {idle} KiB idle")
-    finally:
-        s.close()
 
 
 def chunked_test():
     """PATCH bodies with Transfer-Encoding: chunked (no Content-Length), as a
     client streaming from a pipe sends them: accepted, checksummed, and held to
     Upload-Length while streaming."""
-    s = Server()
-    try:
-        alice = Client(s, basic("alice", s.add_user("alice")))
-        alice.create_app("ch")
-        t = Tus(alice, "ch")
+    with tus_app("ch") as (s, alice, t):
         data = data_of(3 * MiB + 7, "chunked")
         r = t.create(len(data), path="c.bin")
         eq(r.status, 201, "chunked: creation")
@@ -542,8 +527,6 @@ def chunked_test():
         eq(t.complete(url, sha256_hex(data)).status, 201, "chunked: completion")
         eq(sha256_hex(alice.get(alice.file_url("ch", "c.bin")).body), sha256_hex(data),
            "chunked: the file is what was sent")
-    finally:
-        s.close()
 
 
 main_server()
