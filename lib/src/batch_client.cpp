@@ -57,8 +57,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t k_server_max_members = 10'000;
-constexpr std::uint64_t k_server_max_body = 1ull << 30;
 constexpr std::uint64_t k_read_whole = 1 << 20;  // files up to this are read in one go
 constexpr std::uint64_t k_expect_continue_from = 1 << 20;
 constexpr std::uint64_t k_progress_step = 256 * 1024;
@@ -453,14 +451,14 @@ Result<BatchResult> batch_upload(const TransferEnv& env, const std::vector<Batch
     if (items.empty() && options.dirs.empty()) return result;
 
     // Cut the work into requests.
-    std::size_t max_files = std::clamp<std::size_t>(options.max_files, 1, k_server_max_members);
+    std::size_t max_files = std::clamp<std::size_t>(options.max_files, 1, api::k_batch_max_members);
     if (const char* knob = std::getenv("DE_BATCH_MAX_FILES"); knob && *knob) {
         char* end = nullptr;
         unsigned long long n = std::strtoull(knob, &end, 10);
         if (end && *end == '\0' && n >= 1) max_files = std::min<std::size_t>(max_files, n);
     }
     std::uint64_t max_body =
-        std::clamp<std::uint64_t>(options.max_bytes, 64 * 1024, k_server_max_body);
+        std::clamp<std::uint64_t>(options.max_bytes, 64 * 1024, api::k_batch_max_body);
     std::vector<Slice> slices;
     Slice cur;
     std::uint64_t total_bytes = 0;
@@ -483,7 +481,7 @@ Result<BatchResult> batch_upload(const TransferEnv& env, const std::vector<Batch
         const BatchItem& it = items[i];
         std::uint64_t sz = TarWriter::file_member_size(
             it.remote, it.size, records_for(it.mtime_ns, std::string(64, '0')));
-        if (sz + 1024 > k_server_max_body)
+        if (sz + 1024 > api::k_batch_max_body)
             return fail(ErrorKind::usage,
                         fmt::format("'{}' ({}) is too big for a batch upload; upload it on its "
                                     "own",

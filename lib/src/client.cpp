@@ -513,7 +513,7 @@ Result<Entry> Client::stat(std::string_view app, std::string_view path) {
             entry.size = static_cast<std::uint64_t>(http::parse_int(*v).value_or(0));
         if (auto v = response->headers.find("x-de-mtime-ns"))
             entry.mtime_ns = http::parse_int(*v).value_or(0);
-        if (auto v = response->headers.find("etag")) entry.sha256 = http::sha256_from_etag(*v);
+        if (auto v = response->headers.find("etag")) entry.sha256 = api::sha256_from_etag(*v);
         return entry;
     }
     // HEAD answers carry no body: ask again with a one-byte GET, whose error
@@ -944,7 +944,7 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
     }
     std::string sha = hasher.finish_hex();
     if (auto etag = response->headers.find("etag")) {
-        auto expected = http::sha256_from_etag(*etag);
+        auto expected = api::sha256_from_etag(*etag);
         if (expected && *expected != sha)
             return fail(ErrorKind::generic,
                         fmt::format("{} failed: the received content's SHA-256 ({}) differs from "

@@ -4,6 +4,7 @@
 // forgotten by a caller.
 #include "http.hpp"
 
+#include <de/api.hpp>
 #include <de/progress.hpp>
 
 #include <curl/curl.h>
@@ -244,7 +245,7 @@ std::expected<Response, TransportError> Transport::perform(const Request& reques
     curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "libde/0.1.0");
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, api::k_user_agent.data());
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(m_settings.connect_timeout.count()));

@@ -170,17 +170,6 @@ std::optional<std::string_view> Headers::find(std::string_view lower_name) const
     return std::nullopt;
 }
 
-std::optional<std::string> sha256_from_etag(std::string_view etag) {
-    etag = trim(etag);
-    if (etag.starts_with("W/")) etag.remove_prefix(2);
-    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
-        etag = etag.substr(1, etag.size() - 2);
-    if (etag.size() != 64) return std::nullopt;
-    for (unsigned char c : etag)
-        if (!std::isxdigit(c)) return std::nullopt;
-    return lower(etag);
-}
-
 std::optional<std::int64_t> parse_int(std::string_view text) {
     text = trim(text);
     std::int64_t value = 0;

@@ -52,10 +52,6 @@ class Headers {
     std::vector<std::pair<std::string, std::string>> m_items;
 };
 
-// The SHA-256 an ETag carries: quotes (and a weak W/ prefix) stripped, and it
-// must be 64 hex digits; lower-cased. nullopt otherwise.
-std::optional<std::string> sha256_from_etag(std::string_view etag);
-
 // Parses a decimal integer header value (e.g. X-De-Mtime-Ns, Content-Length).
 std::optional<std::int64_t> parse_int(std::string_view text);
 

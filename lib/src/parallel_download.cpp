@@ -396,7 +396,7 @@ bool Engine::check_answer(Slot& slot) {
     auto cr_text = slot.headers.find("content-range");
     auto parsed = parse_content_range(cr_text.value_or(""));
     auto etag_text = slot.headers.find("etag");
-    auto etag = etag_text ? http::sha256_from_etag(*etag_text) : std::nullopt;
+    auto etag = etag_text ? api::sha256_from_etag(*etag_text) : std::nullopt;
     if (!parsed || parsed->star || !etag) {
         slot.abort = Error{ErrorKind::generic,
                            fmt::format("{} failed: the server answered a range request without a "
@@ -582,7 +582,7 @@ void Engine::start(Slot& slot, std::size_t index) {
     curl_easy_setopt(easy, CURLOPT_URL, m_url.c_str());
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "libde/0.1.0");
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, api::k_user_agent.data());
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);

@@ -68,7 +68,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t k_mib = 1ULL << 20;
-constexpr std::uint64_t k_min_part = k_mib;            // the contract's minimum
 constexpr std::uint64_t k_buffers_total = 12 * k_mib;  // all PATCH buffers together
 constexpr std::uint64_t k_min_chunk = 512 * 1024;
 constexpr std::uint64_t k_max_chunk = 4 * k_mib;
@@ -253,7 +252,7 @@ void configure_patch_handle(Connection& conn, const TransferEnv& env, const std:
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PATCH");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "libde/0.1.0");
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, api::k_user_agent.data());
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L);
@@ -1014,11 +1013,11 @@ Result<Entry> Upload::run() {
         k_buffers_total / static_cast<std::uint64_t>(m_rep.connections) / k_min_chunk * k_min_chunk,
         k_min_chunk, k_max_chunk);
     if (m_options.part_size) {
-        m_part_size = std::max(m_options.part_size, k_min_part);
+        m_part_size = std::max(m_options.part_size, api::k_tus_min_part);
     } else {
         // One PATCH per part keeps the parts (and so the hashing) in file order.
         std::uint64_t spread = (m_size + k_target_max_parts - 1) / k_target_max_parts;
-        m_part_size = std::max({max_chunk, k_min_part, (spread + k_mib - 1) / k_mib * k_mib});
+        m_part_size = std::max({max_chunk, api::k_tus_min_part, (spread + k_mib - 1) / k_mib * k_mib});
     }
     m_parts = (m_size + m_part_size - 1) / m_part_size;
 

@@ -59,8 +59,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 
 constexpr std::size_t k_chunk = 1 << 20;
-constexpr std::uint64_t k_max_body = 1ull << 30;
-constexpr std::uint64_t k_max_members = 10'000;
 
 void set_mtime(int fd, std::int64_t mtime_ns) {
     timespec ts[2];
@@ -86,10 +84,10 @@ class Batch final : public TarHandler {
     ~Batch() override { discard(); }
 
     ApiResult<void> begin(const TarMember& m) override {
-        if (++m_members > k_max_members)
+        if (++m_members > api::k_batch_max_members)
             return api_fail(
                 WireError::too_large,
-                fmt::format("a batch holds at most {} members; split it", k_max_members));
+                fmt::format("a batch holds at most {} members; split it", api::k_batch_max_members));
         auto rel = normalize_remote_path(m.path);
         if (!rel)
             return api_fail(WireError::bad_request,
@@ -471,10 +469,10 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
         co_return co_await refuse(e);
     }
     std::uint64_t length = x.parser.content_length().value_or(0);
-    if (length > k_max_body) {
+    if (length > api::k_batch_max_body) {
         ApiError e{WireError::too_large,
                    fmt::format("a batch body is at most {} bytes; split it into several batches",
-                               k_max_body),
+                               api::k_batch_max_body),
                    {}};
         co_return co_await refuse(e);
     }

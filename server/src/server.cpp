@@ -49,7 +49,6 @@ using asio::use_awaitable;
 namespace {
 
 constexpr std::size_t k_header_limit = 16 * 1024;
-constexpr std::size_t k_json_limit = 64 * 1024;
 constexpr std::size_t k_chunk = 1 << 20;
 
 bool parse_i64(std::string_view s, std::int64_t& out) {
@@ -58,28 +57,6 @@ bool parse_i64(std::string_view s, std::int64_t& out) {
 }
 
 // Strips quotes (and a weak prefix) from an entity tag; "*" stays "*".
-std::string unquote_etag(std::string_view s) {
-    while (!s.empty() && s.front() == ' ')
-        s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ')
-        s.remove_suffix(1);
-    if (s.substr(0, 2) == "W/") s.remove_prefix(2);
-    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-    return std::string(s);
-}
-
-bool etag_list_matches(std::string_view header, std::string_view sha) {
-    std::size_t i = 0;
-    while (i <= header.size()) {
-        auto j = header.find(',', i);
-        if (j == std::string_view::npos) j = header.size();
-        auto tag = unquote_etag(header.substr(i, j - i));
-        if (tag == "*" || tag == sha) return true;
-        i = j + 1;
-    }
-    return false;
-}
-
 struct SessionSlot {
     std::weak_ptr<beast::tcp_stream> stream;
     bool idle = true;
@@ -255,7 +232,7 @@ awaitable<bool> Server::serve_file(beast::tcp_stream& stream, const http::reques
     // If-Match (RFC 9110 13.1.1): a download that fetches a file in ranges
     // names the version it started on; another version is 412, not its bytes.
     if (auto im = sv(h[http::field::if_match]);
-        !im.empty() && !etag_list_matches(im, file->sha256)) {
+        !im.empty() && !api::etag_list_matches(im, file->sha256)) {
         ApiError e{WireError::precondition_failed,
                    fmt::format("'{}' changed: its ETag is no longer {:.80}", *rel, im),
                    {}};
@@ -265,7 +242,7 @@ awaitable<bool> Server::serve_file(beast::tcp_stream& stream, const http::reques
         co_return co_await send(stream, r, h.version(), keep_alive, head);
     }
     if (auto inm = sv(h[http::field::if_none_match]);
-        !inm.empty() && etag_list_matches(inm, file->sha256)) {
+        !inm.empty() && api::etag_list_matches(inm, file->sha256)) {
         res.result(http::status::not_modified);
         status = 304;
         http::response_serializer<http::empty_body> sr{res};
@@ -362,13 +339,13 @@ awaitable<bool> Server::receive_file(beast::tcp_stream& stream, beast::flat_buff
         opts.content_length = hp.content_length().value_or(0);
     }
     if (auto inm = sv(h[http::field::if_none_match]); !inm.empty()) {
-        if (unquote_etag(inm) != "*") {
+        if (api::unquote_etag(inm) != "*") {
             ApiError err_{WireError::bad_request, "on PUT, If-None-Match supports only '*'", {}};
             co_return co_await refuse(err_);
         }
         opts.if_none_match_star = true;
     }
-    if (auto im = sv(h[http::field::if_match]); !im.empty()) opts.if_match = unquote_etag(im);
+    if (auto im = sv(h[http::field::if_match]); !im.empty()) opts.if_match = std::string(api::unquote_etag(im));
     if (auto d = sv(h[bsv(api::k_header_content_digest)]); !d.empty()) {
         opts.digest = api::parse_content_digest(d);
         std::string lower(d);
@@ -685,9 +662,9 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         std::string content_type(sv(h[http::field::content_type]));
         bool expect_continue = beast::iequals(h[http::field::expect], "100-continue");
         http::request_parser<http::string_body> sp{std::move(hp)};
-        sp.body_limit(k_json_limit);
+        sp.body_limit(api::k_json_body_limit);
         boost::system::error_code ec;
-        bool too_big = sp.content_length() && *sp.content_length() > k_json_limit;
+        bool too_big = sp.content_length() && *sp.content_length() > api::k_json_body_limit;
         if (too_big) ec = http::error::body_limit;
         if (!sp.is_done() && !too_big) {
             if (expect_continue) {

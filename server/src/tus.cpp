@@ -69,7 +69,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::size_t k_chunk = 1 << 20;
-constexpr std::uint64_t k_min_part = 1 << 20;
 constexpr std::uint64_t k_save_every = 64ull << 20;
 constexpr std::uint64_t k_hash_slice = 16ull << 20;
 constexpr std::uint64_t k_writeback_window = 8ull << 20;
@@ -83,7 +82,6 @@ constexpr std::size_t k_hash_read = 4 << 20;
 constexpr std::uint64_t k_ahead_window = 16 << 20;
 constexpr std::size_t k_ahead_total_max = 32 << 20;
 std::atomic<std::size_t> g_ahead_total{0};
-constexpr std::size_t k_json_limit = 64 * 1024;
 constexpr std::size_t k_max_tombstones = 100'000;
 
 std::int64_t now_ms() {
@@ -1337,7 +1335,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     std::uint64_t part_size = 0;
     if (rq.has(api::k_header_upload_parts)) {
         auto p = tus::parse_u64(rq.header(api::k_header_upload_parts));
-        if (!p || *p < k_min_part || partial) {
+        if (!p || *p < api::k_tus_min_part || partial) {
             ApiError e{WireError::bad_request,
                        partial ? "Upload-Parts cannot be combined with Upload-Concat"
                                : "Upload-Parts must be a part size of at least 1048576 bytes",
@@ -1672,12 +1670,12 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
     // The (small, optional) JSON body.
     std::string body;
     if (!rq.body_done) {
-        if (rq.content_length && *rq.content_length > k_json_limit) {
+        if (rq.content_length && *rq.content_length > api::k_json_body_limit) {
             ApiError e{WireError::too_large, "a JSON body is limited to 64 KiB", {}};
             co_return co_await fail(x, rq, e);
         }
         http::request_parser<http::string_body> sp{std::move(x.parser)};
-        sp.body_limit(k_json_limit);
+        sp.body_limit(api::k_json_body_limit);
         boost::system::error_code ec;
         if (rq.expect_continue) {
             http::response<http::empty_body> cont{http::status::continue_, rq.version};

@@ -7,6 +7,7 @@
 
 #include <de/error.hpp>
 #include <de/progress.hpp>
+#include <de/test_hooks.hpp>
 #include <de/types.hpp>
 
 #include <chrono>
@@ -40,6 +41,8 @@ struct ClientOptions {
     // When set (e.g. for -v): libcurl's connection notes and the request and
     // response header lines, one per call, Authorization redacted.
     std::function<void(std::string_view line)> debug;
+    // Test seams (de/test_hooks.hpp); null outside tests.
+    std::shared_ptr<const TestHooks> hooks;
 };
 
 struct AppUpdate {

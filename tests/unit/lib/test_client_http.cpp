@@ -52,20 +52,6 @@ TEST_CASE("Headers: case-insensitive lookup through lower-case keys, last one wi
     CHECK_FALSE(headers.find("etag"));
 }
 
-TEST_CASE("sha256_from_etag") {
-    const std::string sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-    CHECK(sha256_from_etag("\"" + sha + "\"") == sha);
-    CHECK(sha256_from_etag(sha) == sha);
-    CHECK(sha256_from_etag("W/\"" + sha + "\"") == sha);
-    std::string upper = sha;
-    for (auto& c : upper)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    CHECK(sha256_from_etag("\"" + upper + "\"") == sha);
-    CHECK_FALSE(sha256_from_etag("\"abc\""));
-    CHECK_FALSE(sha256_from_etag(""));
-    CHECK_FALSE(sha256_from_etag("\"" + sha.substr(1) + "g\""));
-}
-
 TEST_CASE("parse_int") {
     CHECK(parse_int("0") == 0);
     CHECK(parse_int(" 1763781234123456789 ") == 1763781234123456789);

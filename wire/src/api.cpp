@@ -113,4 +113,37 @@ std::string etag_for(std::string_view sha256_hex) {
     return out;
 }
 
+std::string_view unquote_etag(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    if (s.starts_with("W/")) s.remove_prefix(2);
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+    return s;
+}
+
+std::optional<std::string> sha256_from_etag(std::string_view etag) {
+    etag = unquote_etag(etag);
+    if (etag.size() != 64) return std::nullopt;
+    std::string out(etag);
+    for (auto& c : out) {
+        if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+bool etag_list_matches(std::string_view header, std::string_view sha256_hex) {
+    std::size_t i = 0;
+    while (i <= header.size()) {
+        auto j = header.find(',', i);
+        if (j == std::string_view::npos) j = header.size();
+        auto tag = unquote_etag(header.substr(i, j - i));
+        if (tag == "*" || tag == sha256_hex) return true;
+        i = j + 1;
+    }
+    return false;
+}
+
 }  // namespace de::api

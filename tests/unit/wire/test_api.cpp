@@ -146,3 +146,29 @@ TEST_CASE("etag_for quotes the hex digest") {
     CHECK(api::etag_for(k_empty_sha) == "\"" + k_empty_sha + "\"");
     CHECK(api::etag_for("") == "\"\"");
 }
+
+TEST_CASE("sha256_from_etag") {
+    using api::sha256_from_etag;
+    const std::string sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    CHECK(sha256_from_etag("\"" + sha + "\"") == sha);
+    CHECK(sha256_from_etag(sha) == sha);
+    CHECK(sha256_from_etag("W/\"" + sha + "\"") == sha);
+    std::string upper = sha;
+    for (auto& c : upper)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK(sha256_from_etag("\"" + upper + "\"") == sha);
+    CHECK_FALSE(sha256_from_etag("\"abc\""));
+    CHECK_FALSE(sha256_from_etag(""));
+    CHECK_FALSE(sha256_from_etag("\"" + sha.substr(1) + "g\""));
+}
+
+TEST_CASE("etag lists: If-Match / If-None-Match") {
+    const std::string sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    CHECK(api::unquote_etag(" W/\"abc\" ") == "abc");
+    CHECK(api::unquote_etag("*") == "*");
+    CHECK(api::etag_list_matches("*", sha));
+    CHECK(api::etag_list_matches("\"" + sha + "\"", sha));
+    CHECK(api::etag_list_matches("\"x\", \"" + sha + "\"", sha));
+    CHECK_FALSE(api::etag_list_matches("\"x\", \"y\"", sha));
+    CHECK_FALSE(api::etag_list_matches("", sha));
+}

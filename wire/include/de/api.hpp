@@ -1,10 +1,14 @@
 #pragma once
-// Facts of REST API v1 shared by de-server and the client: the error kinds on the
-// wire with their HTTP statuses, header names, and how a wire error becomes a
-// de::ErrorKind. docs/api.md is the prose reference for the same contract.
+// The wire contract of REST API v1, the one definition both de-server and libde
+// compile against (target de_wire): routes, header names, limits, the error
+// kinds on the wire with their HTTP statuses, ETag and digest helpers, and how
+// a wire error becomes a de::ErrorKind. docs/api.md is the prose reference for
+// the same contract. Nothing here does I/O.
 
 #include <de/error.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +16,20 @@
 namespace de::api {
 
 inline constexpr std::string_view k_prefix = "/api/v1";
+
+// What every libde request says it is (User-Agent). The version is the API's
+// client library version, bumped with a release.
+inline constexpr std::string_view k_user_agent = "libde/0.1.0";
+
+// Limits both ends hold to. The server refuses past them; the client cuts its
+// requests to fit.
+// A batch upload (POST .../mount/batch): members and body bytes per request.
+inline constexpr std::size_t k_batch_max_members = 10'000;
+inline constexpr std::uint64_t k_batch_max_body = 1ull << 30;
+// tus "parts" extension: the smallest part size (Upload-Parts) a server takes.
+inline constexpr std::uint64_t k_tus_min_part = 1ull << 20;
+// A JSON request body (apps, move/copy, tus concatenation lists).
+inline constexpr std::size_t k_json_body_limit = 64 * 1024;
 
 // Request/response headers beyond standard HTTP.
 // Modification time as integer nanoseconds since the Unix epoch; set on PUT, sent on GET/HEAD.
@@ -22,6 +40,18 @@ inline constexpr std::string_view k_header_content_digest = "Content-Digest";  /
 inline constexpr std::string_view k_tus_version = "1.0.0";
 inline constexpr std::string_view k_tus_extensions =
     "creation,creation-with-upload,checksum,termination,expiration,concatenation,parts";
+inline constexpr std::string_view k_header_tus_resumable = "Tus-Resumable";
+inline constexpr std::string_view k_header_tus_version = "Tus-Version";
+inline constexpr std::string_view k_header_tus_extension = "Tus-Extension";
+inline constexpr std::string_view k_header_tus_max_size = "Tus-Max-Size";
+inline constexpr std::string_view k_header_tus_checksum_algorithm = "Tus-Checksum-Algorithm";
+inline constexpr std::string_view k_header_upload_offset = "Upload-Offset";
+inline constexpr std::string_view k_header_upload_length = "Upload-Length";
+inline constexpr std::string_view k_header_upload_metadata = "Upload-Metadata";
+inline constexpr std::string_view k_header_upload_checksum = "Upload-Checksum";
+inline constexpr std::string_view k_header_upload_concat = "Upload-Concat";
+inline constexpr std::string_view k_header_upload_expires = "Upload-Expires";
+inline constexpr std::string_view k_header_upload_defer_length = "Upload-Defer-Length";
 inline constexpr std::string_view k_header_upload_parts = "Upload-Parts";
 inline constexpr std::string_view k_header_upload_parts_done = "Upload-Parts-Done";
 inline constexpr std::string_view k_header_entry = "X-De-Entry";
@@ -66,6 +96,15 @@ std::optional<std::string> parse_content_digest(std::string_view header);
 
 // ETag for a content SHA-256: the hex digest in double quotes.
 std::string etag_for(std::string_view sha256_hex);
+// An entity tag without its quotes and weak prefix ('W/"abc"' -> "abc"),
+// surrounding spaces trimmed. "*" stays "*".
+std::string_view unquote_etag(std::string_view etag);
+// The SHA-256 an ETag carries: unquoted, it must be 64 hex digits; lower-cased.
+// nullopt otherwise.
+std::optional<std::string> sha256_from_etag(std::string_view etag);
+// Whether an If-Match / If-None-Match list ("*" or comma-separated tags)
+// names the entity whose SHA-256 is sha256_hex.
+bool etag_list_matches(std::string_view header, std::string_view sha256_hex);
 
 // How the client classifies a server error: by wire kind when known, else by status.
 ErrorKind error_kind_for(std::optional<WireError> wire, int http_status);
