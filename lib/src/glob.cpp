@@ -1,20 +1,41 @@
-// Glob matching by recursion on the pattern: patterns are short, and a
-// backtracking loop that tries each split point for '*' / '**' is simple and
-// correct when both kinds mix (the classic single-backtrack trick is not).
+// Glob matching in time linear in the path's length: a pattern is compiled
+// once into a small list of tokens (a Thompson-style automaton), and a path is
+// run through it with the set of live token positions, one step a byte. A
+// backtracking matcher tries every split point of every '*', which is
+// exponential for patterns such as "*a*a*a*a*a*a*a*a*a*b"; here each byte costs
+// at most one visit per token, whatever the pattern, so a user's --exclude
+// can never hang a walk.
 #include <de/glob.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
 
 namespace de {
 
 namespace {
 
-// Matches a bracket class starting at pat[0] == '['. Returns the length of the
-// class in the pattern (0 when unterminated: then '[' is a literal).
-std::size_t match_class(std::string_view pat, char c, bool& matched) {
+struct Token {
+    enum class Kind : std::uint8_t {
+        byte,       // one given byte
+        any,        // '?': one byte except '/'
+        set,        // '[...]': one byte of a class ('/' never)
+        star,       // '*': any run of bytes without '/'
+        any_depth,  // '**': any run of bytes, '/' included
+    };
+    Kind kind = Kind::byte;
+    char byte = 0;
+    std::array<bool, 256> members{};  // Kind::set: which bytes match
+};
+
+// Parses a bracket class starting at pat[0] == '['. Returns its length in the
+// pattern, or 0 when it is unterminated (then '[' is a literal).
+std::size_t parse_class(std::string_view pat, Token& token) {
     std::size_t i = 1;
     bool negate = i < pat.size() && (pat[i] == '!' || pat[i] == '^');
     if (negate) ++i;
-    bool hit = false;
     std::size_t start = i;
+    std::array<bool, 256> hit{};
     for (; i < pat.size(); ++i) {
         if (pat[i] == ']' && i > start) break;
         char lo = pat[i];
@@ -23,49 +44,95 @@ std::size_t match_class(std::string_view pat, char c, bool& matched) {
             hi = pat[i + 2];
             i += 2;
         }
-        if (lo <= c && c <= hi) hit = true;
+        // Ranges compare as char, as a shell's fnmatch in the C locale does.
+        for (int b = 0; b < 256; ++b) {
+            char c = static_cast<char>(b);
+            if (lo <= c && c <= hi) hit[static_cast<std::size_t>(b)] = true;
+        }
     }
     if (i >= pat.size()) return 0;
-    matched = c != '/' && hit != negate;
+    token.kind = Token::Kind::set;
+    for (std::size_t b = 0; b < 256; ++b)
+        token.members[b] = static_cast<char>(b) != '/' && hit[b] != negate;
     return i + 1;
 }
 
-bool match(std::string_view pat, std::string_view str) {
+std::vector<Token> compile(std::string_view pat) {
+    std::vector<Token> tokens;
     while (!pat.empty()) {
+        Token token;
+        std::size_t used = 1;
         if (pat[0] == '*') {
             bool any_depth = pat.size() > 1 && pat[1] == '*';
-            std::string_view rest = pat.substr(any_depth ? 2 : 1);
-            // "**/" may stand for no folder at all: "a/**/b" matches "a/b".
-            if (any_depth && !rest.empty() && rest[0] == '/' && match(rest.substr(1), str))
-                return true;
-            for (std::size_t k = 0;; ++k) {
-                if (match(rest, str.substr(k))) return true;
-                if (k >= str.size() || (!any_depth && str[k] == '/')) return false;
-            }
-        }
-        if (str.empty()) return false;
-        std::size_t used = 1;
-        if (pat[0] == '?') {
-            if (str[0] == '/') return false;
+            token.kind = any_depth ? Token::Kind::any_depth : Token::Kind::star;
+            used = any_depth ? 2 : 1;
+        } else if (pat[0] == '?') {
+            token.kind = Token::Kind::any;
         } else if (pat[0] == '[') {
-            bool matched = false;
-            std::size_t len = match_class(pat, str[0], matched);
+            std::size_t len = parse_class(pat, token);
             if (len == 0) {
-                if (str[0] != '[') return false;
+                token.kind = Token::Kind::byte;
+                token.byte = '[';
             } else {
-                if (!matched) return false;
                 used = len;
             }
         } else if (pat[0] == '\\' && pat.size() > 1) {
-            if (pat[1] != str[0]) return false;
+            token.byte = pat[1];
             used = 2;
-        } else if (pat[0] != str[0]) {
-            return false;
+        } else {
+            token.byte = pat[0];
         }
+        tokens.push_back(token);
         pat.remove_prefix(used);
-        str.remove_prefix(1);
     }
-    return str.empty();
+    return tokens;
+}
+
+// Adds state i and everything reachable from it without reading a byte: a star
+// may match nothing, and "**/" may stand for no folder at all ("a/**/b"
+// matches "a/b").
+void add_state(const std::vector<Token>& tokens, std::vector<char>& live, std::size_t i) {
+    while (i <= tokens.size() && !live[i]) {
+        live[i] = 1;
+        if (i == tokens.size()) return;
+        const Token& t = tokens[i];
+        if (t.kind == Token::Kind::any_depth && i + 1 < tokens.size() &&
+            tokens[i + 1].kind == Token::Kind::byte && tokens[i + 1].byte == '/')
+            add_state(tokens, live, i + 2);
+        if (t.kind != Token::Kind::star && t.kind != Token::Kind::any_depth) return;
+        ++i;
+    }
+}
+
+bool match(std::string_view pat, std::string_view str) {
+    const std::vector<Token> tokens = compile(pat);
+    std::vector<char> live(tokens.size() + 1, 0);
+    std::vector<char> next(tokens.size() + 1, 0);
+    add_state(tokens, live, 0);
+    for (char c : str) {
+        std::fill(next.begin(), next.end(), 0);
+        bool any = false;
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+            if (!live[i]) continue;
+            const Token& t = tokens[i];
+            bool stay = false, advance = false;
+            switch (t.kind) {
+                case Token::Kind::byte: advance = c == t.byte; break;
+                case Token::Kind::any: advance = c != '/'; break;
+                case Token::Kind::set:
+                    advance = t.members[static_cast<unsigned char>(c)];
+                    break;
+                case Token::Kind::star: stay = c != '/'; break;
+                case Token::Kind::any_depth: stay = true; break;
+            }
+            if (stay) add_state(tokens, next, i);
+            if (advance) add_state(tokens, next, i + 1);
+            any = any || stay || advance;
+        }
+        if (!any) return false;
+        live.swap(next);
+    }
+    return live[tokens.size()] != 0;
 }
 
 bool any_matches(const std::vector<std::string>& patterns, std::string_view path) {
