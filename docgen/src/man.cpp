@@ -5,6 +5,8 @@
 // All text is escaped here; callers pass plain text. The output lints clean
 // with `mandoc -T lint -W warning` and renders with man-db's `man -l`.
 
+#include "model.hpp"
+
 #include <de/docgen.hpp>
 
 #include <fmt/format.h>
@@ -15,6 +17,8 @@
 namespace de::docgen {
 
 namespace {
+
+using detail::trim;
 
 // Plain text to roff: backslashes and hyphens escaped (so options render as
 // ASCII minus, copy-pasteable), and no line may start with a control character.
@@ -30,15 +34,6 @@ std::string esc(std::string_view text) {
         }
     }
     return out;
-}
-
-std::string trim(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(first, last - first + 1));
 }
 
 // Text lines of a paragraph: escaped, trimmed, never starting with '.' or '\''.

@@ -8,6 +8,7 @@
 #include <de/docgen.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace de::docgen::detail {
@@ -42,10 +43,21 @@ struct ForwardedOption {
     bool root = false;  // goes before the complete command
 };
 
+// One case of a generated `<fn>_values CMD TARGET` function: every
+// "CMD|TARGET" key (an option's names, a positional's name) of one argument
+// whose value completes from a source. Shells differ only in how they print it.
+struct ValueCase {
+    std::vector<std::string> keys;  // unquoted
+    const ArgModel* arg = nullptr;
+};
+std::vector<ValueCase> value_cases(const std::vector<CommandModel>& model);
+
 std::vector<CommandModel> build_model(const CLI::App& app, const CompletionSpec& spec);
 std::vector<ForwardedOption> forwarded_options(const CLI::App& app, const CompletionSpec& spec);
 
 std::string program_name(const CLI::App& app, const CompletionSpec& spec);
+// Text without leading and trailing white space.
+std::string trim(std::string_view text);
 std::string first_line(const std::string& text);
 std::string join(const std::vector<std::string>& items, const std::string& sep);
 // Bash/zsh single-quoted word: 'it'\''s'.

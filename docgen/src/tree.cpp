@@ -13,14 +13,7 @@ namespace de::docgen {
 
 namespace {
 
-std::string trim(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(first, last - first + 1));
-}
+using detail::trim;
 
 void add_options(const CLI::App& app, std::vector<const CLI::Option*>& out) {
     for (const CLI::Option* opt : app.get_options({})) {
@@ -264,6 +257,39 @@ std::vector<ForwardedOption> forwarded_options(const CLI::App& app, const Comple
 
 std::string program_name(const CLI::App& app, const CompletionSpec& spec) {
     return spec.program.empty() ? app.get_name() : spec.program;
+}
+
+std::string trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(first, last - first + 1));
+}
+
+std::vector<ValueCase> value_cases(const std::vector<CommandModel>& model) {
+    std::vector<ValueCase> cases;
+    for (const auto& cmd : model) {
+        auto add = [&](const ArgModel& arg) {
+            ValueCase c;
+            for (const auto& n : arg.names) {
+                c.keys.push_back(cmd.key + "|" + n);
+            }
+            if (!arg.positional.empty()) {
+                c.keys.push_back(cmd.key + "|" + arg.positional);
+            }
+            c.arg = &arg;
+            cases.push_back(std::move(c));
+        };
+        for (const auto& o : cmd.options) {
+            add(o);
+        }
+        for (const auto& p : cmd.positionals) {
+            add(p);
+        }
+    }
+    return cases;
 }
 
 std::string first_line(const std::string& text) {

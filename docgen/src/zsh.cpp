@@ -97,27 +97,16 @@ std::string zsh_completion(const CLI::App& app, const CompletionSpec& spec) {
     out +=
         fmt::format("# {}_values CMD TARGET: completes an option's or a positional's value.\n", fn);
     out += fn + "_values() {\n    case \"$1|$2\" in\n";
-    for (const auto& cmd : model) {
-        auto emit = [&](const detail::ArgModel& arg) {
-            const std::string call = value_call(arg, fn);
-            if (call.empty()) {
-                return;
-            }
-            std::vector<std::string> patterns;
-            for (const auto& n : arg.names) {
-                patterns.push_back(shell_quote(cmd.key + "|" + n));
-            }
-            if (!arg.positional.empty()) {
-                patterns.push_back(shell_quote(cmd.key + "|" + arg.positional));
-            }
-            out += fmt::format("        ({}) {} ;;\n", detail::join(patterns, "|"), call);
-        };
-        for (const auto& o : cmd.options) {
-            emit(o);
+    for (const auto& c : detail::value_cases(model)) {
+        const std::string call = value_call(*c.arg, fn);
+        if (call.empty()) {
+            continue;
         }
-        for (const auto& p : cmd.positionals) {
-            emit(p);
+        std::vector<std::string> patterns;
+        for (const auto& key : c.keys) {
+            patterns.push_back(shell_quote(key));
         }
+        out += fmt::format("        ({}) {} ;;\n", detail::join(patterns, "|"), call);
     }
     out += "    esac\n}\n\n";
 
