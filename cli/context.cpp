@@ -4,6 +4,7 @@
 #include "context.hpp"
 
 #include "output.hpp"
+#include "test_hooks.hpp"
 
 #include <de/size.hpp>
 
@@ -87,6 +88,7 @@ Result<Client> make_client(Context& ctx) {
         options.debug = [](std::string_view line) {
             std::fprintf(stderr, "de-cli: %.*s\n", static_cast<int>(line.size()), line.data());
         };
+    options.hooks = test_hooks_from_environment();
     if (s.username.is_set() && s.api_key.is_set()) {
         options.credentials.username = s.username.value;
         options.credentials.api_key = s.api_key.value;
