@@ -312,7 +312,9 @@ class Engine {
                            static_cast<std::uint32_t>(m_rng()));
     }
     void learned_size();
+#ifdef DE_TEST_HOOKS
     void throttle();
+#endif
     bool flush(Slot& slot);
     std::uint64_t prefix();
     void report_progress(bool force);
@@ -475,6 +477,7 @@ bool Engine::flush(Slot& slot) {
     return true;
 }
 
+#ifdef DE_TEST_HOOKS
 // TestHooks::slow_download_bps: holds the whole loop back to m_recv_limit
 // bytes a second over all connections. libcurl's own per-transfer limit
 // measures each request afresh, so short ranges would burst past it.
@@ -489,6 +492,7 @@ void Engine::throttle() {
         now = Clock::now();
     }
 }
+#endif
 
 // The file's size is known: reserve the space and cut it into ranges.
 void Engine::learned_size() {
