@@ -160,7 +160,7 @@ struct Client::Impl {
     Result<http::Response> send(http::Request& request, std::string_view what, bool idempotent,
                                 const std::function<bool()>& before_retry = {},
                                 int* attempts = nullptr) {
-        http::Retry policy(retry, idempotent, static_cast<std::uint32_t>(rng()));
+        http::Retry retrying(retry, idempotent, static_cast<std::uint32_t>(rng()));
         for (int attempt = 0;; ++attempt) {
             if (attempts) *attempts = attempt + 1;
             auto result = transport.perform(request);
@@ -176,7 +176,7 @@ struct Client::Impl {
             // Body bytes already handed to the caller cannot be taken back
             // unless before_retry restarts the sink.
             if (!result && result.error().received > 0 && !before_retry) return give_back();
-            auto verdict = policy.next(outcome);
+            auto verdict = retrying.next(outcome);
             if (verdict.action != http::Retry::Action::retry) return give_back();
             if (request.read_body && (!request.rewind_body || !request.rewind_body()))
                 return give_back();
