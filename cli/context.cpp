@@ -91,9 +91,9 @@ Result<Client> make_client(Context& ctx) {
         // credentials before a line gets here.
         const bool every_line = ctx.global.verbose >= 2;
         options.debug = [every_line](std::string_view line) {
-            const bool request_or_status = (line.starts_with("> ") &&
-                                            line.find(" HTTP/") != std::string_view::npos) ||
-                                           line.starts_with("< HTTP/");
+            const bool request_or_status =
+                (line.starts_with("> ") && line.find(" HTTP/") != std::string_view::npos) ||
+                line.starts_with("< HTTP/");
             if (!every_line && !request_or_status) return;
             std::fprintf(stderr, "de-cli: %.*s\n", static_cast<int>(line.size()), line.data());
         };

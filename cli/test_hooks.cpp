@@ -65,7 +65,8 @@ std::shared_ptr<const de::TestHooks> test_hooks_from_environment() {
     take(hooks.corrupt_part, number("DE_CLI_TEST_CORRUPT_PART"));
     take(hooks.slow_upload_bps, number("DE_CLI_TEST_SLOW_UPLOAD"));
     if (auto bps = size("DE_CLI_TEST_SLOW_DOWNLOAD"))
-        take(hooks.slow_download_bps, std::optional<std::uint64_t>(std::max<std::uint64_t>(1, *bps)));
+        take(hooks.slow_download_bps,
+             std::optional<std::uint64_t>(std::max<std::uint64_t>(1, *bps)));
     if (auto v = number("DE_CLI_TEST_HASH_THREAD"))
         take(hooks.hash_thread, std::optional<bool>(*v != 0));
     if (auto v = number("DE_CLI_TEST_OUTAGE_BUDGET"))

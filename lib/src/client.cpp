@@ -220,14 +220,13 @@ struct Client::Impl {
                                         const ListOptions& options);
 
     detail::TransferEnv transfer_env(std::string_view app, const std::string& route) const {
-        return detail::TransferEnv{
-            base_url,
-            route,
-            std::string(app),
-            host,
-            transport_settings(options),
-            options.max_retries,
-            options.hooks};
+        return detail::TransferEnv{base_url,
+                                   route,
+                                   std::string(app),
+                                   host,
+                                   transport_settings(options),
+                                   options.max_retries,
+                                   options.hooks};
     }
 };
 

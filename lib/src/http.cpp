@@ -222,8 +222,7 @@ void configure_easy(CurlHandle& handle, const TransportSettings& settings, Auth 
     }
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, settings.verify_tls ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, settings.verify_tls ? 2L : 0L);
-    if (!settings.ca_path.empty())
-        curl_easy_setopt(easy, CURLOPT_CAINFO, settings.ca_path.c_str());
+    if (!settings.ca_path.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings.ca_path.c_str());
 
     if (auth == Auth::preferred) auth = settings.token.empty() ? Auth::basic : Auth::bearer;
     if (auth == Auth::bearer) {

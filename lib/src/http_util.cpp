@@ -331,8 +331,7 @@ Retry::Verdict Retry::next(const Attempt& attempt, Clock::time_point now) {
     if (!retryable(attempt)) return {Action::give_up, {}};
     if (m_failures == 0) m_failing_since = now;
     const bool out_of_count = m_policy.max_retries >= 0 && m_failures >= m_policy.max_retries;
-    const bool out_of_time =
-        m_policy.budget.count() > 0 && now - m_failing_since > m_policy.budget;
+    const bool out_of_time = m_policy.budget.count() > 0 && now - m_failing_since > m_policy.budget;
     if (out_of_count || out_of_time) return {Action::exhausted, {}};
     double unit = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
     auto delay = backoff_delay(m_policy, m_failures, unit);

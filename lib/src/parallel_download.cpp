@@ -277,7 +277,8 @@ class Engine {
           m_rng(static_cast<unsigned>(Clock::now().time_since_epoch().count())) {
         m_connections = std::clamp(options.connections, 1, k_max_connections);
         const TestHooks* hooks = env.hooks.get();
-        if (hooks && hooks->range_size) m_range_size = std::max<std::uint64_t>(4096, *hooks->range_size);
+        if (hooks && hooks->range_size)
+            m_range_size = std::max<std::uint64_t>(4096, *hooks->range_size);
 #ifdef DE_TEST_HOOKS
         if (hooks) {
             if (hooks->slow_download_bps) m_recv_limit = hooks->slow_download_bps;
@@ -677,8 +678,8 @@ void Engine::finished(Slot& slot, CURLcode code) {
             return;
         }
         error = http::transport_error(
-            http::TransportError{kind, http::curl_failure_detail(slot.handle, code), 0},
-            m_env.host, m_what);
+            http::TransportError{kind, http::curl_failure_detail(slot.handle, code), 0}, m_env.host,
+            m_what);
         return;
     }
     range.active = false;

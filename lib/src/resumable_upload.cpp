@@ -394,15 +394,12 @@ class Upload {
 };
 
 Error Upload::network_error(std::string_view detail) const {
-    return Error{
-        ErrorKind::network,
-        fmt::format("{} failed: {} did not answer for {} s ({}); the upload can "
-                    "continue: run the same command again",
-                    m_what, m_env.host,
-                    m_faults.outage_budget.count(),
-                    detail),
-        0,
-        {}};
+    return Error{ErrorKind::network,
+                 fmt::format("{} failed: {} did not answer for {} s ({}); the upload can "
+                             "continue: run the same command again",
+                             m_what, m_env.host, m_faults.outage_budget.count(), detail),
+                 0,
+                 {}};
 }
 
 Error Upload::interrupted() const {
@@ -937,7 +934,8 @@ Result<Entry> Upload::run() {
     } else {
         // One PATCH per part keeps the parts (and so the hashing) in file order.
         std::uint64_t spread = (m_size + k_target_max_parts - 1) / k_target_max_parts;
-        m_part_size = std::max({max_chunk, api::k_tus_min_part, (spread + k_mib - 1) / k_mib * k_mib});
+        m_part_size =
+            std::max({max_chunk, api::k_tus_min_part, (spread + k_mib - 1) / k_mib * k_mib});
     }
     m_parts = (m_size + m_part_size - 1) / m_part_size;
 

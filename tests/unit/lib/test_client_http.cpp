@@ -95,12 +95,14 @@ TEST_CASE("Retry: an idempotent request is sent again after transient failures a
         CHECK(retry.retryable(Attempt{kind, 0}));
     for (auto kind : {K::tls, K::interrupted, K::aborted, K::other})
         CHECK_FALSE(retry.retryable(Attempt{kind, 0}));
-    for (int s : {500, 502, 503, 504, 408}) CHECK(retry.retryable(Attempt{std::nullopt, s}));
+    for (int s : {500, 502, 503, 504, 408})
+        CHECK(retry.retryable(Attempt{std::nullopt, s}));
     for (int s : {200, 400, 401, 404, 409, 412, 501, 507})
         CHECK_FALSE(retry.retryable(Attempt{std::nullopt, s}));
 }
 
-TEST_CASE("Retry: a request that is not idempotent is sent again only when the server never saw it") {
+TEST_CASE(
+    "Retry: a request that is not idempotent is sent again only when the server never saw it") {
     Retry retry(RetryPolicy{3, 200ms, 5'000ms, 0ms}, false, 42);
     using K = TransportError::Kind;
     CHECK(retry.retryable(Attempt{K::connect, 0}));
