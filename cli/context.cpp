@@ -4,6 +4,7 @@
 #include "context.hpp"
 
 #include "output.hpp"
+#include "test_hooks.hpp"
 
 #include <de/size.hpp>
 
@@ -83,10 +84,21 @@ Result<Client> make_client(Context& ctx) {
     options.host = s.host.value;
     options.ca_path = s.ca_path.value;
     options.verify_tls = !ctx.global.insecure;
-    if (ctx.global.verbose >= 2 && !ctx.global.quiet)  // -vv: libcurl's notes and header lines
-        options.debug = [](std::string_view line) {
+    if (ctx.global.verbose >= 1 && !ctx.global.quiet) {
+        // -v: every request line and status line, from every engine of libde
+        // (plain calls, resumable PATCHes, parallel ranges, batch POSTs);
+        // -vv: libcurl's notes and every header line too. libde redacts the
+        // credentials before a line gets here.
+        const bool every_line = ctx.global.verbose >= 2;
+        options.debug = [every_line](std::string_view line) {
+            const bool request_or_status =
+                (line.starts_with("> ") && line.find(" HTTP/") != std::string_view::npos) ||
+                line.starts_with("< HTTP/");
+            if (!every_line && !request_or_status) return;
             std::fprintf(stderr, "de-cli: %.*s\n", static_cast<int>(line.size()), line.data());
         };
+    }
+    options.hooks = test_hooks_from_environment();
     if (s.username.is_set() && s.api_key.is_set()) {
         options.credentials.username = s.username.value;
         options.credentials.api_key = s.api_key.value;

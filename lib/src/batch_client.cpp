@@ -24,11 +24,11 @@
 // BatchOptions::on_entry, or into BatchResult::entries) and drops it from the
 // JSON tree, so a 5000-file answer never exists as 5000 JSON objects.
 //
-// Test-only knob, read here so that it reaches every caller (upload -r and
-// sync push alike): DE_BATCH_MAX_FILES=N caps the files (and folders) per
-// request below BatchOptions::max_files, so a test can check that a tree
-// larger than one batch goes up in several requests without 5000+ files
-// (tests/integration/test_batch_upload.py).
+// A batch POST is not idempotent (one that reached the server may have
+// committed), so http::Retry sends it again only when the server cannot have
+// seen it (no connection, or 503). Test seam: TestHooks::batch_max_files (applied
+// by Client::upload_batch) caps the files per request, so a test sees a tree
+// go up in several requests without 5000+ files.
 #include "transfers.hpp"
 
 #include <de/api.hpp>
@@ -46,7 +46,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -114,30 +113,9 @@ class Fd {
     int m_fd;
 };
 
-// Errors of the batch route, read from the server's {"error":{...}} body.
+// Errors of the batch route: the shared classifier of libde.
 Error response_error(const http::Response& response, std::string_view what) {
-    Error error;
-    error.http_status = response.status;
-    std::string message;
-    std::optional<api::WireError> wire;
-    std::string path;
-    try {
-        json body = json::parse(response.body);
-        const json& e = body.at("error");
-        error.api_kind = e.at("kind").get<std::string>();
-        message = e.value("message", "");
-        path = e.value("path", "");
-        wire = api::wire_error_from_string(error.api_kind);
-    } catch (const json::exception&) {
-    }
-    error.kind = api::error_kind_for(wire, response.status);
-    if (message.empty())
-        error.message = fmt::format("{} failed: HTTP {}", what, response.status);
-    else
-        error.message = fmt::format("{} failed: {}", what, message);
-    if (error.kind == ErrorKind::quota)
-        error.message += "; free some space in the mount or ask for a larger quota";
-    return error;
+    return http::response_error(response.status, response.body, what);
 }
 
 // Sends one slice: generates its tar body on the fly.
@@ -176,29 +154,28 @@ class SliceSender {
         };
         restart();
         std::expected<http::Response, http::TransportError> response;
-        for (int attempt = 0;; ++attempt) {
+        http::Retry retry(http::RetryPolicy{m_env.max_retries, std::chrono::milliseconds(200),
+                                            std::chrono::milliseconds(2'000)},
+                          false, static_cast<std::uint32_t>(m_slice.first * 2654435761u + 1));
+        for (;;) {
             response = transport.perform(request);
             if (m_error) return std::unexpected(*m_error);
-            // Only a connection that never carried the body is safe to retry:
-            // a batch that reached the server may have committed.
-            bool retry = !response && response.error().kind == http::TransportError::Kind::connect;
-            if (!retry || attempt >= m_env.max_retries) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+            http::Attempt outcome;
+            if (response)
+                outcome.status = response->status;
+            else
+                outcome.failure = response.error().kind;
+            auto verdict = retry.next(outcome);
+            if (verdict.action != http::Retry::Action::retry) break;
+            std::this_thread::sleep_for(verdict.delay);
             if (interrupt_requested()) break;
             restart();
         }
         if (!response) {
-            using K = http::TransportError::Kind;
-            const auto& e = response.error();
-            if (e.kind == K::interrupted || interrupt_requested())
+            if (response.error().kind == http::TransportError::Kind::interrupted ||
+                interrupt_requested())
                 return fail(ErrorKind::interrupted, fmt::format("{} interrupted", what));
-            return fail(
-                e.kind == K::aborted || e.kind == K::other ? ErrorKind::generic
-                                                           : ErrorKind::network,
-                fmt::format("{} failed: {} ({}); try again", what,
-                            e.kind == K::connect ? "cannot connect to " + m_env.host
-                                                 : "the connection to " + m_env.host + " broke",
-                            e.detail));
+            return std::unexpected(http::transport_error(response.error(), m_env.host, what));
         }
         if (response->status != 200 && response->status != 207)
             return std::unexpected(response_error(*response, what));
@@ -452,11 +429,6 @@ Result<BatchResult> batch_upload(const TransferEnv& env, const std::vector<Batch
 
     // Cut the work into requests.
     std::size_t max_files = std::clamp<std::size_t>(options.max_files, 1, api::k_batch_max_members);
-    if (const char* knob = std::getenv("DE_BATCH_MAX_FILES"); knob && *knob) {
-        char* end = nullptr;
-        unsigned long long n = std::strtoull(knob, &end, 10);
-        if (end && *end == '\0' && n >= 1) max_files = std::min<std::size_t>(max_files, n);
-    }
     std::uint64_t max_body =
         std::clamp<std::uint64_t>(options.max_bytes, 64 * 1024, api::k_batch_max_body);
     std::vector<Slice> slices;

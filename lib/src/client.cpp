@@ -1,10 +1,21 @@
 // de::Client over the private libcurl transport (http.hpp).
 //
-// Each call builds one http::Request, sends it through send() -- the one place
-// that retries idempotent requests with jittered exponential backoff on network
-// errors and retryable 5xx, and that turns transport failures into
-// ErrorKind::network / interrupted -- and then maps a non-2xx status with
-// http_error(), the one place that reads the server's {"error":{...}} body.
+// One unit although long: every public call of the Client is a short
+// build-request / send / map-answer sequence over the same Impl (transport,
+// retry policy, error mapping); the long parts (upload, download) are the two
+// single-stream transfers, and the big-file engines live apart (transfers.hpp).
+//
+// Each call builds one http::Request, sends it through send() -- which retries
+// as the one retry policy of libde decides (http::Retry: idempotency, jittered
+// exponential backoff, a count) and turns transport failures into de::Errors
+// with http::transport_error -- and then maps a non-2xx status with
+// http::response_error, the one place that reads the server's {"error":{...}}
+// body. The big-file engines (transfers.hpp) use the same two.
+//
+// Test seams (ClientOptions::hooks, de/test_hooks.hpp): the tuning fields
+// override the thresholds and sizes here, in upload(), download() and
+// upload_batch(); the fault-injection fields reach the engines through
+// TransferEnv. Nothing here reads the environment.
 // Messages name the operation, the app and the path, and say what to do next.
 //
 // Transfers stream: upload() reads the file with pread() straight into
@@ -98,59 +109,20 @@ Result<T> parse_body(const http::Response& response, std::string_view what) {
     }
 }
 
-// What to do next, when the server did not say.
-std::string_view hint_for(ErrorKind kind, std::string_view api_kind) {
-    if (api_kind == "mount_disabled")
-        return "enable the app's persistent filesystem first (de-cli mount enable)";
-    if (api_kind == "unavailable") return "the server is shutting down; try again shortly";
-    switch (kind) {
-        case ErrorKind::auth:
-            return "check the username and API key, or log in again (de-cli login)";
-        case ErrorKind::network:
-            return "check the network and try again";
-        case ErrorKind::quota:
-            return "free some space in the mount or ask for a larger quota";
-        case ErrorKind::generic:
-            return "try again; if it persists, report it to the server's admin";
-        default:
-            return {};
-    }
+Error http_error(const http::Response& response, std::string_view what) {
+    return http::response_error(response.status, response.body, what);
 }
 
-Error http_error(const http::Response& response, std::string_view what) {
-    Error error;
-    error.http_status = response.status;
-    std::string server_message;
-    std::optional<api::WireError> wire;
-    std::optional<std::uint64_t> needed, available;
-    try {
-        json body = json::parse(response.body);
-        const json& e = body.at("error");
-        error.api_kind = e.at("kind").get<std::string>();
-        server_message = e.value("message", "");
-        wire = api::wire_error_from_string(error.api_kind);
-        if (auto it = e.find("needed_bytes"); it != e.end() && it->is_number_unsigned())
-            needed = it->get<std::uint64_t>();
-        if (auto it = e.find("available_bytes"); it != e.end() && it->is_number_unsigned())
-            available = it->get<std::uint64_t>();
-    } catch (const json::exception&) {
-        // A HEAD answer, a proxy's HTML page, ...: the status says enough.
-    }
-    error.kind = api::error_kind_for(wire, response.status);
-    if (server_message.empty()) {
-        // The server's messages say what to do; without one, we say it.
-        error.message = fmt::format("{} failed: HTTP {}", what, response.status);
-        if (needed && available)
-            error.message += fmt::format(" (needs {}, {} available)", format_size(*needed),
-                                         format_size(*available));
-        if (auto hint = hint_for(error.kind, error.api_kind); !hint.empty())
-            error.message += fmt::format("; {}", hint);
-    } else {
-        error.message = fmt::format("{} failed: {}", what, server_message);
-        if (error.kind == ErrorKind::auth && response.status == 401)
-            error.message += fmt::format("; {}", hint_for(error.kind, error.api_kind));
-    }
-    return error;
+http::TransportSettings transport_settings(const ClientOptions& options) {
+    return http::TransportSettings{options.credentials.username,
+                                   options.credentials.api_key,
+                                   options.credentials.token,
+                                   options.ca_path,
+                                   options.verify_tls,
+                                   options.connect_timeout,
+                                   options.request_timeout,
+                                   options.stall_timeout,
+                                   options.debug};
 }
 
 }  // namespace
@@ -167,10 +139,7 @@ struct Client::Impl {
         : options(std::move(opts)),
           base_url(std::move(base)),
           host(http::host_label(base_url)),
-          transport(http::TransportSettings{
-              options.credentials.username, options.credentials.api_key, options.credentials.token,
-              options.ca_path, options.verify_tls, options.connect_timeout, options.request_timeout,
-              options.stall_timeout, options.debug}),
+          transport(transport_settings(options)),
           rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count() ^
                                     reinterpret_cast<std::uintptr_t>(this))) {
         retry.max_retries = options.max_retries;
@@ -181,75 +150,38 @@ struct Client::Impl {
     }
 
     Error transport_error(const http::TransportError& e, std::string_view what) const {
-        using K = http::TransportError::Kind;
-        Error error;
-        error.kind = ErrorKind::network;
-        switch (e.kind) {
-            case K::interrupted:
-                error.kind = ErrorKind::interrupted;
-                error.message = fmt::format("{} interrupted", what);
-                break;
-            case K::connect:
-                error.message = fmt::format(
-                    "{} failed: cannot connect to {} ({}); check the host URL and that the "
-                    "server is running",
-                    what, host, e.detail);
-                break;
-            case K::timeout:
-                error.message = fmt::format(
-                    "{} failed: {} did not answer in time ({}); check the network and try again",
-                    what, host, e.detail);
-                break;
-            case K::tls:
-                error.message = fmt::format(
-                    "{} failed: TLS with {} failed ({}); if the server uses a private CA, pass "
-                    "its certificate with --ca-path FILE",
-                    what, host, e.detail);
-                break;
-            case K::io:
-                error.message = fmt::format("{} failed: the connection to {} broke ({}); try again",
-                                            what, host, e.detail);
-                break;
-            case K::aborted:
-            case K::other:
-                error.kind = ErrorKind::generic;
-                error.message = fmt::format("{} failed talking to {}: {}", what, host, e.detail);
-                break;
-        }
-        return error;
+        return http::transport_error(e, host, what);
     }
 
-    // Sends request, retrying when idempotent. A Response is any HTTP answer;
+    // Sends request, retrying as http::Retry decides (idempotency, backoff,
+    // options.max_retries). A Response is any HTTP answer;
     // before_retry (if set) restarts a response sink, else a request whose
     // body already reached the caller is not retried. attempts counts sends.
     Result<http::Response> send(http::Request& request, std::string_view what, bool idempotent,
                                 const std::function<bool()>& before_retry = {},
                                 int* attempts = nullptr) {
+        http::Retry retrying(retry, idempotent, static_cast<std::uint32_t>(rng()));
         for (int attempt = 0;; ++attempt) {
             if (attempts) *attempts = attempt + 1;
             auto result = transport.perform(request);
-            bool retry_it = false;
-            if (!result) {
-                using K = http::TransportError::Kind;
-                auto kind = result.error().kind;
-                retry_it = kind == K::connect || kind == K::timeout || kind == K::io;
-                if (result.error().received > 0 && !before_retry) retry_it = false;
-            } else {
-                retry_it = http::retryable_status(result->status);
-            }
-            if (!retry_it || !idempotent || attempt >= retry.max_retries) {
+            http::Attempt outcome;
+            if (result)
+                outcome.status = result->status;
+            else
+                outcome.failure = result.error().kind;
+            auto give_back = [&]() -> Result<http::Response> {
                 if (!result) return std::unexpected(transport_error(result.error(), what));
                 return std::move(*result);
-            }
+            };
+            // Body bytes already handed to the caller cannot be taken back
+            // unless before_retry restarts the sink.
+            if (!result && result.error().received > 0 && !before_retry) return give_back();
+            auto verdict = retrying.next(outcome);
+            if (verdict.action != http::Retry::Action::retry) return give_back();
             if (request.read_body && (!request.rewind_body || !request.rewind_body()))
-                return result ? Result<http::Response>(std::move(*result))
-                              : std::unexpected(transport_error(result.error(), what));
-            if (before_retry && !before_retry())
-                return result ? Result<http::Response>(std::move(*result))
-                              : std::unexpected(transport_error(result.error(), what));
-            double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-            auto delay = http::backoff_delay(retry, attempt, unit);
-            auto until = std::chrono::steady_clock::now() + delay;
+                return give_back();
+            if (before_retry && !before_retry()) return give_back();
+            auto until = std::chrono::steady_clock::now() + verdict.delay;
             while (std::chrono::steady_clock::now() < until) {
                 if (interrupt_requested())
                     return fail(ErrorKind::interrupted, fmt::format("{} interrupted", what));
@@ -288,16 +220,13 @@ struct Client::Impl {
                                         const ListOptions& options);
 
     detail::TransferEnv transfer_env(std::string_view app, const std::string& route) const {
-        return detail::TransferEnv{
-            base_url,
-            route,
-            std::string(app),
-            host,
-            http::TransportSettings{options.credentials.username, options.credentials.api_key,
-                                    options.credentials.token, options.ca_path, options.verify_tls,
-                                    options.connect_timeout, options.request_timeout,
-                                    options.stall_timeout, options.debug},
-            options.max_retries};
+        return detail::TransferEnv{base_url,
+                                   route,
+                                   std::string(app),
+                                   host,
+                                   transport_settings(options),
+                                   options.max_retries,
+                                   options.hooks};
     }
 };
 
@@ -670,9 +599,20 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const std::int64_t mtime_ns = options.mtime_ns.value_or(
         static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec);
-    if (size >= options.resumable_threshold && !options.if_match_sha256)
+    const TestHooks* hooks = m_impl->options.hooks.get();
+    const std::uint64_t resumable_threshold = hooks && hooks->resumable_threshold
+                                                  ? *hooks->resumable_threshold
+                                                  : options.resumable_threshold;
+    if (size >= resumable_threshold && !options.if_match_sha256) {
+        if (hooks && hooks->part_size) {
+            UploadOptions tuned = options;
+            tuned.part_size = *hooks->part_size;
+            return detail::resumable_upload(m_impl->transfer_env(app, *route), local, fd.get(),
+                                            size, mtime_ns, *normal, tuned, what, report);
+        }
         return detail::resumable_upload(m_impl->transfer_env(app, *route), local, fd.get(), size,
                                         mtime_ns, *normal, options, what, report);
+    }
     if (report) *report = TransferReport{};
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
@@ -811,9 +751,10 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
     // before; for a big one this GET is dropped before its first byte is kept,
     // and the engine's first range request learns size, ETag and mtime (no HEAD).
     if (report) *report = TransferReport{};
-    std::uint64_t parallel_threshold = options.parallel_threshold;
-    if (const char* knob = std::getenv("DE_CLI_PARALLEL_THRESHOLD"); knob && *knob)
-        if (auto v = parse_size(knob)) parallel_threshold = *v;  // hidden: for tests
+    const TestHooks* hooks = m_impl->options.hooks.get();
+    const std::uint64_t parallel_threshold = hooks && hooks->parallel_threshold
+                                                 ? *hooks->parallel_threshold
+                                                 : options.parallel_threshold;
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
     const std::string what = fmt::format("download of {} from app '{}' to '{}'", show_path(*normal),
@@ -1101,6 +1042,12 @@ Result<BatchResult> Client::upload_batch(std::string_view app, const std::vector
                                          const BatchOptions& options) {
     auto route = m_impl->app_route(app, fmt::format("batch upload to app '{}'", app));
     if (!route) return std::unexpected(route.error());
+    const TestHooks* hooks = m_impl->options.hooks.get();
+    if (hooks && hooks->batch_max_files) {
+        BatchOptions tuned = options;
+        tuned.max_files = std::min(options.max_files, *hooks->batch_max_files);
+        return detail::batch_upload(m_impl->transfer_env(app, *route), items, tuned);
+    }
     return detail::batch_upload(m_impl->transfer_env(app, *route), items, options);
 }
 

@@ -3,8 +3,9 @@
 // that keep several transfers in flight on one thread (resumable uploads in
 // parts, parallel ranged downloads). The caller owns the easy handles (e.g.
 // http::CurlHandle, reused request after request so their connections stay
-// alive); CurlMulti only drives them. Nothing here retries or interprets a
-// response: that stays with the engine.
+// alive; set up by http::configure_easy); CurlMulti only drives them. Nothing
+// here retries or interprets a response: the engine does, asking the shared
+// classifier and retry policy (http_util.hpp).
 
 #include <chrono>
 #include <cstddef>

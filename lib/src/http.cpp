@@ -1,7 +1,8 @@
-// libcurl transport (see http.hpp). One easy handle per Transport, reset
-// between requests so its connection cache survives; every option of a
-// request is set here, in one place, so timeouts, TLS and auth cannot be
-// forgotten by a caller.
+// libcurl transport (see http.hpp). configure_easy() sets what comes from
+// the client's settings (TLS, credentials, timeouts, debug trace) for every
+// engine; Transport::perform adds what belongs to one request. One easy
+// handle per Transport, reset between requests so its connection cache
+// survives.
 #include "http.hpp"
 
 #include <de/api.hpp>
@@ -23,7 +24,6 @@ constexpr long k_upload_buffer = 1 << 20;
 
 struct Call {
     const Request* request = nullptr;
-    const std::function<void(std::string_view)>* debug = nullptr;
     Response response;
     std::uint64_t received = 0;
     bool body_started = false;
@@ -113,8 +113,10 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ult
     return 0;
 }
 
+// The trace behind -v: libcurl's notes and the header lines, one call each,
+// with the value of any Authorization header (Basic or Bearer) redacted.
 int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
-    auto* call = static_cast<Call*>(user);
+    const auto& debug = *static_cast<const std::function<void(std::string_view)>*>(user);
     std::string_view prefix;
     switch (type) {
         case CURLINFO_TEXT:
@@ -139,18 +141,21 @@ int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user
         if (line.empty()) continue;
         std::string out(prefix);
         auto header = parse_header_line(line);
-        if (type == CURLINFO_HEADER_OUT && header && header->first == "authorization")
+        if (type == CURLINFO_HEADER_OUT && header &&
+            (header->first == "authorization" || header->first == "proxy-authorization"))
             out += std::string(line.substr(0, line.find(':'))) + ": [redacted]";
         else
             out += line;
-        (*call->debug)(out);
+        debug(out);
     }
     return 0;
 }
 
-TransportError::Kind classify(CURLcode code) {
+}  // namespace
+
+TransportError::Kind classify_curl_code(int curl_code) {
     using K = TransportError::Kind;
-    switch (code) {
+    switch (static_cast<CURLcode>(curl_code)) {
         case CURLE_COULDNT_RESOLVE_HOST:
         case CURLE_COULDNT_RESOLVE_PROXY:
         case CURLE_COULDNT_CONNECT:
@@ -174,17 +179,67 @@ TransportError::Kind classify(CURLcode code) {
             return K::tls;
         case CURLE_SEND_ERROR:
         case CURLE_RECV_ERROR:
+        case CURLE_UPLOAD_FAILED:
         case CURLE_GOT_NOTHING:
         case CURLE_PARTIAL_FILE:
         case CURLE_HTTP2:
         case CURLE_HTTP2_STREAM:
         case CURLE_WEIRD_SERVER_REPLY:
             return K::io;
+        case CURLE_ABORTED_BY_CALLBACK:
+            return interrupt_requested() ? K::interrupted : K::aborted;
         default:
             return K::other;
     }
 }
-}  // namespace
+
+std::string curl_failure_detail(const CurlHandle& handle, int code) {
+    std::string detail(handle.error_message());
+    if (detail.empty()) detail = curl_easy_strerror(static_cast<CURLcode>(code));
+    while (!detail.empty() && detail.back() == '\n')
+        detail.pop_back();
+    return detail;
+}
+
+void configure_easy(CurlHandle& handle, const TransportSettings& settings, Auth auth,
+                    bool streaming) {
+    CURL* easy = handle.get();
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, api::k_user_agent.data());
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(settings.connect_timeout.count()));
+    if (streaming) {
+        // No total limit for a transfer of any size, but a stalled one ends.
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L);
+        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+                         static_cast<long>(settings.stall_timeout.count()));
+    } else {
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                         static_cast<long>(settings.request_timeout.count()));
+    }
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, settings.verify_tls ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, settings.verify_tls ? 2L : 0L);
+    if (!settings.ca_path.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings.ca_path.c_str());
+
+    if (auth == Auth::preferred) auth = settings.token.empty() ? Auth::basic : Auth::bearer;
+    if (auth == Auth::bearer) {
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
+        curl_easy_setopt(easy, CURLOPT_XOAUTH2_BEARER, settings.token.c_str());
+    } else if (auth == Auth::basic) {
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+        curl_easy_setopt(easy, CURLOPT_USERNAME, settings.username.c_str());
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, settings.api_key.c_str());
+    }
+
+    if (settings.debug) {
+        curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &settings.debug);
+        curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
+    }
+}
 
 void global_init() {
     static std::once_flag once;
@@ -242,40 +297,13 @@ std::expected<Response, TransportError> Transport::perform(const Request& reques
     Call call;
     call.request = &request;
 
+    configure_easy(*m_handle, m_settings, request.auth, request.streaming);
     curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, api::k_user_agent.data());
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(m_settings.connect_timeout.count()));
     if (request.streaming) {
-        // No total limit for a transfer of any size, but a stalled one ends.
-        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L);
-        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
-                         static_cast<long>(m_settings.stall_timeout.count()));
         curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, k_stream_buffer);
         curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, k_upload_buffer);
-    } else {
-        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
-                         static_cast<long>(m_settings.request_timeout.count()));
     }
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, m_settings.verify_tls ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, m_settings.verify_tls ? 2L : 0L);
-    if (!m_settings.ca_path.empty())
-        curl_easy_setopt(easy, CURLOPT_CAINFO, m_settings.ca_path.c_str());
-
     std::vector<std::string> headers = request.headers;
-    Auth auth = request.auth;
-    if (auth == Auth::preferred) auth = m_settings.token.empty() ? Auth::basic : Auth::bearer;
-    if (auth == Auth::bearer) {
-        headers.push_back("Authorization: Bearer " + m_settings.token);
-    } else if (auth == Auth::basic) {
-        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-        curl_easy_setopt(easy, CURLOPT_USERNAME, m_settings.username.c_str());
-        curl_easy_setopt(easy, CURLOPT_PASSWORD, m_settings.api_key.c_str());
-    }
 
     const std::string& method = request.method;
     if (method == "HEAD") {
@@ -314,22 +342,13 @@ std::expected<Response, TransportError> Transport::perform(const Request& reques
     curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &call);
-    if (m_settings.debug) {
-        call.debug = &m_settings.debug;
-        curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, on_debug);
-        curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &call);
-        curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
-    }
 
     CURLcode code = curl_easy_perform(easy);
     if (code == CURLE_OK) return std::move(call.response);
 
     TransportError error;
     error.received = call.received;
-    std::string_view detail = m_handle->error_message();
-    error.detail = detail.empty() ? curl_easy_strerror(code) : std::string(detail);
-    while (!error.detail.empty() && error.detail.back() == '\n')
-        error.detail.pop_back();
+    error.detail = curl_failure_detail(*m_handle, code);
     if (call.interrupted || interrupt_requested()) {
         error.kind = TransportError::Kind::interrupted;
     } else if (call.stopped) {
@@ -338,7 +357,7 @@ std::expected<Response, TransportError> Transport::perform(const Request& reques
         error.kind = TransportError::Kind::other;
         error.detail = "the response is larger than expected";
     } else {
-        error.kind = classify(code);
+        error.kind = classify_curl_code(code);
         // A server may answer an upload early (quota, conflict) and close the
         // connection while the body is still being sent; its status is what counts.
         if (error.kind == TransportError::Kind::io && call.response.status >= 400)

@@ -5,10 +5,18 @@
 // handle across requests so connections are reused; like the Client that owns
 // it, it is used from one thread at a time.
 //
+// configure_easy() is the one place where an easy handle gets the client's
+// settings: TLS verification and CA file, Basic or Bearer credentials,
+// timeouts, user agent, protocols, keep-alive and the debug trace with
+// credentials redacted. Transport::perform and the engines that drive their
+// own handles on a curl multi (resumable upload, parallel download) all call
+// it, so none of them can drift from the others.
+//
 // perform() keeps transport failure and HTTP status apart: a request that got
 // any HTTP answer is a Response (whatever its status); only a failure to talk
-// HTTP at all is a TransportError. Turning either into a de::Error, and
-// retrying, is the Client's job.
+// HTTP at all is a TransportError. Turning either into a de::Error
+// (transport_error, response_error) and retrying (Retry) go through
+// http_util.hpp, the same for every engine.
 
 #include "http_util.hpp"
 
@@ -62,6 +70,7 @@ class CurlHandle {
 
 enum class Auth { preferred, basic, bearer, none };
 
+// What a Client's options say about every connection it makes.
 struct TransportSettings {
     std::string username;
     std::string api_key;
@@ -73,6 +82,22 @@ struct TransportSettings {
     std::chrono::seconds stall_timeout{30};
     std::function<void(std::string_view)> debug;  // header lines, Authorization redacted
 };
+
+// Sets every option of a (fresh or reset) easy handle that comes from the
+// client's settings: protocols, NOSIGNAL, keep-alive, user agent, connect
+// timeout, a total timeout or (streaming) a stall timeout, TLS verification
+// and CA file, the credentials for `auth` (Basic through libcurl, or Bearer),
+// and the redacted debug trace when settings.debug is set. A proxy comes from
+// the environment (http_proxy, ...) as libcurl does by default. `settings`
+// must outlive the handle's transfers (the debug trace points at it).
+void configure_easy(CurlHandle& handle, const TransportSettings& settings, Auth auth,
+                    bool streaming);
+
+// The kind of failure a libcurl result (a CURLcode) stands for.
+TransportError::Kind classify_curl_code(int code);
+// libcurl's detailed message for a failed transfer of handle (its error
+// buffer, else the code's text), without a trailing newline.
+std::string curl_failure_detail(const CurlHandle& handle, int code);
 
 // Reads up to len bytes of a streamed request body into buf: the count, 0 at
 // the end, or nullopt to abort the transfer.
@@ -103,21 +128,6 @@ struct Request {
     std::function<void(const Response&)> on_body_start;
     TransferFn on_transfer;
     bool streaming = false;  // stall timeout instead of a total timeout; big buffers
-};
-
-struct TransportError {
-    enum class Kind {
-        connect,      // could not resolve or connect
-        timeout,      // connect or total timeout, or a stalled stream
-        tls,          // certificate or handshake failure
-        io,           // the connection broke mid-request
-        interrupted,  // de::interrupt_requested()
-        aborted,      // a callback (body sink, body reader) stopped the transfer
-        other,
-    };
-    Kind kind = Kind::other;
-    std::string detail;          // libcurl's message
-    std::uint64_t received = 0;  // body bytes already passed to on_body
 };
 
 class Transport {

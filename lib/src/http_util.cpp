@@ -1,8 +1,12 @@
-// Pure helpers of the HTTP layer (see http_util.hpp). Kept apart from the
-// libcurl transport so they are unit-tested without a network.
+// Pure helpers of the HTTP layer (see http_util.hpp): URLs, header lines, the
+// failure classifier and the retry policy. Kept apart from the libcurl
+// transport so they are unit-tested without a network.
 #include "http_util.hpp"
 
+#include <de/api.hpp>
+#include <de/json.hpp>
 #include <de/remote_path.hpp>
+#include <de/size.hpp>
 
 #include <fmt/format.h>
 
@@ -178,6 +182,127 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
     return value;
 }
 
+// ---- classifying failures ---------------------------------------------------
+
+ErrorKind error_kind(TransportError::Kind kind) {
+    using K = TransportError::Kind;
+    switch (kind) {
+        case K::interrupted:
+            return ErrorKind::interrupted;
+        case K::aborted:
+        case K::other:
+            return ErrorKind::generic;
+        case K::connect:
+        case K::timeout:
+        case K::tls:
+        case K::io:
+            break;
+    }
+    return ErrorKind::network;
+}
+
+bool transient(TransportError::Kind kind) {
+    using K = TransportError::Kind;
+    return kind == K::connect || kind == K::timeout || kind == K::io;
+}
+
+Error transport_error(const TransportError& e, std::string_view host, std::string_view what) {
+    using K = TransportError::Kind;
+    Error error;
+    error.kind = error_kind(e.kind);
+    switch (e.kind) {
+        case K::interrupted:
+            error.message = fmt::format("{} interrupted", what);
+            break;
+        case K::connect:
+            error.message = fmt::format(
+                "{} failed: cannot connect to {} ({}); check the host URL and that the "
+                "server is running",
+                what, host, e.detail);
+            break;
+        case K::timeout:
+            error.message = fmt::format(
+                "{} failed: {} did not answer in time ({}); check the network and try again", what,
+                host, e.detail);
+            break;
+        case K::tls:
+            error.message = fmt::format(
+                "{} failed: TLS with {} failed ({}); if the server uses a private CA, pass "
+                "its certificate with --ca-path FILE",
+                what, host, e.detail);
+            break;
+        case K::io:
+            error.message = fmt::format("{} failed: the connection to {} broke ({}); try again",
+                                        what, host, e.detail);
+            break;
+        case K::aborted:
+        case K::other:
+            error.message = fmt::format("{} failed talking to {}: {}", what, host, e.detail);
+            break;
+    }
+    return error;
+}
+
+namespace {
+// What to do next, when the server did not say.
+std::string_view hint_for(ErrorKind kind, std::string_view api_kind) {
+    if (api_kind == "mount_disabled")
+        return "enable the app's persistent filesystem first (de-cli mount enable)";
+    if (api_kind == "unavailable") return "the server is shutting down; try again shortly";
+    switch (kind) {
+        case ErrorKind::auth:
+            return "check the username and API key, or log in again (de-cli login)";
+        case ErrorKind::network:
+            return "check the network and try again";
+        case ErrorKind::quota:
+            return "free some space in the mount or ask for a larger quota";
+        case ErrorKind::generic:
+            return "try again; if it persists, report it to the server's admin";
+        default:
+            return {};
+    }
+}
+}  // namespace
+
+Error response_error(int status, std::string_view body, std::string_view what) {
+    using nlohmann::json;
+    Error error;
+    error.http_status = status;
+    std::string server_message;
+    std::optional<api::WireError> wire;
+    std::optional<std::uint64_t> needed, available;
+    try {
+        json doc = json::parse(body);
+        const json& e = doc.at("error");
+        error.api_kind = e.at("kind").get<std::string>();
+        server_message = e.value("message", "");
+        wire = api::wire_error_from_string(error.api_kind);
+        if (auto it = e.find("needed_bytes"); it != e.end() && it->is_number_unsigned())
+            needed = it->get<std::uint64_t>();
+        if (auto it = e.find("available_bytes"); it != e.end() && it->is_number_unsigned())
+            available = it->get<std::uint64_t>();
+    } catch (const json::exception&) {
+        // A HEAD answer, a proxy's HTML page, ...: the status says enough.
+    }
+    error.kind = api::error_kind_for(wire, status);
+    if (server_message.empty()) {
+        // The server's messages say what to do; without one, we say it.
+        error.message = fmt::format("{} failed: HTTP {}", what, status);
+        if (needed && available)
+            error.message += fmt::format(" (needs {}, {} available)", format_size(*needed),
+                                         format_size(*available));
+        if (auto hint = hint_for(error.kind, error.api_kind); !hint.empty())
+            error.message += fmt::format("; {}", hint);
+    } else {
+        error.message = fmt::format("{} failed: {}", what, server_message);
+        if ((error.kind == ErrorKind::auth && status == 401) || error.kind == ErrorKind::quota)
+            error.message += fmt::format("; {}", hint_for(error.kind, error.api_kind));
+    }
+    return error;
+}
+
+// ---- retrying ----------------------------------------------------------------
+
 bool retryable_status(int status) {
     return status >= 500 && status <= 599 && status != 501 && status != 505 && status != 507;
 }
@@ -188,6 +313,31 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt, 
     delay = std::min(delay, static_cast<double>(policy.max_delay.count()));
     unit = std::clamp(unit, 0.0, 1.0);
     return std::chrono::milliseconds(static_cast<std::int64_t>(delay * (0.75 + 0.5 * unit)));
+}
+
+Retry::Retry(RetryPolicy policy, bool idempotent, std::uint32_t seed)
+    : m_policy(policy), m_idempotent(idempotent), m_rng(seed ? seed : 1) {}
+
+bool Retry::retryable(const Attempt& attempt) const {
+    if (attempt.failure) {
+        if (!m_idempotent) return *attempt.failure == TransportError::Kind::connect;
+        return transient(*attempt.failure);
+    }
+    if (!m_idempotent) return attempt.status == 503;
+    return retryable_status(attempt.status) || attempt.status == 408;
+}
+
+Retry::Verdict Retry::next(const Attempt& attempt, Clock::time_point now) {
+    if (!retryable(attempt)) return {Action::give_up, {}};
+    if (m_failures == 0) m_failing_since = now;
+    const bool out_of_count = m_policy.max_retries >= 0 && m_failures >= m_policy.max_retries;
+    const bool out_of_time = m_policy.budget.count() > 0 && now - m_failing_since > m_policy.budget;
+    if (out_of_count || out_of_time) return {Action::exhausted, {}};
+    double unit = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
+    auto delay = backoff_delay(m_policy, m_failures, unit);
+    ++m_failures;
+    ++m_retries;
+    return {Action::retry, delay};
 }
 
 }  // namespace de::http

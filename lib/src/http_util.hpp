@@ -1,13 +1,21 @@
 #pragma once
 // Pure pieces of the HTTP layer, free of libcurl so unit tests can reach them:
 // building request URLs (percent-encoding remote paths and query values),
-// parsing response header lines, and the retry policy. Private to libde.
+// parsing response header lines, the one classifier that turns a failed
+// request into a de::Error, and the one retry policy. Private to libde.
+//
+// Every engine (Client's plain requests, the resumable upload, the parallel
+// download, the batch upload) asks the same two questions here: "what kind of
+// error is this?" (transport_error / response_error) and "send it again, after
+// how long, is there budget left?" (Retry). Engines on a curl multi handle keep
+// their own scheduling, but never their own answers to those questions.
 
 #include <de/error.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,19 +63,107 @@ class Headers {
 // Parses a decimal integer header value (e.g. X-De-Mtime-Ns, Content-Length).
 std::optional<std::int64_t> parse_int(std::string_view text);
 
-// Retry policy for idempotent requests.
-struct RetryPolicy {
-    int max_retries = 3;
-    std::chrono::milliseconds base_delay{200};
-    std::chrono::milliseconds max_delay{5'000};
+// ---- classifying failures ---------------------------------------------------
+
+// A request that got no HTTP answer at all (libcurl's result, classified by
+// http::classify_curl_code in http.cpp).
+struct TransportError {
+    enum class Kind {
+        connect,      // could not resolve or connect
+        timeout,      // connect or total timeout, or a stalled stream
+        tls,          // certificate or handshake failure
+        io,           // the connection broke mid-request
+        interrupted,  // de::interrupt_requested()
+        aborted,      // a callback (body sink, body reader) stopped the transfer
+        other,
+    };
+    Kind kind = Kind::other;
+    std::string detail;          // libcurl's message
+    std::uint64_t received = 0;  // body bytes already passed to on_body
 };
+
+// ErrorKind of a transport failure: network, interrupted, or generic (a
+// callback of ours stopped it, or libcurl failed in a way the network cannot explain).
+ErrorKind error_kind(TransportError::Kind kind);
+// A transport failure that may pass by itself (connect, timeout, io).
+bool transient(TransportError::Kind kind);
+// The de::Error for a transport failure talking to host; `what` names the operation.
+Error transport_error(const TransportError& error, std::string_view host, std::string_view what);
+// The de::Error for a non-2xx answer, from its {"error":{...}} body when it has
+// one (kind through api::error_kind_for), else from the status; with a hint of
+// what to do next.
+Error response_error(int status, std::string_view body, std::string_view what);
+
+// ---- retrying ----------------------------------------------------------------
 
 // Whether a response status is worth retrying: 5xx that may pass (500, 502,
 // 503, 504, ...), but not 501/505 (will not change) nor 507 (quota).
 bool retryable_status(int status);
 
+// The parameters of retrying; one Retry object applies them.
+struct RetryPolicy {
+    int max_retries = 3;  // sends after the first; negative: no limit (the budget decides)
+    std::chrono::milliseconds base_delay{200};
+    std::chrono::milliseconds max_delay{5'000};
+    // Give up once failures have gone on this long without success (0: no limit).
+    std::chrono::milliseconds budget{0};
+};
+
 // Delay before retry number attempt (0-based): base * 2^attempt, capped, then
 // scaled by a jitter factor in [0.75, 1.25) taken from unit in [0, 1).
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt, double unit);
+
+// What became of one attempt, as far as retrying goes: no answer (failure
+// set), or an answer with this status.
+struct Attempt {
+    std::optional<TransportError::Kind> failure;
+    int status = 0;
+};
+
+// The retry decisions of one request, or of one stream of requests that
+// share a fate (the PATCHes of one upload, the fetches of one range).
+//
+// - Idempotency: a request that is idempotent is sent again after a transient
+//   failure (connect, timeout, broken connection) or a retryable status
+//   (retryable_status, or 408). One that is not is sent again only when the
+//   server cannot have acted on it: the connection was never made, or it
+//   answered 503 (de-server says so before it reads a request).
+// - Backoff: exponential with jitter (backoff_delay).
+// - Budget: at most max_retries retries in a row, and at most `budget` of
+//   time from the first failure after the last success.
+class Retry {
+  public:
+    using Clock = std::chrono::steady_clock;
+    enum class Action {
+        retry,      // send again after `delay`
+        give_up,    // not worth or not safe to send again: report this outcome
+        exhausted,  // it would be, but the retries or the time budget are used up
+    };
+    struct Verdict {
+        Action action = Action::give_up;
+        Clock::duration delay{};
+    };
+
+    Retry() : Retry(RetryPolicy{}, true) {}
+    Retry(RetryPolicy policy, bool idempotent, std::uint32_t seed = 0);
+
+    // Whether an attempt's outcome is worth sending again at all (ignoring the budget).
+    bool retryable(const Attempt& attempt) const;
+    // After a failed attempt: the decision, counting the retry when it is one.
+    Verdict next(const Attempt& attempt, Clock::time_point now = Clock::now());
+    // The request (or stream) works again: the count and the time budget start afresh.
+    void succeeded() { m_failures = 0; }
+
+    int retries() const { return m_retries; }  // granted so far
+    const RetryPolicy& policy() const { return m_policy; }
+
+  private:
+    RetryPolicy m_policy;
+    bool m_idempotent = true;
+    int m_failures = 0;  // in a row, since the last success
+    int m_retries = 0;
+    Clock::time_point m_failing_since{};
+    std::minstd_rand m_rng;
+};
 
 }  // namespace de::http

@@ -3,6 +3,10 @@
 // over several connections at once into a temporary file beside the target,
 // which is renamed into place only after its SHA-256 equals the server's ETag.
 //
+// One unit although long: the multi loop, the range table, the gathering
+// buffers, the hash follower and the final rename all act on one temporary
+// file and one attempt's state (size, ETag, which bytes are written).
+//
 // Threads: one thread (the caller's) drives every connection with a libcurl
 // multi handle and pwrite()s what each connection receives at its offset,
 // gathered into one fixed buffer per connection (1 MiB, at most 4 MiB in all)
@@ -24,17 +28,22 @@
 //
 // Failures: a range that breaks (connection refused or reset, timeout, 5xx,
 // 503 while a server restarts) keeps the bytes it already wrote and is asked
-// again from where it stopped, with backoff, for up to 30 s without progress.
+// again from where it stopped; each range has its own http::Retry (backoff,
+// and a budget of 30 s without progress). Failures are classified by the
+// shared http::classify_curl_code / response_error.
+//
+// HTTP: every range connection is set up by http::configure_easy (TLS,
+// credentials, timeouts, the -v trace), like every other request of libde.
 //
 // Durability: like the single-stream download, the temporary file is
 // fdatasync()ed before the rename and the folder is fsynced after it, so a
 // crash never leaves a torn file under the target's name; the early writeback
 // keeps that flush short.
 //
-// Hidden knobs (environment, for tests and tuning; not user documentation):
-// DE_CLI_PARALLEL_THRESHOLD=SIZE (read by Client::download),
-// DE_CLI_TEST_RANGE_SIZE=SIZE, DE_CLI_TEST_SLOW_DOWNLOAD=BYTES_PER_SECOND (over
-// all connections together). With -vv a last line says where the time went.
+// Test seams (ClientOptions::hooks, never the environment): range_size tunes
+// the ranges; slow_download_bps (over all connections together), no_writeback
+// and fallocate are compiled in only with DE_TEST_HOOKS. With -vv a last line
+// says where the time went.
 #include "transfers.hpp"
 
 #include <de/api.hpp>
@@ -86,15 +95,6 @@ std::string errno_text(int err) {
     return std::strerror(err);
 }
 
-// Test and tuning knobs, read from the environment (not documented for users).
-std::optional<std::uint64_t> env_size(const char* name) {
-    const char* value = std::getenv(name);
-    if (!value || !*value) return std::nullopt;
-    auto parsed = parse_size(value);
-    if (!parsed) return std::nullopt;
-    return *parsed;
-}
-
 mode_t process_umask() {
     std::ifstream status("/proc/self/status");
     std::string line;
@@ -139,47 +139,13 @@ std::optional<ContentRange> parse_content_range(std::string_view text) {
     return out;
 }
 
-// The server's {"error":{...}} answer as an Error (the body may be empty).
-Error response_error(int status, const std::string& body, std::string_view what) {
-    Error error;
-    error.http_status = status;
-    std::optional<api::WireError> wire;
-    std::string message;
-    try {
-        auto doc = nlohmann::json::parse(body);
-        const auto& e = doc.at("error");
-        error.api_kind = e.at("kind").get<std::string>();
-        message = e.value("message", "");
-        wire = api::wire_error_from_string(error.api_kind);
-    } catch (const nlohmann::json::exception&) {
-    }
-    error.kind = api::error_kind_for(wire, status);
-    error.message = message.empty() ? fmt::format("{} failed: HTTP {}", what, status)
-                                    : fmt::format("{} failed: {}", what, message);
-    return error;
-}
-
-bool retryable_code(CURLcode code) {
-    switch (code) {
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_OPERATION_TIMEDOUT:
-        case CURLE_SEND_ERROR:
-        case CURLE_RECV_ERROR:
-        case CURLE_GOT_NOTHING:
-        case CURLE_PARTIAL_FILE:
-        case CURLE_HTTP2:
-        case CURLE_HTTP2_STREAM:
-        case CURLE_WEIRD_SERVER_REPLY:
-            return true;
-        default:
-            return false;
-    }
-}
+using http::response_error;
 
 // The follower: hashes [0, ready) of the file as `ready` grows, in file order.
 class HashFollower {
   public:
-    explicit HashFollower(int fd) : m_fd(fd), m_thread([this] { run(); }) {}
+    HashFollower(int fd, bool early_writeback)
+        : m_fd(fd), m_early_writeback(early_writeback), m_thread([this] { run(); }) {}
     ~HashFollower() {
         {
             std::lock_guard lock(m_mutex);
@@ -252,8 +218,7 @@ class HashFollower {
     }
 
     int m_fd;
-    // DE_CLI_TEST_NO_WRITEBACK=1 turns the early writeback off, to measure it.
-    bool m_early_writeback = std::getenv("DE_CLI_TEST_NO_WRITEBACK") == nullptr;
+    bool m_early_writeback;  // off only through TestHooks::no_writeback, to measure it
     Sha256 m_hasher;
     std::mutex m_mutex;
     std::condition_variable m_cv;
@@ -267,9 +232,8 @@ struct Range {
     std::uint64_t begin = 0, end = 0;  // [begin, end)
     std::uint64_t pos = 0;             // bytes [begin, pos) are written
     bool active = false;
-    int failures = 0;  // consecutive, without progress
+    http::Retry retry;  // this range's fetches
     Clock::time_point retry_at{};
-    Clock::time_point failing_since{};
 };
 
 class Engine;
@@ -312,10 +276,16 @@ class Engine {
           m_temp(std::move(temp)),
           m_rng(static_cast<unsigned>(Clock::now().time_since_epoch().count())) {
         m_connections = std::clamp(options.connections, 1, k_max_connections);
-        m_range_size = env_size("DE_CLI_TEST_RANGE_SIZE").value_or(k_range_size);
-        if (m_range_size < 4096) m_range_size = 4096;
-        if (auto slow = env_size("DE_CLI_TEST_SLOW_DOWNLOAD"))
-            m_recv_limit = std::max<std::uint64_t>(1, *slow);
+        const TestHooks* hooks = env.hooks.get();
+        if (hooks && hooks->range_size)
+            m_range_size = std::max<std::uint64_t>(4096, *hooks->range_size);
+#ifdef DE_TEST_HOOKS
+        if (hooks) {
+            if (hooks->slow_download_bps) m_recv_limit = hooks->slow_download_bps;
+            m_early_writeback = !hooks->no_writeback;
+            m_fallocate = hooks->fallocate;
+        }
+#endif
     }
 
     // One attempt at the whole file. On done, size/sha/mtime are set.
@@ -337,9 +307,15 @@ class Engine {
     std::size_t write_body(Slot& slot, std::string_view chunk);
     void start(Slot& slot, std::size_t range);
     void finished(Slot& slot, CURLcode code);
-    void retry_later(Slot& slot, std::string_view why);
+    void retry_later(Slot& slot, const http::Attempt& attempt, std::string_view why);
+    http::Retry new_retry() {
+        return http::Retry(http::RetryPolicy{-1, 250ms, 2'000ms, k_retry_budget}, true,
+                           static_cast<std::uint32_t>(m_rng()));
+    }
     void learned_size();
+#ifdef DE_TEST_HOOKS
     void throttle();
+#endif
     bool flush(Slot& slot);
     std::uint64_t prefix();
     void report_progress(bool force);
@@ -356,7 +332,9 @@ class Engine {
     int m_connections = 1;
     std::uint64_t m_range_size = k_range_size;
     std::size_t m_buffer_size = 1 << 20;
-    std::uint64_t m_recv_limit = 0;  // test knob: bytes a second, 0 for no limit
+    std::uint64_t m_recv_limit = 0;  // TestHooks::slow_download_bps; 0: no limit
+    bool m_early_writeback = true;   // TestHooks::no_writeback turns it off
+    bool m_fallocate = false;        // TestHooks::fallocate
     Clock::time_point m_throttle_start{};
 
     CURLM* m_multi = nullptr;
@@ -467,8 +445,10 @@ std::size_t Engine::write_body(Slot& slot, std::string_view chunk) {
         slot.received += take;
         if (slot.buffered == m_buffer_size && !flush(slot)) return CURL_WRITEFUNC_ERROR;
     }
-    if (range.failures > 0) range.failures = 0;  // progress again: a fresh retry budget
+    range.retry.succeeded();  // progress again: a fresh retry budget
+#ifdef DE_TEST_HOOKS
     if (m_recv_limit) throttle();
+#endif
     return size_of_chunk;
 }
 
@@ -498,9 +478,10 @@ bool Engine::flush(Slot& slot) {
     return true;
 }
 
-// Test knob (DE_CLI_TEST_SLOW_DOWNLOAD): holds the whole loop back to
-// m_recv_limit bytes a second over all connections. libcurl's own per-transfer
-// limit measures each request afresh, so short ranges would burst past it.
+#ifdef DE_TEST_HOOKS
+// TestHooks::slow_download_bps: holds the whole loop back to m_recv_limit
+// bytes a second over all connections. libcurl's own per-transfer limit
+// measures each request afresh, so short ranges would burst past it.
 void Engine::throttle() {
     auto now = Clock::now();
     if (m_throttle_start == Clock::time_point{}) m_throttle_start = now;
@@ -512,6 +493,7 @@ void Engine::throttle() {
         now = Clock::now();
     }
 }
+#endif
 
 // The file's size is known: reserve the space and cut it into ranges.
 void Engine::learned_size() {
@@ -520,13 +502,13 @@ void Engine::learned_size() {
         // preallocated (unwritten) extents measured slower here (2 GiB over 8
         // connections: 5.3-5.8 s against 3.8-4.1 s). Room is checked up front
         // instead, so a full disk fails before the first byte, not at 90%.
-        // DE_CLI_TEST_FALLOCATE=1 reserves the blocks, to measure it again.
+        // TestHooks::fallocate reserves the blocks, to measure it again.
         int rc = 0;
         struct statvfs fs {};
         if (::fstatvfs(m_fd, &fs) == 0 &&
             static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < size) {
             rc = ENOSPC;
-        } else if (std::getenv("DE_CLI_TEST_FALLOCATE")) {
+        } else if (m_fallocate) {
             rc = ::posix_fallocate(m_fd, 0, static_cast<off_t>(size));
         }
         if (rc == 0 || rc == EOPNOTSUPP || rc == EINVAL)
@@ -546,6 +528,7 @@ void Engine::learned_size() {
     m_ranges.clear();
     for (std::uint64_t at = 0; at < size; at += m_range_size) {
         Range r;
+        r.retry = new_retry();
         r.begin = r.pos = at;
         r.end = std::min(size, at + m_range_size);
         m_ranges.push_back(r);
@@ -555,6 +538,7 @@ void Engine::learned_size() {
     } else {
         m_ranges.front().active = first.active;
         m_ranges.front().pos = first.pos;
+        m_ranges.front().retry = first.retry;
     }
     if (m_options.progress && !m_started) {
         m_started = true;
@@ -578,28 +562,11 @@ void Engine::start(Slot& slot, std::size_t index) {
 
     slot.handle.reset();
     CURL* easy = slot.handle.get();
-    const auto& s = m_env.settings;
+    http::configure_easy(slot.handle, m_env.settings, http::Auth::preferred, true);
     curl_easy_setopt(easy, CURLOPT_URL, m_url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, api::k_user_agent.data());
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(s.stall_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, k_receive_buffer);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, s.verify_tls ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, s.verify_tls ? 2L : 0L);
-    if (!s.ca_path.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.ca_path.c_str());
 
     std::vector<std::string> headers;
-    if (!s.token.empty()) {
-        headers.push_back("Authorization: Bearer " + s.token);
-    } else {
-        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-        curl_easy_setopt(easy, CURLOPT_USERNAME, s.username.c_str());
-        curl_easy_setopt(easy, CURLOPT_PASSWORD, s.api_key.c_str());
-    }
     // Before the size is known, the first request asks for the first range's bytes.
     std::uint64_t last = m_size_known ? range.end - 1 : m_range_size - 1;
     headers.push_back(fmt::format("Range: bytes={}-{}", range.pos, last));
@@ -614,12 +581,12 @@ void Engine::start(Slot& slot, std::size_t index) {
     curl_multi_add_handle(m_multi, easy);
 }
 
-void Engine::retry_later(Slot& slot, std::string_view why) {
+void Engine::retry_later(Slot& slot, const http::Attempt& attempt, std::string_view why) {
     Range& range = m_ranges[slot.range];
     range.active = false;
     auto now = Clock::now();
-    if (range.failures == 0) range.failing_since = now;
-    if (now - range.failing_since > k_retry_budget) {
+    auto verdict = range.retry.next(attempt, now);
+    if (verdict.action != http::Retry::Action::retry) {
         error = Error{
             ErrorKind::network,
             fmt::format("{} failed: {} kept failing for {} s ({}); check the network "
@@ -631,13 +598,10 @@ void Engine::retry_later(Slot& slot, std::string_view why) {
             {}};
         return;
     }
-    http::RetryPolicy policy{0, 250ms, 2'000ms};
-    double unit = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
-    range.retry_at = now + http::backoff_delay(policy, std::min(range.failures, 8), unit);
+    range.retry_at = now + verdict.delay;
     // Hold back new ranges too: while the server is away, every untried range
     // would otherwise fail at once and count as a retry of its own.
     m_hold_until = std::max(m_hold_until, range.retry_at);
-    ++range.failures;
     if (m_report) ++m_report->retries;
     if (!m_failing) {
         m_failing = true;
@@ -698,24 +662,24 @@ void Engine::finished(Slot& slot, CURLcode code) {
             }
             return;
         }
-        retry_later(slot, "the server closed a range early");
+        // An answer that ended early: as a broken connection, idempotent GET.
+        retry_later(slot, http::Attempt{http::TransportError::Kind::io, 0},
+                    "the server closed a range early");
         return;
     }
     if (code != CURLE_OK) {
         range.active = false;
         if (interrupt_requested()) return;
-        if (retryable_code(code)) {
-            const char* detail = curl_easy_strerror(code);
-            retry_later(slot, code == CURLE_COULDNT_CONNECT ? "cannot connect" : detail);
+        auto kind = http::classify_curl_code(code);
+        if (http::transient(kind)) {
+            retry_later(slot, http::Attempt{kind, 0},
+                        kind == http::TransportError::Kind::connect ? "cannot connect"
+                                                                    : curl_easy_strerror(code));
             return;
         }
-        error = Error{ErrorKind::network,
-                      fmt::format("{} failed talking to {}: {}", m_what, m_env.host,
-                                  slot.handle.error_message().empty()
-                                      ? std::string_view(curl_easy_strerror(code))
-                                      : slot.handle.error_message()),
-                      0,
-                      {}};
+        error = http::transport_error(
+            http::TransportError{kind, http::curl_failure_detail(slot.handle, code), 0}, m_env.host,
+            m_what);
         return;
     }
     range.active = false;
@@ -731,8 +695,9 @@ void Engine::finished(Slot& slot, CURLcode code) {
         m_restart = true;
         return;
     }
-    if (http::retryable_status(slot.status)) {
-        retry_later(slot, fmt::format("HTTP {}", slot.status));
+    if (range.retry.retryable(http::Attempt{std::nullopt, slot.status})) {
+        retry_later(slot, http::Attempt{std::nullopt, slot.status},
+                    fmt::format("HTTP {}", slot.status));
         return;
     }
     error = response_error(slot.status, slot.error_body, m_what);
@@ -765,6 +730,7 @@ Outcome Engine::run() {
     m_hold_until = {};
     m_ranges.assign(1, Range{});
     m_ranges.front().end = m_range_size;
+    m_ranges.front().retry = new_retry();
     if (::ftruncate(m_fd, 0) != 0) {
         error = Error{
             ErrorKind::generic,
@@ -800,7 +766,7 @@ Outcome Engine::run() {
         slot.buffered = 0;
     }
 
-    HashFollower follower(m_fd);
+    HashFollower follower(m_fd, m_early_writeback);
     start(m_slots.front(), 0);
 
     for (;;) {

@@ -1,6 +1,11 @@
 // Resumable uploads in parallel parts (docs/api.md: "Resumable uploads (tus 1.0)"
 // and "The parts extension"), the engine behind Client::upload for big files.
 //
+// One unit although long: the connections, the loader thread, the hashing
+// modes and the resume journal share one Upload's state (which parts are
+// acknowledged, which bytes went through the hasher) and one retry fate;
+// split apart they would have to expose that state to each other.
+//
 // Design:
 // - One tus upload with `Upload-Parts: P`; its URL goes into the resume journal
 //   (upload_journal.hpp) right after creation. A re-run of the same upload asks
@@ -18,7 +23,7 @@
 //   entry): when the parts go out in file order (a fresh upload), the loader
 //   feeds each chunk it reads to one sequential hasher, so the file is read
 //   once; what it did not see in order (a resent chunk) is read again at the
-//   end. On a resume, or with DE_CLI_TEST_HASH_THREAD=1, a hashing thread reads
+//   end. On a resume, or with TestHooks::hash_thread, a hashing thread reads
 //   the file a second time beside the transfer instead. With per-part SHA-256
 //   checksums the thread was the faster choice; since the parts carry a
 //   CRC-32C the loader has room for the hash, and the second read (a page-cache
@@ -26,10 +31,16 @@
 //   to 3.4-3.6 s (three interleaved runs each, loaded machine). Either way
 //   every byte is hashed exactly once, in order.
 // - Failures: 460 resends the chunk; network errors and 5xx back off and
-//   resend, as long as the server has answered within k_outage_budget (so a
-//   server restart is survived); beyond that the upload fails with
-//   ErrorKind::network and the journal lets a re-run continue. Ctrl-C stops
-//   at once, keeping the journal.
+//   resend as http::Retry decides (one policy for the whole upload, with a
+//   time budget of k_outage_budget since the server last answered or took
+//   bytes, so a server restart is survived); beyond that the upload fails
+//   with ErrorKind::network and the journal lets a re-run continue. Ctrl-C
+//   stops at once, keeping the journal.
+// - HTTP: every PATCH connection is set up by http::configure_easy (TLS,
+//   credentials, timeouts, the -v trace), like every other request of libde.
+// - Test seams (ClientOptions::hooks): a corrupted part, throttled PATCH
+//   connections, the hashing mode and a short outage budget, compiled in only
+//   with DE_TEST_HOOKS.
 #include "curl_multi.hpp"
 #include "transfers.hpp"
 #include "upload_journal.hpp"
@@ -76,50 +87,30 @@ constexpr int k_max_connections = 16;
 constexpr int k_max_checksum_retries = 5;  // 460s in a row for one chunk
 constexpr int k_max_conflicts = 5;         // 409s in a row for one chunk
 constexpr auto k_outage_budget = std::chrono::seconds(45);
-constexpr auto k_max_backoff = std::chrono::milliseconds(2000);
 constexpr std::size_t k_error_body_cap = 64 * 1024;
 constexpr std::size_t k_hash_read = 512 * 1024;
 constexpr std::uint64_t k_progress_step = 256 * 1024;
 
-// ---------------------------------------------------------------------------
-// TEST-ONLY fault injection and tuning, read from the environment in this one
-// place (tests/integration/test_upload_*.sh use them; nothing else should):
-//   DE_CLI_TEST_CORRUPT_PART=K      the first attempt of part K sends a body
-//                                   with one byte flipped *after* hashing, so
-//                                   the server must answer 460 and the part is
-//                                   sent again.
-//   DE_CLI_TEST_SLOW_UPLOAD=BPS     caps every PATCH connection at BPS bytes/s
-//                                   (CURLOPT_MAX_SEND_SPEED_LARGE) so a test can
-//                                   interrupt an upload midway deterministically.
-//   DE_CLI_TEST_HASH_THREAD=1|0     forces the whole-file hashing mode (thread or
-//                                   inline), for measuring which is faster.
-//   DE_CLI_TEST_OUTAGE_BUDGET=S     gives up after S seconds without an answer
-//                                   (instead of k_outage_budget), so a test can
-//                                   see the network failure and the re-run.
-// ---------------------------------------------------------------------------
-struct TestHooks {
-    std::optional<std::uint64_t> corrupt_part;
+// The fault injection of de/test_hooks.hpp this engine obeys, copied out of
+// ClientOptions::hooks; all unset in a build without DE_TEST_HOOKS.
+struct Faults {
+    std::optional<std::uint64_t> corrupt_part;  // cleared once used
     curl_off_t slow_bytes_per_sec = 0;
     std::optional<bool> hash_thread;
-    Clock::duration outage_budget = k_outage_budget;
+    std::chrono::seconds outage_budget = k_outage_budget;
 
-    static TestHooks from_env() {
-        TestHooks hooks;
-        auto number = [](const char* name) -> std::optional<std::uint64_t> {
-            const char* text = std::getenv(name);
-            if (!text || !*text) return std::nullopt;
-            char* end = nullptr;
-            unsigned long long v = std::strtoull(text, &end, 10);
-            if (*end) return std::nullopt;
-            return v;
-        };
-        hooks.corrupt_part = number("DE_CLI_TEST_CORRUPT_PART");
-        if (auto v = number("DE_CLI_TEST_SLOW_UPLOAD"))
-            hooks.slow_bytes_per_sec = static_cast<curl_off_t>(*v);
-        if (auto v = number("DE_CLI_TEST_HASH_THREAD")) hooks.hash_thread = *v != 0;
-        if (auto v = number("DE_CLI_TEST_OUTAGE_BUDGET"))
-            hooks.outage_budget = std::chrono::seconds(*v);
-        return hooks;
+    static Faults from(const TestHooks* hooks) {
+        Faults faults;
+#ifdef DE_TEST_HOOKS
+        if (!hooks) return faults;
+        faults.corrupt_part = hooks->corrupt_part;
+        faults.slow_bytes_per_sec = static_cast<curl_off_t>(hooks->slow_upload_bps);
+        faults.hash_thread = hooks->hash_thread;
+        if (hooks->outage_budget) faults.outage_budget = *hooks->outage_budget;
+#else
+        (void)hooks;
+#endif
+        return faults;
     }
 };
 
@@ -139,40 +130,7 @@ LocalIdentity identity_of(const struct stat& st) {
         static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
 }
 
-// A server error (any non-2xx) as a de::Error, from its JSON body when it has one.
-Error response_error(int status, std::string_view body, std::string_view what) {
-    Error error;
-    error.http_status = status;
-    std::string message;
-    std::optional<api::WireError> wire;
-    try {
-        json j = json::parse(body);
-        const json& e = j.at("error");
-        error.api_kind = e.at("kind").get<std::string>();
-        message = e.value("message", "");
-        wire = api::wire_error_from_string(error.api_kind);
-    } catch (const json::exception&) {
-        // HEAD answers and proxies' pages carry no JSON: the status says enough.
-    }
-    error.kind = api::error_kind_for(wire, status);
-    error.message = message.empty() ? fmt::format("{} failed: HTTP {}", what, status)
-                                    : fmt::format("{} failed: {}", what, message);
-    if (error.kind == ErrorKind::quota)
-        error.message += "; free some space in the mount or ask for a larger quota";
-    return error;
-}
-
-bool retryable(int status) {
-    return http::retryable_status(status) || status == 408;
-}
-
-// Jittered exponential backoff, short enough to notice a restarted server quickly.
-Clock::duration backoff(int failures, std::minstd_rand& rng) {
-    auto base = std::chrono::milliseconds(100) * (1 << std::min(failures, 5));
-    auto capped = std::min<std::chrono::milliseconds>(base, k_max_backoff);
-    double jitter = std::uniform_real_distribution<double>(0.75, 1.25)(rng);
-    return std::chrono::duration_cast<Clock::duration>(capped * jitter);
-}
+using http::response_error;
 
 // ---- one PATCH connection --------------------------------------------------
 
@@ -182,7 +140,7 @@ struct Chunk {
     std::uint64_t length = 0;
     int checksum_failures = 0;
     int conflicts = 0;       // 409s at the part's start
-    bool corrupted = false;  // test hook: one byte flipped after hashing
+    bool corrupted = false;  // TestHooks::corrupt_part: one byte flipped after hashing
     std::size_t corrupted_at = 0;
 };
 
@@ -215,70 +173,26 @@ std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user
     return n;
 }
 
-int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
-    const auto& debug = *static_cast<const std::function<void(std::string_view)>*>(user);
-    if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN && type != CURLINFO_TEXT)
-        return 0;
-    std::string_view prefix = type == CURLINFO_HEADER_OUT  ? "> "
-                              : type == CURLINFO_HEADER_IN ? "< "
-                                                           : "* ";
-    std::string_view text(data, size);
-    while (!text.empty()) {
-        auto end = text.find('\n');
-        std::string_view line = text.substr(0, end);
-        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
-        while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
-            line.remove_suffix(1);
-        if (line.empty()) continue;
-        // Credentials never reach the debug output.
-        std::string lower(line.substr(0, 14));
-        std::transform(lower.begin(), lower.end(), lower.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (lower.starts_with("authorization:"))
-            debug(std::string(prefix) + "Authorization: [redacted]");
-        else
-            debug(std::string(prefix) + std::string(line));
-    }
-    return 0;
-}
-
 // The options that stay the same for every PATCH of one connection.
 void configure_patch_handle(Connection& conn, const TransferEnv& env, const std::string& url,
-                            const TestHooks& hooks) {
+                            const Faults& faults) {
     CURL* easy = conn.handle.get();
-    const auto& s = env.settings;
+    http::configure_easy(conn.handle, env.settings, http::Auth::preferred, true);
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PATCH");
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, api::k_user_agent.data());
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(s.stall_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, s.verify_tls ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, s.verify_tls ? 2L : 0L);
-    if (!s.ca_path.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.ca_path.c_str());
-    if (s.token.empty()) {
-        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-        curl_easy_setopt(easy, CURLOPT_USERNAME, s.username.c_str());
-        curl_easy_setopt(easy, CURLOPT_PASSWORD, s.api_key.c_str());
-    }
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &conn);
     curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_xfer);
     curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &conn);
-    if (s.debug) {
-        curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, on_debug);
-        curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &s.debug);
-        curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
-    }
-    if (hooks.slow_bytes_per_sec > 0)
-        curl_easy_setopt(easy, CURLOPT_MAX_SEND_SPEED_LARGE, hooks.slow_bytes_per_sec);
+#ifdef DE_TEST_HOOKS
+    if (faults.slow_bytes_per_sec > 0)
+        curl_easy_setopt(easy, CURLOPT_MAX_SEND_SPEED_LARGE, faults.slow_bytes_per_sec);
+#else
+    (void)faults;
+#endif
 }
 
 // Reads the whole file in order on its own thread (page cache, mostly).
@@ -405,13 +319,20 @@ class Upload {
           m_options(options),
           m_what(what),
           m_report(report),
-          m_hooks(TestHooks::from_env()),
+          m_faults(Faults::from(env.hooks.get())),
           m_control(env.settings),
-          m_rng(static_cast<unsigned>(Clock::now().time_since_epoch().count())) {}
+          m_rng(static_cast<unsigned>(Clock::now().time_since_epoch().count())),
+          m_retry(retry_policy(), true, static_cast<std::uint32_t>(m_rng())) {}
 
     Result<Entry> run();
 
   private:
+    // Sends again without a count limit, for as long as the outage budget lasts.
+    http::RetryPolicy retry_policy() const {
+        return http::RetryPolicy{-1, std::chrono::milliseconds(100),
+                                 std::chrono::milliseconds(2'000),
+                                 std::chrono::milliseconds(m_faults.outage_budget)};
+    }
     // Control requests (create, HEAD, complete, DELETE) with the outage budget.
     Result<http::Response> control(http::Request& request, bool resend_safe);
     http::Request tus_request(std::string method, std::string url) const;
@@ -446,9 +367,10 @@ class Upload {
     const UploadOptions& m_options;
     const std::string& m_what;
     TransferReport* m_report;
-    TestHooks m_hooks;
+    Faults m_faults;
     http::Transport m_control;
     std::minstd_rand m_rng;
+    http::Retry m_retry;  // the PATCHes: one fate for all connections
 
     LocalIdentity m_identity;
     fs::path m_journal_file;
@@ -469,20 +391,15 @@ class Upload {
     std::uint64_t m_acked = 0;            // bytes acknowledged (incl. resumed)
     std::uint64_t m_reported = 0;
     std::uint64_t m_moved = 0;
-    Clock::time_point m_last_answer = Clock::now();  // the server last answered sensibly
-    int m_failures_in_a_row = 0;
 };
 
 Error Upload::network_error(std::string_view detail) const {
-    return Error{
-        ErrorKind::network,
-        fmt::format("{} failed: {} did not answer for {} s ({}); the upload can "
-                    "continue: run the same command again",
-                    m_what, m_env.host,
-                    std::chrono::duration_cast<std::chrono::seconds>(m_hooks.outage_budget).count(),
-                    detail),
-        0,
-        {}};
+    return Error{ErrorKind::network,
+                 fmt::format("{} failed: {} did not answer for {} s ({}); the upload can "
+                             "continue: run the same command again",
+                             m_what, m_env.host, m_faults.outage_budget.count(), detail),
+                 0,
+                 {}};
 }
 
 Error Upload::interrupted() const {
@@ -501,39 +418,32 @@ http::Request Upload::tus_request(std::string method, std::string url) const {
 }
 
 Result<http::Response> Upload::control(http::Request& request, bool resend_safe) {
-    int failures = 0;
-    const auto began = Clock::now();
+    http::Retry retry(retry_policy(), resend_safe, static_cast<std::uint32_t>(m_rng()));
     for (;;) {
         auto result = m_control.perform(request);
+        http::Attempt attempt;
         std::string detail;
         if (result) {
-            if (!retryable(result->status)) {
-                m_last_answer = Clock::now();
-                return std::move(*result);
-            }
+            attempt.status = result->status;
             detail = fmt::format("HTTP {}", result->status);
-            // 503 is sent before the request is acted on: safe to send again.
-            if (!resend_safe && result->status != 503) return std::move(*result);
         } else {
-            using K = http::TransportError::Kind;
-            const auto& e = result.error();
-            if (e.kind == K::interrupted) return std::unexpected(interrupted());
-            if (e.kind == K::tls)
-                return fail(ErrorKind::network,
-                            fmt::format("{} failed: TLS with {} failed ({}); pass the server's "
-                                        "CA with --ca-path FILE",
-                                        m_what, m_env.host, e.detail));
-            if (e.kind != K::connect && e.kind != K::timeout && e.kind != K::io)
-                return fail(ErrorKind::generic, fmt::format("{} failed talking to {}: {}", m_what,
-                                                            m_env.host, e.detail));
-            if (!resend_safe && e.kind != K::connect)
-                return std::unexpected(network_error(e.detail));
-            detail = e.detail;
+            attempt.failure = result.error().kind;
+            detail = result.error().detail;
         }
-        auto since = Clock::now() - std::max(began, m_last_answer);
-        if (since > m_hooks.outage_budget) return std::unexpected(network_error(detail));
-        auto until = Clock::now() + backoff(failures++, m_rng);
+        auto verdict = retry.next(attempt);
+        if (verdict.action == http::Retry::Action::exhausted)
+            return std::unexpected(network_error(detail));
+        if (verdict.action == http::Retry::Action::give_up) {
+            if (result) return std::move(*result);
+            const auto& e = result.error();
+            if (e.kind == http::TransportError::Kind::interrupted)
+                return std::unexpected(interrupted());
+            // Not safe to send again, but the next run can resume.
+            if (http::transient(e.kind)) return std::unexpected(network_error(e.detail));
+            return std::unexpected(http::transport_error(e, m_env.host, m_what));
+        }
         ++m_rep.retries;
+        auto until = Clock::now() + verdict.delay;
         while (Clock::now() < until) {
             if (interrupt_requested()) return std::unexpected(interrupted());
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -713,17 +623,17 @@ void Upload::arm_chunk(Connection& conn) {
         "Upload-Checksum: " + conn.checksum,
         "Expect:",
     };
-    if (!m_env.settings.token.empty())
-        headers.push_back("Authorization: Bearer " + m_env.settings.token);
     conn.handle.set_headers(headers);
-    // TEST-ONLY (see TestHooks): the first attempt of this part lies about its bytes.
-    if (m_hooks.corrupt_part && *m_hooks.corrupt_part == chunk.part &&
+#ifdef DE_TEST_HOOKS
+    // TestHooks::corrupt_part: the first attempt of this part lies about its bytes.
+    if (m_faults.corrupt_part && *m_faults.corrupt_part == chunk.part &&
         chunk.offset == part_begin(chunk.part)) {
-        m_hooks.corrupt_part.reset();
+        m_faults.corrupt_part.reset();
         chunk.corrupted = true;
         chunk.corrupted_at = chunk.length / 2;
         conn.buffer[chunk.corrupted_at] = static_cast<char>(~conn.buffer[chunk.corrupted_at]);
     }
+#endif
 }
 
 void Upload::start(Connection& conn, http::CurlMulti& multi) {
@@ -762,7 +672,9 @@ Status Upload::resync_part(Connection& conn) {
                         fmt::format("{} failed: the server keeps refusing part {} at its start "
                                     "(409); retry with --no-resume",
                                     m_what, k));
-        conn.not_before = Clock::now() + backoff(conn.chunk->conflicts + 2, m_rng);
+        double unit = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
+        conn.not_before =
+            Clock::now() + http::backoff_delay(retry_policy(), conn.chunk->conflicts + 2, unit);
         return {};
     }
     m_acked -= conn.cursor - part_begin(k);
@@ -776,19 +688,17 @@ Status Upload::handle_done(Connection& conn, int code) {
     Chunk& chunk = *conn.chunk;
     long status = 0;
     curl_easy_getinfo(conn.handle.get(), CURLINFO_RESPONSE_CODE, &status);
+    std::optional<http::TransportError> failure;
     if (code != CURLE_OK) {
-        if (interrupt_requested() || code == CURLE_ABORTED_BY_CALLBACK)
+        failure = http::TransportError{http::classify_curl_code(code),
+                                       http::curl_failure_detail(conn.handle, code), 0};
+        if (failure->kind == http::TransportError::Kind::interrupted ||
+            failure->kind == http::TransportError::Kind::aborted || interrupt_requested())
             return std::unexpected(interrupted());
-        if (code == CURLE_SSL_CONNECT_ERROR || code == CURLE_PEER_FAILED_VERIFICATION)
-            return fail(ErrorKind::network,
-                        fmt::format("{} failed: TLS with {} failed ({}); pass the server's CA "
-                                    "with --ca-path FILE",
-                                    m_what, m_env.host, conn.handle.error_message()));
         status = 0;  // a broken connection: whatever status came is not the answer
     }
     if (status == 204) {
-        m_last_answer = Clock::now();
-        m_failures_in_a_row = 0;
+        m_retry.succeeded();
         m_acked += chunk.length;
         conn.cursor = chunk.offset + chunk.length;
         conn.chunk.reset();
@@ -799,12 +709,14 @@ Status Upload::handle_done(Connection& conn, int code) {
         return {};
     }
     if (status == 460) {
-        m_last_answer = Clock::now();
+        m_retry.succeeded();  // an answer: the server is there
         ++m_rep.retries;
-        if (chunk.corrupted) {  // TEST-ONLY: put the right byte back for the resend
+#ifdef DE_TEST_HOOKS
+        if (chunk.corrupted) {  // TestHooks::corrupt_part: put the right byte back for the resend
             conn.buffer[chunk.corrupted_at] = static_cast<char>(~conn.buffer[chunk.corrupted_at]);
             chunk.corrupted = false;
         }
+#endif
         if (++chunk.checksum_failures >= k_max_checksum_retries)
             return fail(ErrorKind::network,
                         fmt::format("{} failed: part {} arrived damaged {} times in a row; check "
@@ -813,7 +725,7 @@ Status Upload::handle_done(Connection& conn, int code) {
         return {};
     }
     if (status == 409) {
-        m_last_answer = Clock::now();
+        m_retry.succeeded();
         ++m_rep.retries;
         return resync_part(conn);
     }
@@ -824,17 +736,22 @@ Status Upload::handle_done(Connection& conn, int code) {
                                 "cancelled); run the same command again to start over",
                                 m_what));
     }
-    if (status != 0 && !retryable(static_cast<int>(status)))
-        return std::unexpected(response_error(static_cast<int>(status), conn.body, m_what));
     // A broken connection or a passing 5xx (a restarting server): resend after a pause.
+    http::Attempt attempt;
+    if (failure)
+        attempt.failure = failure->kind;
+    else
+        attempt.status = static_cast<int>(status);
+    auto verdict = m_retry.next(attempt);
+    if (verdict.action == http::Retry::Action::give_up) {
+        if (failure) return std::unexpected(http::transport_error(*failure, m_env.host, m_what));
+        return std::unexpected(response_error(static_cast<int>(status), conn.body, m_what));
+    }
+    if (verdict.action == http::Retry::Action::exhausted)
+        return std::unexpected(
+            network_error(failure ? failure->detail : fmt::format("HTTP {}", status)));
     ++m_rep.retries;
-    std::string detail = status ? fmt::format("HTTP {}", status)
-                                : std::string(conn.handle.error_message().empty()
-                                                  ? curl_easy_strerror(static_cast<CURLcode>(code))
-                                                  : conn.handle.error_message());
-    if (Clock::now() - m_last_answer > m_hooks.outage_budget)
-        return std::unexpected(network_error(detail));
-    conn.not_before = Clock::now() + backoff(m_failures_in_a_row++, m_rng);
+    conn.not_before = Clock::now() + verdict.delay;
     return {};
 }
 
@@ -853,7 +770,7 @@ void Upload::report_progress(const std::vector<std::unique_ptr<Connection>>& con
     // longer than the outage budget for one PATCH).
     if (done > m_moved) {
         m_moved = done;
-        m_last_answer = Clock::now();
+        m_retry.succeeded();
     }
     if (m_options.progress && done > m_reported + k_progress_step)
         progress(ProgressEvent::Phase::advance, done);
@@ -869,7 +786,7 @@ Status Upload::transfer() {
     // Inline hashing (one read of the file) when parts go in order; a hashing
     // thread reading the file again otherwise, or when forced (see the top).
     const bool ordered = m_pending.size() == m_parts && m_chunk == m_part_size;
-    if (!ordered || m_hooks.hash_thread.value_or(false))
+    if (!ordered || m_faults.hash_thread.value_or(false))
         m_hash_thread = std::make_unique<HashThread>(m_fd, m_size);
     progress(ProgressEvent::Phase::start, m_acked);
     if (m_pending.empty()) return {};
@@ -881,7 +798,7 @@ Status Upload::transfer() {
     for (int i = 0; i < n; ++i) {
         auto conn = std::make_unique<Connection>();
         conn->buffer.resize(m_chunk);
-        configure_patch_handle(*conn, m_env, m_upload_url, m_hooks);
+        configure_patch_handle(*conn, m_env, m_upload_url, m_faults);
         conns.push_back(std::move(conn));
     }
     // Declared after the connections: removed from the multi, and the loader
@@ -1017,7 +934,8 @@ Result<Entry> Upload::run() {
     } else {
         // One PATCH per part keeps the parts (and so the hashing) in file order.
         std::uint64_t spread = (m_size + k_target_max_parts - 1) / k_target_max_parts;
-        m_part_size = std::max({max_chunk, api::k_tus_min_part, (spread + k_mib - 1) / k_mib * k_mib});
+        m_part_size =
+            std::max({max_chunk, api::k_tus_min_part, (spread + k_mib - 1) / k_mib * k_mib});
     }
     m_parts = (m_size + m_part_size - 1) / m_part_size;
 

@@ -1,14 +1,19 @@
 #pragma once
 // The transfer engines behind Client::upload/download for big files, private
 // to libde: resumable tus uploads in parallel parts (resumable_upload.cpp) and
-// parallel ranged downloads (parallel_download.cpp). They talk HTTP through
-// their own libcurl handles (one per connection), configured like the Client's.
+// parallel ranged downloads (parallel_download.cpp), and batch uploads
+// (batch_client.cpp). They drive their own libcurl handles (one per
+// connection) or Transports, but every handle is set up by
+// http::configure_easy from the same settings as the Client's, failures are
+// classified by http::transport_error / response_error, and retries are
+// decided by http::Retry.
 
 #include "http.hpp"
 
 #include <de/client.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace de::detail {
@@ -20,6 +25,9 @@ struct TransferEnv {
     std::string host;       // host label, for messages
     http::TransportSettings settings;
     int max_retries = 3;
+    // Test seams (de/test_hooks.hpp); null outside tests. The fault-injection
+    // fields take effect only in a DE_TEST_HOOKS build.
+    std::shared_ptr<const TestHooks> hooks;
 };
 
 // Uploads `local` (an open regular file of `size` bytes) to the normalised

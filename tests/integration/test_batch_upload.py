@@ -102,7 +102,7 @@ try:
     eq(srv.stderr().count("/mount/batch ") - before, nbatch, "the no-op sent no batch")
 
     # ---- a tree larger than one batch goes up in several requests -------------------------
-    # DE_BATCH_MAX_FILES (a test knob of lib/src/batch_client.cpp) caps the files per request,
+    # DE_BATCH_MAX_FILES (a test knob, cli/test_hooks.cpp) caps the files per request,
     # so 150 files make 4 requests of at most 40; --json must still list every stored file
     # (entries are handed on from each answer as it is parsed, not kept per request).
     split = os.path.join(tmp, "split")

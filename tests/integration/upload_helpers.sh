@@ -2,8 +2,8 @@
 # its mount enabled, and ways to watch a resumable upload from outside the
 # client (its resume journal, and the server's own HEAD answer).
 #
-# Test-only knobs of de-cli that these tests use (documented where they are
-# read: cli/commands/transfer.cpp and lib/src/resumable_upload.cpp):
+# Test-only knobs of de-cli that these tests use (read into libde's TestHooks
+# by cli/test_hooks.cpp, in DE_TEST_HOOKS builds only):
 #   DE_CLI_RESUMABLE_THRESHOLD=SIZE  resumable uploads from this size on
 #   DE_CLI_PART_SIZE=SIZE            part size of resumable uploads
 #   DE_CLI_TEST_SLOW_UPLOAD=BPS      bytes/s per PATCH connection

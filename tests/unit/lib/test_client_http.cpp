@@ -1,4 +1,5 @@
-// Response header parsing (as libcurl hands lines over) and the retry policy.
+// Response header parsing (as libcurl hands lines over), the failure
+// classifier and the one retry policy every engine of libde asks.
 #include "../../../lib/src/http_util.hpp"
 
 #include <doctest/doctest.h>
@@ -85,4 +86,110 @@ TEST_CASE("backoff_delay doubles from the base, with bounded jitter and a cap") 
     CHECK(backoff_delay(policy, 1000, 0.5) == policy.max_delay);
     CHECK(backoff_delay(policy, -3, 0.5) == 200ms);
     CHECK(backoff_delay(policy, 0, 7.0) == backoff_delay(policy, 0, 1.0));  // clamped
+}
+
+TEST_CASE("Retry: an idempotent request is sent again after transient failures and 5xx") {
+    Retry retry(RetryPolicy{3, 200ms, 5'000ms, 0ms}, true, 42);
+    using K = TransportError::Kind;
+    for (auto kind : {K::connect, K::timeout, K::io})
+        CHECK(retry.retryable(Attempt{kind, 0}));
+    for (auto kind : {K::tls, K::interrupted, K::aborted, K::other})
+        CHECK_FALSE(retry.retryable(Attempt{kind, 0}));
+    for (int s : {500, 502, 503, 504, 408})
+        CHECK(retry.retryable(Attempt{std::nullopt, s}));
+    for (int s : {200, 400, 401, 404, 409, 412, 501, 507})
+        CHECK_FALSE(retry.retryable(Attempt{std::nullopt, s}));
+}
+
+TEST_CASE(
+    "Retry: a request that is not idempotent is sent again only when the server never saw it") {
+    Retry retry(RetryPolicy{3, 200ms, 5'000ms, 0ms}, false, 42);
+    using K = TransportError::Kind;
+    CHECK(retry.retryable(Attempt{K::connect, 0}));
+    CHECK(retry.retryable(Attempt{std::nullopt, 503}));
+    // The body may have reached the server: it may have acted on it.
+    CHECK_FALSE(retry.retryable(Attempt{K::io, 0}));
+    CHECK_FALSE(retry.retryable(Attempt{K::timeout, 0}));
+    CHECK_FALSE(retry.retryable(Attempt{std::nullopt, 500}));
+    CHECK_FALSE(retry.retryable(Attempt{std::nullopt, 502}));
+    CHECK(retry.next(Attempt{K::io, 0}).action == Retry::Action::give_up);
+    CHECK(retry.retries() == 0);
+}
+
+TEST_CASE("Retry: backoff grows with jitter, and the count runs out") {
+    Retry retry(RetryPolicy{3, 200ms, 5'000ms, 0ms}, true, 7);
+    const Attempt broken{TransportError::Kind::io, 0};
+    auto t = Retry::Clock::time_point{} + 1h;
+    std::chrono::milliseconds expected = 200ms;
+    for (int i = 0; i < 3; ++i) {
+        auto verdict = retry.next(broken, t);
+        REQUIRE(verdict.action == Retry::Action::retry);
+        CHECK(verdict.delay >= expected * 3 / 4);
+        CHECK(verdict.delay < expected * 5 / 4);
+        expected *= 2;
+    }
+    CHECK(retry.retries() == 3);
+    CHECK(retry.next(broken, t).action == Retry::Action::exhausted);
+    // A success starts the count afresh.
+    retry.succeeded();
+    CHECK(retry.next(broken, t).action == Retry::Action::retry);
+    CHECK(retry.retries() == 4);
+}
+
+TEST_CASE("Retry: a time budget counts from the first failure after a success") {
+    Retry retry(RetryPolicy{-1, 100ms, 2'000ms, 30'000ms}, true, 7);
+    const Attempt refused{TransportError::Kind::connect, 0};
+    auto t0 = Retry::Clock::time_point{} + 1h;
+    for (int i = 0; i < 50; ++i)  // no count limit
+        REQUIRE(retry.next(refused, t0 + std::chrono::milliseconds(i * 500)).action ==
+                Retry::Action::retry);
+    CHECK(retry.next(refused, t0 + 30s).action == Retry::Action::retry);
+    CHECK(retry.next(refused, t0 + 31s).action == Retry::Action::exhausted);
+    CHECK(retry.next(Attempt{std::nullopt, 404}, t0 + 31s).action == Retry::Action::give_up);
+    retry.succeeded();
+    CHECK(retry.next(refused, t0 + 100s).action == Retry::Action::retry);
+    CHECK(retry.next(refused, t0 + 129s).action == Retry::Action::retry);
+    CHECK(retry.next(refused, t0 + 131s).action == Retry::Action::exhausted);
+}
+
+TEST_CASE("Retry: delays never exceed the cap (plus jitter)") {
+    Retry retry(RetryPolicy{-1, 250ms, 2'000ms, 0ms}, true, 99);
+    for (int i = 0; i < 40; ++i) {
+        auto verdict = retry.next(Attempt{std::nullopt, 503});
+        REQUIRE(verdict.action == Retry::Action::retry);
+        CHECK(verdict.delay < 2'500ms);
+    }
+}
+
+TEST_CASE("classifier: transport failures map to error kinds and say what to do") {
+    using K = TransportError::Kind;
+    CHECK(error_kind(K::connect) == de::ErrorKind::network);
+    CHECK(error_kind(K::timeout) == de::ErrorKind::network);
+    CHECK(error_kind(K::tls) == de::ErrorKind::network);
+    CHECK(error_kind(K::io) == de::ErrorKind::network);
+    CHECK(error_kind(K::interrupted) == de::ErrorKind::interrupted);
+    CHECK(error_kind(K::aborted) == de::ErrorKind::generic);
+    CHECK(error_kind(K::other) == de::ErrorKind::generic);
+    CHECK(transient(K::connect));
+    CHECK_FALSE(transient(K::tls));
+    auto e = transport_error(TransportError{K::tls, "bad cert", 0}, "h:1", "listing apps");
+    CHECK(e.kind == de::ErrorKind::network);
+    CHECK(e.message.find("listing apps failed") != std::string::npos);
+    CHECK(e.message.find("--ca-path") != std::string::npos);
+}
+
+TEST_CASE("classifier: statuses map through the wire contract") {
+    auto e = response_error(404, R"({"error":{"kind":"not_found","message":"no such file"}})",
+                            "reading 'x'");
+    CHECK(e.kind == de::ErrorKind::not_found);
+    CHECK(e.http_status == 404);
+    CHECK(e.api_kind == "not_found");
+    CHECK(e.message == "reading 'x' failed: no such file");
+    e = response_error(507, R"({"error":{"kind":"quota_exceeded","message":"over quota"}})", "up");
+    CHECK(e.kind == de::ErrorKind::quota);
+    CHECK(e.message.find("larger quota") != std::string::npos);
+    e = response_error(502, "<html>bad gateway</html>", "whoami");
+    CHECK(e.message.starts_with("whoami failed: HTTP 502"));
+    e = response_error(401, "", "whoami");
+    CHECK(e.kind == de::ErrorKind::auth);
 }
