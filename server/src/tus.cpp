@@ -201,7 +201,7 @@ struct TusService::Impl {
     }
 
     awaitable<bool> reply(Exchange& x, Req& rq, Response& r, bool close = false) {
-        r.headers.emplace_back("Tus-Resumable", std::string(api::k_tus_version));
+        r.headers.emplace_back(std::string(api::k_header_tus_resumable), std::string(api::k_tus_version));
         x.status = r.status;
         bool keep = x.keep_alive && rq.body_done && !close;
         co_return co_await send_response(x.stream, r, rq.version, keep, ctx.options.body_timeout,
@@ -210,7 +210,7 @@ struct TusService::Impl {
     awaitable<bool> fail(Exchange& x, Req& rq, const ApiError& e) {
         Response r = error_response(e);
         if (e.kind == WireError::precondition_failed)
-            r.headers.emplace_back("Tus-Version", std::string(api::k_tus_version));
+            r.headers.emplace_back(std::string(api::k_header_tus_version), std::string(api::k_tus_version));
         co_return co_await reply(x, rq, r);
     }
 
@@ -321,13 +321,13 @@ awaitable<bool> TusService::Impl::handle(Exchange& x) {
     if (rq.method == "OPTIONS") {
         Response r;
         r.status = 204;
-        r.headers.emplace_back("Tus-Version", std::string(api::k_tus_version));
-        r.headers.emplace_back("Tus-Extension", std::string(api::k_tus_extensions));
-        r.headers.emplace_back("Tus-Checksum-Algorithm", std::string(tus::k_checksum_algorithms));
-        r.headers.emplace_back("Tus-Max-Size", std::to_string(ctx.mounts.quota()));
+        r.headers.emplace_back(std::string(api::k_header_tus_version), std::string(api::k_tus_version));
+        r.headers.emplace_back(std::string(api::k_header_tus_extension), std::string(api::k_tus_extensions));
+        r.headers.emplace_back(std::string(api::k_header_tus_checksum_algorithm), std::string(tus::k_checksum_algorithms));
+        r.headers.emplace_back(std::string(api::k_header_tus_max_size), std::to_string(ctx.mounts.quota()));
         co_return co_await reply(x, rq, r);
     }
-    if (rq.header("Tus-Resumable") != api::k_tus_version) {
+    if (rq.header(api::k_header_tus_resumable) != api::k_tus_version) {
         ApiError e{WireError::precondition_failed,
                    fmt::format("tus requests need 'Tus-Resumable: {}'", api::k_tus_version),
                    {}};
@@ -353,14 +353,14 @@ awaitable<bool> TusService::Impl::head(Exchange& x, Req& rq, const UploadPtr& u)
     r.status = 200;
     r.headers.emplace_back("Cache-Control", "no-store");
     std::unique_lock g(u->mu);
-    r.headers.emplace_back("Upload-Offset",
+    r.headers.emplace_back(std::string(api::k_header_upload_offset),
                            std::to_string(u->completed ? u->length : u->confirmed_prefix()));
-    r.headers.emplace_back("Upload-Length", std::to_string(u->length));
-    if (!u->metadata_raw.empty()) r.headers.emplace_back("Upload-Metadata", u->metadata_raw);
-    r.headers.emplace_back("Upload-Expires", expires_header(*u));
-    if (u->concat == tus::Concat::Kind::partial) r.headers.emplace_back("Upload-Concat", "partial");
+    r.headers.emplace_back(std::string(api::k_header_upload_length), std::to_string(u->length));
+    if (!u->metadata_raw.empty()) r.headers.emplace_back(std::string(api::k_header_upload_metadata), u->metadata_raw);
+    r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*u));
+    if (u->concat == tus::Concat::Kind::partial) r.headers.emplace_back(std::string(api::k_header_upload_concat), "partial");
     if (u->concat == tus::Concat::Kind::final)
-        r.headers.emplace_back("Upload-Concat", u->concat_header);
+        r.headers.emplace_back(std::string(api::k_header_upload_concat), u->concat_header);
     if (u->parts_mode) {
         r.headers.emplace_back(std::string(api::k_header_upload_parts),
                                std::to_string(u->part_size));
@@ -730,15 +730,15 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
                    {}};
         co_return co_await fail(x, rq, e);
     }
-    auto off = tus::parse_u64(rq.header("Upload-Offset"));
+    auto off = tus::parse_u64(rq.header(api::k_header_upload_offset));
     if (!off) {
         ApiError e{WireError::bad_request, "a PATCH needs Upload-Offset: a byte count", {}};
         co_return co_await fail(x, rq, e);
     }
     std::optional<tus::Checksum> ck;
-    if (rq.has("Upload-Checksum")) {
+    if (rq.has(api::k_header_upload_checksum)) {
         std::string err;
-        ck = tus::parse_checksum(rq.header("Upload-Checksum"), err);
+        ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
         if (!ck) {
             ApiError fe_ = ApiError{WireError::bad_request, err, {}};
             co_return co_await fail(x, rq, fe_);
@@ -775,8 +775,8 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
     {
         std::lock_guard g(u->mu);
         std::uint64_t at = u->parts.empty() ? 0 : u->pbegin(k) + u->parts[k].confirmed;
-        r.headers.emplace_back("Upload-Offset", std::to_string(at));
-        r.headers.emplace_back("Upload-Expires", expires_header(*u));
+        r.headers.emplace_back(std::string(api::k_header_upload_offset), std::to_string(at));
+        r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*u));
         complete_now =
             !u->parts_mode && u->concat != tus::Concat::Kind::partial && u->all_confirmed();
     }
@@ -790,13 +790,13 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
 }
 
 awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
-    if (rq.has("Upload-Defer-Length")) {
+    if (rq.has(api::k_header_upload_defer_length)) {
         ApiError e{WireError::bad_request, "Upload-Defer-Length is not supported", {}};
         co_return co_await fail(x, rq, e);
     }
     tus::Concat concat;
-    if (rq.has("Upload-Concat")) {
-        auto c = tus::parse_concat(rq.header("Upload-Concat"));
+    if (rq.has(api::k_header_upload_concat)) {
+        auto c = tus::parse_concat(rq.header(api::k_header_upload_concat));
         if (!c) {
             ApiError e{WireError::bad_request,
                        "Upload-Concat must be 'partial' or 'final;URL URL ...'",
@@ -805,7 +805,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
         }
         concat = *c;
     }
-    auto md = tus::parse_metadata(rq.header("Upload-Metadata"));
+    auto md = tus::parse_metadata(rq.header(api::k_header_upload_metadata));
     if (!md) {
         ApiError e{WireError::bad_request,
                    "malformed Upload-Metadata (comma-separated 'key base64value' pairs)",
@@ -815,7 +815,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     if (concat.kind == tus::Concat::Kind::final)
         co_return co_await create_final(x, rq, m, concat, *md);
     bool partial = concat.kind == tus::Concat::Kind::partial;
-    auto len = tus::parse_u64(rq.header("Upload-Length"));
+    auto len = tus::parse_u64(rq.header(api::k_header_upload_length));
     if (!len) {
         ApiError e{WireError::bad_request, "a creation needs Upload-Length: a byte count", {}};
         co_return co_await fail(x, rq, e);
@@ -851,9 +851,9 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
                        {}};
             co_return co_await fail(x, rq, e);
         }
-        if (rq.has("Upload-Checksum")) {
+        if (rq.has(api::k_header_upload_checksum)) {
             std::string err;
-            ck = tus::parse_checksum(rq.header("Upload-Checksum"), err);
+            ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
             if (!ck) {
                 ApiError fe_ = ApiError{WireError::bad_request, err, {}};
                 co_return co_await fail(x, rq, fe_);
@@ -890,7 +890,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     u->length = *len;
     u->parts_mode = part_size != 0;
     u->part_size = part_size;
-    u->metadata_raw = std::string(rq.header("Upload-Metadata"));
+    u->metadata_raw = std::string(rq.header(api::k_header_upload_metadata));
     u->rel = partial ? std::string() : meta->rel;
     u->sha256 = meta->sha256;
     u->mtime_ns = meta->mtime_ns;
@@ -949,8 +949,8 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     bool complete_now = false;
     {
         std::lock_guard g(u->mu);
-        r.headers.emplace_back("Upload-Offset", std::to_string(u->confirmed_prefix()));
-        r.headers.emplace_back("Upload-Expires", expires_header(*u));
+        r.headers.emplace_back(std::string(api::k_header_upload_offset), std::to_string(u->confirmed_prefix()));
+        r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*u));
         complete_now = !u->parts_mode && !partial && u->all_confirmed();
     }
     if (complete_now) {
@@ -1015,7 +1015,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         claimed.push_back(p);
         total += p->length;
     }
-    if (rq.has("Upload-Length") && tus::parse_u64(rq.header("Upload-Length")) != total) {
+    if (rq.has(api::k_header_upload_length) && tus::parse_u64(rq.header(api::k_header_upload_length)) != total) {
         unclaim();
         ApiError e{
             WireError::bad_request, "Upload-Length differs from the partial uploads' sum", {}};
@@ -1042,13 +1042,13 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     f->owner = x.caller.username;
     f->app_created_at = app->created_at;
     f->length = total;
-    f->metadata_raw = std::string(rq.header("Upload-Metadata"));
+    f->metadata_raw = std::string(rq.header(api::k_header_upload_metadata));
     f->rel = meta->rel;
     f->sha256 = meta->sha256;
     f->mtime_ns = meta->mtime_ns;
     f->overwrite = meta->overwrite;
     f->concat = tus::Concat::Kind::final;
-    f->concat_header = std::string(rq.header("Upload-Concat"));
+    f->concat_header = std::string(rq.header(api::k_header_upload_concat));
     f->touched_ms = now_ms();
     init_parts(*f);
     int fd = ::openat(dfd, (f->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -1148,9 +1148,9 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     r.body.clear();
     r.headers.emplace_back("Location",
                            fmt::format("{}/apps/{}/uploads/{}", api::k_prefix, f->app, f->id));
-    r.headers.emplace_back("Upload-Offset", std::to_string(total));
-    r.headers.emplace_back("Upload-Length", std::to_string(total));
-    r.headers.emplace_back("Upload-Expires", expires_header(*f));
+    r.headers.emplace_back(std::string(api::k_header_upload_offset), std::to_string(total));
+    r.headers.emplace_back(std::string(api::k_header_upload_length), std::to_string(total));
+    r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*f));
     r.headers.emplace_back(std::string(api::k_header_entry), f->entry.dump());
     co_return co_await reply(x, rq, r);
 }
