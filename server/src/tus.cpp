@@ -689,7 +689,8 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
     o.overwrite = u->overwrite;
     std::optional<ApiResult<PutResult>> res;
     std::function<void()> job2_ = [&] {
-        res = ctx.mounts.commit_staged(m, u->dir.get(), u->id + ".data", u->data.get(), o, u->res);
+        res = ctx.mounts.commit_staged(m, {u->dir.get(), u->id + ".data", u->data.get(), {}}, o,
+                                       &u->res);
     };
     co_await on_pool(ctx.pool, job2_);
     {
@@ -1113,7 +1114,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     o.overwrite = f->overwrite;
     std::optional<ApiResult<PutResult>> res;
     std::function<void()> job4_ = [&] {
-        res = ctx.mounts.commit_staged(m, dfd, f->id + ".data", fd, o, f->res);
+        res = ctx.mounts.commit_staged(m, {dfd, f->id + ".data", fd, {}}, o, &f->res);
     };
     co_await on_pool(ctx.pool, job4_);
     if (!*res) {
