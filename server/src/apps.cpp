@@ -191,8 +191,8 @@ ApiResult<App> AppStore::set_persistent(std::string_view name, std::string_view 
     ::mkdir(staging_dir(name).c_str(), 0700);
     UniqueFd app_fd(::open(app_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!app_fd)
-        return api_fail(WireError::internal, fmt::format("cannot open app '{}': {}", name,
-                                                         std::strerror(errno)));
+        return api_fail(WireError::internal,
+                        fmt::format("cannot open app '{}': {}", name, std::strerror(errno)));
     struct stat st {};
     // A missing mount folder (removed by hand) is already what we want.
     if (::fstatat(app_fd.get(), "mount", &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -218,9 +218,10 @@ ApiResult<App> AppStore::set_persistent(std::string_view name, std::string_view 
         // serves what it now holds (nothing) and a repeated DELETE converges.
         ::mkdirat(app_fd.get(), "mount", 0755);
         ApiError e = s.error();
-        e.message = fmt::format("the files of app '{}' were deleted, but the mount could not be "
-                                "marked disabled: {}",
-                                name, e.message);
+        e.message = fmt::format(
+            "the files of app '{}' were deleted, but the mount could not be "
+            "marked disabled: {}",
+            name, e.message);
         return std::unexpected(e);
     }
     return a;

@@ -74,9 +74,9 @@ class Batch final : public TarHandler {
 
     ApiResult<void> begin(const TarMember& m) override {
         if (++m_members > api::k_batch_max_members)
-            return api_fail(
-                WireError::too_large,
-                fmt::format("a batch holds at most {} members; split it", api::k_batch_max_members));
+            return api_fail(WireError::too_large,
+                            fmt::format("a batch holds at most {} members; split it",
+                                        api::k_batch_max_members));
         auto rel = normalize_remote_path(m.path);
         if (!rel)
             return api_fail(WireError::bad_request,
@@ -197,10 +197,10 @@ class Batch final : public TarHandler {
             o.flushed = true;       // mtime set at end(), data flushed by the syncfs above
             o.sync_folder = false;  // one fsync per folder below
             o.parent_fd = cur_fd;
-            o.exists_error = ApiError{
-                WireError::conflict,
-                fmt::format("'{}' was created by another writer meanwhile", s.rel),
-                {}};
+            o.exists_error =
+                ApiError{WireError::conflict,
+                         fmt::format("'{}' was created by another writer meanwhile", s.rel),
+                         {}};
             auto placed = m_store.commit_staged(m_mount, {m_mount.staging.get(), s.name, -1, s.st},
                                                 o, nullptr);
             if (!placed) {

@@ -202,7 +202,8 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
         }
         opts.if_none_match_star = true;
     }
-    if (auto im = sv(h[http::field::if_match]); !im.empty()) opts.if_match = std::string(api::unquote_etag(im));
+    if (auto im = sv(h[http::field::if_match]); !im.empty())
+        opts.if_match = std::string(api::unquote_etag(im));
     if (auto d = sv(h[bsv(api::k_header_content_digest)]); !d.empty()) {
         opts.digest = api::parse_content_digest(d);
         std::string lower(d);

@@ -193,8 +193,8 @@ class MountStore {
     struct StagedFile {
         int dir_fd = -1;
         std::string name;
-        int fd = -1;          // open, for the mtime and the fsync; -1 once flushed
-        struct stat st {};    // with o.flushed: the file as it was flushed
+        int fd = -1;        // open, for the mtime and the fsync; -1 once flushed
+        struct stat st {};  // with o.flushed: the file as it was flushed
     };
     struct CommitOptions {
         std::string rel;

@@ -76,12 +76,12 @@ using asio::use_awaitable;
 using nlohmann::json;
 
 using tus::BufferPool;
+using tus::g_ahead_total;
 using tus::JobGroup;
 using tus::k_ahead_total_max;
 using tus::k_ahead_window;
 using tus::k_chunk;
 using tus::k_writeback_window;
-using tus::g_ahead_total;
 using tus::now_ms;
 using tus::on_pool;
 using tus::open_direct;
@@ -201,7 +201,8 @@ struct TusService::Impl {
     }
 
     awaitable<bool> reply(Exchange& x, Req& rq, Response& r, bool close = false) {
-        r.headers.emplace_back(std::string(api::k_header_tus_resumable), std::string(api::k_tus_version));
+        r.headers.emplace_back(std::string(api::k_header_tus_resumable),
+                               std::string(api::k_tus_version));
         x.status = r.status;
         bool keep = x.keep_alive && rq.body_done && !close;
         co_return co_await send_response(x.stream, r, rq.version, keep, ctx.options.body_timeout,
@@ -210,7 +211,8 @@ struct TusService::Impl {
     awaitable<bool> fail(Exchange& x, Req& rq, const ApiError& e) {
         Response r = error_response(e);
         if (e.kind == WireError::precondition_failed)
-            r.headers.emplace_back(std::string(api::k_header_tus_version), std::string(api::k_tus_version));
+            r.headers.emplace_back(std::string(api::k_header_tus_version),
+                                   std::string(api::k_tus_version));
         co_return co_await reply(x, rq, r);
     }
 
@@ -321,10 +323,14 @@ awaitable<bool> TusService::Impl::handle(Exchange& x) {
     if (rq.method == "OPTIONS") {
         Response r;
         r.status = 204;
-        r.headers.emplace_back(std::string(api::k_header_tus_version), std::string(api::k_tus_version));
-        r.headers.emplace_back(std::string(api::k_header_tus_extension), std::string(api::k_tus_extensions));
-        r.headers.emplace_back(std::string(api::k_header_tus_checksum_algorithm), std::string(tus::k_checksum_algorithms));
-        r.headers.emplace_back(std::string(api::k_header_tus_max_size), std::to_string(ctx.mounts.quota()));
+        r.headers.emplace_back(std::string(api::k_header_tus_version),
+                               std::string(api::k_tus_version));
+        r.headers.emplace_back(std::string(api::k_header_tus_extension),
+                               std::string(api::k_tus_extensions));
+        r.headers.emplace_back(std::string(api::k_header_tus_checksum_algorithm),
+                               std::string(tus::k_checksum_algorithms));
+        r.headers.emplace_back(std::string(api::k_header_tus_max_size),
+                               std::to_string(ctx.mounts.quota()));
         co_return co_await reply(x, rq, r);
     }
     if (rq.header(api::k_header_tus_resumable) != api::k_tus_version) {
@@ -356,9 +362,11 @@ awaitable<bool> TusService::Impl::head(Exchange& x, Req& rq, const UploadPtr& u)
     r.headers.emplace_back(std::string(api::k_header_upload_offset),
                            std::to_string(u->completed ? u->length : u->confirmed_prefix()));
     r.headers.emplace_back(std::string(api::k_header_upload_length), std::to_string(u->length));
-    if (!u->metadata_raw.empty()) r.headers.emplace_back(std::string(api::k_header_upload_metadata), u->metadata_raw);
+    if (!u->metadata_raw.empty())
+        r.headers.emplace_back(std::string(api::k_header_upload_metadata), u->metadata_raw);
     r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*u));
-    if (u->concat == tus::Concat::Kind::partial) r.headers.emplace_back(std::string(api::k_header_upload_concat), "partial");
+    if (u->concat == tus::Concat::Kind::partial)
+        r.headers.emplace_back(std::string(api::k_header_upload_concat), "partial");
     if (u->concat == tus::Concat::Kind::final)
         r.headers.emplace_back(std::string(api::k_header_upload_concat), u->concat_header);
     if (u->parts_mode) {
@@ -950,7 +958,8 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     bool complete_now = false;
     {
         std::lock_guard g(u->mu);
-        r.headers.emplace_back(std::string(api::k_header_upload_offset), std::to_string(u->confirmed_prefix()));
+        r.headers.emplace_back(std::string(api::k_header_upload_offset),
+                               std::to_string(u->confirmed_prefix()));
         r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*u));
         complete_now = !u->parts_mode && !partial && u->all_confirmed();
     }
@@ -1016,7 +1025,8 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         claimed.push_back(p);
         total += p->length;
     }
-    if (rq.has(api::k_header_upload_length) && tus::parse_u64(rq.header(api::k_header_upload_length)) != total) {
+    if (rq.has(api::k_header_upload_length) &&
+        tus::parse_u64(rq.header(api::k_header_upload_length)) != total) {
         unclaim();
         ApiError e{
             WireError::bad_request, "Upload-Length differs from the partial uploads' sum", {}};

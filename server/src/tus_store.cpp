@@ -148,7 +148,7 @@ void UploadStore::drop_app(const std::string& app) {
 }
 
 ApiResult<UploadPtr> UploadStore::find(std::string_view app, std::string_view id,
-                                  std::string_view owner) {
+                                       std::string_view owner) {
     auto not_found = [&] {
         return api_fail(WireError::not_found,
                         fmt::format("upload '{:.40}' not found in app '{}'", id, app));
@@ -180,9 +180,8 @@ ApiResult<UploadPtr> UploadStore::find(std::string_view app, std::string_view id
     return u;
 }
 
-
 std::optional<UploadPtr> UploadStore::load(const std::string& app, int dir_fd,
-                                                const std::string& id) {
+                                           const std::string& id) {
     auto drop = [&] {
         ::unlinkat(dir_fd, (id + ".data").c_str(), 0);
         ::unlinkat(dir_fd, (id + ".json").c_str(), 0);
