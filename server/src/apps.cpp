@@ -184,18 +184,46 @@ ApiResult<App> AppStore::set_persistent(std::string_view name, std::string_view 
         return a;
     }
     if (!changed) return a;
-    a->persistent_filesystem = false;
-    if (auto s = save(*a); !s) return std::unexpected(s.error());
+    // The files go out of sight first (one rename into the trash; the reaper
+    // removes them after this answer), and only then is the app saved as
+    // disabled: when the rename fails the app stays enabled with its files and
+    // the caller gets the error, never an answer that claims they are gone.
     ::mkdir(staging_dir(name).c_str(), 0700);
-    // Out of sight in one rename; the files are removed by the reaper, after
-    // this answer (a missing mount folder is already what we want).
     UniqueFd app_fd(::open(app_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    UniqueFd staging_fd(::open(staging_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (app_fd) {
-        m_reaper.discard(app_fd.get(), "mount", fmt::format("{}-disabled", name), staging_fd.get());
+    if (!app_fd)
+        return api_fail(WireError::internal,
+                        fmt::format("cannot open app '{}': {}", name, std::strerror(errno)));
+    struct stat st {};
+    // A missing mount folder (removed by hand) is already what we want.
+    if (::fstatat(app_fd.get(), "mount", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        UniqueFd staging_fd(::open(staging_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        int err = m_reaper.discard(app_fd.get(), "mount", fmt::format("{}-disabled", name),
+                                   staging_fd.get());
+        if (err != 0)
+            return api_fail(WireError::internal,
+                            fmt::format("cannot delete the files of app '{}'; the mount stays "
+                                        "enabled: {}",
+                                        name, std::strerror(err)));
         ::fsync(app_fd.get());
+    } else if (errno != ENOENT) {
+        return api_fail(WireError::internal, fmt::format("cannot delete the files of app '{}': {}",
+                                                         name, std::strerror(errno)));
     }
+    // What lived beside the mount (resumable uploads) goes with it, whether or
+    // not the app can be saved below: its files are gone either way.
     if (m_mount_gone) m_mount_gone(std::string(name));
+    a->persistent_filesystem = false;
+    if (auto s = save(*a); !s) {
+        // The app still says enabled: give it an empty mount, so that it
+        // serves what it now holds (nothing) and a repeated DELETE converges.
+        ::mkdirat(app_fd.get(), "mount", 0755);
+        ApiError e = s.error();
+        e.message = fmt::format(
+            "the files of app '{}' were deleted, but the mount could not be "
+            "marked disabled: {}",
+            name, e.message);
+        return std::unexpected(e);
+    }
     return a;
 }
 

@@ -7,8 +7,10 @@
 // buffers -- the session reads one from the socket while a pool thread feeds
 // the other to the TarReader, which writes each member to its own named file
 // in <app>/staging while hashing it -- and durability costs one syncfs() of the
-// staging filesystem for the whole batch, then the renames, then one fsync per
-// folder touched. Every conflict is checked before the first rename, so a
+// staging filesystem for the whole batch, then the renames (each through
+// MountStore::commit_staged, the one commit path of the mount, told that the
+// data is flushed already and that the folders are synced here), then one
+// fsync per folder touched. Every conflict is checked before the first rename, so a
 // refused batch commits nothing; only a writer racing the renames can make a
 // member fail afterwards (207). Staged files are unlinked on every failure path
 // (the Batch object owns them until they are renamed).
@@ -60,19 +62,6 @@ using asio::use_awaitable;
 
 constexpr std::size_t k_chunk = 1 << 20;
 
-void set_mtime(int fd, std::int64_t mtime_ns) {
-    timespec ts[2];
-    ts[0].tv_sec = 0;
-    ts[0].tv_nsec = UTIME_OMIT;
-    ts[1].tv_sec = static_cast<time_t>(mtime_ns / 1'000'000'000);
-    ts[1].tv_nsec = static_cast<long>(mtime_ns % 1'000'000'000);
-    if (ts[1].tv_nsec < 0) {
-        ts[1].tv_nsec += 1'000'000'000;
-        ts[1].tv_sec -= 1;
-    }
-    ::futimens(fd, ts);
-}
-
 // One batch: the members staged so far, and the commit.
 class Batch final : public TarHandler {
   public:
@@ -85,9 +74,9 @@ class Batch final : public TarHandler {
 
     ApiResult<void> begin(const TarMember& m) override {
         if (++m_members > api::k_batch_max_members)
-            return api_fail(
-                WireError::too_large,
-                fmt::format("a batch holds at most {} members; split it", api::k_batch_max_members));
+            return api_fail(WireError::too_large,
+                            fmt::format("a batch holds at most {} members; split it",
+                                        api::k_batch_max_members));
         auto rel = normalize_remote_path(m.path);
         if (!rel)
             return api_fail(WireError::bad_request,
@@ -201,35 +190,30 @@ class Batch final : public TarHandler {
                 cur_parent = parent;
                 cur_fd = *fd;
             }
-            std::string base(base_name(s.rel));
-            unsigned flags = m_overwrite ? 0 : RENAME_NOREPLACE;
-            if (::renameat2(m_mount.staging.get(), s.name.c_str(), cur_fd, base.c_str(), flags) !=
-                0) {
-                int err = errno;
-                ApiError e = err == EEXIST
-                                 ? ApiError{WireError::conflict,
-                                            fmt::format("'{}' was created by another writer "
-                                                        "meanwhile",
-                                                        s.rel),
-                                            {}}
-                                 : errno_error(err, "storing", s.rel);
+            MountStore::CommitOptions o;
+            o.rel = s.rel;
+            o.sha256 = s.sha256;
+            o.overwrite = m_overwrite;
+            o.flushed = true;       // mtime set at end(), data flushed by the syncfs above
+            o.sync_folder = false;  // one fsync per folder below
+            o.parent_fd = cur_fd;
+            o.exists_error =
+                ApiError{WireError::conflict,
+                         fmt::format("'{}' was created by another writer meanwhile", s.rel),
+                         {}};
+            auto placed = m_store.commit_staged(m_mount, {m_mount.staging.get(), s.name, -1, s.st},
+                                                o, nullptr);
+            if (!placed) {
                 failed.push_back({{"path", s.rel},
-                                  {"kind", std::string(api::to_string(e.kind))},
-                                  {"message", e.message}});
+                                  {"kind", std::string(api::to_string(placed.error().kind))},
+                                  {"message", placed.error().message}});
                 continue;
             }
             s.committed = true;
             m_dirty.insert(parent);
-            out.delta += static_cast<std::int64_t>(s.st.st_size) - s.old_size;
-            m_store.remember_hash(s.st, s.sha256);
-            Entry e;
-            e.path = s.rel;
-            e.type = EntryType::file;
-            e.size = static_cast<std::uint64_t>(s.st.st_size);
-            e.mtime_ns = mtime_ns_of(s.st);
-            e.sha256 = s.sha256;
+            out.delta += placed->usage_delta;
             if (n_entries++) entries += ',';
-            entries += nlohmann::json(e).dump();
+            entries += nlohmann::json(placed->entry).dump();
         }
         auto t_renamed = clock::now();
         // One fsync per folder that got a new name (and per parent of a new folder).
@@ -277,7 +261,6 @@ class Batch final : public TarHandler {
         std::uint64_t size = 0;
         std::optional<std::int64_t> mtime_ns;
         struct stat st {};
-        std::int64_t old_size = 0;  // a replaced file's size
         bool committed = false;
     };
 
@@ -357,7 +340,6 @@ class Batch final : public TarHandler {
                                 fmt::format("'{}' exists already; nothing of the batch was stored "
                                             "(send it with overwrite=true to replace files)",
                                             s.rel));
-            if (S_ISREG(st.st_mode)) s.old_size = st.st_size;
         }
         return {};
     }

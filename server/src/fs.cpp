@@ -224,6 +224,19 @@ Result<std::string> read_small_file(const std::filesystem::path& path) {
     return out;
 }
 
+void set_mtime(int fd, std::int64_t mtime_ns) {
+    timespec ts[2];
+    ts[0].tv_sec = 0;
+    ts[0].tv_nsec = UTIME_OMIT;
+    ts[1].tv_sec = static_cast<time_t>(mtime_ns / 1'000'000'000);
+    ts[1].tv_nsec = static_cast<long>(mtime_ns % 1'000'000'000);
+    if (ts[1].tv_nsec < 0) {
+        ts[1].tv_nsec += 1'000'000'000;
+        ts[1].tv_sec -= 1;
+    }
+    ::futimens(fd, ts);
+}
+
 std::int64_t mtime_ns_of(const struct stat& st) {
     return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }

@@ -77,6 +77,8 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
 Result<std::string> read_small_file(const std::filesystem::path& path);
 
 std::int64_t mtime_ns_of(const struct stat& st);
+// Sets an open file's modification time (the access time stays).
+void set_mtime(int fd, std::int64_t mtime_ns);
 
 // ---- O_DIRECT ---------------------------------------------------------------------------
 // Big transfers bypass the page cache (tus.cpp and the GET path say why).

@@ -1,6 +1,11 @@
 // See mount.hpp. Final path components are handled with *at(2) calls on the
 // parent's fd (unlinkat, renameat2, fstatat with AT_SYMLINK_NOFOLLOW), which
 // never follow a symlink; everything else goes through open_beneath().
+//
+// One unit of about 900 lines: every operation here shares the same
+// resolution rules, the quota state and the hash cache under MountStore's
+// locks, and each is short; splitting them by verb would spread the one
+// confinement discipline (and commit_staged, the one commit path) over files.
 #include "mount.hpp"
 
 #include <de/remote_path.hpp>
@@ -78,19 +83,6 @@ int copy_file_data(int src, int dst) {
         }
     }
     return ::fsync(dst) == 0 ? 0 : errno;
-}
-
-void set_mtime(int fd, std::int64_t mtime_ns) {
-    timespec ts[2];
-    ts[0].tv_sec = 0;
-    ts[0].tv_nsec = UTIME_OMIT;
-    ts[1].tv_sec = static_cast<time_t>(mtime_ns / 1'000'000'000);
-    ts[1].tv_nsec = static_cast<long>(mtime_ns % 1'000'000'000);
-    if (ts[1].tv_nsec < 0) {
-        ts[1].tv_nsec += 1'000'000'000;
-        ts[1].tv_sec -= 1;
-    }
-    ::futimens(fd, ts);
 }
 
 // Copies the folder src_fd as `name` inside dst_parent, skipping symlinks.
@@ -254,17 +246,12 @@ ApiResult<PutResult> Upload::commit() {
                         "was stored",
                         m_rel, sha, *m_opts.digest),
             {{"received_sha256", sha}}});
-    if (m_opts.mtime_ns) set_mtime(m_fd.get(), *m_opts.mtime_ns);
-    if (::fsync(m_fd.get()) != 0) return std::unexpected(errno_error(errno, "syncing", m_rel));
-    struct stat st {};
-    ::fstat(m_fd.get(), &st);
-
     auto parent = make_dirs_beneath(m_mount.dir.get(), parent_path(m_rel));
     if (!parent) return std::unexpected(parent.error());
     std::string base(base_name(m_rel));
 
-    // Conditions are checked again at the moment of the rename; If-None-Match: *
-    // is enforced by the kernel itself (RENAME_NOREPLACE).
+    // If-Match is checked again just before the rename; If-None-Match: * is
+    // enforced by the kernel itself (RENAME_NOREPLACE in commit_staged).
     struct stat old {};
     bool existed = ::fstatat(parent->get(), base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
     if (existed && S_ISDIR(old.st_mode))
@@ -288,29 +275,18 @@ ApiResult<PutResult> Upload::commit() {
                         fmt::format("'{}' does not exist (If-Match: *)", m_rel));
     }
 
-    bool created = true;
-    if (::renameat2(m_mount.staging.get(), m_staging_name.c_str(), parent->get(), base.c_str(),
-                    RENAME_NOREPLACE) != 0) {
-        int err = errno;
-        if (err != EEXIST) return std::unexpected(errno_error(err, "storing", m_rel));
-        if (m_opts.if_none_match_star)
-            return api_fail(WireError::precondition_failed,
-                            fmt::format("'{}' exists already (If-None-Match: *)", m_rel));
-        existed = ::fstatat(parent->get(), base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
-        if (::renameat(m_mount.staging.get(), m_staging_name.c_str(), parent->get(),
-                       base.c_str()) != 0)
-            return std::unexpected(errno_error(errno, "storing", m_rel));
-        created = false;
-    }
-    m_done = true;
-    fsync_fd(parent->get());
-    std::int64_t old_size = existed && S_ISREG(old.st_mode) && !created ? old.st_size : 0;
-    m_res.commit(static_cast<std::int64_t>(st.st_size) - old_size);
-    m_store.remember_hash(st, sha);
-    PutResult r;
-    r.entry = entry_from_stat(m_rel, st);
-    r.entry.sha256 = sha;
-    r.created = created;
+    MountStore::CommitOptions o;
+    o.rel = m_rel;
+    o.sha256 = sha;
+    o.mtime_ns = m_opts.mtime_ns;
+    o.overwrite = !m_opts.if_none_match_star;
+    o.parent_fd = parent->get();
+    o.exists_error = ApiError{WireError::precondition_failed,
+                              fmt::format("'{}' exists already (If-None-Match: *)", m_rel),
+                              {}};
+    auto r = m_store.commit_staged(m_mount, {m_mount.staging.get(), m_staging_name, m_fd.get(), {}},
+                                   o, &m_res);
+    if (r) m_done = true;
     return r;
 }
 
@@ -483,50 +459,58 @@ Reservation MountStore::reserve_unchecked(const std::string& app, std::uint64_t 
     return Reservation(this, app, bytes);
 }
 
-ApiResult<PutResult> MountStore::commit_staged(Mount& m, int dir_fd, const std::string& name,
-                                               int fd, const CommitOptions& o, Reservation& res) {
+ApiResult<PutResult> MountStore::commit_staged(Mount& m, const StagedFile& f,
+                                               const CommitOptions& o, Reservation* res) {
     const std::string& rel = o.rel;
     if (rel.empty()) return api_fail(WireError::conflict, "'/' is the mount's root folder");
-    if (o.mtime_ns) set_mtime(fd, *o.mtime_ns);
-    if (::fsync(fd) != 0) return std::unexpected(errno_error(errno, "syncing", rel));
-    struct stat st {};
-    ::fstat(fd, &st);
-    auto parent = make_dirs_beneath(m.dir.get(), parent_path(rel));
-    if (!parent) return std::unexpected(parent.error());
+    struct stat st = f.st;
+    if (!o.flushed) {
+        if (o.mtime_ns) set_mtime(f.fd, *o.mtime_ns);
+        if (::fsync(f.fd) != 0) return std::unexpected(errno_error(errno, "syncing", rel));
+        ::fstat(f.fd, &st);
+    }
+    UniqueFd own_parent;
+    int parent = o.parent_fd;
+    if (parent < 0) {
+        auto p = make_dirs_beneath(m.dir.get(), parent_path(rel));
+        if (!p) return std::unexpected(p.error());
+        own_parent = std::move(*p);
+        parent = own_parent.get();
+    }
     std::string base(base_name(rel));
-    struct stat old {};
-    bool existed = ::fstatat(parent->get(), base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
-    if (existed && S_ISDIR(old.st_mode))
+    auto is_folder = [&] {
         return api_fail(WireError::conflict,
                         fmt::format("'{}' is a folder; a file cannot replace it", rel));
-    if (existed && !o.overwrite)
-        return api_fail(
-            WireError::conflict,
-            fmt::format("'{}' exists already; upload with overwrite to replace it", rel));
+    };
+    // RENAME_NOREPLACE first: a new file needs nothing else, and without
+    // overwrite the kernel itself refuses a file that appeared meanwhile.
     bool created = true;
-    if (::renameat2(dir_fd, name.c_str(), parent->get(), base.c_str(), RENAME_NOREPLACE) != 0) {
+    std::int64_t old_size = 0;
+    if (::renameat2(f.dir_fd, f.name.c_str(), parent, base.c_str(), RENAME_NOREPLACE) != 0) {
         int err = errno;
-        if (err != EEXIST || !o.overwrite) {
-            if (err == EEXIST)
-                return api_fail(WireError::conflict,
-                                fmt::format("'{}' exists already; upload with overwrite to "
-                                            "replace it",
-                                            rel));
-            return std::unexpected(errno_error(err, "storing", rel));
+        if (err != EEXIST) return std::unexpected(errno_error(err, "storing", rel));
+        struct stat old {};
+        bool existed = ::fstatat(parent, base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
+        if (existed && S_ISDIR(old.st_mode)) return is_folder();
+        if (!o.overwrite) {
+            if (o.exists_error) return std::unexpected(*o.exists_error);
+            return api_fail(
+                WireError::conflict,
+                fmt::format("'{}' exists already; upload with overwrite to replace it", rel));
         }
-        existed = ::fstatat(parent->get(), base.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
-        if (existed && S_ISDIR(old.st_mode))
-            return api_fail(WireError::conflict,
-                            fmt::format("'{}' is a folder; a file cannot replace it", rel));
-        if (::renameat(dir_fd, name.c_str(), parent->get(), base.c_str()) != 0)
-            return std::unexpected(errno_error(errno, "storing", rel));
+        if (::renameat(f.dir_fd, f.name.c_str(), parent, base.c_str()) != 0) {
+            int e = errno;
+            if (e == EISDIR) return is_folder();
+            return std::unexpected(errno_error(e, "storing", rel));
+        }
         created = false;
+        old_size = existed && S_ISREG(old.st_mode) ? old.st_size : 0;
     }
-    fsync_fd(parent->get());
-    std::int64_t old_size = existed && S_ISREG(old.st_mode) && !created ? old.st_size : 0;
-    res.commit(static_cast<std::int64_t>(st.st_size) - old_size);
-    remember_hash(st, o.sha256);
+    if (o.sync_folder) fsync_fd(parent);
     PutResult r;
+    r.usage_delta = static_cast<std::int64_t>(st.st_size) - old_size;
+    if (res) res->commit(r.usage_delta);
+    remember_hash(st, o.sha256);
     r.entry = entry_from_stat(rel, st);
     r.entry.sha256 = o.sha256;
     r.created = created;

@@ -79,6 +79,7 @@ struct PutOptions {
 struct PutResult {
     Entry entry;
     bool created = false;
+    std::int64_t usage_delta = 0;  // the new file's size less the one it replaced
 };
 
 // An upload in flight. Destroying it without commit() removes the staging file.
@@ -179,20 +180,37 @@ class MountStore {
     // even past the quota (it was admitted before).
     Reservation reserve_unchecked(const std::string& app, std::uint64_t bytes);
 
-    // Commits a whole file that was written elsewhere on the mount's
-    // filesystem (a tus upload): `fd` is the open file, `name` its name in
-    // `dir_fd`. Sets the mtime, fsyncs, renames it to `o.rel` (parents created;
-    // RENAME_NOREPLACE unless `o.overwrite`), fsyncs the folder, records the
-    // hash and turns `res` into usage. Blocking (fsync): run it off the I/O
-    // threads.
+    // The one way a whole file enters the mount: PUT, tus completion and
+    // batch all commit through it. The file was written in full on the
+    // mount's file system (`f.name` in `f.dir_fd`: the app's staging or
+    // uploads folder). commit_staged sets its mtime and fsyncs it (unless the
+    // caller did: `o.flushed`), renames it to `o.rel` beneath the mount
+    // (parents created unless the caller passes the folder; a file in the way
+    // is replaced only with `o.overwrite`, a folder never), fsyncs the folder
+    // (unless the caller fsyncs each folder once: `o.sync_folder`), records
+    // the hash and turns `res` (when given) into usage. Blocking (fsync): run
+    // it off the I/O threads.
+    struct StagedFile {
+        int dir_fd = -1;
+        std::string name;
+        int fd = -1;        // open, for the mtime and the fsync; -1 once flushed
+        struct stat st {};  // with o.flushed: the file as it was flushed
+    };
     struct CommitOptions {
         std::string rel;
         std::string sha256;
         std::optional<std::int64_t> mtime_ns;
         bool overwrite = false;
+        // The caller set the mtime and flushed the data already (batch: one
+        // syncfs for the whole batch, not one fsync per file).
+        bool flushed = false;
+        bool sync_folder = true;
+        int parent_fd = -1;  // the destination folder, when the caller holds it open
+        // The answer when a file is in the way and !overwrite (default: conflict).
+        std::optional<ApiError> exists_error;
     };
-    ApiResult<PutResult> commit_staged(Mount& m, int dir_fd, const std::string& name, int fd,
-                                       const CommitOptions& o, Reservation& res);
+    ApiResult<PutResult> commit_staged(Mount& m, const StagedFile& f, const CommitOptions& o,
+                                       Reservation* res);
 
   private:
     friend class Reservation;

@@ -1,10 +1,12 @@
-// de-server's network layer on Boost.Beast with C++20 coroutines: a listener,
-// one coroutine per connection on its own strand, a deadline before every read
-// and write. Each request's header is read first; authentication, the route,
-// the path, preconditions and the quota are all checked before a byte of an
-// upload's body is read, and the body then streams through a fixed 1 MiB
-// buffer into a staging file (memory stays flat whatever the size). GET streams
-// the file the same way; the manifest is sent chunked, one entry at a time.
+// de-server's network layer on Boost.Beast with C++20 coroutines (Beast's
+// advanced_server shape): a listener, one coroutine per connection on its own
+// strand, a deadline before every read and write, and the dispatch of each
+// request. Each request's header is read first; authentication, the route and
+// the method are checked before a byte of a body is read. Then the request
+// goes to its handler: the streaming ones (files.hpp: GET/HEAD/PUT of a file
+// and the manifest; batch.hpp; tus.hpp) answer on the stream themselves, the
+// JSON ones are read whole (64 KiB at most) and answered by Api::handle, a
+// function from request to response over the storage layer (router.hpp).
 //
 // Shutdown (SIGINT/SIGTERM): stop accepting, close idle connections, let
 // requests in flight finish for `shutdown_grace`, then close what is left; an
@@ -14,6 +16,7 @@
 
 #include "batch.hpp"
 #include "exchange.hpp"
+#include "files.hpp"
 #include "router.hpp"
 #include "tus.hpp"
 
@@ -49,14 +52,6 @@ using asio::use_awaitable;
 namespace {
 
 constexpr std::size_t k_header_limit = 16 * 1024;
-constexpr std::size_t k_chunk = 1 << 20;
-
-bool parse_i64(std::string_view s, std::int64_t& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
-}
-
-// Strips quotes (and a weak prefix) from an entity tag; "*" stays "*".
 struct SessionSlot {
     std::weak_ptr<beast::tcp_stream> stream;
     bool idle = true;
@@ -110,16 +105,6 @@ class Server {
                            http::request_parser<http::empty_body>& hp);
     awaitable<bool> send(beast::tcp_stream& stream, const Response& r, unsigned version,
                          bool keep_alive, bool head = false);
-    awaitable<bool> serve_file(beast::tcp_stream& stream, const http::request_header<>& h,
-                               const Route& route, const Caller& caller, bool keep_alive,
-                               int& status);
-    awaitable<bool> receive_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                 http::request_parser<http::empty_body>& hp, const Route& route,
-                                 const Caller& caller, bool keep_alive, int& status);
-    awaitable<bool> send_manifest(beast::tcp_stream& stream, const http::request_header<>& h,
-                                  const Route& route,
-                                  const std::map<std::string, std::string>& query,
-                                  const Caller& caller, bool keep_alive, int& status);
     ApiResult<Caller> authenticate(const http::request_header<>& h);
     void set_idle(std::uint64_t id, bool idle);
     void close_sessions(bool idle_only);
@@ -202,374 +187,6 @@ awaitable<bool> Server::send(beast::tcp_stream& stream, const Response& r, unsig
     co_return co_await send_response(stream, r, version, keep_alive, m_opts.body_timeout, head);
 }
 
-awaitable<bool> Server::serve_file(beast::tcp_stream& stream, const http::request_header<>& h,
-                                   const Route& route, const Caller& caller, bool keep_alive,
-                                   int& status) {
-    bool head = h.method() == http::verb::head;
-    auto fail_with = [&](const ApiError& e) -> awaitable<bool> {
-        status = api::http_status(e.kind);
-        Response r = error_response(e);
-        co_return co_await send(stream, r, h.version(), keep_alive, head);
-    };
-    auto mount = m_api.open_mount(route.app, caller);
-    if (!mount) co_return co_await fail_with(mount.error());
-    auto rel = normalize_remote_path(route.file_path);
-    if (!rel) {
-        ApiError err_{WireError::bad_request, rel.error().message, {}};
-        co_return co_await fail_with(err_);
-    }
-    auto file = m_mounts.open_read(*mount, *rel);
-    if (!file) co_return co_await fail_with(file.error());
-
-    http::response<http::empty_body> res{http::status::ok, h.version()};
-    res.set(http::field::server, "de-server");
-    res.set(http::field::etag, api::etag_for(file->sha256));
-    res.set(http::field::last_modified, http_date(file->mtime_ns / 1'000'000'000));
-    res.set(bsv(api::k_header_mtime_ns), std::to_string(file->mtime_ns));
-    res.set(http::field::accept_ranges, "bytes");
-    res.keep_alive(keep_alive);
-
-    // If-Match (RFC 9110 13.1.1): a download that fetches a file in ranges
-    // names the version it started on; another version is 412, not its bytes.
-    if (auto im = sv(h[http::field::if_match]);
-        !im.empty() && !api::etag_list_matches(im, file->sha256)) {
-        ApiError e{WireError::precondition_failed,
-                   fmt::format("'{}' changed: its ETag is no longer {:.80}", *rel, im),
-                   {}};
-        Response r = error_response(e);
-        r.headers.emplace_back("ETag", api::etag_for(file->sha256));
-        status = 412;
-        co_return co_await send(stream, r, h.version(), keep_alive, head);
-    }
-    if (auto inm = sv(h[http::field::if_none_match]);
-        !inm.empty() && api::etag_list_matches(inm, file->sha256)) {
-        res.result(http::status::not_modified);
-        status = 304;
-        http::response_serializer<http::empty_body> sr{res};
-        boost::system::error_code ec;
-        stream.expires_after(m_opts.body_timeout);
-        co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
-        co_return !ec && keep_alive;
-    }
-
-    std::uint64_t first = 0, length = file->size;
-    if (!head) {
-        if (auto rh = sv(h[http::field::range]); !rh.empty()) {
-            auto r = parse_range(rh, file->size);
-            if (r.kind == RangeKind::unsatisfiable) {
-                Response er = error_response(ApiError{
-                    WireError::range_not_satisfiable,
-                    fmt::format("range '{:.100}' is outside '{}' ({} bytes)", rh, *rel, file->size),
-                    {}});
-                er.headers.emplace_back("Content-Range", fmt::format("bytes */{}", file->size));
-                status = 416;
-                co_return co_await send(stream, er, h.version(), keep_alive);
-            }
-            if (r.kind == RangeKind::satisfiable) {
-                first = r.range.first;
-                length = r.range.last - r.range.first + 1;
-                res.result(http::status::partial_content);
-                res.set(http::field::content_range,
-                        fmt::format("bytes {}-{}/{}", r.range.first, r.range.last, file->size));
-            }
-        }
-    }
-    status = static_cast<int>(res.result_int());
-    res.set(http::field::content_type, "application/octet-stream");
-    res.set(http::field::content_length, std::to_string(length));
-    boost::system::error_code ec;
-    http::response_serializer<http::empty_body> sr{res};
-    stream.expires_after(m_opts.body_timeout);
-    co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return false;
-    if (head) co_return keep_alive;
-
-    // Reads go through the page cache: the kernel's readahead overlaps the disk
-    // with the send, and a file the app just wrote is served from memory.
-    // (O_DIRECT reads were tried: a single-stream 2 GiB GET took 2.2-2.9 s
-    // instead of 1.6-2.0 s cold and 2.8-3.0 s instead of 1.6-1.7 s warm, for
-    // 0.4 s less server CPU only with 4 parallel ranges; docs/server.md.)
-    std::vector<char> buf(std::min<std::uint64_t>(k_chunk, std::max<std::uint64_t>(length, 1)));
-    std::uint64_t off = first, left = length;
-    while (left > 0) {
-        auto r = read_at(file->fd.get(), buf.data(), buf.size(), off, left, false);
-        // The file shrank under us: the length cannot be kept.
-        if (r.n <= 0) co_return false;
-        auto got = static_cast<std::uint64_t>(r.n);
-        stream.expires_after(m_opts.body_timeout);
-        co_await asio::async_write(stream, asio::buffer(buf.data(), static_cast<std::size_t>(got)),
-                                   asio::redirect_error(use_awaitable, ec));
-        if (ec) co_return false;
-        off += got;
-        left -= got;
-    }
-    co_return keep_alive;
-}
-
-awaitable<bool> Server::receive_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                     http::request_parser<http::empty_body>& hp, const Route& route,
-                                     const Caller& caller, bool keep_alive, int& status) {
-    const auto& h = hp.get();
-    unsigned version = h.version();
-    // Until the body is read, an answer must close the connection: the rest of
-    // the body would otherwise be taken for the next request.
-    auto refuse = [&](const ApiError& e) -> awaitable<bool> {
-        status = api::http_status(e.kind);
-        bool body_pending = !hp.is_done();
-        Response r = error_response(e);
-        co_return co_await send(stream, r, version, keep_alive && !body_pending);
-    };
-    auto mount = m_api.open_mount(route.app, caller);
-    if (!mount) co_return co_await refuse(mount.error());
-    auto rel = normalize_remote_path(route.file_path);
-    if (!rel) {
-        ApiError err_{WireError::bad_request, rel.error().message, {}};
-        co_return co_await refuse(err_);
-    }
-
-    PutOptions opts;
-    bool chunked = h.chunked();
-    if (!chunked) {
-        if (h.find(http::field::content_length) == h.end()) {
-            ApiError err_{WireError::length_required,
-                          "a PUT needs Content-Length (or Transfer-Encoding: chunked)",
-                          {}};
-            co_return co_await refuse(err_);
-        }
-        opts.content_length = hp.content_length().value_or(0);
-    }
-    if (auto inm = sv(h[http::field::if_none_match]); !inm.empty()) {
-        if (api::unquote_etag(inm) != "*") {
-            ApiError err_{WireError::bad_request, "on PUT, If-None-Match supports only '*'", {}};
-            co_return co_await refuse(err_);
-        }
-        opts.if_none_match_star = true;
-    }
-    if (auto im = sv(h[http::field::if_match]); !im.empty()) opts.if_match = std::string(api::unquote_etag(im));
-    if (auto d = sv(h[bsv(api::k_header_content_digest)]); !d.empty()) {
-        opts.digest = api::parse_content_digest(d);
-        std::string lower(d);
-        for (auto& c : lower)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (!opts.digest && lower.find("sha-256") != std::string::npos) {
-            ApiError err_{
-                WireError::bad_request, "malformed Content-Digest (expected sha-256=:BASE64:)", {}};
-            co_return co_await refuse(err_);
-        }
-    }
-    if (auto mt = sv(h[bsv(api::k_header_mtime_ns)]); !mt.empty()) {
-        std::int64_t v = 0;
-        if (!parse_i64(mt, v)) {
-            ApiError err_{
-                WireError::bad_request, "X-De-Mtime-Ns must be an integer of nanoseconds", {}};
-            co_return co_await refuse(err_);
-        }
-        opts.mtime_ns = v;
-    }
-
-    auto upload = m_mounts.begin_put(*mount, *rel, opts);
-    if (!upload) co_return co_await refuse(upload.error());
-
-    boost::system::error_code ec;
-    if (!hp.is_done() && beast::iequals(h[http::field::expect], "100-continue")) {
-        http::response<http::empty_body> cont{http::status::continue_, version};
-        stream.expires_after(m_opts.body_timeout);
-        co_await http::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
-        if (ec) co_return false;
-    }
-
-    std::vector<char> chunk(k_chunk);
-    auto body_started = std::chrono::steady_clock::now();
-    auto abort = [&](const ApiError& e) -> awaitable<bool> {
-        status = api::http_status(e.kind);
-        upload->reset();  // removes the staging file
-        Response r = error_response(e);
-        co_return co_await send(stream, r, version, false);
-    };
-    if (opts.content_length) {
-        std::uint64_t left = *opts.content_length;
-        // Bytes that arrived with the header come first.
-        if (left > 0 && buffer.size() > 0) {
-            std::size_t n = std::min<std::uint64_t>(buffer.size(), left);
-            auto data = static_cast<const char*>(buffer.data().data());
-            if (auto w = (*upload)->write(data, n); !w) co_return co_await abort(w.error());
-            buffer.consume(n);
-            left -= n;
-        }
-        // Pipelined: the next buffer arrives from the network while a pool
-        // thread hashes and writes the previous one. Two 1 MiB buffers, so
-        // memory stays flat.
-        std::vector<char> spare(k_chunk);
-        char* bufs[2] = {chunk.data(), spare.data()};
-        int cur = 0;
-        bool inflight = false;
-        bool job_done = false;
-        ApiResult<void> job_result;
-        auto strand = stream.get_executor();
-        asio::steady_timer signal(strand);
-        auto wait_job = [&]() -> awaitable<void> {
-            boost::system::error_code wec;
-            while (!job_done) {
-                signal.expires_at(std::chrono::steady_clock::time_point::max());
-                co_await signal.async_wait(asio::redirect_error(use_awaitable, wec));
-            }
-            inflight = false;
-        };
-        while (true) {
-            std::size_t n = 0;
-            if (left > 0) {
-                // Fill the buffer, but a deadline per read: a slow, steady client is
-                // fine, a stalled one is cut off after body_timeout.
-                std::size_t want = std::min<std::uint64_t>(k_chunk, left);
-                while (n < want && !ec) {
-                    stream.expires_after(m_opts.body_timeout);
-                    n += co_await stream.async_read_some(asio::buffer(bufs[cur] + n, want - n),
-                                                         asio::redirect_error(use_awaitable, ec));
-                }
-                if (ec) {
-                    if (inflight) co_await wait_job();
-                    status = 0;
-                    fmt::print(stderr, "upload of '{}' in app '{}' aborted after {} bytes: {}\n",
-                               *rel, route.app, (*upload)->received(), ec.message());
-                    co_return false;  // the Upload's destructor removes the staging file
-                }
-            }
-            if (inflight) {
-                co_await wait_job();
-                if (!job_result) {
-                    ApiError e = job_result.error();
-                    co_return co_await abort(e);
-                }
-            }
-            if (n == 0) break;
-            inflight = true;
-            job_done = false;
-            // Hash and write the buffer on two pool threads at once; the second to
-            // finish wakes the session.
-            auto parts = std::make_shared<std::atomic<int>>(2);
-            auto result = std::make_shared<ApiResult<void>>();
-            Upload* up = upload->get();
-            const char* data = bufs[cur];
-            auto finish_part = [&, parts, result] {
-                if (parts->fetch_sub(1) != 1) return;
-                asio::post(strand, [&, result] {
-                    job_result = std::move(*result);
-                    job_done = true;
-                    signal.cancel();
-                });
-            };
-            asio::post(m_pool, [up, data, n, finish_part] {
-                up->hash(data, n);
-                finish_part();
-            });
-            asio::post(m_pool, [up, data, n, result, finish_part] {
-                *result = up->store(data, n);
-                finish_part();
-            });
-            cur ^= 1;
-            left -= n;
-        }
-    } else {
-        http::request_parser<http::buffer_body> bp{std::move(hp)};
-        bp.body_limit(std::numeric_limits<std::uint64_t>::max());  // boost::none misbehaves in 1.74
-        while (!bp.is_done()) {
-            bp.get().body().data = chunk.data();
-            bp.get().body().size = chunk.size();
-            stream.expires_after(m_opts.body_timeout);
-            co_await http::async_read(stream, buffer, bp, asio::redirect_error(use_awaitable, ec));
-            if (ec == http::error::need_buffer) ec = {};
-            if (ec) {
-                status = 0;
-                fmt::print(stderr, "chunked upload of '{}' in app '{}' aborted: {}\n", *rel,
-                           route.app, ec.message());
-                co_return false;
-            }
-            std::size_t n = chunk.size() - bp.get().body().size;
-            if (n > 0)
-                if (auto w = (*upload)->write(chunk.data(), n); !w)
-                    co_return co_await abort(w.error());
-        }
-    }
-
-    auto body_done = std::chrono::steady_clock::now();
-    auto result = (*upload)->commit();
-    upload->reset();
-    if (result && result->entry.size >= (64u << 20)) {
-        // Big uploads: where the time went (network+hash+write vs fsync+rename).
-        auto ms = [](auto d) {
-            return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-        };
-        fmt::print(stderr, "upload of {} bytes: body {} ms, commit (fsync, rename) {} ms\n",
-                   result->entry.size, ms(body_done - body_started),
-                   ms(std::chrono::steady_clock::now() - body_done));
-    }
-    if (!result) {
-        status = api::http_status(result.error().kind);
-        Response r = error_response(result.error());
-        co_return co_await send(stream, r, version, keep_alive);
-    }
-    Response r = json_response(result->created ? 201 : 200, nlohmann::json(result->entry));
-    r.headers.emplace_back("ETag", api::etag_for(*result->entry.sha256));
-    status = r.status;
-    co_return co_await send(stream, r, version, keep_alive);
-}
-
-awaitable<bool> Server::send_manifest(beast::tcp_stream& stream, const http::request_header<>& h,
-                                      const Route& route,
-                                      const std::map<std::string, std::string>& query,
-                                      const Caller& caller, bool keep_alive, int& status) {
-    auto fail_with = [&](const ApiError& e) -> awaitable<bool> {
-        status = api::http_status(e.kind);
-        Response r = error_response(e);
-        co_return co_await send(stream, r, h.version(), keep_alive);
-    };
-    auto mount = m_api.open_mount(route.app, caller);
-    if (!mount) co_return co_await fail_with(mount.error());
-    auto rel = query_path(query, "path");
-    if (!rel) co_return co_await fail_with(rel.error());
-    auto hashes = query_bool(query, "hashes", false);
-    if (!hashes) co_return co_await fail_with(hashes.error());
-    auto walker = m_mounts.walk(*mount, *rel, *hashes);
-    if (!walker) co_return co_await fail_with(walker.error());
-
-    http::response<http::empty_body> res{http::status::ok, h.version()};
-    res.set(http::field::server, "de-server");
-    res.set(http::field::content_type, "application/x-ndjson");
-    res.chunked(true);
-    res.keep_alive(keep_alive);
-    status = 200;
-    boost::system::error_code ec;
-    http::response_serializer<http::empty_body> sr{res};
-    stream.expires_after(m_opts.body_timeout);
-    co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return false;
-    std::string batch;
-    std::uint64_t count = 0;
-    bool end = false;
-    while (!end) {
-        batch.clear();
-        while (batch.size() < 64 * 1024) {
-            auto e = (*walker)->next();
-            if (!e) {
-                batch += nlohmann::json{{"end", true}, {"count", count}}.dump();
-                batch += '\n';
-                end = true;
-                break;
-            }
-            ++count;
-            batch += nlohmann::json(*e).dump();
-            batch += '\n';
-        }
-        stream.expires_after(m_opts.body_timeout);
-        auto chunk = http::make_chunk(asio::buffer(batch));
-        co_await asio::async_write(stream, chunk, asio::redirect_error(use_awaitable, ec));
-        if (ec) co_return false;
-    }
-    auto last = http::make_chunk_last();
-    co_await asio::async_write(stream, last, asio::redirect_error(use_awaitable, ec));
-    co_return !ec && keep_alive;
-}
-
 awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                http::request_parser<http::empty_body>& hp) {
     auto started = std::chrono::steady_clock::now();
@@ -646,17 +263,36 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         caller = std::move(*c);
     }
 
+    // The streaming routes answer on the stream themselves; the others are JSON.
+    using Handler = awaitable<bool> (*)(ServerContext&, Exchange&);
+    Handler streaming = nullptr;
+    bool read_whole = true;  // the request has no body (GET, HEAD, manifest)
     if (route->id == RouteId::files && (method == "GET" || method == "HEAD")) {
-        keep = co_await serve_file(stream, h, *route, caller, keep_alive && hp.is_done(), status);
+        streaming = handle_file_get;
     } else if (route->id == RouteId::files && method == "PUT") {
-        keep = co_await receive_file(stream, buffer, hp, *route, caller, keep_alive, status);
-    } else if (tus_route || route->id == RouteId::batch) {
-        Exchange x{stream, buffer, hp, *route, parsed->query, caller, keep_alive, 0};
-        keep = tus_route ? co_await m_tus.handle(x) : co_await handle_batch(m_ctx, x);
-        status = x.status;
+        streaming = handle_file_put;
+        read_whole = false;
     } else if (route->id == RouteId::manifest) {
-        keep = co_await send_manifest(stream, h, *route, parsed->query, caller,
-                                      keep_alive && hp.is_done(), status);
+        streaming = handle_manifest;
+    } else if (route->id == RouteId::batch) {
+        streaming = handle_batch;
+        read_whole = false;
+    }
+    if (tus_route) {
+        Exchange x{stream, buffer, hp, *route, parsed->query, caller, keep_alive, 0};
+        keep = co_await m_tus.handle(x);
+        status = x.status;
+    } else if (streaming) {
+        Exchange x{stream,
+                   buffer,
+                   hp,
+                   *route,
+                   parsed->query,
+                   caller,
+                   read_whole ? keep_alive && hp.is_done() : keep_alive,
+                   0};
+        keep = co_await streaming(m_ctx, x);
+        status = x.status;
     } else {
         // A JSON route: read the (small) body, then answer from memory.
         std::string content_type(sv(h[http::field::content_type]));

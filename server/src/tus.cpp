@@ -35,9 +35,18 @@
 //   uploads re-reserve at start().
 // - Uploads are reached only through the owner's app routes (open_mount checks
 //   ownership) and are keyed by app and a 128-bit random id.
+//
+// Three units: tus_store (the upload records, their state files, expiry,
+// reservations, restart recovery), tus_hash (buffers, O_DIRECT writes and
+// reads, catch-up hashing, pool jobs) and this file, the HTTP handlers. It
+// stays one unit of about 1,300 lines because its handlers share one request
+// state (Req, the body reader, the PATCH pump) and the create/patch/complete
+// paths interleave (a creation may carry a body and complete at once).
 #include "tus.hpp"
 
+#include "tus_hash.hpp"
 #include "tus_proto.hpp"
+#include "tus_store.hpp"
 
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
@@ -66,452 +75,23 @@ using asio::awaitable;
 using asio::use_awaitable;
 using nlohmann::json;
 
+using tus::BufferPool;
+using tus::g_ahead_total;
+using tus::JobGroup;
+using tus::k_ahead_total_max;
+using tus::k_ahead_window;
+using tus::k_chunk;
+using tus::k_writeback_window;
+using tus::now_ms;
+using tus::on_pool;
+using tus::open_direct;
+using tus::TusUpload;
+using tus::UploadPtr;
+
 namespace {
 
-constexpr std::size_t k_chunk = 1 << 20;
+// A PATCH saves the upload's state every this many bytes as well as at its end.
 constexpr std::uint64_t k_save_every = 64ull << 20;
-constexpr std::uint64_t k_hash_slice = 16ull << 20;
-constexpr std::uint64_t k_writeback_window = 8ull << 20;
-// Catch-up hashing reads this much at a time (from the disk, with O_DIRECT).
-constexpr std::size_t k_hash_read = 4 << 20;
-// Bytes that arrive ahead of the whole-file hash (other parts) are also kept
-// in memory when they start less than k_ahead_window past it (those are
-// hashed next; farther ones would only hold the budget), up to
-// k_ahead_total_max across all uploads, so that the hash takes them from there
-// instead of reading them back from the disk (docs/server.md).
-constexpr std::uint64_t k_ahead_window = 16 << 20;
-constexpr std::size_t k_ahead_total_max = 32 << 20;
-std::atomic<std::size_t> g_ahead_total{0};
-constexpr std::size_t k_max_tombstones = 100'000;
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-struct Part {
-    std::uint64_t filled = 0;
-    std::uint64_t confirmed = 0;
-    bool active = false;
-};
-
-// Body buffers, reused across PATCHes and by the ahead window: no zero-fill
-// and no fresh pages per request, and at most k_keep idle buffers kept.
-class BufferPool {
-  public:
-    class Lease {
-      public:
-        // The pool is shared so that a lease outliving the service (a session
-        // frame destroyed at exit) stays safe.
-        Lease(std::shared_ptr<BufferPool> pool, AlignedBuffer buf)
-            : m_pool(std::move(pool)), m_buf(std::move(buf)) {}
-        ~Lease() { m_pool->put(std::move(m_buf)); }
-        Lease(const Lease&) = delete;
-        Lease& operator=(const Lease&) = delete;
-        char* data() const { return m_buf.get(); }
-
-      private:
-        std::shared_ptr<BufferPool> m_pool;
-        AlignedBuffer m_buf;
-    };
-    AlignedBuffer get() {
-        {
-            std::lock_guard g(m_mu);
-            if (!m_free.empty()) {
-                auto b = std::move(m_free.back());
-                m_free.pop_back();
-                return b;
-            }
-        }
-        return aligned_buffer(k_chunk);
-    }
-    void put(AlignedBuffer b) {
-        if (!b) return;
-        std::lock_guard g(m_mu);
-        if (m_free.size() < k_keep) m_free.push_back(std::move(b));
-    }
-
-    // Frees every idle buffer (freed outside the lock).
-    void clear() {
-        std::vector<AlignedBuffer> drop;
-        std::lock_guard g(m_mu);
-        drop.swap(m_free);
-    }
-
-  private:
-    // Two buffers for each of a few PATCHes and one upload's ahead window.
-    static constexpr std::size_t k_keep = 8 + k_ahead_window / k_chunk;
-    std::mutex m_mu;
-    std::vector<AlignedBuffer> m_free;
-};
-
-struct TusUpload {
-    // Fixed at creation.
-    std::string id, app, owner;
-    std::int64_t app_created_at = 0;
-    std::uint64_t length = 0;
-    std::uint64_t part_size = 0;  // the whole length in core mode
-    bool parts_mode = false;
-    std::string metadata_raw;
-    std::string rel;  // the mount path ("" for a partial upload)
-    std::optional<std::string> sha256;
-    std::optional<std::int64_t> mtime_ns;
-    bool overwrite = false;
-    tus::Concat::Kind concat = tus::Concat::Kind::none;
-    std::string concat_header;  // HEAD's Upload-Concat for a final upload
-    UniqueFd dir;               // the app's uploads folder
-    UniqueFd data;              // <id>.data
-    UniqueFd direct;            // the same file opened O_DIRECT (invalid where unsupported)
-
-    std::mutex mu;  // guards everything below
-    std::vector<Part> parts;
-    std::size_t fill_cursor = 0;
-    std::int64_t touched_ms = 0;
-    bool dropped = false;
-    bool committing = false;
-    bool completed = false;
-    bool created = false;
-    json entry;
-    Reservation res;
-    // The whole-file hash covers [0, hashed). Whoever holds hash_busy may use
-    // file_hash without the lock; a rollback behind the hash bumps hash_gen,
-    // and the holder then resets it on release.
-    tus::Digest file_hash;
-    std::uint64_t hashed = 0;
-    std::uint64_t hash_gen = 0;
-    bool hash_busy = false;
-    // Copies of written chunks beyond `hashed`, by file offset (see catch_up).
-    struct Ahead {
-        AlignedBuffer buf;
-        std::size_t n = 0;
-    };
-    std::map<std::uint64_t, Ahead> ahead;
-    std::shared_ptr<BufferPool> buffers;  // where ahead buffers go back
-    // Where the whole-file hash got its bytes (the completion log line).
-    std::atomic<std::uint64_t> hashed_inline{0}, hashed_ahead{0}, hashed_file{0};
-
-    TusUpload() = default;
-    TusUpload(const TusUpload&) = delete;
-    TusUpload& operator=(const TusUpload&) = delete;
-    ~TusUpload() { drop_ahead_locked(0, UINT64_MAX); }
-    // Forgets ahead chunks that start in [from, to).
-    void drop_ahead_locked(std::uint64_t from, std::uint64_t to) {
-        for (auto it = ahead.lower_bound(from); it != ahead.end() && it->first < to;) {
-            g_ahead_total -= k_chunk;
-            if (buffers) buffers->put(std::move(it->second.buf));
-            it = ahead.erase(it);
-        }
-    }
-
-    std::mutex save_mu;  // serialises state-file writes (taken before mu)
-
-    std::uint64_t pbegin(std::size_t k) const { return k * part_size; }
-    std::uint64_t pend(std::size_t k) const { return std::min(length, (k + 1) * part_size); }
-    std::uint64_t plen(std::size_t k) const { return pend(k) - pbegin(k); }
-    std::uint64_t filled_prefix() {
-        while (fill_cursor < parts.size() && parts[fill_cursor].filled == plen(fill_cursor))
-            ++fill_cursor;
-        return fill_cursor < parts.size() ? pbegin(fill_cursor) + parts[fill_cursor].filled
-                                          : length;
-    }
-    std::uint64_t confirmed_prefix() const {
-        for (std::size_t k = 0; k < parts.size(); ++k)
-            if (parts[k].confirmed != plen(k)) return pbegin(k) + parts[k].confirmed;
-        return length;
-    }
-    bool all_confirmed() const {
-        for (std::size_t k = 0; k < parts.size(); ++k)
-            if (parts[k].confirmed != plen(k)) return false;
-        return true;
-    }
-    bool any_active() const {
-        for (const auto& p : parts)
-            if (p.active) return true;
-        return false;
-    }
-    std::string done_ranges() const {
-        return tus::format_ranges_if(
-            parts.size(), [&](std::uint64_t i) { return parts[i].confirmed == plen(i); });
-    }
-    std::string missing_ranges() const {
-        return tus::format_ranges_if(
-            parts.size(), [&](std::uint64_t i) { return parts[i].confirmed != plen(i); });
-    }
-};
-using UploadPtr = std::shared_ptr<TusUpload>;
-
-// ---- state files ----------------------------------------------------------------------------
-
-json state_json(const TusUpload& u) {
-    json j{{"version", 1},
-           {"id", u.id},
-           {"app", u.app},
-           {"owner", u.owner},
-           {"app_created_at", u.app_created_at},
-           {"length", u.length},
-           {"part_size", u.parts_mode ? u.part_size : 0},
-           {"metadata", u.metadata_raw},
-           {"path", u.rel},
-           {"overwrite", u.overwrite},
-           {"concat", u.concat == tus::Concat::Kind::partial ? "partial"
-                      : u.concat == tus::Concat::Kind::final ? "final"
-                                                             : ""},
-           {"concat_header", u.concat_header},
-           {"touched_ms", u.touched_ms},
-           {"completed", u.completed}};
-    if (u.sha256) j["sha256"] = *u.sha256;
-    if (u.mtime_ns) j["mtime_ns"] = *u.mtime_ns;
-    if (u.completed) {
-        j["entry"] = u.entry;
-        j["created"] = u.created;
-    } else {
-        j["done"] = u.done_ranges();
-        json partial = json::object();
-        for (std::size_t k = 0; k < u.parts.size(); ++k)
-            if (u.parts[k].confirmed != 0 && u.parts[k].confirmed != u.plen(k))
-                partial[std::to_string(k)] = u.parts[k].confirmed;
-        j["partial"] = partial;
-    }
-    return j;
-}
-
-void init_parts(TusUpload& u) {
-    if (!u.parts_mode) u.part_size = u.length;
-    std::size_t n = u.length == 0 ? 0 : (u.length + u.part_size - 1) / u.part_size;
-    u.parts.assign(n, Part{});
-}
-
-// Writes <id>.json with write + rename (no fsync, see the top of the file).
-bool save(TusUpload& u) {
-    std::lock_guard s(u.save_mu);
-    std::string text;
-    {
-        std::lock_guard g(u.mu);
-        if (u.dropped) return false;
-        text = state_json(u).dump();
-    }
-    std::string tmp = u.id + ".json.tmp";
-    int fd = ::openat(u.dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return false;
-    UniqueFd f(fd);
-    std::size_t off = 0;
-    while (off < text.size()) {
-        ssize_t w = ::write(fd, text.data() + off, text.size() - off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        off += static_cast<std::size_t>(w);
-    }
-    f.reset();
-    return ::renameat(u.dir.get(), tmp.c_str(), u.dir.get(), (u.id + ".json").c_str()) == 0;
-}
-
-void remove_files(TusUpload& u) {
-    std::lock_guard s(u.save_mu);
-    ::unlinkat(u.dir.get(), (u.id + ".data").c_str(), 0);
-    ::unlinkat(u.dir.get(), (u.id + ".json").c_str(), 0);
-    ::unlinkat(u.dir.get(), (u.id + ".json.tmp").c_str(), 0);
-}
-
-// ---- the whole-file hash ------------------------------------------------------------------
-
-void release_hasher_locked(TusUpload& u, std::uint64_t gen, std::uint64_t upto) {
-    if (gen == u.hash_gen) {
-        u.hashed = upto;
-    } else {
-        u.file_hash.reset();
-        u.hashed = 0;
-    }
-    u.hash_busy = false;
-}
-
-void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen);
-
-// Starts a catch-up job when written bytes wait beyond the hash.
-void maybe_catch_up_locked(const UploadPtr& u, asio::thread_pool& pool) {
-    if (u->hash_busy || u->dropped || u->committing) return;
-    if (u->filled_prefix() <= u->hashed) return;
-    u->hash_busy = true;
-    asio::post(pool, [u, &pool, gen = u->hash_gen] { catch_up(u, pool, gen); });
-}
-
-// Opens the upload's data file a second time with O_DIRECT, for the bulk of
-// its bytes: they go from the PATCH buffers to the disk without a page-cache
-// copy (the fsync at completion has to write them anyway, and on the machines
-// measured, filling fresh page-cache pages cost more CPU than hashing). An
-// invalid fd where the file system refuses O_DIRECT (tmpfs): buffered then.
-UniqueFd open_direct(int dir_fd, const std::string& name) {
-    return UniqueFd(::openat(dir_fd, name.c_str(), O_RDWR | O_DIRECT | O_NOFOLLOW | O_CLOEXEC));
-}
-
-// Writes `n` bytes at `pos`: with O_DIRECT when everything is aligned,
-// through the page cache otherwise (and wherever O_DIRECT is refused). The
-// kernel keeps the two coherent (a direct write flushes and drops cached
-// pages of its range first). True when it went direct; errno in `err`.
-bool write_at(const TusUpload& u, const char* data, std::size_t n, std::uint64_t pos, int& err) {
-    bool aligned = u.direct && pos % k_direct_align == 0 && n % k_direct_align == 0 &&
-                   reinterpret_cast<std::uintptr_t>(data) % k_direct_align == 0;
-    int fd = aligned ? u.direct.get() : u.data.get();
-    std::size_t done = 0;
-    while (done < n) {
-        ssize_t w = ::pwrite(fd, data + done, n - done, static_cast<off_t>(pos + done));
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0 && errno == EINVAL && fd == u.direct.get()) {
-            fd = u.data.get();  // refused after all: the page cache takes the rest
-            aligned = false;
-            continue;
-        }
-        if (w <= 0) {
-            err = w < 0 ? errno : EIO;
-            return aligned;
-        }
-        done += static_cast<std::size_t>(w);
-        if (fd == u.direct.get() && done % k_direct_align != 0) {
-            fd = u.data.get();  // a short direct write: finish through the cache
-            aligned = false;
-        }
-    }
-    return aligned;
-}
-
-// Hashes [from, to) of the data file into u.file_hash (the caller holds the
-// hasher). With O_DIRECT from the disk into an aligned buffer (the bytes were
-// written past the page cache; reading them through it would fill fresh
-// pages for nothing); otherwise from the page cache.
-bool hash_range(TusUpload& u, std::uint64_t from, std::uint64_t to) {
-    static thread_local AlignedBuffer buf = aligned_buffer(k_hash_read);
-    bool direct = static_cast<bool>(u.direct);
-    while (from < to) {
-        auto r = read_at(direct ? u.direct.get() : u.data.get(), buf.get(), k_hash_read, from,
-                         to - from, direct);
-        if (r.n < 0 && errno == EINVAL && direct) {
-            direct = false;
-            continue;
-        }
-        if (r.n <= 0) return false;
-        u.file_hash.update(buf.get() + r.skip, static_cast<std::size_t>(r.n));
-        from += static_cast<std::uint64_t>(r.n);
-    }
-    return true;
-}
-
-// One slice of catch-up hashing, then it re-posts itself so that other pool
-// work interleaves.
-void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen) {
-    std::uint64_t from = 0, to = 0;
-    std::vector<TusUpload::Ahead> chunks;  // a run of kept chunks from `from` on
-    {
-        std::lock_guard g(u->mu);
-        if (gen != u->hash_gen || u->dropped) {
-            release_hasher_locked(*u, gen, 0);
-            maybe_catch_up_locked(u, pool);
-            return;
-        }
-        from = u->hashed;
-        u->drop_ahead_locked(0, from);  // overtaken (the hash read them from the file)
-        to = from;
-        for (auto it = u->ahead.find(to);
-             it != u->ahead.end() && it->first == to && to - from < k_hash_slice;
-             it = u->ahead.erase(it)) {
-            to += it->second.n;
-            chunks.push_back(std::move(it->second));
-        }
-        if (chunks.empty()) {
-            to = std::min(u->filled_prefix(), from + k_hash_slice);
-            // Read only up to the next kept chunk; the hash takes that one from memory.
-            auto next = u->ahead.upper_bound(from);
-            if (next != u->ahead.end()) to = std::min(to, next->first);
-        }
-        if (to <= from) {
-            u->hash_busy = false;
-            return;
-        }
-    }
-    bool ok = true;
-    for (auto& c : chunks) {
-        u->file_hash.update(c.buf.get(), c.n);
-        u->hashed_ahead += c.n;
-        g_ahead_total -= k_chunk;
-        u->buffers->put(std::move(c.buf));
-    }
-    if (chunks.empty()) {
-        ok = hash_range(*u, from, to);
-        if (ok) u->hashed_file += to - from;
-    }
-    std::lock_guard g(u->mu);
-    release_hasher_locked(*u, gen, ok ? to : from);
-    if (!ok) {
-        // The bytes cannot be read now; completion will try again and report it.
-        u->file_hash.reset();
-        u->hashed = 0;
-        ++u->hash_gen;
-        return;
-    }
-    maybe_catch_up_locked(u, pool);
-}
-
-// Part k goes back to `keep` bytes; a hash that ran past that point restarts.
-void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep) {
-    u.parts[k].filled = u.parts[k].confirmed = keep;
-    u.drop_ahead_locked(u.pbegin(k) + keep, u.pend(k));
-    u.fill_cursor = std::min(u.fill_cursor, k);
-    if (u.hash_busy || u.hashed > u.pbegin(k) + keep) {
-        ++u.hash_gen;
-        if (!u.hash_busy) {
-            u.file_hash.reset();
-            u.hashed = 0;
-        }
-    }
-}
-
-// ---- pool jobs ----------------------------------------------------------------------------
-
-// Functions run on the pool at once; the session's coroutine awaits them all.
-// The group must outlive its jobs: always wait() before leaving the scope.
-class JobGroup {
-  public:
-    explicit JobGroup(asio::any_io_executor ex) : m_ex(ex), m_timer(ex) {}
-    void start(asio::thread_pool& pool, std::vector<std::function<void()>> fns) {
-        m_busy = true;
-        m_done = false;
-        auto left = std::make_shared<std::atomic<int>>(static_cast<int>(fns.size()));
-        for (auto& fn : fns)
-            asio::post(pool, [this, left, fn = std::move(fn)] {
-                fn();
-                if (left->fetch_sub(1) == 1)
-                    asio::post(m_ex, [this] {
-                        m_done = true;
-                        m_timer.cancel();
-                    });
-            });
-    }
-    bool busy() const { return m_busy; }
-    awaitable<void> wait() {
-        boost::system::error_code ec;
-        while (m_busy && !m_done) {
-            m_timer.expires_at(std::chrono::steady_clock::time_point::max());
-            co_await m_timer.async_wait(asio::redirect_error(use_awaitable, ec));
-        }
-        m_busy = false;
-    }
-
-  private:
-    asio::any_io_executor m_ex;
-    asio::steady_timer m_timer;
-    bool m_busy = false;
-    bool m_done = true;
-};
-
-// Runs `fn` on the pool and waits for it.
-awaitable<void> on_pool(asio::thread_pool& pool, const std::function<void()>& fn) {
-    JobGroup g(co_await asio::this_coro::executor);
-    std::vector<std::function<void()>> v;
-    v.push_back(fn);
-    g.start(pool, std::move(v));
-    co_await g.wait();
-}
 
 // ---- the request ---------------------------------------------------------------------------
 
@@ -611,98 +191,18 @@ struct PumpResult {
 
 struct TusService::Impl {
     ServerContext& ctx;
-    std::mutex mu;
-    std::map<std::string, UploadPtr> uploads;  // app + '/' + id
-    std::map<std::string, std::int64_t> gone;  // terminated or expired: 410 for a while
-    std::shared_ptr<BufferPool> buffers = std::make_shared<BufferPool>();
+    tus::UploadStore store;
 
-    explicit Impl(ServerContext& c) : ctx(c) {}
+    explicit Impl(ServerContext& c) : ctx(c), store(c.apps, c.mounts, c.options.upload_expiry) {}
 
-    static std::string key(std::string_view app, std::string_view id) {
-        return std::string(app) + "/" + std::string(id);
-    }
-    std::int64_t expiry_ms() const { return ctx.options.upload_expiry.count(); }
     std::string expires_header(const TusUpload& u) const {
-        std::int64_t at = u.touched_ms + expiry_ms();
+        std::int64_t at = u.touched_ms + store.expiry_ms();
         return http_date((at + 999) / 1000);
     }
 
-    std::filesystem::path uploads_dir(std::string_view app) const {
-        return ctx.apps.app_dir(app) / "uploads";
-    }
-
-    // Drops an upload: files, reservation, map entry; a tombstone answers 410.
-    void discard(const UploadPtr& u, bool tombstone) {
-        {
-            std::lock_guard g(u->mu);
-            if (u->dropped) return;
-            u->dropped = true;
-            if (!u->committing) u->res.commit(0);
-            u->drop_ahead_locked(0, UINT64_MAX);
-        }
-        remove_files(*u);
-        std::lock_guard g(mu);
-        auto k = key(u->app, u->id);
-        uploads.erase(k);
-        if (tombstone) {
-            if (gone.size() >= k_max_tombstones) gone.clear();
-            gone[k] = now_ms();
-        }
-    }
-
-    void drop_app(const std::string& app) {
-        std::vector<UploadPtr> victims;
-        {
-            std::lock_guard g(mu);
-            for (auto& [k, u] : uploads)
-                if (u->app == app) victims.push_back(u);
-        }
-        for (auto& u : victims)
-            discard(u, false);
-        // Whatever else is in the folder (a disabled mount keeps the app folder).
-        int fd = ::open(uploads_dir(app).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0) {
-            UniqueFd d(fd);
-            if (auto children = read_dir(d.get()))
-                for (const auto& c : *children)
-                    remove_tree(d.get(), c.name);
-        }
-    }
-
-    ApiResult<UploadPtr> find(std::string_view app, std::string_view id, const Caller& caller) {
-        auto not_found = [&] {
-            return api_fail(WireError::not_found,
-                            fmt::format("upload '{:.40}' not found in app '{}'", id, app));
-        };
-        if (!tus::valid_upload_id(id)) return not_found();
-        UploadPtr u;
-        {
-            std::lock_guard g(mu);
-            auto k = key(app, id);
-            auto it = uploads.find(k);
-            if (it == uploads.end()) {
-                if (gone.count(k))
-                    return api_fail(WireError::gone,
-                                    fmt::format("upload '{}' expired or was terminated", id));
-                return not_found();
-            }
-            u = it->second;
-        }
-        if (u->owner != caller.username) return not_found();
-        bool expired = false;
-        {
-            std::lock_guard g(u->mu);
-            expired = !u->any_active() && !u->committing && now_ms() > u->touched_ms + expiry_ms();
-        }
-        if (expired) {
-            discard(u, true);
-            return api_fail(WireError::gone, fmt::format("upload '{}' expired", id));
-        }
-        return u;
-    }
-
     awaitable<bool> reply(Exchange& x, Req& rq, Response& r, bool close = false) {
-        r.headers.emplace_back("Tus-Resumable", std::string(api::k_tus_version));
+        r.headers.emplace_back(std::string(api::k_header_tus_resumable),
+                               std::string(api::k_tus_version));
         x.status = r.status;
         bool keep = x.keep_alive && rq.body_done && !close;
         co_return co_await send_response(x.stream, r, rq.version, keep, ctx.options.body_timeout,
@@ -711,7 +211,8 @@ struct TusService::Impl {
     awaitable<bool> fail(Exchange& x, Req& rq, const ApiError& e) {
         Response r = error_response(e);
         if (e.kind == WireError::precondition_failed)
-            r.headers.emplace_back("Tus-Version", std::string(api::k_tus_version));
+            r.headers.emplace_back(std::string(api::k_header_tus_version),
+                                   std::string(api::k_tus_version));
         co_return co_await reply(x, rq, r);
     }
 
@@ -751,10 +252,6 @@ struct TusService::Impl {
                                            const std::optional<std::string>& expected);
     ApiResult<void> start_patch_locked(TusUpload& u, std::uint64_t offset, std::size_t& k);
     Response completed_response(int status, const TusUpload& u);
-
-    void start();
-    void reap();
-    std::optional<UploadPtr> load(const std::string& app, int dir_fd, const std::string& id);
 };
 
 namespace {
@@ -826,13 +323,17 @@ awaitable<bool> TusService::Impl::handle(Exchange& x) {
     if (rq.method == "OPTIONS") {
         Response r;
         r.status = 204;
-        r.headers.emplace_back("Tus-Version", std::string(api::k_tus_version));
-        r.headers.emplace_back("Tus-Extension", std::string(api::k_tus_extensions));
-        r.headers.emplace_back("Tus-Checksum-Algorithm", std::string(tus::k_checksum_algorithms));
-        r.headers.emplace_back("Tus-Max-Size", std::to_string(ctx.mounts.quota()));
+        r.headers.emplace_back(std::string(api::k_header_tus_version),
+                               std::string(api::k_tus_version));
+        r.headers.emplace_back(std::string(api::k_header_tus_extension),
+                               std::string(api::k_tus_extensions));
+        r.headers.emplace_back(std::string(api::k_header_tus_checksum_algorithm),
+                               std::string(tus::k_checksum_algorithms));
+        r.headers.emplace_back(std::string(api::k_header_tus_max_size),
+                               std::to_string(ctx.mounts.quota()));
         co_return co_await reply(x, rq, r);
     }
-    if (rq.header("Tus-Resumable") != api::k_tus_version) {
+    if (rq.header(api::k_header_tus_resumable) != api::k_tus_version) {
         ApiError e{WireError::precondition_failed,
                    fmt::format("tus requests need 'Tus-Resumable: {}'", api::k_tus_version),
                    {}};
@@ -843,7 +344,7 @@ awaitable<bool> TusService::Impl::handle(Exchange& x) {
     if (!mount) co_return co_await fail(x, rq, mount.error());
 
     if (route.id == RouteId::uploads) co_return co_await create(x, rq, *mount);
-    auto u = find(route.app, route.upload_id, x.caller);
+    auto u = store.find(route.app, route.upload_id, x.caller.username);
     if (!u) co_return co_await fail(x, rq, u.error());
     if (route.id == RouteId::upload_complete) co_return co_await complete(x, rq, *mount, *u);
     if (rq.method == "HEAD") co_return co_await head(x, rq, *u);
@@ -858,14 +359,16 @@ awaitable<bool> TusService::Impl::head(Exchange& x, Req& rq, const UploadPtr& u)
     r.status = 200;
     r.headers.emplace_back("Cache-Control", "no-store");
     std::unique_lock g(u->mu);
-    r.headers.emplace_back("Upload-Offset",
+    r.headers.emplace_back(std::string(api::k_header_upload_offset),
                            std::to_string(u->completed ? u->length : u->confirmed_prefix()));
-    r.headers.emplace_back("Upload-Length", std::to_string(u->length));
-    if (!u->metadata_raw.empty()) r.headers.emplace_back("Upload-Metadata", u->metadata_raw);
-    r.headers.emplace_back("Upload-Expires", expires_header(*u));
-    if (u->concat == tus::Concat::Kind::partial) r.headers.emplace_back("Upload-Concat", "partial");
+    r.headers.emplace_back(std::string(api::k_header_upload_length), std::to_string(u->length));
+    if (!u->metadata_raw.empty())
+        r.headers.emplace_back(std::string(api::k_header_upload_metadata), u->metadata_raw);
+    r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*u));
+    if (u->concat == tus::Concat::Kind::partial)
+        r.headers.emplace_back(std::string(api::k_header_upload_concat), "partial");
     if (u->concat == tus::Concat::Kind::final)
-        r.headers.emplace_back("Upload-Concat", u->concat_header);
+        r.headers.emplace_back(std::string(api::k_header_upload_concat), u->concat_header);
     if (u->parts_mode) {
         r.headers.emplace_back(std::string(api::k_header_upload_parts),
                                std::to_string(u->part_size));
@@ -894,7 +397,7 @@ awaitable<bool> TusService::Impl::terminate(Exchange& x, Req& rq, const UploadPt
         ApiError e{WireError::conflict, "the upload is being completed", {}};
         co_return co_await fail(x, rq, e);
     }
-    discard(u, true);
+    store.discard(u, true);
     Response r;
     r.status = 204;
     co_return co_await reply(x, rq, r);
@@ -962,8 +465,8 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
         co_await http::async_write(x.stream, cont, asio::redirect_error(use_awaitable, ec));
     }
     auto& pool = ctx.pool;
-    BufferPool::Lease buf_a(buffers, rq.body_done ? nullptr : buffers->get());
-    BufferPool::Lease buf_b(buffers, rq.body_done ? nullptr : buffers->get());
+    BufferPool::Lease buf_a(store.buffers(), rq.body_done ? nullptr : store.buffers()->get());
+    BufferPool::Lease buf_b(store.buffers(), rq.body_done ? nullptr : store.buffers()->get());
     char* bufs[2] = {buf_a.data(), buf_b.data()};
     int cur = 0;
     JobGroup jobs(x.stream.get_executor());
@@ -1179,7 +682,7 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
             std::lock_guard g(u->mu);
             u->committing = false;
         }
-        discard(u, true);
+        store.discard(u, true);
         co_return std::unexpected(ApiError{
             WireError::checksum_mismatch,
             fmt::format("the uploaded file's SHA-256 is {}, but {} was expected; the upload was "
@@ -1194,7 +697,8 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
     o.overwrite = u->overwrite;
     std::optional<ApiResult<PutResult>> res;
     std::function<void()> job2_ = [&] {
-        res = ctx.mounts.commit_staged(m, u->dir.get(), u->id + ".data", u->data.get(), o, u->res);
+        res = ctx.mounts.commit_staged(m, {u->dir.get(), u->id + ".data", u->data.get(), {}}, o,
+                                       &u->res);
     };
     co_await on_pool(ctx.pool, job2_);
     {
@@ -1235,15 +739,15 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
                    {}};
         co_return co_await fail(x, rq, e);
     }
-    auto off = tus::parse_u64(rq.header("Upload-Offset"));
+    auto off = tus::parse_u64(rq.header(api::k_header_upload_offset));
     if (!off) {
         ApiError e{WireError::bad_request, "a PATCH needs Upload-Offset: a byte count", {}};
         co_return co_await fail(x, rq, e);
     }
     std::optional<tus::Checksum> ck;
-    if (rq.has("Upload-Checksum")) {
+    if (rq.has(api::k_header_upload_checksum)) {
         std::string err;
-        ck = tus::parse_checksum(rq.header("Upload-Checksum"), err);
+        ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
         if (!ck) {
             ApiError fe_ = ApiError{WireError::bad_request, err, {}};
             co_return co_await fail(x, rq, fe_);
@@ -1280,8 +784,8 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
     {
         std::lock_guard g(u->mu);
         std::uint64_t at = u->parts.empty() ? 0 : u->pbegin(k) + u->parts[k].confirmed;
-        r.headers.emplace_back("Upload-Offset", std::to_string(at));
-        r.headers.emplace_back("Upload-Expires", expires_header(*u));
+        r.headers.emplace_back(std::string(api::k_header_upload_offset), std::to_string(at));
+        r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*u));
         complete_now =
             !u->parts_mode && u->concat != tus::Concat::Kind::partial && u->all_confirmed();
     }
@@ -1295,13 +799,13 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
 }
 
 awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
-    if (rq.has("Upload-Defer-Length")) {
+    if (rq.has(api::k_header_upload_defer_length)) {
         ApiError e{WireError::bad_request, "Upload-Defer-Length is not supported", {}};
         co_return co_await fail(x, rq, e);
     }
     tus::Concat concat;
-    if (rq.has("Upload-Concat")) {
-        auto c = tus::parse_concat(rq.header("Upload-Concat"));
+    if (rq.has(api::k_header_upload_concat)) {
+        auto c = tus::parse_concat(rq.header(api::k_header_upload_concat));
         if (!c) {
             ApiError e{WireError::bad_request,
                        "Upload-Concat must be 'partial' or 'final;URL URL ...'",
@@ -1310,7 +814,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
         }
         concat = *c;
     }
-    auto md = tus::parse_metadata(rq.header("Upload-Metadata"));
+    auto md = tus::parse_metadata(rq.header(api::k_header_upload_metadata));
     if (!md) {
         ApiError e{WireError::bad_request,
                    "malformed Upload-Metadata (comma-separated 'key base64value' pairs)",
@@ -1320,7 +824,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     if (concat.kind == tus::Concat::Kind::final)
         co_return co_await create_final(x, rq, m, concat, *md);
     bool partial = concat.kind == tus::Concat::Kind::partial;
-    auto len = tus::parse_u64(rq.header("Upload-Length"));
+    auto len = tus::parse_u64(rq.header(api::k_header_upload_length));
     if (!len) {
         ApiError e{WireError::bad_request, "a creation needs Upload-Length: a byte count", {}};
         co_return co_await fail(x, rq, e);
@@ -1356,9 +860,9 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
                        {}};
             co_return co_await fail(x, rq, e);
         }
-        if (rq.has("Upload-Checksum")) {
+        if (rq.has(api::k_header_upload_checksum)) {
             std::string err;
-            ck = tus::parse_checksum(rq.header("Upload-Checksum"), err);
+            ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
             if (!ck) {
                 ApiError fe_ = ApiError{WireError::bad_request, err, {}};
                 co_return co_await fail(x, rq, fe_);
@@ -1378,7 +882,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     auto res = ctx.mounts.reserve(m.app, m.dir.get(), *len);
     if (!res) co_return co_await fail(x, rq, res.error());
 
-    auto dir_path = uploads_dir(m.app);
+    auto dir_path = store.uploads_dir(m.app);
     ::mkdir(dir_path.c_str(), 0700);
     int dfd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0) {
@@ -1386,7 +890,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
         co_return co_await fail(x, rq, fe_);
     }
     auto u = std::make_shared<TusUpload>();
-    u->buffers = buffers;
+    u->buffers = store.buffers();
     u->dir = UniqueFd(dfd);
     u->id = tus::new_upload_id();
     u->app = m.app;
@@ -1395,7 +899,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     u->length = *len;
     u->parts_mode = part_size != 0;
     u->part_size = part_size;
-    u->metadata_raw = std::string(rq.header("Upload-Metadata"));
+    u->metadata_raw = std::string(rq.header(api::k_header_upload_metadata));
     u->rel = partial ? std::string() : meta->rel;
     u->sha256 = meta->sha256;
     u->mtime_ns = meta->mtime_ns;
@@ -1431,10 +935,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
             co_return co_await fail(x, rq, fe_);
         }
     }
-    {
-        std::lock_guard g(mu);
-        uploads[key(u->app, u->id)] = u;
-    }
+    store.add(u);
     Response r;
     r.status = 201;
     r.headers.emplace_back("Location",
@@ -1457,8 +958,9 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     bool complete_now = false;
     {
         std::lock_guard g(u->mu);
-        r.headers.emplace_back("Upload-Offset", std::to_string(u->confirmed_prefix()));
-        r.headers.emplace_back("Upload-Expires", expires_header(*u));
+        r.headers.emplace_back(std::string(api::k_header_upload_offset),
+                               std::to_string(u->confirmed_prefix()));
+        r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*u));
         complete_now = !u->parts_mode && !partial && u->all_confirmed();
     }
     if (complete_now) {
@@ -1488,7 +990,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
             ApiError e{WireError::bad_request, fmt::format("upload {} is listed twice", *id), {}};
             co_return co_await fail(x, rq, e);
         }
-        auto u = find(x.route.app, *id, x.caller);
+        auto u = store.find(x.route.app, *id, x.caller.username);
         if (!u) co_return co_await fail(x, rq, u.error());
         partials.push_back(*u);
     }
@@ -1523,7 +1025,8 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         claimed.push_back(p);
         total += p->length;
     }
-    if (rq.has("Upload-Length") && tus::parse_u64(rq.header("Upload-Length")) != total) {
+    if (rq.has(api::k_header_upload_length) &&
+        tus::parse_u64(rq.header(api::k_header_upload_length)) != total) {
         unclaim();
         ApiError e{
             WireError::bad_request, "Upload-Length differs from the partial uploads' sum", {}};
@@ -1534,7 +1037,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         co_return co_await fail(x, rq, t.error());
     }
     auto app = ctx.apps.get(x.route.app, x.caller.username);
-    auto dir_path = uploads_dir(m.app);
+    auto dir_path = store.uploads_dir(m.app);
     int dfd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (!app || dfd < 0) {
         unclaim();
@@ -1550,13 +1053,13 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     f->owner = x.caller.username;
     f->app_created_at = app->created_at;
     f->length = total;
-    f->metadata_raw = std::string(rq.header("Upload-Metadata"));
+    f->metadata_raw = std::string(rq.header(api::k_header_upload_metadata));
     f->rel = meta->rel;
     f->sha256 = meta->sha256;
     f->mtime_ns = meta->mtime_ns;
     f->overwrite = meta->overwrite;
     f->concat = tus::Concat::Kind::final;
-    f->concat_header = std::string(rq.header("Upload-Concat"));
+    f->concat_header = std::string(rq.header(api::k_header_upload_concat));
     f->touched_ms = now_ms();
     init_parts(*f);
     int fd = ::openat(dfd, (f->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -1621,7 +1124,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     o.overwrite = f->overwrite;
     std::optional<ApiResult<PutResult>> res;
     std::function<void()> job4_ = [&] {
-        res = ctx.mounts.commit_staged(m, dfd, f->id + ".data", fd, o, f->res);
+        res = ctx.mounts.commit_staged(m, {dfd, f->id + ".data", fd, {}}, o, &f->res);
     };
     co_await on_pool(ctx.pool, job4_);
     if (!*res) {
@@ -1643,25 +1146,22 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     }
     f->data.reset();
     save(*f);
-    {
-        std::lock_guard g(mu);
-        uploads[key(f->app, f->id)] = f;
-    }
+    store.add(f);
     for (auto& p : partials) {
         {
             std::lock_guard g(p->mu);
             p->committing = false;
         }
-        discard(p, false);
+        store.discard(p, false);
     }
     Response r = completed_response((*res)->created ? 201 : 200, *f);
     r.status = 201;
     r.body.clear();
     r.headers.emplace_back("Location",
                            fmt::format("{}/apps/{}/uploads/{}", api::k_prefix, f->app, f->id));
-    r.headers.emplace_back("Upload-Offset", std::to_string(total));
-    r.headers.emplace_back("Upload-Length", std::to_string(total));
-    r.headers.emplace_back("Upload-Expires", expires_header(*f));
+    r.headers.emplace_back(std::string(api::k_header_upload_offset), std::to_string(total));
+    r.headers.emplace_back(std::string(api::k_header_upload_length), std::to_string(total));
+    r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*f));
     r.headers.emplace_back(std::string(api::k_header_entry), f->entry.dump());
     co_return co_await reply(x, rq, r);
 }
@@ -1757,181 +1257,15 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
     co_return co_await reply(x, rq, r);
 }
 
-// ---- start-up and reaping -------------------------------------------------------------------
-
-std::optional<UploadPtr> TusService::Impl::load(const std::string& app, int dir_fd,
-                                                const std::string& id) {
-    auto drop = [&] {
-        ::unlinkat(dir_fd, (id + ".data").c_str(), 0);
-        ::unlinkat(dir_fd, (id + ".json").c_str(), 0);
-        return std::nullopt;
-    };
-    std::string text;
-    {
-        int fd = ::openat(dir_fd, (id + ".json").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) return drop();
-        UniqueFd f(fd);
-        char buf[65536];
-        ssize_t n;
-        while ((n = ::read(fd, buf, sizeof buf)) > 0)
-            text.append(buf, static_cast<std::size_t>(n));
-    }
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return drop();
-    auto u = std::make_shared<TusUpload>();
-    u->buffers = buffers;
-    try {
-        u->id = id;
-        u->app = j.at("app").get<std::string>();
-        u->owner = j.at("owner").get<std::string>();
-        u->app_created_at = j.at("app_created_at").get<std::int64_t>();
-        u->length = j.at("length").get<std::uint64_t>();
-        u->part_size = j.at("part_size").get<std::uint64_t>();
-        u->parts_mode = u->part_size != 0;
-        u->metadata_raw = j.at("metadata").get<std::string>();
-        u->rel = j.at("path").get<std::string>();
-        u->overwrite = j.at("overwrite").get<bool>();
-        auto c = j.at("concat").get<std::string>();
-        u->concat = c == "partial" ? tus::Concat::Kind::partial
-                    : c == "final" ? tus::Concat::Kind::final
-                                   : tus::Concat::Kind::none;
-        u->concat_header = j.value("concat_header", "");
-        u->touched_ms = j.at("touched_ms").get<std::int64_t>();
-        u->completed = j.at("completed").get<bool>();
-        if (j.contains("sha256")) u->sha256 = j["sha256"].get<std::string>();
-        if (j.contains("mtime_ns")) u->mtime_ns = j["mtime_ns"].get<std::int64_t>();
-        init_parts(*u);
-        if (u->completed) {
-            u->entry = j.at("entry");
-            u->created = j.at("created").get<bool>();
-        } else {
-            auto done = j.at("done").get<std::string>();
-            std::size_t i = 0;
-            while (i < done.size()) {
-                auto comma = done.find(',', i);
-                if (comma == std::string::npos) comma = done.size();
-                auto item = std::string_view(done).substr(i, comma - i);
-                auto dash = item.find('-');
-                auto a = tus::parse_u64(item.substr(0, dash));
-                auto b = dash == std::string_view::npos ? a : tus::parse_u64(item.substr(dash + 1));
-                if (!a || !b || *b < *a || *b >= u->parts.size()) return drop();
-                for (auto p = *a; p <= *b; ++p)
-                    u->parts[p].confirmed = u->plen(p);
-                i = comma + 1;
-            }
-            for (auto& [ks, v] : j.at("partial").items()) {
-                auto p = tus::parse_u64(ks);
-                if (!p || *p >= u->parts.size() || v.get<std::uint64_t>() > u->plen(*p))
-                    return drop();
-                u->parts[*p].confirmed = v.get<std::uint64_t>();
-            }
-            for (auto& p : u->parts)
-                p.filled = p.confirmed;
-        }
-    } catch (const std::exception&) {
-        return drop();
-    }
-    if (u->app != app || now_ms() > u->touched_ms + expiry_ms()) return drop();
-    auto a = ctx.apps.get(app, u->owner);
-    if (!a || !a->persistent_filesystem || a->created_at != u->app_created_at) return drop();
-    int dfd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-    if (dfd < 0) return drop();
-    u->dir = UniqueFd(dfd);
-    if (!u->completed) {
-        int fd = ::openat(dir_fd, (id + ".data").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st {};
-        if (fd < 0) return drop();
-        u->data = UniqueFd(fd);
-        if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != u->length)
-            return drop();
-        u->direct = open_direct(dir_fd, id + ".data");
-        u->res = ctx.mounts.reserve_unchecked(app, u->length);
-    }
-    return u;
-}
-
-void TusService::Impl::start() {
-    auto root = ctx.apps.root() / "apps";
-    int afd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (afd < 0) return;
-    UniqueFd apps_fd(afd);
-    auto apps = read_dir(apps_fd.get());
-    if (!apps) return;
-    std::size_t loaded = 0;
-    for (const auto& a : *apps) {
-        if (!S_ISDIR(a.st.st_mode) || !valid_app_name(a.name)) continue;
-        int dfd =
-            ::open(uploads_dir(a.name).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0) continue;
-        UniqueFd dir(dfd);
-        auto children = read_dir(dfd);
-        if (!children) continue;
-        std::set<std::string> kept;
-        for (const auto& c : *children) {
-            if (c.name.size() == 37 && c.name.substr(32) == ".json" &&
-                tus::valid_upload_id(c.name.substr(0, 32))) {
-                if (auto u = load(a.name, dfd, c.name.substr(0, 32))) {
-                    kept.insert(c.name.substr(0, 32));
-                    std::lock_guard g(mu);
-                    uploads[key(a.name, (*u)->id)] = *u;
-                    ++loaded;
-                }
-            }
-        }
-        // Anything else (temp files, data without state) is a leftover.
-        for (const auto& c : *children) {
-            std::string id = c.name.substr(0, 32);
-            bool ours = c.name.size() >= 32 && kept.count(id) &&
-                        (c.name == id + ".json" || c.name == id + ".data");
-            if (!ours) remove_tree(dfd, c.name);
-        }
-    }
-    if (loaded) fmt::print(stderr, "tus: resumed {} upload(s) from the last run\n", loaded);
-}
-
-void TusService::Impl::reap() {
-    std::vector<UploadPtr> all;
-    {
-        std::lock_guard g(mu);
-        for (auto& [k, u] : uploads)
-            all.push_back(u);
-        auto limit = now_ms() - std::max<std::int64_t>(expiry_ms(), 3'600'000);
-        for (auto it = gone.begin(); it != gone.end();)
-            it = it->second < limit ? gone.erase(it) : std::next(it);
-    }
-    std::map<std::string, bool> app_ok;
-    for (auto& u : all) {
-        bool expired = false;
-        {
-            std::lock_guard g(u->mu);
-            expired = !u->any_active() && !u->committing && now_ms() > u->touched_ms + expiry_ms();
-        }
-        if (expired) {
-            discard(u, true);
-            continue;
-        }
-        // An app deleted or a mount turned off behind our back (the hook covers
-        // the API; this covers a creation that raced it).
-        auto k = u->app + "/" + u->owner + "/" + std::to_string(u->app_created_at);
-        auto it = app_ok.find(k);
-        if (it == app_ok.end()) {
-            auto a = ctx.apps.get(u->app, u->owner);
-            bool ok = a && a->persistent_filesystem && a->created_at == u->app_created_at;
-            it = app_ok.emplace(k, ok).first;
-        }
-        if (!it->second) discard(u, false);
-    }
-}
-
 // ---- TusService -----------------------------------------------------------------------------
 
 void TusService::release_idle_memory() {
-    m_impl->buffers->clear();
+    m_impl->store.buffers()->clear();
 }
 
 TusService::TusService(ServerContext& ctx) : m_impl(std::make_unique<Impl>(ctx)) {
     Impl* impl = m_impl.get();
-    ctx.apps.set_mount_gone_hook([impl](const std::string& app) { impl->drop_app(app); });
+    ctx.apps.set_mount_gone_hook([impl](const std::string& app) { impl->store.drop_app(app); });
 }
 
 TusService::~TusService() {
@@ -1939,11 +1273,11 @@ TusService::~TusService() {
 }
 
 void TusService::start() {
-    m_impl->start();
+    m_impl->store.start();
 }
 
 void TusService::reap() {
-    m_impl->reap();
+    m_impl->store.reap();
 }
 
 asio::awaitable<bool> TusService::handle(Exchange& x) {

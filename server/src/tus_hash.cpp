@@ -1,0 +1,178 @@
+// See tus_hash.hpp.
+#include "tus_hash.hpp"
+
+#include "tus_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace de::server::tus {
+
+using asio::awaitable;
+using asio::use_awaitable;
+
+void release_hasher_locked(TusUpload& u, std::uint64_t gen, std::uint64_t upto) {
+    if (gen == u.hash_gen) {
+        u.hashed = upto;
+    } else {
+        u.file_hash.reset();
+        u.hashed = 0;
+    }
+    u.hash_busy = false;
+}
+
+namespace {
+void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen);
+}  // namespace
+
+// Starts a catch-up job when written bytes wait beyond the hash.
+void maybe_catch_up_locked(const UploadPtr& u, asio::thread_pool& pool) {
+    if (u->hash_busy || u->dropped || u->committing) return;
+    if (u->filled_prefix() <= u->hashed) return;
+    u->hash_busy = true;
+    asio::post(pool, [u, &pool, gen = u->hash_gen] { catch_up(u, pool, gen); });
+}
+
+// Opens the upload's data file a second time with O_DIRECT, for the bulk of
+// its bytes: they go from the PATCH buffers to the disk without a page-cache
+// copy (the fsync at completion has to write them anyway, and on the machines
+// measured, filling fresh page-cache pages cost more CPU than hashing). An
+// invalid fd where the file system refuses O_DIRECT (tmpfs): buffered then.
+UniqueFd open_direct(int dir_fd, const std::string& name) {
+    return UniqueFd(::openat(dir_fd, name.c_str(), O_RDWR | O_DIRECT | O_NOFOLLOW | O_CLOEXEC));
+}
+
+// Writes `n` bytes at `pos`: with O_DIRECT when everything is aligned,
+// through the page cache otherwise (and wherever O_DIRECT is refused). The
+// kernel keeps the two coherent (a direct write flushes and drops cached
+// pages of its range first). True when it went direct; errno in `err`.
+bool write_at(const TusUpload& u, const char* data, std::size_t n, std::uint64_t pos, int& err) {
+    bool aligned = u.direct && pos % k_direct_align == 0 && n % k_direct_align == 0 &&
+                   reinterpret_cast<std::uintptr_t>(data) % k_direct_align == 0;
+    int fd = aligned ? u.direct.get() : u.data.get();
+    std::size_t done = 0;
+    while (done < n) {
+        ssize_t w = ::pwrite(fd, data + done, n - done, static_cast<off_t>(pos + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EINVAL && fd == u.direct.get()) {
+            fd = u.data.get();  // refused after all: the page cache takes the rest
+            aligned = false;
+            continue;
+        }
+        if (w <= 0) {
+            err = w < 0 ? errno : EIO;
+            return aligned;
+        }
+        done += static_cast<std::size_t>(w);
+        if (fd == u.direct.get() && done % k_direct_align != 0) {
+            fd = u.data.get();  // a short direct write: finish through the cache
+            aligned = false;
+        }
+    }
+    return aligned;
+}
+
+// Hashes [from, to) of the data file into u.file_hash (the caller holds the
+// hasher). With O_DIRECT from the disk into an aligned buffer (the bytes were
+// written past the page cache; reading them through it would fill fresh
+// pages for nothing); otherwise from the page cache.
+bool hash_range(TusUpload& u, std::uint64_t from, std::uint64_t to) {
+    static thread_local AlignedBuffer buf = aligned_buffer(k_hash_read);
+    bool direct = static_cast<bool>(u.direct);
+    while (from < to) {
+        auto r = read_at(direct ? u.direct.get() : u.data.get(), buf.get(), k_hash_read, from,
+                         to - from, direct);
+        if (r.n < 0 && errno == EINVAL && direct) {
+            direct = false;
+            continue;
+        }
+        if (r.n <= 0) return false;
+        u.file_hash.update(buf.get() + r.skip, static_cast<std::size_t>(r.n));
+        from += static_cast<std::uint64_t>(r.n);
+    }
+    return true;
+}
+
+// One slice of catch-up hashing, then it re-posts itself so that other pool
+// work interleaves.
+namespace {
+void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen) {
+    std::uint64_t from = 0, to = 0;
+    std::vector<TusUpload::Ahead> chunks;  // a run of kept chunks from `from` on
+    {
+        std::lock_guard g(u->mu);
+        if (gen != u->hash_gen || u->dropped) {
+            release_hasher_locked(*u, gen, 0);
+            maybe_catch_up_locked(u, pool);
+            return;
+        }
+        from = u->hashed;
+        u->drop_ahead_locked(0, from);  // overtaken (the hash read them from the file)
+        to = from;
+        for (auto it = u->ahead.find(to);
+             it != u->ahead.end() && it->first == to && to - from < k_hash_slice;
+             it = u->ahead.erase(it)) {
+            to += it->second.n;
+            chunks.push_back(std::move(it->second));
+        }
+        if (chunks.empty()) {
+            to = std::min(u->filled_prefix(), from + k_hash_slice);
+            // Read only up to the next kept chunk; the hash takes that one from memory.
+            auto next = u->ahead.upper_bound(from);
+            if (next != u->ahead.end()) to = std::min(to, next->first);
+        }
+        if (to <= from) {
+            u->hash_busy = false;
+            return;
+        }
+    }
+    bool ok = true;
+    for (auto& c : chunks) {
+        u->file_hash.update(c.buf.get(), c.n);
+        u->hashed_ahead += c.n;
+        g_ahead_total -= k_chunk;
+        u->buffers->put(std::move(c.buf));
+    }
+    if (chunks.empty()) {
+        ok = hash_range(*u, from, to);
+        if (ok) u->hashed_file += to - from;
+    }
+    std::lock_guard g(u->mu);
+    release_hasher_locked(*u, gen, ok ? to : from);
+    if (!ok) {
+        // The bytes cannot be read now; completion will try again and report it.
+        u->file_hash.reset();
+        u->hashed = 0;
+        ++u->hash_gen;
+        return;
+    }
+    maybe_catch_up_locked(u, pool);
+}
+}  // namespace
+
+// Part k goes back to `keep` bytes; a hash that ran past that point restarts.
+void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep) {
+    u.parts[k].filled = u.parts[k].confirmed = keep;
+    u.drop_ahead_locked(u.pbegin(k) + keep, u.pend(k));
+    u.fill_cursor = std::min(u.fill_cursor, k);
+    if (u.hash_busy || u.hashed > u.pbegin(k) + keep) {
+        ++u.hash_gen;
+        if (!u.hash_busy) {
+            u.file_hash.reset();
+            u.hashed = 0;
+        }
+    }
+}
+
+// Runs `fn` on the pool and waits for it.
+awaitable<void> on_pool(asio::thread_pool& pool, const std::function<void()>& fn) {
+    JobGroup g(co_await asio::this_coro::executor);
+    std::vector<std::function<void()>> v;
+    v.push_back(fn);
+    g.start(pool, std::move(v));
+    co_await g.wait();
+}
+
+}  // namespace de::server::tus

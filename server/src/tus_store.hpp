@@ -1,0 +1,180 @@
+#pragma once
+// The store of tus uploads: each upload's record (TusUpload), its state file
+// beside its data in <root>/apps/<app>/uploads/, the registry of live uploads
+// (and tombstones that answer 410 for a while), expiry and reaping, the quota
+// reservation each holds, and recovery at start-up. It knows nothing of HTTP;
+// tus.cpp's handlers call it. The hashing state inside a TusUpload belongs to
+// tus_hash.hpp.
+
+#include "apps.hpp"
+#include "mount.hpp"
+#include "tus_hash.hpp"
+#include "tus_proto.hpp"
+
+#include <de/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace de::server::tus {
+
+using nlohmann::json;
+
+inline std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+struct Part {
+    std::uint64_t filled = 0;
+    std::uint64_t confirmed = 0;
+    bool active = false;
+};
+
+struct TusUpload {
+    // Fixed at creation.
+    std::string id, app, owner;
+    std::int64_t app_created_at = 0;
+    std::uint64_t length = 0;
+    std::uint64_t part_size = 0;  // the whole length in core mode
+    bool parts_mode = false;
+    std::string metadata_raw;
+    std::string rel;  // the mount path ("" for a partial upload)
+    std::optional<std::string> sha256;
+    std::optional<std::int64_t> mtime_ns;
+    bool overwrite = false;
+    tus::Concat::Kind concat = tus::Concat::Kind::none;
+    std::string concat_header;  // HEAD's Upload-Concat for a final upload
+    UniqueFd dir;               // the app's uploads folder
+    UniqueFd data;              // <id>.data
+    UniqueFd direct;            // the same file opened O_DIRECT (invalid where unsupported)
+
+    std::mutex mu;  // guards everything below
+    std::vector<Part> parts;
+    std::size_t fill_cursor = 0;
+    std::int64_t touched_ms = 0;
+    bool dropped = false;
+    bool committing = false;
+    bool completed = false;
+    bool created = false;
+    json entry;
+    Reservation res;
+    // The whole-file hash covers [0, hashed). Whoever holds hash_busy may use
+    // file_hash without the lock; a rollback behind the hash bumps hash_gen,
+    // and the holder then resets it on release.
+    tus::Digest file_hash;
+    std::uint64_t hashed = 0;
+    std::uint64_t hash_gen = 0;
+    bool hash_busy = false;
+    // Copies of written chunks beyond `hashed`, by file offset (see catch_up).
+    struct Ahead {
+        AlignedBuffer buf;
+        std::size_t n = 0;
+    };
+    std::map<std::uint64_t, Ahead> ahead;
+    std::shared_ptr<BufferPool> buffers;  // where ahead buffers go back
+    // Where the whole-file hash got its bytes (the completion log line).
+    std::atomic<std::uint64_t> hashed_inline{0}, hashed_ahead{0}, hashed_file{0};
+
+    TusUpload() = default;
+    TusUpload(const TusUpload&) = delete;
+    TusUpload& operator=(const TusUpload&) = delete;
+    ~TusUpload() { drop_ahead_locked(0, UINT64_MAX); }
+    // Forgets ahead chunks that start in [from, to).
+    void drop_ahead_locked(std::uint64_t from, std::uint64_t to) {
+        for (auto it = ahead.lower_bound(from); it != ahead.end() && it->first < to;) {
+            g_ahead_total -= k_chunk;
+            if (buffers) buffers->put(std::move(it->second.buf));
+            it = ahead.erase(it);
+        }
+    }
+
+    std::mutex save_mu;  // serialises state-file writes (taken before mu)
+
+    std::uint64_t pbegin(std::size_t k) const { return k * part_size; }
+    std::uint64_t pend(std::size_t k) const { return std::min(length, (k + 1) * part_size); }
+    std::uint64_t plen(std::size_t k) const { return pend(k) - pbegin(k); }
+    std::uint64_t filled_prefix() {
+        while (fill_cursor < parts.size() && parts[fill_cursor].filled == plen(fill_cursor))
+            ++fill_cursor;
+        return fill_cursor < parts.size() ? pbegin(fill_cursor) + parts[fill_cursor].filled
+                                          : length;
+    }
+    std::uint64_t confirmed_prefix() const {
+        for (std::size_t k = 0; k < parts.size(); ++k)
+            if (parts[k].confirmed != plen(k)) return pbegin(k) + parts[k].confirmed;
+        return length;
+    }
+    bool all_confirmed() const {
+        for (std::size_t k = 0; k < parts.size(); ++k)
+            if (parts[k].confirmed != plen(k)) return false;
+        return true;
+    }
+    bool any_active() const {
+        for (const auto& p : parts)
+            if (p.active) return true;
+        return false;
+    }
+    std::string done_ranges() const {
+        return tus::format_ranges_if(
+            parts.size(), [&](std::uint64_t i) { return parts[i].confirmed == plen(i); });
+    }
+    std::string missing_ranges() const {
+        return tus::format_ranges_if(
+            parts.size(), [&](std::uint64_t i) { return parts[i].confirmed != plen(i); });
+    }
+};
+using UploadPtr = std::shared_ptr<TusUpload>;
+
+// Sizes the parts from length and part_size (core mode: one part).
+void init_parts(TusUpload& u);
+// Writes <id>.json with write + rename (no fsync, see tus.cpp). False once
+// the upload was dropped, or on an I/O error (errno).
+bool save(TusUpload& u);
+// Removes <id>.data and <id>.json.
+void remove_files(TusUpload& u);
+
+class UploadStore {
+  public:
+    UploadStore(AppStore& apps, MountStore& mounts, std::chrono::milliseconds expiry);
+
+    std::int64_t expiry_ms() const { return m_expiry.count(); }
+    std::filesystem::path uploads_dir(std::string_view app) const;
+    const std::shared_ptr<BufferPool>& buffers() const { return m_buffers; }
+
+    // The live upload `id` of `app`, if `owner` owns it: not_found otherwise
+    // (and for a malformed id), gone for a terminated or expired one.
+    ApiResult<UploadPtr> find(std::string_view app, std::string_view id, std::string_view owner);
+    void add(const UploadPtr& u);
+    // Drops an upload: files, reservation, map entry; a tombstone answers 410.
+    void discard(const UploadPtr& u, bool tombstone);
+    // Every upload of an app whose mount went away, and whatever else is in
+    // its uploads folder.
+    void drop_app(const std::string& app);
+
+    // Start-up: reloads uploads that survived a restart (re-reserving their
+    // quota), drops expired ones and removes leftovers.
+    void start();
+    // Drops expired uploads, and uploads whose app or mount went away.
+    void reap();
+
+  private:
+    static std::string key(std::string_view app, std::string_view id);
+    std::optional<UploadPtr> load(const std::string& app, int dir_fd, const std::string& id);
+
+    AppStore& m_apps;
+    MountStore& m_mounts;
+    std::chrono::milliseconds m_expiry;
+    std::mutex m_mu;
+    std::map<std::string, UploadPtr> m_uploads;  // app + '/' + id
+    std::map<std::string, std::int64_t> m_gone;  // terminated or expired: 410 for a while
+    std::shared_ptr<BufferPool> m_buffers = std::make_shared<BufferPool>();
+};
+
+}  // namespace de::server::tus
