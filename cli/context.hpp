@@ -67,7 +67,7 @@ struct Context {
 // Returns error through the normal path (main() prints it and exits), with an
 // exit status the exit-code table cannot express (a predeploy script's own
 // status; nullopt: the table's) and, with --json, more fields in the error
-// document. Destructors run on the way out, unlike with std::exit.
+// document. Destructors run on the way out: no command ends the process itself.
 std::unexpected<Error> fail_with(Context& ctx, Error error, std::optional<int> exit_status,
                                  nlohmann::json details = nlohmann::json::object());
 
