@@ -21,16 +21,12 @@
 
 #include <fmt/format.h>
 
-#include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 
 namespace de::cli {
 
 namespace {
-
-constexpr int k_exit_timeout = 124;  // as timeout(1)
 
 struct PredeployArgs {
     std::string app_dir = ".";
@@ -233,41 +229,9 @@ Status run(Context& ctx, const PredeployArgs& args) {
     doc["exit_status"] = outcome->exit_status;
     doc["timed_out"] = outcome->timed_out;
     doc["elapsed_ms"] = outcome->elapsed.count();
-    const std::string pushed = args.push ? "; nothing was pushed" : "";
-    if (outcome->forwarded_signal == SIGINT)
-        return fail_with(
-            ctx,
-            Error{ErrorKind::interrupted,
-                  fmt::format("predeploy script {} interrupted{}", plan->script, pushed),
-                  0,
-                  {}},
-            exit_code(ErrorKind::interrupted), std::move(doc));
-    if (outcome->timed_out)
-        return fail_with(ctx,
-                         Error{ErrorKind::generic,
-                               fmt::format("predeploy script {} timed out after {} and was stopped "
-                                           "(SIGTERM to its process group{}){}",
-                                           plan->script, format_duration(*plan->timeout),
-                                           outcome->killed ? ", then SIGKILL" : "", pushed),
-                               0,
-                               {}},
-                         k_exit_timeout, std::move(doc));
-    if (!outcome->ok()) {
-        std::string how = outcome->term_signal != 0
-                              ? fmt::format("was killed by signal {} ({})", outcome->term_signal,
-                                            ::strsignal(outcome->term_signal))
-                              : fmt::format("failed with exit status {}", outcome->exit_status);
-        if (outcome->forwarded_signal != 0 && outcome->term_signal == 0)
-            how = fmt::format("was stopped by signal {} ({})", outcome->forwarded_signal,
-                              ::strsignal(outcome->forwarded_signal));
-        int code =
-            outcome->exit_status != 0 ? outcome->exit_status : 128 + outcome->forwarded_signal;
-        return fail_with(ctx,
-                         Error{ErrorKind::generic,
-                               fmt::format("predeploy script {} {}{}", plan->script, how, pushed),
-                               0,
-                               {}},
-                         code, std::move(doc));
+    if (auto failure = predeploy_failure(*plan, *outcome)) {
+        if (args.push) failure->error.message += "; nothing was pushed";
+        return fail_with(ctx, std::move(failure->error), failure->exit_status, std::move(doc));
     }
     note(ctx, fmt::format("predeploy: {} finished in {}", plan->script,
                           format_duration(outcome->elapsed)));

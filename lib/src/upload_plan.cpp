@@ -370,7 +370,6 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
         upload.connections = options.connections;
         upload.resume = options.resume;
         upload.notice = options.notice;
-        upload.mtime_ns = std::nullopt;
         if (options.resumable_threshold) upload.resumable_threshold = *options.resumable_threshold;
         if (options.part_size) upload.part_size = *options.part_size;
         TransferReport report;
