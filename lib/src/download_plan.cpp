@@ -1,4 +1,9 @@
-// The download planner and fetcher (de/download_plan.hpp).
+// The download planner and fetcher (de/download_plan.hpp). Planning asks the
+// server one question per source (a HEAD, or one streamed manifest for a
+// folder) and never trusts a listed name with the local filesystem until it
+// is checked to lie beneath the folder asked for; the refusals run on the
+// finished plan, so a refused download creates no file; the fetcher reports
+// one progress set over every file (FileSetProgress).
 
 #include <de/download_plan.hpp>
 #include <de/remote_path.hpp>
