@@ -21,6 +21,13 @@
 
 namespace de::cli {
 
+std::unexpected<Error> fail_with(Context& ctx, Error error, std::optional<int> exit_status,
+                                 nlohmann::json details) {
+    ctx.failure.exit_status = exit_status;
+    ctx.failure.details = std::move(details);
+    return std::unexpected(std::move(error));
+}
+
 void on_run(CLI::App* sub, Context& ctx, std::function<Status()> fn) {
     sub->callback([&ctx, fn = std::move(fn)] { ctx.outcome = fn(); });
 }

@@ -57,7 +57,19 @@ struct Context {
     // JSON document) and maps an error to its exit code.
     std::optional<Status> outcome;
     std::optional<nlohmann::json> json_result;
+    // What a failed outcome carries besides its Error (see fail_with()).
+    struct Failure {
+        std::optional<int> exit_status;  // instead of the exit-code table's code for the kind
+        nlohmann::json details = nlohmann::json::object();  // --json: beside "error"
+    } failure;
 };
+
+// Returns error through the normal path (main() prints it and exits), with an
+// exit status the exit-code table cannot express (a predeploy script's own
+// status; nullopt: the table's) and, with --json, more fields in the error
+// document. Destructors run on the way out: no command ends the process itself.
+std::unexpected<Error> fail_with(Context& ctx, Error error, std::optional<int> exit_status,
+                                 nlohmann::json details = nlohmann::json::object());
 
 // Registers fn as sub's callback; its Status becomes ctx.outcome.
 void on_run(CLI::App* sub, Context& ctx, std::function<Status()> fn);

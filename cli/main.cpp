@@ -36,11 +36,12 @@ std::string exit_code_footer() {
     return text;
 }
 
-void print_error(bool json, const de::Error& error) {
+// details: more fields for the --json error document (e.g. predeploy's run record).
+void print_error(bool json, const de::Error& error,
+                 nlohmann::json details = nlohmann::json::object()) {
     if (json) {
-        nlohmann::json j = {
-            {"error", {{"kind", de::to_string(error.kind)}, {"message", error.message}}}};
-        std::cout << j.dump() << std::endl;
+        details["error"] = {{"kind", de::to_string(error.kind)}, {"message", error.message}};
+        std::cout << details.dump() << std::endl;
     } else {
         std::fflush(stdout);
         std::fprintf(stderr, "de-cli: error: %s\n", error.message.c_str());
@@ -149,10 +150,13 @@ int main(int argc, char** argv) {
     }
     if (!*ctx.outcome) {
         de::Error error = ctx.outcome->error();
-        if (de::interrupt_requested() && error.kind != de::ErrorKind::usage)
+        // An exit status of the command's own (a predeploy script's) is final.
+        if (!ctx.failure.exit_status && de::interrupt_requested() &&
+            error.kind != de::ErrorKind::usage)
             error.kind = de::ErrorKind::interrupted;
-        print_error(json, error);
-        return de::exit_code(error.kind);
+        print_error(json, error, ctx.failure.details);
+        std::cout.flush();
+        return ctx.failure.exit_status.value_or(de::exit_code(error.kind));
     }
     if (json) {
         nlohmann::json result = ctx.json_result ? *ctx.json_result : nlohmann::json{{"ok", true}};

@@ -103,7 +103,7 @@ _de_cli_spec() {
             ;;
         'upload')
             subs=''
-            opts='-h --help -n --name -r --recursive --update --dry-run --include --exclude --connections --no-resume --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name -r --recursive --update --dry-run --include --exclude --connections --no-resume --follow-symlinks --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
             vopts='--host --ca-path -n --name --include --exclude --connections'
             pos='paths:-1'
             ;;

@@ -1,26 +1,18 @@
 // mount enable | disable | status. Disabling deletes every file, so it needs
 // -n, a confirmation (or -y), and can first write a tar backup of the whole
-// mount: the backup is streamed file by file into FILE.partial, flushed and
-// renamed, and only then is the mount disabled — a failed backup deletes
-// nothing.
+// mount (de::backup_mount, de/backup.hpp); only after a complete backup is the
+// mount disabled — a failed backup deletes nothing.
 #include "commands.hpp"
 #include "context.hpp"
 #include "output.hpp"
 
-#include <de/archive.hpp>
+#include <de/backup.hpp>
 #include <de/json.hpp>
 #include <de/size.hpp>
 
 #include <fmt/format.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <memory>
-#include <vector>
 
 namespace de::cli {
 
@@ -73,89 +65,23 @@ Status run_enable(Context& ctx, const MountArgs& args) {
     return {};
 }
 
-// Streams every file of the mount into a tar archive at path (via path.partial).
+// mount disable --backup: libde writes the archive; this maps the result.
 Result<nlohmann::json> write_backup(Context& ctx, Client& client, const std::string& app,
                                     const std::string& path) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (fs::exists(path, ec))
-        return fail(ErrorKind::conflict,
-                    fmt::format("backup file {} exists; choose another name or remove it "
-                                "(nothing was deleted)",
-                                path));
-    std::vector<Entry> entries;
-    std::uint64_t total = 0;
-    auto listed = client.manifest(app, "", false, [&](const Entry& e) -> Status {
-        entries.push_back(e);
-        if (e.type == EntryType::file) total += e.size;
-        return {};
-    });
-    if (!listed) return std::unexpected(explain(listed.error(), app));
-
-    std::string partial = path + ".partial";
-    int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return fail(ErrorKind::generic, fmt::format("cannot create backup {}: {} (nothing was "
-                                                    "deleted)",
-                                                    partial, std::strerror(errno)));
-    auto fd_sink = [fd, &partial](std::string_view data) -> Status {
-        while (!data.empty()) {
-            ssize_t n = ::write(fd, data.data(), data.size());
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                return fail(ErrorKind::generic,
-                            fmt::format("writing backup {}: {}", partial, std::strerror(errno)));
-            }
-            data.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return {};
-    };
-    TarWriter tar(fd_sink);
-    ProgressFn progress = make_progress(ctx);
-    std::uint64_t done = 0;
-    std::string label = fmt::format("backup of {}", app);
-    if (progress) progress({ProgressEvent::Phase::start, label, 0, total});
-
-    auto body = [&]() -> Status {
-        for (const auto& e : entries) {
-            if (interrupt_requested()) return fail(ErrorKind::interrupted, "backup interrupted");
-            if (e.type == EntryType::dir) {
-                if (auto st = tar.add_directory(e.path, e.mtime_ns); !st) return st;
-                continue;
-            }
-            if (auto st = tar.begin_file(e.path, e.size, e.mtime_ns); !st) return st;
-            auto st = client.read(app, e.path, std::nullopt, [&](std::string_view chunk) {
-                done += chunk.size();
-                if (progress) progress({ProgressEvent::Phase::advance, label, done, total});
-                return tar.write(chunk);
-            });
-            if (!st) return st;
-            if (auto end = tar.end_file(); !end) return end;
-        }
-        if (auto st = tar.finish(); !st) return st;
-        if (::fsync(fd) != 0)
-            return fail(ErrorKind::generic,
-                        fmt::format("flushing backup {}: {}", partial, std::strerror(errno)));
-        return {};
-    }();
-    if (progress) progress({ProgressEvent::Phase::finish, label, done, total});
-    bool closed = ::close(fd) == 0;
-    if (body && !closed) body = fail(ErrorKind::generic, fmt::format("closing backup {}", partial));
-    if (body && ::rename(partial.c_str(), path.c_str()) != 0)
-        body = fail(ErrorKind::generic,
-                    fmt::format("renaming {} to {}: {}", partial, path, std::strerror(errno)));
-    if (!body) {
-        ::unlink(partial.c_str());
-        Error e = explain(body.error(), app);
+    BackupOptions options;
+    options.progress = make_progress(ctx);
+    auto backup = backup_mount(client, app, path, options);
+    if (!backup) {
+        Error e = explain(backup.error(), app);
         e.message = fmt::format("backup failed, nothing was deleted: {}", e.message);
         return std::unexpected(e);
     }
-    std::size_t files = 0;
-    for (const auto& e : entries)
-        files += e.type == EntryType::file;
-    note(ctx, fmt::format("Backed up {} files ({}) to {}", files, format_size(total), path));
-    return nlohmann::json{
-        {"path", path}, {"files", files}, {"bytes", total}, {"archive_bytes", tar.bytes_written()}};
+    note(ctx, fmt::format("Backed up {} files ({}) to {}", backup->files,
+                          format_size(backup->bytes), path));
+    return nlohmann::json{{"path", path},
+                          {"files", backup->files},
+                          {"bytes", backup->bytes},
+                          {"archive_bytes", backup->archive_bytes}};
 }
 
 Status run_disable(Context& ctx, const MountArgs& args) {

@@ -5,8 +5,9 @@
 //
 // Exit status: the script's own status is the command's (124 when --timeout
 // stopped it, 128+N when signal N killed it), so a CI step fails the way the
-// script failed. main() only knows the exit-code table, so for those outcomes
-// this command prints its error itself, the way main() would, and exits.
+// script failed. Those outcomes return their error through the normal path
+// with fail_with(), which records the status for main() to exit with (and,
+// with --json, the run's record to print beside the error).
 // With --json the script's stdout goes to stderr, so stdout holds only the
 // one JSON document.
 
@@ -20,18 +21,12 @@
 
 #include <fmt/format.h>
 
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <iostream>
 #include <memory>
 
 namespace de::cli {
 
 namespace {
-
-constexpr int k_exit_timeout = 124;  // as timeout(1)
 
 struct PredeployArgs {
     std::string app_dir = ".";
@@ -47,23 +42,6 @@ struct PredeployArgs {
     bool checksum = false;
     int jobs = k_default_sync_jobs;
 };
-
-// Prints error as main() does (text on stderr, or one JSON document that
-// also carries details) and exits with code, which the exit-code table
-// cannot express.
-[[noreturn]] void exit_with(const Context& ctx, int code, const Error& error,
-                            nlohmann::json details = nlohmann::json::object()) {
-    if (ctx.global.json) {
-        details["error"] = {{"kind", to_string(error.kind)}, {"message", error.message}};
-        std::cout << details.dump() << std::endl;
-    } else {
-        std::fflush(stdout);
-        std::fprintf(stderr, "de-cli: error: %s\n", error.message.c_str());
-    }
-    std::cout.flush();
-    std::fflush(stderr);
-    std::exit(code);
-}
 
 nlohmann::json finding_json(const Finding& f) {
     return {{"severity", f.severity == Severity::error ? "error" : "warning"},
@@ -126,7 +104,7 @@ Status run_check(Context& ctx, const PredeployArgs& args) {
             fmt::format("predeploy --check: {} in {}; fix the errors above", counts, args.app_dir),
             0,
             {}};
-        if (ctx.global.json) exit_with(ctx, exit_code(error.kind), error, std::move(doc));
+        if (ctx.global.json) return fail_with(ctx, std::move(error), std::nullopt, std::move(doc));
         return std::unexpected(std::move(error));
     }
     note(ctx, fmt::format("predeploy --check: {} passes ({})", args.app_dir, counts));
@@ -251,40 +229,9 @@ Status run(Context& ctx, const PredeployArgs& args) {
     doc["exit_status"] = outcome->exit_status;
     doc["timed_out"] = outcome->timed_out;
     doc["elapsed_ms"] = outcome->elapsed.count();
-    const std::string pushed = args.push ? "; nothing was pushed" : "";
-    if (outcome->forwarded_signal == SIGINT)
-        exit_with(ctx, exit_code(ErrorKind::interrupted),
-                  Error{ErrorKind::interrupted,
-                        fmt::format("predeploy script {} interrupted{}", plan->script, pushed),
-                        0,
-                        {}},
-                  std::move(doc));
-    if (outcome->timed_out)
-        exit_with(ctx, k_exit_timeout,
-                  Error{ErrorKind::generic,
-                        fmt::format("predeploy script {} timed out after {} and was stopped "
-                                    "(SIGTERM to its process group{}){}",
-                                    plan->script, format_duration(*plan->timeout),
-                                    outcome->killed ? ", then SIGKILL" : "", pushed),
-                        0,
-                        {}},
-                  std::move(doc));
-    if (!outcome->ok()) {
-        std::string how = outcome->term_signal != 0
-                              ? fmt::format("was killed by signal {} ({})", outcome->term_signal,
-                                            ::strsignal(outcome->term_signal))
-                              : fmt::format("failed with exit status {}", outcome->exit_status);
-        if (outcome->forwarded_signal != 0 && outcome->term_signal == 0)
-            how = fmt::format("was stopped by signal {} ({})", outcome->forwarded_signal,
-                              ::strsignal(outcome->forwarded_signal));
-        int code =
-            outcome->exit_status != 0 ? outcome->exit_status : 128 + outcome->forwarded_signal;
-        exit_with(ctx, code,
-                  Error{ErrorKind::generic,
-                        fmt::format("predeploy script {} {}{}", plan->script, how, pushed),
-                        0,
-                        {}},
-                  std::move(doc));
+    if (auto failure = predeploy_failure(*plan, *outcome)) {
+        if (args.push) failure->error.message += "; nothing was pushed";
+        return fail_with(ctx, std::move(failure->error), failure->exit_status, std::move(doc));
     }
     note(ctx, fmt::format("predeploy: {} finished in {}", plan->script,
                           format_duration(outcome->elapsed)));
@@ -319,10 +266,8 @@ Status run(Context& ctx, const PredeployArgs& args) {
         doc["push"]["app"] = app;
         if (human(ctx)) print_push_summary(ctx, app, *summary);
         if (auto status = sync_status(*summary); !status) {
-            if (ctx.global.json) {
-                Error error = status.error();
-                exit_with(ctx, exit_code(error.kind), error, std::move(doc));
-            }
+            if (ctx.global.json)
+                return fail_with(ctx, status.error(), std::nullopt, std::move(doc));
             return status;
         }
     }

@@ -254,18 +254,9 @@ Status run_apply(Context& ctx, const SyncArgs& args) {
     const ClientOptions copts = client->options();
 
     SyncOptions options = to_options(args);
-    // The plan decides what happens; only the guards and the parallelism come from the flags.
-    options.remote_dir = plan->remote_dir;
-    options.delete_extraneous = plan->delete_extraneous;
-    options.checksum = plan->checksum;
-    options.follow_symlinks = plan->follow_symlinks;
-    options.include = plan->include;
-    options.exclude = plan->exclude;
-    options.dry_run = false;
-    if (auto g = check_delete_guards(*plan, options, true); !g) return g;
     std::uint64_t total = transfer_bytes(*plan);
     options.on_event = make_events(ctx, &total);
-    auto summary = sync_execute(copts, *plan, options, true);
+    auto summary = sync_apply(copts, *plan, options);
     if (!summary) return std::unexpected(std::move(summary.error()));
     return finish(ctx, *summary);
 }

@@ -502,4 +502,37 @@ Result<ProcessOutcome> run_predeploy(const PredeployPlan& plan) {
     return run_process_group(spec);
 }
 
+std::optional<PredeployFailure> predeploy_failure(const PredeployPlan& plan,
+                                                  const ProcessOutcome& outcome) {
+    if (outcome.forwarded_signal == SIGINT)
+        return PredeployFailure{Error{ErrorKind::interrupted,
+                                      fmt::format("predeploy script {} interrupted", plan.script),
+                                      0,
+                                      {}},
+                                exit_code(ErrorKind::interrupted)};
+    if (outcome.timed_out)
+        return PredeployFailure{
+            Error{ErrorKind::generic,
+                  fmt::format("predeploy script {} timed out after {} and was stopped "
+                              "(SIGTERM to its process group{})",
+                              plan.script,
+                              format_duration(plan.timeout.value_or(std::chrono::milliseconds{0})),
+                              outcome.killed ? ", then SIGKILL" : ""),
+                  0,
+                  {}},
+            k_predeploy_timeout_exit};
+    if (outcome.ok()) return std::nullopt;
+    std::string how = outcome.term_signal != 0
+                          ? fmt::format("was killed by signal {} ({})", outcome.term_signal,
+                                        ::strsignal(outcome.term_signal))
+                          : fmt::format("failed with exit status {}", outcome.exit_status);
+    if (outcome.forwarded_signal != 0 && outcome.term_signal == 0)
+        how = fmt::format("was stopped by signal {} ({})", outcome.forwarded_signal,
+                          ::strsignal(outcome.forwarded_signal));
+    int status = outcome.exit_status != 0 ? outcome.exit_status : 128 + outcome.forwarded_signal;
+    return PredeployFailure{
+        Error{ErrorKind::generic, fmt::format("predeploy script {} {}", plan.script, how), 0, {}},
+        status};
+}
+
 }  // namespace de

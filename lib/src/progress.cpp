@@ -89,4 +89,35 @@ std::string format_eta(std::optional<double> seconds) {
     return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
+FileSetProgress::FileSetProgress(ProgressFn sink, std::uint64_t total_bytes, std::size_t files)
+    : m_sink(std::move(sink)), m_total(total_bytes), m_files(files) {}
+
+void FileSetProgress::emit(std::string_view label, std::uint64_t done) {
+    auto phase = m_started ? ProgressEvent::Phase::advance : ProgressEvent::Phase::start;
+    m_started = true;
+    m_sink({phase, label, m_base + done, m_total});
+}
+
+ProgressFn FileSetProgress::for_current_file() {
+    if (!m_sink) return {};
+    if (m_files == 1) return m_sink;
+    return [this](const ProgressEvent& e) {
+        emit(fmt::format("[{}/{}] {}", m_index + 1, m_files, e.name), e.done);
+    };
+}
+
+void FileSetProgress::group(std::string_view label, std::uint64_t done) {
+    if (m_sink) emit(label, done);
+}
+
+void FileSetProgress::next(std::uint64_t size, std::size_t count) {
+    m_index += count;
+    m_base += size;
+}
+
+void FileSetProgress::finish(std::string_view label) {
+    if (m_sink && m_files > 1 && m_started)
+        m_sink({ProgressEvent::Phase::finish, label, m_base, m_total});
+}
+
 }  // namespace de

@@ -5,6 +5,12 @@
 // into a de::Error for commands that must stop, and check_app_dir() turns every
 // failure into a Finding for the linter. toml++ (built with exceptions on
 // Debian) is used only here; its parse_error carries the line and column.
+//
+// Why one file of ~700 lines: the linter is the parsers run in "report every
+// failure" mode, and both share the internal ParsedProject, the script
+// resolution and the small-file reader; split, those would become a private
+// header for no reader's benefit, and toml++ would reach a second
+// translation unit.
 
 #include <de/project.hpp>
 

@@ -7,17 +7,20 @@
 // single-threaded), then — only if all of them succeeded — the deletes, then
 // the few transfers that had to wait for a delete (a file replacing a folder).
 //
-// Push sends files below k_batch_threshold through Client::upload_batch (tar
-// bodies of thousands of files, one flush per batch on the server) instead of
-// a PUT each: 20k small files cost a few requests, not 20k round trips and
-// 20k fsyncs. The folders to create travel in the same batches. Files that
-// replace a known remote content (If-Match in --checksum mode) and big files
-// keep the per-file path.
+// Push takes its local listing from the one local walker and its send split
+// from the upload planner (de/upload_plan.hpp): files below k_batch_threshold
+// go through Client::upload_batch (tar bodies of thousands of files, one flush
+// per batch on the server) instead of a PUT each, so 20k small files cost a
+// few requests, not 20k round trips and 20k fsyncs. The folders to create
+// travel in the same batches. Files that replace a known remote content
+// (If-Match in --checksum mode), big files and a lone small file keep the
+// per-file path, with the thresholds tuned_upload_options() gives.
 
 #include "sync_internal.hpp"
 
 #include <de/remote_path.hpp>
 #include <de/sync.hpp>
+#include <de/upload_plan.hpp>
 
 #include <fmt/format.h>
 
@@ -36,8 +39,6 @@ namespace de {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::uint64_t k_batch_threshold = 1 << 20;
 
 struct RemoteScan {
     std::vector<SyncEntry> entries;
@@ -173,14 +174,15 @@ class Executor {
         // Folders first, in order (parents before children), then files in parallel.
         if (m_plan.direction == SyncDirection::push) {
             // Small files (and the folders) in batches; the rest one by one.
-            std::vector<const SyncOp*> fresh, replacing, single;
-            for (const SyncOp* op : transfers) {
-                if (op->size >= k_batch_threshold || (op->replace && op->dest_sha256))
-                    single.push_back(op);
-                else
-                    (op->replace ? replacing : fresh).push_back(op);
-            }
-            if (!fresh.empty() || !replacing.empty()) {
+            SendSplit split = split_for_send(
+                transfers.size(), [&](std::size_t i) { return transfers[i]->size; },
+                [&](std::size_t i) { return transfers[i]->replace && transfers[i]->dest_sha256; });
+            if (!split.batched.empty()) {
+                std::vector<const SyncOp*> fresh, replacing, single;
+                for (std::size_t i : split.batched)
+                    (transfers[i]->replace ? replacing : fresh).push_back(transfers[i]);
+                for (std::size_t i : split.singles)
+                    single.push_back(transfers[i]);
                 run_batch(fresh, dirs, false);
                 run_batch(replacing, {}, true);
                 dirs.clear();
@@ -241,7 +243,7 @@ class Executor {
         switch (op.action) {
             case SyncOp::Action::transfer: {
                 if (push) {
-                    UploadOptions uo;
+                    UploadOptions uo = tuned_upload_options(*client);
                     uo.overwrite = op.replace;
                     if (op.replace && op.dest_sha256) uo.if_match_sha256 = op.dest_sha256;
                     uo.sha256 = op.source_sha256;  // known from the hash cache: no second read
@@ -538,6 +540,20 @@ Result<SyncSummary> sync_execute(const ClientOptions& client, const SyncPlan& pl
     }
     Executor executor(client, plan, options);
     return executor.run();
+}
+
+Result<SyncSummary> sync_apply(const ClientOptions& client, const SyncPlan& plan,
+                               SyncOptions options) {
+    options.remote_dir = plan.remote_dir;
+    options.delete_extraneous = plan.delete_extraneous;
+    options.checksum = plan.checksum;
+    options.follow_symlinks = plan.follow_symlinks;
+    options.include = plan.include;
+    options.exclude = plan.exclude;
+    options.dry_run = false;
+    if (auto g = check_delete_guards(plan, options, true); !g)
+        return std::unexpected(std::move(g.error()));
+    return sync_execute(client, plan, options, true);
 }
 
 namespace {

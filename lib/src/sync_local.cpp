@@ -1,12 +1,9 @@
-// The local side of a sync: one walk of the folder with lstat semantics, and
-// the local hash cache that lets `--checksum` skip re-reading unchanged files.
-//
-// The walk uses openat/fstatat relative to each folder's descriptor (no path
-// re-resolution per file) and visits siblings in bytewise order, so the
-// listing comes out already in the planner's depth-first order. Symlinks are
-// never followed unless asked; when followed, a folder already on the current
-// path (a loop) is skipped with a warning.
+// The local side of a sync: the listing from the one local walker
+// (local_walk.cpp, shared with upload: lstat semantics, depth-first order, one
+// symlink policy), and the local hash cache that lets `--checksum` skip
+// re-reading unchanged files.
 
+#include "local_walk.hpp"
 #include "sync_internal.hpp"
 
 #include <de/sha256.hpp>
@@ -14,16 +11,10 @@
 
 #include <fmt/format.h>
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
-#include <set>
 #include <utility>
 
 namespace de {
@@ -138,159 +129,29 @@ Status LocalHashCache::save() {
 
 }  // namespace detail
 
-namespace {
-
-struct Walker {
-    const SyncOptions& options;
-    LocalScan& scan;
-    std::vector<struct stat>& stats;          // parallel to scan.entries (files only meaningful)
-    std::set<std::pair<dev_t, ino_t>> stack;  // folders on the current path (loop check)
-    std::optional<Error> error;
-
-    void warn(std::string message) {
-        if (options.on_event) {
+Result<LocalScan> scan_local(const fs::path& root, bool hashes, const SyncOptions& options) {
+    WalkOptions walk_options;
+    walk_options.follow_symlinks = options.follow_symlinks;
+    if (options.on_event) {
+        walk_options.on_warning = [&options](std::string_view message) {
             SyncEvent ev;
             ev.kind = SyncEvent::Kind::warning;
             ev.message = message;
             options.on_event(ev);
-        }
-        scan.warnings.push_back(std::move(message));
+        };
     }
-
-    // Walks the folder open as dirfd; prefix is its relative path ("" for the root).
-    void walk(int dirfd, const std::string& prefix) {
-        DIR* dir = ::fdopendir(dirfd);
-        if (!dir) {
-            ::close(dirfd);
-            error = Error{ErrorKind::generic,
-                          fmt::format("cannot read the local folder '{}': {}",
-                                      prefix.empty() ? "." : prefix, std::strerror(errno)),
-                          0,
-                          {}};
-            return;
-        }
-        std::vector<std::string> names;
-        errno = 0;
-        while (dirent* d = ::readdir(dir)) {
-            std::string_view n = d->d_name;
-            if (n == "." || n == "..") continue;
-            names.emplace_back(n);
-        }
-        std::sort(names.begin(), names.end());
-        for (const auto& name : names) {
-            if (error) break;
-            std::string rel = prefix.empty() ? name : prefix + "/" + name;
-            struct stat st {};
-            if (::fstatat(::dirfd(dir), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-                if (errno == ENOENT) continue;  // vanished while we looked
-                error =
-                    Error{ErrorKind::generic,
-                          fmt::format("cannot stat local file '{}': {}", rel, std::strerror(errno)),
-                          0,
-                          {}};
-                break;
-            }
-            if (S_ISLNK(st.st_mode)) {
-                if (!options.follow_symlinks) {
-                    ++scan.symlinks_skipped;
-                    warn(fmt::format("skipped symlink '{}' (use --follow-symlinks to follow it)",
-                                     rel));
-                    continue;
-                }
-                if (::fstatat(::dirfd(dir), name.c_str(), &st, 0) != 0) {
-                    ++scan.symlinks_skipped;
-                    warn(fmt::format("skipped broken symlink '{}'", rel));
-                    continue;
-                }
-                ++scan.symlinks_followed;
-            }
-            if (rel.find('\n') != std::string::npos || rel.find('\r') != std::string::npos) {
-                warn(
-                    fmt::format("skipped '{}': control characters are not allowed in remote "
-                                "paths",
-                                rel));
-                continue;
-            }
-            if (S_ISREG(st.st_mode)) {
-                scan.entries.push_back(SyncEntry{rel, EntryType::file,
-                                                 static_cast<std::uint64_t>(st.st_size),
-                                                 detail::mtime_ns_of(st), std::nullopt});
-                stats.push_back(st);
-            } else if (S_ISDIR(st.st_mode)) {
-                auto key = std::make_pair(st.st_dev, st.st_ino);
-                if (stack.contains(key)) {
-                    warn(fmt::format("skipped '{}': a symlink loop", rel));
-                    continue;
-                }
-                scan.entries.push_back(
-                    SyncEntry{rel, EntryType::dir, 0, detail::mtime_ns_of(st), std::nullopt});
-                stats.push_back(st);
-                int fd = ::openat(::dirfd(dir), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0) {
-                    error = Error{
-                        ErrorKind::generic,
-                        fmt::format("cannot open local folder '{}': {}", rel, std::strerror(errno)),
-                        0,
-                        {}};
-                    break;
-                }
-                stack.insert(key);
-                walk(fd, rel);
-                stack.erase(key);
-            } else {
-                warn(fmt::format("skipped '{}': not a regular file or folder", rel));
-            }
-        }
-        ::closedir(dir);
-    }
-};
-
-}  // namespace
-
-Result<LocalScan> scan_local(const fs::path& root, bool hashes, const SyncOptions& options) {
-    LocalScan scan;
     std::vector<struct stat> stats;
-    struct stat st {};
-    if (::stat(root.c_str(), &st) != 0) {
-        if (errno == ENOENT) return scan;  // exists = false
-        return fail(ErrorKind::generic, fmt::format("cannot stat local folder {}: {}",
-                                                    root.string(), std::strerror(errno)));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        return fail(ErrorKind::usage,
-                    fmt::format("{} is not a folder; sync works on a whole folder", root.string()));
-    }
-    scan.exists = true;
-    int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return fail(ErrorKind::generic, fmt::format("cannot open local folder {}: {}",
-                                                    root.string(), std::strerror(errno)));
-    }
-    Walker w{options, scan, stats, {}, std::nullopt};
-    w.stack.insert({st.st_dev, st.st_ino});
-    w.walk(fd, "");
-    if (w.error) return std::unexpected(std::move(*w.error));
-    // Names sorted per folder give depth-first order already; sort anyway in
-    // case a name holds a byte below '/' (then "a b" vs "a/..." needs the rule).
-    if (!std::is_sorted(scan.entries.begin(), scan.entries.end(),
-                        [](const SyncEntry& a, const SyncEntry& b) {
-                            return sync_path_less(a.path, b.path);
-                        })) {
-        std::vector<std::size_t> idx(scan.entries.size());
-        for (std::size_t i = 0; i < idx.size(); ++i)
-            idx[i] = i;
-        std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
-            return sync_path_less(scan.entries[a].path, scan.entries[b].path);
-        });
-        std::vector<SyncEntry> e2;
-        std::vector<struct stat> s2;
-        for (auto i : idx) {
-            e2.push_back(std::move(scan.entries[i]));
-            s2.push_back(stats[i]);
-        }
-        scan.entries = std::move(e2);
-        stats = std::move(s2);
-    }
+    auto walk = detail::walk_local(root, walk_options, &stats);
+    if (!walk) return std::unexpected(std::move(walk.error()));
+    LocalScan scan;
+    scan.exists = walk->exists;
+    scan.symlinks_skipped = walk->symlinks_skipped;
+    scan.symlinks_followed = walk->symlinks_followed;
+    scan.warnings = std::move(walk->warnings);
+    scan.entries.reserve(walk->entries.size());
+    for (auto& e : walk->entries)
+        scan.entries.push_back(
+            SyncEntry{std::move(e.path), e.type, e.size, e.mtime_ns, std::nullopt});
 
     if (hashes) {
         fs::path cache_dir =

@@ -125,4 +125,20 @@ expect_rc 5 "$DE_CLI" download -r data "$T/dl2" -n sales
 expect_rc 3 "$DE_CLI" download nothere.bin "$T/dl" -n sales
 expect_rc 2 "$DE_CLI" download ../../etc/passwd "$T/dl" -n sales
 
+# One symlink policy with sync push: a symlink inside an uploaded folder is
+# skipped with a warning (it could lead out of the folder) unless
+# --follow-symlinks; a symlink named on the command line is uploaded.
+mkdir -p "$T/links/real"
+echo secret >"$T/outside.txt"
+echo inside >"$T/links/real/t.txt"
+ln -s "$T/outside.txt" "$T/links/out.txt"
+expect_rc 0 "$DE_CLI" upload -r "$T/links/" /links -n sales
+assert_contains "$ERR" "skipped symlink 'out.txt'"
+[[ ! -e "$MOUNT/links/out.txt" ]] || fail "a symlink inside the folder was followed"
+[[ -f "$MOUNT/links/real/t.txt" ]] || fail "the folder's regular file is missing"
+expect_rc 0 "$DE_CLI" upload -r "$T/links/" /links2 -n sales --follow-symlinks
+assert_eq "$(cat "$MOUNT/links2/out.txt")" "secret" "--follow-symlinks uploads the target"
+expect_rc 0 "$DE_CLI" upload "$T/links/out.txt" /named.txt -n sales
+assert_eq "$(cat "$MOUNT/named.txt")" "secret" "a named symlink is uploaded"
+
 finish

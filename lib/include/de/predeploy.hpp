@@ -96,4 +96,17 @@ std::vector<std::string> describe_plan(const PredeployPlan& plan);
 // not be set up; the script's own failure is in the outcome.
 Result<ProcessOutcome> run_predeploy(const PredeployPlan& plan);
 
+// The exit status of a run stopped by --timeout (as timeout(1)).
+inline constexpr int k_predeploy_timeout_exit = 124;
+
+// A failed run as an error that carries the command's exit status: the
+// script's own status, 124 after the timeout, 128+N after signal N, 130
+// (ErrorKind::interrupted) when Ctrl-C stopped it. nullopt when the run succeeded.
+struct PredeployFailure {
+    Error error;
+    int exit_status = 1;
+};
+std::optional<PredeployFailure> predeploy_failure(const PredeployPlan& plan,
+                                                  const ProcessOutcome& outcome);
+
 }  // namespace de

@@ -10,6 +10,7 @@
 // progress display (rate over a sliding window, ETA), free of any output.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -57,6 +58,32 @@ class ProgressMeter {
     bool m_started = false;
     Clock::time_point m_start{};
     std::deque<std::pair<Clock::time_point, std::uint64_t>> m_samples;
+};
+
+// Several files as one progress set: one bar over all their bytes, labelled
+// "[i/n] NAME" with the current file, instead of one line per file (a single
+// file's events pass through unchanged). Not thread-safe: one transfer at a time.
+class FileSetProgress {
+  public:
+    FileSetProgress(ProgressFn sink, std::uint64_t total_bytes, std::size_t files);
+
+    explicit operator bool() const { return static_cast<bool>(m_sink); }
+    // The callback for the current file's transfer (empty without a sink).
+    ProgressFn for_current_file();
+    // An event for a group of files sent together (done: bytes of the group).
+    void group(std::string_view label, std::uint64_t done);
+    // The current file (or a group of count files of size bytes) is done.
+    void next(std::uint64_t size, std::size_t count = 1);
+    void finish(std::string_view label);
+
+  private:
+    void emit(std::string_view label, std::uint64_t done);
+    ProgressFn m_sink;
+    std::uint64_t m_total = 0;
+    std::size_t m_files = 0;
+    std::size_t m_index = 0;
+    std::uint64_t m_base = 0;  // bytes of the files before the current one
+    bool m_started = false;
 };
 
 // "812.3 MiB/s"; "" for 0.

@@ -14,6 +14,10 @@
 // microsecond (precision that survives every filesystem we care about), or,
 // with checksum, when their SHA-256 match (local hashes come from a cache keyed
 // by path, size, mtime and inode; remote ones from the server's hash cache).
+//
+// The local listing is de/upload_plan.hpp's walker, with its symlink policy
+// (symlinks inside the folder skipped with a warning unless followed), and
+// push sends with its batch / single split.
 
 #include <de/client.hpp>
 #include <de/error.hpp>
@@ -169,6 +173,12 @@ Result<SyncPlan> sync_plan(const ClientOptions& client, std::string_view app,
 // (verify = true: re-scans both sides and refuses with conflict if either changed).
 Result<SyncSummary> sync_execute(const ClientOptions& client, const SyncPlan& plan,
                                  const SyncOptions& options, bool verify);
+
+// `sync --apply`: the plan decides what happens (folder, --delete, checksum,
+// symlinks, globs); only the guards (max_delete, force) and the parallelism
+// come from options. Checks the guards, then executes with verify = true.
+Result<SyncSummary> sync_apply(const ClientOptions& client, const SyncPlan& plan,
+                               SyncOptions options);
 
 // A failed summary as an Error (kind of the first failure), or success.
 Status sync_status(const SyncSummary& summary);

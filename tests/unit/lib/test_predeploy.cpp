@@ -379,3 +379,38 @@ TEST_CASE("predeploy: a ../mount that is a file or a broken link is refused") {
     REQUIRE_FALSE(broken);
     CHECK(broken.error().message.find("broken symlink") != std::string::npos);
 }
+
+TEST_CASE("predeploy_failure: the error carries the command's exit status") {
+    de::PredeployPlan plan;
+    plan.script = "predeploy.sh";
+    plan.timeout = std::chrono::milliseconds(1500);
+    de::ProcessOutcome ok;
+    CHECK_FALSE(de::predeploy_failure(plan, ok));
+
+    de::ProcessOutcome failed;
+    failed.exit_status = 3;
+    auto f = de::predeploy_failure(plan, failed);
+    REQUIRE(f);
+    CHECK(f->exit_status == 3);
+    CHECK(f->error.message.find("failed with exit status 3") != std::string::npos);
+
+    de::ProcessOutcome timed_out;
+    timed_out.timed_out = true;
+    timed_out.exit_status = 143;
+    auto t = de::predeploy_failure(plan, timed_out);
+    REQUIRE(t);
+    CHECK(t->exit_status == de::k_predeploy_timeout_exit);
+
+    de::ProcessOutcome interrupted;
+    interrupted.forwarded_signal = SIGINT;
+    auto i = de::predeploy_failure(plan, interrupted);
+    REQUIRE(i);
+    CHECK(i->error.kind == de::ErrorKind::interrupted);
+    CHECK(i->exit_status == de::exit_code(de::ErrorKind::interrupted));
+
+    de::ProcessOutcome stopped;
+    stopped.forwarded_signal = SIGTERM;
+    auto s = de::predeploy_failure(plan, stopped);
+    REQUIRE(s);
+    CHECK(s->exit_status == 128 + SIGTERM);
+}

@@ -1,0 +1,81 @@
+#pragma once
+// Getting files out of the mount: the planner behind `download REMOTE...
+// LOCAL` (sync pull has its own diff, de/sync.hpp).
+//
+// Design: plan_download() asks the server what each source is (a HEAD; a
+// folder is one streamed manifest) and names every local target;
+// check_download() refuses before the first byte — a local file in a
+// folder's place, existing files without overwrite, too little room on the
+// local disk — so a refused download changes nothing; send_download() fetches
+// file by file with Client::download (a temporary file beside the target,
+// renamed after its SHA-256 matched). Names from the wire are checked before
+// they touch the local filesystem: a listed path must lie beneath the folder
+// asked for.
+
+#include <de/client.hpp>
+#include <de/error.hpp>
+#include <de/progress.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace de {
+
+struct DownloadRequest {
+    std::vector<std::string> sources;  // normalized remote paths ("" is the mount root)
+    std::filesystem::path local;       // the destination folder or file name
+    bool local_is_dir = false;         // the destination names a folder (exists, or ends in '/')
+    bool recursive = false;
+};
+
+struct DownloadItem {
+    std::string remote;
+    std::filesystem::path local;
+    std::uint64_t size = 0;
+    bool is_dir = false;
+};
+
+struct DownloadPlan {
+    std::string app;
+    std::filesystem::path local;  // the destination, as requested
+    std::vector<DownloadItem> items;
+
+    std::uint64_t bytes() const;
+    std::size_t files() const;
+};
+
+// Stats each source, lists folders (with recursive; a folder without it is
+// ErrorKind::usage), and names the local targets: several sources, or a
+// folder destination, put each source's base name inside it.
+Result<DownloadPlan> plan_download(Client& client, std::string_view app,
+                                   const DownloadRequest& request);
+
+// The refusals before the first byte (see above).
+Status check_download(const DownloadPlan& plan, bool overwrite);
+
+struct DownloadSendOptions {
+    bool overwrite = false;
+    int connections = 4;  // of a big file's parallel ranges
+    ProgressFn progress;  // one set over every file, "[i/n] REMOTE" per file
+    std::function<void(std::string_view)> notice;  // what is resumed
+    std::function<void(std::string_view)> trace;   // "app:/REMOTE -> LOCAL" per file
+    std::function<void(const DownloadItem&, const Entry&)> on_file;  // each file fetched
+};
+
+struct DownloadSummary {
+    std::size_t files = 0;
+    std::uint64_t bytes = 0;
+    TransferReport report;
+};
+
+// Creates the folders and fetches the files of a checked plan, in order;
+// stops at the first failure.
+Result<DownloadSummary> send_download(Client& client, const DownloadPlan& plan,
+                                      const DownloadSendOptions& options);
+
+}  // namespace de

@@ -1,0 +1,414 @@
+// The upload planner and sender (de/upload_plan.hpp). The local half names
+// every target from the sources alone; the server half asks the server once
+// per question (mount status, the rename probe, which targets exist); the
+// checks refuse before the first byte; the sender applies the send split that
+// sync push shares.
+
+#include <de/remote_path.hpp>
+#include <de/size.hpp>
+#include <de/upload_plan.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <span>
+#include <unordered_map>
+
+namespace de {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// "sales:/data/x.csv", as the CLI's messages name a remote path.
+std::string remote_display(std::string_view app, std::string_view path) {
+    return fmt::format("{}:/{}", app, path);
+}
+
+bool ends_with_slash(std::string_view s) {
+    return !s.empty() && s.back() == '/';
+}
+
+// A remote path built from an argument: usage error naming the app when invalid.
+Result<std::string> remote_target(std::string_view path, std::string_view app) {
+    auto normalized = normalize_remote_path(path);
+    if (!normalized) {
+        Error e = normalized.error();
+        e.kind = ErrorKind::usage;
+        e.message = fmt::format("{} (app '{}')", e.message, app);
+        return std::unexpected(std::move(e));
+    }
+    return normalized;
+}
+
+// "used 1.0 MiB of 4.0 MiB (25.0%)", as `mount status` puts it.
+std::string usage_text(std::uint64_t used, std::uint64_t quota) {
+    double pct = quota ? 100.0 * static_cast<double>(used) / static_cast<double>(quota) : 0.0;
+    return fmt::format("used {} of {} ({:.1f}%)", format_size(used), format_size(quota), pct);
+}
+
+std::string list_some(const std::vector<std::string>& names, std::size_t max = 5) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size() && i < max; ++i) {
+        if (i) out += ", ";
+        out += names[i];
+    }
+    if (names.size() > max) out += fmt::format(" and {} more", names.size() - max);
+    return out;
+}
+
+// A folder source: its walk, filtered, as items (and folders) under base.
+Status plan_folder(UploadPlan& plan, const UploadRequest& request, const std::string& source,
+                   const PathFilter& filter, const WarningFn& on_warning) {
+    fs::path local(source);
+    // rsync's convention: "dir/" uploads the folder's contents, "dir" the folder itself.
+    std::string base = plan.remote_base;
+    if (!ends_with_slash(source)) {
+        auto abs = fs::absolute(local).lexically_normal();
+        auto name = abs.filename().string();
+        if (name.empty()) name = abs.parent_path().filename().string();
+        base = join_path(plan.remote_base, name);
+    }
+    WalkOptions options;
+    options.follow_symlinks = request.follow_symlinks;
+    options.prune = &filter;
+    options.on_warning = on_warning;
+    auto walk = walk_local(local, options);
+    if (!walk) {
+        Error e = std::move(walk.error());
+        if (e.kind != ErrorKind::interrupted)
+            e.message = fmt::format("cannot read folder '{}': {}", source, e.message);
+        return std::unexpected(std::move(e));
+    }
+    for (auto& w : walk->warnings)
+        plan.warnings.push_back(std::move(w));
+    const std::string prefix = local.string();
+    for (const auto& entry : walk->entries) {
+        if (entry.type == EntryType::dir) {
+            // Kept so that empty folders arrive too (with includes, folders
+            // are only walked through, as sync does).
+            if (!request.include.empty()) continue;
+            auto dir = remote_target(join_path(base, entry.path), plan.app);
+            if (!dir) return std::unexpected(std::move(dir.error()));
+            plan.dirs.push_back(std::move(*dir));
+            continue;
+        }
+        if (!filter.accepts_file(entry.path)) continue;
+        auto remote = remote_target(join_path(base, entry.path), plan.app);
+        if (!remote) return std::unexpected(std::move(remote.error()));
+        plan.files.push_back({(fs::path(prefix) / entry.path).string(), std::move(*remote),
+                              entry.size, entry.mtime_ns});
+    }
+    return {};
+}
+
+// Marks which targets exist. Few files: one HEAD each; many: one streamed
+// manifest of their common folder.
+Status mark_existing(Client& client, UploadPlan& plan) {
+    const std::string& app = plan.app;
+    auto& files = plan.files;
+    if (files.size() <= 32) {
+        for (auto& item : files) {
+            auto st = client.stat(app, item.remote);
+            if (st) {
+                if (st->type == EntryType::dir)
+                    return fail(ErrorKind::conflict,
+                                fmt::format("{} is a folder; cannot upload '{}' over it",
+                                            remote_display(app, item.remote), item.local));
+                item.exists = true;
+                item.existing_size = st->size;
+            } else if (st.error().kind == ErrorKind::conflict) {
+                return fail(ErrorKind::conflict,
+                            fmt::format("{} is a folder (or lies under a file); cannot upload "
+                                        "'{}' there",
+                                        remote_display(app, item.remote), item.local));
+            } else if (st.error().kind != ErrorKind::not_found) {
+                return std::unexpected(std::move(st.error()));
+            }
+        }
+        return {};
+    }
+    std::string common = std::string(parent_path(files.front().remote));
+    for (const auto& item : files) {
+        while (!common.empty() && !(item.remote.starts_with(common + "/")))
+            common = std::string(parent_path(common));
+    }
+    std::unordered_map<std::string_view, UploadItem*> by_path;  // views of the plan's strings
+    for (auto& item : files)
+        by_path[item.remote] = &item;
+    std::string folder_hit;
+    auto st = client.manifest(app, common, false, [&](const Entry& e) -> Status {
+        if (auto it = by_path.find(e.path); it != by_path.end()) {
+            if (e.type == EntryType::dir) folder_hit = e.path;
+            it->second->exists = true;
+            it->second->existing_size = e.size;
+        }
+        return {};
+    });
+    if (!st && st.error().kind != ErrorKind::not_found) return st;
+    if (!folder_hit.empty())
+        return fail(ErrorKind::conflict, fmt::format("{} is a folder; cannot upload a file over it",
+                                                     remote_display(app, folder_hit)));
+    return {};
+}
+
+}  // namespace
+
+std::uint64_t UploadPlan::bytes() const {
+    std::uint64_t total = 0;
+    for (const auto& item : files)
+        total += item.size;
+    return total;
+}
+
+std::vector<const UploadItem*> UploadPlan::existing() const {
+    std::vector<const UploadItem*> out;
+    for (const auto& item : files)
+        if (item.exists) out.push_back(&item);
+    return out;
+}
+
+Result<UploadPlan> plan_upload_local(std::string_view app, const UploadRequest& request,
+                                     const WarningFn& on_warning) {
+    UploadPlan plan;
+    plan.app = std::string(app);
+    auto base = remote_target(request.remote, app);
+    if (!base) return std::unexpected(std::move(base.error()));
+    plan.remote_base = std::move(*base);
+    const bool remote_is_dir_hint = ends_with_slash(request.remote) || plan.remote_base.empty();
+
+    PathFilter filter(request.include, request.exclude);
+    for (const auto& source : request.sources) {
+        std::error_code ec;
+        fs::path local(source);
+        auto status = fs::status(local, ec);  // a named path is resolved (symlink policy)
+        if (ec || !fs::exists(status))
+            return fail(
+                ErrorKind::not_found,
+                fmt::format("local file '{}' does not exist; nothing was uploaded", source));
+        if (fs::is_directory(status)) {
+            if (!request.recursive)
+                return fail(ErrorKind::usage,
+                            fmt::format("'{}' is a folder: pass -r to upload it and everything in "
+                                        "it; nothing was uploaded",
+                                        source));
+            if (auto st = plan_folder(plan, request, source, filter, on_warning); !st)
+                return std::unexpected(std::move(st.error()));
+            continue;
+        }
+        if (!fs::is_regular_file(status))
+            return fail(ErrorKind::usage,
+                        fmt::format("'{}' is not a regular file or folder", source));
+        std::string name = local.filename().string();
+        if (!filter.accepts_file(name)) continue;
+        auto remote = remote_target(join_path(plan.remote_base, name), app);
+        if (!remote) return std::unexpected(std::move(remote.error()));
+        std::int64_t mtime_ns = 0;
+        std::uint64_t size = fs::file_size(local, ec);
+        if (ec) size = 0;  // the upload then reports the file
+        if (auto t = fs::last_write_time(local, ec); !ec)
+            mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::file_clock::to_sys(t).time_since_epoch())
+                           .count();
+        plan.files.push_back({local.string(), std::move(*remote), size, mtime_ns});
+    }
+    // A single file to a remote name that is not clearly a folder may be a rename.
+    plan.maybe_rename = request.sources.size() == 1 && plan.files.size() == 1 &&
+                        plan.dirs.empty() && !remote_is_dir_hint &&
+                        fs::is_regular_file(request.sources.front());
+    return plan;
+}
+
+Status resolve_upload(Client& client, UploadPlan& plan) {
+    const std::string& app = plan.app;
+    auto mount = client.mount_status(app);
+    if (!mount) return std::unexpected(std::move(mount.error()));
+    if (!mount->enabled)
+        return fail(ErrorKind::conflict,
+                    fmt::format("the persistent filesystem of '{}' is off; turn it on with "
+                                "`de-cli mount enable -n {}`; nothing was uploaded",
+                                app, app));
+    plan.mount = *mount;
+    if (plan.maybe_rename) {
+        // "upload a.csv data" puts a.csv into data/ when data is a folder, else names it data.
+        auto listing = client.list(app, plan.remote_base, ListOptions{});
+        if (!listing) {
+            auto kind = listing.error().kind;
+            if (kind != ErrorKind::not_found && kind != ErrorKind::conflict)
+                return std::unexpected(std::move(listing.error()));
+            plan.files.front().remote = plan.remote_base;
+        }
+        plan.maybe_rename = false;
+    }
+    if (plan.files.empty()) return {};
+    // Two sources mapping to one remote name would silently keep only one.
+    std::set<std::string_view> seen;
+    for (const auto& item : plan.files)
+        if (!seen.insert(item.remote).second)
+            return fail(ErrorKind::usage,
+                        fmt::format("two local files would both become {}; upload them "
+                                    "separately",
+                                    remote_display(app, item.remote)));
+    return mark_existing(client, plan);
+}
+
+Status check_upload(const UploadPlan& plan, bool overwrite) {
+    std::uint64_t total = 0, replaced = 0;
+    std::vector<std::string> conflicts;
+    for (const auto& item : plan.files) {
+        total += item.size;
+        if (item.exists) {
+            replaced += item.existing_size;
+            conflicts.push_back(remote_display(plan.app, item.remote));
+        }
+    }
+    const std::size_t n = plan.files.size();
+    if (!conflicts.empty() && !overwrite)
+        return fail(ErrorKind::conflict,
+                    fmt::format("{} of {} file{} exist{} already: {}; pass --update to replace "
+                                "them; nothing was uploaded",
+                                conflicts.size(), n, n == 1 ? "" : "s",
+                                conflicts.size() == 1 ? "s" : "", list_some(conflicts)));
+    const MountStatus& mount = plan.mount;
+    std::uint64_t needed = total > replaced ? total - replaced : 0;
+    std::uint64_t free_bytes =
+        mount.quota_bytes > mount.used_bytes ? mount.quota_bytes - mount.used_bytes : 0;
+    if (needed > free_bytes)
+        return fail(ErrorKind::quota,
+                    fmt::format("not enough room in the persistent filesystem of '{}': the upload "
+                                "needs {} but only {} is free ({}); {} missing. Free space with "
+                                "`de-cli rm` or upload less; nothing was uploaded",
+                                plan.app, format_size(needed), format_size(free_bytes),
+                                usage_text(mount.used_bytes, mount.quota_bytes),
+                                format_size(needed - free_bytes)));
+    return {};
+}
+
+SendSplit split_for_send(std::size_t count,
+                         const std::function<std::uint64_t(std::size_t)>& size_of,
+                         const std::function<bool(std::size_t)>& alone) {
+    SendSplit split;
+    for (std::size_t i = 0; i < count; ++i) {
+        bool small = size_of(i) < k_batch_threshold && !(alone && alone(i));
+        (small ? split.batched : split.singles).push_back(i);
+    }
+    if (split.batched.size() == 1) {  // nothing to gain from a batch of one
+        split.singles.push_back(split.batched.front());
+        std::sort(split.singles.begin(), split.singles.end());
+        split.batched.clear();
+    }
+    return split;
+}
+
+UploadOptions tuned_upload_options(const Client& client, UploadOptions options) {
+    if (const auto& hooks = client.options().hooks) {
+        if (hooks->resumable_threshold) options.resumable_threshold = *hooks->resumable_threshold;
+        if (hooks->part_size) options.part_size = *hooks->part_size;
+    }
+    return options;
+}
+
+Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
+                                  const UploadSendOptions& options) {
+    const std::string& app = plan.app;
+    const auto& files = plan.files;
+    const std::uint64_t total = plan.bytes();
+    FileSetProgress progress(options.progress, total, files.size());
+    UploadSummary summary;
+
+    // The small files together in batches, first.
+    SendSplit split = split_for_send(files.size(), [&](std::size_t i) { return files[i].size; });
+    if (!split.batched.empty()) {
+        std::vector<BatchItem> items;
+        items.reserve(split.batched.size());
+        std::uint64_t batch_bytes = 0;
+        for (std::size_t i : split.batched) {
+            const auto& f = files[i];
+            items.push_back(BatchItem{f.local, f.remote, f.size, f.mtime_ns, std::nullopt});
+            batch_bytes += f.size;
+        }
+        BatchOptions batch;
+        batch.overwrite = options.overwrite;
+        if (progress) {
+            const std::string label = fmt::format("{} small files", items.size());
+            batch.progress = [&progress, label](const ProgressEvent& e) {
+                progress.group(label, e.done);
+            };
+        }
+        // Always set, so that the batch keeps no entries: memory stays flat.
+        batch.on_entry = [&options](Entry&& entry) {
+            if (options.on_file) options.on_file(std::move(entry), TransferReport{});
+        };
+        auto result = client.upload_batch(app, items, batch);
+        if (!result && result.error().http_status == 404) {
+            // A server from before batch uploads (the app exists: its mount
+            // answered): one request per file after all.
+            if (options.trace)
+                options.trace("the server has no batch upload; sending small files one by one");
+            split.singles.insert(split.singles.end(), split.batched.begin(), split.batched.end());
+            std::sort(split.singles.begin(), split.singles.end());
+        } else if (!result) {
+            Error e = std::move(result.error());
+            e.message = fmt::format("uploading {} small files failed: {}", items.size(), e.message);
+            return std::unexpected(std::move(e));
+        } else {
+            summary.bytes += batch_bytes;
+            summary.files += items.size();
+            progress.next(batch_bytes, items.size());
+        }
+    }
+
+    for (std::size_t i : split.singles) {
+        const auto& item = files[i];
+        if (interrupt_requested())
+            return fail(ErrorKind::interrupted, fmt::format("interrupted after {} of {} files",
+                                                            summary.files, files.size()));
+        UploadOptions upload = tuned_upload_options(client);
+        upload.overwrite = options.overwrite;
+        upload.progress = progress.for_current_file();
+        upload.connections = options.connections;
+        upload.resume = options.resume;
+        upload.notice = options.notice;
+        if (options.resumable_threshold) upload.resumable_threshold = *options.resumable_threshold;
+        if (options.part_size) upload.part_size = *options.part_size;
+        TransferReport report;
+        auto entry = client.upload(app, item.local, item.remote, upload, &report);
+        summary.report.retries += report.retries;
+        if (!entry) {
+            Error e = std::move(entry.error());
+            e.message = fmt::format(
+                "uploading '{}' to {} failed{}: {}", item.local, remote_display(app, item.remote),
+                summary.files ? fmt::format(" after {} of {} files", summary.files, files.size())
+                              : "",
+                e.message);
+            return std::unexpected(std::move(e));
+        }
+        if (options.trace)
+            options.trace(fmt::format("{} -> {}", item.local, remote_display(app, item.remote)));
+        summary.bytes += item.size;
+        ++summary.files;
+        progress.next(item.size);
+        if (report.resumed) {
+            summary.report.resumed = true;
+            summary.report.resumed_bytes += report.resumed_bytes;
+        }
+        if (options.on_file) options.on_file(std::move(*entry), report);
+    }
+    progress.finish(fmt::format("{} files", files.size()));
+
+    // Folders that received no file (empty ones) are created explicitly.
+    std::set<std::string> filled;
+    for (const auto& item : files)
+        for (auto dir = parent_path(item.remote); !dir.empty(); dir = parent_path(dir))
+            if (!filled.insert(std::string(dir)).second) break;
+    for (const auto& dir : plan.dirs) {
+        if (filled.contains(dir)) continue;
+        auto made = client.mkdir(app, dir, true);
+        if (!made) return std::unexpected(std::move(made.error()));
+        filled.insert(dir);
+    }
+    return summary;
+}
+
+}  // namespace de
