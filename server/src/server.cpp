@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <csignal>
@@ -52,6 +53,14 @@ using asio::use_awaitable;
 namespace {
 
 constexpr std::size_t k_header_limit = 16 * 1024;
+// Lingering close, as nginx's lingering_close: a client may still be sending a
+// body that was answered early (412, 401, 507, 413). Closing a socket with
+// unread bytes makes the kernel reset the connection, and a reset can destroy
+// the answer before the client reads it (it sees EPIPE or ECONNRESET instead
+// of the 412). So after the last answer the sending side is shut and what
+// still arrives is read and dropped, for a short while and a bounded amount.
+constexpr auto k_linger_time = std::chrono::seconds(2);
+constexpr std::uint64_t k_linger_bytes = 64ull << 20;
 struct SessionSlot {
     std::weak_ptr<beast::tcp_stream> stream;
     bool idle = true;
@@ -442,6 +451,18 @@ awaitable<void> Server::session(tcp::socket socket) {
     }
     boost::system::error_code ec;
     stream->socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!ec && stream->socket().is_open()) {
+        // Lingering close (k_linger_time): drain until the client's EOF.
+        stream->expires_after(k_linger_time);
+        std::uint64_t drained = 0;
+        std::array<char, 64 * 1024> sink;
+        while (drained < k_linger_bytes) {
+            auto n = co_await stream->async_read_some(asio::buffer(sink),
+                                                      asio::redirect_error(use_awaitable, ec));
+            if (ec) break;
+            drained += n;
+        }
+    }
     stream->socket().close(ec);
     std::lock_guard guard(m_sessions_mutex);
     m_sessions.erase(id);

@@ -13,7 +13,10 @@ PORT=${SERVER_URL##*:}
 head -c $((32 << 20)) /dev/urandom >"$T/big.bin"
 SRC=$(sha "$T/big.bin")
 
-DE_CLI_TEST_SLOW_UPLOAD=1000000 "$DE_CLI" upload "$T/big.bin" / -n sales --json \
+# 400 kB/s a connection: 32 parts take about 20 s, so the kill lands mid-upload
+# even when a loaded machine makes every poll below slow (at 1 MB/s the whole
+# upload was over before a loaded poller saw its 6th part).
+DE_CLI_TEST_SLOW_UPLOAD=400000 "$DE_CLI" upload "$T/big.bin" / -n sales --json \
     >"$T/bg.out" 2>"$T/bg.err" &
 BG=$!
 wait_parts 6 || true
