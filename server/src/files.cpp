@@ -10,6 +10,7 @@
 
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
+#include <de/text.hpp>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -19,7 +20,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <charconv>
 #include <limits>
 #include <memory>
@@ -206,10 +206,7 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
         opts.if_match = std::string(api::unquote_etag(im));
     if (auto d = sv(h[bsv(api::k_header_content_digest)]); !d.empty()) {
         opts.digest = api::parse_content_digest(d);
-        std::string lower(d);
-        for (auto& c : lower)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (!opts.digest && lower.find("sha-256") != std::string::npos) {
+        if (!opts.digest && ascii_lower(d).find("sha-256") != std::string::npos) {
             ApiError err_{
                 WireError::bad_request, "malformed Content-Digest (expected sha-256=:BASE64:)", {}};
             co_return co_await refuse(err_);

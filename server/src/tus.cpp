@@ -50,6 +50,7 @@
 
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
+#include <de/text.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -165,21 +166,6 @@ class BodyReader {
     std::optional<http::request_parser<http::buffer_body>> m_bp;
 };
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool content_type_is(std::string_view ct, std::string_view want) {
-    auto semi = ct.find(';');
-    std::string base = lower(ct.substr(0, semi));
-    while (!base.empty() && base.back() == ' ')
-        base.pop_back();
-    return base == want;
-}
-
 struct PumpResult {
     bool connection_lost = false;
     std::optional<ApiError> error;
@@ -277,7 +263,7 @@ ApiResult<ParsedMeta> interpret_metadata(const tus::Metadata& md, bool need_path
                         "Upload-Metadata needs 'path' (or 'filename'): where the file goes in the "
                         "mount");
     if (auto s = md.find("sha256")) {
-        std::string l = lower(*s);
+        std::string l = ascii_lower(*s);
         if (l.size() != 64 || l.find_first_not_of("0123456789abcdef") != std::string::npos)
             return api_fail(WireError::bad_request, "metadata sha256 must be 64 hex digits");
         p.sha256 = l;
@@ -733,13 +719,13 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
 }
 
 awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const UploadPtr& u) {
-    if (!content_type_is(rq.content_type, api::k_tus_content_type)) {
+    if (media_type(rq.content_type) != api::k_tus_content_type) {
         ApiError e{WireError::unsupported_media,
                    fmt::format("a PATCH needs Content-Type: {}", api::k_tus_content_type),
                    {}};
         co_return co_await fail(x, rq, e);
     }
-    auto off = tus::parse_u64(rq.header(api::k_header_upload_offset));
+    auto off = parse_decimal_u64(rq.header(api::k_header_upload_offset));
     if (!off) {
         ApiError e{WireError::bad_request, "a PATCH needs Upload-Offset: a byte count", {}};
         co_return co_await fail(x, rq, e);
@@ -824,7 +810,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     if (concat.kind == tus::Concat::Kind::final)
         co_return co_await create_final(x, rq, m, concat, *md);
     bool partial = concat.kind == tus::Concat::Kind::partial;
-    auto len = tus::parse_u64(rq.header(api::k_header_upload_length));
+    auto len = parse_decimal_u64(rq.header(api::k_header_upload_length));
     if (!len) {
         ApiError e{WireError::bad_request, "a creation needs Upload-Length: a byte count", {}};
         co_return co_await fail(x, rq, e);
@@ -838,7 +824,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     }
     std::uint64_t part_size = 0;
     if (rq.has(api::k_header_upload_parts)) {
-        auto p = tus::parse_u64(rq.header(api::k_header_upload_parts));
+        auto p = parse_decimal_u64(rq.header(api::k_header_upload_parts));
         if (!p || *p < api::k_tus_min_part || partial) {
             ApiError e{WireError::bad_request,
                        partial ? "Upload-Parts cannot be combined with Upload-Concat"
@@ -853,7 +839,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     bool has_body = !rq.body_done;
     std::optional<tus::Checksum> ck;
     if (has_body) {
-        if (!content_type_is(rq.content_type, api::k_tus_content_type)) {
+        if (media_type(rq.content_type) != api::k_tus_content_type) {
             ApiError e{WireError::unsupported_media,
                        fmt::format("a creation with a body needs Content-Type: {}",
                                    api::k_tus_content_type),
@@ -1026,7 +1012,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         total += p->length;
     }
     if (rq.has(api::k_header_upload_length) &&
-        tus::parse_u64(rq.header(api::k_header_upload_length)) != total) {
+        parse_decimal_u64(rq.header(api::k_header_upload_length)) != total) {
         unclaim();
         ApiError e{
             WireError::bad_request, "Upload-Length differs from the partial uploads' sum", {}};
@@ -1195,7 +1181,7 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
     }
     std::optional<std::string> given;
     if (!body.empty()) {
-        if (!content_type_is(rq.content_type, "application/json")) {
+        if (media_type(rq.content_type) != "application/json") {
             ApiError e{WireError::unsupported_media, "the body must be application/json", {}};
             co_return co_await fail(x, rq, e);
         }
@@ -1209,7 +1195,7 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
             co_return co_await fail(x, rq, e);
         }
         if (j.contains("sha256")) {
-            std::string s = j["sha256"].is_string() ? lower(j["sha256"].get<std::string>()) : "";
+            std::string s = j["sha256"].is_string() ? ascii_lower(j["sha256"].get<std::string>()) : "";
             if (s.size() != 64 || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
                 ApiError e{WireError::unprocessable, "sha256 must be 64 hex digits", {}};
                 co_return co_await fail(x, rq, e);
