@@ -166,6 +166,23 @@ class BodyReader {
     std::optional<http::request_parser<http::buffer_body>> m_bp;
 };
 
+// Renames an upload's finished data file into the mount where its metadata
+// says, on the pool (commit_staged fsyncs), against the upload's reservation.
+// (Callers pass named objects: g++ 12 may end a temporary in a co_await early.)
+awaitable<ApiResult<PutResult>> commit_to_mount(ServerContext& ctx, Mount& m, TusUpload& u,
+                                                const MountStore::StagedFile& f,
+                                                const std::string& sha) {
+    MountStore::CommitOptions o;
+    o.rel = u.rel;
+    o.sha256 = sha;
+    o.mtime_ns = u.mtime_ns;
+    o.overwrite = u.overwrite;
+    std::optional<ApiResult<PutResult>> res;
+    std::function<void()> job = [&] { res = ctx.mounts.commit_staged(m, f, o, &u.res); };
+    co_await on_pool(ctx.pool, job);
+    co_return std::move(*res);
+}
+
 struct PumpResult {
     bool connection_lost = false;
     std::optional<ApiError> error;
@@ -676,27 +693,18 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
                         sha, *expected),
             {{"received_sha256", sha}}});
     }
-    MountStore::CommitOptions o;
-    o.rel = u->rel;
-    o.sha256 = sha;
-    o.mtime_ns = u->mtime_ns;
-    o.overwrite = u->overwrite;
-    std::optional<ApiResult<PutResult>> res;
-    std::function<void()> job2_ = [&] {
-        res = ctx.mounts.commit_staged(m, {u->dir.get(), u->id + ".data", u->data.get(), {}}, o,
-                                       &u->res);
-    };
-    co_await on_pool(ctx.pool, job2_);
+    MountStore::StagedFile staged{u->dir.get(), u->id + ".data", u->data.get(), {}};
+    auto res = co_await commit_to_mount(ctx, m, *u, staged, sha);
     {
         std::lock_guard g(u->mu);
         u->committing = false;
-        if (!*res) {
+        if (!res) {
             if (u->dropped) u->res.commit(0);
-            co_return std::unexpected(res->error());
+            co_return std::unexpected(res.error());
         }
         u->completed = true;
-        u->entry = json((*res)->entry);
-        u->created = (*res)->created;
+        u->entry = json(res->entry);
+        u->created = res->created;
         u->touched_ms = now_ms();
         u->data.reset();  // renamed into the mount; nothing reads it any more
         u->direct.reset();
@@ -715,7 +723,7 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
                    ms(std::chrono::steady_clock::now() - t1), u->hashed_inline.load(),
                    u->hashed_ahead.load(), u->hashed_file.load());
     }
-    co_return std::move(**res);
+    co_return std::move(*res);
 }
 
 awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const UploadPtr& u) {
@@ -1103,30 +1111,22 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         std::lock_guard g(p->mu);
         f->res.absorb(std::move(p->res));
     }
-    MountStore::CommitOptions o;
-    o.rel = f->rel;
-    o.sha256 = sha;
-    o.mtime_ns = f->mtime_ns;
-    o.overwrite = f->overwrite;
-    std::optional<ApiResult<PutResult>> res;
-    std::function<void()> job4_ = [&] {
-        res = ctx.mounts.commit_staged(m, {dfd, f->id + ".data", fd, {}}, o, &f->res);
-    };
-    co_await on_pool(ctx.pool, job4_);
-    if (!*res) {
+    MountStore::StagedFile staged{dfd, f->id + ".data", fd, {}};
+    auto res = co_await commit_to_mount(ctx, m, *f, staged, sha);
+    if (!res) {
         {
             std::lock_guard g(partials.front()->mu);
             partials.front()->res.absorb(std::move(f->res));
         }
         drop_final();
         unclaim();
-        co_return co_await fail(x, rq, res->error());
+        co_return co_await fail(x, rq, res.error());
     }
     {
         std::lock_guard g(f->mu);
         f->completed = true;
-        f->entry = json((*res)->entry);
-        f->created = (*res)->created;
+        f->entry = json(res->entry);
+        f->created = res->created;
         for (auto& p : f->parts)
             p.confirmed = p.filled = 0;
     }
@@ -1140,7 +1140,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         }
         store.discard(p, false);
     }
-    Response r = completed_response((*res)->created ? 201 : 200, *f);
+    Response r = completed_response(res->created ? 201 : 200, *f);
     r.status = 201;
     r.body.clear();
     r.headers.emplace_back("Location",
@@ -1195,7 +1195,8 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
             co_return co_await fail(x, rq, e);
         }
         if (j.contains("sha256")) {
-            std::string s = j["sha256"].is_string() ? ascii_lower(j["sha256"].get<std::string>()) : "";
+            std::string s =
+                j["sha256"].is_string() ? ascii_lower(j["sha256"].get<std::string>()) : "";
             if (s.size() != 64 || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
                 ApiError e{WireError::unprocessable, "sha256 must be 64 hex digits", {}};
                 co_return co_await fail(x, rq, e);
