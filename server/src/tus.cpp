@@ -259,6 +259,12 @@ struct TusService::Impl {
 
 namespace {
 
+// A PATCH or a creation that completed its upload names the file it made.
+void add_entry_headers(Response& r, const Entry& entry) {
+    r.headers.emplace_back("ETag", api::etag_for(*entry.sha256));
+    r.headers.emplace_back(std::string(api::k_header_entry), json(entry).dump());
+}
+
 struct ParsedMeta {
     std::string rel;
     std::optional<std::string> sha256;
@@ -786,8 +792,7 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
     if (complete_now) {
         auto done = co_await finish(x, m, u, u->sha256);
         if (!done) co_return co_await fail(x, rq, done.error());
-        r.headers.emplace_back("ETag", api::etag_for(*done->entry.sha256));
-        r.headers.emplace_back(std::string(api::k_header_entry), json(done->entry).dump());
+        add_entry_headers(r, done->entry);
     }
     co_return co_await reply(x, rq, r);
 }
@@ -960,8 +965,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     if (complete_now) {
         auto done = co_await finish(x, m, u, u->sha256);
         if (!done) co_return co_await fail(x, rq, done.error());
-        r.headers.emplace_back("ETag", api::etag_for(*done->entry.sha256));
-        r.headers.emplace_back(std::string(api::k_header_entry), json(done->entry).dump());
+        add_entry_headers(r, done->entry);
     }
     co_return co_await reply(x, rq, r);
 }
