@@ -259,6 +259,15 @@ struct TusService::Impl {
 
 namespace {
 
+// Upload-Checksum, when the request has one; a malformed one is a 400.
+ApiResult<std::optional<tus::Checksum>> request_checksum(const Req& rq) {
+    if (!rq.has(api::k_header_upload_checksum)) return std::nullopt;
+    std::string err;
+    auto ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
+    if (!ck) return api_fail(WireError::bad_request, err);
+    return ck;
+}
+
 // A PATCH or a creation that completed its upload names the file it made.
 void add_entry_headers(Response& r, const Entry& entry) {
     r.headers.emplace_back("ETag", api::etag_for(*entry.sha256));
@@ -744,15 +753,9 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
         ApiError e{WireError::bad_request, "a PATCH needs Upload-Offset: a byte count", {}};
         co_return co_await fail(x, rq, e);
     }
-    std::optional<tus::Checksum> ck;
-    if (rq.has(api::k_header_upload_checksum)) {
-        std::string err;
-        ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
-        if (!ck) {
-            ApiError fe_ = ApiError{WireError::bad_request, err, {}};
-            co_return co_await fail(x, rq, fe_);
-        }
-    }
+    auto checksum = request_checksum(rq);
+    if (!checksum) co_return co_await fail(x, rq, checksum.error());
+    std::optional<tus::Checksum> ck = *checksum;
     std::size_t k = 0;
     ApiResult<void> started;
     {
@@ -859,14 +862,9 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
                        {}};
             co_return co_await fail(x, rq, e);
         }
-        if (rq.has(api::k_header_upload_checksum)) {
-            std::string err;
-            ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
-            if (!ck) {
-                ApiError fe_ = ApiError{WireError::bad_request, err, {}};
-                co_return co_await fail(x, rq, fe_);
-            }
-        }
+        auto checksum = request_checksum(rq);
+        if (!checksum) co_return co_await fail(x, rq, checksum.error());
+        ck = *checksum;
         std::uint64_t first = part_size ? std::min(part_size, *len) : *len;
         if (rq.content_length && *rq.content_length > first) {
             ApiError e{WireError::bad_request, "the body runs past Upload-Length", {}};
