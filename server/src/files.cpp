@@ -10,6 +10,7 @@
 
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
+#include <de/text.hpp>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -19,7 +20,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <charconv>
 #include <limits>
 #include <memory>
@@ -40,6 +40,20 @@ bool parse_i64(std::string_view s, std::int64_t& out) {
     return !s.empty() && ec == std::errc() && p == s.data() + s.size();
 }
 
+// Sends `r` within the body timeout; false when the connection must close.
+awaitable<bool> reply(ServerContext& ctx, Exchange& x, const Response& r, unsigned version,
+                      bool keep_alive, bool head = false) {
+    return send_response(x.stream, r, version, keep_alive, ctx.options.body_timeout, head);
+}
+
+// Answers `e`; its status is what the log line shows.
+awaitable<bool> reply_error(ServerContext& ctx, Exchange& x, const ApiError& e, unsigned version,
+                            bool keep_alive, bool head = false) {
+    x.status = api::http_status(e.kind);
+    Response r = error_response(e);
+    co_return co_await reply(ctx, x, r, version, keep_alive, head);
+}
+
 }  // namespace
 
 awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
@@ -49,15 +63,9 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
     const Caller& caller = x.caller;
     bool keep_alive = x.keep_alive;
     int& status = x.status;
-    auto send = [&](beast::tcp_stream& s, const Response& r, unsigned version, bool keep,
-                    bool head = false) {
-        return send_response(s, r, version, keep, ctx.options.body_timeout, head);
-    };
     bool head = h.method() == http::verb::head;
-    auto fail_with = [&](const ApiError& e) -> awaitable<bool> {
-        status = api::http_status(e.kind);
-        Response r = error_response(e);
-        co_return co_await send(stream, r, h.version(), keep_alive, head);
+    auto fail_with = [&](const ApiError& e) {
+        return reply_error(ctx, x, e, h.version(), keep_alive, head);
     };
     auto mount = ctx.api.open_mount(route.app, caller);
     if (!mount) co_return co_await fail_with(mount.error());
@@ -87,7 +95,7 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
         Response r = error_response(e);
         r.headers.emplace_back("ETag", api::etag_for(file->sha256));
         status = 412;
-        co_return co_await send(stream, r, h.version(), keep_alive, head);
+        co_return co_await reply(ctx, x, r, h.version(), keep_alive, head);
     }
     if (auto inm = sv(h[http::field::if_none_match]);
         !inm.empty() && api::etag_list_matches(inm, file->sha256)) {
@@ -111,7 +119,7 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
                     {}});
                 er.headers.emplace_back("Content-Range", fmt::format("bytes */{}", file->size));
                 status = 416;
-                co_return co_await send(stream, er, h.version(), keep_alive);
+                co_return co_await reply(ctx, x, er, h.version(), keep_alive);
             }
             if (r.kind == RangeKind::satisfiable) {
                 first = r.range.first;
@@ -162,19 +170,13 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
     const Caller& caller = x.caller;
     bool keep_alive = x.keep_alive;
     int& status = x.status;
-    auto send = [&](beast::tcp_stream& s, const Response& r, unsigned version, bool keep,
-                    bool head = false) {
-        return send_response(s, r, version, keep, ctx.options.body_timeout, head);
-    };
     const auto& h = hp.get();
     unsigned version = h.version();
     // Until the body is read, an answer must close the connection: the rest of
     // the body would otherwise be taken for the next request.
-    auto refuse = [&](const ApiError& e) -> awaitable<bool> {
-        status = api::http_status(e.kind);
+    auto refuse = [&](const ApiError& e) {
         bool body_pending = !hp.is_done();
-        Response r = error_response(e);
-        co_return co_await send(stream, r, version, keep_alive && !body_pending);
+        return reply_error(ctx, x, e, version, keep_alive && !body_pending);
     };
     auto mount = ctx.api.open_mount(route.app, caller);
     if (!mount) co_return co_await refuse(mount.error());
@@ -206,10 +208,7 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
         opts.if_match = std::string(api::unquote_etag(im));
     if (auto d = sv(h[bsv(api::k_header_content_digest)]); !d.empty()) {
         opts.digest = api::parse_content_digest(d);
-        std::string lower(d);
-        for (auto& c : lower)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (!opts.digest && lower.find("sha-256") != std::string::npos) {
+        if (!opts.digest && ascii_lower(d).find("sha-256") != std::string::npos) {
             ApiError err_{
                 WireError::bad_request, "malformed Content-Digest (expected sha-256=:BASE64:)", {}};
             co_return co_await refuse(err_);
@@ -238,11 +237,9 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
 
     std::vector<char> chunk(k_chunk);
     auto body_started = std::chrono::steady_clock::now();
-    auto abort = [&](const ApiError& e) -> awaitable<bool> {
-        status = api::http_status(e.kind);
+    auto abort = [&](const ApiError& e) {
         upload->reset();  // removes the staging file
-        Response r = error_response(e);
-        co_return co_await send(stream, r, version, false);
+        return reply_error(ctx, x, e, version, false);
     };
     if (opts.content_length) {
         std::uint64_t left = *opts.content_length;
@@ -361,15 +358,11 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
                    result->entry.size, ms(body_done - body_started),
                    ms(std::chrono::steady_clock::now() - body_done));
     }
-    if (!result) {
-        status = api::http_status(result.error().kind);
-        Response r = error_response(result.error());
-        co_return co_await send(stream, r, version, keep_alive);
-    }
+    if (!result) co_return co_await reply_error(ctx, x, result.error(), version, keep_alive);
     Response r = json_response(result->created ? 201 : 200, nlohmann::json(result->entry));
     r.headers.emplace_back("ETag", api::etag_for(*result->entry.sha256));
     status = r.status;
-    co_return co_await send(stream, r, version, keep_alive);
+    co_return co_await reply(ctx, x, r, version, keep_alive);
 }
 
 awaitable<bool> handle_manifest(ServerContext& ctx, Exchange& x) {
@@ -380,14 +373,8 @@ awaitable<bool> handle_manifest(ServerContext& ctx, Exchange& x) {
     const Caller& caller = x.caller;
     bool keep_alive = x.keep_alive;
     int& status = x.status;
-    auto send = [&](beast::tcp_stream& s, const Response& r, unsigned version, bool keep,
-                    bool head = false) {
-        return send_response(s, r, version, keep, ctx.options.body_timeout, head);
-    };
-    auto fail_with = [&](const ApiError& e) -> awaitable<bool> {
-        status = api::http_status(e.kind);
-        Response r = error_response(e);
-        co_return co_await send(stream, r, h.version(), keep_alive);
+    auto fail_with = [&](const ApiError& e) {
+        return reply_error(ctx, x, e, h.version(), keep_alive);
     };
     auto mount = ctx.api.open_mount(route.app, caller);
     if (!mount) co_return co_await fail_with(mount.error());

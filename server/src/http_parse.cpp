@@ -2,29 +2,14 @@
 #include "http_parse.hpp"
 
 #include <de/sha256.hpp>
+#include <de/text.hpp>
 
-#include <charconv>
+#include <algorithm>
 #include <ctime>
 
 namespace de::server {
 
 namespace {
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool parse_u64(std::string_view s, std::uint64_t& out) {
-    if (s.empty()) return false;
-    for (char c : s)
-        if (c < '0' || c > '9') return false;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size();
-}
-
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -35,31 +20,33 @@ int hex_value(char c) {
 
 RangeResult parse_range(std::string_view header, std::uint64_t size) {
     RangeResult none{};
-    header = trim(header);
+    header = trim_ows(header);
     if (header.size() < 6 || header.substr(0, 6) != "bytes=") return none;
-    std::string_view spec = trim(header.substr(6));
+    std::string_view spec = trim_ows(header.substr(6));
     if (spec.find(',') != std::string_view::npos) {
         // Several ranges: we serve one only. Refuse rather than silently send one.
         return {RangeKind::unsatisfiable, {}};
     }
     auto dash = spec.find('-');
     if (dash == std::string_view::npos) return none;
-    std::string_view a = trim(spec.substr(0, dash));
-    std::string_view b = trim(spec.substr(dash + 1));
-    std::uint64_t first = 0, last = 0;
+    std::string_view a = trim_ows(spec.substr(0, dash));
+    std::string_view b = trim_ows(spec.substr(dash + 1));
     if (a.empty()) {
         // Suffix range: the last N bytes.
-        std::uint64_t n = 0;
-        if (!parse_u64(b, n)) return none;
-        if (n == 0 || size == 0) return {RangeKind::unsatisfiable, {}};
-        if (n > size) n = size;
-        return {RangeKind::satisfiable, {size - n, size - 1}};
+        auto n = parse_decimal_u64(b);
+        if (!n) return none;
+        if (*n == 0 || size == 0) return {RangeKind::unsatisfiable, {}};
+        return {RangeKind::satisfiable, {size - std::min(*n, size), size - 1}};
     }
-    if (!parse_u64(a, first)) return none;
+    auto first_opt = parse_decimal_u64(a);
+    if (!first_opt) return none;
+    std::uint64_t first = *first_opt, last = 0;
     if (b.empty()) {
         last = size == 0 ? 0 : size - 1;
     } else {
-        if (!parse_u64(b, last)) return none;
+        auto last_opt = parse_decimal_u64(b);
+        if (!last_opt) return none;
+        last = *last_opt;
         if (last < first) return none;  // syntactically invalid: ignore the header
         if (size > 0 && last >= size) last = size - 1;
     }
@@ -118,17 +105,15 @@ std::optional<bool> parse_bool(std::string_view s) {
 
 Credentials parse_authorization(std::string_view header) {
     Credentials c;
-    header = trim(header);
+    header = trim_ows(header);
     if (header.empty()) return c;
     auto sp = header.find(' ');
     if (sp == std::string_view::npos) {
         c.scheme = Credentials::Scheme::malformed;
         return c;
     }
-    std::string scheme(header.substr(0, sp));
-    for (auto& ch : scheme)
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    std::string_view value = trim(header.substr(sp + 1));
+    std::string scheme = ascii_lower(header.substr(0, sp));
+    std::string_view value = trim_ows(header.substr(sp + 1));
     if (scheme == "basic") {
         std::string decoded;
         if (!base64_decode(value, decoded)) {
@@ -152,6 +137,13 @@ Credentials parse_authorization(std::string_view header) {
     }
     c.scheme = Credentials::Scheme::malformed;
     return c;
+}
+
+std::string media_type(std::string_view content_type) {
+    std::string_view base = content_type.substr(0, content_type.find(';'));
+    while (!base.empty() && base.back() == ' ')
+        base.remove_suffix(1);
+    return ascii_lower(base);
 }
 
 std::string http_date(std::int64_t unix_seconds) {

@@ -1,7 +1,7 @@
 #pragma once
 // Pure parsers for the parts of a request that carry user input: the Range
-// header, the request target (percent-decoding, query parameters) and the
-// Authorization header. No I/O, so unit tests cover them directly.
+// header, the request target (percent-decoding, query parameters), the
+// Authorization header and the media type of a Content-Type. No I/O, so unit tests cover them directly.
 
 #include <cstdint>
 #include <map>
@@ -49,6 +49,10 @@ struct Credentials {
     std::string secret;    // basic key or bearer token
 };
 Credentials parse_authorization(std::string_view header);
+
+// The media type of a Content-Type value, lower-cased: what stands before any
+// ';' parameters, trailing spaces dropped ("Application/JSON ; x" -> "application/json").
+std::string media_type(std::string_view content_type);
 
 // "Sun, 06 Nov 1994 08:49:37 GMT"
 std::string http_date(std::int64_t unix_seconds);

@@ -734,39 +734,58 @@ ApiResult<PutResult> MountStore::mkdir(Mount& m, std::string_view rel, bool pare
     return PutResult{*e, true};
 }
 
-ApiResult<Entry> MountStore::move(Mount& m, std::string_view from, std::string_view to,
-                                  bool overwrite) {
+namespace {
+
+// What move and copy refuse before they touch anything: the root as the
+// source or the target, and a target inside the source.
+ApiResult<void> check_move_or_copy(std::string_view from, std::string_view to,
+                                   std::string_view verb, std::string_view verbed) {
     if (from.empty())
-        return api_fail(WireError::bad_request, "the mount's root folder cannot be moved");
+        return api_fail(WireError::bad_request,
+                        fmt::format("the mount's root folder cannot be {}", verbed));
     if (is_within(to, from))
         return api_fail(WireError::bad_request,
-                        fmt::format("cannot move '{}' into itself ('{}')", from, to));
+                        fmt::format("cannot {} '{}' into itself ('{}')", verb, from, to));
     if (to.empty()) return api_fail(WireError::conflict, "'/' exists already");
+    return {};
+}
+
+std::unexpected<ApiError> target_exists(std::string_view to) {
+    return api_fail(WireError::conflict,
+                    fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
+}
+
+// Without overwrite, an existing target is refused before any work is done
+// (the final rename checks again, with RENAME_NOREPLACE).
+ApiResult<void> check_target_free(int mount_dir, std::string_view to, bool overwrite) {
+    if (overwrite) return {};
+    int fd = open_beneath_raw(mount_dir, to, O_PATH | O_NOFOLLOW);
+    if (fd < 0) return {};
+    ::close(fd);
+    return target_exists(to);
+}
+
+}  // namespace
+
+ApiResult<Entry> MountStore::move(Mount& m, std::string_view from, std::string_view to,
+                                  bool overwrite) {
+    if (auto ok = check_move_or_copy(from, to, "move", "moved"); !ok)
+        return std::unexpected(ok.error());
     auto src_parent = open_beneath(m.dir.get(), parent_path(from), O_RDONLY | O_DIRECTORY);
     if (!src_parent) return std::unexpected(src_parent.error());
     std::string src_base(base_name(from));
     struct stat st {};
     if (::fstatat(src_parent->get(), src_base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
         return std::unexpected(errno_error(errno, "moving", from));
-    if (!overwrite) {
-        int e = open_beneath_raw(m.dir.get(), to, O_PATH | O_NOFOLLOW);
-        if (e >= 0) {
-            ::close(e);
-            return api_fail(
-                WireError::conflict,
-                fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
-        }
-    }
+    if (auto vacant = check_target_free(m.dir.get(), to, overwrite); !vacant)
+        return std::unexpected(vacant.error());
     auto dst_parent = make_dirs_beneath(m.dir.get(), parent_path(to));
     if (!dst_parent) return std::unexpected(dst_parent.error());
     std::string dst_base(base_name(to));
     if (::renameat2(src_parent->get(), src_base.c_str(), dst_parent->get(), dst_base.c_str(),
                     overwrite ? 0 : RENAME_NOREPLACE) != 0) {
         int err = errno;
-        if (err == EEXIST)
-            return api_fail(
-                WireError::conflict,
-                fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
+        if (err == EEXIST) return target_exists(to);
         if (err == EINVAL)
             return api_fail(WireError::bad_request,
                             fmt::format("cannot move '{}' into itself", from));
@@ -783,27 +802,16 @@ ApiResult<Entry> MountStore::move(Mount& m, std::string_view from, std::string_v
 
 ApiResult<Entry> MountStore::copy(Mount& m, std::string_view from, std::string_view to,
                                   bool overwrite) {
-    if (from.empty())
-        return api_fail(WireError::bad_request, "the mount's root folder cannot be copied");
-    if (is_within(to, from))
-        return api_fail(WireError::bad_request,
-                        fmt::format("cannot copy '{}' into itself ('{}')", from, to));
-    if (to.empty()) return api_fail(WireError::conflict, "'/' exists already");
+    if (auto ok = check_move_or_copy(from, to, "copy", "copied"); !ok)
+        return std::unexpected(ok.error());
     auto src = open_beneath(m.dir.get(), from, O_RDONLY | O_NONBLOCK);
     if (!src) return std::unexpected(src.error());
     struct stat st {};
     ::fstat(src->get(), &st);
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
         return api_fail(WireError::conflict, fmt::format("'{}' is not a regular file", from));
-    if (!overwrite) {
-        int e = open_beneath_raw(m.dir.get(), to, O_PATH | O_NOFOLLOW);
-        if (e >= 0) {
-            ::close(e);
-            return api_fail(
-                WireError::conflict,
-                fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
-        }
-    }
+    if (auto vacant = check_target_free(m.dir.get(), to, overwrite); !vacant)
+        return std::unexpected(vacant.error());
     std::uint64_t need = S_ISDIR(st.st_mode) ? count_usage(src->get()).used_bytes
                                              : static_cast<std::uint64_t>(st.st_size);
     auto res = reserve(m.app, m.dir.get(), need);
@@ -844,10 +852,7 @@ ApiResult<Entry> MountStore::copy(Mount& m, std::string_view from, std::string_v
                     overwrite ? 0 : RENAME_NOREPLACE) != 0) {
         int e = errno;
         cleanup();
-        if (e == EEXIST)
-            return api_fail(
-                WireError::conflict,
-                fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
+        if (e == EEXIST) return target_exists(to);
         return std::unexpected(errno_error(e, "copying to", to));
     }
     fsync_fd(dst_parent->get());

@@ -30,15 +30,7 @@ std::vector<std::string_view> split(std::string_view s) {
 
 ApiResult<json> parse_json_body(const JsonRequest& req) {
     if (req.body.empty()) return api_fail(WireError::bad_request, "this route needs a JSON body");
-    std::string_view ct = req.content_type;
-    auto semi = ct.find(';');
-    ct = ct.substr(0, semi);
-    while (!ct.empty() && ct.back() == ' ')
-        ct.remove_suffix(1);
-    std::string lower(ct);
-    for (auto& c : lower)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower != "application/json")
+    if (media_type(req.content_type) != "application/json")
         return api_fail(WireError::unsupported_media,
                         fmt::format("expected Content-Type: application/json, got '{:.100}'",
                                     req.content_type));

@@ -4,6 +4,8 @@
 // only zeros may follow (tar writers pad to their record size).
 #include "tar_reader.hpp"
 
+#include <de/text.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -372,12 +374,9 @@ ApiResult<void> TarReader::on_pax_done() {
                 return fail(fmt::format("a pax mtime '{:.40}' that is not a time", value));
             m_pax_mtime = v;
         } else if (key == "DE.sha256") {
-            std::string hex(value);
-            bool ok = hex.size() == 64;
-            for (auto& c : hex) {
-                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-            }
+            std::string hex = ascii_lower(value);
+            bool ok =
+                hex.size() == 64 && hex.find_first_not_of("0123456789abcdef") == std::string::npos;
             if (!ok) return fail("a DE.sha256 record that is not 64 hex digits");
             m_pax_sha256 = std::move(hex);
         }

@@ -50,6 +50,7 @@
 
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
+#include <de/text.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -165,19 +166,21 @@ class BodyReader {
     std::optional<http::request_parser<http::buffer_body>> m_bp;
 };
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool content_type_is(std::string_view ct, std::string_view want) {
-    auto semi = ct.find(';');
-    std::string base = lower(ct.substr(0, semi));
-    while (!base.empty() && base.back() == ' ')
-        base.pop_back();
-    return base == want;
+// Renames an upload's finished data file into the mount where its metadata
+// says, on the pool (commit_staged fsyncs), against the upload's reservation.
+// (Callers pass named objects: g++ 12 may end a temporary in a co_await early.)
+awaitable<ApiResult<PutResult>> commit_to_mount(ServerContext& ctx, Mount& m, TusUpload& u,
+                                                const MountStore::StagedFile& f,
+                                                const std::string& sha) {
+    MountStore::CommitOptions o;
+    o.rel = u.rel;
+    o.sha256 = sha;
+    o.mtime_ns = u.mtime_ns;
+    o.overwrite = u.overwrite;
+    std::optional<ApiResult<PutResult>> res;
+    std::function<void()> job = [&] { res = ctx.mounts.commit_staged(m, f, o, &u.res); };
+    co_await on_pool(ctx.pool, job);
+    co_return std::move(*res);
 }
 
 struct PumpResult {
@@ -256,6 +259,21 @@ struct TusService::Impl {
 
 namespace {
 
+// Upload-Checksum, when the request has one; a malformed one is a 400.
+ApiResult<std::optional<tus::Checksum>> request_checksum(const Req& rq) {
+    if (!rq.has(api::k_header_upload_checksum)) return std::nullopt;
+    std::string err;
+    auto ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
+    if (!ck) return api_fail(WireError::bad_request, err);
+    return ck;
+}
+
+// A PATCH or a creation that completed its upload names the file it made.
+void add_entry_headers(Response& r, const Entry& entry) {
+    r.headers.emplace_back("ETag", api::etag_for(*entry.sha256));
+    r.headers.emplace_back(std::string(api::k_header_entry), json(entry).dump());
+}
+
 struct ParsedMeta {
     std::string rel;
     std::optional<std::string> sha256;
@@ -277,7 +295,7 @@ ApiResult<ParsedMeta> interpret_metadata(const tus::Metadata& md, bool need_path
                         "Upload-Metadata needs 'path' (or 'filename'): where the file goes in the "
                         "mount");
     if (auto s = md.find("sha256")) {
-        std::string l = lower(*s);
+        std::string l = ascii_lower(*s);
         if (l.size() != 64 || l.find_first_not_of("0123456789abcdef") != std::string::npos)
             return api_fail(WireError::bad_request, "metadata sha256 must be 64 hex digits");
         p.sha256 = l;
@@ -690,27 +708,18 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
                         sha, *expected),
             {{"received_sha256", sha}}});
     }
-    MountStore::CommitOptions o;
-    o.rel = u->rel;
-    o.sha256 = sha;
-    o.mtime_ns = u->mtime_ns;
-    o.overwrite = u->overwrite;
-    std::optional<ApiResult<PutResult>> res;
-    std::function<void()> job2_ = [&] {
-        res = ctx.mounts.commit_staged(m, {u->dir.get(), u->id + ".data", u->data.get(), {}}, o,
-                                       &u->res);
-    };
-    co_await on_pool(ctx.pool, job2_);
+    MountStore::StagedFile staged{u->dir.get(), u->id + ".data", u->data.get(), {}};
+    auto res = co_await commit_to_mount(ctx, m, *u, staged, sha);
     {
         std::lock_guard g(u->mu);
         u->committing = false;
-        if (!*res) {
+        if (!res) {
             if (u->dropped) u->res.commit(0);
-            co_return std::unexpected(res->error());
+            co_return std::unexpected(res.error());
         }
         u->completed = true;
-        u->entry = json((*res)->entry);
-        u->created = (*res)->created;
+        u->entry = json(res->entry);
+        u->created = res->created;
         u->touched_ms = now_ms();
         u->data.reset();  // renamed into the mount; nothing reads it any more
         u->direct.reset();
@@ -729,30 +738,24 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
                    ms(std::chrono::steady_clock::now() - t1), u->hashed_inline.load(),
                    u->hashed_ahead.load(), u->hashed_file.load());
     }
-    co_return std::move(**res);
+    co_return std::move(*res);
 }
 
 awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const UploadPtr& u) {
-    if (!content_type_is(rq.content_type, api::k_tus_content_type)) {
+    if (media_type(rq.content_type) != api::k_tus_content_type) {
         ApiError e{WireError::unsupported_media,
                    fmt::format("a PATCH needs Content-Type: {}", api::k_tus_content_type),
                    {}};
         co_return co_await fail(x, rq, e);
     }
-    auto off = tus::parse_u64(rq.header(api::k_header_upload_offset));
+    auto off = parse_decimal_u64(rq.header(api::k_header_upload_offset));
     if (!off) {
         ApiError e{WireError::bad_request, "a PATCH needs Upload-Offset: a byte count", {}};
         co_return co_await fail(x, rq, e);
     }
-    std::optional<tus::Checksum> ck;
-    if (rq.has(api::k_header_upload_checksum)) {
-        std::string err;
-        ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
-        if (!ck) {
-            ApiError fe_ = ApiError{WireError::bad_request, err, {}};
-            co_return co_await fail(x, rq, fe_);
-        }
-    }
+    auto checksum = request_checksum(rq);
+    if (!checksum) co_return co_await fail(x, rq, checksum.error());
+    std::optional<tus::Checksum> ck = *checksum;
     std::size_t k = 0;
     ApiResult<void> started;
     {
@@ -792,8 +795,7 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
     if (complete_now) {
         auto done = co_await finish(x, m, u, u->sha256);
         if (!done) co_return co_await fail(x, rq, done.error());
-        r.headers.emplace_back("ETag", api::etag_for(*done->entry.sha256));
-        r.headers.emplace_back(std::string(api::k_header_entry), json(done->entry).dump());
+        add_entry_headers(r, done->entry);
     }
     co_return co_await reply(x, rq, r);
 }
@@ -824,7 +826,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     if (concat.kind == tus::Concat::Kind::final)
         co_return co_await create_final(x, rq, m, concat, *md);
     bool partial = concat.kind == tus::Concat::Kind::partial;
-    auto len = tus::parse_u64(rq.header(api::k_header_upload_length));
+    auto len = parse_decimal_u64(rq.header(api::k_header_upload_length));
     if (!len) {
         ApiError e{WireError::bad_request, "a creation needs Upload-Length: a byte count", {}};
         co_return co_await fail(x, rq, e);
@@ -838,7 +840,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     }
     std::uint64_t part_size = 0;
     if (rq.has(api::k_header_upload_parts)) {
-        auto p = tus::parse_u64(rq.header(api::k_header_upload_parts));
+        auto p = parse_decimal_u64(rq.header(api::k_header_upload_parts));
         if (!p || *p < api::k_tus_min_part || partial) {
             ApiError e{WireError::bad_request,
                        partial ? "Upload-Parts cannot be combined with Upload-Concat"
@@ -853,21 +855,16 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     bool has_body = !rq.body_done;
     std::optional<tus::Checksum> ck;
     if (has_body) {
-        if (!content_type_is(rq.content_type, api::k_tus_content_type)) {
+        if (media_type(rq.content_type) != api::k_tus_content_type) {
             ApiError e{WireError::unsupported_media,
                        fmt::format("a creation with a body needs Content-Type: {}",
                                    api::k_tus_content_type),
                        {}};
             co_return co_await fail(x, rq, e);
         }
-        if (rq.has(api::k_header_upload_checksum)) {
-            std::string err;
-            ck = tus::parse_checksum(rq.header(api::k_header_upload_checksum), err);
-            if (!ck) {
-                ApiError fe_ = ApiError{WireError::bad_request, err, {}};
-                co_return co_await fail(x, rq, fe_);
-            }
-        }
+        auto checksum = request_checksum(rq);
+        if (!checksum) co_return co_await fail(x, rq, checksum.error());
+        ck = *checksum;
         std::uint64_t first = part_size ? std::min(part_size, *len) : *len;
         if (rq.content_length && *rq.content_length > first) {
             ApiError e{WireError::bad_request, "the body runs past Upload-Length", {}};
@@ -966,8 +963,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     if (complete_now) {
         auto done = co_await finish(x, m, u, u->sha256);
         if (!done) co_return co_await fail(x, rq, done.error());
-        r.headers.emplace_back("ETag", api::etag_for(*done->entry.sha256));
-        r.headers.emplace_back(std::string(api::k_header_entry), json(done->entry).dump());
+        add_entry_headers(r, done->entry);
     }
     co_return co_await reply(x, rq, r);
 }
@@ -1026,7 +1022,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         total += p->length;
     }
     if (rq.has(api::k_header_upload_length) &&
-        tus::parse_u64(rq.header(api::k_header_upload_length)) != total) {
+        parse_decimal_u64(rq.header(api::k_header_upload_length)) != total) {
         unclaim();
         ApiError e{
             WireError::bad_request, "Upload-Length differs from the partial uploads' sum", {}};
@@ -1117,30 +1113,22 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         std::lock_guard g(p->mu);
         f->res.absorb(std::move(p->res));
     }
-    MountStore::CommitOptions o;
-    o.rel = f->rel;
-    o.sha256 = sha;
-    o.mtime_ns = f->mtime_ns;
-    o.overwrite = f->overwrite;
-    std::optional<ApiResult<PutResult>> res;
-    std::function<void()> job4_ = [&] {
-        res = ctx.mounts.commit_staged(m, {dfd, f->id + ".data", fd, {}}, o, &f->res);
-    };
-    co_await on_pool(ctx.pool, job4_);
-    if (!*res) {
+    MountStore::StagedFile staged{dfd, f->id + ".data", fd, {}};
+    auto res = co_await commit_to_mount(ctx, m, *f, staged, sha);
+    if (!res) {
         {
             std::lock_guard g(partials.front()->mu);
             partials.front()->res.absorb(std::move(f->res));
         }
         drop_final();
         unclaim();
-        co_return co_await fail(x, rq, res->error());
+        co_return co_await fail(x, rq, res.error());
     }
     {
         std::lock_guard g(f->mu);
         f->completed = true;
-        f->entry = json((*res)->entry);
-        f->created = (*res)->created;
+        f->entry = json(res->entry);
+        f->created = res->created;
         for (auto& p : f->parts)
             p.confirmed = p.filled = 0;
     }
@@ -1154,7 +1142,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         }
         store.discard(p, false);
     }
-    Response r = completed_response((*res)->created ? 201 : 200, *f);
+    Response r = completed_response(res->created ? 201 : 200, *f);
     r.status = 201;
     r.body.clear();
     r.headers.emplace_back("Location",
@@ -1195,7 +1183,7 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
     }
     std::optional<std::string> given;
     if (!body.empty()) {
-        if (!content_type_is(rq.content_type, "application/json")) {
+        if (media_type(rq.content_type) != "application/json") {
             ApiError e{WireError::unsupported_media, "the body must be application/json", {}};
             co_return co_await fail(x, rq, e);
         }
@@ -1209,7 +1197,8 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
             co_return co_await fail(x, rq, e);
         }
         if (j.contains("sha256")) {
-            std::string s = j["sha256"].is_string() ? lower(j["sha256"].get<std::string>()) : "";
+            std::string s =
+                j["sha256"].is_string() ? ascii_lower(j["sha256"].get<std::string>()) : "";
             if (s.size() != 64 || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
                 ApiError e{WireError::unprocessable, "sha256 must be 64 hex digits", {}};
                 co_return co_await fail(x, rq, e);

@@ -4,24 +4,16 @@
 
 #include <de/api.hpp>
 #include <de/sha256.hpp>
+#include <de/text.hpp>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <charconv>
 #include <stdexcept>
 
 namespace de::server::tus {
 
 namespace {
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 bool decode_b64(std::string_view text, std::string& out) {
     std::string padded(text);
     while (padded.size() % 4 != 0)
@@ -38,18 +30,18 @@ const std::string* Metadata::find(std::string_view key) const {
 
 std::optional<Metadata> parse_metadata(std::string_view header) {
     Metadata md;
-    header = trim(header);
+    header = trim_ows(header);
     if (header.empty()) return md;
     std::size_t i = 0;
     while (i <= header.size()) {
         auto j = header.find(',', i);
         if (j == std::string_view::npos) j = header.size();
-        auto item = trim(header.substr(i, j - i));
+        auto item = trim_ows(header.substr(i, j - i));
         if (item.empty()) return std::nullopt;
         auto sp = item.find(' ');
         std::string_view key = item.substr(0, sp);
         std::string_view val =
-            sp == std::string_view::npos ? std::string_view{} : trim(item.substr(sp + 1));
+            sp == std::string_view::npos ? std::string_view{} : trim_ows(item.substr(sp + 1));
         if (key.empty() || val.find(' ') != std::string_view::npos) return std::nullopt;
         for (char c : key)
             if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
@@ -64,15 +56,13 @@ std::optional<Metadata> parse_metadata(std::string_view header) {
 }
 
 std::optional<Checksum> parse_checksum(std::string_view header, std::string& error) {
-    header = trim(header);
+    header = trim_ows(header);
     auto sp = header.find(' ');
     if (sp == std::string_view::npos) {
         error = "Upload-Checksum must be 'ALGORITHM BASE64'";
         return std::nullopt;
     }
-    std::string algo(header.substr(0, sp));
-    for (auto& c : algo)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string algo = ascii_lower(header.substr(0, sp));
     Checksum c;
     std::size_t want = 0;
     if (algo == "sha256") {
@@ -89,7 +79,7 @@ std::optional<Checksum> parse_checksum(std::string_view header, std::string& err
                 "' is not supported (use sha256, sha1 or crc32c)";
         return std::nullopt;
     }
-    if (!decode_b64(trim(header.substr(sp + 1)), c.digest) || c.digest.size() != want) {
+    if (!decode_b64(trim_ows(header.substr(sp + 1)), c.digest) || c.digest.size() != want) {
         error = "Upload-Checksum: the " + algo + " digest must be base64 of " +
                 std::to_string(want) + " bytes";
         return std::nullopt;
@@ -126,7 +116,7 @@ std::string format_ranges(const std::vector<std::uint64_t>& v) {
 }
 
 std::optional<Concat> parse_concat(std::string_view header) {
-    header = trim(header);
+    header = trim_ows(header);
     Concat c;
     if (header == "partial") {
         c.kind = Concat::Kind::partial;
@@ -160,14 +150,6 @@ std::optional<std::string> upload_id_from_url(std::string_view url, std::string_
     std::string_view id = url.substr(prefix.size());
     if (!valid_upload_id(id)) return std::nullopt;
     return std::string(id);
-}
-
-std::optional<std::uint64_t> parse_u64(std::string_view s) {
-    std::uint64_t v = 0;
-    if (s.empty() || s.front() == '+' || s.front() == '-') return std::nullopt;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-    return v;
 }
 
 // ---- Digest -------------------------------------------------------------------------------

@@ -71,9 +71,6 @@ std::optional<Concat> parse_concat(std::string_view header);
 // something else.
 std::optional<std::string> upload_id_from_url(std::string_view url, std::string_view app);
 
-// Strict non-negative decimal (no sign, no spaces).
-std::optional<std::uint64_t> parse_u64(std::string_view s);
-
 // Incremental SHA-1 / SHA-256 / CRC-32C whose state can be copied.
 class Digest {
   public:

@@ -3,6 +3,8 @@
 // caught by the whole-file SHA-256 at completion.
 #include "tus_store.hpp"
 
+#include <de/text.hpp>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -233,15 +235,15 @@ std::optional<UploadPtr> UploadStore::load(const std::string& app, int dir_fd,
                 if (comma == std::string::npos) comma = done.size();
                 auto item = std::string_view(done).substr(i, comma - i);
                 auto dash = item.find('-');
-                auto a = tus::parse_u64(item.substr(0, dash));
-                auto b = dash == std::string_view::npos ? a : tus::parse_u64(item.substr(dash + 1));
+                auto a = parse_decimal_u64(item.substr(0, dash));
+                auto b = dash == std::string_view::npos ? a : parse_decimal_u64(item.substr(dash + 1));
                 if (!a || !b || *b < *a || *b >= u->parts.size()) return drop();
                 for (auto p = *a; p <= *b; ++p)
                     u->parts[p].confirmed = u->plen(p);
                 i = comma + 1;
             }
             for (auto& [ks, v] : j.at("partial").items()) {
-                auto p = tus::parse_u64(ks);
+                auto p = parse_decimal_u64(ks);
                 if (!p || *p >= u->parts.size() || v.get<std::uint64_t>() > u->plen(*p))
                     return drop();
                 u->parts[*p].confirmed = v.get<std::uint64_t>();

@@ -51,6 +51,28 @@ class FileLock {
   private:
     int m_fd = -1;
 };
+// Reads one of the JSON files and hands its list `key` to `add`, entry by
+// entry. A missing file is an empty map; one that does not parse (or lacks a
+// field `add` reads) is reported as damaged.
+template <class Map, class Add>
+Result<Map> load_json_map(const std::filesystem::path& path, const char* key, Add add) {
+    Map out;
+    auto text = read_small_file(path);
+    if (!text) {
+        if (text.error().kind == ErrorKind::not_found) return out;
+        return std::unexpected(text.error());
+    }
+    try {
+        auto j = json::parse(*text);
+        for (const auto& item : j.at(key))
+            add(out, item);
+    } catch (const std::exception& e) {
+        return fail(ErrorKind::generic,
+                    fmt::format("'{}' is damaged: {}", path.string(), e.what()));
+    }
+    return out;
+}
+
 }  // namespace
 
 bool valid_username(std::string_view name) {
@@ -67,40 +89,18 @@ bool valid_username(std::string_view name) {
 UserStore::UserStore(std::filesystem::path root) : m_root(std::move(root)) {}
 
 Result<std::map<std::string, std::string>> UserStore::load_users_file() {
-    std::map<std::string, std::string> out;
-    auto text = read_small_file(m_root / "users.json");
-    if (!text) {
-        if (text.error().kind == ErrorKind::not_found) return out;
-        return std::unexpected(text.error());
-    }
-    try {
-        auto j = json::parse(*text);
-        for (const auto& u : j.at("users"))
+    return load_json_map<std::map<std::string, std::string>>(
+        m_root / "users.json", "users", [](auto& out, const json& u) {
             out[u.at("name").get<std::string>()] = u.at("key_sha256").get<std::string>();
-    } catch (const std::exception& e) {
-        return fail(ErrorKind::generic,
-                    fmt::format("'{}' is damaged: {}", (m_root / "users.json").string(), e.what()));
-    }
-    return out;
+        });
 }
 
 Result<std::map<std::string, UserStore::TokenRecord>> UserStore::load_tokens_file() {
-    std::map<std::string, TokenRecord> out;
-    auto text = read_small_file(m_root / "tokens.json");
-    if (!text) {
-        if (text.error().kind == ErrorKind::not_found) return out;
-        return std::unexpected(text.error());
-    }
-    try {
-        auto j = json::parse(*text);
-        for (const auto& t : j.at("tokens"))
+    return load_json_map<std::map<std::string, TokenRecord>>(
+        m_root / "tokens.json", "tokens", [](auto& out, const json& t) {
             out[t.at("sha256").get<std::string>()] = TokenRecord{
                 t.at("username").get<std::string>(), t.at("expires_at").get<std::int64_t>()};
-    } catch (const std::exception& e) {
-        return fail(ErrorKind::generic, fmt::format("'{}' is damaged: {}",
-                                                    (m_root / "tokens.json").string(), e.what()));
-    }
-    return out;
+        });
 }
 
 Status UserStore::save_users(const std::map<std::string, std::string>& users) {

@@ -2,6 +2,8 @@
 // the part ranges of Upload-Parts-Done; the copyable digest.
 #include "tus_proto.hpp"
 
+#include <de/text.hpp>
+
 #include <doctest/doctest.h>
 
 using namespace de::server::tus;
@@ -125,12 +127,13 @@ TEST_CASE("Upload-Concat and the URLs of partial uploads") {
     CHECK_FALSE(parse_concat("whole"));
 }
 
-TEST_CASE("parse_u64: strict") {
-    CHECK(parse_u64("0") == 0u);
-    CHECK(parse_u64("18446744073709551615") == 18446744073709551615ull);
-    CHECK_FALSE(parse_u64("18446744073709551616"));
-    CHECK_FALSE(parse_u64("-1"));
-    CHECK_FALSE(parse_u64("+1"));
-    CHECK_FALSE(parse_u64(" 1"));
-    CHECK_FALSE(parse_u64(""));
+// Upload-Offset, Upload-Length and Upload-Parts are read with de_wire's parser.
+TEST_CASE("tus numbers (parse_decimal_u64): strict") {
+    CHECK(de::parse_decimal_u64("0") == 0u);
+    CHECK(de::parse_decimal_u64("18446744073709551615") == 18446744073709551615ull);
+    CHECK_FALSE(de::parse_decimal_u64("18446744073709551616"));
+    CHECK_FALSE(de::parse_decimal_u64("-1"));
+    CHECK_FALSE(de::parse_decimal_u64("+1"));
+    CHECK_FALSE(de::parse_decimal_u64(" 1"));
+    CHECK_FALSE(de::parse_decimal_u64(""));
 }
