@@ -249,12 +249,7 @@ ProgressFn make_progress(Context& ctx) {
 
 std::string progress_bar_line(std::string_view name, std::uint64_t done, std::uint64_t total,
                               double rate, std::optional<double> eta, int width, bool finished) {
-    std::string stats;
-    if (total > 0)
-        stats = fmt::format("{:>6}  {} / {}", format_percent(std::min(done, total), total),
-                            format_size(done), format_size(total));
-    else
-        stats = format_size(done);
+    std::string stats = format_progress_amount(done, total);
     if (auto r = format_rate(rate); !r.empty()) stats += "  " + r;
     if (!finished && total > 0) stats += "  ETA " + format_eta(eta);
 
@@ -268,18 +263,8 @@ std::string progress_bar_line(std::string_view name, std::uint64_t done, std::ui
     int fixed = width - 1 - static_cast<int>(stats.size()) - 4 - 2;
     int want = std::min<int>(static_cast<int>(name.size()), 20);
     int cells = std::clamp(fixed - want, 10, 20);
-    std::string bar = "[";
-    int filled = total > 0 ? static_cast<int>(cells * std::min(done, total) / total) : 0;
-    bar.append(static_cast<std::size_t>(filled), '#');
-    bar.append(static_cast<std::size_t>(cells - filled), '-');
-    bar += "]";
-
-    int room = width - 1 - static_cast<int>(bar.size() + stats.size()) - 4;
-    if (room < 8) room = 8;
-    std::string shown(name);
-    if (static_cast<int>(shown.size()) > room)
-        shown = "..." + shown.substr(shown.size() - static_cast<std::size_t>(room - 3));
-    std::string line = fmt::format("{:<{}}  {}  {}", shown, room, bar, stats);
+    std::string line =
+        layout_progress_line(name, format_progress_cells(done, total, cells), stats, width);
     while (!line.empty() && line.back() == ' ')
         line.pop_back();
     return line;

@@ -50,4 +50,15 @@ nlohmann::json entry_json(const Entry& entry) {
     return j;
 }
 
+void warn_sync_failures(const Context& ctx, const SyncSummary& summary) {
+    std::size_t shown = 0;
+    for (const auto& f : summary.failures) {
+        if (++shown > 20) {
+            warn(ctx, fmt::format("... and {} more failures", summary.failures.size() - 20));
+            break;
+        }
+        warn(ctx, fmt::format("failed: {} {}: {}", f.action, f.path, f.error.message));
+    }
+}
+
 }  // namespace de::cli

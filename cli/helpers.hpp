@@ -1,10 +1,14 @@
 #pragma once
-// Small pieces shared by the file and transfer commands: parsing --range,
-// checking remote paths with a message that names the argument, and the JSON
-// forms of results. Kept out of context.hpp because only cli/commands use them.
+// Small pieces shared by the commands: parsing --range, checking remote paths
+// with a message that names the argument, the JSON forms of results, and the
+// failure lines of a sync summary (sync and predeploy). Kept out of
+// context.hpp because only cli/commands use them.
+
+#include "context.hpp"
 
 #include <de/client.hpp>
 #include <de/error.hpp>
+#include <de/sync.hpp>
 #include <de/types.hpp>
 
 #include <nlohmann/json.hpp>
@@ -25,5 +29,8 @@ Result<std::string> remote_path_arg(std::string_view path, std::string_view app)
 std::string remote_display(std::string_view app, std::string_view path);
 
 nlohmann::json entry_json(const Entry& entry);
+
+// One warning per failed transfer of a sync, the first 20, then how many more.
+void warn_sync_failures(const Context& ctx, const SyncSummary& summary);
 
 }  // namespace de::cli

@@ -102,6 +102,30 @@ std::string format_usage(std::uint64_t used, std::uint64_t quota) {
                        format_percent(used, quota));
 }
 
+std::string format_progress_amount(std::uint64_t done, std::uint64_t total) {
+    if (total == 0) return format_size(done);
+    return fmt::format("{:>6}  {} / {}", format_percent(std::min(done, total), total),
+                       format_size(done), format_size(total));
+}
+
+std::string format_progress_cells(std::uint64_t done, std::uint64_t total, int cells) {
+    std::string bar = "[";
+    int filled = total > 0 ? static_cast<int>(cells * std::min(done, total) / total) : 0;
+    bar.append(static_cast<std::size_t>(filled), '#');
+    bar.append(static_cast<std::size_t>(cells - filled), '-');
+    bar += "]";
+    return bar;
+}
+
+std::string layout_progress_line(std::string_view name, const std::string& bar,
+                                 const std::string& stats, int width) {
+    int room = std::max(width - 1 - static_cast<int>(bar.size() + stats.size()) - 4, 8);
+    std::string shown(name);
+    if (static_cast<int>(shown.size()) > room)
+        shown = "..." + shown.substr(shown.size() - static_cast<std::size_t>(room - 3));
+    return fmt::format("{:<{}}  {}  {}", shown, room, bar, stats);
+}
+
 ProgressBar::ProgressBar(std::FILE* stream, int width)
     : m_stream(stream), m_width(std::max(width, 40)) {}
 
@@ -119,28 +143,10 @@ void ProgressBar::clear() {
 
 std::string ProgressBar::line(std::string_view name, std::uint64_t done, std::uint64_t total,
                               double bytes_per_second) const {
-    std::string stats;
-    if (total > 0)
-        stats = fmt::format("{:>6}  {} / {}", format_percent(std::min(done, total), total),
-                            format_size(done), format_size(total));
-    else
-        stats = format_size(done);
+    std::string stats = format_progress_amount(done, total);
     if (bytes_per_second > 0)
         stats += fmt::format("  {}/s", format_size(static_cast<std::uint64_t>(bytes_per_second)));
-
-    const int bar_cells = 20;
-    std::string bar = "[";
-    int filled = total > 0 ? static_cast<int>(bar_cells * std::min(done, total) / total) : 0;
-    bar.append(static_cast<std::size_t>(filled), '#');
-    bar.append(static_cast<std::size_t>(bar_cells - filled), '-');
-    bar += "]";
-
-    int room = m_width - 1 - static_cast<int>(bar.size() + stats.size()) - 4;
-    std::string shown(name);
-    if (room < 8) room = 8;
-    if (static_cast<int>(shown.size()) > room)
-        shown = "..." + shown.substr(shown.size() - static_cast<std::size_t>(room - 3));
-    return fmt::format("{:<{}}  {}  {}", shown, room, bar, stats);
+    return layout_progress_line(name, format_progress_cells(done, total, 20), stats, m_width);
 }
 
 void ProgressBar::on_event(const ProgressEvent& event) {

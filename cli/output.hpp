@@ -43,6 +43,17 @@ std::string format_percent(std::uint64_t part, std::uint64_t total);
 // "used 1.2 GiB of 23.3 GiB (5.1%)".
 std::string format_usage(std::uint64_t used, std::uint64_t quota);
 
+// The pieces of a progress line, shared by ProgressBar and context.cpp's
+// progress_bar_line. "12.5%  1.2 MiB / 9.6 MiB", or the size done alone when
+// the total is unknown (0).
+std::string format_progress_amount(std::uint64_t done, std::uint64_t total);
+// "[####----]": `cells` cells, filled in proportion to done / total.
+std::string format_progress_cells(std::uint64_t done, std::uint64_t total, int cells);
+// The name, padded or cut from the left ("...") to the room that the bar and
+// the stats leave in `width` columns (at least 8), then the bar and the stats.
+std::string layout_progress_line(std::string_view name, const std::string& bar,
+                                 const std::string& stats, int width);
+
 // Draws one progress line on a terminal stream, redrawn at most ~10 times a
 // second. Not thread-safe: transfers report from the calling thread.
 class ProgressBar {

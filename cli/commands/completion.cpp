@@ -114,21 +114,31 @@ docgen::ManPageInfo man_info() {
     return info;
 }
 
-// "data/ra" -> list "data", offer its entries starting with "ra" as "data/<name>".
-Status complete_paths(Context& ctx, const std::string& app_flag, const std::string& prefix) {
-    auto app = resolve_app(ctx, app_flag, false);
-    if (!app) {
-        return {};
-    }
+// The configured client with short timeouts and no retries: a shell waits for
+// the candidates. nullopt when there is none (completion then offers nothing).
+std::optional<Client> make_quick_client(Context& ctx) {
     auto client = make_client(ctx);
     if (!client) {
-        return {};
+        return std::nullopt;
     }
     ClientOptions options = client->options();
     options.connect_timeout = k_complete_connect_timeout;
     options.request_timeout = k_complete_request_timeout;
     options.max_retries = 0;
     auto quick = Client::create(std::move(options));
+    if (!quick) {
+        return std::nullopt;
+    }
+    return std::move(*quick);
+}
+
+// "data/ra" -> list "data", offer its entries starting with "ra" as "data/<name>".
+Status complete_paths(Context& ctx, const std::string& app_flag, const std::string& prefix) {
+    auto app = resolve_app(ctx, app_flag, false);
+    if (!app) {
+        return {};
+    }
+    auto quick = make_quick_client(ctx);
     if (!quick) {
         return {};
     }
@@ -155,15 +165,7 @@ Status complete_paths(Context& ctx, const std::string& app_flag, const std::stri
 }
 
 Status complete_apps(Context& ctx, const std::string& prefix) {
-    auto client = make_client(ctx);
-    if (!client) {
-        return {};
-    }
-    ClientOptions options = client->options();
-    options.connect_timeout = k_complete_connect_timeout;
-    options.request_timeout = k_complete_request_timeout;
-    options.max_retries = 0;
-    auto quick = Client::create(std::move(options));
+    auto quick = make_quick_client(ctx);
     if (!quick) {
         return {};
     }

@@ -12,6 +12,7 @@
 // one JSON document.
 
 #include "../context.hpp"
+#include "../helpers.hpp"
 #include "commands.hpp"
 
 #include <de/predeploy.hpp>
@@ -133,14 +134,7 @@ void print_push_summary(const Context& ctx, const std::string& app, const SyncSu
                           "{} failed in {:.2f} s",
                           app, s.files_sent, format_size(s.bytes_sent), s.files_skipped,
                           s.files_deleted, s.files_failed, s.seconds));
-    std::size_t shown = 0;
-    for (const auto& f : s.failures) {
-        if (++shown > 20) {
-            warn(ctx, fmt::format("... and {} more failures", s.failures.size() - 20));
-            break;
-        }
-        warn(ctx, fmt::format("failed: {} {}: {}", f.action, f.path, f.error.message));
-    }
+    warn_sync_failures(ctx, s);
     if (s.deletes_skipped)
         warn(ctx, "nothing was deleted because a transfer failed; fix it and run again");
 }

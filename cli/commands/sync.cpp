@@ -4,6 +4,7 @@
 // (people: stderr; --json: one document on stdout).
 
 #include "../context.hpp"
+#include "../helpers.hpp"
 #include "commands.hpp"
 
 #include <de/size.hpp>
@@ -87,14 +88,7 @@ void print_summary(const Context& ctx, const SyncSummary& s) {
     if (s.deletes_skipped) {
         warn(ctx, "nothing was deleted because a transfer failed; fix the failure and sync again");
     }
-    std::size_t shown = 0;
-    for (const auto& f : s.failures) {
-        if (++shown > 20) {
-            warn(ctx, fmt::format("... and {} more failures", s.failures.size() - 20));
-            break;
-        }
-        warn(ctx, fmt::format("failed: {} {}: {}", f.action, f.path, f.error.message));
-    }
+    warn_sync_failures(ctx, s);
 }
 
 void print_plan(const SyncPlan& plan) {

@@ -10,7 +10,9 @@
 // exponential backoff, a count) and turns transport failures into de::Errors
 // with http::transport_error -- and then maps a non-2xx status with
 // http::response_error, the one place that reads the server's {"error":{...}}
-// body. The big-file engines (transfers.hpp) use the same two.
+// body. The big-file engines (transfers.hpp) use the same two, and the
+// parallel download finishes its file with the same seal_download /
+// move_download_into_place as the single-stream one.
 //
 // Test seams (ClientOptions::hooks, de/test_hooks.hpp): the tuning fields
 // override the thresholds and sizes here, in upload(), download() and
@@ -81,22 +83,6 @@ class Fd {
     int m_fd;
 };
 
-mode_t process_umask() {
-    // umask() can only be read by setting it; /proc says it without side effects.
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.starts_with("Umask:")) {
-            try {
-                return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
-            } catch (...) {
-                break;
-            }
-        }
-    }
-    return 022;
-}
-
 template <class T>
 Result<T> parse_body(const http::Response& response, std::string_view what) {
     try {
@@ -125,7 +111,60 @@ http::TransportSettings transport_settings(const ClientOptions& options) {
                                    options.debug};
 }
 
+mode_t process_umask() {
+    // umask() can only be read by setting it; /proc says it without side effects.
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.starts_with("Umask:")) {
+            try {
+                return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+            } catch (...) {
+                break;
+            }
+        }
+    }
+    return 022;
+}
+
 }  // namespace
+
+namespace detail {
+
+Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns,
+                     std::string_view what) {
+    static const mode_t mask = process_umask();
+    auto io_fail = [&](std::string_view step) {
+        return fail(ErrorKind::generic, fmt::format("{} failed: cannot {} '{}': {}", what, step,
+                                                    temp, errno_text(errno)));
+    };
+    if (::fchmod(fd, 0666 & ~mask) != 0) return io_fail("set the mode of");
+    if (mtime_ns > 0) {
+        timespec times[2];
+        times[0].tv_sec = 0;
+        times[0].tv_nsec = UTIME_OMIT;
+        times[1].tv_sec = mtime_ns / 1'000'000'000;
+        times[1].tv_nsec = mtime_ns % 1'000'000'000;
+        if (::futimens(fd, times) != 0) return io_fail("set the mtime of");
+    }
+    if (::fdatasync(fd) != 0) return io_fail("flush");
+    return {};
+}
+
+Status move_download_into_place(const std::string& temp, const std::filesystem::path& local,
+                                const std::filesystem::path& dir, std::string_view what) {
+    if (::rename(temp.c_str(), local.c_str()) != 0) {
+        int err = errno;
+        return fail(err == EISDIR || err == ENOTEMPTY ? ErrorKind::conflict : ErrorKind::generic,
+                    fmt::format("{} failed: cannot move the downloaded file into place: {}", what,
+                                errno_text(err)));
+    }
+    if (Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir_fd.get() >= 0)
+        ::fsync(dir_fd.get());  // the rename itself durable; best effort
+    return {};
+}
+
+}  // namespace detail
 
 struct Client::Impl {
     ClientOptions options;
@@ -897,31 +936,14 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
     if (auto v = response->headers.find("x-de-mtime-ns"))
         mtime_ns = http::parse_int(*v).value_or(0);
 
-    static const mode_t mask = process_umask();
-    auto io_fail = [&](std::string_view step) {
-        return fail(ErrorKind::generic, fmt::format("{} failed: cannot {} '{}': {}", what, step,
+    if (auto sealed = detail::seal_download(fd.get(), temp, mtime_ns, what); !sealed)
+        return std::unexpected(sealed.error());
+    if (::close(fd.release()) != 0)
+        return fail(ErrorKind::generic, fmt::format("{} failed: cannot close '{}': {}", what,
                                                     temp, errno_text(errno)));
-    };
-    if (::fchmod(fd.get(), 0666 & ~mask) != 0) return io_fail("set the mode of");
-    if (mtime_ns > 0) {
-        timespec times[2];
-        times[0].tv_sec = 0;
-        times[0].tv_nsec = UTIME_OMIT;
-        times[1].tv_sec = mtime_ns / 1'000'000'000;
-        times[1].tv_nsec = mtime_ns % 1'000'000'000;
-        if (::futimens(fd.get(), times) != 0) return io_fail("set the mtime of");
-    }
-    if (::fdatasync(fd.get()) != 0) return io_fail("flush");
-    if (::close(fd.release()) != 0) return io_fail("close");
-    if (::rename(temp.c_str(), local.c_str()) != 0) {
-        int err = errno;
-        return fail(err == EISDIR || err == ENOTEMPTY ? ErrorKind::conflict : ErrorKind::generic,
-                    fmt::format("{} failed: cannot move the downloaded file into place: {}", what,
-                                errno_text(err)));
-    }
+    if (auto placed = detail::move_download_into_place(temp, local, dir, what); !placed)
+        return std::unexpected(placed.error());
     guard.armed = false;
-    if (Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir_fd.get() >= 0)
-        ::fsync(dir_fd.get());  // the rename itself durable; best effort
 
     if (options.progress) {
         if (!started)

@@ -2,6 +2,7 @@
 // rewritten whole through a temporary file and rename so a crash never leaves
 // half a keyfile; its mode is checked before any secret in it is used.
 #include <de/config.hpp>
+#include <de/text.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -49,13 +50,6 @@ auto env_fn(const ConfigInputs& inputs) {
     return inputs.getenv ? inputs.getenv : std::function(system_getenv);
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 }  // namespace
 
 Result<fs::path> default_keyfile_path(
@@ -80,11 +74,11 @@ Result<std::string> normalize_host(std::string_view url) {
         text.pop_back();
     auto scheme_end = text.find("://");
     if (scheme_end == std::string::npos) return bad("it has no http:// or https://");
-    std::string scheme = lower(text.substr(0, scheme_end));
+    std::string scheme = ascii_lower(text.substr(0, scheme_end));
     if (scheme != "http" && scheme != "https") return bad("only http and https are supported");
     auto rest = text.substr(scheme_end + 3);
     auto slash = rest.find('/');
-    std::string authority = lower(rest.substr(0, slash));
+    std::string authority = ascii_lower(rest.substr(0, slash));
     std::string path = slash == std::string::npos ? "" : rest.substr(slash);
     if (authority.empty()) return bad("it has no host name");
     if (authority.find('@') != std::string::npos)

@@ -5,6 +5,8 @@
 // finished plan, so a refused download creates no file; the fetcher reports
 // one progress set over every file (FileSetProgress).
 
+#include "plan_text.hpp"
+
 #include <de/download_plan.hpp>
 #include <de/remote_path.hpp>
 #include <de/size.hpp>
@@ -14,24 +16,8 @@
 namespace de {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string remote_display(std::string_view app, std::string_view path) {
-    return fmt::format("{}:/{}", app, path);
-}
-
-std::string list_some(const std::vector<std::string>& names, std::size_t max = 5) {
-    std::string out;
-    for (std::size_t i = 0; i < names.size() && i < max; ++i) {
-        if (i) out += ", ";
-        out += names[i];
-    }
-    if (names.size() > max) out += fmt::format(" and {} more", names.size() - max);
-    return out;
-}
-
-}  // namespace
+using detail::list_some;
+using detail::remote_display;
 
 std::uint64_t DownloadPlan::bytes() const {
     std::uint64_t total = 0;

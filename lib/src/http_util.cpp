@@ -7,6 +7,7 @@
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
 #include <de/size.hpp>
+#include <de/text.hpp>
 
 #include <fmt/format.h>
 
@@ -20,22 +21,6 @@ namespace de::http {
 namespace {
 bool is_unreserved(unsigned char c) {
     return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
 }
 }  // namespace
 
@@ -76,7 +61,7 @@ Result<std::string> normalize_base_url(std::string_view url) {
                                 "or http://127.0.0.1:8050",
                                 url, why));
     };
-    std::string_view s = trim(url);
+    std::string_view s = trim_space(url);
     if (s.empty()) return bad("it is empty");
     for (unsigned char c : s)
         if (c <= 0x20 || c == 0x7f) return bad("it contains a space or control character");
@@ -85,7 +70,7 @@ Result<std::string> normalize_base_url(std::string_view url) {
     if (scheme_end == std::string_view::npos) {
         out = "https://";  // a bare host name, as the de CLI accepts it
     } else {
-        std::string scheme = lower(s.substr(0, scheme_end));
+        std::string scheme = ascii_lower(s.substr(0, scheme_end));
         if (scheme != "http" && scheme != "https") return bad("only http and https are supported");
         out = scheme + "://";
         s.remove_prefix(scheme_end + 3);
@@ -134,7 +119,7 @@ std::string build_url(std::string_view base_url, std::string_view route, const Q
 }
 
 std::optional<int> parse_status_line(std::string_view line) {
-    line = trim(line);
+    line = trim_space(line);
     if (!line.starts_with("HTTP/")) return std::nullopt;
     auto space = line.find(' ');
     if (space == std::string_view::npos) return std::nullopt;
@@ -149,13 +134,13 @@ std::optional<int> parse_status_line(std::string_view line) {
 }
 
 std::optional<std::pair<std::string, std::string>> parse_header_line(std::string_view line) {
-    line = trim(line);
+    line = trim_space(line);
     auto colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) return std::nullopt;
     std::string_view name = line.substr(0, colon);
     for (unsigned char c : name)
         if (c <= 0x20 || c >= 0x7f) return std::nullopt;
-    return std::pair{lower(name), std::string(trim(line.substr(colon + 1)))};
+    return std::pair{ascii_lower(name), std::string(trim_space(line.substr(colon + 1)))};
 }
 
 void Headers::add(std::string name, std::string value) {
@@ -175,7 +160,7 @@ std::optional<std::string_view> Headers::find(std::string_view lower_name) const
 }
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
-    text = trim(text);
+    text = trim_space(text);
     std::int64_t value = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;

@@ -66,7 +66,6 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -93,21 +92,6 @@ constexpr int k_max_restarts = 1;     // the file changed on the server: start o
 
 std::string errno_text(int err) {
     return std::strerror(err);
-}
-
-mode_t process_umask() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.starts_with("Umask:")) {
-            try {
-                return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
-            } catch (...) {
-                break;
-            }
-        }
-    }
-    return 022;
 }
 
 // "bytes A-B/SIZE" -> {A, B, SIZE}; "bytes */SIZE" -> {0, 0, SIZE} with star set.
@@ -904,22 +888,9 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
                                 "changed during the transfer: try again",
                                 what, engine.sha, engine.etag_sha));
 
-    static const mode_t mask = process_umask();
-    auto io_fail = [&](std::string_view step) {
-        return fail(ErrorKind::generic, fmt::format("{} failed: cannot {} '{}': {}", what, step,
-                                                    temp, errno_text(errno)));
-    };
     int fd = guard.fd;
-    if (::fchmod(fd, 0666 & ~mask) != 0) return io_fail("set the mode of");
-    if (engine.mtime_ns > 0) {
-        timespec times[2];
-        times[0].tv_sec = 0;
-        times[0].tv_nsec = UTIME_OMIT;
-        times[1].tv_sec = engine.mtime_ns / 1'000'000'000;
-        times[1].tv_nsec = engine.mtime_ns % 1'000'000'000;
-        if (::futimens(fd, times) != 0) return io_fail("set the mtime of");
-    }
-    if (::fdatasync(fd) != 0) return io_fail("flush");
+    if (auto sealed = seal_download(fd, temp, engine.mtime_ns, what); !sealed)
+        return std::unexpected(sealed.error());
     if (env.settings.debug) {
         auto secs = [&](Clock::time_point t) {
             return std::chrono::duration<double>(t - begun).count();
@@ -934,7 +905,9 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
             secs(engine.hashed_at), secs(Clock::now()), report ? report->retries : 0));
     }
     guard.fd = -1;
-    if (::close(fd) != 0) return io_fail("close");
+    if (::close(fd) != 0)
+        return fail(ErrorKind::generic, fmt::format("{} failed: cannot close '{}': {}", what,
+                                                    temp, errno_text(errno)));
     if (!options.overwrite) {
         struct stat st {};
         if (::lstat(local.c_str(), &st) == 0)
@@ -943,17 +916,9 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
                                     "allow overwriting to replace it",
                                     what));
     }
-    if (::rename(temp.c_str(), local.c_str()) != 0) {
-        int err = errno;
-        return fail(err == EISDIR || err == ENOTEMPTY ? ErrorKind::conflict : ErrorKind::generic,
-                    fmt::format("{} failed: cannot move the downloaded file into place: {}", what,
-                                errno_text(err)));
-    }
+    if (auto placed = move_download_into_place(temp, local, dir, what); !placed)
+        return std::unexpected(placed.error());
     guard.armed = false;
-    if (int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
-        ::fsync(dir_fd);  // the rename itself durable; best effort
-        ::close(dir_fd);
-    }
     if (options.progress)
         options.progress(
             ProgressEvent{ProgressEvent::Phase::finish, remote, engine.size, engine.size});

@@ -13,6 +13,7 @@
 // translation unit.
 
 #include <de/project.hpp>
+#include <de/text.hpp>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -54,14 +55,6 @@ struct Failure {
 std::string_view strip_bom(std::string_view text) {
     if (text.starts_with(k_bom)) text.remove_prefix(k_bom.size());
     return text;
-}
-
-std::string_view trim(std::string_view s) {
-    const auto* ws = " \t\r\n";
-    auto b = s.find_first_not_of(ws);
-    if (b == std::string_view::npos) return {};
-    auto e = s.find_last_not_of(ws);
-    return s.substr(b, e - b + 1);
 }
 
 SourceLocation location_of(const toml::source_region& region) {
@@ -111,8 +104,8 @@ std::string unquoted_hint(std::string_view text, std::uint32_t line) {
     std::string_view row = text.substr(0, text.find('\n'));
     auto eq = row.find('=');
     if (eq == std::string_view::npos) return {};
-    std::string_view key = trim(row.substr(0, eq));
-    std::string_view value = trim(row.substr(eq + 1));
+    std::string_view key = trim_space(row.substr(0, eq));
+    std::string_view value = trim_space(row.substr(eq + 1));
     if (key.empty() || value.empty() || value == "true" || value == "false") return {};
     char c = value.front();
     bool bare = std::isalpha(static_cast<unsigned char>(c)) || c == '.' || c == '/' || c == '_';
@@ -160,7 +153,7 @@ ParsedProject parse_project(std::string_view text, std::string source) {
                         type_name(predeploy->type()))};
         return out;
     }
-    if (trim(value->get()).empty()) {
+    if (trim_space(value->get()).empty()) {
         out.failure = Failure{ErrorKind::usage, out.project.predeploy_location,
                               "[scripts] predeploy is empty: name the script file, e.g. "
                               "predeploy = \"fetchdata.sh\""};
@@ -317,7 +310,7 @@ bool git_ignores_contents(const fs::path& repo, const fs::path& dir) {
 
 // The interpreter a shebang names: "/usr/bin/env -S python3 -u" -> "python3".
 std::string shebang_interpreter(std::string_view first_line) {
-    std::istringstream words{std::string(trim(first_line.substr(2)))};
+    std::istringstream words{std::string(trim_space(first_line.substr(2)))};
     std::string word;
     words >> word;
     std::string base = fs::path(word).filename().string();
@@ -347,7 +340,7 @@ void check_script_text(std::string_view text, const std::string& shown,
     }
     if (text.starts_with("#!")) {
         auto first = text.substr(0, text.find('\n'));
-        std::string interp = shebang_interpreter(trim(first));
+        std::string interp = shebang_interpreter(trim_space(first));
         if (!interp.empty() && interp != "bash" && interp != "sh") {
             findings.push_back(
                 {Severity::warning,
@@ -435,7 +428,7 @@ void check_project(const fs::path& app_dir, std::vector<Finding>& findings) {
                             fmt::format("could not check the syntax: {}", syntax.diagnostics)});
     } else if (syntax.status != 0) {
         // bash says "PATH: line N: message"; keep the line, drop the path.
-        std::string first(trim(syntax.diagnostics.substr(0, syntax.diagnostics.find('\n'))));
+        std::string first(trim_space(syntax.diagnostics.substr(0, syntax.diagnostics.find('\n'))));
         SourceLocation loc;
         auto at = first.find(": line ");
         if (at != std::string::npos) {
@@ -606,7 +599,7 @@ Procfile parse_procfile(std::string_view text, std::string source) {
         std::string_view line = text.substr(0, nl);
         text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
         if (line.ends_with('\r')) line.remove_suffix(1);
-        std::string_view content = trim(line);
+        std::string_view content = trim_space(line);
         if (content.empty() || content.starts_with('#')) continue;
         auto colon = line.find(':');
         if (colon == std::string_view::npos) {
@@ -633,7 +626,7 @@ Procfile parse_procfile(std::string_view text, std::string source) {
                              name)});
             continue;
         }
-        std::string_view command = trim(line.substr(colon + 1));
+        std::string_view command = trim_space(line.substr(colon + 1));
         if (command.empty()) {
             out.findings.push_back({Severity::error,
                                     "procfile-syntax",

@@ -45,6 +45,16 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
                                 const std::filesystem::path& local, const DownloadOptions& options,
                                 const std::string& what, TransferReport* report);
 
+// The last steps of both downloads (the single-stream one in client.cpp and
+// parallel_download), defined in client.cpp. seal_download: the temporary file
+// `fd` gets mode 0666 less the umask and the server's mtime (when > 0), then is
+// fdatasync()ed. move_download_into_place: `temp` renamed to `local`, then the
+// folder `dir` fsynced (best effort). `temp` and `what` name them in errors.
+Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns,
+                     std::string_view what);
+Status move_download_into_place(const std::string& temp, const std::filesystem::path& local,
+                                const std::filesystem::path& dir, std::string_view what);
+
 // Client::upload_batch: tar bodies to .../mount/batch (batch_client.cpp).
 Result<BatchResult> batch_upload(const TransferEnv& env, const std::vector<BatchItem>& items,
                                  const BatchOptions& options);

@@ -2,6 +2,7 @@
 #include "upload_journal.hpp"
 
 #include <de/sha256.hpp>
+#include <de/text.hpp>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -10,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -24,13 +24,6 @@ using nlohmann::json;
 
 namespace {
 constexpr int k_journal_version = 1;
-
-std::optional<std::uint64_t> parse_u64(std::string_view text) {
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-    return value;
-}
 }  // namespace
 
 fs::path default_journal_dir() {
@@ -140,21 +133,14 @@ void remove_journal(const fs::path& file) {
 
 std::optional<std::vector<bool>> parse_parts_done(std::string_view ranges, std::size_t parts) {
     std::vector<bool> done(parts, false);
-    auto trim = [](std::string_view s) {
-        while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-            s.remove_prefix(1);
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-            s.remove_suffix(1);
-        return s;
-    };
-    ranges = trim(ranges);
+    ranges = trim_ows(ranges);
     if (ranges.empty()) return done;
     while (true) {
         auto comma = ranges.find(',');
-        std::string_view item = trim(ranges.substr(0, comma));
+        std::string_view item = trim_ows(ranges.substr(0, comma));
         auto dash = item.find('-');
-        auto first = parse_u64(trim(item.substr(0, dash)));
-        auto last = dash == std::string_view::npos ? first : parse_u64(trim(item.substr(dash + 1)));
+        auto first = parse_decimal_u64(trim_ows(item.substr(0, dash)));
+        auto last = dash == std::string_view::npos ? first : parse_decimal_u64(trim_ows(item.substr(dash + 1)));
         if (!first || !last || *first > *last || *last >= parts) return std::nullopt;
         for (std::uint64_t k = *first; k <= *last; ++k)
             done[k] = true;

@@ -4,6 +4,8 @@
 // checks refuse before the first byte; the sender applies the send split that
 // sync push shares.
 
+#include "plan_text.hpp"
+
 #include <de/remote_path.hpp>
 #include <de/size.hpp>
 #include <de/upload_plan.hpp>
@@ -18,13 +20,10 @@
 namespace de {
 
 namespace fs = std::filesystem;
+using detail::list_some;
+using detail::remote_display;
 
 namespace {
-
-// "sales:/data/x.csv", as the CLI's messages name a remote path.
-std::string remote_display(std::string_view app, std::string_view path) {
-    return fmt::format("{}:/{}", app, path);
-}
 
 bool ends_with_slash(std::string_view s) {
     return !s.empty() && s.back() == '/';
@@ -48,15 +47,6 @@ std::string usage_text(std::uint64_t used, std::uint64_t quota) {
     return fmt::format("used {} of {} ({:.1f}%)", format_size(used), format_size(quota), pct);
 }
 
-std::string list_some(const std::vector<std::string>& names, std::size_t max = 5) {
-    std::string out;
-    for (std::size_t i = 0; i < names.size() && i < max; ++i) {
-        if (i) out += ", ";
-        out += names[i];
-    }
-    if (names.size() > max) out += fmt::format(" and {} more", names.size() - max);
-    return out;
-}
 
 // A folder source: its walk, filtered, as items (and folders) under base.
 Status plan_folder(UploadPlan& plan, const UploadRequest& request, const std::string& source,

@@ -821,11 +821,20 @@ TEST_CASE("network errors: a closed port is ErrorKind::network naming the host")
     CHECK(elapsed >= std::chrono::milliseconds(400));  // two retries: ~200 ms + ~400 ms
     CHECK(de::exit_code(r.error().kind) == 7);
 
+    // A file of the test's own (not __FILE__, which ccache's base_dir makes
+    // relative to the build folder), so the upload gets as far as the network.
+    char tmpl[] = "/tmp/de-client-it.XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    const fs::path dir = tmpl;
+    const fs::path local = dir / "x.cpp";
+    write_file(local, "int main() {}\n");
+
     options.max_retries = 0;
     auto once = de::Client::create(options).value();
-    auto upload = once.upload("app", __FILE__, "x.cpp", {});
+    auto upload = once.upload("app", local, "x.cpp", {});
     REQUIRE_FALSE(upload);
     CHECK(upload.error().kind == ErrorKind::network);
+    fs::remove_all(dir);
 }
 
 TEST_CASE("retries: a request made before the server is up succeeds after backoff") {
