@@ -30,17 +30,6 @@ Result<ByteRange> parse_range(std::string_view text) {
     return range;
 }
 
-Result<std::string> remote_path_arg(std::string_view path, std::string_view app) {
-    auto normalized = normalize_remote_path(path);
-    if (!normalized) {
-        Error e = normalized.error();
-        e.kind = ErrorKind::usage;
-        e.message = fmt::format("{} (app '{}')", e.message, app);
-        return std::unexpected(e);
-    }
-    return normalized;
-}
-
 std::string remote_display(std::string_view app, std::string_view path) {
     return fmt::format("{}:/{}", app, path);
 }

@@ -1,6 +1,5 @@
 #pragma once
-// Small pieces shared by the commands: parsing --range, checking remote paths
-// with a message that names the argument, the JSON forms of results, and the
+// Small pieces shared by the commands: parsing --range, the JSON forms of results, and the
 // failure lines of a sync summary (sync and predeploy). Kept out of
 // context.hpp because only cli/commands use them.
 
@@ -22,8 +21,6 @@ namespace de::cli {
 // "A-B" (inclusive), "A-" (to the end); A and B take size units ("0-1MiB").
 Result<ByteRange> parse_range(std::string_view text);
 
-// normalize_remote_path with a message naming the argument and app.
-Result<std::string> remote_path_arg(std::string_view path, std::string_view app);
 
 // "sales:/data/x.csv" for messages.
 std::string remote_display(std::string_view app, std::string_view path);

@@ -48,7 +48,7 @@ Status run_ls(Context& ctx, const FileArgs& args) {
     auto app = resolve_app(ctx, args.name, false);
     if (!app) return std::unexpected(app.error());
     std::string arg = args.paths.empty() ? "" : args.paths.front();
-    auto path = remote_path_arg(arg, *app);
+    auto path = normalize_remote_arg(arg, *app);
     if (!path) return std::unexpected(path.error());
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
@@ -107,7 +107,7 @@ Status run_ls(Context& ctx, const FileArgs& args) {
 Status run_cat(Context& ctx, const FileArgs& args) {
     auto app = resolve_app(ctx, args.name, false);
     if (!app) return std::unexpected(app.error());
-    auto path = remote_path_arg(args.paths.front(), *app);
+    auto path = normalize_remote_arg(args.paths.front(), *app);
     if (!path) return std::unexpected(path.error());
     if (path->empty()) return fail(ErrorKind::usage, "cat needs a file, not the mount root");
     std::optional<ByteRange> range;
@@ -159,7 +159,7 @@ Status run_rm(Context& ctx, const FileArgs& args) {
     if (!app) return std::unexpected(app.error());
     std::vector<std::string> paths;
     for (const auto& p : args.paths) {
-        auto path = remote_path_arg(p, *app);
+        auto path = normalize_remote_arg(p, *app);
         if (!path) return std::unexpected(path.error());
         if (path->empty())
             return fail(ErrorKind::usage,
@@ -205,9 +205,9 @@ Status run_mv(Context& ctx, const FileArgs& args) {
     auto app = resolve_app(ctx, args.name, false);
     if (!app) return std::unexpected(app.error());
     if (args.paths.size() != 2) return fail(ErrorKind::usage, "mv needs SRC and DST");
-    auto from = remote_path_arg(args.paths[0], *app);
+    auto from = normalize_remote_arg(args.paths[0], *app);
     if (!from) return std::unexpected(from.error());
-    auto to = remote_path_arg(args.paths[1], *app);
+    auto to = normalize_remote_arg(args.paths[1], *app);
     if (!to) return std::unexpected(to.error());
     if (from->empty()) return fail(ErrorKind::usage, "cannot move the mount root");
     auto client = make_client(ctx);
@@ -238,7 +238,7 @@ Status run_mkdir(Context& ctx, const FileArgs& args) {
     if (!app) return std::unexpected(app.error());
     std::vector<std::string> paths;
     for (const auto& p : args.paths) {
-        auto path = remote_path_arg(p, *app);
+        auto path = normalize_remote_arg(p, *app);
         if (!path) return std::unexpected(path.error());
         if (path->empty()) return fail(ErrorKind::usage, "the mount root exists already");
         paths.push_back(*path);

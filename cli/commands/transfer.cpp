@@ -175,7 +175,7 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     request.local_is_dir = fs::is_directory(request.local, ec) || local_arg.ends_with('/');
     request.recursive = args.recursive;
     for (std::size_t i = 0; i + 1 < args.paths.size(); ++i) {
-        auto p = remote_path_arg(args.paths[i], *app);
+        auto p = normalize_remote_arg(args.paths[i], *app);
         if (!p) return std::unexpected(p.error());
         request.sources.push_back(*p);
     }

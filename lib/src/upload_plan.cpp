@@ -29,18 +29,6 @@ bool ends_with_slash(std::string_view s) {
     return !s.empty() && s.back() == '/';
 }
 
-// A remote path built from an argument: usage error naming the app when invalid.
-Result<std::string> remote_target(std::string_view path, std::string_view app) {
-    auto normalized = normalize_remote_path(path);
-    if (!normalized) {
-        Error e = normalized.error();
-        e.kind = ErrorKind::usage;
-        e.message = fmt::format("{} (app '{}')", e.message, app);
-        return std::unexpected(std::move(e));
-    }
-    return normalized;
-}
-
 // "used 1.0 MiB of 4.0 MiB (25.0%)", as `mount status` puts it.
 std::string usage_text(std::uint64_t used, std::uint64_t quota) {
     double pct = quota ? 100.0 * static_cast<double>(used) / static_cast<double>(quota) : 0.0;
@@ -79,13 +67,13 @@ Status plan_folder(UploadPlan& plan, const UploadRequest& request, const std::st
             // Kept so that empty folders arrive too (with includes, folders
             // are only walked through, as sync does).
             if (!request.include.empty()) continue;
-            auto dir = remote_target(join_path(base, entry.path), plan.app);
+            auto dir = normalize_remote_arg(join_path(base, entry.path), plan.app);
             if (!dir) return std::unexpected(std::move(dir.error()));
             plan.dirs.push_back(std::move(*dir));
             continue;
         }
         if (!filter.accepts_file(entry.path)) continue;
-        auto remote = remote_target(join_path(base, entry.path), plan.app);
+        auto remote = normalize_remote_arg(join_path(base, entry.path), plan.app);
         if (!remote) return std::unexpected(std::move(remote.error()));
         plan.files.push_back({(fs::path(prefix) / entry.path).string(), std::move(*remote),
                               entry.size, entry.mtime_ns});
@@ -163,7 +151,7 @@ Result<UploadPlan> plan_upload_local(std::string_view app, const UploadRequest& 
                                      const WarningFn& on_warning) {
     UploadPlan plan;
     plan.app = std::string(app);
-    auto base = remote_target(request.remote, app);
+    auto base = normalize_remote_arg(request.remote, app);
     if (!base) return std::unexpected(std::move(base.error()));
     plan.remote_base = std::move(*base);
     const bool remote_is_dir_hint = ends_with_slash(request.remote) || plan.remote_base.empty();
@@ -192,7 +180,7 @@ Result<UploadPlan> plan_upload_local(std::string_view app, const UploadRequest& 
                         fmt::format("'{}' is not a regular file or folder", source));
         std::string name = local.filename().string();
         if (!filter.accepts_file(name)) continue;
-        auto remote = remote_target(join_path(plan.remote_base, name), app);
+        auto remote = normalize_remote_arg(join_path(plan.remote_base, name), app);
         if (!remote) return std::unexpected(std::move(remote.error()));
         std::int64_t mtime_ns = 0;
         std::uint64_t size = fs::file_size(local, ec);

@@ -50,4 +50,15 @@ std::string join_path(std::string_view a, std::string_view b) {
     return out;
 }
 
+Result<std::string> normalize_remote_arg(std::string_view path, std::string_view app) {
+    auto normalized = normalize_remote_path(path);
+    if (!normalized) {
+        Error e = std::move(normalized.error());
+        e.kind = ErrorKind::usage;
+        e.message = fmt::format("{} (app '{}')", e.message, app);
+        return std::unexpected(std::move(e));
+    }
+    return normalized;
+}
+
 }  // namespace de

@@ -1,4 +1,5 @@
-// Argument parsing shared by the file commands.
+// Argument parsing shared by the file commands (remote path arguments:
+// tests/unit/wire/test_remote_path.cpp).
 #include "helpers.hpp"
 
 #include <doctest/doctest.h>
@@ -16,14 +17,4 @@ TEST_CASE("--range parses inclusive ranges with size units") {
     CHECK_FALSE(de::cli::parse_range("-5"));
     CHECK_FALSE(de::cli::parse_range("abc"));
     CHECK(de::cli::parse_range("x-y").error().kind == de::ErrorKind::usage);
-}
-
-TEST_CASE("remote path arguments are refused when they would leave the mount") {
-    CHECK(de::cli::remote_path_arg("/data/./a.csv", "sales").value() == "data/a.csv");
-    CHECK(de::cli::remote_path_arg("/", "sales").value().empty());
-    auto bad = de::cli::remote_path_arg("../etc/passwd", "sales");
-    REQUIRE_FALSE(bad);
-    CHECK(bad.error().kind == de::ErrorKind::usage);
-    CHECK(bad.error().message.find("sales") != std::string::npos);
-    CHECK_FALSE(de::cli::remote_path_arg(std::string("a\nb"), "sales"));
 }

@@ -107,3 +107,13 @@ TEST_CASE("parent_path, base_name, join_path") {
     CHECK(de::join_path("", "b") == "b");
     CHECK(de::join_path("a/b", "c/d") == "a/b/c/d");
 }
+
+TEST_CASE("remote path arguments are refused when they would leave the mount") {
+    CHECK(de::normalize_remote_arg("/data/./a.csv", "sales").value() == "data/a.csv");
+    CHECK(de::normalize_remote_arg("/", "sales").value().empty());
+    auto bad = de::normalize_remote_arg("../etc/passwd", "sales");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == de::ErrorKind::usage);
+    CHECK(bad.error().message.find("sales") != std::string::npos);
+    CHECK_FALSE(de::normalize_remote_arg(std::string("a\nb"), "sales"));
+}

@@ -19,6 +19,9 @@ inline constexpr std::size_t k_max_name_bytes = 255;
 // Refuses '..', NUL and control characters, over-long names and paths. A
 // leading '/' means the mount root, not the host's.
 Result<std::string> normalize_remote_path(std::string_view path);
+// A remote path a user typed for app: normalized, or an ErrorKind::usage
+// error whose message names the app.
+Result<std::string> normalize_remote_arg(std::string_view path, std::string_view app);
 
 // "a/b/c" -> "a/b"; "c" -> "".
 std::string_view parent_path(std::string_view normalized);
