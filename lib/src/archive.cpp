@@ -24,6 +24,9 @@ void put_octal(char* field, std::size_t width, std::uint64_t value) {
 }
 
 void put_string(char* field, std::size_t width, std::string_view value) {
+    // An empty view may carry a null data(): memcpy from null is undefined even
+    // for zero bytes (UBSan reports it).
+    if (value.empty()) return;
     std::memcpy(field, value.data(), std::min(width, value.size()));
 }
 
