@@ -21,7 +21,6 @@ namespace de::cli {
 // "A-B" (inclusive), "A-" (to the end); A and B take size units ("0-1MiB").
 Result<ByteRange> parse_range(std::string_view text);
 
-
 // "sales:/data/x.csv" for messages.
 std::string remote_display(std::string_view app, std::string_view path);
 

@@ -939,8 +939,8 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
     if (auto sealed = detail::seal_download(fd.get(), temp, mtime_ns, what); !sealed)
         return std::unexpected(sealed.error());
     if (::close(fd.release()) != 0)
-        return fail(ErrorKind::generic, fmt::format("{} failed: cannot close '{}': {}", what,
-                                                    temp, errno_text(errno)));
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: cannot close '{}': {}", what, temp, errno_text(errno)));
     if (auto placed = detail::move_download_into_place(temp, local, dir, what); !placed)
         return std::unexpected(placed.error());
     guard.armed = false;

@@ -117,13 +117,21 @@ bool match(std::string_view pat, std::string_view str) {
             const Token& t = tokens[i];
             bool stay = false, advance = false;
             switch (t.kind) {
-                case Token::Kind::byte: advance = c == t.byte; break;
-                case Token::Kind::any: advance = c != '/'; break;
+                case Token::Kind::byte:
+                    advance = c == t.byte;
+                    break;
+                case Token::Kind::any:
+                    advance = c != '/';
+                    break;
                 case Token::Kind::set:
                     advance = t.members[static_cast<unsigned char>(c)];
                     break;
-                case Token::Kind::star: stay = c != '/'; break;
-                case Token::Kind::any_depth: stay = true; break;
+                case Token::Kind::star:
+                    stay = c != '/';
+                    break;
+                case Token::Kind::any_depth:
+                    stay = true;
+                    break;
             }
             if (stay) add_state(tokens, next, i);
             if (advance) add_state(tokens, next, i + 1);

@@ -906,8 +906,8 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
     }
     guard.fd = -1;
     if (::close(fd) != 0)
-        return fail(ErrorKind::generic, fmt::format("{} failed: cannot close '{}': {}", what,
-                                                    temp, errno_text(errno)));
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: cannot close '{}': {}", what, temp, errno_text(errno)));
     if (!options.overwrite) {
         struct stat st {};
         if (::lstat(local.c_str(), &st) == 0)

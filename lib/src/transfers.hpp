@@ -33,10 +33,10 @@ struct TransferEnv {
 // Uploads `local` (an open regular file of `size` bytes) to the normalised
 // mount path `remote` as a tus upload with the "parts" extension, resuming from
 // the journal when a previous run left one. `what` names the transfer in errors.
-Result<Entry> resumable_upload(const TransferEnv& env, const std::filesystem::path& local,
-                               int fd, std::uint64_t size, std::int64_t mtime_ns,
-                               const std::string& remote, const UploadOptions& options,
-                               const std::string& what, TransferReport* report);
+Result<Entry> resumable_upload(const TransferEnv& env, const std::filesystem::path& local, int fd,
+                               std::uint64_t size, std::int64_t mtime_ns, const std::string& remote,
+                               const UploadOptions& options, const std::string& what,
+                               TransferReport* report);
 
 // Downloads the normalised mount path `remote` to `local` as parallel ranged
 // GETs into a temporary file beside it, renamed into place only after its
@@ -50,8 +50,7 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
 // `fd` gets mode 0666 less the umask and the server's mtime (when > 0), then is
 // fdatasync()ed. move_download_into_place: `temp` renamed to `local`, then the
 // folder `dir` fsynced (best effort). `temp` and `what` name them in errors.
-Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns,
-                     std::string_view what);
+Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns, std::string_view what);
 Status move_download_into_place(const std::string& temp, const std::filesystem::path& local,
                                 const std::filesystem::path& dir, std::string_view what);
 

@@ -140,7 +140,9 @@ std::optional<std::vector<bool>> parse_parts_done(std::string_view ranges, std::
         std::string_view item = trim_ows(ranges.substr(0, comma));
         auto dash = item.find('-');
         auto first = parse_decimal_u64(trim_ows(item.substr(0, dash)));
-        auto last = dash == std::string_view::npos ? first : parse_decimal_u64(trim_ows(item.substr(dash + 1)));
+        auto last = dash == std::string_view::npos
+                        ? first
+                        : parse_decimal_u64(trim_ows(item.substr(dash + 1)));
         if (!first || !last || *first > *last || *last >= parts) return std::nullopt;
         for (std::uint64_t k = *first; k <= *last; ++k)
             done[k] = true;

@@ -35,7 +35,6 @@ std::string usage_text(std::uint64_t used, std::uint64_t quota) {
     return fmt::format("used {} of {} ({:.1f}%)", format_size(used), format_size(quota), pct);
 }
 
-
 // A folder source: its walk, filtered, as items (and folders) under base.
 Status plan_folder(UploadPlan& plan, const UploadRequest& request, const std::string& source,
                    const PathFilter& filter, const WarningFn& on_warning) {

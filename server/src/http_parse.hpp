@@ -1,7 +1,8 @@
 #pragma once
 // Pure parsers for the parts of a request that carry user input: the Range
 // header, the request target (percent-decoding, query parameters), the
-// Authorization header and the media type of a Content-Type. No I/O, so unit tests cover them directly.
+// Authorization header and the media type of a Content-Type. No I/O, so unit tests cover them
+// directly.
 
 #include <cstdint>
 #include <map>

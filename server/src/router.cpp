@@ -101,7 +101,8 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
     if (seg.size() == 1 && seg[0] == "logout") return Route{RouteId::logout, {}, {}, {}};
     if (seg.size() == 1 && seg[0] == "whoami") return Route{RouteId::whoami, {}, {}, {}};
     if (!is(0, "apps")) return not_found();
-    if (seg.size() == 1 || (seg.size() == 2 && seg[1].empty())) return Route{RouteId::apps, {}, {}, {}};
+    if (seg.size() == 1 || (seg.size() == 2 && seg[1].empty()))
+        return Route{RouteId::apps, {}, {}, {}};
     auto app = percent_decode(seg[1]);
     if (!app) return api_fail(WireError::bad_request, "malformed percent-encoding in the app name");
     r.app = *app;

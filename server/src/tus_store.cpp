@@ -236,7 +236,8 @@ std::optional<UploadPtr> UploadStore::load(const std::string& app, int dir_fd,
                 auto item = std::string_view(done).substr(i, comma - i);
                 auto dash = item.find('-');
                 auto a = parse_decimal_u64(item.substr(0, dash));
-                auto b = dash == std::string_view::npos ? a : parse_decimal_u64(item.substr(dash + 1));
+                auto b =
+                    dash == std::string_view::npos ? a : parse_decimal_u64(item.substr(dash + 1));
                 if (!a || !b || *b < *a || *b >= u->parts.size()) return drop();
                 for (auto p = *a; p <= *b; ++p)
                     u->parts[p].confirmed = u->plen(p);

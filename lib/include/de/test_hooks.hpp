@@ -35,13 +35,14 @@ struct TestHooks {
     std::optional<std::size_t> batch_max_files;
 
     // Fault injection (DE_TEST_HOOKS builds only).
-    std::optional<std::uint64_t> corrupt_part;  // first attempt of part K: one byte flipped after hashing
-    std::uint64_t slow_upload_bps = 0;          // cap every PATCH connection (0: no cap)
-    std::uint64_t slow_download_bps = 0;        // cap every range connection (0: no cap)
-    std::optional<bool> hash_thread;            // force the whole-file hashing mode
+    // First attempt of part K: one byte flipped after hashing.
+    std::optional<std::uint64_t> corrupt_part;
+    std::uint64_t slow_upload_bps = 0;                  // cap every PATCH connection (0: no cap)
+    std::uint64_t slow_download_bps = 0;                // cap every range connection (0: no cap)
+    std::optional<bool> hash_thread;                    // force the whole-file hashing mode
     std::optional<std::chrono::seconds> outage_budget;  // give up sooner without an answer
-    bool no_writeback = false;                  // parallel download: no early writeback
-    bool fallocate = false;                     // parallel download: fallocate the temp file
+    bool no_writeback = false;                          // parallel download: no early writeback
+    bool fallocate = false;  // parallel download: fallocate the temp file
 };
 
 }  // namespace de

@@ -18,7 +18,7 @@ struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
 namespace de {
 
 class Sha256 {
-public:
+  public:
     Sha256();
     ~Sha256();
     Sha256(Sha256&& other) noexcept;
@@ -32,7 +32,7 @@ public:
     std::array<std::uint8_t, 32> finish();
     std::string finish_hex();
 
-private:
+  private:
     evp_md_ctx_st* m_ctx;
 };
 
