@@ -47,7 +47,7 @@ struct ForwardedOption {
 // "CMD|TARGET" key (an option's names, a positional's name) of one argument
 // whose value completes from a source. Shells differ only in how they print it.
 struct ValueCase {
-    std::vector<std::string> keys;  // unquoted
+    std::vector<std::string> keys;  // single-quoted for bash and zsh (shell_quote)
     const ArgModel* arg = nullptr;
 };
 std::vector<ValueCase> value_cases(const std::vector<CommandModel>& model);

@@ -274,10 +274,10 @@ std::vector<ValueCase> value_cases(const std::vector<CommandModel>& model) {
         auto add = [&](const ArgModel& arg) {
             ValueCase c;
             for (const auto& n : arg.names) {
-                c.keys.push_back(cmd.key + "|" + n);
+                c.keys.push_back(shell_quote(cmd.key + "|" + n));
             }
             if (!arg.positional.empty()) {
-                c.keys.push_back(cmd.key + "|" + arg.positional);
+                c.keys.push_back(shell_quote(cmd.key + "|" + arg.positional));
             }
             c.arg = &arg;
             cases.push_back(std::move(c));

@@ -102,11 +102,7 @@ std::string zsh_completion(const CLI::App& app, const CompletionSpec& spec) {
         if (call.empty()) {
             continue;
         }
-        std::vector<std::string> patterns;
-        for (const auto& key : c.keys) {
-            patterns.push_back(shell_quote(key));
-        }
-        out += fmt::format("        ({}) {} ;;\n", detail::join(patterns, "|"), call);
+        out += fmt::format("        ({}) {} ;;\n", detail::join(c.keys, "|"), call);
     }
     out += "    esac\n}\n\n";
 
