@@ -106,6 +106,7 @@ Result<Client> make_client(Context& ctx) {
         };
     }
     options.hooks = test_hooks_from_environment();
+    if (auto budget = retry_budget_from_environment()) options.retry_budget = *budget;
     if (s.username.is_set() && s.api_key.is_set()) {
         options.credentials.username = s.username.value;
         options.credentials.api_key = s.api_key.value;

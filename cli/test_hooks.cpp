@@ -78,10 +78,20 @@ std::shared_ptr<const de::TestHooks> test_hooks_from_environment() {
     return std::make_shared<const TestHooks>(hooks);
 }
 
+std::optional<std::chrono::milliseconds> retry_budget_from_environment() {
+    auto ms = number("DE_CLI_RETRY_BUDGET_MS");
+    if (!ms) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<std::int64_t>(*ms));
+}
+
 #else
 
 std::shared_ptr<const de::TestHooks> test_hooks_from_environment() {
     return nullptr;
+}
+
+std::optional<std::chrono::milliseconds> retry_budget_from_environment() {
+    return std::nullopt;
 }
 
 #endif

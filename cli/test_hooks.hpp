@@ -16,18 +16,26 @@
 //   DE_CLI_TEST_SLOW_UPLOAD=BPS      bytes/s cap of every PATCH connection
 //   DE_CLI_TEST_SLOW_DOWNLOAD=SIZE   bytes/s over all range connections
 //   DE_CLI_TEST_HASH_THREAD=1|0      force the whole-file hashing mode
-//   DE_CLI_TEST_OUTAGE_BUDGET=S      give up after S s without an answer
+//   DE_CLI_TEST_OUTAGE_BUDGET=S      resumable upload: give up after S s without an answer
+//   DE_CLI_RETRY_BUDGET_MS=MS        every request: ride out an outage for MS ms
+//                                    (ClientOptions::retry_budget, 30 s by default)
 //   DE_CLI_TEST_NO_WRITEBACK (set)   parallel download: no early writeback
 //   DE_CLI_TEST_FALLOCATE (set)      parallel download: fallocate the file
 
 #include <de/test_hooks.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 namespace de::cli {
 
 // The hooks the environment asks for; nullptr when none is set, or when the
 // build has no test hooks.
 std::shared_ptr<const de::TestHooks> test_hooks_from_environment();
+
+// DE_CLI_RETRY_BUDGET_MS, for ClientOptions::retry_budget; nullopt when unset,
+// malformed, or the build has no test hooks.
+std::optional<std::chrono::milliseconds> retry_budget_from_environment();
 
 }  // namespace de::cli

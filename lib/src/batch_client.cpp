@@ -25,8 +25,15 @@
 // JSON tree, so a 5000-file answer never exists as 5000 JSON objects.
 //
 // A batch POST is not idempotent (one that reached the server may have
-// committed), so http::Retry sends it again only when the server cannot have
-// seen it (no connection, or 503). Test seam: TestHooks::batch_max_files (applied
+// committed), but its effect is recognised: it is sent again after any
+// outage (refused or broken connection, 502/503/504) for up to the retry
+// budget (TransferEnv::retry_budget, default 30 s; backoff at most 2 s
+// apart), and when a retry is refused (409) because files exist, the files
+// of the request are looked up (HEAD): those that hold the content sent are
+// this request's own earlier doing and count as stored, the missing ones go
+// again in a request of their own, and a file with other content is a
+// conflict as before. With overwrite=true a second send stores the same
+// content again. Test seam: TestHooks::batch_max_files (applied
 // by Client::upload_batch) caps the files per request, so a test sees a tree
 // go up in several requests without 5000+ files.
 #include "transfers.hpp"
@@ -49,6 +56,7 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace de::detail {
 
@@ -154,9 +162,12 @@ class SliceSender {
         };
         restart();
         std::expected<http::Response, http::TransportError> response;
-        http::Retry retry(http::RetryPolicy{m_env.max_retries, std::chrono::milliseconds(200),
-                                            std::chrono::milliseconds(2'000)},
-                          false, static_cast<std::uint32_t>(m_slice.first * 2654435761u + 1));
+        const http::RetryPolicy policy{m_env.max_retries, std::chrono::milliseconds(200),
+                                       std::chrono::milliseconds(2'000),
+                                       std::chrono::milliseconds(0), m_env.retry_budget};
+        http::Retry retry(policy, true,
+                          static_cast<std::uint32_t>(m_slice.first * 2654435761u + 1));
+        bool uncertain = false;  // an earlier send may have been carried out
         for (;;) {
             response = transport.perform(request);
             if (m_error) return std::unexpected(*m_error);
@@ -165,9 +176,21 @@ class SliceSender {
                 outcome.status = response->status;
             else
                 outcome.failure = response.error().kind;
+            if (response && response->sends > 1) uncertain = true;  // libcurl sent it again
             auto verdict = retry.next(outcome);
+            if (verdict.action == http::Retry::Action::exhausted && http::outage(outcome) &&
+                policy.outage_budget.count() > 0)
+                return std::unexpected(http::outage_error(what, m_env.base_url,
+                                                          policy.outage_budget, outcome,
+                                                          response ? "" : response.error().detail));
             if (verdict.action != http::Retry::Action::retry) break;
-            std::this_thread::sleep_for(verdict.delay);
+            if (!response && (response.error().kind == http::TransportError::Kind::io ||
+                              response.error().kind == http::TransportError::Kind::timeout))
+                uncertain = true;
+            auto until = std::chrono::steady_clock::now() + verdict.delay;
+            while (!interrupt_requested() && std::chrono::steady_clock::now() < until)
+                std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+                    std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
             if (interrupt_requested()) break;
             restart();
         }
@@ -177,6 +200,8 @@ class SliceSender {
                 return fail(ErrorKind::interrupted, fmt::format("{} interrupted", what));
             return std::unexpected(http::transport_error(response.error(), m_env.host, what));
         }
+        if (response->status == 409 && uncertain && !m_options.overwrite)
+            return recognise(transport, sink, response_error(*response, what));
         if (response->status != 200 && response->status != 207)
             return std::unexpected(response_error(*response, what));
         std::size_t entries = 0;
@@ -226,6 +251,65 @@ class SliceSender {
     }
 
   private:
+    // A retry of this slice was refused (409: files exist) after an earlier
+    // send may have been carried out. Each file is looked up: the same
+    // content there counts as stored (its entry goes to sink), missing files
+    // go again in a request of their own, anything else is `refused`.
+    Result<std::size_t> recognise(http::Transport& transport,
+                                  const std::function<void(Entry&&)>& sink, Error refused) {
+        std::vector<Entry> stored;
+        std::vector<BatchItem> missing;
+        for (std::size_t i = m_slice.first; i < m_slice.last; ++i) {
+            const BatchItem& item = m_items[i];
+            const std::string& sha = m_shas[i - m_slice.first];
+            auto encoded = http::encode_remote_path(item.remote);
+            if (sha.empty() || !encoded) return std::unexpected(refused);
+            http::Request head;
+            head.method = "HEAD";
+            head.url =
+                http::build_url(m_env.base_url, m_env.app_route + "/mount/files/" + *encoded);
+            auto answer = transport.perform(head);
+            if (!answer) return std::unexpected(refused);
+            if (answer->status == 404) {
+                BatchItem again = item;
+                again.sha256 = sha;
+                missing.push_back(std::move(again));
+                continue;
+            }
+            std::optional<std::string> remote_sha;
+            if (auto v = answer->headers.find("etag")) remote_sha = api::sha256_from_etag(*v);
+            if (answer->status != 200 || remote_sha != sha) return std::unexpected(refused);
+            Entry entry{item.remote, EntryType::file, item.size, item.mtime_ns, sha};
+            if (auto v = answer->headers.find("x-de-mtime-ns"))
+                entry.mtime_ns = http::parse_int(*v).value_or(item.mtime_ns);
+            stored.push_back(std::move(entry));
+        }
+        std::size_t count = 0;
+        if (!missing.empty() || m_slice.dir_last > m_slice.dir_first) {
+            // The rest (and the slice's folders, which may exist) as a new request.
+            Slice rest;
+            rest.first = 0;
+            rest.last = missing.size();
+            rest.dir_first = m_slice.dir_first;
+            rest.dir_last = m_slice.dir_last;
+            for (std::size_t d = rest.dir_first; d < rest.dir_last; ++d)
+                rest.body += dir_member_size(m_options.dirs[d]);
+            for (const auto& it : missing) {
+                rest.body += TarWriter::file_member_size(it.remote, it.size,
+                                                         records_for(it.mtime_ns, *it.sha256));
+                rest.bytes += it.size;
+            }
+            rest.body += 1024;
+            SliceSender again(m_env, missing, m_options, rest, m_advance, m_stop);
+            auto sent = again.send(transport, sink);
+            if (!sent) return sent;
+            count = *sent;
+        }
+        for (auto& entry : stored)
+            sink(std::move(entry));
+        return count + stored.size();
+    }
+
     void restart() {
         m_out.clear();
         m_out_pos = 0;
@@ -235,6 +319,7 @@ class SliceSender {
         m_stream_fd.reset();
         m_stream_left = 0;
         m_error.reset();
+        m_shas.assign(m_slice.last - m_slice.first, std::string());
         m_writer.emplace([this](std::string_view d) -> Status {
             m_out.append(d);
             return {};
@@ -322,6 +407,7 @@ class SliceSender {
                                                 got > item.size ? item.size : got));
         std::string_view data(m_data.data(), item.size);
         std::string sha = item.sha256 ? *item.sha256 : sha256_hex(data);
+        m_shas[m_next_item - 1 - m_slice.first] = sha;
         if (auto st = m_writer->begin_file(item.remote, item.size, item.mtime_ns,
                                            records_for(item.mtime_ns, std::move(sha)));
             !st)
@@ -360,6 +446,7 @@ class SliceSender {
                                                     item.size, total));
             sha = hasher.finish_hex();
         }
+        m_shas[m_next_item - 1 - m_slice.first] = sha;
         if (auto st = m_writer->begin_file(item.remote, item.size, item.mtime_ns,
                                            records_for(item.mtime_ns, std::move(sha)));
             !st)
@@ -418,6 +505,7 @@ class SliceSender {
     std::uint64_t m_stream_left = 0;
     std::uint64_t m_stream_off = 0;
     std::optional<Error> m_error;
+    std::vector<std::string> m_shas;  // of the slice's items, as sent
 };
 
 }  // namespace

@@ -182,6 +182,8 @@ struct Client::Impl {
           rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count() ^
                                     reinterpret_cast<std::uintptr_t>(this))) {
         retry.max_retries = options.max_retries;
+        retry.max_delay = std::chrono::milliseconds(2'000);
+        retry.outage_budget = options.retry_budget;
     }
 
     std::string url(std::string_view route, const http::Query& query = {}) const {
@@ -192,22 +194,39 @@ struct Client::Impl {
         return http::transport_error(e, host, what);
     }
 
+    // What send() saw besides the final outcome.
+    struct Sent {
+        int attempts = 0;  // sends
+        // An earlier send may have been carried out by the server although
+        // its answer was lost (the connection broke or timed out after it was
+        // made): a refusal of the last send may be the first one's doing.
+        bool uncertain = false;
+    };
+
     // Sends request, retrying as http::Retry decides (idempotency, backoff,
-    // options.max_retries). A Response is any HTTP answer;
-    // before_retry (if set) restarts a response sink, else a request whose
-    // body already reached the caller is not retried. attempts counts sends.
+    // options.max_retries, an outage of up to options.retry_budget). A
+    // Response is any HTTP answer; before_retry (if set) restarts a response
+    // sink, else a request whose body already reached the caller is not
+    // retried. A request that is not idempotent may be passed as idempotent
+    // when its caller recognises (with `sent`) a retry whose first attempt
+    // took effect.
     Result<http::Response> send(http::Request& request, std::string_view what, bool idempotent,
                                 const std::function<bool()>& before_retry = {},
-                                int* attempts = nullptr) {
+                                Sent* sent = nullptr) {
         http::Retry retrying(retry, idempotent, static_cast<std::uint32_t>(rng()));
         for (int attempt = 0;; ++attempt) {
-            if (attempts) *attempts = attempt + 1;
+            if (sent) sent->attempts = attempt + 1;
             auto result = transport.perform(request);
             http::Attempt outcome;
             if (result)
                 outcome.status = result->status;
             else
                 outcome.failure = result.error().kind;
+            if (sent && !result &&
+                (outcome.failure == http::TransportError::Kind::io ||
+                 outcome.failure == http::TransportError::Kind::timeout))
+                sent->uncertain = true;
+            if (sent && result && result->sends > 1) sent->uncertain = true;
             auto give_back = [&]() -> Result<http::Response> {
                 if (!result) return std::unexpected(transport_error(result.error(), what));
                 return std::move(*result);
@@ -216,6 +235,11 @@ struct Client::Impl {
             // unless before_retry restarts the sink.
             if (!result && result.error().received > 0 && !before_retry) return give_back();
             auto verdict = retrying.next(outcome);
+            if (verdict.action == http::Retry::Action::exhausted && http::outage(outcome) &&
+                retry.outage_budget.count() > 0)
+                return std::unexpected(http::outage_error(what, base_url, retry.outage_budget,
+                                                          outcome,
+                                                          result ? "" : result.error().detail));
             if (verdict.action != http::Retry::Action::retry) return give_back();
             if (request.read_body && (!request.rewind_body || !request.rewind_body()))
                 return give_back();
@@ -231,17 +255,17 @@ struct Client::Impl {
     }
 
     // GET/POST/... of a small JSON resource; non-2xx become errors.
-    // `attempts`, when given, receives how many times the request was sent.
+    // `sent`, when given, says how the sending went (see Sent).
     Result<http::Response> call(std::string method, std::string url_text, std::string_view what,
                                 bool idempotent, std::optional<json> body = std::nullopt,
-                                http::Auth auth = http::Auth::preferred, int* attempts = nullptr) {
+                                http::Auth auth = http::Auth::preferred, Sent* sent = nullptr) {
         http::Request request;
         request.method = std::move(method);
         request.url = std::move(url_text);
         request.auth = auth;
         request.headers.push_back("Accept: application/json");
         if (body) request.json_body = body->dump();
-        auto response = send(request, what, idempotent, {}, attempts);
+        auto response = send(request, what, idempotent, {}, sent);
         if (!response) return response;
         if (response->status < 200 || response->status >= 300)
             return std::unexpected(http_error(*response, what));
@@ -265,6 +289,7 @@ struct Client::Impl {
                                    host,
                                    transport_settings(options),
                                    options.max_retries,
+                                   options.retry_budget,
                                    options.hooks};
     }
 };
@@ -284,6 +309,7 @@ Result<Client> Client::create(ClientOptions options) {
                                 "DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD",
                                 http::host_label(*base)));
     if (options.max_retries < 0) options.max_retries = 0;
+    if (options.retry_budget.count() < 0) options.retry_budget = std::chrono::milliseconds(0);
     if (options.connect_timeout.count() <= 0 || options.request_timeout.count() <= 0 ||
         options.stall_timeout.count() <= 0)
         return fail(ErrorKind::usage, "timeouts must be positive");
@@ -354,9 +380,18 @@ Result<App> Client::create_app(std::string_view app) {
     const std::string what = fmt::format("creating app '{}'", app);
     if (app.empty())
         return fail(ErrorKind::usage, fmt::format("{} failed: no app name given", what));
-    auto response =
-        m_impl->call("POST", m_impl->url("/apps"), what, false, json{{"name", std::string(app)}});
-    if (!response) return std::unexpected(response.error());
+    // Sent again after a lost answer too: a retry refused because the name
+    // is taken is recognised when the app is there and ours (another user's
+    // app is not found for us).
+    Impl::Sent sent;
+    auto response = m_impl->call("POST", m_impl->url("/apps"), what, true,
+                                 json{{"name", std::string(app)}}, http::Auth::preferred, &sent);
+    if (!response) {
+        if (sent.uncertain && response.error().http_status == 409) {
+            if (auto existing = get_app(app)) return existing;
+        }
+        return std::unexpected(response.error());
+    }
     return parse_body<App>(*response, what);
 }
 
@@ -744,21 +779,22 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
             }
         };
     }
-    int attempts = 0;
-    auto response = m_impl->send(request, what, true, {}, &attempts);
+    Impl::Sent sent;
+    auto response = m_impl->send(request, what, true, {}, &sent);
     if (read_error) return std::unexpected(*read_error);
     if (!response) return std::unexpected(response.error());
-    if (response->status == 412) {
-        if (!options.if_match_sha256 && !options.overwrite && attempts > 1) {
-            // An earlier attempt may have stored the file before its answer was lost.
-            auto existing = stat(app, *normal);
-            if (existing && existing->sha256 == sha) {
-                if (options.progress)
-                    options.progress(
-                        ProgressEvent{ProgressEvent::Phase::finish, *normal, size, size});
-                return existing;
-            }
+    if ((response->status == 412 || response->status == 409) && !options.if_match_sha256 &&
+        !options.overwrite && (sent.attempts > 1 || sent.uncertain)) {
+        // An earlier attempt may have stored the file before its answer was
+        // lost: the same content there is this upload's own doing.
+        auto existing = stat(app, *normal);
+        if (existing && existing->type == EntryType::file && existing->sha256 == sha) {
+            if (options.progress)
+                options.progress(ProgressEvent{ProgressEvent::Phase::finish, *normal, size, size});
+            return existing;
         }
+    }
+    if (response->status == 412) {
         Error error = http_error(*response, what);
         error.kind = ErrorKind::conflict;
         error.message = options.if_match_sha256
@@ -1017,15 +1053,15 @@ Status Client::remove(std::string_view app, std::string_view path, bool recursiv
     if (!route) return std::unexpected(route.error());
     http::Query query;
     if (recursive) query.emplace_back("recursive", "true");
-    int attempts = 0;
+    Impl::Sent sent;
     auto response = m_impl->call(
         "DELETE", m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal), query),
-        what, true, std::nullopt, http::Auth::preferred, &attempts);
+        what, true, std::nullopt, http::Auth::preferred, &sent);
     // The effect of a DELETE is idempotent, its answer is not: when an attempt
     // was cut off after the server had acted (a big folder outlasting the
     // request timeout, a dropped connection), the retry finds nothing and gets
     // 404. What was asked for has happened.
-    if (!response && !(response.error().http_status == 404 && attempts > 1))
+    if (!response && !(response.error().http_status == 404 && sent.uncertain))
         return std::unexpected(response.error());
     return {};
 }
@@ -1040,10 +1076,49 @@ Result<Entry> Client::move(std::string_view app, std::string_view from, std::str
         fmt::format("moving {} to {} in app '{}'", show_path(*source), show_path(*target), app);
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
+    // What is moved, learnt first (HEAD): a file's ETag, or that it is a
+    // folder (409). Then a move sent again after a lost answer is recognised
+    // when the source is gone and the target holds what the source held.
+    // Unknown (no source, the root): sent only when the server cannot have
+    // seen an earlier attempt, as any request that is not idempotent.
+    std::optional<Entry> moving;
+    if (!source->empty()) {
+        http::Request head;
+        head.method = "HEAD";
+        head.url = m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*source));
+        auto answer = m_impl->send(head, what, true);
+        if (!answer) return std::unexpected(answer.error());
+        if (answer->status == 200) {
+            moving = Entry{*source, EntryType::file, 0, 0, std::nullopt};
+            if (auto v = answer->headers.find("etag")) moving->sha256 = api::sha256_from_etag(*v);
+            if (!moving->sha256) moving.reset();
+        } else if (answer->status == 409) {
+            moving = Entry{*source, EntryType::dir, 0, 0, std::nullopt};
+        }
+    }
+    Impl::Sent sent;
     auto response =
-        m_impl->call("POST", m_impl->url(*route + "/mount/move"), what, false,
-                     json{{"from", *source}, {"to", *target}, {"overwrite", overwrite}});
-    if (!response) return std::unexpected(response.error());
+        m_impl->call("POST", m_impl->url(*route + "/mount/move"), what, moving.has_value(),
+                     json{{"from", *source}, {"to", *target}, {"overwrite", overwrite}},
+                     http::Auth::preferred, &sent);
+    if (!response) {
+        const int status = response.error().http_status;
+        if (moving && sent.uncertain && (status == 404 || status == 409)) {
+            // Source gone (404 says so; after a 409 ask), target as the source was.
+            bool source_gone = status == 404;
+            if (!source_gone) {
+                auto gone = stat(app, *source);
+                source_gone = !gone && gone.error().http_status == 404;
+            }
+            if (source_gone) {
+                auto landed = stat(app, *target);
+                if (landed && landed->type == moving->type &&
+                    (moving->type == EntryType::dir || landed->sha256 == moving->sha256))
+                    return landed;
+            }
+        }
+        return std::unexpected(response.error());
+    }
     return parse_body<Entry>(*response, what);
 }
 
@@ -1054,9 +1129,19 @@ Result<Entry> Client::mkdir(std::string_view app, std::string_view path, bool pa
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     // With parents an existing folder is success, so a repeat is harmless.
-    auto response = m_impl->call("POST", m_impl->url(*route + "/mount/mkdir"), what, parents,
-                                 json{{"path", *normal}, {"parents", parents}});
-    if (!response) return std::unexpected(response.error());
+    // Without, a retry refused because the folder exists (after a lost
+    // answer) is recognised: a folder there is what was asked for.
+    Impl::Sent sent;
+    auto response =
+        m_impl->call("POST", m_impl->url(*route + "/mount/mkdir"), what, true,
+                     json{{"path", *normal}, {"parents", parents}}, http::Auth::preferred, &sent);
+    if (!response) {
+        if (!parents && sent.uncertain && response.error().http_status == 409) {
+            auto existing = stat(app, *normal);
+            if (existing && existing->type == EntryType::dir) return existing;
+        }
+        return std::unexpected(response.error());
+    }
     return parse_body<Entry>(*response, what);
 }
 

@@ -32,6 +32,13 @@ struct Call {
     bool too_big = false;
 };
 
+// Before each sending of the request (once, unless libcurl sends it again by
+// itself because a reused connection turned out dead).
+int on_prereq(void* user, char*, char*, int, int) {
+    ++static_cast<Call*>(user)->response.sends;
+    return CURL_PREREQFUNC_OK;
+}
+
 bool is_2xx(int status) {
     return status >= 200 && status < 300;
 }
@@ -342,6 +349,8 @@ std::expected<Response, TransportError> Transport::perform(const Request& reques
     curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &call);
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, &call);
 
     CURLcode code = curl_easy_perform(easy);
     if (code == CURLE_OK) return std::move(call.response);

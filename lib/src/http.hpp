@@ -111,6 +111,10 @@ struct Response {
     int status = 0;
     Headers headers;
     std::string body;  // a collected 2xx body, or the (capped) error body
+    // How often the request went out. More than 1 when libcurl sent it again
+    // by itself (a reused connection died before any answer came, e.g. a lost
+    // answer): the server may have carried out the first sending.
+    int sends = 0;
 };
 
 struct Request {

@@ -312,15 +312,59 @@ bool Retry::retryable(const Attempt& attempt) const {
     return retryable_status(attempt.status) || attempt.status == 408;
 }
 
+bool outage(const Attempt& attempt) {
+    if (attempt.failure)
+        return *attempt.failure == TransportError::Kind::connect ||
+               *attempt.failure == TransportError::Kind::io;
+    return attempt.status == 502 || attempt.status == 503 || attempt.status == 504;
+}
+
+std::string format_wait(std::chrono::milliseconds wait) {
+    if (wait.count() % 1000 == 0) return fmt::format("{} s", wait.count() / 1000);
+    return fmt::format("{:.1f} s", static_cast<double>(wait.count()) / 1000.0);
+}
+
+Error outage_error(std::string_view what, std::string_view base_url,
+                   std::chrono::milliseconds waited, const Attempt& last, std::string_view detail,
+                   std::string_view next) {
+    std::string reason;
+    if (!last.failure) {
+        reason = fmt::format("HTTP {}", last.status);
+        if (last.status == 503) reason += ", shutting down or starting";
+    } else if (*last.failure == TransportError::Kind::connect &&
+               (detail.find("refused") != std::string_view::npos ||
+                detail.find("Couldn't connect") != std::string_view::npos)) {
+        reason = "connection refused";
+    } else if (*last.failure == TransportError::Kind::io) {
+        reason = fmt::format("the connection broke: {}", detail);
+    } else {
+        reason = std::string(detail);
+    }
+    return Error{ErrorKind::network,
+                 fmt::format("{} failed: de-server at {} did not answer for {} ({}); {}", what,
+                             base_url, format_wait(waited), reason, next),
+                 0,
+                 {}};
+}
+
 Retry::Verdict Retry::next(const Attempt& attempt, Clock::time_point now) {
     if (!retryable(attempt)) return {Action::give_up, {}};
-    if (m_failures == 0) m_failing_since = now;
-    const bool out_of_count = m_policy.max_retries >= 0 && m_failures >= m_policy.max_retries;
-    const bool out_of_time = m_policy.budget.count() > 0 && now - m_failing_since > m_policy.budget;
+    if (m_failures == 0) {
+        m_failing_since = now;
+        m_counted = 0;
+    }
+    const bool riding_out = m_policy.outage_budget.count() > 0 && outage(attempt);
+    const auto budget = riding_out ? m_policy.outage_budget : m_policy.budget;
+    const auto elapsed = now - m_failing_since;
+    const bool out_of_count =
+        !riding_out && m_policy.max_retries >= 0 && m_counted >= m_policy.max_retries;
+    const bool out_of_time = budget.count() > 0 && elapsed > budget;
     if (out_of_count || out_of_time) return {Action::exhausted, {}};
     double unit = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
-    auto delay = backoff_delay(m_policy, m_failures, unit);
+    Clock::duration delay = backoff_delay(m_policy, m_failures, unit);
+    if (budget.count() > 0) delay = std::min<Clock::duration>(delay, budget - elapsed);
     ++m_failures;
+    if (!riding_out) ++m_counted;
     ++m_retries;
     return {Action::retry, delay};
 }

@@ -100,6 +100,9 @@ Error response_error(int status, std::string_view body, std::string_view what);
 // 503, 504, ...), but not 501/505 (will not change) nor 507 (quota).
 bool retryable_status(int status);
 
+// The default time libde rides out a server that is away (ClientOptions::retry_budget).
+inline constexpr std::chrono::milliseconds k_default_outage_budget{30'000};
+
 // The parameters of retrying; one Retry object applies them.
 struct RetryPolicy {
     int max_retries = 3;  // sends after the first; negative: no limit (the budget decides)
@@ -107,6 +110,10 @@ struct RetryPolicy {
     std::chrono::milliseconds max_delay{5'000};
     // Give up once failures have gone on this long without success (0: no limit).
     std::chrono::milliseconds budget{0};
+    // Outages (outage(): refused or broken connections, 502/503/504) are sent
+    // again without a count limit until they have lasted this long; 0: they
+    // count against max_retries like any other failure.
+    std::chrono::milliseconds outage_budget{0};
 };
 
 // Delay before retry number attempt (0-based): base * 2^attempt, capped, then
@@ -120,6 +127,20 @@ struct Attempt {
     int status = 0;
 };
 
+// What a server that is restarting or away looks like: the connection is
+// refused or breaks, or a proxy or the server itself says 502/503/504.
+bool outage(const Attempt& attempt);
+
+// "2 s", "30 s", "0.5 s": a budget as messages say it.
+std::string format_wait(std::chrono::milliseconds wait);
+// The de::Error of a request that found the server away for the whole outage
+// budget: "<what> failed: de-server at <base_url> did not answer for 30 s
+// (connection refused); <next>". `detail` is libcurl's message of the last
+// attempt (unused for a status). Kind network (exit 7).
+Error outage_error(std::string_view what, std::string_view base_url,
+                   std::chrono::milliseconds waited, const Attempt& last, std::string_view detail,
+                   std::string_view next = "check that it is running, then try again");
+
 // The retry decisions of one request, or of one stream of requests that
 // share a fate (the PATCHes of one upload, the fetches of one range).
 //
@@ -130,7 +151,11 @@ struct Attempt {
 //   answered 503 (de-server says so before it reads a request).
 // - Backoff: exponential with jitter (backoff_delay).
 // - Budget: at most max_retries retries in a row, and at most `budget` of
-//   time from the first failure after the last success.
+//   time from the first failure after the last success. Outages (outage())
+//   are exempt from the count when outage_budget is set: they are sent again
+//   until they have lasted outage_budget, so a server restart is ridden out.
+//   A delay never reaches past the budget that applies: the last attempt is
+//   made when it ends.
 class Retry {
   public:
     using Clock = std::chrono::steady_clock;
@@ -156,11 +181,16 @@ class Retry {
 
     int retries() const { return m_retries; }  // granted so far
     const RetryPolicy& policy() const { return m_policy; }
+    // How long failures have gone on since the last success (0 when none).
+    Clock::duration failing_for(Clock::time_point now = Clock::now()) const {
+        return m_failures == 0 ? Clock::duration{} : now - m_failing_since;
+    }
 
   private:
     RetryPolicy m_policy;
     bool m_idempotent = true;
     int m_failures = 0;  // in a row, since the last success
+    int m_counted = 0;   // of which count against max_retries
     int m_retries = 0;
     Clock::time_point m_failing_since{};
     std::minstd_rand m_rng;

@@ -87,8 +87,7 @@ constexpr std::uint64_t k_progress_step = 1 << 20;
 constexpr std::size_t k_error_body_cap = 16 * 1024;
 constexpr long k_receive_buffer = 512 * 1024;  // CURL_MAX_READ_SIZE
 constexpr int k_max_connections = 16;
-constexpr auto k_retry_budget = 30s;  // per range, without a byte of progress
-constexpr int k_max_restarts = 1;     // the file changed on the server: start over once
+constexpr int k_max_restarts = 1;  // the file changed on the server: start over once
 
 std::string errno_text(int err) {
     return std::strerror(err);
@@ -292,9 +291,13 @@ class Engine {
     void start(Slot& slot, std::size_t range);
     void finished(Slot& slot, CURLcode code);
     void retry_later(Slot& slot, const http::Attempt& attempt, std::string_view why);
+    // Per range, without a byte of progress: ClientOptions::retry_budget (30 s
+    // by default; 0: max_retries in a row instead).
     http::Retry new_retry() {
-        return http::Retry(http::RetryPolicy{-1, 250ms, 2'000ms, k_retry_budget}, true,
-                           static_cast<std::uint32_t>(m_rng()));
+        const bool timed = m_env.retry_budget.count() > 0;
+        return http::Retry(
+            http::RetryPolicy{timed ? -1 : m_env.max_retries, 250ms, 2'000ms, m_env.retry_budget},
+            true, static_cast<std::uint32_t>(m_rng()));
     }
     void learned_size();
 #ifdef DE_TEST_HOOKS
@@ -571,15 +574,13 @@ void Engine::retry_later(Slot& slot, const http::Attempt& attempt, std::string_v
     auto now = Clock::now();
     auto verdict = range.retry.next(attempt, now);
     if (verdict.action != http::Retry::Action::retry) {
-        error = Error{
-            ErrorKind::network,
-            fmt::format("{} failed: {} kept failing for {} s ({}); check the network "
-                        "and that the server is running, then try again",
-                        m_what, m_env.host,
-                        std::chrono::duration_cast<std::chrono::seconds>(k_retry_budget).count(),
-                        why),
-            0,
-            {}};
+        error =
+            Error{ErrorKind::network,
+                  fmt::format("{} failed: de-server at {} did not answer for {} ({}); check the "
+                              "network and that the server is running, then try again",
+                              m_what, m_env.base_url, http::format_wait(m_env.retry_budget), why),
+                  0,
+                  {}};
         return;
     }
     range.retry_at = now + verdict.delay;
@@ -592,9 +593,8 @@ void Engine::retry_later(Slot& slot, const http::Attempt& attempt, std::string_v
         if (m_options.notice)
             m_options.notice(fmt::format(
                 "downloading {}: a range fetch from {} failed ({}); retrying the unfinished "
-                "ranges for up to {} s (the bytes already received are kept)",
-                m_remote, m_env.host, why,
-                std::chrono::duration_cast<std::chrono::seconds>(k_retry_budget).count()));
+                "ranges for up to {} (the bytes already received are kept)",
+                m_remote, m_env.host, why, http::format_wait(m_env.retry_budget)));
     }
 }
 

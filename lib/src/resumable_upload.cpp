@@ -32,7 +32,7 @@
 //   every byte is hashed exactly once, in order.
 // - Failures: 460 resends the chunk; network errors and 5xx back off and
 //   resend as http::Retry decides (one policy for the whole upload, with a
-//   time budget of k_outage_budget since the server last answered or took
+//   time budget (ClientOptions::retry_budget, 30 s) since the server last answered or took
 //   bytes, so a server restart is survived); beyond that the upload fails
 //   with ErrorKind::network and the journal lets a re-run continue. Ctrl-C
 //   stops at once, keeping the journal.
@@ -86,7 +86,6 @@ constexpr std::uint64_t k_target_max_parts = 4096;  // keeps the server's part t
 constexpr int k_max_connections = 16;
 constexpr int k_max_checksum_retries = 5;  // 460s in a row for one chunk
 constexpr int k_max_conflicts = 5;         // 409s in a row for one chunk
-constexpr auto k_outage_budget = std::chrono::seconds(45);
 constexpr std::size_t k_error_body_cap = 64 * 1024;
 constexpr std::size_t k_hash_read = 512 * 1024;
 constexpr std::uint64_t k_progress_step = 256 * 1024;
@@ -97,10 +96,12 @@ struct Faults {
     std::optional<std::uint64_t> corrupt_part;  // cleared once used
     curl_off_t slow_bytes_per_sec = 0;
     std::optional<bool> hash_thread;
-    std::chrono::seconds outage_budget = k_outage_budget;
+    // ClientOptions::retry_budget (TransferEnv), or the test hook's.
+    std::chrono::milliseconds outage_budget{30'000};
 
-    static Faults from(const TestHooks* hooks) {
+    static Faults from(const TestHooks* hooks, std::chrono::milliseconds retry_budget) {
         Faults faults;
+        faults.outage_budget = retry_budget;
 #ifdef DE_TEST_HOOKS
         if (!hooks) return faults;
         faults.corrupt_part = hooks->corrupt_part;
@@ -319,7 +320,7 @@ class Upload {
           m_options(options),
           m_what(what),
           m_report(report),
-          m_faults(Faults::from(env.hooks.get())),
+          m_faults(Faults::from(env.hooks.get(), env.retry_budget)),
           m_control(env.settings),
           m_rng(static_cast<unsigned>(Clock::now().time_since_epoch().count())),
           m_retry(retry_policy(), true, static_cast<std::uint32_t>(m_rng())) {}
@@ -327,11 +328,12 @@ class Upload {
     Result<Entry> run();
 
   private:
-    // Sends again without a count limit, for as long as the outage budget lasts.
+    // Sends again without a count limit, for as long as the outage budget
+    // lasts (0: max_retries in a row instead).
     http::RetryPolicy retry_policy() const {
-        return http::RetryPolicy{-1, std::chrono::milliseconds(100),
-                                 std::chrono::milliseconds(2'000),
-                                 std::chrono::milliseconds(m_faults.outage_budget)};
+        const bool timed = m_faults.outage_budget.count() > 0;
+        return http::RetryPolicy{timed ? -1 : m_env.max_retries, std::chrono::milliseconds(100),
+                                 std::chrono::milliseconds(2'000), m_faults.outage_budget};
     }
     // Control requests (create, HEAD, complete, DELETE) with the outage budget.
     Result<http::Response> control(http::Request& request, bool resend_safe);
@@ -394,12 +396,13 @@ class Upload {
 };
 
 Error Upload::network_error(std::string_view detail) const {
-    return Error{ErrorKind::network,
-                 fmt::format("{} failed: {} did not answer for {} s ({}); the upload can "
-                             "continue: run the same command again",
-                             m_what, m_env.host, m_faults.outage_budget.count(), detail),
-                 0,
-                 {}};
+    return Error{
+        ErrorKind::network,
+        fmt::format("{} failed: de-server at {} did not answer for {} ({}); the "
+                    "upload can continue: run the same command again",
+                    m_what, m_env.base_url, http::format_wait(m_faults.outage_budget), detail),
+        0,
+        {}};
 }
 
 Error Upload::interrupted() const {

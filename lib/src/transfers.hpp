@@ -25,6 +25,7 @@ struct TransferEnv {
     std::string host;       // host label, for messages
     http::TransportSettings settings;
     int max_retries = 3;
+    std::chrono::milliseconds retry_budget{30'000};  // ClientOptions::retry_budget
     // Test seams (de/test_hooks.hpp); null outside tests. The fault-injection
     // fields take effect only in a DE_TEST_HOOKS build.
     std::shared_ptr<const TestHooks> hooks;

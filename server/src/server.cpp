@@ -42,6 +42,11 @@
 #include <memory>
 #include <thread>
 #include <vector>
+#ifdef DE_TEST_HOOKS
+#include <cstdlib>
+#include <mutex>
+#include <regex>
+#endif
 
 namespace de::server {
 
@@ -67,6 +72,73 @@ struct SessionSlot {
 };
 
 }  // namespace
+
+#ifdef DE_TEST_HOOKS
+// ---- Test hook (DE_TEST_HOOKS builds only): a lost answer ------------------
+// DE_SERVER_TEST_DROP_ANSWER="METHOD PATH-REGEX:N" (several joined by ';'):
+// the N-th request (from 1) with that method whose path (without the query)
+// matches PATH-REGEX (std::regex_search, so a plain prefix such as
+// /api/v1/apps/a/mount/move works) is carried out as usual, but its answer is
+// never sent: the connection is closed instead, as when an answer is lost on
+// the way back. Used by the client's retry tests (tests/integration/
+// test_cli_lost_answer.sh). Nothing else in the server depends on it.
+namespace drop_answer {
+struct Rule {
+    std::string method;
+    std::regex path;
+    std::uint64_t nth = 0;
+    std::uint64_t seen = 0;
+};
+std::mutex g_mutex;
+std::map<const void*, std::string> g_doomed;  // stream -> the request whose answer goes
+
+std::vector<Rule> parse_rules() {
+    std::vector<Rule> rules;
+    const char* env = std::getenv("DE_SERVER_TEST_DROP_ANSWER");
+    std::string_view text = env ? env : "";
+    while (!text.empty()) {
+        auto end = text.find(';');
+        std::string_view item = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+        auto space = item.find(' ');
+        auto colon = item.rfind(':');
+        std::uint64_t nth = 0;
+        if (space != std::string_view::npos && colon != std::string_view::npos && colon > space)
+            std::from_chars(item.data() + colon + 1, item.data() + item.size(), nth);
+        try {
+            if (nth == 0) throw std::regex_error(std::regex_constants::error_collate);
+            rules.push_back(Rule{std::string(item.substr(0, space)),
+                                 std::regex(std::string(item.substr(space + 1, colon - space - 1))),
+                                 nth, 0});
+        } catch (const std::regex_error&) {
+            fmt::print(stderr, "de-server: ignoring DE_SERVER_TEST_DROP_ANSWER item '{}'\n", item);
+        }
+    }
+    return rules;
+}
+
+// Called for every request: marks the stream when this request's answer is to go.
+void note_request(const void* stream, const std::string& method, const std::string& path) {
+    static std::vector<Rule> rules = parse_rules();
+    std::lock_guard guard(g_mutex);
+    g_doomed.erase(stream);
+    for (auto& rule : rules) {
+        if (rule.method != method || !std::regex_search(path, rule.path)) continue;
+        if (++rule.seen == rule.nth) g_doomed[stream] = method + " " + path;
+    }
+}
+
+// Whether the answer about to be written on stream is to go (once).
+bool take(const void* stream) {
+    std::lock_guard guard(g_mutex);
+    auto it = g_doomed.find(stream);
+    if (it == g_doomed.end()) return false;
+    fmt::print(stderr, "test hook: the answer to {} is dropped\n", it->second);
+    g_doomed.erase(it);
+    return true;
+}
+}  // namespace drop_answer
+#endif
 
 bool parse_listen(std::string_view text, std::string& address, unsigned short& port) {
     auto colon = text.rfind(':');
@@ -168,6 +240,14 @@ ApiResult<Caller> Server::authenticate(const http::request_header<>& h) {
 
 awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsigned version,
                               bool keep_alive, std::chrono::milliseconds timeout, bool head) {
+#ifdef DE_TEST_HOOKS
+    if (drop_answer::take(&stream)) {  // the test hook above: the answer is lost
+        boost::system::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream.socket().close(ignored);
+        co_return false;
+    }
+#endif
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "de-server");
     for (const auto& [k, v] : r.headers)
@@ -206,6 +286,9 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
     bool keep_alive = h.keep_alive() && !m_stopping;
     int status = 0;
     bool keep = false;
+#ifdef DE_TEST_HOOKS
+    drop_answer::note_request(&stream, method, target.substr(0, target.find('?')));
+#endif
 
     auto log = [&] {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

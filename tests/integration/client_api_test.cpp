@@ -810,6 +810,7 @@ TEST_CASE("network errors: a closed port is ErrorKind::network naming the host")
     options.host = "http://127.0.0.1:" + std::to_string(port);
     options.credentials = {"alice", "key", ""};
     options.max_retries = 2;
+    options.retry_budget = std::chrono::milliseconds(1'000);  // an outage: ridden out this long
     auto client = de::Client::create(options).value();
     auto t0 = std::chrono::steady_clock::now();
     auto r = client.list_apps();
@@ -817,9 +818,15 @@ TEST_CASE("network errors: a closed port is ErrorKind::network naming the host")
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::network);
     CHECK(r.error().http_status == 0);
-    CHECK(r.error().message.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
-    CHECK(elapsed >= std::chrono::milliseconds(400));  // two retries: ~200 ms + ~400 ms
+    CHECK(r.error().message.find("de-server at http://127.0.0.1:" + std::to_string(port) +
+                                 " did not answer for 1 s (connection refused)") !=
+          std::string::npos);
+    CHECK(elapsed >= std::chrono::milliseconds(1'000));  // more than max_retries would allow
+    CHECK(elapsed < std::chrono::milliseconds(3'000));
     CHECK(de::exit_code(r.error().kind) == 7);
+
+    // Without a budget an outage counts against max_retries like any failure.
+    options.retry_budget = std::chrono::milliseconds(0);
 
     // A file of the test's own (not __FILE__, which ccache's base_dir makes
     // relative to the build folder), so the upload gets as far as the network.

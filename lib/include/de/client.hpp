@@ -38,6 +38,13 @@ struct ClientOptions {
     std::chrono::seconds stall_timeout{
         30};              // streaming calls abort after this long without progress
     int max_retries = 3;  // idempotent requests, on network errors and 5xx, with backoff
+    // How long every request (of every engine) rides out a server that is away
+    // -- connection refused or reset, 502/503/504 -- sending again with backoff
+    // (at most about 2 s apart) before it fails with ErrorKind::network. A
+    // request the server may have carried out is sent again only when it is
+    // safe (idempotent, or its effect is recognised on the retry). 0: outages
+    // count against max_retries like other failures.
+    std::chrono::milliseconds retry_budget{30'000};
     // When set (e.g. for -v): libcurl's connection notes and the request and
     // response header lines, one per call, Authorization redacted.
     std::function<void(std::string_view line)> debug;

@@ -161,6 +161,103 @@ TEST_CASE("Retry: delays never exceed the cap (plus jitter)") {
     }
 }
 
+TEST_CASE("outage: refused or broken connections and 502/503/504") {
+    using K = TransportError::Kind;
+    CHECK(outage(Attempt{K::connect, 0}));
+    CHECK(outage(Attempt{K::io, 0}));
+    for (auto kind : {K::timeout, K::tls, K::interrupted, K::aborted, K::other})
+        CHECK_FALSE(outage(Attempt{kind, 0}));
+    for (int s : {502, 503, 504})
+        CHECK(outage(Attempt{std::nullopt, s}));
+    for (int s : {200, 404, 408, 409, 500, 501, 507})
+        CHECK_FALSE(outage(Attempt{std::nullopt, s}));
+}
+
+TEST_CASE("Retry: an outage is ridden out for the outage budget, whatever max_retries says") {
+    Retry retry(RetryPolicy{3, 200ms, 2'000ms, 0ms, 30'000ms}, true, 11);
+    const Attempt refused{TransportError::Kind::connect, 0};
+    auto t0 = Retry::Clock::time_point{} + 1h;
+    auto t = t0;
+    for (int i = 0; i < 12; ++i) {  // far more than 3 retries
+        auto verdict = retry.next(refused, t);
+        REQUIRE(verdict.action == Retry::Action::retry);
+        CHECK(verdict.delay <= 2'500ms);  // at most about 2 s apart
+        t += verdict.delay;
+    }
+    CHECK(t - t0 >= 14s);  // the backoff reached its cap and stayed there
+    // The last delay ends with the budget, not beyond it.
+    auto last = retry.next(refused, t0 + 29'500ms);
+    REQUIRE(last.action == Retry::Action::retry);
+    CHECK(last.delay <= 500ms);
+    CHECK(retry.next(Attempt{std::nullopt, 503}, t0 + 30s).action == Retry::Action::retry);
+    CHECK(retry.next(refused, t0 + 30'001ms).action == Retry::Action::exhausted);
+    CHECK(retry.failing_for(t0 + 31s) == 31s);
+    // A success starts the outage budget afresh.
+    retry.succeeded();
+    CHECK(retry.failing_for(t0 + 40s) == Retry::Clock::duration{});
+    CHECK(retry.next(refused, t0 + 40s).action == Retry::Action::retry);
+    CHECK(retry.next(refused, t0 + 69s).action == Retry::Action::retry);
+    CHECK(retry.next(refused, t0 + 71s).action == Retry::Action::exhausted);
+}
+
+TEST_CASE("Retry: failures that are no outage still count against max_retries") {
+    Retry retry(RetryPolicy{3, 200ms, 2'000ms, 0ms, 30'000ms}, true, 5);
+    auto t = Retry::Clock::time_point{} + 1h;
+    const Attempt error500{std::nullopt, 500};
+    const Attempt timeout{TransportError::Kind::timeout, 0};
+    CHECK(retry.next(error500, t).action == Retry::Action::retry);
+    CHECK(retry.next(Attempt{TransportError::Kind::connect, 0}, t).action ==
+          Retry::Action::retry);  // not counted
+    CHECK(retry.next(timeout, t).action == Retry::Action::retry);
+    CHECK(retry.next(error500, t).action == Retry::Action::retry);
+    CHECK(retry.next(timeout, t).action == Retry::Action::exhausted);
+    // ... while an outage goes on being ridden out.
+    CHECK(retry.next(Attempt{std::nullopt, 503}, t + 10s).action == Retry::Action::retry);
+    // Without an outage budget, an outage counts like the rest.
+    Retry counted(RetryPolicy{2, 200ms, 2'000ms, 0ms, 0ms}, true, 5);
+    const Attempt refused{TransportError::Kind::connect, 0};
+    CHECK(counted.next(refused, t).action == Retry::Action::retry);
+    CHECK(counted.next(refused, t).action == Retry::Action::retry);
+    CHECK(counted.next(refused, t).action == Retry::Action::exhausted);
+}
+
+TEST_CASE("Retry: an outage budget never makes an unsafe request safe") {
+    Retry retry(RetryPolicy{3, 200ms, 2'000ms, 0ms, 30'000ms}, false, 3);
+    using K = TransportError::Kind;
+    CHECK(retry.next(Attempt{K::connect, 0}).action == Retry::Action::retry);
+    CHECK(retry.next(Attempt{std::nullopt, 503}).action == Retry::Action::retry);
+    // Connected and broken, or a gateway's 502/504: the server may have acted.
+    CHECK(retry.next(Attempt{K::io, 0}).action == Retry::Action::give_up);
+    CHECK(retry.next(Attempt{std::nullopt, 502}).action == Retry::Action::give_up);
+    CHECK(retry.next(Attempt{std::nullopt, 504}).action == Retry::Action::give_up);
+}
+
+TEST_CASE("outage_error names the server, the time waited and what happened") {
+    using K = TransportError::Kind;
+    auto refused = outage_error(
+        "moving 'a' to 'b' in app 'x'", "http://127.0.0.1:8050", 30'000ms, Attempt{K::connect, 0},
+        "Failed to connect to 127.0.0.1 port 8050 after 0 ms: Couldn't connect to server");
+    CHECK(refused.kind == de::ErrorKind::network);
+    CHECK(de::exit_code(refused.kind) == 7);
+    CHECK(refused.message ==
+          "moving 'a' to 'b' in app 'x' failed: de-server at http://127.0.0.1:8050 did not "
+          "answer for 30 s (connection refused); check that it is running, then try again");
+    auto old_curl = outage_error("w", "http://h:1", 2'000ms, Attempt{K::connect, 0},
+                                 "Failed to connect to h port 1: Connection refused");
+    CHECK(old_curl.message.find("for 2 s (connection refused)") != std::string::npos);
+    auto unavailable =
+        outage_error("w", "http://h:1", 1'500ms, Attempt{std::nullopt, 503}, "", "run it again");
+    CHECK(unavailable.message ==
+          "w failed: de-server at http://h:1 did not answer for 1.5 s (HTTP 503, shutting down or "
+          "starting); run it again");
+    auto broken = outage_error("w", "http://h:1", 30'000ms, Attempt{K::io, 0},
+                               "Recv failure: Connection reset by peer");
+    CHECK(broken.message.find("(the connection broke: Recv failure: Connection reset by peer)") !=
+          std::string::npos);
+    CHECK(format_wait(30'000ms) == "30 s");
+    CHECK(format_wait(2'500ms) == "2.5 s");
+}
+
 TEST_CASE("classifier: transport failures map to error kinds and say what to do") {
     using K = TransportError::Kind;
     CHECK(error_kind(K::connect) == de::ErrorKind::network);
