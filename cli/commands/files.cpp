@@ -216,6 +216,9 @@ Status run_mv(Context& ctx, const FileArgs& args) {
     bool into = args.paths[1].ends_with('/') || to->empty();
     if (!into) {
         auto listing = client->list(*app, *to, ListOptions{});
+        // Not a folder (or not there) is an answer; a server away is not.
+        if (!listing && listing.error().kind == ErrorKind::network)
+            return std::unexpected(explain(listing.error(), *app));
         into = listing.has_value();
     }
     std::string target = into ? join_path(*to, base_name(*from)) : *to;

@@ -122,7 +122,7 @@ for name in put batch sync rm mv mkdir; do
     CHECKS=$((CHECKS + 1))
     [[ "$RC" == 7 ]] || fail "$name with the server away: exit $RC, want 7"
     CHECKS=$((CHECKS + 1))
-    ((SECS >= 2 && SECS <= 8)) || fail "$name gave up after ${SECS}s, want about 2 s"
+    ((SECS >= 2 && SECS <= 6)) || fail "$name gave up after ${SECS}s, want about 2 s"
     assert_contains "$OUT$ERR" "de-server at $SERVER_URL did not answer for 2 s"
     assert_contains "$OUT$ERR" "try again"
 done
