@@ -61,6 +61,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -414,6 +415,19 @@ class Batch final : public TarHandler {
     std::set<std::string> m_dirty;
 };
 
+// Test builds: DE_SERVER_TEST_POOL_LINGER_MS=N keeps a pool thread N ms past
+// the end of a batch job, after the session was told the job is done: what
+// the job still held then would outlive the request (the ~Batch regression).
+void linger_after_job() {
+#ifdef DE_TEST_HOOKS
+    static const int ms = [] {
+        const char* v = std::getenv("DE_SERVER_TEST_POOL_LINGER_MS");
+        return v ? std::atoi(v) : 0;
+    }();
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+#endif
+}
+
 // Runs blocking work on the pool while the session's coroutine goes on; wait()
 // resumes the session on its own executor once the work is done.
 class PoolJob {
@@ -437,6 +451,7 @@ class PoolJob {
                 m_done = true;
                 m_signal.cancel();
             });
+            linger_after_job();
         });
     }
     awaitable<void> wait() {

@@ -6,7 +6,8 @@
   is complete but uncommitted and POST .../complete commits it;
 - DELETE of a complete-but-uncommitted upload frees its file and reservation at
   once, also after a restart; a completion refused by a conflict discards it;
-- an aborted, refused or partly committed batch (DE_SERVER_TEST_BATCH_RACE) and a
+- an aborted, refused or partly committed batch (DE_SERVER_TEST_BATCH_RACE; pool
+  threads lingering after batch jobs, DE_SERVER_TEST_POOL_LINGER_MS) and a
   failed or aborted PUT leave no staging file and no reservation;
 - mount status reports reserved_bytes (API and `de-cli mount status`);
 - --min-free: writes that would cut into the free-space reserve get 507 and
@@ -286,6 +287,9 @@ def commit_window():
 # ---- reservations and leftovers --------------------------------------------------------------
 def leftovers():
     os.environ["DE_SERVER_TEST_BATCH_RACE"] = "race.txt"
+    # Pool threads linger after a batch job: a Batch still referenced there must
+    # not depend on the request that is gone by then (it leaked staged files).
+    os.environ["DE_SERVER_TEST_POOL_LINGER_MS"] = "300"
     srv = Server()
     try:
         key = srv.add_user("alice")
@@ -331,12 +335,15 @@ def leftovers():
         usage_right(alice, srv, "l", "after a refused tus completion")
 
         # Batches: aborted mid-body, refused (digest), committed in part (a racing writer).
-        members = [(f"b/f{i}.bin", data_of(200_000, f"m{i}")) for i in range(6)]
+        # Big enough that the part sent before the abort fills a whole 1 MiB
+        # buffer, so members are staged before the connection drops.
+        members = [(f"b/f{i}.bin", data_of(400_000, f"m{i}")) for i in range(6)]
         body = make_tar(members)
         for attempt in range(3):
             raw_request(srv, auth, "POST", "/api/v1/apps/l/mount/batch",
                         {"Content-Type": "application/x-tar", "Content-Length": str(len(body))},
                         body, send_all=False)
+            time.sleep(0.6)  # past the pool's linger, before any other request
         check(wait_for(lambda: staged(srv, "l") == [] and
                        status(alice, "l")["reserved_bytes"] == 0),
               "aborted batches: staging empty, nothing reserved", repr(staged(srv, "l")))
@@ -390,6 +397,7 @@ def leftovers():
         eq(status(alice, "l")["reserved_bytes"], 0, "nothing reserved after the termination")
     finally:
         os.environ.pop("DE_SERVER_TEST_BATCH_RACE", None)
+        os.environ.pop("DE_SERVER_TEST_POOL_LINGER_MS", None)
         srv.close()
 
 
