@@ -72,11 +72,13 @@ int main(int argc, char** argv) {
         "Examples:\n"
         "  $ de-server --root ~/de-root\n"
         "  $ de-server --root ~/de-root --listen 127.0.0.1:0 --quota 500MiB\n"
+        "  $ de-server --root /srv/de --min-free 10%\n"
         "  $ de-server --root ~/de-root user add alice");
     ServerOptions opts;
     std::string root;
     std::string listen = "127.0.0.1:8050";
     std::string quota = "25GB";
+    std::string min_free;
     double header_timeout_s = 30, body_timeout_s = 60, grace_s = 5, upload_expiry_s = 86400;
     app.add_option("--root", root,
                    "Folder holding users, apps and their mounts (required; created if missing)");
@@ -84,6 +86,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--quota", quota, "Per-app mount quota, e.g. 500MiB, 25GB")
         ->capture_default_str();
+    app.add_option("--min-free", min_free,
+                   "Free space to keep on the root's file system, a size (2GiB, 0) or a share "
+                   "(10%); writes that would cut into it are refused with 507. Default: the "
+                   "smaller of 1GiB and 5%")
+        ->type_name("SIZE|N%");
     app.add_option("--threads", opts.threads, "Threads serving requests")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
@@ -168,6 +175,14 @@ int main(int argc, char** argv) {
         return de::exit_code(de::ErrorKind::usage);
     }
     opts.quota_bytes = *q;
+    if (!min_free.empty()) {
+        auto mf = de::server::parse_min_free(min_free);
+        if (!mf) {
+            fmt::print(stderr, "de-server: --min-free: {}\n", mf.error().message);
+            return de::exit_code(de::ErrorKind::usage);
+        }
+        opts.min_free = *mf;
+    }
     auto ms = [](double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000)); };
     opts.header_timeout = ms(header_timeout_s);
     opts.body_timeout = ms(body_timeout_s);

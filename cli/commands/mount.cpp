@@ -29,14 +29,16 @@ void print_status(const Context& ctx, const MountStatus& st) {
         print_fields(ctx, {{"app", st.app}, {"persistent filesystem", "off"}});
         return;
     }
-    print_fields(
-        ctx,
-        {{"app", st.app},
-         {"persistent filesystem", "on"},
-         {"used", format_usage(st.used_bytes, st.quota_bytes).substr(5)},
-         {"free", format_size(st.quota_bytes > st.used_bytes ? st.quota_bytes - st.used_bytes : 0)},
-         {"files", std::to_string(st.file_count)},
-         {"storage class", st.storage_class}});
+    // Free is what a new upload can still get: the quota less what is stored
+    // and what uploads in flight hold.
+    std::uint64_t taken = st.used_bytes + st.reserved_bytes;
+    print_fields(ctx, {{"app", st.app},
+                       {"persistent filesystem", "on"},
+                       {"used", format_usage(st.used_bytes, st.quota_bytes).substr(5)},
+                       {"reserved by uploads in flight", format_size(st.reserved_bytes)},
+                       {"free", format_size(st.quota_bytes > taken ? st.quota_bytes - taken : 0)},
+                       {"files", std::to_string(st.file_count)},
+                       {"storage class", st.storage_class}});
 }
 
 Status run_status(Context& ctx, const MountArgs& args) {

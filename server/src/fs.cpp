@@ -6,12 +6,17 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <de/size.hpp>
 
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstring>
 
 namespace de::server {
@@ -273,6 +278,48 @@ BlockRead read_at(int fd, char* buf, std::size_t cap, std::uint64_t off, std::ui
             std::min<std::uint64_t>(static_cast<std::uint64_t>(n) - r.skip, want));
     }
     return r;
+}
+
+Result<MinFree> parse_min_free(std::string_view text) {
+    MinFree m;
+    if (!text.empty() && text.back() == '%') {
+        std::string_view num = text.substr(0, text.size() - 1);
+        double v = -1;
+        auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+        if (num.empty() || ec != std::errc() || p != num.data() + num.size() || !(v >= 0) ||
+            v > 100)
+            return fail(ErrorKind::usage,
+                        fmt::format("'{}' is not a percentage from 0% to 100%", text));
+        m.percent = v;
+        return m;
+    }
+    auto b = parse_size(text);
+    if (!b) return std::unexpected(b.error());
+    m.bytes = *b;
+    return m;
+}
+
+std::uint64_t min_free_bytes(const MinFree& m, std::uint64_t fs_total) {
+    auto share = [&](double percent) {
+        return static_cast<std::uint64_t>(std::ceil(static_cast<double>(fs_total) * percent / 100));
+    };
+    if (m.bytes) return *m.bytes;
+    if (m.percent) return share(*m.percent);
+    return std::min(k_min_free_default_cap, share(k_min_free_default_percent));
+}
+
+std::optional<DiskSpace> disk_space(const std::filesystem::path& path) {
+    struct statvfs v {};
+    if (::statvfs(path.c_str(), &v) != 0) return std::nullopt;
+    DiskSpace d;
+    d.total = static_cast<std::uint64_t>(v.f_blocks) * v.f_frsize;
+    d.avail = static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize;
+    return d;
+}
+
+std::uint64_t writable_bytes(const DiskSpace& d, std::uint64_t pending, std::uint64_t reserve) {
+    std::uint64_t held = pending + reserve;
+    return d.avail > held ? d.avail - held : 0;
 }
 
 }  // namespace de::server

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,5 +105,35 @@ struct BlockRead {
 };
 BlockRead read_at(int fd, char* buf, std::size_t cap, std::uint64_t off, std::uint64_t want,
                   bool direct);
+
+// ---- free-space reserve (de-server --min-free) ------------------------------------------
+// The server keeps this much of its root's file system free: a write is
+// admitted only while the bytes it needs fit above the reserve. Free space is
+// statvfs's f_bavail (what an unprivileged user may use), so a server running
+// as root never eats the blocks the file system keeps for root.
+struct MinFree {
+    // A byte count, or a percentage of the file system's size; neither: the
+    // default, the smaller of 1 GiB and 5 %.
+    std::optional<std::uint64_t> bytes;
+    std::optional<double> percent;
+};
+inline constexpr std::uint64_t k_min_free_default_cap = 1ull << 30;
+inline constexpr double k_min_free_default_percent = 5.0;
+
+// "SIZE" (as --quota: 500MiB, 1GB, 0) or "N%" (0 to 100, decimals allowed).
+Result<MinFree> parse_min_free(std::string_view text);
+// The reserve in bytes on a file system of `fs_total` bytes.
+std::uint64_t min_free_bytes(const MinFree& m, std::uint64_t fs_total);
+
+struct DiskSpace {
+    std::uint64_t total = 0;  // f_blocks * f_frsize
+    std::uint64_t avail = 0;  // f_bavail * f_frsize
+};
+// The file system holding `path`; nullopt when statvfs fails.
+std::optional<DiskSpace> disk_space(const std::filesystem::path& path);
+// What a new write may still take: the free space, less the bytes admitted
+// writes have yet to put there (`pending`), less the reserve; 0 when that is
+// negative.
+std::uint64_t writable_bytes(const DiskSpace& d, std::uint64_t pending, std::uint64_t reserve);
 
 }  // namespace de::server

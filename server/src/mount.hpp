@@ -7,7 +7,9 @@
 // arrive, fsynced, then renamed into place and the folder fsynced, so a file is
 // visible only whole. Quota: usage is counted from the directory (outside
 // writes count); checks use a count at most k_usage_ttl old, corrected by our
-// own commits, plus the bytes reserved by uploads in flight.
+// own commits, plus the bytes reserved by uploads in flight. Disk: a write is
+// admitted only while it fits above the root's free-space reserve (--min-free,
+// fs.hpp), counting the bytes admitted streamed writes have yet to write.
 
 #include "api_error.hpp"
 #include "apps.hpp"
@@ -46,15 +48,19 @@ struct Usage {
 class Reservation {
   public:
     Reservation() = default;
-    Reservation(MountStore* store, std::string app, std::uint64_t bytes)
-        : m_store(store), m_app(std::move(app)), m_bytes(bytes) {}
+    // `streamed`: the bytes are still to be written (a PUT, a batch, a copy), so
+    // they count against the disk's free space until the reservation ends; a
+    // tus upload preallocates its file instead.
+    Reservation(MountStore* store, std::string app, std::uint64_t bytes, bool streamed = false)
+        : m_store(store), m_app(std::move(app)), m_bytes(bytes), m_streamed(streamed) {}
     ~Reservation();
     Reservation(Reservation&& o) noexcept;
     Reservation& operator=(Reservation&& o) noexcept;
     Reservation(const Reservation&) = delete;
     Reservation& operator=(const Reservation&) = delete;
     std::uint64_t bytes() const { return m_bytes; }
-    // Asks for more room (a chunked upload). Fails with quota_exceeded.
+    // Asks for more room (a chunked upload). Fails with quota_exceeded (the
+    // quota, or the disk's free-space reserve).
     ApiResult<void> grow(std::uint64_t more);
     // The upload committed: `delta` bytes of usage are now real.
     void commit(std::int64_t delta);
@@ -66,6 +72,7 @@ class Reservation {
     MountStore* m_store = nullptr;
     std::string m_app;
     std::uint64_t m_bytes = 0;
+    bool m_streamed = false;
 };
 
 struct PutOptions {
@@ -149,9 +156,11 @@ class TreeWalker {
 
 class MountStore {
   public:
-    MountStore(AppStore& apps, std::uint64_t quota_bytes);
+    MountStore(AppStore& apps, std::uint64_t quota_bytes, MinFree min_free = {});
 
     std::uint64_t quota() const { return m_quota; }
+    // The free-space reserve on the root's file system now, in bytes.
+    std::uint64_t min_free_bytes_now();
 
     // The app's mount, or mount_disabled. The caller has checked ownership.
     ApiResult<Mount> open(const App& app);
@@ -175,7 +184,12 @@ class MountStore {
     void remember_hash(const struct stat& st, std::string sha256);
     std::optional<std::string> cached_hash(const struct stat& st);
 
-    ApiResult<Reservation> reserve(const std::string& app, int mount_fd, std::uint64_t bytes);
+    // Holds `bytes` against the app's quota and the disk's free space (see
+    // Reservation for `streamed`). Fails with quota_exceeded (507) for either.
+    ApiResult<Reservation> reserve(const std::string& app, int mount_fd, std::uint64_t bytes,
+                                   bool streamed = true);
+    // The bytes reserved by uploads in flight in `app`.
+    std::uint64_t reserved(const std::string& app);
     // Re-reserves the bytes of a resumable upload that survived a restart,
     // even past the quota (it was admitted before).
     Reservation reserve_unchecked(const std::string& app, std::uint64_t bytes);
@@ -239,11 +253,16 @@ class MountStore {
 
     Usage count_usage(int mount_fd);
     ApiError quota_error(std::uint64_t needed, std::uint64_t available) const;
+    // With m_quota_mutex held: nullopt when `bytes` more fit on the disk above
+    // the reserve, else the 507 to answer.
+    std::optional<ApiError> disk_full_locked(std::uint64_t bytes);
 
     AppStore& m_apps;
     std::uint64_t m_quota;
     std::mutex m_quota_mutex;
     std::map<std::string, QuotaState> m_quota_state;
+    MinFree m_min_free;
+    std::uint64_t m_streamed_pending = 0;  // streamed reservations, all apps (m_quota_mutex)
     std::mutex m_hash_mutex;
     std::unordered_map<HashKey, HashValue, HashKeyHash> m_hashes;
 

@@ -2,6 +2,8 @@
 // de-server's HTTP side: options, and run_server(), which listens, serves REST
 // API v1 until SIGINT/SIGTERM, then drains and returns.
 
+#include "fs.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -14,6 +16,7 @@ struct ServerOptions {
     std::string address = "127.0.0.1";
     unsigned short port = 8050;
     std::uint64_t quota_bytes = 25'000'000'000ULL;
+    MinFree min_free;  // the free-space reserve on the root (default: min(1 GiB, 5 %))
     std::chrono::milliseconds header_timeout{30'000};     // time to send the request headers
     std::chrono::milliseconds body_timeout{60'000};       // a stalled body (no byte received)
     std::chrono::milliseconds shutdown_grace{5'000};      // in-flight requests on SIGTERM

@@ -33,6 +33,18 @@
 //   plus every reservation under one lock); the reservation is released on
 //   termination or expiry, and turned into usage at completion. Surviving
 //   uploads re-reserve at start().
+// - Completion is recorded atomically with the commit: before the rename into
+//   the mount, the state file gets a commit record (the staged file's dev and
+//   inode, its SHA-256), fsynced; after the rename it says "completed" with the
+//   entry. A restart between the two finds the record and looks at the mount:
+//   the staged inode there means the commit happened (the upload is completed,
+//   HEAD names the file), the staged file still in uploads/ means it did not
+//   (complete but uncommitted; POST .../complete commits it). A completed
+//   upload holds no reservation.
+// - A completion refused because the target is in the way (409, 412) discards
+//   the upload at once (its staged file and its reservation): metadata fixed
+//   at creation cannot make it succeed later. DELETE of an upload that is gone
+//   answers 204 like the first one (a retried termination).
 // - Uploads are reached only through the owner's app routes (open_mount checks
 //   ownership) and are keyed by app and a 128-bit random id.
 //
@@ -55,6 +67,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -90,6 +105,26 @@ using tus::TusUpload;
 using tus::UploadPtr;
 
 namespace {
+
+// Test builds: DE_SERVER_TEST_CRASH=before_rename|after_rename kills the
+// server (SIGKILL, no clean-up) at that point of a tus commit, so tests can
+// check what a restart makes of the commit window.
+void crash_point([[maybe_unused]] std::string_view where) {
+#ifdef DE_TEST_HOOKS
+    const char* v = std::getenv("DE_SERVER_TEST_CRASH");
+    if (v && where == v) {
+        fmt::print(stderr, "de-server: test hook: crashing {}\n", where);
+        std::fflush(stderr);
+        ::raise(SIGKILL);
+    }
+#endif
+}
+
+// Whether a commit refused with `e` can never succeed for this upload (the
+// target is in the way and the upload's metadata says not to replace it).
+bool target_refused(const ApiError& e) {
+    return e.kind == WireError::conflict || e.kind == WireError::precondition_failed;
+}
 
 // A PATCH saves the upload's state every this many bytes as well as at its end.
 constexpr std::uint64_t k_save_every = 64ull << 20;
@@ -254,6 +289,7 @@ struct TusService::Impl {
     awaitable<ApiResult<PutResult>> finish(Exchange& x, Mount& m, const UploadPtr& u,
                                            const std::optional<std::string>& expected);
     ApiResult<void> start_patch_locked(TusUpload& u, std::uint64_t offset, std::size_t& k);
+    ApiResult<void> record_commit(Mount& m, TusUpload& u, const std::string& sha);
     Response completed_response(int status, const TusUpload& u);
 };
 
@@ -363,6 +399,11 @@ awaitable<bool> TusService::Impl::handle(Exchange& x) {
 
     if (route.id == RouteId::uploads) co_return co_await create(x, rq, *mount);
     auto u = store.find(route.app, route.upload_id, x.caller.username);
+    if (!u && u.error().kind == WireError::gone && rq.method == "DELETE") {
+        Response r;  // terminated (or expired) already: a retried DELETE succeeds
+        r.status = 204;
+        co_return co_await reply(x, rq, r);
+    }
     if (!u) co_return co_await fail(x, rq, u.error());
     if (route.id == RouteId::upload_complete) co_return co_await complete(x, rq, *mount, *u);
     if (rq.method == "HEAD") co_return co_await head(x, rq, *u);
@@ -419,6 +460,32 @@ awaitable<bool> TusService::Impl::terminate(Exchange& x, Req& rq, const UploadPt
     Response r;
     r.status = 204;
     co_return co_await reply(x, rq, r);
+}
+
+// Writes the commit record (see the top of the file) and fsyncs it: from here
+// on a restart can tell whether the rename happened.
+ApiResult<void> TusService::Impl::record_commit(Mount& m, TusUpload& u, const std::string& sha) {
+    struct stat st {};
+    if (::fstat(u.data.get(), &st) != 0)
+        return std::unexpected(errno_error(errno, "reading the staged upload", u.rel));
+    TusUpload::CommitRecord rec;
+    rec.sha256 = sha;
+    rec.dev = static_cast<std::uint64_t>(st.st_dev);
+    rec.ino = static_cast<std::uint64_t>(st.st_ino);
+    int fd = open_beneath_raw(m.dir.get(), u.rel, O_PATH | O_NOFOLLOW);
+    if (fd >= 0) ::close(fd);
+    rec.target_existed = fd >= 0;
+    {
+        std::lock_guard g(u.mu);
+        u.commit_record = rec;
+    }
+    if (!save(u, true)) {
+        int err = errno;
+        std::lock_guard g(u.mu);
+        u.commit_record.reset();
+        return std::unexpected(errno_error(err ? err : EIO, "recording the commit of", u.rel));
+    }
+    return {};
 }
 
 // Checks a PATCH's offset against the upload and claims its part.
@@ -708,15 +775,40 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
                         sha, *expected),
             {{"received_sha256", sha}}});
     }
+    ApiResult<void> recorded;
+    std::function<void()> job2_ = [&] { recorded = record_commit(m, *u, sha); };
+    co_await on_pool(ctx.pool, job2_);
+    if (!recorded) {
+        std::lock_guard g(u->mu);
+        u->committing = false;
+        co_return std::unexpected(recorded.error());
+    }
+    crash_point("before_rename");
     MountStore::StagedFile staged{u->dir.get(), u->id + ".data", u->data.get(), {}};
     auto res = co_await commit_to_mount(ctx, m, *u, staged, sha);
+    if (res) crash_point("after_rename");
+    bool discard = false;
     {
         std::lock_guard g(u->mu);
         u->committing = false;
+        u->commit_record.reset();
         if (!res) {
             if (u->dropped) u->res.commit(0);
-            co_return std::unexpected(res.error());
+            discard = target_refused(res.error());
         }
+    }
+    if (!res) {
+        if (discard) {
+            store.discard(u, true);
+            ApiError e = res.error();
+            e.message += "; the upload was discarded";
+            co_return std::unexpected(e);
+        }
+        save(*u);  // without the commit record
+        co_return std::unexpected(res.error());
+    }
+    {
+        std::lock_guard g(u->mu);
         u->completed = true;
         u->entry = json(res->entry);
         u->created = res->created;
@@ -876,7 +968,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
             co_return co_await fail(x, rq, t.error());
     auto app = ctx.apps.get(x.route.app, x.caller.username);
     if (!app) co_return co_await fail(x, rq, app.error());
-    auto res = ctx.mounts.reserve(m.app, m.dir.get(), *len);
+    auto res = ctx.mounts.reserve(m.app, m.dir.get(), *len, /*streamed=*/false);
     if (!res) co_return co_await fail(x, rq, res.error());
 
     auto dir_path = store.uploads_dir(m.app);
@@ -1113,19 +1205,38 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         std::lock_guard g(p->mu);
         f->res.absorb(std::move(p->res));
     }
+    // The final upload is complete: a crash before the rename leaves it complete
+    // but uncommitted (its commit record resolved at start-up).
+    for (std::size_t k = 0; k < f->parts.size(); ++k)
+        f->parts[k].confirmed = f->parts[k].filled = f->plen(k);
+    ApiResult<void> recorded;
+    std::function<void()> job4_ = [&] { recorded = record_commit(m, *f, sha); };
+    co_await on_pool(ctx.pool, job4_);
+    if (!recorded) {
+        {
+            std::lock_guard g(partials.front()->mu);
+            partials.front()->res.absorb(std::move(f->res));
+        }
+        remove_files(*f);
+        unclaim();
+        co_return co_await fail(x, rq, recorded.error());
+    }
+    crash_point("before_rename");
     MountStore::StagedFile staged{dfd, f->id + ".data", fd, {}};
     auto res = co_await commit_to_mount(ctx, m, *f, staged, sha);
+    if (res) crash_point("after_rename");
     if (!res) {
         {
             std::lock_guard g(partials.front()->mu);
             partials.front()->res.absorb(std::move(f->res));
         }
-        drop_final();
+        remove_files(*f);
         unclaim();
         co_return co_await fail(x, rq, res.error());
     }
     {
         std::lock_guard g(f->mu);
+        f->commit_record.reset();
         f->completed = true;
         f->entry = json(res->entry);
         f->created = res->created;

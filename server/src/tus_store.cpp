@@ -1,6 +1,9 @@
-// See tus_store.hpp. State files are rewritten with write + rename and never
+// See tus_store.hpp. State files are rewritten with write + rename and not
 // fsynced: a process crash keeps the page cache, and a machine crash is
-// caught by the whole-file SHA-256 at completion.
+// caught by the whole-file SHA-256 at completion. The one exception is the
+// commit record (TusUpload::commit_record), fsynced before the rename into
+// the mount: the rename and the record of it cannot be one atomic step, so
+// the record comes first and start-up resolves it (resolve_commit).
 #include "tus_store.hpp"
 
 #include <de/text.hpp>
@@ -45,6 +48,11 @@ json state_json(const TusUpload& u) {
         j["entry"] = u.entry;
         j["created"] = u.created;
     } else {
+        if (u.commit_record)
+            j["committing"] = {{"sha256", u.commit_record->sha256},
+                               {"dev", u.commit_record->dev},
+                               {"ino", u.commit_record->ino},
+                               {"target_existed", u.commit_record->target_existed}};
         j["done"] = u.done_ranges();
         json partial = json::object();
         for (std::size_t k = 0; k < u.parts.size(); ++k)
@@ -63,8 +71,9 @@ void init_parts(TusUpload& u) {
     u.parts.assign(n, Part{});
 }
 
-// Writes <id>.json with write + rename (no fsync, see the top of the file).
-bool save(TusUpload& u) {
+// Writes <id>.json with write + rename (no fsync unless `durable`, see the top
+// of the file).
+bool save(TusUpload& u, bool durable) {
     std::lock_guard s(u.save_mu);
     std::string text;
     {
@@ -85,8 +94,11 @@ bool save(TusUpload& u) {
         }
         off += static_cast<std::size_t>(w);
     }
+    if (durable && ::fsync(fd) != 0) return false;
     f.reset();
-    return ::renameat(u.dir.get(), tmp.c_str(), u.dir.get(), (u.id + ".json").c_str()) == 0;
+    if (::renameat(u.dir.get(), tmp.c_str(), u.dir.get(), (u.id + ".json").c_str()) != 0)
+        return false;
+    return !durable || ::fsync(u.dir.get()) == 0;
 }
 
 void remove_files(TusUpload& u) {
@@ -228,6 +240,15 @@ std::optional<UploadPtr> UploadStore::load(const std::string& app, int dir_fd,
             u->entry = j.at("entry");
             u->created = j.at("created").get<bool>();
         } else {
+            if (j.contains("committing")) {
+                const auto& cr = j["committing"];
+                TusUpload::CommitRecord r;
+                r.sha256 = cr.at("sha256").get<std::string>();
+                r.dev = cr.at("dev").get<std::uint64_t>();
+                r.ino = cr.at("ino").get<std::uint64_t>();
+                r.target_existed = cr.at("target_existed").get<bool>();
+                u->commit_record = r;
+            }
             auto done = j.at("done").get<std::string>();
             std::size_t i = 0;
             while (i < done.size()) {
@@ -261,6 +282,7 @@ std::optional<UploadPtr> UploadStore::load(const std::string& app, int dir_fd,
     int dfd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
     if (dfd < 0) return drop();
     u->dir = UniqueFd(dfd);
+    if (u->commit_record) resolve_commit(*u, dir_fd);
     if (!u->completed) {
         int fd = ::openat(dir_fd, (id + ".data").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
         struct stat st {};
@@ -272,6 +294,58 @@ std::optional<UploadPtr> UploadStore::load(const std::string& app, int dir_fd,
         u->res = m_mounts.reserve_unchecked(app, u->length);
     }
     return u;
+}
+
+void UploadStore::resolve_commit(TusUpload& u, int dir_fd) {
+    const auto rec = *u.commit_record;
+    u.commit_record.reset();
+    struct stat st {};
+    bool staged = ::fstatat(dir_fd, (u.id + ".data").c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    bool placed = false;
+    struct stat mst {};
+    {
+        int mfd =
+            ::open(m_apps.mount_dir(u.app).c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (mfd >= 0) {
+            UniqueFd mount(mfd);
+            int fd = open_beneath_raw(mount.get(), u.rel, O_PATH | O_NOFOLLOW);
+            if (fd >= 0) {
+                UniqueFd f(fd);
+                placed = ::fstat(fd, &mst) == 0 &&
+                         static_cast<std::uint64_t>(mst.st_dev) == rec.dev &&
+                         static_cast<std::uint64_t>(mst.st_ino) == rec.ino;
+            }
+        }
+    }
+    if (staged && !placed) {
+        // The rename did not happen: every byte is there and confirmed, so the
+        // upload is complete but uncommitted (HEAD: Upload-Offset = length).
+        fmt::print(stderr,
+                   "tus: upload {} of app '{}' was being committed to '{}' when the server "
+                   "stopped; it is complete, not committed (POST .../complete commits it)\n",
+                   u.id, u.app, u.rel);
+        save(u);
+        return;
+    }
+    // The staged file was renamed into the mount: the commit happened (if the
+    // file there is another one now, a later writer replaced it).
+    Entry e;
+    e.path = u.rel;
+    e.type = EntryType::file;
+    e.size = u.length;
+    e.mtime_ns = placed ? mtime_ns_of(mst) : u.mtime_ns.value_or(0);
+    e.sha256 = rec.sha256;
+    if (placed) m_mounts.remember_hash(mst, rec.sha256);
+    u.completed = true;
+    u.created = !rec.target_existed;
+    u.entry = json(e);
+    for (auto& p : u.parts)
+        p.confirmed = p.filled = 0;
+    fmt::print(stderr,
+               "tus: upload {} of app '{}' was committed to '{}' just before the server "
+               "stopped; recorded as completed\n",
+               u.id, u.app, u.rel);
+    save(u);
 }
 
 void UploadStore::start() {

@@ -64,6 +64,16 @@ struct TusUpload {
     bool completed = false;
     bool created = false;
     json entry;
+    // The commit in progress, recorded durably (state file fsynced) before the
+    // rename into the mount, so that a restart can tell whether it happened:
+    // the staged file's identity, the hash it was verified to have, and
+    // whether the target existed (for `created`).
+    struct CommitRecord {
+        std::string sha256;
+        std::uint64_t dev = 0, ino = 0;
+        bool target_existed = false;
+    };
+    std::optional<CommitRecord> commit_record;
     Reservation res;
     // The whole-file hash covers [0, hashed). Whoever holds hash_busy may use
     // file_hash without the lock; a rollback behind the hash bumps hash_gen,
@@ -134,9 +144,10 @@ using UploadPtr = std::shared_ptr<TusUpload>;
 
 // Sizes the parts from length and part_size (core mode: one part).
 void init_parts(TusUpload& u);
-// Writes <id>.json with write + rename (no fsync, see tus.cpp). False once
-// the upload was dropped, or on an I/O error (errno).
-bool save(TusUpload& u);
+// Writes <id>.json with write + rename (no fsync, see tus.cpp; `durable`:
+// fsync of the file and the folder, for the commit record). False once the
+// upload was dropped, or on an I/O error (errno).
+bool save(TusUpload& u, bool durable = false);
 // Removes <id>.data and <id>.json.
 void remove_files(TusUpload& u);
 
@@ -167,6 +178,10 @@ class UploadStore {
   private:
     static std::string key(std::string_view app, std::string_view id);
     std::optional<UploadPtr> load(const std::string& app, int dir_fd, const std::string& id);
+    // A commit record left by a crash: did the rename into the mount happen?
+    // Yes: the upload is completed (its entry rebuilt). No: it is complete but
+    // uncommitted again (POST .../complete commits it).
+    void resolve_commit(TusUpload& u, int dir_fd);
 
     AppStore& m_apps;
     MountStore& m_mounts;

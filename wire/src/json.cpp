@@ -4,8 +4,12 @@ namespace de {
 
 using nlohmann::json;
 
-void to_json(json& j, const UserInfo& v) { j = json{{"username", v.username}}; }
-void from_json(const json& j, UserInfo& v) { j.at("username").get_to(v.username); }
+void to_json(json& j, const UserInfo& v) {
+    j = json{{"username", v.username}};
+}
+void from_json(const json& j, UserInfo& v) {
+    j.at("username").get_to(v.username);
+}
 
 void to_json(json& j, const LoginToken& v) {
     j = json{{"token", v.token}, {"username", v.username}, {"expires_at", v.expires_at}};
@@ -35,7 +39,8 @@ void to_json(json& j, const MountStatus& v) {
              {"used_bytes", v.used_bytes},
              {"quota_bytes", v.quota_bytes},
              {"file_count", v.file_count},
-             {"storage_class", v.storage_class}};
+             {"storage_class", v.storage_class},
+             {"reserved_bytes", v.reserved_bytes}};
 }
 void from_json(const json& j, MountStatus& v) {
     j.at("app").get_to(v.app);
@@ -44,6 +49,7 @@ void from_json(const json& j, MountStatus& v) {
     j.at("quota_bytes").get_to(v.quota_bytes);
     j.at("file_count").get_to(v.file_count);
     j.at("storage_class").get_to(v.storage_class);
+    v.reserved_bytes = j.value("reserved_bytes", std::uint64_t{0});
 }
 
 void to_json(json& j, const Entry& v) {

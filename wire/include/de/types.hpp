@@ -33,6 +33,9 @@ struct MountStatus {
     std::uint64_t quota_bytes = 0;
     std::uint64_t file_count = 0;
     std::string storage_class;  // "local" for de-server's plain-directory mount
+    // Bytes held against the quota by uploads in flight (tus uploads not yet
+    // completed, PUTs and batches being received). 0 from an older server.
+    std::uint64_t reserved_bytes = 0;
 };
 
 enum class EntryType { file, dir };
@@ -41,7 +44,7 @@ struct Entry {
     std::string path;  // normalised, relative to the mount root
     EntryType type = EntryType::file;
     std::uint64_t size = 0;
-    std::int64_t mtime_ns = 0;  // nanoseconds since the Unix epoch
+    std::int64_t mtime_ns = 0;          // nanoseconds since the Unix epoch
     std::optional<std::string> sha256;  // hex; files only, when asked for or cached
 };
 
