@@ -556,6 +556,7 @@ Result<SyncSummary> sync_execute(const ClientOptions& client, const SyncPlan& pl
     auto summary =
         execute_under(lease ? lease->client_options() : client, plan, options, verify, lease.get());
     if (lease) {
+        lease->confirm();
         bool lost = lease->lost();
         lease->release();
         if (lost) return std::unexpected(lease->lost_error());

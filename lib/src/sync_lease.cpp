@@ -161,6 +161,19 @@ void SyncLeaseHold::renew_loop() {
     }
 }
 
+void SyncLeaseHold::confirm() {
+    if (m_lost || m_released) return;
+    auto client = Client::create(m_options);
+    if (!client) return;
+    auto r = client->renew_sync_lease(m_app, m_lease.id, m_ttl_s);
+    if (!r && (r.error().kind == ErrorKind::conflict || r.error().kind == ErrorKind::not_found)) {
+        std::lock_guard lock(m_mutex);
+        if (m_lost) return;
+        m_lost_reason = r.error().message;
+        m_lost = true;
+    }
+}
+
 void SyncLeaseHold::release() {
     {
         std::lock_guard lock(m_mutex);

@@ -41,7 +41,7 @@ struct Stored {
 };
 
 SyncLease to_wire(const Stored& s) {
-    return SyncLease{s.id, s.holder, s.since_ms / 1000, (s.expires_ms + 999) / 1000};
+    return SyncLease{s.id, s.holder, s.since_ms / 1000, s.expires_ms / 1000};
 }
 
 // An fcntl write lock on the app's lock file, held for the object's life. OFD

@@ -44,6 +44,10 @@ class SyncLeaseHold {
     bool lost() const { return m_lost.load(); }
     // The conflict a sync that lost its lease ends with.
     Error lost_error() const;
+    // Renews once, now: at the end of a sync, whose writes count only if the
+    // lease was still its own when they were made (a write already in flight
+    // when another sync took over is not refused). Sets lost() if it is gone.
+    void confirm();
     // Stops renewing and releases the lease (best effort, also after
     // Ctrl-C); at most once.
     void release();
