@@ -108,7 +108,8 @@ http::TransportSettings transport_settings(const ClientOptions& options) {
                                    options.connect_timeout,
                                    options.request_timeout,
                                    options.stall_timeout,
-                                   options.debug};
+                                   options.debug,
+                                   options.sync_lease};
 }
 
 mode_t process_umask() {
@@ -1156,6 +1157,69 @@ Result<BatchResult> Client::upload_batch(std::string_view app, const std::vector
         return detail::batch_upload(m_impl->transfer_env(app, *route), items, tuned);
     }
     return detail::batch_upload(m_impl->transfer_env(app, *route), items, options);
+}
+
+// ---- sync lease ------------------------------------------------------------
+
+Result<SyncLease> Client::acquire_sync_lease(std::string_view app, std::string_view holder,
+                                             int ttl_s, const std::optional<std::string>& replace,
+                                             SyncLease* current) {
+    const std::string what = fmt::format("taking the sync lease of app '{}'", app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    json body{{"holder", holder}, {"ttl_s", ttl_s}};
+    if (replace) body["replace"] = *replace;
+    http::Request request;
+    request.method = "POST";
+    request.url = m_impl->url(*route + "/mount/" + std::string(api::k_route_sync_lease));
+    request.headers.push_back("Accept: application/json");
+    request.json_body = body.dump();
+    // Not idempotent. Should a retried POST whose first attempt took effect
+    // meet its own lease, the holder string is this process's: the caller
+    // (SyncLeaseHold) takes it over with `replace`.
+    auto response = m_impl->send(request, what, false);
+    if (!response) return std::unexpected(response.error());
+    if (response->status < 200 || response->status >= 300) {
+        if (response->status == 409 && current) {
+            try {
+                *current = json::parse(response->body).at("error").at("lease").get<SyncLease>();
+            } catch (const json::exception&) {
+                *current = SyncLease{};
+            }
+        }
+        return std::unexpected(http_error(*response, what));
+    }
+    return parse_body<SyncLease>(*response, what);
+}
+
+Result<SyncLease> Client::renew_sync_lease(std::string_view app, std::string_view id, int ttl_s) {
+    const std::string what = fmt::format("renewing the sync lease of app '{}'", app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    auto response =
+        m_impl->call("PUT",
+                     m_impl->url(*route + "/mount/" + std::string(api::k_route_sync_lease) + "/" +
+                                 http::percent_encode(id)),
+                     what, true, json{{"ttl_s", ttl_s}});
+    if (!response) return std::unexpected(response.error());
+    return parse_body<SyncLease>(*response, what);
+}
+
+Status Client::release_sync_lease(std::string_view app, std::string_view id) {
+    const std::string what = fmt::format("releasing the sync lease of app '{}'", app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    http::Request request;
+    request.method = "DELETE";
+    request.url = m_impl->url(*route + "/mount/" + std::string(api::k_route_sync_lease) + "/" +
+                              http::percent_encode(id));
+    request.headers.push_back("Accept: application/json");
+    request.ignore_interrupt = true;  // a sync stopped with Ctrl-C still lets go of its lease
+    auto response = m_impl->send(request, what, true);
+    if (!response) return std::unexpected(response.error());
+    if (response->status < 200 || response->status >= 300)
+        return std::unexpected(http_error(*response, what));
+    return {};
 }
 
 }  // namespace de

@@ -107,7 +107,7 @@ int on_seek(void* user, curl_off_t offset, int origin) {
 int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                 curl_off_t ulnow) {
     auto* call = static_cast<Call*>(user);
-    if (interrupt_requested()) {
+    if (interrupt_requested() && !call->request->ignore_interrupt) {
         call->interrupted = true;
         return 1;
     }
@@ -230,6 +230,9 @@ void configure_easy(CurlHandle& handle, const TransportSettings& settings, Auth 
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, settings.verify_tls ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, settings.verify_tls ? 2L : 0L);
     if (!settings.ca_path.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings.ca_path.c_str());
+    handle.set_standing_header(settings.sync_lease.empty() ? std::string()
+                                                           : std::string(api::k_header_sync_lease) +
+                                                                 ": " + settings.sync_lease);
 
     if (auth == Auth::preferred) auth = settings.token.empty() ? Auth::basic : Auth::bearer;
     if (auth == Auth::bearer) {
@@ -274,14 +277,17 @@ void CurlHandle::reset() {
 
 void CurlHandle::set_headers(const std::vector<std::string>& lines) {
     curl_slist* list = nullptr;
-    for (const auto& line : lines) {
+    auto append = [&](const std::string& line) {
         curl_slist* next = curl_slist_append(list, line.c_str());
         if (!next) {
             curl_slist_free_all(list);
             throw std::bad_alloc();
         }
         list = next;
-    }
+    };
+    for (const auto& line : lines)
+        append(line);
+    if (!m_standing.empty()) append(m_standing);
     m_headers.reset(list);
     curl_easy_setopt(m_easy.get(), CURLOPT_HTTPHEADER, list);
 }
@@ -294,7 +300,7 @@ Transport& Transport::operator=(Transport&&) noexcept = default;
 Transport::~Transport() = default;
 
 std::expected<Response, TransportError> Transport::perform(const Request& request) {
-    if (interrupt_requested())
+    if (interrupt_requested() && !request.ignore_interrupt)
         return std::unexpected(TransportError{TransportError::Kind::interrupted, "interrupted", 0});
     if (!m_handle)
         m_handle.emplace();
@@ -358,7 +364,7 @@ std::expected<Response, TransportError> Transport::perform(const Request& reques
     TransportError error;
     error.received = call.received;
     error.detail = curl_failure_detail(*m_handle, code);
-    if (call.interrupted || interrupt_requested()) {
+    if (call.interrupted || (interrupt_requested() && !request.ignore_interrupt)) {
         error.kind = TransportError::Kind::interrupted;
     } else if (call.stopped) {
         error.kind = TransportError::Kind::aborted;

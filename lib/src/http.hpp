@@ -53,6 +53,9 @@ class CurlHandle {
     void reset();
     // Takes ownership of the list; it lives until the next set_headers/reset.
     void set_headers(std::vector<std::string> const& lines);
+    // A header line every request of this handle carries besides its own
+    // (configure_easy sets it from the settings; set_headers appends it).
+    void set_standing_header(std::string line) { m_standing = std::move(line); }
     // libcurl's detailed message for the last failure ("" when none).
     std::string_view error_message() const { return m_error.get(); }
 
@@ -66,6 +69,7 @@ class CurlHandle {
     std::unique_ptr<CURL, EasyDeleter> m_easy;
     std::unique_ptr<curl_slist, SlistDeleter> m_headers;
     std::unique_ptr<char[]> m_error;  // CURL_ERROR_SIZE; on the heap so moves keep it valid
+    std::string m_standing;
 };
 
 enum class Auth { preferred, basic, bearer, none };
@@ -81,6 +85,8 @@ struct TransportSettings {
     std::chrono::milliseconds request_timeout{60'000};
     std::chrono::seconds stall_timeout{30};
     std::function<void(std::string_view)> debug;  // header lines, Authorization redacted
+    // A sync lease id: every request then carries X-De-Sync-Lease (ClientOptions::sync_lease).
+    std::string sync_lease;
 };
 
 // Sets every option of a (fresh or reset) easy handle that comes from the
@@ -132,6 +138,8 @@ struct Request {
     std::function<void(const Response&)> on_body_start;
     TransferFn on_transfer;
     bool streaming = false;  // stall timeout instead of a total timeout; big buffers
+    // Sent even after Ctrl-C (releasing a sync lease on the way out).
+    bool ignore_interrupt = false;
 };
 
 class Transport {

@@ -20,6 +20,7 @@
 
 #include <de/remote_path.hpp>
 #include <de/sync.hpp>
+#include <de/sync_lease.hpp>
 #include <de/upload_plan.hpp>
 
 #include <fmt/format.h>
@@ -131,8 +132,13 @@ Result<std::string> normalized_remote_dir(const std::string& dir) {
 // Runs the executor's phases.
 class Executor {
   public:
-    Executor(const ClientOptions& copts, const SyncPlan& plan, const SyncOptions& options)
-        : m_copts(copts), m_plan(plan), m_options(options), m_local(plan.local_dir) {}
+    Executor(const ClientOptions& copts, const SyncPlan& plan, const SyncOptions& options,
+             const SyncLeaseHold* lease)
+        : m_copts(copts),
+          m_plan(plan),
+          m_options(options),
+          m_local(plan.local_dir),
+          m_lease(lease) {}
 
     SyncSummary run() {
         auto t0 = std::chrono::steady_clock::now();
@@ -217,6 +223,13 @@ class Executor {
     bool failed() {
         std::lock_guard lock(m_mutex);
         return !m_summary.failures.empty();
+    }
+
+    // Ctrl-C, or the sync lease was lost: start nothing more.
+    std::optional<Error> stop_reason() const {
+        if (interrupt_requested()) return Error{ErrorKind::interrupted, "interrupted", 0, {}};
+        if (m_lease && m_lease->lost()) return m_lease->lost_error();
+        return std::nullopt;
     }
 
     void event(SyncEvent::Kind kind, std::string_view action, std::string_view path,
@@ -337,11 +350,11 @@ class Executor {
     void run_batch(const std::vector<const SyncOp*>& files, const std::vector<const SyncOp*>& dirs,
                    bool overwrite) {
         if (files.empty() && dirs.empty()) return;
-        if (interrupt_requested()) {
+        if (auto stop = stop_reason()) {
             for (const SyncOp* op : dirs)
-                record_failure(*op, "mkdir", Error{ErrorKind::interrupted, "interrupted", 0, {}});
+                record_failure(*op, "mkdir", *stop);
             for (const SyncOp* op : files)
-                record_failure(*op, "upload", Error{ErrorKind::interrupted, "interrupted", 0, {}});
+                record_failure(*op, "upload", *stop);
             return;
         }
         auto fail_all = [&](const Error& e) {
@@ -408,8 +421,8 @@ class Executor {
                 if (k >= ops.size()) return;
                 const SyncOp& op = *ops[k];
                 auto action = action_of(op);
-                if (interrupt_requested()) {
-                    record_failure(op, action, Error{ErrorKind::interrupted, "interrupted", 0, {}});
+                if (auto stop = stop_reason()) {
+                    record_failure(op, action, std::move(*stop));
                     next.store(ops.size());
                     return;
                 }
@@ -438,6 +451,7 @@ class Executor {
     fs::path m_local;
     SyncSummary m_summary;
     std::optional<detail::LocalHashCache> m_cache;  // pull --checksum: learn downloaded hashes
+    const SyncLeaseHold* m_lease;                   // push: the sync lease it runs under
     std::mutex m_mutex;
     std::mutex m_event_mutex;
 };
@@ -456,12 +470,21 @@ Result<SyncPlan> sync_plan(const ClientOptions& client, std::string_view app,
         local_abs = local_abs.parent_path();
     }
 
+    bool push = direction == SyncDirection::push;
+    // The lease comes before the remote scan: a plan made while another sync
+    // writes would undo or mix with that sync's changes.
+    std::shared_ptr<SyncLeaseHold> lease;
+    if (push && !options.dry_run) {
+        auto held = SyncLeaseHold::take(client, app);
+        if (!held) return std::unexpected(std::move(held.error()));
+        lease = std::move(*held);
+    }
+
     auto scanned = scan_both(client, app, local_abs, options, *remote_dir);
     if (!scanned) return std::unexpected(std::move(scanned.error()));
     auto& local = scanned->local;
     auto& remote = scanned->remote;
 
-    bool push = direction == SyncDirection::push;
     bool source_exists = push ? local.exists : remote.exists;
     if (!source_exists && options.delete_extraneous && !options.force) {
         // The classic one-typo wipe-out: refuse it as a guard, whatever the destination holds.
@@ -498,6 +521,7 @@ Result<SyncPlan> sync_plan(const ClientOptions& client, std::string_view app,
     plan.local_fingerprint = sync_fingerprint(filtered(local.entries, plan), options.checksum);
     plan.remote_fingerprint = sync_fingerprint(filtered(remote.entries, plan), options.checksum);
     plan.created_at = static_cast<std::int64_t>(std::time(nullptr));
+    plan.lease = std::move(lease);
     if (options.delete_extraneous) {
         if (auto g = check_delete_guards(plan, opts, source_exists); !g) {
             // A dry run still shows the plan (that is how one reviews a big
@@ -509,8 +533,41 @@ Result<SyncPlan> sync_plan(const ClientOptions& client, std::string_view app,
     return plan;
 }
 
+namespace {
+Result<SyncSummary> execute_under(const ClientOptions& client, const SyncPlan& plan,
+                                  const SyncOptions& options, bool verify,
+                                  const SyncLeaseHold* lease);
+}  // namespace
+
 Result<SyncSummary> sync_execute(const ClientOptions& client, const SyncPlan& plan,
                                  const SyncOptions& options, bool verify) {
+    std::shared_ptr<SyncLeaseHold> lease;
+    if (plan.direction == SyncDirection::push) {
+        if (plan.lease && !plan.lease->released()) {
+            lease = plan.lease;
+        } else {
+            auto held = SyncLeaseHold::take(client, plan.app);
+            if (!held) return std::unexpected(std::move(held.error()));
+            lease = std::move(*held);
+            // The plan's remote scan was not made under this lease: check it.
+            if (!plan.remote_fingerprint.empty()) verify = true;
+        }
+    }
+    auto summary =
+        execute_under(lease ? lease->client_options() : client, plan, options, verify, lease.get());
+    if (lease) {
+        lease->confirm();
+        bool lost = lease->lost();
+        lease->release();
+        if (lost) return std::unexpected(lease->lost_error());
+    }
+    return summary;
+}
+
+namespace {
+Result<SyncSummary> execute_under(const ClientOptions& client, const SyncPlan& plan,
+                                  const SyncOptions& options, bool verify,
+                                  const SyncLeaseHold* lease) {
     if (verify) {
         if (!plan.host.empty() && !client.host.empty() && plan.host != client.host) {
             return fail(ErrorKind::usage,
@@ -538,9 +595,10 @@ Result<SyncSummary> sync_execute(const ClientOptions& client, const SyncPlan& pl
                                     which));
         }
     }
-    Executor executor(client, plan, options);
+    Executor executor(client, plan, options, lease);
     return executor.run();
 }
+}  // namespace
 
 Result<SyncSummary> sync_apply(const ClientOptions& client, const SyncPlan& plan,
                                SyncOptions options) {

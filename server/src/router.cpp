@@ -97,12 +97,12 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
     Route r;
     auto is = [&](std::size_t i, std::string_view s) { return seg.size() > i && seg[i] == s; };
     if (seg.size() == 1 && seg[0] == "health") return r;
-    if (seg.size() == 1 && seg[0] == "login") return Route{RouteId::login, {}, {}, {}};
-    if (seg.size() == 1 && seg[0] == "logout") return Route{RouteId::logout, {}, {}, {}};
-    if (seg.size() == 1 && seg[0] == "whoami") return Route{RouteId::whoami, {}, {}, {}};
+    if (seg.size() == 1 && seg[0] == "login") return Route{RouteId::login, {}, {}, {}, {}};
+    if (seg.size() == 1 && seg[0] == "logout") return Route{RouteId::logout, {}, {}, {}, {}};
+    if (seg.size() == 1 && seg[0] == "whoami") return Route{RouteId::whoami, {}, {}, {}, {}};
     if (!is(0, "apps")) return not_found();
     if (seg.size() == 1 || (seg.size() == 2 && seg[1].empty()))
-        return Route{RouteId::apps, {}, {}, {}};
+        return Route{RouteId::apps, {}, {}, {}, {}};
     auto app = percent_decode(seg[1]);
     if (!app) return api_fail(WireError::bad_request, "malformed percent-encoding in the app name");
     r.app = *app;
@@ -142,6 +142,14 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
         if (!decoded)
             return api_fail(WireError::bad_request, "malformed percent-encoding in the file path");
         r.file_path = *decoded;
+        return r;
+    }
+    if (seg[3] == api::k_route_sync_lease && (seg.size() == 4 || seg.size() == 5)) {
+        r.id = seg.size() == 4 ? RouteId::sync_lease : RouteId::sync_lease_one;
+        if (seg.size() == 5) {
+            if (seg[4].empty()) return not_found();
+            r.lease_id = std::string(seg[4]);
+        }
         return r;
     }
     if (seg.size() != 4) return not_found();
@@ -193,6 +201,10 @@ std::string_view allowed_methods(RouteId id) {
         case RouteId::list:
         case RouteId::manifest:
             return "GET";
+        case RouteId::sync_lease:
+            return "POST";
+        case RouteId::sync_lease_one:
+            return "PUT, DELETE";
     }
     return "";
 }
@@ -229,6 +241,19 @@ ApiResult<Mount> Api::open_mount(std::string_view app, const Caller& caller) {
     auto a = m_apps.get(app, caller.username);
     if (!a) return std::unexpected(a.error());
     return m_mounts.open(*a);
+}
+
+ApiResult<void> Api::check_sync_lease(std::string_view method, const Route& route,
+                                      const Caller& caller, std::string_view lease_id) {
+    if (lease_id.empty() || route.app.empty()) return {};
+    if (method == "GET" || method == "HEAD" || method == "OPTIONS") return {};
+    // The lease routes name their lease in the path; terminating a tus
+    // upload only frees its staging (a sync that lost its lease still cleans up).
+    if (route.id == RouteId::sync_lease || route.id == RouteId::sync_lease_one) return {};
+    if (route.id == RouteId::upload && method == "DELETE") return {};
+    auto app = m_apps.get(route.app, caller.username);
+    if (!app) return std::unexpected(app.error());
+    return m_leases.check(app->name, lease_id);
 }
 
 Response Api::handle(const JsonRequest& req) {
@@ -407,6 +432,48 @@ ApiResult<Response> Api::dispatch(const JsonRequest& req) {
             json j{{"path", *rel}, {"entries", json(page->entries)}};
             j["next_cursor"] = page->next_cursor ? json(*page->next_cursor) : json(nullptr);
             return json_response(200, j);
+        }
+        case RouteId::sync_lease:
+        case RouteId::sync_lease_one: {
+            auto app = m_apps.get(route.app, caller.username);
+            if (!app) return std::unexpected(app.error());
+            if (m == "DELETE") {
+                if (auto r = m_leases.release(app->name, route.lease_id); !r)
+                    return std::unexpected(r.error());
+                return no_content();
+            }
+            // POST needs {"holder"}; a renewal's body ({"ttl_s"}) is optional.
+            json body = json::object();
+            if (m == "POST" || !req.body.empty()) {
+                auto b = parse_json_body(req);
+                if (!b) return std::unexpected(b.error());
+                body = std::move(*b);
+            }
+            std::optional<std::int64_t> ttl;
+            if (auto it = body.find("ttl_s"); it != body.end()) {
+                if (!it->is_number_integer())
+                    return api_fail(WireError::unprocessable, "'ttl_s' must be a whole number");
+                ttl = it->get<std::int64_t>();
+            }
+            int ttl_s = LeaseStore::clamp_ttl(ttl);
+            if (m == "PUT") {
+                auto l = m_leases.renew(app->name, route.lease_id, ttl_s);
+                if (!l) return std::unexpected(l.error());
+                return json_response(200, json(*l));
+            }
+            auto holder = string_field(body, "holder");
+            if (!holder) return std::unexpected(holder.error());
+            if (holder->empty() || holder->size() > 256)
+                return api_fail(WireError::unprocessable, "'holder' must be 1 to 256 characters");
+            std::optional<std::string> replace;
+            if (auto it = body.find("replace"); it != body.end() && !it->is_null()) {
+                if (!it->is_string())
+                    return api_fail(WireError::unprocessable, "'replace' must be a lease id");
+                replace = it->get<std::string>();
+            }
+            auto l = m_leases.acquire(app->name, *holder, ttl_s, replace);
+            if (!l) return std::unexpected(l.error());
+            return json_response(201, json(*l));
         }
         case RouteId::manifest:
         case RouteId::batch:

@@ -8,6 +8,7 @@
 #include "api_error.hpp"
 #include "apps.hpp"
 #include "http_parse.hpp"
+#include "lease.hpp"
 #include "mount.hpp"
 #include "users.hpp"
 
@@ -38,6 +39,8 @@ enum class RouteId {
     uploads,          // tus creation endpoint .../uploads
     upload,           // one tus upload .../uploads/{id}
     upload_complete,  // .../uploads/{id}/complete (de "parts" extension)
+    sync_lease,       // POST .../mount/sync-lease: take the app's sync lease
+    sync_lease_one,   // PUT|DELETE .../mount/sync-lease/{id}: renew, release
 };
 
 struct Route {
@@ -45,6 +48,7 @@ struct Route {
     std::string app;        // decoded
     std::string file_path;  // files: the decoded remainder after files/
     std::string upload_id;  // upload, upload_complete: the id segment (not decoded)
+    std::string lease_id;   // sync_lease_one: the id segment (not decoded)
 };
 
 // The route for a (still percent-encoded) request path.
@@ -81,12 +85,21 @@ struct JsonRequest {
 class Api {
   public:
     Api(UserStore& users, AppStore& apps, MountStore& mounts)
-        : m_users(users), m_apps(apps), m_mounts(mounts) {}
+        : m_users(users), m_apps(apps), m_mounts(mounts), m_leases(apps.root()) {}
 
     Response handle(const JsonRequest& req);
 
     // The caller's app with its mount open: not_found / mount_disabled otherwise.
     ApiResult<Mount> open_mount(std::string_view app, const Caller& caller);
+
+    // Sync-lease fencing, the one check for every route (the session calls it
+    // once the caller is known, before any handler): a mutating request on an
+    // app that carries X-De-Sync-Lease (`lease_id` non-empty) is refused with
+    // conflict unless that is the app's live lease. The app must be the
+    // caller's first (not_found otherwise).
+    ApiResult<void> check_sync_lease(std::string_view method, const Route& route,
+                                     const Caller& caller, std::string_view lease_id);
+    LeaseStore& leases() { return m_leases; }
 
   private:
     ApiResult<Response> dispatch(const JsonRequest& req);
@@ -94,6 +107,7 @@ class Api {
     UserStore& m_users;
     AppStore& m_apps;
     MountStore& m_mounts;
+    LeaseStore m_leases;
 };
 
 // Query helpers shared with the streaming routes.

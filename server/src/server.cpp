@@ -354,6 +354,13 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         }
         caller = std::move(*c);
     }
+    if (auto fenced =
+            m_api.check_sync_lease(method, *route, caller, sv(h[bsv(api::k_header_sync_lease)]));
+        !fenced) {
+        keep = co_await early(fenced.error());
+        log();
+        co_return keep;
+    }
 
     // The streaming routes answer on the stream themselves; the others are JSON.
     using Handler = awaitable<bool> (*)(ServerContext&, Exchange&);

@@ -70,4 +70,14 @@ void from_json(const json& j, Entry& v) {
         v.sha256.reset();
 }
 
+void to_json(json& j, const SyncLease& v) {
+    j = json{{"id", v.id}, {"holder", v.holder}, {"since", v.since}, {"expires", v.expires}};
+}
+void from_json(const json& j, SyncLease& v) {
+    j.at("id").get_to(v.id);
+    j.at("holder").get_to(v.holder);
+    j.at("since").get_to(v.since);
+    j.at("expires").get_to(v.expires);
+}
+
 }  // namespace de

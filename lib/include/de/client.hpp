@@ -50,6 +50,10 @@ struct ClientOptions {
     std::function<void(std::string_view line)> debug;
     // Test seams (de/test_hooks.hpp); null outside tests.
     std::shared_ptr<const TestHooks> hooks;
+    // A sync lease id (docs/api.md, "Sync lease"): when set, every request
+    // carries X-De-Sync-Lease, and the server refuses a write (409) once the
+    // lease is no longer the app's live one. Set by sync push.
+    std::string sync_lease;
 };
 
 struct AppUpdate {
@@ -200,6 +204,16 @@ class Client {
     Result<Entry> move(std::string_view app, std::string_view from, std::string_view to,
                        bool overwrite);
     Result<Entry> mkdir(std::string_view app, std::string_view path, bool parents);
+
+    // Sync lease (docs/api.md, "Sync lease"). acquire: conflict while another
+    // live lease exists -- then *current (when given) receives it, for a
+    // takeover with `replace` (its id). renew: conflict once `id` is no
+    // longer live. release: sent even after Ctrl-C; not_found when not live.
+    Result<SyncLease> acquire_sync_lease(std::string_view app, std::string_view holder, int ttl_s,
+                                         const std::optional<std::string>& replace = std::nullopt,
+                                         SyncLease* current = nullptr);
+    Result<SyncLease> renew_sync_lease(std::string_view app, std::string_view id, int ttl_s);
+    Status release_sync_lease(std::string_view app, std::string_view id);
 
   private:
     struct Impl;

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,6 +34,8 @@
 #include <vector>
 
 namespace de {
+
+class SyncLeaseHold;  // de/sync_lease.hpp
 
 enum class SyncDirection { push, pull };  // push: local -> remote; pull: remote -> local
 
@@ -126,6 +129,10 @@ struct SyncPlan {
     std::string local_fingerprint;
     std::string remote_fingerprint;
     std::int64_t created_at = 0;  // unix seconds
+    // push (not a dry run): the app's sync lease, taken by sync_plan before
+    // the remote scan and released when sync_execute ends (or when the last
+    // copy of the plan goes). Not part of a plan file.
+    std::shared_ptr<SyncLeaseHold> lease;
 };
 
 struct SyncFailure {
@@ -166,11 +173,17 @@ Result<SyncSummary> sync_pull(const ClientOptions& client, std::string_view app,
                               const std::filesystem::path& local_dir, const SyncOptions& options);
 
 // Scans both sides and plans; checks the --delete guards; changes nothing.
+// A push that is not a dry run first takes the app's sync lease (plan.lease;
+// conflict, exit 5, while another sync of the app runs).
 Result<SyncPlan> sync_plan(const ClientOptions& client, std::string_view app,
                            const std::filesystem::path& local_dir, SyncDirection direction,
                            const SyncOptions& options);
 // Executes a plan made now (no fingerprint check) or loaded from a file
 // (verify = true: re-scans both sides and refuses with conflict if either changed).
+// A push runs under plan.lease, or under a lease it takes first (then the
+// plan's fingerprints are verified too: the remote scan must have been made
+// under the lease); it releases the lease at the end, and ends with conflict
+// when the lease was lost meanwhile (another sync took it over).
 Result<SyncSummary> sync_execute(const ClientOptions& client, const SyncPlan& plan,
                                  const SyncOptions& options, bool verify);
 

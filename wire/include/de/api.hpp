@@ -35,6 +35,15 @@ inline constexpr std::size_t k_json_body_limit = 64 * 1024;
 // Modification time as integer nanoseconds since the Unix epoch; set on PUT, sent on GET/HEAD.
 inline constexpr std::string_view k_header_mtime_ns = "X-De-Mtime-Ns";
 inline constexpr std::string_view k_header_content_digest = "Content-Digest";  // RFC 9530
+// The sync lease a mutating request is made under (docs/api.md, "Sync lease"):
+// the server refuses the request (409) unless it names the app's live lease.
+inline constexpr std::string_view k_header_sync_lease = "X-De-Sync-Lease";
+
+// Sync lease: POST .../apps/{app}/mount/sync-lease, PUT|DELETE .../sync-lease/{id}.
+inline constexpr std::string_view k_route_sync_lease = "sync-lease";
+inline constexpr int k_sync_lease_min_ttl_s = 5;
+inline constexpr int k_sync_lease_max_ttl_s = 600;
+inline constexpr int k_sync_lease_default_ttl_s = 60;
 
 // tus 1.0 (docs/api.md, "Resumable uploads") and de's "parts" extension.
 inline constexpr std::string_view k_tus_version = "1.0.0";

@@ -17,5 +17,7 @@ void to_json(nlohmann::json& j, const MountStatus& v);
 void from_json(const nlohmann::json& j, MountStatus& v);
 void to_json(nlohmann::json& j, const Entry& v);
 void from_json(const nlohmann::json& j, Entry& v);
+void to_json(nlohmann::json& j, const SyncLease& v);
+void from_json(const nlohmann::json& j, SyncLease& v);
 
 }  // namespace de

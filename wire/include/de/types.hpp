@@ -48,4 +48,13 @@ struct Entry {
     std::optional<std::string> sha256;  // hex; files only, when asked for or cached
 };
 
+// A sync lease (docs/api.md, "Sync lease"): the one `sync push` allowed to
+// write into an app until `expires`.
+struct SyncLease {
+    std::string id;
+    std::string holder;        // "HOSTNAME pid=N start=T" as the client said
+    std::int64_t since = 0;    // unix seconds
+    std::int64_t expires = 0;  // unix seconds
+};
+
 }  // namespace de
