@@ -19,6 +19,7 @@
 //   DE_CLI_TEST_OUTAGE_BUDGET=S      give up after S s without an answer
 //   DE_CLI_TEST_NO_WRITEBACK (set)   parallel download: no early writeback
 //   DE_CLI_TEST_FALLOCATE (set)      parallel download: fallocate the file
+//   DE_CLI_TEST_ABORT_AFTER_COMPLETE (set)  resumable upload: SIGKILL after .../complete answered
 
 #include <de/test_hooks.hpp>
 

@@ -64,10 +64,11 @@ done
 expect_rc 0 "$DE_CLI" upload -r data/sub/ flat -n sales --include '*.csv'
 [[ -f "$MOUNT/flat/c.csv" && ! -e "$MOUNT/flat/sub" ]] || fail "'dir/' uploads the contents"
 
-# Uploading the folder again: every existing file is a conflict, and nothing is sent.
+# Uploading the folder again: identical files are unchanged, an existing file
+# with other content is a conflict, and nothing is sent.
 echo "changed" >data/sub/c.csv
 expect_rc 5 "$DE_CLI" upload -r data / -n sales --exclude tmp --exclude '*.tmp'
-assert_contains "$ERR" "exist already"
+assert_contains "$ERR" "exists already with other content: sales:/data/sub/c.csv;"
 assert_eq "$(cat "$MOUNT/data/sub/c.csv")" "c,d" "a refused upload changes nothing"
 
 # The quota (4 MiB) is checked before the first byte, and says how much is missing.
