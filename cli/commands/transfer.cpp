@@ -84,9 +84,9 @@ std::string unchanged_text(const UploadPlan& plan) {
 // The local hash cache's use, for -v.
 void trace_cache(Context& ctx, const HashCache& cache) {
     auto st = cache.stats();
-    debug(ctx, fmt::format("hash cache: {} hit{}, {} file{} read ({})", st.hits,
-                           st.hits == 1 ? "" : "s", st.misses, st.misses == 1 ? "" : "s",
-                           format_size(st.bytes_read)));
+    debug(ctx,
+          fmt::format("hash cache: {} hit{}, {} file{} read ({})", st.hits, st.hits == 1 ? "" : "s",
+                      st.misses, st.misses == 1 ? "" : "s", format_size(st.bytes_read)));
 }
 
 Status run_upload(Context& ctx, const TransferArgs& args) {
@@ -156,8 +156,8 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
                                          {"bytes", total},
                                          {"unchanged", plan->unchanged()}};
         note(ctx, fmt::format("Dry run: would upload {} file{} ({}){}; nothing was sent",
-                              plan->to_send(), plan->to_send() == 1 ? "" : "s",
-                              format_size(total), unchanged_text(*plan)));
+                              plan->to_send(), plan->to_send() == 1 ? "" : "s", format_size(total),
+                              unchanged_text(*plan)));
         return {};
     }
 
@@ -190,11 +190,12 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     const std::string where = files.size() == 1 ? remote_display(*app, files.front().remote)
                                                 : remote_display(*app, plan->remote_base);
     if (sent->files == 0 && sent->unchanged > 0)
-        note(ctx, fmt::format("Nothing to upload: {} already {} the same content{}",
-                              files.size() == 1 ? where : fmt::format("{} files in {}",
-                                                                      sent->unchanged, where),
-                              files.size() == 1 ? "has" : "have",
-                              files.size() == 1 ? "" : " as the local ones"));
+        note(
+            ctx,
+            fmt::format(
+                "Nothing to upload: {} already {} the same content{}",
+                files.size() == 1 ? where : fmt::format("{} files in {}", sent->unchanged, where),
+                files.size() == 1 ? "has" : "have", files.size() == 1 ? "" : " as the local ones"));
     else
         note(ctx, fmt::format("Uploaded {} file{} ({}) to {} in {:.1f} s{}{}", sent->files,
                               sent->files == 1 ? "" : "s", format_size(sent->bytes), where, secs,

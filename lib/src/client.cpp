@@ -607,9 +607,9 @@ Status Client::manifest(std::string_view app, std::string_view dir, bool hashes,
 
 // ---- files: transfers ------------------------------------------------------
 
-Result<ResumeProbe> Client::probe_resume(
-    std::string_view app, const std::filesystem::path& local, std::string_view remote,
-    const UploadOptions& options, const std::function<Result<std::string>()>& local_sha256) {
+Result<ResumeProbe> Client::probe_resume(std::string_view app, const std::filesystem::path& local,
+                                         std::string_view remote, const UploadOptions& options,
+                                         const std::function<Result<std::string>()>& local_sha256) {
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
     const std::string what =

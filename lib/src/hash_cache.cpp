@@ -256,9 +256,9 @@ Status HashCache::save() {
     fs::create_directories(impl.dir, ec);
     ::chmod(impl.dir.c_str(), 0700);
     auto failure = [&](std::string_view what) {
-        return fail(ErrorKind::generic, fmt::format("cannot write the hash cache {}: {} ({})",
-                                                    impl.file.string(), what,
-                                                    std::strerror(errno)));
+        return fail(ErrorKind::generic,
+                    fmt::format("cannot write the hash cache {}: {} ({})", impl.file.string(), what,
+                                std::strerror(errno)));
     };
     // Concurrent savers take turns; each merges the others' records.
     const fs::path lock_path = impl.dir / "hashes.lock";
@@ -282,9 +282,9 @@ Status HashCache::save() {
         order.emplace_back(&id, &r);
     if (order.size() > impl.max_entries) {
         // The most recently used stay.
-        std::nth_element(order.begin(), order.begin() + static_cast<long>(impl.max_entries),
-                         order.end(),
-                         [](const auto& a, const auto& b) { return a.second->used > b.second->used; });
+        std::nth_element(
+            order.begin(), order.begin() + static_cast<long>(impl.max_entries), order.end(),
+            [](const auto& a, const auto& b) { return a.second->used > b.second->used; });
         order.resize(impl.max_entries);
     }
 

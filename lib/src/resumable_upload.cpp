@@ -60,8 +60,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -134,6 +134,16 @@ LocalIdentity identity_of(const struct stat& st) {
 }
 
 using http::response_error;
+
+// A 409 at completion that a later attempt can overcome (docs/api.md: the
+// upload is still being written or completed), as opposed to a target that
+// exists already or cannot become a file, which ends the upload.
+bool transient_conflict(std::string_view message) {
+    for (std::string_view phrase :
+         {"are not complete", "the upload is at ", "still running", "being completed"})
+        if (message.find(phrase) != std::string_view::npos) return true;
+    return false;
+}
 
 // ---- one PATCH connection --------------------------------------------------
 
@@ -612,20 +622,14 @@ Result<ResumeProbe> Upload::probe(const std::function<Result<std::string>()>& lo
     if (auto st = stat_local(); !st) return std::unexpected(st.error());
     locate_journal();
     auto journal = load_journal(m_journal_file);
-    if (!journal) return ResumeProbe{};
-    if (journal->identity != m_identity || journal->remote != m_remote) {
-        // The file changed since: that upload can never complete as this file.
-        terminate(journal->upload_url);
-        remove_journal(m_journal_file);
+    // A file changed since cannot be that upload: upload() says so and starts over.
+    if (!journal || journal->identity != m_identity || journal->remote != m_remote)
         return ResumeProbe{};
-    }
     auto request = tus_request("HEAD", journal->upload_url);
     auto response = control(request, true);
     if (!response) return std::unexpected(response.error());
-    if (response->status == 404 || response->status == 410) {
-        remove_journal(m_journal_file);  // forgotten or expired: nothing to resume
-        return ResumeProbe{};
-    }
+    // Forgotten or expired: upload() says so, removes the journal and starts over.
+    if (response->status == 404 || response->status == 410) return ResumeProbe{};
     if (response->status != 200)
         return std::unexpected(response_error(response->status, response->body, m_what));
     const auto& h = response->headers;
@@ -984,13 +988,14 @@ Result<Entry> Upload::complete(const std::string& sha) {
         ::kill(::getpid(), SIGKILL);  // the client dies after its last byte, journal kept
 #endif
     if (response->status == 460) {
-        return std::unexpected(abandon(Error{ErrorKind::generic,
-                    fmt::format("{} failed: the server's copy does not match the local file's "
-                                "SHA-256 (did the file change while it was uploaded?); the "
-                                "upload was discarded: run the command again",
-                                m_what),
-                    0,
-                    {}}));
+        return std::unexpected(abandon(
+            Error{ErrorKind::generic,
+                  fmt::format("{} failed: the server's copy does not match the local file's "
+                              "SHA-256 (did the file change while it was uploaded?); the "
+                              "upload was discarded: run the command again",
+                              m_what),
+                  0,
+                  {}}));
     }
     if (response->status == 404 || response->status == 410) {
         remove_journal(m_journal_file);
@@ -1005,7 +1010,7 @@ Result<Entry> Upload::complete(const std::string& sha) {
         // file exists now: a lost race): terminate the upload so that its
         // staged bytes and reservation go now, not at its expiry.
         if (response->status == 409 && error.api_kind == "conflict" &&
-            error.message.find("part") == std::string::npos)
+            !transient_conflict(error.message))
             return std::unexpected(abandon(std::move(error)));
         if (response->status != 409 && response->status < 500)
             return std::unexpected(abandon(std::move(error)));
@@ -1087,9 +1092,9 @@ Result<Entry> Upload::run() {
 }  // namespace
 
 Result<ResumeProbe> resumable_probe(const TransferEnv& env, const std::filesystem::path& local,
-                                   int fd, std::uint64_t size, const std::string& remote,
-                                   const UploadOptions& options, const std::string& what,
-                                   const std::function<Result<std::string>()>& local_sha256) {
+                                    int fd, std::uint64_t size, const std::string& remote,
+                                    const UploadOptions& options, const std::string& what,
+                                    const std::function<Result<std::string>()>& local_sha256) {
     Upload upload(env, local, fd, size, 0, remote, options, what, nullptr);
     return upload.probe(local_sha256);
 }

@@ -152,7 +152,8 @@ Status drop_identical(const ClientOptions& copts, SyncPlan& plan, const SyncOpti
         });
         if (!st) return st;
     }
-    HashCache cache = options.use_hash_cache ? HashCache::open(options.hash_cache_dir) : HashCache{};
+    HashCache cache =
+        options.use_hash_cache ? HashCache::open(options.hash_cache_dir) : HashCache{};
     std::vector<bool> drop(plan.ops.size(), false);
     for (std::size_t k : candidates) {
         SyncOp& op = plan.ops[k];

@@ -41,9 +41,9 @@ Result<Entry> resumable_upload(const TransferEnv& env, const std::filesystem::pa
 
 // Client::probe_resume and Client::discard_resume (resumable_upload.cpp).
 Result<ResumeProbe> resumable_probe(const TransferEnv& env, const std::filesystem::path& local,
-                                   int fd, std::uint64_t size, const std::string& remote,
-                                   const UploadOptions& options, const std::string& what,
-                                   const std::function<Result<std::string>()>& local_sha256);
+                                    int fd, std::uint64_t size, const std::string& remote,
+                                    const UploadOptions& options, const std::string& what,
+                                    const std::function<Result<std::string>()>& local_sha256);
 void resumable_discard(const TransferEnv& env, const std::filesystem::path& local,
                        const std::string& remote, const UploadOptions& options,
                        const std::string& what);

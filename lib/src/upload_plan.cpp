@@ -417,7 +417,8 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
     // under the identity it had when planned (if it still has it).
     auto learn = [&options](const UploadItem& item, const Entry& entry) {
         if (!options.cache || !entry.sha256 || !item.identity) return;
-        if (file_identity(item.local) == item.identity) options.cache->store(*item.identity, *entry.sha256);
+        if (file_identity(item.local) == item.identity)
+            options.cache->store(*item.identity, *entry.sha256);
     };
 
     // The small files together in batches, first.

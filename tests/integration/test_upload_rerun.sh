@@ -8,7 +8,9 @@
 # 3. the commit window: a client killed right after the server completed its
 #    upload re-runs to success and removes its journal;
 # 4. the loser of a race terminates its tus upload: no staged file, no
-#    reservation, usage equals the winner's file.
+#    reservation, usage equals the winner's file;
+# 5. sync push: files of equal size whose mtime differs are compared by
+#    SHA-256 and, when identical, are unchanged (not sent).
 source "$(dirname "$0")/harness.sh"
 source "$(dirname "$0")/upload_helpers.sh"
 jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[2]); print(eval(sys.argv[1]))' "$1" "$OUT"; }
@@ -137,5 +139,23 @@ WANT=$(find "$MOUNT" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
 assert_eq "$USED" "$WANT" "usage equals the mount's content"
 # The 3 MiB the loser had reserved are free again: a file of the remaining room fits.
 expect_rc 0 "$DE_CLI" upload "$T/r2.bin" /after-race.bin -n sales
+
+# ---- 5. sync push: identical content, other mtime ------------------------
+mkdir -p "$T/sy/d"
+for i in $(seq 1 40); do echo "sync file $i" >"$T/sy/d/s$i.txt"; done
+echo "one more" >"$T/sy/top.txt"
+expect_rc 0 "$DE_CLI" --json sync push "$T/sy" --remote-dir sy -n sales
+assert_eq "$(jget 'd["files_sent"]')" "41" "the first push sends everything"
+touch -d '2021-05-06 07:08:09' "$T"/sy/d/*.txt "$T/sy/top.txt"  # content unchanged
+echo "SYNC FILE 3" >"$T/sy/d/s3.txt"                           # same size, other content
+touch -d '2021-05-06 07:08:09' "$T/sy/d/s3.txt"
+expect_rc 0 "$DE_CLI" --json sync push "$T/sy" --remote-dir sy -n sales
+assert_eq "$(jget 'd["files_sent"]')" "1" "only the changed file is sent"
+assert_eq "$(jget 'd["unchanged"]')" "40" "identical files count as unchanged"
+assert_eq "$(cat "$MOUNT/sy/d/s3.txt")" "SYNC FILE 3"
+# A re-run: the identical files stay unchanged (their remote mtime is the old one).
+touch -d '2022-01-01' "$T/sy/top.txt"
+expect_rc 0 "$DE_CLI" --json sync push "$T/sy" --remote-dir sy -n sales
+assert_eq "$(jget 'd["files_sent"]')" "0" "a touched file is not sent again"
 
 finish

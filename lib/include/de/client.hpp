@@ -192,8 +192,9 @@ class Client {
     // the target is judged: a journaled upload that HEAD says completed as
     // this path with local_sha256's content is a success (journal removed);
     // one in progress is in_progress (upload() resumes it); one the server
-    // forgot or that no longer matches the local file is none (journal
-    // removed). Without a journal: none, with no request.
+    // forgot or that no longer matches the local file is none (the journal
+    // stays for upload(), which says so and starts over; one that completed
+    // with other content is removed). Without a journal: none, no request.
     Result<ResumeProbe> probe_resume(std::string_view app, const std::filesystem::path& local,
                                      std::string_view remote, const UploadOptions& options,
                                      const std::function<Result<std::string>()>& local_sha256);

@@ -70,8 +70,8 @@ class HashCache {
     Status save();
 
     struct Stats {
-        std::uint64_t hits = 0;      // hashes served from the cache
-        std::uint64_t misses = 0;    // files read to hash them
+        std::uint64_t hits = 0;    // hashes served from the cache
+        std::uint64_t misses = 0;  // files read to hash them
         std::uint64_t bytes_read = 0;
     };
     Stats stats() const;

@@ -113,7 +113,7 @@ struct UploadItem {
     std::optional<std::string> existing_sha256{};  // the target's, when the server said
     std::optional<std::string> sha256{};           // the local file's, when known
     std::optional<FileIdentity> identity{};        // the local file as resolve_upload() saw it
-    bool unchanged = false;  // the target is identical: nothing to send
+    bool unchanged = false;                        // the target is identical: nothing to send
     bool completed = false;  // an interrupted run's upload of it completed: nothing to send
     bool to_send() const { return !unchanged && !completed; }
 };
@@ -192,15 +192,15 @@ struct UploadSendOptions {
 };
 
 struct UploadSummary {
-    std::size_t files = 0;  // sent
+    std::size_t files = 0;      // sent
     std::size_t unchanged = 0;  // not sent: identical, or completed by an interrupted run
     std::uint64_t bytes = 0;
     TransferReport report;  // resumed, resumed_bytes, retries over all files
 };
 
 // Sends a resolved and checked plan (its unchanged files are skipped): the
-// batches first, then the single files, then the folders no file created. Stops at the first failure (the
-// error says which file, and after how many).
+// batches first, then the single files, then the folders no file created. Stops at the first
+// failure (the error says which file, and after how many).
 Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
                                   const UploadSendOptions& options);
 
