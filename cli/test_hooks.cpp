@@ -74,6 +74,8 @@ std::shared_ptr<const de::TestHooks> test_hooks_from_environment() {
              std::optional<std::chrono::seconds>(std::chrono::seconds(static_cast<long>(*v))));
     if (is_set("DE_CLI_TEST_NO_WRITEBACK")) take(hooks.no_writeback, std::optional<bool>(true));
     if (is_set("DE_CLI_TEST_FALLOCATE")) take(hooks.fallocate, std::optional<bool>(true));
+    if (is_set("DE_CLI_TEST_ABORT_AFTER_COMPLETE"))
+        take(hooks.abort_after_complete, std::optional<bool>(true));
     if (!any) return nullptr;
     return std::make_shared<const TestHooks>(hooks);
 }

@@ -21,6 +21,7 @@
 //                                    (ClientOptions::retry_budget, 30 s by default)
 //   DE_CLI_TEST_NO_WRITEBACK (set)   parallel download: no early writeback
 //   DE_CLI_TEST_FALLOCATE (set)      parallel download: fallocate the file
+//   DE_CLI_TEST_ABORT_AFTER_COMPLETE (set)  resumable upload: SIGKILL after .../complete answered
 
 #include <de/test_hooks.hpp>
 

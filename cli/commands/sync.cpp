@@ -51,6 +51,7 @@ nlohmann::json summary_json(const SyncSummary& s) {
             {"files_sent", s.files_sent},
             {"bytes_sent", s.bytes_sent},
             {"files_skipped", s.files_skipped},
+            {"unchanged", s.files_skipped},  // as upload names it
             {"bytes_skipped", s.bytes_skipped},
             {"files_deleted", s.files_deleted},
             {"dirs_deleted", s.dirs_deleted},

@@ -10,6 +10,7 @@
 #include "output.hpp"
 
 #include <de/download_plan.hpp>
+#include <de/hash_cache.hpp>
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
 #include <de/size.hpp>
@@ -68,7 +69,24 @@ std::string rate(std::uint64_t bytes, double secs) {
 // ---------------------------------------------------------------- upload
 
 std::string_view action_of(const UploadItem& item, bool update) {
+    if (item.completed) return "completed";  // by an interrupted run (its journal said so)
+    if (item.unchanged) return "unchanged";
     return !item.exists ? "upload" : update ? "replace" : "conflict";
+}
+
+// "; 3 unchanged" for the summary lines.
+std::string unchanged_text(const UploadPlan& plan) {
+    std::size_t n = plan.unchanged();
+    if (!n) return "";
+    return fmt::format("; {} unchanged ({}) not sent", n, format_size(plan.unchanged_bytes()));
+}
+
+// The local hash cache's use, for -v.
+void trace_cache(Context& ctx, const HashCache& cache) {
+    auto st = cache.stats();
+    debug(ctx,
+          fmt::format("hash cache: {} hit{}, {} file{} read ({})", st.hits, st.hits == 1 ? "" : "s",
+                      st.misses, st.misses == 1 ? "" : "s", format_size(st.bytes_read)));
 }
 
 Status run_upload(Context& ctx, const TransferArgs& args) {
@@ -92,7 +110,18 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
 
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
-    if (auto st = resolve_upload(*client, *plan); !st)
+    // The local hash cache: identical files are found without reading them
+    // again, and what is sent is not hashed twice. Saved however this ends.
+    HashCache cache = HashCache::open();
+    struct SaveCache {
+        Context& ctx;
+        HashCache& cache;
+        ~SaveCache() {
+            trace_cache(ctx, cache);
+            if (auto st = cache.save(); !st) debug(ctx, st.error().message);
+        }
+    } save_cache{ctx, cache};
+    if (auto st = resolve_upload(*client, *plan, &cache); !st)
         return std::unexpected(explain(st.error(), *app));
     const auto& files = plan->files;
     if (files.empty() && plan->dirs.empty()) {
@@ -121,16 +150,21 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
                               {"remote", item.remote},
                               {"size", item.size},
                               {"action", action_of(item, args.update)}});
-        ctx.json_result = nlohmann::json{
-            {"app", *app}, {"dry_run", true}, {"files", std::move(listed)}, {"bytes", total}};
-        note(ctx, fmt::format("Dry run: would upload {} file{} ({}); nothing was sent",
-                              files.size(), files.size() == 1 ? "" : "s", format_size(total)));
+        ctx.json_result = nlohmann::json{{"app", *app},
+                                         {"dry_run", true},
+                                         {"files", std::move(listed)},
+                                         {"bytes", total},
+                                         {"unchanged", plan->unchanged()}};
+        note(ctx, fmt::format("Dry run: would upload {} file{} ({}){}; nothing was sent",
+                              plan->to_send(), plan->to_send() == 1 ? "" : "s", format_size(total),
+                              unchanged_text(*plan)));
         return {};
     }
 
     auto start = std::chrono::steady_clock::now();
     nlohmann::json done = nlohmann::json::array();
     UploadSendOptions options;
+    options.cache = &cache;
     options.overwrite = args.update;
     options.connections = args.connections;
     options.resume = !args.no_resume;
@@ -147,14 +181,25 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     auto sent = send_upload(*client, *plan, options);
     if (!sent) return std::unexpected(explain(sent.error(), *app));
     double secs = seconds_since(start);
-    ctx.json_result = nlohmann::json{
-        {"app", *app}, {"files", std::move(done)}, {"bytes", sent->bytes}, {"seconds", secs}};
+    ctx.json_result = nlohmann::json{{"app", *app},
+                                     {"files", std::move(done)},
+                                     {"bytes", sent->bytes},
+                                     {"unchanged", sent->unchanged},
+                                     {"seconds", secs}};
     add_report(*ctx.json_result, sent->report);
-    note(ctx, fmt::format("Uploaded {} file{} ({}) to {} in {:.1f} s{}", files.size(),
-                          files.size() == 1 ? "" : "s", format_size(sent->bytes),
-                          files.size() == 1 ? remote_display(*app, files.front().remote)
-                                            : remote_display(*app, plan->remote_base),
-                          secs, rate(sent->bytes, secs)));
+    const std::string where = files.size() == 1 ? remote_display(*app, files.front().remote)
+                                                : remote_display(*app, plan->remote_base);
+    if (sent->files == 0 && sent->unchanged > 0)
+        note(
+            ctx,
+            fmt::format(
+                "Nothing to upload: {} already {} the same content{}",
+                files.size() == 1 ? where : fmt::format("{} files in {}", sent->unchanged, where),
+                files.size() == 1 ? "has" : "have", files.size() == 1 ? "" : " as the local ones"));
+    else
+        note(ctx, fmt::format("Uploaded {} file{} ({}) to {} in {:.1f} s{}{}", sent->files,
+                              sent->files == 1 ? "" : "s", format_size(sent->bytes), where, secs,
+                              rate(sent->bytes, secs), unchanged_text(*plan)));
     return {};
 }
 
@@ -250,8 +295,10 @@ void register_transfer(CLI::App& root, Context& ctx) {
     upload->add_flag("--follow-symlinks", up->follow_symlinks,
                      "Follow symlinks inside folders (default: skip them with a warning)");
     upload->footer(
-        "Checks every target and the quota before the first byte: existing files are refused\n"
-        "without --update (exit 5), and a lack of room says how much is missing (exit 6).\n"
+        "Checks every target and the quota before the first byte: files the server already\n"
+        "holds with the same size and SHA-256 are unchanged and not sent; other existing\n"
+        "files are refused without --update (exit 5), and a lack of room says how much is\n"
+        "missing (exit 6). Local hashes are cached in $XDG_CACHE_HOME/de-cli.\n"
         "Big files go up in parts over several connections; re-running an interrupted upload\n"
         "continues where it stopped (and says so). Small files go up together in batches.\n\n"
         "Examples:\n"

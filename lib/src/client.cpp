@@ -643,6 +643,35 @@ Status Client::manifest(std::string_view app, std::string_view dir, bool hashes,
 
 // ---- files: transfers ------------------------------------------------------
 
+Result<ResumeProbe> Client::probe_resume(std::string_view app, const std::filesystem::path& local,
+                                         std::string_view remote, const UploadOptions& options,
+                                         const std::function<Result<std::string>()>& local_sha256) {
+    auto normal = normalize_remote_path(remote);
+    if (!normal) return std::unexpected(normal.error());
+    const std::string what =
+        fmt::format("upload of '{}' to {} in app '{}'", local.string(), show_path(*normal), app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return std::unexpected(route.error());
+    Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        return ResumeProbe{};  // upload() says what is wrong with it
+    return detail::resumable_probe(m_impl->transfer_env(app, *route), local, fd.get(),
+                                   static_cast<std::uint64_t>(st.st_size), *normal, options, what,
+                                   local_sha256);
+}
+
+void Client::discard_resume(std::string_view app, const std::filesystem::path& local,
+                            std::string_view remote, const UploadOptions& options) {
+    auto normal = normalize_remote_path(remote);
+    if (!normal) return;
+    const std::string what =
+        fmt::format("upload of '{}' to {} in app '{}'", local.string(), show_path(*normal), app);
+    auto route = m_impl->app_route(app, what);
+    if (!route) return;
+    detail::resumable_discard(m_impl->transfer_env(app, *route), local, *normal, options, what);
+}
+
 Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& local,
                              std::string_view remote, const UploadOptions& options,
                              TransferReport* report) {

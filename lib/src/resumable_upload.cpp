@@ -61,6 +61,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -98,6 +99,7 @@ struct Faults {
     std::optional<bool> hash_thread;
     // ClientOptions::retry_budget (TransferEnv), or the test hook's.
     std::chrono::milliseconds outage_budget{30'000};
+    bool abort_after_complete = false;  // die (SIGKILL) once the server answered .../complete
 
     static Faults from(const TestHooks* hooks, std::chrono::milliseconds retry_budget) {
         Faults faults;
@@ -108,6 +110,7 @@ struct Faults {
         faults.slow_bytes_per_sec = static_cast<curl_off_t>(hooks->slow_upload_bps);
         faults.hash_thread = hooks->hash_thread;
         if (hooks->outage_budget) faults.outage_budget = *hooks->outage_budget;
+        faults.abort_after_complete = hooks->abort_after_complete;
 #else
         (void)hooks;
 #endif
@@ -132,6 +135,16 @@ LocalIdentity identity_of(const struct stat& st) {
 }
 
 using http::response_error;
+
+// A 409 at completion that a later attempt can overcome (docs/api.md: the
+// upload is still being written or completed), as opposed to a target that
+// exists already or cannot become a file, which ends the upload.
+bool transient_conflict(std::string_view message) {
+    for (std::string_view phrase :
+         {"are not complete", "the upload is at ", "still running", "being completed"})
+        if (message.find(phrase) != std::string_view::npos) return true;
+    return false;
+}
 
 // ---- one PATCH connection --------------------------------------------------
 
@@ -326,8 +339,18 @@ class Upload {
           m_retry(retry_policy(), true, static_cast<std::uint32_t>(m_rng())) {}
 
     Result<Entry> run();
+    // Client::probe_resume / discard_resume: the journal of this upload, asked
+    // about before anything else (see there).
+    Result<ResumeProbe> probe(const std::function<Result<std::string>()>& local_sha256);
+    void discard();
 
   private:
+    Status stat_local();
+    void locate_journal();
+    // A failure after which the upload cannot continue: the server's upload is
+    // terminated (its staged bytes and reservation freed now, not at expiry)
+    // and the journal removed.
+    Error abandon(Error error);
     // Sends again without a count limit, for as long as the outage budget
     // lasts (0: max_retries in a row instead).
     http::RetryPolicy retry_policy() const {
@@ -545,6 +568,12 @@ Result<bool> Upload::try_resume(const UploadJournal& journal) {
             m_completed = json::parse(*entry_json).get<Entry>();
         } catch (const json::exception&) {
         }
+        if (m_completed && m_completed->path != m_remote) {
+            // Completed as another file (cannot happen with a sane server): not ours to claim.
+            m_completed.reset();
+            remove_journal(m_journal_file);
+            return false;
+        }
     }
     auto done = parse_parts_done(h.find("upload-parts-done").value_or(""), m_parts);
     if (!done) {
@@ -568,13 +597,80 @@ Result<bool> Upload::try_resume(const UploadJournal& journal) {
     return true;
 }
 
-Status Upload::find_or_create() {
+void Upload::locate_journal() {
     const fs::path dir =
         m_options.journal_dir.empty() ? default_journal_dir() : m_options.journal_dir;
     std::error_code ec;
     auto real = fs::canonical(m_local, ec);
     m_journal_file = journal_path(dir, m_env.base_url, m_env.app, m_remote,
                                   (ec ? fs::absolute(m_local) : real).string());
+}
+
+Error Upload::abandon(Error error) {
+    if (!m_upload_url.empty()) terminate(m_upload_url);
+    if (!m_journal_file.empty()) remove_journal(m_journal_file);
+    return error;
+}
+
+Status Upload::stat_local() {
+    struct stat st {};
+    if (::fstat(m_fd, &st) != 0)
+        return fail(ErrorKind::generic, fmt::format("{} failed: cannot stat the local file: {}",
+                                                    m_what, errno_text(errno)));
+    m_identity = identity_of(st);
+    return {};
+}
+
+Result<ResumeProbe> Upload::probe(const std::function<Result<std::string>()>& local_sha256) {
+    if (auto st = stat_local(); !st) return std::unexpected(st.error());
+    locate_journal();
+    auto journal = load_journal(m_journal_file);
+    // A file changed since cannot be that upload: upload() says so and starts over.
+    if (!journal || journal->identity != m_identity || journal->remote != m_remote)
+        return ResumeProbe{};
+    auto request = tus_request("HEAD", journal->upload_url);
+    auto response = control(request, true);
+    if (!response) return std::unexpected(response.error());
+    // Forgotten or expired: upload() says so, removes the journal and starts over.
+    if (response->status == 404 || response->status == 410) return ResumeProbe{};
+    if (response->status != 200)
+        return std::unexpected(response_error(response->status, response->body, m_what));
+    const auto& h = response->headers;
+    auto offset = http::parse_int(h.find("upload-offset").value_or(""));
+    auto length = http::parse_int(h.find("upload-length").value_or(""));
+    auto entry_json = h.find("x-de-entry");
+    if (!entry_json) return ResumeProbe{ResumeProbe::State::in_progress, std::nullopt};
+    // Completed: it counts as this file's upload only when it is this path
+    // and this content (the ETag and the entry both name the local SHA-256).
+    std::optional<Entry> entry;
+    try {
+        entry = json::parse(*entry_json).get<Entry>();
+    } catch (const json::exception&) {
+    }
+    auto etag = api::sha256_from_etag(h.find("etag").value_or(""));
+    bool same = entry && offset && length && *offset == *length &&
+                static_cast<std::uint64_t>(*length) == m_size && entry->path == m_remote &&
+                entry->sha256 && (!etag || *etag == *entry->sha256);
+    if (same) {
+        auto sha = local_sha256();
+        if (!sha) return std::unexpected(sha.error());
+        same = *sha == *entry->sha256;
+    }
+    remove_journal(m_journal_file);  // completed either way: nothing left to resume
+    if (!same) return ResumeProbe{};
+    return ResumeProbe{ResumeProbe::State::completed, std::move(entry)};
+}
+
+void Upload::discard() {
+    locate_journal();
+    if (auto journal = load_journal(m_journal_file)) {
+        terminate(journal->upload_url);
+        remove_journal(m_journal_file);
+    }
+}
+
+Status Upload::find_or_create() {
+    locate_journal();
     if (auto journal = load_journal(m_journal_file)) {
         if (!m_options.resume) {
             terminate(journal->upload_url);
@@ -608,7 +704,7 @@ void Upload::read_chunk(Connection& conn) {
     }
     std::string_view data(conn.buffer.data(), chunk.length);
     // Only this thread touches the inline hasher until transfer() ends.
-    if (!m_hash_thread && chunk.offset == m_hashed) {
+    if (!m_options.sha256 && !m_hash_thread && chunk.offset == m_hashed) {
         m_hasher.update(data);
         m_hashed += chunk.length;
     }
@@ -789,7 +885,7 @@ Status Upload::transfer() {
     // Inline hashing (one read of the file) when parts go in order; a hashing
     // thread reading the file again otherwise, or when forced (see the top).
     const bool ordered = m_pending.size() == m_parts && m_chunk == m_part_size;
-    if (!ordered || m_faults.hash_thread.value_or(false))
+    if (!m_options.sha256 && (!ordered || m_faults.hash_thread.value_or(false)))
         m_hash_thread = std::make_unique<HashThread>(m_fd, m_size);
     progress(ProgressEvent::Phase::start, m_acked);
     if (m_pending.empty()) return {};
@@ -862,6 +958,9 @@ Status Upload::transfer() {
 }
 
 Result<std::string> Upload::whole_file_sha256() {
+    // Known (the hash cache): not read again. A stale value is refused at
+    // completion (460), which discards the upload.
+    if (m_options.sha256) return *m_options.sha256;
     if (m_hash_thread) return m_hash_thread->result();
     // Catch-up for what the inline hasher did not see in order.
     std::vector<char> buffer(k_hash_read);
@@ -887,13 +986,19 @@ Result<Entry> Upload::complete(const std::string& sha) {
     request.headers.push_back("Accept: application/json");
     auto response = control(request, true);  // repeating it after success answers the same entry
     if (!response) return std::unexpected(response.error());
+#ifdef DE_TEST_HOOKS
+    if (m_faults.abort_after_complete && (response->status == 200 || response->status == 201))
+        ::kill(::getpid(), SIGKILL);  // the client dies after its last byte, journal kept
+#endif
     if (response->status == 460) {
-        remove_journal(m_journal_file);
-        return fail(ErrorKind::generic,
-                    fmt::format("{} failed: the server's copy does not match the local file's "
-                                "SHA-256 (did the file change while it was uploaded?); the "
-                                "upload was discarded: run the command again",
-                                m_what));
+        return std::unexpected(abandon(
+            Error{ErrorKind::generic,
+                  fmt::format("{} failed: the server's copy does not match the local file's "
+                              "SHA-256 (did the file change while it was uploaded?); the "
+                              "upload was discarded: run the command again",
+                              m_what),
+                  0,
+                  {}}));
     }
     if (response->status == 404 || response->status == 410) {
         remove_journal(m_journal_file);
@@ -904,10 +1009,14 @@ Result<Entry> Upload::complete(const std::string& sha) {
     }
     if (response->status != 200 && response->status != 201) {
         Error error = response_error(response->status, response->body, m_what);
-        // Nothing left to resume once the server refuses to commit (e.g. it exists now).
+        // Nothing left to resume once the server refuses to commit (e.g. the
+        // file exists now: a lost race): terminate the upload so that its
+        // staged bytes and reservation go now, not at its expiry.
         if (response->status == 409 && error.api_kind == "conflict" &&
-            error.message.find("part") == std::string::npos)
-            remove_journal(m_journal_file);
+            !transient_conflict(error.message))
+            return std::unexpected(abandon(std::move(error)));
+        if (response->status != 409 && response->status < 500)
+            return std::unexpected(abandon(std::move(error)));
         return std::unexpected(error);
     }
     try {
@@ -921,11 +1030,7 @@ Result<Entry> Upload::complete(const std::string& sha) {
 }
 
 Result<Entry> Upload::run() {
-    struct stat st {};
-    if (::fstat(m_fd, &st) != 0)
-        return fail(ErrorKind::generic, fmt::format("{} failed: cannot stat the local file: {}",
-                                                    m_what, errno_text(errno)));
-    m_identity = identity_of(st);
+    if (auto st = stat_local(); !st) return std::unexpected(st.error());
     ::posix_fadvise(m_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     m_rep.connections = std::clamp(m_options.connections, 1, k_max_connections);
 
@@ -950,7 +1055,12 @@ Result<Entry> Upload::run() {
     if (!sent) {
         if (m_hash_thread) m_hash_thread->stop();
         if (m_report) *m_report = m_rep;
-        return std::unexpected(sent.error());
+        // An outage or Ctrl-C keeps the journal for the re-run; anything else
+        // (the server refused a part, the local file shrank, the quota) ends it.
+        const auto kind = sent.error().kind;
+        if (kind == ErrorKind::network || kind == ErrorKind::interrupted)
+            return std::unexpected(sent.error());
+        return std::unexpected(abandon(std::move(sent.error())));
     }
     auto sha = whole_file_sha256();
     if (!sha) return std::unexpected(sha.error());
@@ -983,6 +1093,21 @@ Result<Entry> Upload::run() {
 }
 
 }  // namespace
+
+Result<ResumeProbe> resumable_probe(const TransferEnv& env, const std::filesystem::path& local,
+                                    int fd, std::uint64_t size, const std::string& remote,
+                                    const UploadOptions& options, const std::string& what,
+                                    const std::function<Result<std::string>()>& local_sha256) {
+    Upload upload(env, local, fd, size, 0, remote, options, what, nullptr);
+    return upload.probe(local_sha256);
+}
+
+void resumable_discard(const TransferEnv& env, const std::filesystem::path& local,
+                       const std::string& remote, const UploadOptions& options,
+                       const std::string& what) {
+    Upload upload(env, local, -1, 0, 0, remote, options, what, nullptr);
+    upload.discard();
+}
 
 Result<Entry> resumable_upload(const TransferEnv& env, const std::filesystem::path& local, int fd,
                                std::uint64_t size, std::int64_t mtime_ns, const std::string& remote,

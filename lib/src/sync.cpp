@@ -18,6 +18,7 @@
 
 #include "sync_internal.hpp"
 
+#include <de/hash_cache.hpp>
 #include <de/remote_path.hpp>
 #include <de/sync.hpp>
 #include <de/sync_lease.hpp>
@@ -34,6 +35,7 @@
 #include <ctime>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace de {
 
@@ -118,6 +120,66 @@ Result<Scanned> scan_both(const ClientOptions& copts, std::string_view app,
         options.on_event(SyncEvent{SyncEvent::Kind::scan, "scan", "", 0, m2});
     }
     return s;
+}
+
+// Push without --checksum: a file whose size matches but whose mtime differs
+// is compared by SHA-256 (the server's from HEAD for a few, else one manifest
+// with hashes; the local one from the hash cache) and, when identical, counts
+// as unchanged instead of being sent again (issue 13: identical files cost no
+// transfer).
+Status drop_identical(const ClientOptions& copts, SyncPlan& plan, const SyncOptions& options) {
+    std::vector<std::size_t> candidates;
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) {
+        const SyncOp& op = plan.ops[k];
+        if (op.action == SyncOp::Action::transfer && op.replace && op.reason == "mtime")
+            candidates.push_back(k);
+    }
+    if (candidates.empty()) return {};
+    auto client = Client::create(copts);
+    if (!client) return std::unexpected(std::move(client.error()));
+    std::unordered_map<std::string, std::string> remote_sha;  // relative path -> sha256
+    if (candidates.size() <= 32) {
+        for (std::size_t k : candidates) {
+            const std::string& rel = plan.ops[k].path;
+            auto st = client->stat(plan.app, join_path(plan.remote_dir, rel));
+            if (st && st->sha256) remote_sha[rel] = *st->sha256;
+        }
+    } else {
+        std::string prefix = plan.remote_dir.empty() ? std::string{} : plan.remote_dir + "/";
+        auto st = client->manifest(plan.app, plan.remote_dir, true, [&](const Entry& e) -> Status {
+            if (e.type == EntryType::file && e.sha256 && e.path.starts_with(prefix))
+                remote_sha[e.path.substr(prefix.size())] = *e.sha256;
+            return {};
+        });
+        if (!st) return st;
+    }
+    HashCache cache =
+        options.use_hash_cache ? HashCache::open(options.hash_cache_dir) : HashCache{};
+    std::vector<bool> drop(plan.ops.size(), false);
+    for (std::size_t k : candidates) {
+        SyncOp& op = plan.ops[k];
+        auto it = remote_sha.find(op.path);
+        if (it == remote_sha.end()) continue;
+        auto local = cache.sha256_of(fs::path(plan.local_dir) / op.path);
+        if (!local) {
+            if (local.error().kind == ErrorKind::interrupted)
+                return std::unexpected(std::move(local.error()));
+            continue;  // unreadable: the transfer reports it
+        }
+        if (*local == it->second) {
+            drop[k] = true;
+            ++plan.unchanged_files;
+            plan.unchanged_bytes += op.size;
+        } else {
+            op.source_sha256 = *local;  // known now: no hashing pass when sending
+        }
+    }
+    if (auto saved = cache.save(); !saved) plan.warnings.push_back(saved.error().message);
+    std::size_t out = 0;
+    for (std::size_t k = 0; k < plan.ops.size(); ++k)
+        if (!drop[k]) plan.ops[out++] = std::move(plan.ops[k]);
+    plan.ops.resize(out);
+    return {};
 }
 
 Result<std::string> normalized_remote_dir(const std::string& dir) {
@@ -522,6 +584,9 @@ Result<SyncPlan> sync_plan(const ClientOptions& client, std::string_view app,
     plan.remote_fingerprint = sync_fingerprint(filtered(remote.entries, plan), options.checksum);
     plan.created_at = static_cast<std::int64_t>(std::time(nullptr));
     plan.lease = std::move(lease);
+    if (push && !options.checksum)
+        if (auto st = drop_identical(client, plan, options); !st)
+            return std::unexpected(std::move(st.error()));
     if (options.delete_extraneous) {
         if (auto g = check_delete_guards(plan, opts, source_exists); !g) {
             // A dry run still shows the plan (that is how one reviews a big

@@ -2,6 +2,7 @@
 // Pieces shared by the sync sources (not part of libde's public API).
 
 #include <de/error.hpp>
+#include <de/hash_cache.hpp>
 
 #include <sys/stat.h>
 
@@ -13,10 +14,10 @@
 
 namespace de::detail {
 
-// Local SHA-256 cache for `sync --checksum`: one file per synced folder under
-// the cache dir, a line per file. A hash is reused only while the file's
-// size, mtime, ctime, inode and device are all unchanged, so a rewrite in
-// place (even one that restores the mtime) is hashed again.
+// Local SHA-256 cache for `sync --checksum`: the one local hash cache
+// (de/hash_cache.hpp, keyed by device, inode, size, mtime and ctime, shared
+// with upload's identical-file check), seen through sync's stat() records.
+// rel is kept in the interface for the callers; the key is the file's identity.
 class LocalHashCache {
   public:
     static LocalHashCache open(const std::filesystem::path& cache_dir,
@@ -27,14 +28,7 @@ class LocalHashCache {
     Status save();
 
   private:
-    struct Record {
-        std::uint64_t ino = 0, dev = 0, size = 0;
-        std::int64_t mtime_ns = 0, ctime_ns = 0;
-        std::string sha256;
-    };
-    std::filesystem::path m_file;
-    std::unordered_map<std::string, Record> m_records;
-    bool m_dirty = false;
+    HashCache m_cache;
 };
 
 std::filesystem::path default_cache_dir();

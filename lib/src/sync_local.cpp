@@ -24,107 +24,40 @@ namespace fs = std::filesystem;
 namespace detail {
 
 fs::path default_cache_dir() {
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "de-cli";
-    if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "de-cli";
-    return fs::temp_directory_path() / "de-cli-cache";
+    return default_hash_cache_dir();
 }
 
-LocalHashCache LocalHashCache::open(const fs::path& cache_dir, const fs::path& root) {
+namespace {
+
+FileIdentity identity_of(const struct stat& st) {
+    return FileIdentity{
+        static_cast<std::uint64_t>(st.st_dev),
+        static_cast<std::uint64_t>(st.st_ino),
+        static_cast<std::uint64_t>(st.st_size),
+        mtime_ns_of(st),
+        static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec,
+    };
+}
+
+}  // namespace
+
+LocalHashCache LocalHashCache::open(const fs::path& cache_dir, const fs::path& /*root*/) {
     LocalHashCache cache;
-    std::error_code ec;
-    fs::path abs = fs::absolute(root, ec).lexically_normal();
-    cache.m_file = cache_dir / "sync-hashes" / (sha256_hex(abs.string()).substr(0, 24) + ".tsv");
-    std::ifstream in(cache.m_file);
-    std::string line;
-    while (std::getline(in, line)) {
-        // ino dev size mtime ctime sha path (path last: it may hold tabs)
-        Record r;
-        std::size_t pos = 0;
-        auto field = [&](std::string& out) {
-            std::size_t tab = line.find('\t', pos);
-            if (tab == std::string::npos) return false;
-            out.assign(line, pos, tab - pos);
-            pos = tab + 1;
-            return true;
-        };
-        std::string f[6];
-        bool ok = true;
-        for (auto& s : f)
-            ok = ok && field(s);
-        if (!ok || f[5].size() != 64) continue;
-        char* end = nullptr;
-        r.ino = std::strtoull(f[0].c_str(), &end, 10);
-        r.dev = std::strtoull(f[1].c_str(), &end, 10);
-        r.size = std::strtoull(f[2].c_str(), &end, 10);
-        r.mtime_ns = std::strtoll(f[3].c_str(), &end, 10);
-        r.ctime_ns = std::strtoll(f[4].c_str(), &end, 10);
-        r.sha256 = std::move(f[5]);
-        cache.m_records.insert_or_assign(line.substr(pos), std::move(r));
-    }
+    cache.m_cache = HashCache::open(cache_dir);
     return cache;
 }
 
-std::optional<std::string> LocalHashCache::lookup(const std::string& rel,
+std::optional<std::string> LocalHashCache::lookup(const std::string& /*rel*/,
                                                   const struct stat& st) const {
-    auto it = m_records.find(rel);
-    if (it == m_records.end()) return std::nullopt;
-    const Record& r = it->second;
-    std::int64_t ctime =
-        static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-    if (r.ino != st.st_ino || r.dev != st.st_dev ||
-        r.size != static_cast<std::uint64_t>(st.st_size) || r.mtime_ns != mtime_ns_of(st) ||
-        r.ctime_ns != ctime) {
-        return std::nullopt;
-    }
-    return r.sha256;
+    return m_cache.lookup(identity_of(st));
 }
 
-void LocalHashCache::store(const std::string& rel, const struct stat& st, std::string sha256) {
-    if (rel.find('\n') != std::string::npos) return;  // not representable in the file
-    Record r;
-    r.ino = st.st_ino;
-    r.dev = st.st_dev;
-    r.size = static_cast<std::uint64_t>(st.st_size);
-    r.mtime_ns = mtime_ns_of(st);
-    r.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-    r.sha256 = std::move(sha256);
-    m_records.insert_or_assign(rel, std::move(r));
-    m_dirty = true;
+void LocalHashCache::store(const std::string& /*rel*/, const struct stat& st, std::string sha256) {
+    m_cache.store(identity_of(st), sha256);
 }
 
 Status LocalHashCache::save() {
-    if (!m_dirty || m_file.empty()) return {};
-    std::error_code ec;
-    fs::create_directories(m_file.parent_path(), ec);
-    fs::path tmp = m_file;
-    tmp += fmt::format(".{}.tmp", ::getpid());
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        if (!out) {
-            return fail(ErrorKind::generic,
-                        fmt::format("cannot write the hash cache {}", tmp.string()));
-        }
-        std::string buf;
-        for (const auto& [path, r] : m_records) {
-            buf.clear();
-            fmt::format_to(std::back_inserter(buf), "{}\t{}\t{}\t{}\t{}\t{}\t{}\n", r.ino, r.dev,
-                           r.size, r.mtime_ns, r.ctime_ns, r.sha256, path);
-            out << buf;
-        }
-        if (!out.flush()) {
-            fs::remove(tmp, ec);
-            return fail(ErrorKind::generic,
-                        fmt::format("cannot write the hash cache {}", tmp.string()));
-        }
-    }
-    fs::rename(tmp, m_file, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        return fail(ErrorKind::generic,
-                    fmt::format("cannot replace the hash cache {}", m_file.string()));
-    }
-    m_dirty = false;
-    return {};
+    return m_cache.save();
 }
 
 }  // namespace detail

@@ -13,6 +13,7 @@
 #include <de/client.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,15 @@ Result<Entry> resumable_upload(const TransferEnv& env, const std::filesystem::pa
                                std::uint64_t size, std::int64_t mtime_ns, const std::string& remote,
                                const UploadOptions& options, const std::string& what,
                                TransferReport* report);
+
+// Client::probe_resume and Client::discard_resume (resumable_upload.cpp).
+Result<ResumeProbe> resumable_probe(const TransferEnv& env, const std::filesystem::path& local,
+                                    int fd, std::uint64_t size, const std::string& remote,
+                                    const UploadOptions& options, const std::string& what,
+                                    const std::function<Result<std::string>()>& local_sha256);
+void resumable_discard(const TransferEnv& env, const std::filesystem::path& local,
+                       const std::string& remote, const UploadOptions& options,
+                       const std::string& what);
 
 // Downloads the normalised mount path `remote` to `local` as parallel ranged
 // GETs into a temporary file beside it, renamed into place only after its

@@ -80,6 +80,15 @@ Status plan_folder(UploadPlan& plan, const UploadRequest& request, const std::st
     return {};
 }
 
+// The deepest folder holding every target.
+std::string common_folder(const std::vector<UploadItem>& files) {
+    std::string common = std::string(parent_path(files.front().remote));
+    for (const auto& item : files)
+        while (!common.empty() && !(item.remote.starts_with(common + "/")))
+            common = std::string(parent_path(common));
+    return common;
+}
+
 // Marks which targets exist. Few files: one HEAD each; many: one streamed
 // manifest of their common folder.
 Status mark_existing(Client& client, UploadPlan& plan) {
@@ -95,6 +104,7 @@ Status mark_existing(Client& client, UploadPlan& plan) {
                                             remote_display(app, item.remote), item.local));
                 item.exists = true;
                 item.existing_size = st->size;
+                item.existing_sha256 = st->sha256;
             } else if (st.error().kind == ErrorKind::conflict) {
                 return fail(ErrorKind::conflict,
                             fmt::format("{} is a folder (or lies under a file); cannot upload "
@@ -106,11 +116,7 @@ Status mark_existing(Client& client, UploadPlan& plan) {
         }
         return {};
     }
-    std::string common = std::string(parent_path(files.front().remote));
-    for (const auto& item : files) {
-        while (!common.empty() && !(item.remote.starts_with(common + "/")))
-            common = std::string(parent_path(common));
-    }
+    std::string common = common_folder(files);
     std::unordered_map<std::string_view, UploadItem*> by_path;  // views of the plan's strings
     for (auto& item : files)
         by_path[item.remote] = &item;
@@ -130,19 +136,119 @@ Status mark_existing(Client& client, UploadPlan& plan) {
     return {};
 }
 
+// The server's SHA-256 of the targets that may be identical (they exist with
+// the local file's size): a HEAD each for a few, else one manifest with hashes.
+Status fetch_existing_hashes(Client& client, UploadPlan& plan) {
+    std::vector<UploadItem*> wanted;
+    for (auto& item : plan.files)
+        if (item.exists && !item.completed && item.existing_size == item.size &&
+            !item.existing_sha256)
+            wanted.push_back(&item);
+    if (wanted.empty()) return {};
+    if (wanted.size() <= 32) {
+        for (UploadItem* item : wanted) {
+            auto st = client.stat(plan.app, item->remote);
+            if (st)
+                item->existing_sha256 = st->sha256;
+            else if (st.error().kind != ErrorKind::not_found)
+                return std::unexpected(std::move(st.error()));
+        }
+        return {};
+    }
+    std::unordered_map<std::string_view, UploadItem*> by_path;
+    for (UploadItem* item : wanted)
+        by_path[item->remote] = item;
+    std::string common = std::string(parent_path(wanted.front()->remote));
+    for (const UploadItem* item : wanted)
+        while (!common.empty() && !(item->remote.starts_with(common + "/")))
+            common = std::string(parent_path(common));
+    auto st = client.manifest(plan.app, common, true, [&](const Entry& e) -> Status {
+        if (auto it = by_path.find(e.path); it != by_path.end() && e.type == EntryType::file)
+            it->second->existing_sha256 = e.sha256;
+        return {};
+    });
+    if (!st && st.error().kind != ErrorKind::not_found) return st;
+    return {};
+}
+
+// Journal first, then identical files (de/upload_plan.hpp, at the top).
+Status find_unchanged(Client& client, UploadPlan& plan, HashCache& cache) {
+    const UploadOptions tuned = tuned_upload_options(client);
+    for (auto& item : plan.files) {
+        item.identity = file_identity(item.local);
+        if (item.size < tuned.resumable_threshold) continue;
+        // Only files that went (or go) the resumable way have a journal.
+        auto probe = client.probe_resume(plan.app, item.local, item.remote, tuned,
+                                         [&cache, &item]() -> Result<std::string> {
+                                             if (item.sha256) return *item.sha256;
+                                             auto sha = cache.sha256_of(item.local);
+                                             if (sha) item.sha256 = *sha;
+                                             return sha;
+                                         });
+        if (!probe) return std::unexpected(std::move(probe.error()));
+        if (probe->state == ResumeProbe::State::completed) {
+            item.completed = true;
+            item.exists = true;
+            item.existing_size = item.size;
+            item.existing_sha256 = probe->entry ? probe->entry->sha256 : item.sha256;
+        }
+    }
+    if (auto st = fetch_existing_hashes(client, plan); !st) return st;
+    for (auto& item : plan.files) {
+        if (item.completed) continue;
+        if (item.exists && item.existing_size == item.size && item.existing_sha256) {
+            if (!item.sha256) {
+                auto sha = cache.sha256_of(item.local);
+                if (!sha) {
+                    if (sha.error().kind == ErrorKind::interrupted)
+                        return std::unexpected(std::move(sha.error()));
+                    continue;  // unreadable: the upload says so
+                }
+                item.sha256 = std::move(*sha);
+            }
+            if (*item.sha256 == *item.existing_sha256) {
+                item.unchanged = true;
+                // An interrupted upload of it has nothing left to do.
+                if (item.size >= tuned.resumable_threshold)
+                    client.discard_resume(plan.app, item.local, item.remote, tuned);
+                continue;
+            }
+        }
+        // Files to send: a cached hash spares the client's hashing pass.
+        if (!item.sha256 && item.identity) item.sha256 = cache.lookup(*item.identity);
+    }
+    return {};
+}
+
 }  // namespace
 
 std::uint64_t UploadPlan::bytes() const {
     std::uint64_t total = 0;
     for (const auto& item : files)
-        total += item.size;
+        if (item.to_send()) total += item.size;
+    return total;
+}
+
+std::size_t UploadPlan::to_send() const {
+    return static_cast<std::size_t>(
+        std::count_if(files.begin(), files.end(), [](const auto& f) { return f.to_send(); }));
+}
+
+std::size_t UploadPlan::unchanged() const {
+    return files.size() - to_send();
+}
+
+std::uint64_t UploadPlan::unchanged_bytes() const {
+    std::uint64_t total = 0;
+    for (const auto& item : files)
+        if (!item.to_send()) total += item.size;
     return total;
 }
 
 std::vector<const UploadItem*> UploadPlan::existing() const {
     std::vector<const UploadItem*> out;
     for (const auto& item : files)
-        if (item.exists) out.push_back(&item);
+        if (item.exists && item.to_send()) out.push_back(&item);
     return out;
 }
 
@@ -197,7 +303,7 @@ Result<UploadPlan> plan_upload_local(std::string_view app, const UploadRequest& 
     return plan;
 }
 
-Status resolve_upload(Client& client, UploadPlan& plan) {
+Status resolve_upload(Client& client, UploadPlan& plan, HashCache* cache) {
     const std::string& app = plan.app;
     auto mount = client.mount_status(app);
     if (!mount) return std::unexpected(std::move(mount.error()));
@@ -227,13 +333,16 @@ Status resolve_upload(Client& client, UploadPlan& plan) {
                         fmt::format("two local files would both become {}; upload them "
                                     "separately",
                                     remote_display(app, item.remote)));
-    return mark_existing(client, plan);
+    if (auto st = mark_existing(client, plan); !st) return st;
+    HashCache none;
+    return find_unchanged(client, plan, cache ? *cache : none);
 }
 
 Status check_upload(const UploadPlan& plan, bool overwrite) {
     std::uint64_t total = 0, replaced = 0;
     std::vector<std::string> conflicts;
     for (const auto& item : plan.files) {
+        if (!item.to_send()) continue;  // costs nothing, conflicts with nothing
         total += item.size;
         if (item.exists) {
             replaced += item.existing_size;
@@ -243,8 +352,8 @@ Status check_upload(const UploadPlan& plan, bool overwrite) {
     const std::size_t n = plan.files.size();
     if (!conflicts.empty() && !overwrite)
         return fail(ErrorKind::conflict,
-                    fmt::format("{} of {} file{} exist{} already: {}; pass --update to replace "
-                                "them; nothing was uploaded",
+                    fmt::format("{} of {} file{} exist{} already with other content: {}; pass "
+                                "--update to replace them; nothing was uploaded",
                                 conflicts.size(), n, n == 1 ? "" : "s",
                                 conflicts.size() == 1 ? "s" : "", list_some(conflicts)));
     const MountStatus& mount = plan.mount;
@@ -289,10 +398,28 @@ UploadOptions tuned_upload_options(const Client& client, UploadOptions options) 
 Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
                                   const UploadSendOptions& options) {
     const std::string& app = plan.app;
-    const auto& files = plan.files;
+    // The files to send (unchanged ones are not), as indices into the plan.
+    std::vector<std::size_t> sending;
+    sending.reserve(plan.files.size());
+    for (std::size_t i = 0; i < plan.files.size(); ++i)
+        if (plan.files[i].to_send()) sending.push_back(i);
+    struct Files {
+        const std::vector<UploadItem>& all;
+        const std::vector<std::size_t>& index;
+        const UploadItem& operator[](std::size_t k) const { return all[index[k]]; }
+        std::size_t size() const { return index.size(); }
+    } files{plan.files, sending};
     const std::uint64_t total = plan.bytes();
     FileSetProgress progress(options.progress, total, files.size());
     UploadSummary summary;
+    summary.unchanged = plan.files.size() - sending.size();
+    // What the hash cache learns from a committed file: its content's SHA-256,
+    // under the identity it had when planned (if it still has it).
+    auto learn = [&options](const UploadItem& item, const Entry& entry) {
+        if (!options.cache || !entry.sha256 || !item.identity) return;
+        if (file_identity(item.local) == item.identity)
+            options.cache->store(*item.identity, *entry.sha256);
+    };
 
     // The small files together in batches, first.
     SendSplit split = split_for_send(files.size(), [&](std::size_t i) { return files[i].size; });
@@ -300,10 +427,12 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
         std::vector<BatchItem> items;
         items.reserve(split.batched.size());
         std::uint64_t batch_bytes = 0;
+        std::unordered_map<std::string_view, const UploadItem*> by_remote;
         for (std::size_t i : split.batched) {
             const auto& f = files[i];
-            items.push_back(BatchItem{f.local, f.remote, f.size, f.mtime_ns, std::nullopt});
+            items.push_back(BatchItem{f.local, f.remote, f.size, f.mtime_ns, f.sha256});
             batch_bytes += f.size;
+            if (options.cache) by_remote[f.remote] = &f;
         }
         BatchOptions batch;
         batch.overwrite = options.overwrite;
@@ -314,7 +443,9 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
             };
         }
         // Always set, so that the batch keeps no entries: memory stays flat.
-        batch.on_entry = [&options](Entry&& entry) {
+        batch.on_entry = [&options, &by_remote, &learn](Entry&& entry) {
+            if (auto it = by_remote.find(entry.path); it != by_remote.end())
+                learn(*it->second, entry);
             if (options.on_file) options.on_file(std::move(entry), TransferReport{});
         };
         auto result = client.upload_batch(app, items, batch);
@@ -349,6 +480,7 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
         upload.notice = options.notice;
         if (options.resumable_threshold) upload.resumable_threshold = *options.resumable_threshold;
         if (options.part_size) upload.part_size = *options.part_size;
+        upload.sha256 = item.sha256;  // known (hash cache): no hashing pass
         TransferReport report;
         auto entry = client.upload(app, item.local, item.remote, upload, &report);
         summary.report.retries += report.retries;
@@ -370,13 +502,14 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
             summary.report.resumed = true;
             summary.report.resumed_bytes += report.resumed_bytes;
         }
+        learn(item, *entry);
         if (options.on_file) options.on_file(std::move(*entry), report);
     }
     progress.finish(fmt::format("{} files", files.size()));
 
     // Folders that received no file (empty ones) are created explicitly.
     std::set<std::string> filled;
-    for (const auto& item : files)
+    for (const auto& item : plan.files)
         for (auto dir = parent_path(item.remote); !dir.empty(); dir = parent_path(dir))
             if (!filled.insert(std::string(dir)).second) break;
     for (const auto& dir : plan.dirs) {

@@ -54,6 +54,7 @@ expect_rc 0 "$DE_CLI" -q upload "$T/q.txt" / -n sales
 assert_eq "$OUT$ERR" "" "-q upload is silent"
 expect_rc 0 "$DE_CLI" -q ls -n sales
 assert_contains "$OUT" "q.txt"
+echo y >"$T/q.txt"  # other content: a conflict
 expect_rc 5 "$DE_CLI" -q upload "$T/q.txt" / -n sales
 assert_contains "$ERR" "de-cli: error:"
 # Piped: no progress bar, no escape sequences.

@@ -32,12 +32,15 @@ assert_eq "$(jget 'd["files"][0]["path"]')" "inbox/a.csv" "a folder as REMOTE re
 expect_rc 0 "$DE_CLI" upload data/a.csv renamed.csv -n sales
 [[ -f "$MOUNT/renamed.csv" ]] || fail "rename upload"
 
-# Refused overwrite (5) — with --json too — and --update replaces.
-expect_rc 5 "$DE_CLI" upload data/a.csv / -n sales
-assert_contains "$ERR" "--update"
-expect_rc 5 "$DE_CLI" upload data/a.csv / -n sales --json
-assert_eq "$(jget 'd["error"]["kind"]')" "conflict"
+# The same content again is unchanged (0, nothing sent); other content is a
+# refused overwrite (5) — with --json too — and --update replaces.
+expect_rc 0 "$DE_CLI" upload data/a.csv / -n sales --json
+assert_eq "$(jget 'd["unchanged"], len(d["files"])')" "(1, 0)" "an identical file is not sent"
 echo "new" >"$T/a.csv"
+expect_rc 5 "$DE_CLI" upload "$T/a.csv" / -n sales
+assert_contains "$ERR" "--update"
+expect_rc 5 "$DE_CLI" upload "$T/a.csv" / -n sales --json
+assert_eq "$(jget 'd["error"]["kind"]')" "conflict"
 expect_rc 0 "$DE_CLI" upload "$T/a.csv" / -n sales --update
 assert_eq "$(cat "$MOUNT/a.csv")" "new"
 
@@ -64,10 +67,11 @@ done
 expect_rc 0 "$DE_CLI" upload -r data/sub/ flat -n sales --include '*.csv'
 [[ -f "$MOUNT/flat/c.csv" && ! -e "$MOUNT/flat/sub" ]] || fail "'dir/' uploads the contents"
 
-# Uploading the folder again: every existing file is a conflict, and nothing is sent.
+# Uploading the folder again: identical files are unchanged, an existing file
+# with other content is a conflict, and nothing is sent.
 echo "changed" >data/sub/c.csv
 expect_rc 5 "$DE_CLI" upload -r data / -n sales --exclude tmp --exclude '*.tmp'
-assert_contains "$ERR" "exist already"
+assert_contains "$ERR" "exists already with other content: sales:/data/sub/c.csv;"
 assert_eq "$(cat "$MOUNT/data/sub/c.csv")" "c,d" "a refused upload changes nothing"
 
 # The quota (4 MiB) is checked before the first byte, and says how much is missing.

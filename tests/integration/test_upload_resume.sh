@@ -91,7 +91,11 @@ expect_rc 0 "$DE_CLI" upload "$T/big.bin" /b5.bin -n sales
 assert_contains "$ERR" "resuming upload"
 assert_eq "$(sha "$MOUNT/b5.bin")" "$NEW" "b5.bin content"
 
-# 6. Without --update an existing target is refused (exit 5) before anything is sent.
-expect_rc 5 "$DE_CLI" upload "$T/big.bin" /b5.bin -n sales
+# 6. Without --update an existing target with other content is refused (exit
+# 5) before anything is sent; one with the same content is unchanged (exit 0).
+expect_rc 0 "$DE_CLI" upload "$T/big.bin" /b5.bin -n sales
+assert_contains "$ERR" "already has the same content"
+head -c $((2 << 20)) /dev/urandom >"$T/other.bin"
+expect_rc 5 "$DE_CLI" upload "$T/other.bin" /b5.bin -n sales
 assert_eq "$(journal_count)" "0" "a refused upload leaves no journal"
 finish

@@ -93,6 +93,18 @@ struct UploadOptions {
     std::function<void(std::string_view message)> notice;
 };
 
+// What the resume journal of one upload says, asked before anything else
+// (Client::probe_resume).
+struct ResumeProbe {
+    enum class State {
+        none,         // no journal (or one whose upload is gone, expired or not this file's)
+        in_progress,  // the server holds part of it: Client::upload continues it
+        completed,    // it completed as this path with this content (the answer was lost)
+    };
+    State state = State::none;
+    std::optional<Entry> entry;  // completed: the committed entry
+};
+
 // What a transfer did besides its result, for the CLI's report.
 struct TransferReport {
     bool resumed = false;
@@ -187,6 +199,20 @@ class Client {
     Result<Entry> upload(std::string_view app, const std::filesystem::path& local,
                          std::string_view remote, const UploadOptions& options,
                          TransferReport* report = nullptr);
+    // The resume journal of the upload of local to remote, consulted before
+    // the target is judged: a journaled upload that HEAD says completed as
+    // this path with local_sha256's content is a success (journal removed);
+    // one in progress is in_progress (upload() resumes it); one the server
+    // forgot or that no longer matches the local file is none (the journal
+    // stays for upload(), which says so and starts over; one that completed
+    // with other content is removed). Without a journal: none, no request.
+    Result<ResumeProbe> probe_resume(std::string_view app, const std::filesystem::path& local,
+                                     std::string_view remote, const UploadOptions& options,
+                                     const std::function<Result<std::string>()>& local_sha256);
+    // Terminates the journaled upload of local to remote (DELETE: the server
+    // frees its staged bytes and reservation) and removes the journal.
+    void discard_resume(std::string_view app, const std::filesystem::path& local,
+                        std::string_view remote, const UploadOptions& options);
     // Many small files in few requests (tar bodies to .../mount/batch); every
     // file is verified by SHA-256 and committed atomically by the server.
     Result<BatchResult> upload_batch(std::string_view app, const std::vector<BatchItem>& items,

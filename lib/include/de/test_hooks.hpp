@@ -43,6 +43,9 @@ struct TestHooks {
     std::optional<std::chrono::seconds> outage_budget;  // give up sooner without an answer
     bool no_writeback = false;                          // parallel download: no early writeback
     bool fallocate = false;  // parallel download: fallocate the temp file
+    // Resumable upload: the client kills itself (SIGKILL) right after the
+    // server answered .../complete, before it removes its resume journal.
+    bool abort_after_complete = false;
 };
 
 }  // namespace de

@@ -8,8 +8,20 @@
 //   include/exclude pruning through de/glob.hpp's PathFilter.
 // - plan_upload_local() + resolve_upload() + check_upload(): what `upload
 //   LOCAL... REMOTE` sends where, which targets exist (HEADs for a few files,
-//   one streamed manifest for many), and the refusals (existing files without
-//   overwrite, the quota) — all before the first byte moves.
+//   one streamed manifest for many), which of them are identical to the local
+//   file (unchanged: not sent, with or without overwrite), and the refusals
+//   (existing files that differ, without overwrite; the quota) — all before
+//   the first byte moves.
+//
+// Identical files: a target counts as unchanged when its size and SHA-256
+// equal the local file's. The server's SHA-256 comes from HEAD (ETag) for a
+// few candidates, else from one manifest with hashes; only targets of the
+// local file's size are candidates, so a fresh upload asks for no hash. The
+// local SHA-256 comes from the local hash cache (de/hash_cache.hpp) or is
+// read once (and cached). Before that, the resume journal of every big file
+// is consulted (Client::probe_resume): an interrupted run's upload that
+// completed on the server as this file counts as done ("completed"), so a
+// re-run after a crash in the commit window converges instead of refusing.
 // - split_for_send() + send_upload(): the send split (files below
 //   k_batch_threshold together through Client::upload_batch when there are at
 //   least two of them; the rest one PUT or one resumable upload each), shared
@@ -31,6 +43,7 @@
 #include <de/client.hpp>
 #include <de/error.hpp>
 #include <de/glob.hpp>
+#include <de/hash_cache.hpp>
 #include <de/progress.hpp>
 #include <de/types.hpp>
 
@@ -97,6 +110,12 @@ struct UploadItem {
     std::int64_t mtime_ns = 0;
     bool exists = false;  // the target exists (replaced with overwrite, refused without)
     std::uint64_t existing_size = 0;
+    std::optional<std::string> existing_sha256{};  // the target's, when the server said
+    std::optional<std::string> sha256{};           // the local file's, when known
+    std::optional<FileIdentity> identity{};        // the local file as resolve_upload() saw it
+    bool unchanged = false;                        // the target is identical: nothing to send
+    bool completed = false;  // an interrupted run's upload of it completed: nothing to send
+    bool to_send() const { return !unchanged && !completed; }
 };
 
 struct UploadPlan {
@@ -110,7 +129,11 @@ struct UploadPlan {
     MountStatus mount;  // as resolve_upload() found it
     std::vector<std::string> warnings;
 
-    std::uint64_t bytes() const;
+    std::uint64_t bytes() const;  // of the files to send
+    std::size_t to_send() const;
+    std::size_t unchanged() const;  // identical targets and completed uploads
+    std::uint64_t unchanged_bytes() const;
+    // Targets that exist and differ (replaced with overwrite, refused without).
     std::vector<const UploadItem*> existing() const;
 };
 
@@ -123,12 +146,14 @@ Result<UploadPlan> plan_upload_local(std::string_view app, const UploadRequest& 
 
 // The server half: the mount must be on; a single file to an existing folder
 // goes into it; two sources with one target are refused; marks the targets
-// that exist (a folder in a file's place is a conflict).
-Status resolve_upload(Client& client, UploadPlan& plan);
+// that exist (a folder in a file's place is a conflict), consults the resume
+// journals of big files, and marks the identical targets unchanged (see the
+// top). cache (may be null: files are then read) serves and learns local hashes.
+Status resolve_upload(Client& client, UploadPlan& plan, HashCache* cache = nullptr);
 
-// The refusals, before the first byte: existing targets without overwrite
-// (ErrorKind::conflict), and more bytes than the mount has room for
-// (ErrorKind::quota; replaced files count as freed).
+// The refusals, before the first byte: existing targets that differ, without
+// overwrite (ErrorKind::conflict), and more bytes than the mount has room for
+// (ErrorKind::quota; replaced files count as freed; unchanged ones cost nothing).
 Status check_upload(const UploadPlan& plan, bool overwrite);
 
 // ---- sending ----
@@ -162,17 +187,20 @@ struct UploadSendOptions {
     std::function<void(std::string_view)> trace;   // "LOCAL -> app:/REMOTE" per single file
     // Each committed file (batched ones without a report), as it commits.
     std::function<void(Entry&&, const TransferReport&)> on_file;
+    // Learns each sent file's SHA-256 (so that the next run reads nothing).
+    HashCache* cache = nullptr;
 };
 
 struct UploadSummary {
-    std::size_t files = 0;
+    std::size_t files = 0;      // sent
+    std::size_t unchanged = 0;  // not sent: identical, or completed by an interrupted run
     std::uint64_t bytes = 0;
     TransferReport report;  // resumed, resumed_bytes, retries over all files
 };
 
-// Sends a resolved and checked plan: the batches first, then the single
-// files, then the folders no file created. Stops at the first failure (the
-// error says which file, and after how many).
+// Sends a resolved and checked plan (its unchanged files are skipped): the
+// batches first, then the single files, then the folders no file created. Stops at the first
+// failure (the error says which file, and after how many).
 Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
                                   const UploadSendOptions& options);
 
