@@ -247,7 +247,7 @@ struct Client::Impl {
             if (before_retry && !before_retry()) return give_back();
             auto until = std::chrono::steady_clock::now() + verdict.delay;
             while (std::chrono::steady_clock::now() < until) {
-                if (interrupt_requested())
+                if (interrupt_requested() && !request.ignore_interrupt)
                     return fail(ErrorKind::interrupted, fmt::format("{} interrupted", what));
                 std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
                     std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
