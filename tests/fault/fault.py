@@ -18,8 +18,8 @@ real de-cli run one scenario, injects one fault, and then checks invariants:
      <root>/apps/APP/uploads/*.data, reserved_bytes == 0 (when the field
      exists), no file under $XDG_STATE_HOME/de-cli (client journals)
   I6 a client rides out a server restart: a de-cli whose server was killed
-     and restarted within a few seconds exits 0 (kill_server trials; not for
-     mount_cycle, whose DELETE has no retry recognition in the contract)
+     and restarted within a few seconds exits 0 (kill_server trials; for
+     mount_cycle also 5 "already off": a retried DELETE has no recognition)
 
 Faults: kill_server (kill -9 of de-server at a random moment, restarted on the
 same root and port), kill_client (kill -9 of de-cli), diskfull (the root on a
@@ -148,6 +148,7 @@ class Server:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # in case a trial left it stopped
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=20)
@@ -758,9 +759,21 @@ def trial_kill(t, target):
             aim = ("parts", rng.choice([0, 1]))
         elif t.scenario in ("upload_tree", "sync_delete"):
             aim = ("staged", rng.randrange(1, 80))
+        elif target == "server":
+            aim = ("frozen", 0)
     aim_extra = rng.uniform(0.0, 0.08) if aim and aim[0] == "parts" else rng.uniform(0.0, 0.03)
     seq = Sequence(t, sc, "cmd")
-    if aim:
+    if aim and aim[0] == "frozen":
+        # rm/mv/mount: their requests are too short to hit by chance, so the
+        # server is stopped (SIGSTOP) at the random moment and killed 0.1-0.4 s
+        # later: whatever request was in flight then dies with it.
+        seq.sleep(delay)
+        t.server.proc.send_signal(signal.SIGSTOP)
+        frozen = rng.uniform(0.1, 0.4)
+        seq.sleep(frozen)
+        t.notes.append(f"aimed: frozen at {delay:.2f}s for {frozen:.2f}s"
+                       + (" (the client was done)" if seq.poll() is not None else ""))
+    elif aim:
         deadline = time.monotonic() + 60
         reached = None
         staging = os.path.join(t.app_dir, "staging")
@@ -808,8 +821,12 @@ def trial_kill(t, target):
         t.check_i2(sc.expected, "the client exited 0", snap)
     else:
         t.check_i2(sc.kept(), "files outside the command's scope", snap)
-    if target == "server" and t.scenario != "mount_cycle":
-        t.check("I6", rc == 0, f"the client exited {rc} across a {downtime:.1f} s restart: "
+    if target == "server":
+        # mount disable retried after its first DELETE took effect answers
+        # "already off" (exit 5): the contract has no recognition for it, so
+        # for mount_cycle only giving up (any other failure) is a violation
+        ok = rc == 0 or (t.scenario == "mount_cycle" and rc == 5)
+        t.check("I6", ok, f"the client exited {rc} across a {downtime:.1f} s restart: "
                 f"{first_line(seq.last_err())}")
     rerun(t, sc, "after the fault")
     t.check_i1("after the re-run")
@@ -1063,12 +1080,19 @@ def main():
             trials = [x for x in trials if any(x[0] == k[0] and (len(k) < 2 or x[1] == k[1]) for k in keep)]
 
     env_prefix = f"DE_CLI={shlex.quote(ctx.cli)} DE_SERVER={shlex.quote(ctx.server)}"
-    me = shlex.quote(os.path.relpath(os.path.abspath(__file__)))
+    me = shlex.quote(os.path.abspath(__file__))
     log(f"fault suite: seed {args.seed}, {len(trials)} trials "
         f"(--min-free {'passed' if ctx.has_min_free else 'not supported by this de-server'})")
-    log(f"  reproduce the whole run: {env_prefix} python3 {me} --seed {args.seed} "
-        f"--kills {args.kills} --diskfull {args.diskfull} --races {args.races}")
+    if args.trial:
+        again = " ".join(f"--trial {f}:{sc}:{sd}" for f, sc, sd in trials)
+    else:
+        again = f"--seed {args.seed} --kills {args.kills} --diskfull {args.diskfull} --races {args.races}"
+        again += "".join(f" --only {o}" for o in args.only or [])
+    log(f"  reproduce the whole run: {env_prefix} python3 {me} {again}")
 
+    if os.geteuid() != 0 and any(x[0] == "diskfull" for x in trials):
+        log("FAIL: the disk-full trials mount a tmpfs and need root; they will be reported as "
+            "errors and the run fails (run as root, or pass --diskfull 0 to leave them out)")
     per_inv = {k: [0, 0] for k in INVARIANTS}
     per_kind = {}
     errors = []
