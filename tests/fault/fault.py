@@ -229,7 +229,7 @@ class Trial:
     def env(self, extra=None):
         e = dict(os.environ)
         for k in list(e):
-            if k.startswith("DASH_ENTERPRISE_") or k.startswith("DE_CLI_") or k.startswith("XDG_"):
+            if k.startswith(("DASH_ENTERPRISE_", "DE_CLI_", "DE_BATCH_", "XDG_")):
                 del e[k]
         e.update({
             "HOME": self.home,
@@ -735,7 +735,8 @@ def rerun(t, sc, when):
             f"{t.diff(sc.expected, snap)}")
 
 
-def first_line(text):
+def last_line(text):
+    """The last non-empty line (de-cli prints its error last), cut to 300 characters."""
     lines = [x for x in text.strip().splitlines() if x.strip()]
     return lines[-1][:300] if lines else ""
 
@@ -827,7 +828,7 @@ def trial_kill(t, target):
         # for mount_cycle only giving up (any other failure) is a violation
         ok = rc == 0 or (t.scenario == "mount_cycle" and rc == 5)
         t.check("I6", ok, f"the client exited {rc} across a {downtime:.1f} s restart: "
-                f"{first_line(seq.last_err())}")
+                f"{last_line(seq.last_err())}")
     rerun(t, sc, "after the fault")
     t.check_i1("after the re-run")
     t.wait_idle_checks(enabled=sc.enabled_after)
@@ -944,7 +945,7 @@ def trial_race(t):
     t.notes.append(f"exit codes {rca} and {rcb}")
     for name, rc in (("a", rca), ("b", rcb)):
         if rc:
-            t.notes.append(f"{name}: {first_line(t.read_err(name))[:160]}")
+            t.notes.append(f"{name}: {last_line(t.read_err(name))[:160]}")
     if None in rcs:
         t.check("I3", False, f"a client hung for 180 s (exit codes {rca}, {rcb})")
         return
@@ -955,8 +956,8 @@ def trial_race(t):
         t.check("I3", False, "both clients exited 0 although their intents conflict "
                 f"(the mount: {'one intent' if snap in finals else 'a mix'})")
     elif not finals:
-        t.check("I3", False, f"neither client succeeded (exit {rca}: {first_line(t.read_err('a'))}; "
-                f"exit {rcb}: {first_line(t.read_err('b'))})")
+        t.check("I3", False, f"neither client succeeded (exit {rca}: {last_line(t.read_err('a'))}; "
+                f"exit {rcb}: {last_line(t.read_err('b'))})")
     else:
         t.check("I3", snap in finals, "the mount is not the result of the succeeding client(s): "
                 + t.diff(finals[0], snap))
