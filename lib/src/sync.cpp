@@ -176,8 +176,12 @@ Status drop_identical(const ClientOptions& copts, SyncPlan& plan, const SyncOpti
     }
     if (auto saved = cache.save(); !saved) plan.warnings.push_back(saved.error().message);
     std::size_t out = 0;
-    for (std::size_t k = 0; k < plan.ops.size(); ++k)
-        if (!drop[k]) plan.ops[out++] = std::move(plan.ops[k]);
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) {
+        if (drop[k]) continue;
+        // Never a self-move: libstdc++ leaves a string moved into itself empty.
+        if (out != k) plan.ops[out] = std::move(plan.ops[k]);
+        ++out;
+    }
     plan.ops.resize(out);
     return {};
 }

@@ -158,4 +158,17 @@ touch -d '2022-01-01' "$T/sy/top.txt"
 expect_rc 0 "$DE_CLI" --json sync push "$T/sy" --remote-dir sy -n sales
 assert_eq "$(jget 'd["files_sent"]')" "0" "a touched file is not sent again"
 
+# A changed file ahead of an identical one in the plan's order (the kept
+# operation before a dropped one once came out with an empty path and failed).
+mkdir -p "$T/sz"
+echo "alpha 1" >"$T/sz/a.txt"
+echo "bravo 1" >"$T/sz/b.txt"
+expect_rc 0 "$DE_CLI" --json sync push "$T/sz" --remote-dir sz -n sales
+echo "alpha 2" >"$T/sz/a.txt"                               # same size, other content
+touch -d '2021-05-06 07:08:09' "$T/sz/a.txt" "$T/sz/b.txt"  # b: content unchanged
+expect_rc 0 "$DE_CLI" --json sync push "$T/sz" --remote-dir sz -n sales
+assert_eq "$(jget 'd["files_sent"]')" "1" "the changed file ahead of an identical one is sent"
+assert_eq "$(jget 'd["unchanged"]')" "1" "the identical file after it is unchanged"
+assert_eq "$(cat "$MOUNT/sz/a.txt")" "alpha 2"
+
 finish
