@@ -771,7 +771,9 @@ TEST_CASE("streamed 64 MiB upload and download: SHA-256, mtime, flat memory") {
     MESSAGE("64 MiB upload ", std::chrono::duration<double>(t1 - t0).count(), " s, download ",
             std::chrono::duration<double>(t2 - t1).count(), " s, RSS growth during transfers ",
             growth_kb, " KiB");
-    CHECK(growth_kb < 16 * 1024);  // buffers only, never the file (64 MiB)
+    // buffers only, never the file (64 MiB); not in a sanitizer build, whose shadow
+    // memory and quarantine grow with every allocation
+    if (std::getenv("DE_SANITIZED") == nullptr) CHECK(growth_kb < 16 * 1024);
     fs::remove(target);
     fs::remove(local);
 }

@@ -19,6 +19,19 @@ CHECKS=0
 cleanup() {
     local rc=$?
     stop_server
+    # A sanitizer build (tests/CMakeLists.txt): a report of de-server or of any de-cli
+    # this test ran fails it, also one from a run whose failure the test expected.
+    local log_path
+    log_path=$(tr ':' '\n' <<<"${ASAN_OPTIONS:-}" | sed -n 's/^log_path=//p')
+    if [[ -n "$log_path" ]] && compgen -G "$log_path.*" >/dev/null; then
+        local f
+        for f in "$log_path".*; do
+            echo "== sanitizer report $f:" >&2
+            cat "$f" >&2
+        done
+        echo "FAIL: sanitizer reports (above)" >&2
+        rc=1
+    fi
     rm -rf "$T"
     exit "$rc"
 }
@@ -49,8 +62,14 @@ start_server() {
 stop_server() {
     if [[ -n "$SERVER_PID" ]]; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
+        local st=0
+        wait "$SERVER_PID" 2>/dev/null || st=$?
         SERVER_PID=""
+        if ((st == 86)); then  # a sanitizer build's report (tests/CMakeLists.txt)
+            echo "FAIL: de-server exited 86, a sanitizer report; its stderr:" >&2
+            tail -c 4000 "$T/server.err" >&2 || true
+            FAILURES=$((FAILURES + 1))
+        fi
     fi
 }
 

@@ -18,6 +18,9 @@ import tempfile
 import time
 
 FAILURES = []
+# A sanitizer build (tests/CMakeLists.txt): resident-memory figures measure ASan's
+# shadow memory and quarantine, not de-server, so their checks are skipped.
+SANITIZED = os.environ.get("DE_SANITIZED") == "1"
 CHECKS = [0]
 
 
@@ -33,7 +36,30 @@ def eq(actual, expected, what):
     return check(actual == expected, what, f"(got {actual!r}, expected {expected!r})")
 
 
+# Exit status of a sanitizer build's process that reported (tests/CMakeLists.txt).
+SANITIZER_EXIT = 86
+
+
+def sanitizer_reports():
+    """The report files that this test's processes (de-server, de-cli) wrote in a
+    sanitizer build: ASAN_OPTIONS' log_path, plus '.PID'."""
+    for opt in os.environ.get("ASAN_OPTIONS", "").split(":"):
+        if opt.startswith("log_path="):
+            prefix = opt[len("log_path="):]
+            d, base = os.path.split(prefix)
+            try:
+                return sorted(os.path.join(d, f) for f in os.listdir(d)
+                              if f.startswith(base + "."))
+            except OSError:
+                return []
+    return []
+
+
 def finish():
+    for path in sanitizer_reports():
+        with open(path, errors="replace") as f:
+            print(f"== sanitizer report {path}:\n{f.read()}", file=sys.stderr)
+        check(False, f"no sanitizer report ({os.path.basename(path)})")
     print(f"{CHECKS[0]} checks, {len(FAILURES)} failures", file=sys.stderr)
     sys.exit(1 if FAILURES else 0)
 
@@ -78,6 +104,7 @@ class Server:
         self.root = root or os.path.join(self.tmp, "root")
         self.extra = list(extra_args)
         self.proc = None
+        self.reported = False
         self.start()
 
     def start(self):
@@ -123,6 +150,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc and self.proc.returncode == SANITIZER_EXIT and not self.reported:
+            # A sanitizer build's de-server found an error (ASan, LSan at exit, UBSan).
+            self.reported = True
+            check(False, f"de-server exited {SANITIZER_EXIT}: a sanitizer report",
+                  "\n" + self.stderr()[-4000:])
         return self.proc.returncode
 
     def close(self):
@@ -182,7 +214,15 @@ class Client:
         if headers:
             h.update(headers)
         try:
-            self.c.request(method, path, body=body, headers=h)
+            try:
+                self.c.request(method, path, body=body, headers=h)
+            except (BrokenPipeError, ConnectionResetError):
+                # The server answered before it read the whole body (412, 401, 507, ...)
+                # and closed; the answer came before the reset and is still waiting in
+                # the socket, as a browser or curl would read it. Without a socket (the
+                # connect itself failed) there is nothing to read: retry below.
+                if self.c.sock is None:
+                    raise
             r = self.c.getresponse()
             data = r.read()
             resp = Resp(r.status, r.getheaders(), data)
