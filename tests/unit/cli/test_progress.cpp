@@ -128,8 +128,8 @@ TEST_CASE("NDJSON object") {
     auto u = nlohmann::json::parse(de::cli::progress_json_line("start", "n", 0, 0, 0, {}));
     CHECK(u["eta_s"].is_null());
     // Invalid UTF-8 in a name still gives valid JSON.
-    CHECK_NOTHROW(static_cast<void>(
-        nlohmann::json::parse(de::cli::progress_json_line("start", "\xff", 0, 0, 0, {}))));
+    CHECK(nlohmann::json::parse(de::cli::progress_json_line("start", "\xff", 0, 0, 0, {}))
+              .is_object());
 }
 
 TEST_CASE("NDJSON view: start, throttled progress, finish; one object a line") {
