@@ -28,7 +28,7 @@
 // committed), but its effect is recognised: it is sent again after any
 // outage (refused or broken connection, 502/503/504) for up to the retry
 // budget (TransferEnv::retry_budget, default 30 s; backoff at most 2 s
-// apart), and when a retry is refused (409) because files exist, the files
+// apart), and when it is refused (409) because files exist, the files
 // of the request are looked up (HEAD): those that hold the content sent are
 // this request's own earlier doing and count as stored, the missing ones go
 // again in a request of their own, and a file with other content is a
@@ -167,7 +167,6 @@ class SliceSender {
                                        std::chrono::milliseconds(0), m_env.retry_budget};
         http::Retry retry(policy, true,
                           static_cast<std::uint32_t>(m_slice.first * 2654435761u + 1));
-        bool uncertain = false;  // an earlier send may have been carried out
         for (;;) {
             response = transport.perform(request);
             if (m_error) return std::unexpected(*m_error);
@@ -176,7 +175,6 @@ class SliceSender {
                 outcome.status = response->status;
             else
                 outcome.failure = response.error().kind;
-            if (response && response->sends > 1) uncertain = true;  // libcurl sent it again
             auto verdict = retry.next(outcome);
             if (verdict.action == http::Retry::Action::exhausted && http::outage(outcome) &&
                 policy.outage_budget.count() > 0)
@@ -184,9 +182,6 @@ class SliceSender {
                                                           policy.outage_budget, outcome,
                                                           response ? "" : response.error().detail));
             if (verdict.action != http::Retry::Action::retry) break;
-            if (!response && (response.error().kind == http::TransportError::Kind::io ||
-                              response.error().kind == http::TransportError::Kind::timeout))
-                uncertain = true;
             auto until = std::chrono::steady_clock::now() + verdict.delay;
             while (!interrupt_requested() && std::chrono::steady_clock::now() < until)
                 std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
@@ -200,7 +195,11 @@ class SliceSender {
                 return fail(ErrorKind::interrupted, fmt::format("{} interrupted", what));
             return std::unexpected(http::transport_error(response.error(), m_env.host, what));
         }
-        if (response->status == 409 && uncertain && !m_options.overwrite)
+        // A refusal because files exist is looked at whether or not an earlier
+        // send may have been carried out: files that appeared after the plan
+        // (a killed run's batch the server was still committing) with the
+        // content sent are what was asked for, not a conflict.
+        if (response->status == 409 && !m_options.overwrite)
             return recognise(transport, sink, response_error(*response, what));
         if (response->status != 200 && response->status != 207)
             return std::unexpected(response_error(*response, what));

@@ -814,9 +814,10 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
     if (read_error) return std::unexpected(*read_error);
     if (!response) return std::unexpected(response.error());
     if ((response->status == 412 || response->status == 409) && !options.if_match_sha256 &&
-        !options.overwrite && (sent.attempts > 1 || sent.uncertain)) {
-        // An earlier attempt may have stored the file before its answer was
-        // lost: the same content there is this upload's own doing.
+        !options.overwrite) {
+        // The same content there is what was asked for: an earlier attempt of
+        // this upload stored it before its answer was lost, or another run
+        // (a killed one the server was still committing) did. Not a conflict.
         auto existing = stat(app, *normal);
         if (existing && existing->type == EntryType::file && existing->sha256 == sha) {
             if (options.progress)

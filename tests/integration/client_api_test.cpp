@@ -577,6 +577,44 @@ TEST_CASE("files: upload, stat, overwrite rules, list, move, mkdir, remove") {
     CHECK(alice.stat(app, "intruder.txt").error().kind == ErrorKind::not_found);
 }
 
+// Issue 13: a target that appeared after the plan (a killed run's batch the
+// server was still committing) holding the very content sent is what was
+// asked for; only other content is a conflict.
+TEST_CASE(
+    "no-overwrite uploads: identical content already there converges, other content is a "
+    "conflict") {
+    auto& w = world();
+    auto alice = w.alice();
+    const auto app = make_app(alice, "converge");
+    const fs::path a = w.work / "conv-a.txt";
+    const fs::path b = w.work / "conv-b.txt";
+    write_file(a, "alpha\n");
+    write_file(b, "bravo\n");
+    REQUIRE(alice.upload(app, a, "conv/a.txt", {}));
+
+    auto again = alice.upload(app, a, "conv/a.txt", {});
+    REQUIRE_MESSAGE(again, again.error().message);
+    CHECK(again->sha256 == de::sha256_file(a).value());
+
+    std::vector<de::BatchItem> items{
+        de::BatchItem{a.string(), "conv/a.txt", fs::file_size(a), 0, std::nullopt},
+        de::BatchItem{b.string(), "conv/b.txt", fs::file_size(b), 0, std::nullopt}};
+    auto batch = alice.upload_batch(app, items, {});
+    REQUIRE_MESSAGE(batch, batch.error().message);
+    CHECK(batch->files == 2);
+    CHECK(read_all(alice, app, "conv/b.txt") == "bravo\n");
+
+    write_file(a, "ALPHA\n");  // same size, other content
+    auto refused = alice.upload(app, a, "conv/a.txt", {});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == ErrorKind::conflict);
+    items[0].size = fs::file_size(a);
+    auto refused_batch = alice.upload_batch(app, items, {});
+    REQUIRE_FALSE(refused_batch);
+    CHECK(refused_batch.error().kind == ErrorKind::conflict);
+    CHECK(read_all(alice, app, "conv/a.txt") == "alpha\n");
+}
+
 TEST_CASE("read: whole files, ranges, errors; download: checks and mtime") {
     auto& w = world();
     auto alice = w.alice();
