@@ -400,6 +400,7 @@ class Upload {
     LocalIdentity m_identity;
     fs::path m_journal_file;
     std::string m_upload_url;
+    std::string m_creation_key;  // Idempotency-Key of create(); see UploadJournal
     std::uint64_t m_part_size = 0;
     std::uint64_t m_chunk = 0;
     std::uint64_t m_parts = 0;
@@ -487,15 +488,38 @@ Status Upload::create() {
     std::string metadata =
         fmt::format("path {},mtime_ns {},overwrite {}", b64(m_remote),
                     b64(std::to_string(m_mtime_ns)), b64(m_options.overwrite ? "true" : "false"));
+    if (m_creation_key.empty()) {
+        std::random_device random;
+        for (int i = 0; i < 4; ++i)
+            m_creation_key += fmt::format("{:08x}", static_cast<std::uint32_t>(random()));
+    }
+    UploadJournal journal{"",
+                          m_env.base_url,
+                          m_env.app,
+                          m_remote,
+                          "",
+                          m_identity,
+                          m_part_size,
+                          static_cast<std::int64_t>(std::time(nullptr)),
+                          m_creation_key};
+    std::error_code ec;
+    auto real = fs::canonical(m_local, ec);
+    journal.local = ec ? fs::absolute(m_local).string() : real.string();
+    // Journaled before it is sent: a run that dies before the answer comes
+    // leaves the key, and the next run's creation with it gets this upload.
+    (void)save_journal(m_journal_file, journal);
     auto request =
         tus_request("POST", http::build_url(m_env.base_url, m_env.app_route + "/uploads"));
     request.headers.push_back(fmt::format("Upload-Length: {}", m_size));
     request.headers.push_back("Upload-Metadata: " + metadata);
     request.headers.push_back(fmt::format("{}: {}", api::k_header_upload_parts, m_part_size));
+    request.headers.push_back(fmt::format("{}: {}", api::k_header_idempotency_key, m_creation_key));
     request.headers.push_back("Accept: application/json");
-    auto response = control(request, false);
+    // Safe to send again: a repeat with the key cannot make a second upload.
+    auto response = control(request, true);
     if (!response) return std::unexpected(response.error());
     if (response->status != 201) {
+        remove_journal(m_journal_file);
         Error error = response_error(response->status, response->body, m_what);
         if (response->status == 409 && error.api_kind == "conflict" && !m_options.overwrite)
             error.message += "; allow overwriting (--update) to replace it";
@@ -511,12 +535,7 @@ Status Upload::create() {
                        ? std::string(*location)
                        : m_env.base_url + std::string(*location);
     m_done.assign(m_parts, false);
-    UploadJournal journal{
-        m_upload_url, m_env.base_url, m_env.app,   m_remote,
-        "",           m_identity,     m_part_size, static_cast<std::int64_t>(std::time(nullptr))};
-    std::error_code ec;
-    auto real = fs::canonical(m_local, ec);
-    journal.local = ec ? fs::absolute(m_local).string() : real.string();
+    journal.upload_url = m_upload_url;
     // Without a journal the upload still works; it just cannot be resumed.
     (void)save_journal(m_journal_file, journal);
     return {};
@@ -626,7 +645,8 @@ Result<ResumeProbe> Upload::probe(const std::function<Result<std::string>()>& lo
     locate_journal();
     auto journal = load_journal(m_journal_file);
     // A file changed since cannot be that upload: upload() says so and starts over.
-    if (!journal || journal->identity != m_identity || journal->remote != m_remote)
+    if (!journal || journal->identity != m_identity || journal->remote != m_remote ||
+        journal->upload_url.empty())  // a creation without its answer: upload() repeats it
         return ResumeProbe{};
     auto request = tus_request("HEAD", journal->upload_url);
     auto response = control(request, true);
@@ -664,7 +684,7 @@ Result<ResumeProbe> Upload::probe(const std::function<Result<std::string>()>& lo
 void Upload::discard() {
     locate_journal();
     if (auto journal = load_journal(m_journal_file)) {
-        terminate(journal->upload_url);
+        if (!journal->upload_url.empty()) terminate(journal->upload_url);
         remove_journal(m_journal_file);
     }
 }
@@ -672,6 +692,20 @@ void Upload::discard() {
 Status Upload::find_or_create() {
     locate_journal();
     if (auto journal = load_journal(m_journal_file)) {
+        if (journal->upload_url.empty()) {
+            // The creation's answer never came: repeat it with the key, which
+            // answers the upload it made, if it made one.
+            m_creation_key = journal->creation_key;
+            bool same = m_options.resume && journal->identity == m_identity &&
+                        journal->part_size == m_part_size && journal->remote == m_remote;
+            if (same) return create();
+            // Not resumable as it is: take that upload only to end it.
+            if (create()) terminate(m_upload_url);
+            m_upload_url.clear();
+            m_creation_key.clear();
+            remove_journal(m_journal_file);
+            return create();
+        }
         if (!m_options.resume) {
             terminate(journal->upload_url);
         } else {

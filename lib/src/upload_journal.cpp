@@ -66,7 +66,9 @@ std::optional<UploadJournal> load_journal(const fs::path& file) {
         out.identity.ino = id.at("ino").get<std::uint64_t>();
         out.part_size = j.at("part_size").get<std::uint64_t>();
         out.created_unix = j.value("created_unix", std::int64_t{0});
-        if (out.upload_url.empty() || out.part_size == 0) return std::nullopt;
+        out.creation_key = j.value("creation_key", "");
+        if ((out.upload_url.empty() && out.creation_key.empty()) || out.part_size == 0)
+            return std::nullopt;
         return out;
     } catch (const json::exception&) {
         return std::nullopt;
@@ -94,7 +96,8 @@ Status save_journal(const fs::path& file, const UploadJournal& journal) {
                 {"dev", journal.identity.dev},
                 {"ino", journal.identity.ino}}},
               {"part_size", journal.part_size},
-              {"created_unix", journal.created_unix}};
+              {"created_unix", journal.created_unix},
+              {"creation_key", journal.creation_key}};
     const std::string text = j.dump() + "\n";
     std::random_device random;
     const fs::path tmp =

@@ -41,6 +41,11 @@ struct UploadJournal {
     LocalIdentity identity;
     std::uint64_t part_size = 0;
     std::int64_t created_unix = 0;
+    // The Idempotency-Key of the creation. Written before the creation is
+    // sent, with upload_url still empty: a run that dies before the answer
+    // arrives leaves this, and the next run repeats the creation with the same
+    // key, which answers the upload the first one made (no orphan).
+    std::string creation_key;
 };
 
 // $XDG_STATE_HOME/de-cli/uploads, else $HOME/.local/state/de-cli/uploads.

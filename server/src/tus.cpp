@@ -73,7 +73,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <functional>
@@ -236,6 +238,23 @@ struct TusService::Impl {
     std::string expires_header(const TusUpload& u) const {
         std::int64_t at = u.touched_ms + store.expiry_ms();
         return http_date((at + 999) / 1000);
+    }
+
+    // A creation repeated with the key of upload u: 201 with u's Location
+    // and where it stands, as a fresh creation answers (a body sent along is
+    // not read: the connection closes after the answer).
+    awaitable<bool> answer_existing(Exchange& x, Req& rq, TusUpload& u) {
+        Response r;
+        r.status = 201;
+        r.headers.emplace_back("Location",
+                               fmt::format("{}/apps/{}/uploads/{}", api::k_prefix, u.app, u.id));
+        {
+            std::lock_guard g(u.mu);
+            r.headers.emplace_back(std::string(api::k_header_upload_offset),
+                                   std::to_string(u.completed ? u.length : u.confirmed_prefix()));
+            r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(u));
+        }
+        co_return co_await reply(x, rq, r);
     }
 
     awaitable<bool> reply(Exchange& x, Req& rq, Response& r, bool close = false) {
@@ -908,6 +927,24 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
         }
         concat = *c;
     }
+    // Idempotent creation: a creation repeated with its key (the answer was
+    // lost, or the client died before it journaled the Location) gets the
+    // upload the first one made, so no orphan keeps a reservation.
+    std::string creation_key(rq.header(api::k_header_idempotency_key));
+    if (!creation_key.empty()) {
+        bool valid = creation_key.size() <= 128 &&
+                     std::all_of(creation_key.begin(), creation_key.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+                     });
+        if (!valid) {
+            ApiError e{WireError::bad_request,
+                       "Idempotency-Key must be 1 to 128 of A-Z, a-z, 0-9, '-' and '_'",
+                       {}};
+            co_return co_await fail(x, rq, e);
+        }
+        if (auto existing = store.find_by_key(m.app, x.caller.username, creation_key))
+            co_return co_await answer_existing(x, rq, **existing);
+    }
     auto md = tus::parse_metadata(rq.header(api::k_header_upload_metadata));
     if (!md) {
         ApiError e{WireError::bad_request,
@@ -989,6 +1026,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     u->parts_mode = part_size != 0;
     u->part_size = part_size;
     u->metadata_raw = std::string(rq.header(api::k_header_upload_metadata));
+    u->creation_key = creation_key;
     u->rel = partial ? std::string() : meta->rel;
     u->sha256 = meta->sha256;
     u->mtime_ns = meta->mtime_ns;
@@ -1024,7 +1062,11 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
             co_return co_await fail(x, rq, fe_);
         }
     }
-    store.add(u);
+    if (auto first = store.add_unique(u); first != u) {
+        // The same key raced in on another connection and won: answer its upload.
+        remove_files(*u);
+        co_return co_await answer_existing(x, rq, *first);
+    }
     Response r;
     r.status = 201;
     r.headers.emplace_back("Location",

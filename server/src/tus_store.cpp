@@ -34,6 +34,7 @@ json state_json(const TusUpload& u) {
            {"length", u.length},
            {"part_size", u.parts_mode ? u.part_size : 0},
            {"metadata", u.metadata_raw},
+           {"creation_key", u.creation_key},
            {"path", u.rel},
            {"overwrite", u.overwrite},
            {"concat", u.concat == tus::Concat::Kind::partial ? "partial"
@@ -122,6 +123,35 @@ std::filesystem::path UploadStore::uploads_dir(std::string_view app) const {
 void UploadStore::add(const UploadPtr& u) {
     std::lock_guard g(m_mu);
     m_uploads[key(u->app, u->id)] = u;
+}
+
+namespace {
+// Caller holds the store's lock. A dropped upload has left the map; a
+// completed one stays there (for HEAD) and still counts: its creator knew its
+// Location (it had sent the parts), so a repeat cannot come without it.
+std::optional<UploadPtr> live_with_key(const std::map<std::string, UploadPtr>& uploads,
+                                       std::string_view app, std::string_view owner,
+                                       std::string_view creation_key) {
+    if (creation_key.empty()) return std::nullopt;
+    for (const auto& [k, u] : uploads) {
+        if (u->app == app && u->owner == owner && u->creation_key == creation_key) return u;
+    }
+    return std::nullopt;
+}
+}  // namespace
+
+std::optional<UploadPtr> UploadStore::find_by_key(std::string_view app, std::string_view owner,
+                                                  std::string_view creation_key) {
+    std::lock_guard g(m_mu);
+    return live_with_key(m_uploads, app, owner, creation_key);
+}
+
+UploadPtr UploadStore::add_unique(const UploadPtr& u) {
+    std::lock_guard g(m_mu);
+    if (auto existing = live_with_key(m_uploads, u->app, u->owner, u->creation_key))
+        return *existing;
+    m_uploads[key(u->app, u->id)] = u;
+    return u;
 }
 
 void UploadStore::discard(const UploadPtr& u, bool tombstone) {
@@ -224,6 +254,7 @@ std::optional<UploadPtr> UploadStore::load(const std::string& app, int dir_fd,
         u->part_size = j.at("part_size").get<std::uint64_t>();
         u->parts_mode = u->part_size != 0;
         u->metadata_raw = j.at("metadata").get<std::string>();
+        u->creation_key = j.value("creation_key", "");
         u->rel = j.at("path").get<std::string>();
         u->overwrite = j.at("overwrite").get<bool>();
         auto c = j.at("concat").get<std::string>();

@@ -45,7 +45,8 @@ struct TusUpload {
     std::uint64_t part_size = 0;  // the whole length in core mode
     bool parts_mode = false;
     std::string metadata_raw;
-    std::string rel;  // the mount path ("" for a partial upload)
+    std::string creation_key;  // Idempotency-Key of the creation, or ""
+    std::string rel;           // the mount path ("" for a partial upload)
     std::optional<std::string> sha256;
     std::optional<std::int64_t> mtime_ns;
     bool overwrite = false;
@@ -163,6 +164,13 @@ class UploadStore {
     // (and for a malformed id), gone for a terminated or expired one.
     ApiResult<UploadPtr> find(std::string_view app, std::string_view id, std::string_view owner);
     void add(const UploadPtr& u);
+    // The upload of `app` (not terminated, expired or discarded) that `owner`
+    // created with Idempotency-Key `creation_key`, if any.
+    std::optional<UploadPtr> find_by_key(std::string_view app, std::string_view owner,
+                                         std::string_view creation_key);
+    // add() unless an upload with u's creation key is live already: that one
+    // is returned instead (the caller drops u).
+    UploadPtr add_unique(const UploadPtr& u);
     // Drops an upload: files, reservation, map entry; a tombstone answers 410.
     void discard(const UploadPtr& u, bool tombstone);
     // Every upload of an app whose mount went away, and whatever else is in

@@ -15,7 +15,7 @@ jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[2]); print(eval(sys.
 DE_SERVER_TEST_DROP_ANSWER="POST /apps/sales/mount/move\$:1;POST /apps/sales/mount/mkdir\$:1"
 DE_SERVER_TEST_DROP_ANSWER+=";POST /api/v1/apps\$:2;DELETE /mount/files/rmme\\.bin\$:1"
 DE_SERVER_TEST_DROP_ANSWER+=";PUT /mount/files/put/one\\.bin\$:1;POST /apps/sales/mount/batch\$:1"
-DE_SERVER_TEST_DROP_ANSWER+=";POST /apps/sales/mount/move\$:3"
+DE_SERVER_TEST_DROP_ANSWER+=";POST /apps/sales/mount/move\$:3;POST /apps/sales/uploads\$:1"
 export DE_SERVER_TEST_DROP_ANSWER
 start_server
 setup_app
@@ -96,4 +96,17 @@ assert_eq "$(jget 'len(d["files"])')" "5" "batch: five files reported"
 head -c 100 /dev/urandom >"$T/different.bin"
 expect_rc 5 "$DE_CLI" upload "$T/different.bin" /put/one.bin -n sales
 assert_eq "$(sha "$MOUNT/put/one.bin")" "$(sha "$L/one.bin")" "a refused PUT changed nothing"
+
+# A tus creation whose answer was lost: sent again with its Idempotency-Key, it
+# gets the upload the first one made, so no second upload (and no orphan
+# holding a reservation) is left on the server.
+head -c $((3 << 20)) /dev/urandom >"$L/big.bin"
+DE_CLI_RESUMABLE_THRESHOLD=1048576 DE_CLI_PART_SIZE=1048576 \
+    expect_rc 0 "$DE_CLI" upload "$L/big.bin" /tus/big.bin -n sales
+dropped "POST /api/v1/apps/sales/uploads"
+assert_eq "$(sha "$MOUNT/tus/big.bin")" "$(sha "$L/big.bin")" "tus: content"
+assert_eq "$(find "$SERVER_ROOT/apps/sales/uploads" -name '*.data' | wc -l)" "0" \
+    "tus: no staged upload left behind"
+expect_rc 0 "$DE_CLI" --json mount status -n sales
+assert_eq "$(jget 'd["reserved_bytes"]')" "0" "tus: nothing stays reserved"
 finish

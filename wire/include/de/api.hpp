@@ -64,6 +64,10 @@ inline constexpr std::string_view k_header_upload_defer_length = "Upload-Defer-L
 inline constexpr std::string_view k_header_upload_parts = "Upload-Parts";
 inline constexpr std::string_view k_header_upload_parts_done = "Upload-Parts-Done";
 inline constexpr std::string_view k_header_entry = "X-De-Entry";
+// On a tus creation: a key the client chose (1-128 of [A-Za-z0-9_-]) and
+// journaled before sending; a creation repeated with the same key answers the
+// upload the first one made instead of making another (docs/api.md).
+inline constexpr std::string_view k_header_idempotency_key = "Idempotency-Key";
 inline constexpr std::string_view k_tus_content_type = "application/offset+octet-stream";
 // Batch upload: the pax keyword carrying a member's SHA-256 (hex).
 inline constexpr std::string_view k_pax_sha256 = "DE.sha256";
