@@ -75,6 +75,24 @@ std::optional<UploadJournal> load_journal(const fs::path& file) {
     }
 }
 
+namespace {
+// Temporary files of `file` that a killed run left between write and rename
+// (".NAME.XXXXXXXX.tmp" beside it): nothing else writes them, and they would
+// stay forever otherwise.
+void remove_stale_temps(const fs::path& file) {
+    const std::string prefix = "." + file.filename().string() + ".";
+    std::error_code ec;
+    for (fs::directory_iterator it(file.parent_path(), ec), end; !ec && it != end;
+         it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.starts_with(prefix) && name.ends_with(".tmp")) {
+            std::error_code rm;
+            fs::remove(it->path(), rm);
+        }
+    }
+}
+}  // namespace
+
 Status save_journal(const fs::path& file, const UploadJournal& journal) {
     std::error_code ec;
     const fs::path dir = file.parent_path();
@@ -84,6 +102,7 @@ Status save_journal(const fs::path& file, const UploadJournal& journal) {
                                                     "'{}': {}",
                                                     dir.string(), ec.message()));
     ::chmod(dir.c_str(), 0700);
+    remove_stale_temps(file);
     json j = {{"version", k_journal_version},
               {"upload_url", journal.upload_url},
               {"host", journal.host},
@@ -132,6 +151,7 @@ Status save_journal(const fs::path& file, const UploadJournal& journal) {
 void remove_journal(const fs::path& file) {
     std::error_code ec;
     fs::remove(file, ec);
+    remove_stale_temps(file);
 }
 
 std::optional<std::vector<bool>> parse_parts_done(std::string_view ranges, std::size_t parts) {

@@ -120,6 +120,34 @@ TEST_CASE("a journal round-trips, is 0600 and leaves no temporary file") {
     remove_journal(file);  // missing is fine
 }
 
+TEST_CASE("a pending creation (key, no URL yet) round-trips; a killed write's temp file goes") {
+    TempDir tmp;
+    fs::path file = tmp.path / "j.json";
+    auto j = sample();
+    j.upload_url.clear();
+    REQUIRE(save_journal(file, j));
+    CHECK_FALSE(load_journal(file));  // neither URL nor key: none
+    j.creation_key = "0123abcd";
+    REQUIRE(save_journal(file, j));
+    auto back = load_journal(file);
+    REQUIRE(back);
+    CHECK(back->upload_url.empty());
+    CHECK(back->creation_key == "0123abcd");
+
+    // A run killed between writing its temp file and the rename left this.
+    const fs::path stale = tmp.path / ".j.json.deadbeef.tmp";
+    const fs::path other = tmp.path / ".k.json.deadbeef.tmp";  // another journal's
+    { std::ofstream(stale) << "{"; }
+    { std::ofstream(other) << "{"; }
+    REQUIRE(save_journal(file, j));
+    CHECK_FALSE(fs::exists(stale));
+    CHECK(fs::exists(other));
+    { std::ofstream(stale) << "{"; }
+    remove_journal(file);
+    CHECK_FALSE(fs::exists(stale));
+    CHECK_FALSE(fs::exists(file));
+}
+
 TEST_CASE("a damaged journal reads as none (the upload starts over)") {
     TempDir tmp;
     fs::path file = tmp.path / "j.json";
