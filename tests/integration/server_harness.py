@@ -64,6 +64,29 @@ def finish():
     sys.exit(1 if FAILURES else 0)
 
 
+# tus helpers shared by the tus tests: the body media type, Upload-Metadata
+# values, and deterministic data of n bytes for a seed.
+MiB = 1 << 20
+OCTETS = "application/offset+octet-stream"
+
+
+def b64(v):
+    return base64.b64encode(v if isinstance(v, bytes) else v.encode()).decode()
+
+
+def meta(**kv):
+    return ",".join(f"{k} {b64(str(v))}" for k, v in kv.items())
+
+
+def data_of(n, seed):
+    out = bytearray()
+    block = hashlib.sha256(seed.encode()).digest()
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block * 64
+    return bytes(out[:n])
+
+
 def sha256_hex(data):
     return hashlib.sha256(data).hexdigest()
 

@@ -13,8 +13,6 @@
 - --min-free: writes that would cut into the free-space reserve get 507 and
   leave the mount as it was (on a 32 MiB tmpfs when we may mount one).
 Needs a DE_TEST_HOOKS build."""
-import base64
-import hashlib
 import http.client
 import json
 import os
@@ -27,27 +25,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_harness import Server, Client, basic, check, eq, finish, sha256_hex  # noqa: E402
+from server_harness import (  # noqa: E402
+    MiB, OCTETS, Server, Client, b64, basic, check, data_of, eq, finish, meta, sha256_hex)
 
-MiB = 1 << 20
-OCTETS = "application/offset+octet-stream"
-
-
-def b64(v):
-    return base64.b64encode(v if isinstance(v, bytes) else v.encode()).decode()
-
-
-def meta(**kv):
-    return ",".join(f"{k} {b64(str(v))}" for k, v in kv.items())
-
-
-def data_of(n, seed):
-    out = bytearray()
-    block = hashlib.sha256(seed.encode()).digest()
-    while len(out) < n:
-        block = hashlib.sha256(block).digest()
-        out += block * 64
-    return bytes(out[:n])
 
 
 def tus_headers(extra=None):

@@ -2,7 +2,6 @@
 "Resumable uploads (tus 1.0)"): creation, PATCH, HEAD, checksums, termination,
 expiry, quota reservations, a server killed mid-upload, concatenation, parallel
 parts, and isolation between users."""
-import base64
 import contextlib
 import hashlib
 import http.client
@@ -12,27 +11,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_harness import SANITIZED, Server, Client, basic, check, eq, finish, sha256_hex  # noqa: E402
+from server_harness import (  # noqa: E402
+    MiB, OCTETS, SANITIZED, Server, Client, b64, basic, check, data_of, eq, finish, meta,
+    sha256_hex)
 
-MiB = 1 << 20
-OCTETS = "application/offset+octet-stream"
-
-
-def b64(v):
-    return base64.b64encode(v if isinstance(v, bytes) else v.encode()).decode()
-
-
-def meta(**kv):
-    return ",".join(f"{k} {b64(str(v))}" for k, v in kv.items())
-
-
-def data_of(n, seed):
-    out = bytearray()
-    block = hashlib.sha256(seed.encode()).digest()
-    while len(out) < n:
-        block = hashlib.sha256(block).digest()
-        out += block * 64
-    return bytes(out[:n])
 
 
 class Tus:
