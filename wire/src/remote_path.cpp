@@ -6,8 +6,8 @@ namespace de {
 
 Result<std::string> normalize_remote_path(std::string_view path) {
     auto bad = [&](std::string_view why) {
-        return fail(ErrorKind::usage, fmt::format("invalid remote path '{}': {}",
-                                                  fmt::format("{:.200}", path), why));
+        return fail(ErrorKind::usage,
+                    fmt::format("invalid remote path '{}': {}", fmt::format("{:.200}", path), why));
     };
     if (path.size() > k_max_path_bytes) return bad("longer than 4096 bytes");
     for (unsigned char c : path) {
