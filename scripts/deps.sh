@@ -2,7 +2,8 @@
 # Installs what building and testing de-cli needs on Debian 12, from Debian's
 # packages only. Safe to run again. clang-16 (with its sanitizer runtimes)
 # builds the sanitizer build of scripts/test.sh; stress-ng is the
-# load of scripts/stress-test.sh.
+# load of scripts/stress-test.sh; tmux drives the TTY tests (prompts, completion,
+# colour); python3-jsonschema validates every command's --json output.
 set -euo pipefail
 SUDO=""
 if [[ $(id -u) != 0 ]]; then SUDO=sudo; fi
@@ -11,7 +12,7 @@ PACKAGES=(
     libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
     doctest-dev libssl-dev libboost-dev
     curl python3 procps
-    clang-16 libclang-rt-16-dev stress-ng
+    clang-16 libclang-rt-16-dev stress-ng tmux python3-jsonschema
     mandoc man-db groff-base bash-completion zsh fish
 )
 missing=()
