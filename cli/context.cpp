@@ -6,6 +6,7 @@
 #include "output.hpp"
 #include "test_hooks.hpp"
 
+#include <de/name_json.hpp>
 #include <de/size.hpp>
 
 #include <fmt/format.h>
@@ -264,8 +265,8 @@ std::string progress_bar_line(std::string_view name, std::uint64_t done, std::ui
     int fixed = width - 1 - static_cast<int>(stats.size()) - 4 - 2;
     int want = std::min<int>(static_cast<int>(name.size()), 20);
     int cells = std::clamp(fixed - want, 10, 20);
-    std::string line =
-        layout_progress_line(name, format_progress_cells(done, total, cells), stats, width);
+    std::string line = layout_progress_line(
+        display_name(name), format_progress_cells(done, total, cells), stats, width);
     while (!line.empty() && line.back() == ' ')
         line.pop_back();
     return line;
@@ -275,10 +276,10 @@ std::string progress_json_line(std::string_view event, std::string_view name, st
                                std::uint64_t total, double rate, std::optional<double> eta,
                                double seconds) {
     nlohmann::json line = {{"event", event},
-                           {"name", name},
                            {"done", done},
                            {"total", total},
                            {"rate", static_cast<std::uint64_t>(std::max(rate, 0.0))}};
+    put_name(line, "name", name);  // "name_encoding": "percent" when not UTF-8
     line["eta_s"] = eta ? nlohmann::json(std::round(*eta * 10) / 10) : nlohmann::json(nullptr);
     if (seconds >= 0) line["seconds"] = std::round(seconds * 1000) / 1000;
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -2,6 +2,7 @@
 #include "helpers.hpp"
 
 #include <de/json.hpp>
+#include <de/name_json.hpp>
 #include <de/remote_path.hpp>
 #include <de/size.hpp>
 
@@ -31,7 +32,7 @@ Result<ByteRange> parse_range(std::string_view text) {
 }
 
 std::string remote_display(std::string_view app, std::string_view path) {
-    return fmt::format("{}:/{}", app, path);
+    return fmt::format("{}:/{}", app, display_name(path));
 }
 
 nlohmann::json entry_json(const Entry& entry) {
@@ -46,7 +47,8 @@ void warn_sync_failures(const Context& ctx, const SyncSummary& summary) {
             warn(ctx, fmt::format("... and {} more failures", summary.failures.size() - 20));
             break;
         }
-        warn(ctx, fmt::format("failed: {} {}: {}", f.action, f.path, f.error.message));
+        warn(ctx,
+             fmt::format("failed: {} {}: {}", f.action, display_name(f.path), f.error.message));
     }
 }
 

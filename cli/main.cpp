@@ -7,6 +7,7 @@
 #include "context.hpp"
 
 #include <de/error.hpp>
+#include <de/name_json.hpp>
 #include <de/progress.hpp>
 
 #include <fmt/format.h>
@@ -41,7 +42,7 @@ void print_error(bool json, const de::Error& error,
                  nlohmann::json details = nlohmann::json::object()) {
     if (json) {
         details["error"] = {{"kind", de::to_string(error.kind)}, {"message", error.message}};
-        std::cout << details.dump() << std::endl;
+        std::cout << de::dump_json(details) << std::endl;  // never throws
     } else {
         std::fflush(stdout);
         std::fprintf(stderr, "de-cli: error: %s\n", error.message.c_str());
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
     }
     if (json) {
         nlohmann::json result = ctx.json_result ? *ctx.json_result : nlohmann::json{{"ok", true}};
-        std::cout << result.dump() << std::endl;
+        std::cout << de::dump_json(result) << std::endl;  // never throws
     }
     std::cout.flush();
     if (std::ferror(stdout) || std::cout.fail()) return de::exit_code(de::ErrorKind::generic);

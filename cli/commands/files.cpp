@@ -7,6 +7,7 @@
 #include "output.hpp"
 
 #include <de/json.hpp>
+#include <de/name_json.hpp>
 #include <de/remote_path.hpp>
 #include <de/sha256.hpp>
 #include <de/size.hpp>
@@ -83,7 +84,7 @@ Status run_ls(Context& ctx, const FileArgs& args) {
     auto shown = [&](const Entry& e) {
         std::string name = e.path.starts_with(prefix) ? e.path.substr(prefix.size()) : e.path;
         if (e.type == EntryType::dir) name += '/';
-        return name;
+        return display_name(name);  // escaped when not UTF-8 or with control characters
     };
     if (!args.long_format) {
         for (const auto& e : entries)
@@ -148,8 +149,8 @@ Status run_cat(Context& ctx, const FileArgs& args) {
     std::fflush(stdout);
     if (ctx.global.json) {
         auto data = std::span(reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size());
-        ctx.json_result = nlohmann::json{
-            {"path", *path}, {"bytes", bytes}, {"content_base64", base64_encode(data)}};
+        ctx.json_result = nlohmann::json{{"bytes", bytes}, {"content_base64", base64_encode(data)}};
+        put_name(*ctx.json_result, "path", *path);
     }
     return {};
 }
@@ -194,7 +195,7 @@ Status run_rm(Context& ctx, const FileArgs& args) {
                     fmt::format("{} does not exist ({})", remote_display(*app, p), e.message);
             return std::unexpected(e);
         }
-        removed.push_back(p);
+        removed.push_back(name_value(p));  // {"name", "name_encoding"} when not UTF-8
         note(ctx, fmt::format("Removed {}", remote_display(*app, p)));
     }
     ctx.json_result = nlohmann::json{{"app", *app}, {"removed", removed}};

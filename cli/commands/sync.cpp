@@ -7,6 +7,7 @@
 #include "../helpers.hpp"
 #include "commands.hpp"
 
+#include <de/name_json.hpp>
 #include <de/size.hpp>
 #include <de/sync.hpp>
 
@@ -41,10 +42,10 @@ struct SyncArgs {
 nlohmann::json summary_json(const SyncSummary& s) {
     nlohmann::json failures = nlohmann::json::array();
     for (const auto& f : s.failures) {
-        failures.push_back({{"path", f.path},
-                            {"action", f.action},
-                            {"kind", to_string(f.error.kind)},
-                            {"message", f.error.message}});
+        nlohmann::json failure{
+            {"action", f.action}, {"kind", to_string(f.error.kind)}, {"message", f.error.message}};
+        put_name(failure, "path", f.path);  // percent form when not UTF-8
+        failures.push_back(std::move(failure));
     }
     return {{"direction", to_string(s.direction)},
             {"dry_run", s.dry_run},

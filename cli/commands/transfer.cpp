@@ -12,6 +12,7 @@
 #include <de/download_plan.hpp>
 #include <de/hash_cache.hpp>
 #include <de/json.hpp>
+#include <de/name_json.hpp>
 #include <de/remote_path.hpp>
 #include <de/size.hpp>
 #include <de/upload_plan.hpp>
@@ -89,6 +90,13 @@ void trace_cache(Context& ctx, const HashCache& cache) {
                       st.misses, st.misses == 1 ? "" : "s", format_size(st.bytes_read)));
 }
 
+// `fields` with "local" and "remote" (names: percent form when not UTF-8).
+nlohmann::json names_json(nlohmann::json fields, std::string_view local, std::string_view remote) {
+    put_name(fields, "local", local);
+    put_name(fields, "remote", remote);
+    return fields;
+}
+
 Status run_upload(Context& ctx, const TransferArgs& args) {
     if (args.paths.size() < 2)
         return fail(ErrorKind::usage,
@@ -137,7 +145,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         Table table({"LOCAL", "REMOTE", "SIZE", "ACTION"});
         table.align(2, Table::Align::right);
         for (const auto& item : files)
-            table.add_row({item.local, "/" + item.remote,
+            table.add_row({display_name(item.local), "/" + display_name(item.remote),
                            ctx.stdout_tty ? format_size(item.size) : std::to_string(item.size),
                            std::string(action_of(item, args.update))});
         print_table(ctx, table);
@@ -146,10 +154,9 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     if (args.dry_run) {
         nlohmann::json listed = nlohmann::json::array();
         for (const auto& item : files)
-            listed.push_back({{"local", item.local},
-                              {"remote", item.remote},
-                              {"size", item.size},
-                              {"action", action_of(item, args.update)}});
+            listed.push_back(
+                names_json({{"size", item.size}, {"action", action_of(item, args.update)}},
+                           item.local, item.remote));
         ctx.json_result = nlohmann::json{{"app", *app},
                                          {"dry_run", true},
                                          {"files", std::move(listed)},
@@ -239,8 +246,7 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     options.notice = [&ctx](std::string_view message) { note(ctx, message); };
     options.trace = [&ctx](std::string_view line) { debug(ctx, line); };
     options.on_file = [&done](const DownloadItem& item, const Entry& entry) {
-        done.push_back(
-            {{"remote", item.remote}, {"local", item.local.string()}, {"size", entry.size}});
+        done.push_back(names_json({{"size", entry.size}}, item.local.string(), item.remote));
     };
     auto got = send_download(*client, *plan, options);
     if (!got) return std::unexpected(explain(got.error(), *app));
@@ -249,8 +255,8 @@ Status run_download(Context& ctx, const TransferArgs& args) {
         {"app", *app}, {"files", std::move(done)}, {"bytes", got->bytes}, {"seconds", secs}};
     add_report(*ctx.json_result, got->report);
     note(ctx, fmt::format("Downloaded {} file{} ({}) to '{}' in {:.1f} s{}", got->files,
-                          got->files == 1 ? "" : "s", format_size(got->bytes), local_arg, secs,
-                          rate(got->bytes, secs)));
+                          got->files == 1 ? "" : "s", format_size(got->bytes),
+                          display_name(local_arg), secs, rate(got->bytes, secs)));
     return {};
 }
 

@@ -29,6 +29,7 @@
 
 #include <de/api.hpp>
 #include <de/json.hpp>
+#include <de/name_json.hpp>
 #include <de/remote_path.hpp>
 #include <de/sha256.hpp>
 #include <de/size.hpp>
@@ -60,7 +61,7 @@ constexpr std::uint64_t k_expect_continue_from = 1 << 20;  // smaller bodies: no
 constexpr int k_list_page = 10'000;
 
 std::string show_path(std::string_view path) {
-    return fmt::format("'{}'", path.empty() ? "/" : path);
+    return fmt::format("'{}'", path.empty() ? "/" : display_name(path));
 }
 
 std::string errno_text(int err) {
@@ -265,7 +266,7 @@ struct Client::Impl {
         request.url = std::move(url_text);
         request.auth = auth;
         request.headers.push_back("Accept: application/json");
-        if (body) request.json_body = body->dump();
+        if (body) request.json_body = dump_json(*body);
         auto response = send(request, what, idempotent, {}, sent);
         if (!response) return response;
         if (response->status < 200 || response->status >= 300)
@@ -474,7 +475,9 @@ Result<std::vector<Entry>> Client::Impl::list_dir(std::string_view app, const st
                 entries.push_back(item.get<Entry>());
             const json& next = page.at("next_cursor");
             if (next.is_null()) break;
-            std::string next_cursor = next.get<std::string>();
+            auto cursor_name = get_name(page, "next_cursor");
+            if (!cursor_name) throw json::other_error::create(501, "malformed next_cursor", &page);
+            std::string next_cursor = std::move(*cursor_name);
             if (next_cursor.empty() || next_cursor == cursor) break;
             cursor = std::move(next_cursor);
         } catch (const json::exception& e) {
@@ -648,8 +651,8 @@ Result<ResumeProbe> Client::probe_resume(std::string_view app, const std::filesy
                                          const std::function<Result<std::string>()>& local_sha256) {
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what =
-        fmt::format("upload of '{}' to {} in app '{}'", local.string(), show_path(*normal), app);
+    const std::string what = fmt::format("upload of '{}' to {} in app '{}'",
+                                         display_name(local.string()), show_path(*normal), app);
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
@@ -665,8 +668,8 @@ void Client::discard_resume(std::string_view app, const std::filesystem::path& l
                             std::string_view remote, const UploadOptions& options) {
     auto normal = normalize_remote_path(remote);
     if (!normal) return;
-    const std::string what =
-        fmt::format("upload of '{}' to {} in app '{}'", local.string(), show_path(*normal), app);
+    const std::string what = fmt::format("upload of '{}' to {} in app '{}'",
+                                         display_name(local.string()), show_path(*normal), app);
     auto route = m_impl->app_route(app, what);
     if (!route) return;
     detail::resumable_discard(m_impl->transfer_env(app, *route), local, *normal, options, what);
@@ -677,8 +680,8 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
                              TransferReport* report) {
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what =
-        fmt::format("upload of '{}' to {} in app '{}'", local.string(), show_path(*normal), app);
+    const std::string what = fmt::format("upload of '{}' to {} in app '{}'",
+                                         display_name(local.string()), show_path(*normal), app);
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     if (normal->empty())
@@ -1127,11 +1130,12 @@ Result<Entry> Client::move(std::string_view app, std::string_view from, std::str
             moving = Entry{*source, EntryType::dir, 0, 0, std::nullopt};
         }
     }
+    json body{{"overwrite", overwrite}};
+    put_name(body, "from", *source);  // names: percent form when not UTF-8
+    put_name(body, "to", *target);
     Impl::Sent sent;
-    auto response =
-        m_impl->call("POST", m_impl->url(*route + "/mount/move"), what, moving.has_value(),
-                     json{{"from", *source}, {"to", *target}, {"overwrite", overwrite}},
-                     http::Auth::preferred, &sent);
+    auto response = m_impl->call("POST", m_impl->url(*route + "/mount/move"), what,
+                                 moving.has_value(), body, http::Auth::preferred, &sent);
     if (!response) {
         const int status = response.error().http_status;
         if (moving && sent.uncertain && (status == 404 || status == 409)) {
@@ -1162,10 +1166,11 @@ Result<Entry> Client::mkdir(std::string_view app, std::string_view path, bool pa
     // With parents an existing folder is success, so a repeat is harmless.
     // Without, a retry refused because the folder exists (after a lost
     // answer) is recognised: a folder there is what was asked for.
+    json body{{"parents", parents}};
+    put_name(body, "path", *normal);  // percent form when not UTF-8
     Impl::Sent sent;
-    auto response =
-        m_impl->call("POST", m_impl->url(*route + "/mount/mkdir"), what, true,
-                     json{{"path", *normal}, {"parents", parents}}, http::Auth::preferred, &sent);
+    auto response = m_impl->call("POST", m_impl->url(*route + "/mount/mkdir"), what, true, body,
+                                 http::Auth::preferred, &sent);
     if (!response) {
         if (!parents && sent.uncertain && response.error().http_status == 409) {
             auto existing = stat(app, *normal);

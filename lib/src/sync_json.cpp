@@ -5,6 +5,7 @@
 #include <de/remote_path.hpp>
 #include <de/sync.hpp>
 
+#include <de/name_json.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
@@ -22,11 +23,11 @@ std::string sync_plan_to_json(const SyncPlan& plan) {
     json ops = json::array();
     for (const auto& op : plan.ops) {
         json o = {{"action", to_string(op.action)},
-                  {"path", op.path},
                   {"type", op.type == EntryType::dir ? "dir" : "file"},
                   {"size", op.size},
                   {"mtime_ns", op.mtime_ns},
                   {"reason", op.reason}};
+        put_name(o, "path", op.path);  // percent form when not UTF-8
         if (op.action == SyncOp::Action::remove) o["files"] = op.files;
         if (op.replace) o["replace"] = true;
         if (op.after_delete) o["after_delete"] = true;
@@ -40,8 +41,6 @@ std::string sync_plan_to_json(const SyncPlan& plan) {
         {"direction", to_string(plan.direction)},
         {"app", plan.app},
         {"host", plan.host},
-        {"local_dir", plan.local_dir},
-        {"remote_dir", plan.remote_dir},
         {"delete", plan.delete_extraneous},
         {"checksum", plan.checksum},
         {"follow_symlinks", plan.follow_symlinks},
@@ -63,7 +62,9 @@ std::string sync_plan_to_json(const SyncPlan& plan) {
         {"warnings", plan.warnings},
         {"ops", std::move(ops)},
     };
-    return j.dump(2) + "\n";
+    put_name(j, "local_dir", plan.local_dir);
+    put_name(j, "remote_dir", plan.remote_dir);
+    return dump_json(j, 2) + "\n";
 }
 
 Result<SyncPlan> sync_plan_from_json(std::string_view text) {
@@ -91,8 +92,12 @@ Result<SyncPlan> sync_plan_from_json(std::string_view text) {
         }
         plan.app = j.at("app").get<std::string>();
         plan.host = j.value("host", std::string{});
-        plan.local_dir = j.at("local_dir").get<std::string>();
-        plan.remote_dir = j.at("remote_dir").get<std::string>();
+        auto local_dir = get_name(j, "local_dir");
+        auto remote_dir = get_name(j, "remote_dir");
+        if (!local_dir || !remote_dir)
+            return fail(ErrorKind::usage, "the plan file has no valid local_dir and remote_dir");
+        plan.local_dir = std::move(*local_dir);
+        plan.remote_dir = std::move(*remote_dir);
         plan.delete_extraneous = j.at("delete").get<bool>();
         plan.checksum = j.at("checksum").get<bool>();
         plan.follow_symlinks = j.at("follow_symlinks").get<bool>();
@@ -128,7 +133,10 @@ Result<SyncPlan> sync_plan_from_json(std::string_view text) {
                 return fail(ErrorKind::usage,
                             fmt::format("the plan has an unknown action '{}'", a));
             }
-            op.path = o.at("path").get<std::string>();
+            auto op_path = get_name(o, "path");
+            if (!op_path)
+                return fail(ErrorKind::usage, "the plan has an operation without a valid path");
+            op.path = std::move(*op_path);
             op.type = o.at("type").get<std::string>() == "dir" ? EntryType::dir : EntryType::file;
             op.size = o.at("size").get<std::uint64_t>();
             op.mtime_ns = o.at("mtime_ns").get<std::int64_t>();

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <de/name_json.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -57,8 +58,11 @@ std::optional<UploadJournal> load_journal(const fs::path& file) {
         out.upload_url = j.at("upload_url").get<std::string>();
         out.host = j.at("host").get<std::string>();
         out.app = j.at("app").get<std::string>();
-        out.remote = j.at("remote").get<std::string>();
-        out.local = j.at("local").get<std::string>();
+        auto remote = get_name(j, "remote");
+        auto local = get_name(j, "local");
+        if (!remote || !local) return std::nullopt;
+        out.remote = std::move(*remote);
+        out.local = std::move(*local);
         const json& id = j.at("identity");
         out.identity.size = id.at("size").get<std::uint64_t>();
         out.identity.mtime_ns = id.at("mtime_ns").get<std::int64_t>();
@@ -107,8 +111,6 @@ Status save_journal(const fs::path& file, const UploadJournal& journal) {
               {"upload_url", journal.upload_url},
               {"host", journal.host},
               {"app", journal.app},
-              {"remote", journal.remote},
-              {"local", journal.local},
               {"identity",
                {{"size", journal.identity.size},
                 {"mtime_ns", journal.identity.mtime_ns},
@@ -117,7 +119,9 @@ Status save_journal(const fs::path& file, const UploadJournal& journal) {
               {"part_size", journal.part_size},
               {"created_unix", journal.created_unix},
               {"creation_key", journal.creation_key}};
-    const std::string text = j.dump() + "\n";
+    put_name(j, "remote", journal.remote);  // names: percent form when not UTF-8
+    put_name(j, "local", journal.local);
+    const std::string text = dump_json(j) + "\n";
     std::random_device random;
     const fs::path tmp =
         file.parent_path() / fmt::format(".{}.{:08x}.tmp", file.filename().string(), random());

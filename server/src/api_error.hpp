@@ -4,6 +4,7 @@
 // without a second translation table (de/api.hpp owns kind <-> status).
 
 #include <de/api.hpp>
+#include <de/name_json.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +33,7 @@ inline std::string error_body(const ApiError& e) {
     nlohmann::json inner = e.extra.is_object() ? e.extra : nlohmann::json::object();
     inner["kind"] = std::string(api::to_string(e.kind));
     inner["message"] = e.message;
-    return nlohmann::json{{"error", inner}}.dump();
+    return dump_json(nlohmann::json{{"error", inner}});  // never throws (a name in a message)
 }
 
 // Maps an errno from a file operation on `path` to the error a client should see.

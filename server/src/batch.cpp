@@ -42,6 +42,7 @@
 #include "tar_reader.hpp"
 
 #include <de/json.hpp>
+#include <de/name_json.hpp>
 #include <de/remote_path.hpp>
 #include <de/sha256.hpp>
 
@@ -74,6 +75,12 @@ using asio::awaitable;
 using asio::use_awaitable;
 
 constexpr std::size_t k_chunk = 1 << 20;
+
+// `fields` with the member's "path" (percent form when not UTF-8).
+nlohmann::json path_json(const std::string& rel, nlohmann::json fields) {
+    put_name(fields, "path", rel);
+    return fields;
+}
 
 // Test builds: DE_SERVER_TEST_BATCH_RACE=PATH plays a writer that creates PATH
 // in the mount between a batch's conflict check and its renames, so a test
@@ -163,7 +170,7 @@ class Batch final : public TarHandler {
                 fmt::format("the content of '{}' has SHA-256 {}, but its DE.sha256 says {}; "
                             "nothing of the batch was stored",
                             s.rel, s.sha256, s.expected),
-                {{"path", s.rel}, {"received_sha256", s.sha256}}});
+                path_json(s.rel, {{"received_sha256", s.sha256}})});
         if (s.mtime_ns) set_mtime(m_fd.get(), *s.mtime_ns);
         ::fstat(m_fd.get(), &s.st);
         m_fd.reset();
@@ -210,9 +217,9 @@ class Batch final : public TarHandler {
             if (cur_fd < 0 || parent != cur_parent) {
                 auto fd = ensure_dir(parent);
                 if (!fd) {
-                    failed.push_back({{"path", s.rel},
-                                      {"kind", std::string(api::to_string(fd.error().kind))},
-                                      {"message", fd.error().message}});
+                    failed.push_back(
+                        path_json(s.rel, {{"kind", std::string(api::to_string(fd.error().kind))},
+                                          {"message", fd.error().message}}));
                     continue;
                 }
                 cur_parent = parent;
@@ -232,16 +239,16 @@ class Batch final : public TarHandler {
             auto placed =
                 m_store.commit_staged(m_mount, {m_staging.get(), s.name, -1, s.st}, o, nullptr);
             if (!placed) {
-                failed.push_back({{"path", s.rel},
-                                  {"kind", std::string(api::to_string(placed.error().kind))},
-                                  {"message", placed.error().message}});
+                failed.push_back(
+                    path_json(s.rel, {{"kind", std::string(api::to_string(placed.error().kind))},
+                                      {"message", placed.error().message}}));
                 continue;
             }
             s.committed = true;
             m_dirty.insert(parent);
             out.delta += placed->usage_delta;
             if (n_entries++) entries += ',';
-            entries += nlohmann::json(placed->entry).dump();
+            entries += dump_json(nlohmann::json(placed->entry));
         }
         auto t_renamed = clock::now();
         // One fsync per folder that got a new name (and per parent of a new folder).
@@ -264,7 +271,7 @@ class Batch final : public TarHandler {
         out.body += entries;
         if (!failed.empty()) {
             out.status = 207;
-            out.body += R"(,"failed":)" + failed.dump();
+            out.body += R"(,"failed":)" + dump_json(failed);
         }
         out.body += '}';
         return out;

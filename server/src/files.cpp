@@ -410,7 +410,7 @@ awaitable<bool> handle_manifest(ServerContext& ctx, Exchange& x) {
                 break;
             }
             ++count;
-            batch += nlohmann::json(*e).dump();
+            batch += dump_json(nlohmann::json(*e));
             batch += '\n';
         }
         stream.expires_after(ctx.options.body_timeout);

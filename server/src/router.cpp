@@ -4,6 +4,7 @@
 #include "router.hpp"
 
 #include <de/json.hpp>
+#include <de/name_json.hpp>
 #include <de/remote_path.hpp>
 
 #include <fmt/format.h>
@@ -45,6 +46,18 @@ ApiResult<std::string> string_field(const json& j, const char* key) {
     if (it == j.end() || !it->is_string())
         return api_fail(WireError::unprocessable, fmt::format("'{}' must be a string", key));
     return it->get<std::string>();
+}
+
+// A file name field: "<key>_encoding": "percent" carries a name that is not
+// UTF-8 (de/name_json.hpp).
+ApiResult<std::string> name_field(const json& j, const char* key) {
+    auto name = get_name(j, key);
+    if (!name)
+        return api_fail(WireError::unprocessable,
+                        fmt::format("'{}' must be a string (with '{}_encoding': \"percent\" its "
+                                    "percent form)",
+                                    key, key));
+    return *name;
 }
 
 ApiResult<bool> bool_field(const json& j, const char* key, std::optional<bool> fallback) {
@@ -224,7 +237,7 @@ bool method_allowed(RouteId id, std::string_view method) {
 Response json_response(int status, const json& j) {
     Response r;
     r.status = status;
-    r.body = j.dump();
+    r.body = dump_json(j);
     return r;
 }
 
@@ -377,7 +390,7 @@ ApiResult<Response> Api::dispatch(const JsonRequest& req) {
             if (!mount) return std::unexpected(mount.error());
             auto body = parse_json_body(req);
             if (!body) return std::unexpected(body.error());
-            auto path = string_field(*body, "path");
+            auto path = name_field(*body, "path");
             if (!path) return std::unexpected(path.error());
             auto parents = bool_field(*body, "parents", false);
             if (!parents) return std::unexpected(parents.error());
@@ -393,9 +406,9 @@ ApiResult<Response> Api::dispatch(const JsonRequest& req) {
             if (!mount) return std::unexpected(mount.error());
             auto body = parse_json_body(req);
             if (!body) return std::unexpected(body.error());
-            auto from = string_field(*body, "from");
+            auto from = name_field(*body, "from");
             if (!from) return std::unexpected(from.error());
-            auto to = string_field(*body, "to");
+            auto to = name_field(*body, "to");
             if (!to) return std::unexpected(to.error());
             auto overwrite = bool_field(*body, "overwrite", false);
             if (!overwrite) return std::unexpected(overwrite.error());
@@ -429,8 +442,10 @@ ApiResult<Response> Api::dispatch(const JsonRequest& req) {
             if (auto it = req.query.find("cursor"); it != req.query.end()) cursor = it->second;
             auto page = m_mounts.list(*mount, *rel, *recursive, *hashes, limit, cursor);
             if (!page) return std::unexpected(page.error());
-            json j{{"path", *rel}, {"entries", json(page->entries)}};
-            j["next_cursor"] = page->next_cursor ? json(*page->next_cursor) : json(nullptr);
+            json j{{"entries", json(page->entries)}};
+            put_name(j, "path", *rel);
+            j["next_cursor"] = nullptr;
+            if (page->next_cursor) put_name(j, "next_cursor", *page->next_cursor);
             return json_response(200, j);
         }
         case RouteId::sync_lease:

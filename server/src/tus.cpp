@@ -326,7 +326,7 @@ ApiResult<std::optional<tus::Checksum>> request_checksum(const Req& rq) {
 // A PATCH or a creation that completed its upload names the file it made.
 void add_entry_headers(Response& r, const Entry& entry) {
     r.headers.emplace_back("ETag", api::etag_for(*entry.sha256));
-    r.headers.emplace_back(std::string(api::k_header_entry), json(entry).dump());
+    r.headers.emplace_back(std::string(api::k_header_entry), dump_json(json(entry), -1, true));
 }
 
 struct ParsedMeta {
@@ -457,7 +457,7 @@ awaitable<bool> TusService::Impl::head(Exchange& x, Req& rq, const UploadPtr& u)
                 : u->done_ranges());
     }
     if (u->completed) {
-        r.headers.emplace_back(std::string(api::k_header_entry), u->entry.dump());
+        r.headers.emplace_back(std::string(api::k_header_entry), dump_json(u->entry, -1, true));
         if (u->entry.contains("sha256"))
             r.headers.emplace_back("ETag", api::etag_for(u->entry["sha256"].get<std::string>()));
     }
@@ -732,9 +732,12 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
             auto missing = u->missing_ranges();
             co_return std::unexpected(
                 ApiError{WireError::conflict,
-                         u->parts_mode ? fmt::format("parts {} are not complete", missing)
-                                       : fmt::format("the upload is at {} of {} bytes",
-                                                     u->confirmed_prefix(), u->length),
+                         missing.empty()
+                             ? fmt::format("the parts received do not cover the upload's {} bytes",
+                                           u->length)
+                         : u->parts_mode ? fmt::format("parts {} are not complete", missing)
+                                         : fmt::format("the upload is at {} of {} bytes",
+                                                       u->confirmed_prefix(), u->length),
                          {{"missing_parts", missing}}});
         }
         u->committing = true;
@@ -873,7 +876,9 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
         std::lock_guard g(u->mu);
         auto& s = started;
         s = start_patch_locked(*u, *off, k);
-        if (s && rq.content_length && !u->parts.empty() && *off + *rq.content_length > u->pend(k)) {
+        // (Compared without adding: offset + Content-Length could wrap.)
+        if (s && rq.content_length && !u->parts.empty() &&
+            (*off > u->pend(k) || *rq.content_length > u->pend(k) - *off)) {
             std::uint64_t end = u->pend(k);
             u->parts[k].active = false;
             s = api_fail(
@@ -970,10 +975,11 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     std::uint64_t part_size = 0;
     if (rq.has(api::k_header_upload_parts)) {
         auto p = parse_decimal_u64(rq.header(api::k_header_upload_parts));
-        if (!p || *p < api::k_tus_min_part || partial) {
+        if (!p || *p < api::k_tus_min_part || *p > api::k_tus_max_part || partial) {
             ApiError e{WireError::bad_request,
                        partial ? "Upload-Parts cannot be combined with Upload-Concat"
-                               : "Upload-Parts must be a part size of at least 1048576 bytes",
+                               : "Upload-Parts must be a part size from 1048576 to 1099511627776 "
+                                 "bytes",
                        {}};
             co_return co_await fail(x, rq, e);
         }
@@ -1035,6 +1041,20 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     u->touched_ms = now_ms();
     u->res = std::move(*res);
     init_parts(*u);
+    // The state first, then the data file: until the upload is in the store,
+    // any failure (or exception) removes both, and the reservation goes with u.
+    // (A restart finding state without its preallocated data drops it.)
+    struct Undo {
+        TusUpload& u;
+        bool keep = false;
+        ~Undo() {
+            if (!keep) remove_files(u);
+        }
+    } undo{*u};
+    if (!save(*u)) {
+        ApiError fe_ = errno_error(errno ? errno : EIO, "saving the upload's state", meta->rel);
+        co_return co_await fail(x, rq, fe_);
+    }
     // 0644 like a PUT's file: the uploads folder (0700) hides it until the rename.
     int fd = ::openat(dfd, (u->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -1045,20 +1065,8 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     u->direct = open_direct(dfd, u->id + ".data");
     if (*len > 0 && ::fallocate(fd, 0, 0, static_cast<off_t>(*len)) != 0) {
         int err = errno;
-        if (err == EOPNOTSUPP && ::ftruncate(fd, static_cast<off_t>(*len)) == 0) {
-        } else {
-            ::unlinkat(dfd, (u->id + ".data").c_str(), 0);
-            {
-                ApiError fe_ = errno_error(err, "allocating the upload", meta->rel);
-                co_return co_await fail(x, rq, fe_);
-            }
-        }
-    }
-    if (!save(*u)) {
-        int err = errno;
-        remove_files(*u);
-        {
-            ApiError fe_ = errno_error(err, "saving the upload's state", meta->rel);
+        if (err != EOPNOTSUPP || ::ftruncate(fd, static_cast<off_t>(*len)) != 0) {
+            ApiError fe_ = errno_error(err, "allocating the upload", meta->rel);
             co_return co_await fail(x, rq, fe_);
         }
     }
@@ -1067,6 +1075,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
         remove_files(*u);
         co_return co_await answer_existing(x, rq, *first);
     }
+    undo.keep = true;
     Response r;
     r.status = 201;
     r.headers.emplace_back("Location",
@@ -1303,7 +1312,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     r.headers.emplace_back(std::string(api::k_header_upload_offset), std::to_string(total));
     r.headers.emplace_back(std::string(api::k_header_upload_length), std::to_string(total));
     r.headers.emplace_back(std::string(api::k_header_upload_expires), expires_header(*f));
-    r.headers.emplace_back(std::string(api::k_header_entry), f->entry.dump());
+    r.headers.emplace_back(std::string(api::k_header_entry), dump_json(f->entry, -1, true));
     co_return co_await reply(x, rq, r);
 }
 

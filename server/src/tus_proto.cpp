@@ -117,6 +117,11 @@ std::string format_ranges(const std::vector<std::uint64_t>& v) {
 
 std::optional<Concat> parse_concat(std::string_view header) {
     header = trim_ows(header);
+    // Printable ASCII only: the header is kept (HEAD answers it, the state
+    // file records it) and its URLs name upload ids.
+    for (char c : header)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+            return std::nullopt;
     Concat c;
     if (header == "partial") {
         c.kind = Concat::Kind::partial;

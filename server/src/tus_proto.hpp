@@ -59,7 +59,7 @@ std::string format_ranges_if(std::uint64_t count, Pred done) {
     return format_ranges(v);
 }
 
-// Upload-Concat: "partial" or "final;URL URL ...". URLs may be absolute
+// Upload-Concat: "partial" or "final;URL URL ...", printable ASCII only. URLs may be absolute
 // (scheme://host/path) or paths; ids() gives each one's last segment when the
 // path is exactly /api/v1/apps/{app}/uploads/{id}.
 struct Concat {

@@ -6,6 +6,7 @@
 // the record comes first and start-up resolves it (resolve_commit).
 #include "tus_store.hpp"
 
+#include <de/name_json.hpp>
 #include <de/text.hpp>
 
 #include <fcntl.h>
@@ -35,7 +36,6 @@ json state_json(const TusUpload& u) {
            {"part_size", u.parts_mode ? u.part_size : 0},
            {"metadata", u.metadata_raw},
            {"creation_key", u.creation_key},
-           {"path", u.rel},
            {"overwrite", u.overwrite},
            {"concat", u.concat == tus::Concat::Kind::partial ? "partial"
                       : u.concat == tus::Concat::Kind::final ? "final"
@@ -43,6 +43,7 @@ json state_json(const TusUpload& u) {
            {"concat_header", u.concat_header},
            {"touched_ms", u.touched_ms},
            {"completed", u.completed}};
+    put_name(j, "path", u.rel);  // any bytes (de/name_json.hpp)
     if (u.sha256) j["sha256"] = *u.sha256;
     if (u.mtime_ns) j["mtime_ns"] = *u.mtime_ns;
     if (u.completed) {
@@ -68,7 +69,9 @@ json state_json(const TusUpload& u) {
 
 void init_parts(TusUpload& u) {
     if (!u.parts_mode) u.part_size = u.length;
-    std::size_t n = u.length == 0 ? 0 : (u.length + u.part_size - 1) / u.part_size;
+    // Without overflow, whatever part_size is (length + part_size - 1 could
+    // wrap to a count of 0: an upload "complete" with no byte received).
+    std::size_t n = u.length == 0 ? 0 : u.length / u.part_size + (u.length % u.part_size != 0);
     u.parts.assign(n, Part{});
 }
 
@@ -80,7 +83,7 @@ bool save(TusUpload& u, bool durable) {
     {
         std::lock_guard g(u.mu);
         if (u.dropped) return false;
-        text = state_json(u).dump();
+        text = dump_json(state_json(u));
     }
     std::string tmp = u.id + ".json.tmp";
     int fd = ::openat(u.dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -253,9 +256,14 @@ std::optional<UploadPtr> UploadStore::load(const std::string& app, int dir_fd,
         u->length = j.at("length").get<std::uint64_t>();
         u->part_size = j.at("part_size").get<std::uint64_t>();
         u->parts_mode = u->part_size != 0;
+        if (u->parts_mode &&
+            (u->part_size < api::k_tus_min_part || u->part_size > api::k_tus_max_part))
+            return drop();
         u->metadata_raw = j.at("metadata").get<std::string>();
         u->creation_key = j.value("creation_key", "");
-        u->rel = j.at("path").get<std::string>();
+        auto rel = get_name(j, "path");
+        if (!rel) return drop();
+        u->rel = std::move(*rel);
         u->overwrite = j.at("overwrite").get<bool>();
         auto c = j.at("concat").get<std::string>();
         u->concat = c == "partial" ? tus::Concat::Kind::partial

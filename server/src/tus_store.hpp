@@ -122,10 +122,15 @@ struct TusUpload {
             if (parts[k].confirmed != plen(k)) return pbegin(k) + parts[k].confirmed;
         return length;
     }
+    // Every byte of [0, length) received and confirmed: the parts cover the
+    // whole length, each one in full.
     bool all_confirmed() const {
-        for (std::size_t k = 0; k < parts.size(); ++k)
-            if (parts[k].confirmed != plen(k)) return false;
-        return true;
+        std::uint64_t total = 0;
+        for (std::size_t k = 0; k < parts.size(); ++k) {
+            if (pbegin(k) != total || parts[k].confirmed != plen(k)) return false;
+            total += parts[k].confirmed;
+        }
+        return total == length;
     }
     bool any_active() const {
         for (const auto& p : parts)

@@ -1,4 +1,5 @@
 #include <de/json.hpp>
+#include <de/name_json.hpp>
 
 namespace de {
 
@@ -53,14 +54,20 @@ void from_json(const json& j, MountStatus& v) {
 }
 
 void to_json(json& j, const Entry& v) {
-    j = json{{"path", v.path},
-             {"type", v.type == EntryType::dir ? "dir" : "file"},
-             {"size", v.size},
-             {"mtime_ns", v.mtime_ns}};
+    j = json::object();
+    put_name(j, "path", v.path);  // percent form when not UTF-8 (de/name_json.hpp)
+    j["type"] = v.type == EntryType::dir ? "dir" : "file";
+    j["size"] = v.size;
+    j["mtime_ns"] = v.mtime_ns;
     if (v.sha256) j["sha256"] = *v.sha256;
 }
 void from_json(const json& j, Entry& v) {
-    j.at("path").get_to(v.path);
+    auto path = get_name(j, "path");
+    if (!path) {
+        j.at("path").get<std::string>();  // throws when missing or not a string
+        throw json::other_error::create(501, "malformed path_encoding or percent form", &j);
+    }
+    v.path = std::move(*path);
     v.type = j.at("type").get<std::string>() == "dir" ? EntryType::dir : EntryType::file;
     j.at("size").get_to(v.size);
     j.at("mtime_ns").get_to(v.mtime_ns);

@@ -28,6 +28,8 @@ inline constexpr std::size_t k_batch_max_members = 10'000;
 inline constexpr std::uint64_t k_batch_max_body = 1ull << 30;
 // tus "parts" extension: the smallest part size (Upload-Parts) a server takes.
 inline constexpr std::uint64_t k_tus_min_part = 1ull << 20;
+// The largest Upload-Parts: 1 TiB (part arithmetic stays far from overflow).
+inline constexpr std::uint64_t k_tus_max_part = 1ull << 40;
 // A JSON request body (apps, move/copy, tus concatenation lists).
 inline constexpr std::size_t k_json_body_limit = 64 * 1024;
 
