@@ -148,8 +148,10 @@ Status run_cat(Context& ctx, const FileArgs& args) {
     std::fflush(stdout);
     if (ctx.global.json) {
         auto data = std::span(reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size());
-        ctx.json_result = nlohmann::json{
-            {"path", *path}, {"bytes", bytes}, {"content_base64", base64_encode(data)}};
+        ctx.json_result = nlohmann::json{{"app", *app},
+                                         {"path", remote_abs(*path)},
+                                         {"bytes", bytes},
+                                         {"content_base64", base64_encode(data)}};
     }
     return {};
 }
@@ -194,7 +196,7 @@ Status run_rm(Context& ctx, const FileArgs& args) {
                     fmt::format("{} does not exist ({})", remote_display(*app, p), e.message);
             return std::unexpected(e);
         }
-        removed.push_back(p);
+        removed.push_back(remote_abs(p));
         note(ctx, fmt::format("Removed {}", remote_display(*app, p)));
     }
     ctx.json_result = nlohmann::json{{"app", *app}, {"removed", removed}};

@@ -4,6 +4,7 @@
 
 #include <de/remote_path.hpp>
 #include <de/sync.hpp>
+#include <de/timestamp.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +26,7 @@ std::string sync_plan_to_json(const SyncPlan& plan) {
                   {"path", op.path},
                   {"type", op.type == EntryType::dir ? "dir" : "file"},
                   {"size", op.size},
-                  {"mtime_ns", op.mtime_ns},
+                  {"mtime", format_rfc3339_ns(op.mtime_ns)},
                   {"reason", op.reason}};
         if (op.action == SyncOp::Action::remove) o["files"] = op.files;
         if (op.replace) o["replace"] = true;
@@ -41,13 +42,13 @@ std::string sync_plan_to_json(const SyncPlan& plan) {
         {"app", plan.app},
         {"host", plan.host},
         {"local_dir", plan.local_dir},
-        {"remote_dir", plan.remote_dir},
+        {"remote_dir", "/" + plan.remote_dir},
         {"delete", plan.delete_extraneous},
         {"checksum", plan.checksum},
         {"follow_symlinks", plan.follow_symlinks},
         {"include", plan.include},
         {"exclude", plan.exclude},
-        {"created_at", plan.created_at},
+        {"created_at", format_rfc3339_s(plan.created_at)},
         {"fingerprint", {{"local", plan.local_fingerprint}, {"remote", plan.remote_fingerprint}}},
         {"totals",
          {{"source_files", plan.source_files},
@@ -92,13 +93,24 @@ Result<SyncPlan> sync_plan_from_json(std::string_view text) {
         plan.app = j.at("app").get<std::string>();
         plan.host = j.value("host", std::string{});
         plan.local_dir = j.at("local_dir").get<std::string>();
-        plan.remote_dir = j.at("remote_dir").get<std::string>();
+        // Written as "/dir" (docs/json.md); older plans wrote "dir".
+        auto remote_dir = normalize_remote_path(j.at("remote_dir").get<std::string>());
+        if (!remote_dir)
+            return fail(ErrorKind::usage, "the plan has an unsafe or malformed remote_dir");
+        plan.remote_dir = *remote_dir;
         plan.delete_extraneous = j.at("delete").get<bool>();
         plan.checksum = j.at("checksum").get<bool>();
         plan.follow_symlinks = j.at("follow_symlinks").get<bool>();
         plan.include = j.at("include").get<std::vector<std::string>>();
         plan.exclude = j.at("exclude").get<std::vector<std::string>>();
-        plan.created_at = j.value("created_at", std::int64_t{0});
+        // An RFC 3339 string (older plans: unix seconds).
+        if (auto c = j.find("created_at"); c != j.end() && c->is_string()) {
+            auto ns = parse_rfc3339_ns(c->get<std::string>());
+            if (!ns) return fail(ErrorKind::usage, "the plan's created_at is not an RFC 3339 time");
+            plan.created_at = *ns / 1'000'000'000;
+        } else {
+            plan.created_at = j.value("created_at", std::int64_t{0});
+        }
         plan.local_fingerprint = j.at("fingerprint").at("local").get<std::string>();
         plan.remote_fingerprint = j.at("fingerprint").at("remote").get<std::string>();
         if (plan.local_fingerprint.empty() || plan.remote_fingerprint.empty()) {
@@ -131,7 +143,16 @@ Result<SyncPlan> sync_plan_from_json(std::string_view text) {
             op.path = o.at("path").get<std::string>();
             op.type = o.at("type").get<std::string>() == "dir" ? EntryType::dir : EntryType::file;
             op.size = o.at("size").get<std::uint64_t>();
-            op.mtime_ns = o.at("mtime_ns").get<std::int64_t>();
+            if (auto m = o.find("mtime"); m != o.end()) {
+                auto ns = parse_rfc3339_ns(m->get<std::string>());
+                if (!ns)
+                    return fail(
+                        ErrorKind::usage,
+                        fmt::format("the plan's mtime of '{}' is not an RFC 3339 time", op.path));
+                op.mtime_ns = *ns;
+            } else {
+                op.mtime_ns = o.at("mtime_ns").get<std::int64_t>();  // older plans
+            }
             op.reason = o.value("reason", std::string{});
             op.files = o.value("files", std::uint64_t{0});
             op.replace = o.value("replace", false);
