@@ -197,7 +197,8 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     if (ctx.global.json)
         for (const auto& item : files) {
             by_remote.emplace(item.remote, &item);
-            if (!item.to_send()) done.push_back(upload_entry(item, "unchanged"));
+            if (!item.to_send())
+                done.push_back(upload_entry(item, std::string(action_of(item, false))));
         }
     options.on_file = [&ctx, &done, &by_remote](Entry&& entry, const TransferReport& report) {
         if (!ctx.global.json) return;

@@ -108,5 +108,5 @@ assert_eq "$(sha "$MOUNT/tus/big.bin")" "$(sha "$L/big.bin")" "tus: content"
 assert_eq "$(find "$SERVER_ROOT/apps/sales/uploads" -name '*.data' | wc -l)" "0" \
     "tus: no staged upload left behind"
 expect_rc 0 "$DE_CLI" --json mount status -n sales
-assert_eq "$(jget 'd["reserved_bytes"]')" "0" "tus: nothing stays reserved"
+assert_eq "$(jget 'd["mount"]["reserved_bytes"]')" "0" "tus: nothing stays reserved"
 finish

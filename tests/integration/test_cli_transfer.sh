@@ -35,7 +35,7 @@ expect_rc 0 "$DE_CLI" upload data/a.csv renamed.csv -n sales
 # The same content again is unchanged (0, nothing sent); other content is a
 # refused overwrite (5) — with --json too — and --update replaces.
 expect_rc 0 "$DE_CLI" upload data/a.csv / -n sales --json
-assert_eq "$(jget 'd["files_unchanged"], len(d["files"])')" "(1, 0)" "an identical file is not sent"
+assert_eq "$(jget 'd["files_unchanged"], d["files_transferred"], [f["action"] for f in d["files"]]')" "(1, 0, ['unchanged'])" "an identical file is not sent"
 echo "new" >"$T/a.csv"
 expect_rc 5 "$DE_CLI" upload "$T/a.csv" / -n sales
 assert_contains "$ERR" "--update"

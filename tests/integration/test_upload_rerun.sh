@@ -45,7 +45,7 @@ COMMITTED=$(find "$MOUNT/t" -type f | wc -l)
 
 expect_rc 0 "$DE_CLI" upload -r "$T/tree/" /t -n sales --json
 assert_eq "$(jget 'd["files_unchanged"]')" "$((COMMITTED - 3))" "the committed files are unchanged"
-assert_eq "$(jget 'len(d["files"])')" "4" "only the missing files are sent"
+assert_eq "$(jget 'd["files_transferred"], sum(f["action"] == "uploaded" for f in d["files"])')" "(4, 4)" "only the missing files are sent"
 assert_eq "$(jget 'd["resumed"]')" "True" "the big file resumes"
 diff -r "$T/tree" "$MOUNT/t" >/dev/null || fail "the mount differs from the tree after the re-run"
 # Human summary of a no-op re-run.
@@ -59,7 +59,7 @@ expect_rc 5 "$DE_CLI" upload -r "$T/tree/" /t -n sales
 assert_contains "$ERR" "1 of 301 files exists already with other content"
 assert_contains "$ERR" "t/a/f7.txt"
 expect_rc 0 "$DE_CLI" upload -r "$T/tree/" /t -n sales --update --json
-assert_eq "$(jget 'len(d["files"])')" "1" "--update sends only the changed file"
+assert_eq "$(jget 'd["files_transferred"], sum(f["action"] == "uploaded" for f in d["files"])')" "(1, 1)" "--update sends only the changed file"
 assert_eq "$(jget 'd["files_unchanged"]')" "300" "--update skips identical files too"
 assert_eq "$(cat "$MOUNT/t/a/f7.txt")" "A FILE 7"
 # A single file: HEAD's ETag decides.
@@ -100,7 +100,7 @@ cmp -s "$T/cw.bin" "$MOUNT/cw.bin" || fail "the server committed cw.bin"
 assert_eq "$(journal_count)" "1" "the journal survived"
 expect_rc 0 "$DE_CLI" upload "$T/cw.bin" /cw.bin -n sales --json
 assert_eq "$(jget 'd["files_unchanged"]')" "1" "the completed upload counts as done"
-assert_eq "$(jget 'd["files"]')" "[]" "nothing sent again"
+assert_eq "$(jget '[f["action"] for f in d["files"]], d["files_transferred"]')" "(['completed'], 0)" "nothing sent again"
 assert_eq "$(journal_count)" "0" "the journal is removed"
 # The same inside a tree (upload -r with a big file whose journal completed).
 mkdir -p "$T/cwt"
@@ -134,7 +134,7 @@ assert_eq "$(journal_count)" "0" "the loser removed its journal"
 LEFT=$(find "$SERVER_ROOT/apps/sales/uploads" -name '*.data' 2>/dev/null | wc -l)
 assert_eq "$LEFT" "0" "no staged upload left behind"
 expect_rc 0 "$DE_CLI" mount status -n sales --json
-USED=$(jget 'd["used_bytes"]')
+USED=$(jget 'd["mount"]["used_bytes"]')
 WANT=$(find "$MOUNT" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
 assert_eq "$USED" "$WANT" "usage equals the mount's content"
 # The 3 MiB the loser had reserved are free again: a file of the remaining room fits.
