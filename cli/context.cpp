@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -59,6 +61,9 @@ void add_global_options(CLI::App& root, Context& ctx) {
     root.add_flag("-v,--verbose", g.verbose, "Explain more on stderr (repeat for more)")
         ->group(k_group_output);
     root.add_flag("--no-progress", g.no_progress, "Do not draw progress bars")
+        ->group(k_group_output);
+    root.add_flag("--no-color", g.no_color,
+                  "No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)")
         ->group(k_group_output);
 }
 
@@ -182,14 +187,49 @@ Status confirm(Context& ctx, std::string_view question, bool yes) {
     return fail(ErrorKind::usage, "aborted: not confirmed; nothing was changed");
 }
 
+namespace {
+std::atomic<bool> g_color{false};
+std::atomic<bool> g_bar_drawn{false};  // a ProgressView bar is on stderr now
+}  // namespace
+
+void init_color(bool stderr_tty, int argc, char** argv) {
+    const char* no_color = std::getenv("NO_COLOR");
+    bool on = stderr_tty && !(no_color && *no_color);
+    for (int i = 1; i < argc && on; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--") break;
+        if (arg == "--no-color") on = false;
+    }
+    g_color = on;
+}
+
+bool color_enabled() {
+    return g_color;
+}
+
+std::string error_label() {
+    return g_color ? "\x1b[1;31mde-cli: error:\x1b[0m" : "de-cli: error:";
+}
+
+std::string warning_label() {
+    return g_color ? "de-cli: \x1b[33mwarning:\x1b[0m" : "de-cli: warning:";
+}
+
+void end_progress_line() {
+    if (g_bar_drawn.exchange(false)) std::fputs("\r\x1b[K", stderr);
+}
+
 void note(const Context& ctx, std::string_view line) {
     if (ctx.global.quiet || ctx.global.json) return;
+    end_progress_line();
     std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
 }
 
 void warn(const Context& ctx, std::string_view line) {
     if (ctx.global.quiet || ctx.global.json) return;
-    std::fprintf(stderr, "de-cli: warning: %.*s\n", static_cast<int>(line.size()), line.data());
+    end_progress_line();
+    std::fprintf(stderr, "%s %.*s\n", warning_label().c_str(), static_cast<int>(line.size()),
+                 line.data());
 }
 
 void debug(const Context& ctx, std::string_view line) {
@@ -280,7 +320,8 @@ std::string progress_json_line(std::string_view event, std::string_view name, st
                            {"total", total},
                            {"rate", static_cast<std::uint64_t>(std::max(rate, 0.0))}};
     put_name(line, "name", name);  // "name_encoding": "percent" when not UTF-8
-    line["eta_s"] = eta ? nlohmann::json(std::round(*eta * 10) / 10) : nlohmann::json(nullptr);
+    line["eta_seconds"] =
+        eta ? nlohmann::json(std::round(*eta * 10) / 10) : nlohmann::json(nullptr);
     if (seconds >= 0) line["seconds"] = std::round(seconds * 1000) / 1000;
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -292,6 +333,7 @@ ProgressView::~ProgressView() {
     if (m_drawn) {
         std::fputs("\r\x1b[K", m_stream);
         std::fflush(m_stream);
+        if (m_stream == stderr) g_bar_drawn = false;
     }
 }
 
@@ -315,6 +357,7 @@ void ProgressView::emit(std::string_view kind, std::string_view name, std::uint6
         text = "\r\x1b[K" + progress_bar_line(name, done, total, rate, eta, m_width, finish);
         if (finish) text += '\n';
         m_drawn = !finish;
+        if (m_stream == stderr) g_bar_drawn = m_drawn;
     }
     std::fwrite(text.data(), 1, text.size(), m_stream);
     std::fflush(m_stream);

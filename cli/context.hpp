@@ -45,6 +45,7 @@ struct GlobalOptions {
     bool quiet = false;
     int verbose = 0;
     bool no_progress = false;
+    bool no_color = false;  // --no-color (see init_color())
 };
 
 struct Context {
@@ -102,6 +103,18 @@ Result<std::string> resolve_app(const Context& ctx, const std::string& flag_valu
 // is ErrorKind::usage too ("aborted").
 Status confirm(Context& ctx, std::string_view question, bool yes);
 
+// Colour on stderr: on for a TTY, off with NO_COLOR (any non-empty value,
+// no-color.org) or --no-color. main() decides once, before parsing (so parse
+// errors follow it too), scanning argv for --no-color.
+void init_color(bool stderr_tty, int argc, char** argv);
+bool color_enabled();
+// "de-cli: error:" (bold red when colour is on) and "de-cli: warning:" (yellow).
+std::string error_label();
+std::string warning_label();
+// Erases a progress bar drawn on stderr, so a line printed next starts clean;
+// the bar is redrawn by its next update. note() and warn() call it.
+void end_progress_line();
+
 // Chatter on stderr: silent with -q or --json (errors are printed by main()).
 void note(const Context& ctx, std::string_view line);
 // Warnings on stderr: silent with -q or --json.
@@ -135,7 +148,7 @@ ProgressFn make_progress(Context& ctx);
 // What make_progress draws; public for tests. Mode::ndjson prints one JSON
 // object a line:
 //   {"event":"start"|"progress"|"finish","name":…,"done":…,"total":…,
-//    "rate":bytes/s,"eta_s":seconds|null}   (finish adds "seconds")
+//    "rate":bytes/s,"eta_seconds":seconds|null}   (finish adds "seconds")
 // at most 4 progress lines a second, and only for sets of at least 1 MiB (so
 // small transfers under --json keep stderr empty). Mode::bar redraws one line
 // at most 10 times a second and ends it with a newline at finish.

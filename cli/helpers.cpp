@@ -5,6 +5,7 @@
 #include <de/name_json.hpp>
 #include <de/remote_path.hpp>
 #include <de/size.hpp>
+#include <de/timestamp.hpp>
 
 #include <fmt/format.h>
 
@@ -35,9 +36,75 @@ std::string remote_display(std::string_view app, std::string_view path) {
     return fmt::format("{}:/{}", app, display_name(path));
 }
 
+std::string remote_abs(std::string_view path) {
+    if (path.starts_with('/')) return std::string(path);
+    return "/" + std::string(path);
+}
+
 nlohmann::json entry_json(const Entry& entry) {
-    nlohmann::json j = entry;
+    nlohmann::json j = {{"type", entry.type == EntryType::dir ? "dir" : "file"},
+                        {"size", entry.size},
+                        {"mtime", format_rfc3339_ns(entry.mtime_ns)}};
+    put_name(j, "path", remote_abs(entry.path));  // percent form when not UTF-8
+    if (entry.sha256) j["sha256"] = *entry.sha256;
     return j;
+}
+
+nlohmann::json app_json(const App& app) {
+    return {{"name", app.name},
+            {"owner", app.owner},
+            {"created_at", app.created_at ? nlohmann::json(format_rfc3339_s(app.created_at))
+                                          : nlohmann::json(nullptr)},
+            {"mount", {{"enabled", app.persistent_filesystem}}}};
+}
+
+nlohmann::json mount_json(const MountStatus& st) {
+    std::uint64_t taken = st.used_bytes + st.reserved_bytes;
+    return {{"app", st.app},
+            {"mount",
+             {{"enabled", st.enabled},
+              {"used_bytes", st.used_bytes},
+              {"quota_bytes", st.quota_bytes},
+              {"reserved_bytes", st.reserved_bytes},
+              {"free_bytes", st.quota_bytes > taken ? st.quota_bytes - taken : 0},
+              {"file_count", st.file_count},
+              {"storage_class", st.storage_class.empty() ? nlohmann::json(nullptr)
+                                                         : nlohmann::json(st.storage_class)}}}};
+}
+
+nlohmann::json sync_counts_json(const SyncSummary& s, std::string_view remote_dir) {
+    nlohmann::json failures = nlohmann::json::array();
+    std::string base(remote_dir);
+    while (base.starts_with('/'))
+        base.erase(0, 1);
+    for (const auto& f : s.failures) {
+        nlohmann::json failure = {
+            {"action", f.action}, {"kind", to_string(f.error.kind)}, {"message", f.error.message}};
+        put_name(failure, "path", remote_abs(base.empty() ? f.path : join_path(base, f.path)));
+        failures.push_back(std::move(failure));
+    }
+    return {{"direction", to_string(s.direction)},
+            {"dry_run", s.dry_run},
+            {"files_transferred", s.files_sent},
+            {"bytes_transferred", s.bytes_sent},
+            {"files_unchanged", s.files_skipped},
+            {"bytes_unchanged", s.bytes_skipped},
+            {"files_deleted", s.files_deleted},
+            {"dirs_created", s.dirs_created},
+            {"dirs_deleted", s.dirs_deleted},
+            {"mtimes_set", s.mtimes_set},
+            {"files_failed", s.files_failed},
+            {"files_excluded", s.excluded},
+            {"symlinks_skipped", s.symlinks_skipped},
+            {"symlinks_followed", s.symlinks_followed},
+            {"deletes_skipped", s.deletes_skipped},
+            {"failures", std::move(failures)},
+            {"warnings", s.warnings},
+            {"seconds", s.seconds}};
+}
+
+std::string plural(std::uint64_t n, std::string_view one, std::string_view many) {
+    return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
 void warn_sync_failures(const Context& ctx, const SyncSummary& summary) {

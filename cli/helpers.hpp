@@ -24,7 +24,23 @@ Result<ByteRange> parse_range(std::string_view text);
 // "sales:/data/x.csv" for messages.
 std::string remote_display(std::string_view app, std::string_view path);
 
+// The --json vocabulary (docs/json.md): one form per kind of thing, shared
+// by every command. Times are RFC 3339 strings (de/timestamp.hpp), remote
+// paths absolute within the mount ("/data/x.csv").
+std::string remote_abs(std::string_view path);
+// A remote file: {"path","type","size","mtime","sha256"?}.
 nlohmann::json entry_json(const Entry& entry);
+// An app: {"name","owner","created_at","mount":{"enabled"}}.
+nlohmann::json app_json(const App& app);
+// A mount: {"app","mount":{"enabled","used_bytes","quota_bytes","reserved_bytes",
+// "free_bytes","file_count","storage_class"}}.
+nlohmann::json mount_json(const MountStatus& status);
+// The counts of a sync (push, pull, apply, predeploy --push) under the shared names:
+// files_transferred, bytes_transferred, files_unchanged, ... (no direction-specific keys).
+// remote_dir: the synced folder in the mount, so failures name their full remote path.
+nlohmann::json sync_counts_json(const SyncSummary& summary, std::string_view remote_dir);
+// "1 file", "3 files"; "1 folder", "2 folders".
+std::string plural(std::uint64_t n, std::string_view one, std::string_view many);
 
 // One warning per failed transfer of a sync, the first 20, then how many more.
 void warn_sync_failures(const Context& ctx, const SyncSummary& summary);

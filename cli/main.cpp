@@ -45,7 +45,8 @@ void print_error(bool json, const de::Error& error,
         std::cout << de::dump_json(details) << std::endl;  // never throws
     } else {
         std::fflush(stdout);
-        std::fprintf(stderr, "de-cli: error: %s\n", error.message.c_str());
+        de::cli::end_progress_line();
+        std::fprintf(stderr, "%s %s\n", de::cli::error_label().c_str(), error.message.c_str());
     }
 }
 
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
     ctx.stdout_tty = ::isatty(STDOUT_FILENO);
     ctx.stderr_tty = ::isatty(STDERR_FILENO);
     ctx.stdin_tty = ::isatty(STDIN_FILENO);
+    init_color(ctx.stderr_tty, argc, argv);
 
     CLI::App app{"de-cli: manage a Dash Enterprise app's persistent filesystem (its mount)",
                  "de-cli"};

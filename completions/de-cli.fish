@@ -188,6 +188,7 @@ complete -c de-cli -n '__de_cli_at \'\'' -l 'json' -d 'Print exactly one JSON do
 complete -c de-cli -n '__de_cli_at \'\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli login
 complete -c de-cli -n '__de_cli_at \'login\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -201,6 +202,7 @@ complete -c de-cli -n '__de_cli_at \'login\'' -l 'json' -d 'Print exactly one JS
 complete -c de-cli -n '__de_cli_at \'login\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'login\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'login\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'login\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli logout
 complete -c de-cli -n '__de_cli_at \'logout\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -212,6 +214,7 @@ complete -c de-cli -n '__de_cli_at \'logout\'' -l 'json' -d 'Print exactly one J
 complete -c de-cli -n '__de_cli_at \'logout\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'logout\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'logout\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'logout\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli whoami
 complete -c de-cli -n '__de_cli_at \'whoami\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -223,6 +226,7 @@ complete -c de-cli -n '__de_cli_at \'whoami\'' -l 'json' -d 'Print exactly one J
 complete -c de-cli -n '__de_cli_at \'whoami\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'whoami\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'whoami\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'whoami\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli config
 complete -c de-cli -n '__de_cli_at \'config\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -234,6 +238,7 @@ complete -c de-cli -n '__de_cli_at \'config\'' -l 'json' -d 'Print exactly one J
 complete -c de-cli -n '__de_cli_at \'config\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'config\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'config\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'config\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli apps
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'list' -d 'List your apps'
@@ -251,6 +256,7 @@ complete -c de-cli -n '__de_cli_at \'apps\'' -l 'json' -d 'Print exactly one JSO
 complete -c de-cli -n '__de_cli_at \'apps\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli apps list
 complete -c de-cli -n '__de_cli_at \'apps list\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -262,6 +268,7 @@ complete -c de-cli -n '__de_cli_at \'apps list\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'apps list\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps list\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps list\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps list\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli apps exists
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -274,6 +281,7 @@ complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'json' -d 'Print exactly 
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli apps create
 complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -286,6 +294,7 @@ complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'json' -d 'Print exactly 
 complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli apps info
 complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -298,6 +307,7 @@ complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli apps delete
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -311,6 +321,7 @@ complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'json' -d 'Print exactly 
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli apps update
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -326,6 +337,7 @@ complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'json' -d 'Print exactly 
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli mount
 complete -c de-cli -n '__de_cli_at \'mount\'' -a 'status' -d 'Show used space against the quota, the file count and the storage class'
@@ -340,6 +352,7 @@ complete -c de-cli -n '__de_cli_at \'mount\'' -l 'json' -d 'Print exactly one JS
 complete -c de-cli -n '__de_cli_at \'mount\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mount\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mount\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mount\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli mount status
 complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -352,6 +365,7 @@ complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'json' -d 'Print exactly
 complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli mount enable
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -364,6 +378,7 @@ complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'json' -d 'Print exactly
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli mount disable
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -378,6 +393,7 @@ complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'json' -d 'Print exactl
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli upload
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -398,6 +414,7 @@ complete -c de-cli -n '__de_cli_at \'upload\'' -l 'json' -d 'Print exactly one J
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'upload\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'upload\' 0 -1' -F
 
 # de-cli download
@@ -414,6 +431,7 @@ complete -c de-cli -n '__de_cli_at \'download\'' -l 'json' -d 'Print exactly one
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'download\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'download\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'download\' 0 -1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli ls
@@ -429,6 +447,7 @@ complete -c de-cli -n '__de_cli_at \'ls\'' -l 'json' -d 'Print exactly one JSON 
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'ls\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'ls\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'ls\' 0 1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli cat
@@ -443,6 +462,7 @@ complete -c de-cli -n '__de_cli_at \'cat\'' -l 'json' -d 'Print exactly one JSON
 complete -c de-cli -n '__de_cli_at \'cat\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'cat\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'cat\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'cat\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'cat\' 0 1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli rm
@@ -458,6 +478,7 @@ complete -c de-cli -n '__de_cli_at \'rm\'' -l 'json' -d 'Print exactly one JSON 
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'rm\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'rm\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'rm\' 0 -1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli mv
@@ -472,6 +493,7 @@ complete -c de-cli -n '__de_cli_at \'mv\'' -l 'json' -d 'Print exactly one JSON 
 complete -c de-cli -n '__de_cli_at \'mv\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mv\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mv\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mv\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'mv\' 0 2' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli mkdir
@@ -485,6 +507,7 @@ complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'json' -d 'Print exactly one JS
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'mkdir\' 0 -1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli sync
@@ -504,6 +527,7 @@ complete -c de-cli -n '__de_cli_at \'sync\'' -l 'json' -d 'Print exactly one JSO
 complete -c de-cli -n '__de_cli_at \'sync\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'sync\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'sync\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 
 # de-cli sync push
 complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -527,6 +551,7 @@ complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'sync push\' 0 1' -f -a '(__fish_complete_directories)'
 
 # de-cli sync pull
@@ -551,6 +576,7 @@ complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'sync pull\' 0 1' -f -a '(__fish_complete_directories)'
 
 # de-cli predeploy
@@ -574,6 +600,7 @@ complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'predeploy\' 0 1' -f -a '(__fish_complete_directories)'
 
 # de-cli completion
@@ -586,4 +613,5 @@ complete -c de-cli -n '__de_cli_at \'completion\'' -l 'json' -d 'Print exactly o
 complete -c de-cli -n '__de_cli_at \'completion\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'completion\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'completion\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'completion\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_pos \'completion\' 0 1' -f -a 'bash zsh fish'

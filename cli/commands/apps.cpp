@@ -3,6 +3,7 @@
 // both need -n and a confirmation (or -y).
 #include "commands.hpp"
 #include "context.hpp"
+#include "helpers.hpp"
 #include "output.hpp"
 
 #include <de/json.hpp>
@@ -32,7 +33,10 @@ Status run_list(Context& ctx) {
     if (!client) return std::unexpected(client.error());
     auto apps = client->list_apps();
     if (!apps) return std::unexpected(apps.error());
-    ctx.json_result = nlohmann::json(*apps);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& app : *apps)
+        list.push_back(app_json(app));
+    ctx.json_result = std::move(list);
     Table table({"NAME", "PERSISTENT FS", "CREATED"});
     for (const auto& app : *apps)
         table.add_row(
@@ -71,7 +75,7 @@ Status run_create(Context& ctx, const AppArgs& args) {
                 fmt::format("app name '{}' is taken; choose another name ({})", *name, e.message);
         return std::unexpected(e);
     }
-    ctx.json_result = nlohmann::json(*app);
+    ctx.json_result = app_json(*app);
     note(ctx, fmt::format("Created app '{}'; turn on its persistent filesystem with `de-cli mount "
                           "enable -n {}`",
                           app->name, app->name));
@@ -85,7 +89,7 @@ Status run_info(Context& ctx, const AppArgs& args) {
     if (!client) return std::unexpected(client.error());
     auto app = client->get_app(*name);
     if (!app) return std::unexpected(explain(app.error(), *name));
-    ctx.json_result = nlohmann::json(*app);
+    ctx.json_result = app_json(*app);
     print_fields(ctx, {{"name", app->name},
                        {"owner", app->owner},
                        {"created", format_unix(app->created_at)},
@@ -140,7 +144,7 @@ Status run_update(Context& ctx, const AppArgs& args) {
     update.persistent_filesystem = args.pfs_on;
     auto app = client->update_app(*name, update);
     if (!app) return std::unexpected(explain(app.error(), *name));
-    ctx.json_result = nlohmann::json(*app);
+    ctx.json_result = app_json(*app);
     note(ctx, fmt::format("Persistent filesystem of '{}' is {}", app->name,
                           app->persistent_filesystem ? "on" : "off"));
     return {};

@@ -9,6 +9,7 @@
 
 #include <de/config.hpp>
 #include <de/json.hpp>
+#include <de/timestamp.hpp>
 
 #include <fmt/format.h>
 #include <termios.h>
@@ -125,10 +126,12 @@ Status run_login(Context& ctx, const LoginArgs& args) {
     const std::string& who = keyfile->hosts[host].username;
     note(ctx, fmt::format("Logged in to {} as {} (token kept in {})", host, who,
                           settings->keyfile.value));
-    ctx.json_result = nlohmann::json{{"host", host},
-                                     {"username", who},
-                                     {"expires_at", token->expires_at},
-                                     {"keyfile", settings->keyfile.value}};
+    ctx.json_result = nlohmann::json{
+        {"host", host},
+        {"username", who},
+        {"expires_at", token->expires_at ? nlohmann::json(format_rfc3339_s(token->expires_at))
+                                         : nlohmann::json(nullptr)},
+        {"keyfile", settings->keyfile.value}};
     return {};
 }
 
@@ -204,11 +207,15 @@ Status run_config(Context& ctx) {
         std::string value = row.setting->is_set()
                                 ? (row.secret ? std::string("(set)") : row.setting->value)
                                 : std::string("-");
-        j[row.name] = {{"value", row.setting->is_set() && !row.secret
-                                     ? nlohmann::json(row.setting->value)
-                                     : nlohmann::json(row.setting->is_set() && row.secret)},
-                       {"origin", to_string(row.setting->origin)},
-                       {"source", row.setting->source}};
+        // Unset is null; a secret's value is never printed ("set" says it is there).
+        j[row.name] = {
+            {"value", row.setting->is_set() && !row.secret && !row.setting->value.empty()
+                          ? nlohmann::json(row.setting->value)
+                          : nlohmann::json(nullptr)},
+            {"set", row.setting->is_set()},
+            {"origin", to_string(row.setting->origin)},
+            {"source", row.setting->source.empty() ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(row.setting->source)}};
         table.add_row({row.name, value, std::string(to_string(row.setting->origin)),
                        row.setting->source.empty() ? "-" : row.setting->source});
     }

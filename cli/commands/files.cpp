@@ -149,8 +149,9 @@ Status run_cat(Context& ctx, const FileArgs& args) {
     std::fflush(stdout);
     if (ctx.global.json) {
         auto data = std::span(reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size());
-        ctx.json_result = nlohmann::json{{"bytes", bytes}, {"content_base64", base64_encode(data)}};
-        put_name(*ctx.json_result, "path", *path);
+        ctx.json_result = nlohmann::json{
+            {"app", *app}, {"bytes", bytes}, {"content_base64", base64_encode(data)}};
+        put_name(*ctx.json_result, "path", remote_abs(*path));  // percent form when not UTF-8
     }
     return {};
 }
@@ -195,7 +196,7 @@ Status run_rm(Context& ctx, const FileArgs& args) {
                     fmt::format("{} does not exist ({})", remote_display(*app, p), e.message);
             return std::unexpected(e);
         }
-        removed.push_back(name_value(p));  // {"name", "name_encoding"} when not UTF-8
+        removed.push_back(name_value(remote_abs(p)));  // {"name", "name_encoding"} when not UTF-8
         note(ctx, fmt::format("Removed {}", remote_display(*app, p)));
     }
     ctx.json_result = nlohmann::json{{"app", *app}, {"removed", removed}};

@@ -4,6 +4,7 @@
 // mount disabled — a failed backup deletes nothing.
 #include "commands.hpp"
 #include "context.hpp"
+#include "helpers.hpp"
 #include "output.hpp"
 
 #include <de/backup.hpp>
@@ -48,7 +49,7 @@ Status run_status(Context& ctx, const MountArgs& args) {
     if (!client) return std::unexpected(client.error());
     auto st = client->mount_status(*app);
     if (!st) return std::unexpected(explain(st.error(), *app));
-    ctx.json_result = nlohmann::json(*st);
+    ctx.json_result = mount_json(*st);
     print_status(ctx, *st);
     if (!st->enabled) note(ctx, fmt::format("Turn it on with `de-cli mount enable -n {}`", *app));
     return {};
@@ -61,7 +62,7 @@ Status run_enable(Context& ctx, const MountArgs& args) {
     if (!client) return std::unexpected(client.error());
     auto st = client->enable_mount(*app);
     if (!st) return std::unexpected(explain(st.error(), *app));
-    ctx.json_result = nlohmann::json(*st);
+    ctx.json_result = mount_json(*st);
     note(ctx,
          fmt::format("Persistent filesystem of '{}' is on: the app sees it at ../mount", *app));
     return {};
@@ -78,7 +79,7 @@ Result<nlohmann::json> write_backup(Context& ctx, Client& client, const std::str
         e.message = fmt::format("backup failed, nothing was deleted: {}", e.message);
         return std::unexpected(e);
     }
-    note(ctx, fmt::format("Backed up {} files ({}) to {}", backup->files,
+    note(ctx, fmt::format("Backed up {} ({}) to {}", plural(backup->files, "file", "files"),
                           format_size(backup->bytes), path));
     return nlohmann::json{{"path", path},
                           {"files", backup->files},
@@ -110,11 +111,11 @@ Status run_disable(Context& ctx, const MountArgs& args) {
     }
     if (auto done = client->disable_mount(*app); !done)
         return std::unexpected(explain(done.error(), *app));
-    result["enabled"] = false;
-    result["deleted_files"] = st->file_count;
+    result["mount"] = {{"enabled", false}};
+    result["files_deleted"] = st->file_count;
     ctx.json_result = result;
-    note(ctx, fmt::format("Persistent filesystem of '{}' is off; {} files deleted", *app,
-                          st->file_count));
+    note(ctx, fmt::format("Persistent filesystem of '{}' is off; {} deleted", *app,
+                          plural(st->file_count, "file", "files")));
     return {};
 }
 
@@ -138,7 +139,7 @@ void register_mount(CLI::App& root, Context& ctx) {
     };
     add("status", "Show used space against the quota, the file count and the storage class",
         "Examples:\n  $ de-cli mount status -n sales-dashboard\n"
-        "  $ de-cli mount status --json | jq .used_bytes",
+        "  $ de-cli mount status --json | jq .mount.used_bytes",
         run_status);
     add("enable", "Turn the persistent filesystem on (the app sees it at ../mount)",
         "Examples:\n  $ de-cli mount enable -n sales-dashboard", run_enable);

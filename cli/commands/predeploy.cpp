@@ -65,21 +65,9 @@ nlohmann::json plan_json(const PredeployPlan& plan) {
             {"create_mount_dir", plan.create_mount_dir},
             {"link_mount", plan.link_mount},
             {"env", env},
-            {"timeout_ms", plan.timeout ? nlohmann::json(plan.timeout->count()) : nullptr}};
-}
-
-nlohmann::json summary_json(const SyncSummary& s) {
-    nlohmann::json failures = nlohmann::json::array();
-    for (const auto& f : s.failures)
-        failures.push_back({{"path", f.path},
-                            {"action", f.action},
-                            {"kind", to_string(f.error.kind)},
-                            {"message", f.error.message}});
-    return {{"files_sent", s.files_sent},       {"bytes_sent", s.bytes_sent},
-            {"files_skipped", s.files_skipped}, {"bytes_skipped", s.bytes_skipped},
-            {"files_deleted", s.files_deleted}, {"dirs_created", s.dirs_created},
-            {"files_failed", s.files_failed},   {"failures", std::move(failures)},
-            {"warnings", s.warnings},           {"seconds", s.seconds}};
+            {"timeout_seconds",
+             plan.timeout ? nlohmann::json(static_cast<double>(plan.timeout->count()) / 1000.0)
+                          : nullptr}};
 }
 
 Status run_check(Context& ctx, const PredeployArgs& args) {
@@ -129,11 +117,13 @@ Result<std::string> push_app(const Context& ctx, const PredeployArgs& args,
     return app;
 }
 
-void print_push_summary(const Context& ctx, const std::string& app, const SyncSummary& s) {
-    note(ctx, fmt::format("predeploy: pushed to {}: {} files sent ({}), {} unchanged, {} deleted, "
+void print_push_summary(const Context& ctx, const std::string& app,
+                        const std::filesystem::path& local, const SyncSummary& s) {
+    note(ctx, fmt::format("predeploy: pushed {} ({}) from {} to {}; {} unchanged, {} deleted, "
                           "{} failed in {:.2f} s",
-                          app, s.files_sent, format_size(s.bytes_sent), s.files_skipped,
-                          s.files_deleted, s.files_failed, s.seconds));
+                          plural(s.files_sent, "file", "files"), format_size(s.bytes_sent),
+                          local.string(), remote_display(app, ""), s.files_skipped, s.files_deleted,
+                          s.files_failed, s.seconds));
     warn_sync_failures(ctx, s);
     if (s.deletes_skipped)
         warn(ctx, "nothing was deleted because a transfer failed; fix it and run again");
@@ -222,7 +212,7 @@ Status run(Context& ctx, const PredeployArgs& args) {
     if (!outcome) return std::unexpected(outcome.error());
     doc["exit_status"] = outcome->exit_status;
     doc["timed_out"] = outcome->timed_out;
-    doc["elapsed_ms"] = outcome->elapsed.count();
+    doc["seconds"] = static_cast<double>(outcome->elapsed.count()) / 1000.0;
     if (auto failure = predeploy_failure(*plan, *outcome)) {
         if (args.push) failure->error.message += "; nothing was pushed";
         return fail_with(ctx, std::move(failure->error), failure->exit_status, std::move(doc));
@@ -255,10 +245,11 @@ Status run(Context& ctx, const PredeployArgs& args) {
         if (progress) progress({ProgressEvent::Phase::start, "", 0, 0});
         auto summary = sync_push(*client_options, app, plan->mount_dir, sync);
         if (progress) progress({ProgressEvent::Phase::finish, "", *sent, 0});
+        sync.on_event = nullptr;
         if (!summary) return std::unexpected(explain(summary.error(), app));
-        doc["push"] = summary_json(*summary);
-        doc["push"]["app"] = app;
-        if (human(ctx)) print_push_summary(ctx, app, *summary);
+        doc["push"] = {{"app", app}, {"local_dir", plan->mount_dir.string()}, {"remote_dir", "/"}};
+        doc["push"].update(sync_counts_json(*summary, ""));
+        if (human(ctx)) print_push_summary(ctx, app, plan->mount_dir, *summary);
         if (auto status = sync_status(*summary); !status) {
             if (ctx.global.json)
                 return fail_with(ctx, status.error(), std::nullopt, std::move(doc));

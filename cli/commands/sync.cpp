@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -39,54 +40,72 @@ struct SyncArgs {
     std::string apply;
 };
 
-nlohmann::json summary_json(const SyncSummary& s) {
-    nlohmann::json failures = nlohmann::json::array();
-    for (const auto& f : s.failures) {
-        nlohmann::json failure{
-            {"action", f.action}, {"kind", to_string(f.error.kind)}, {"message", f.error.message}};
-        put_name(failure, "path", f.path);  // percent form when not UTF-8
-        failures.push_back(std::move(failure));
-    }
-    return {{"direction", to_string(s.direction)},
-            {"dry_run", s.dry_run},
-            {"files_sent", s.files_sent},
-            {"bytes_sent", s.bytes_sent},
-            {"files_skipped", s.files_skipped},
-            {"unchanged", s.files_skipped},  // as upload names it
-            {"bytes_skipped", s.bytes_skipped},
-            {"files_deleted", s.files_deleted},
-            {"dirs_deleted", s.dirs_deleted},
-            {"dirs_created", s.dirs_created},
-            {"mtimes_set", s.mtimes_set},
-            {"files_failed", s.files_failed},
-            {"excluded", s.excluded},
-            {"symlinks_skipped", s.symlinks_skipped},
-            {"symlinks_followed", s.symlinks_followed},
-            {"deletes_skipped", s.deletes_skipped},
-            {"failures", std::move(failures)},
-            {"warnings", s.warnings},
-            {"seconds", s.seconds}};
+// Where a sync ran, for its summary line and its JSON document.
+struct SyncWhere {
+    std::string app;
+    std::string local;           // as the user gave it ("../mount"), or the plan's absolute folder
+    std::string remote_dir;      // normalized; "" : the mount root
+    std::string local_abs;       // the plan's absolute folder (the JSON form)
+    bool local_created = false;  // pull: the local folder did not exist before
+};
+
+nlohmann::json summary_json(const SyncSummary& s, const SyncWhere& where) {
+    nlohmann::json j = {{"app", where.app},
+                        {"local_dir", where.local_abs},
+                        {"remote_dir", remote_abs(where.remote_dir)}};
+    j.update(sync_counts_json(s, where.remote_dir));
+    if (s.direction == SyncDirection::pull) j["local_dir_created"] = where.local_created;
+    return j;
 }
 
-void print_summary(const Context& ctx, const SyncSummary& s) {
-    const char* verb = s.direction == SyncDirection::push ? "sent" : "received";
+// "sync pull: received 3 files (1.2 MiB) from sales:/csv into ../mount; 2 unchanged, ..."
+// A dry run says what it would do; counts of 0 other than the transfer are left out.
+void print_summary(const Context& ctx, const SyncSummary& s, const SyncWhere& where) {
+    const bool push = s.direction == SyncDirection::push;
+    const bool dry = s.dry_run;
+    const std::string remote = remote_display(where.app, where.remote_dir);
+    const std::string verb =
+        push ? (dry ? "would send" : "sent") : (dry ? "would receive" : "received");
     std::string head =
-        s.dry_run ? fmt::format("sync {} (dry run, nothing changed): would", to_string(s.direction))
-                  : fmt::format("sync {}:", to_string(s.direction));
-    note(ctx, fmt::format("{} {} {} files ({}), {} unchanged ({}), {} deleted, {} failed{}", head,
-                          s.dry_run ? "transfer" : verb, s.files_sent, format_size(s.bytes_sent),
-                          s.files_skipped, format_size(s.bytes_skipped), s.files_deleted,
-                          s.files_failed, s.dry_run ? "" : fmt::format(" in {:.2f} s", s.seconds)));
-    std::string extra;
-    if (s.dirs_created) extra += fmt::format(", {} folders created", s.dirs_created);
-    if (s.dirs_deleted) extra += fmt::format(", {} folders deleted", s.dirs_deleted);
-    if (s.mtimes_set) extra += fmt::format(", {} mtimes set", s.mtimes_set);
-    if (s.excluded) extra += fmt::format(", {} excluded", s.excluded);
+        fmt::format("sync {}{}: {} {} ({}) from {} {} {}", to_string(s.direction),
+                    dry ? " (dry run, nothing changed)" : "", verb,
+                    plural(s.files_sent, "file", "files"), format_size(s.bytes_sent),
+                    push ? where.local : remote, push ? "to" : "into", push ? remote : where.local);
+    std::vector<std::string> parts;
+    if (s.files_skipped)
+        parts.push_back(
+            fmt::format("{} unchanged ({})", s.files_skipped, format_size(s.bytes_skipped)));
+    const char* would = dry ? "would " : "";
+    if (s.files_deleted)
+        parts.push_back(fmt::format("{}delete{} {}", would, dry ? "" : "d",
+                                    plural(s.files_deleted, "file", "files")));
+    if (s.dirs_created)
+        parts.push_back(
+            dry ? fmt::format("would create {}", plural(s.dirs_created, "folder", "folders"))
+                : fmt::format("{} created", plural(s.dirs_created, "folder", "folders")));
+    if (s.dirs_deleted)
+        parts.push_back(
+            dry ? fmt::format("would delete {}", plural(s.dirs_deleted, "folder", "folders"))
+                : fmt::format("{} deleted", plural(s.dirs_deleted, "folder", "folders")));
+    if (s.mtimes_set)
+        parts.push_back(fmt::format("{}set {}", would, plural(s.mtimes_set, "mtime", "mtimes")));
+    if (s.files_failed)
+        parts.push_back(fmt::format("{} failed", plural(s.files_failed, "file", "files")));
+    if (s.excluded) parts.push_back(fmt::format("{} excluded", s.excluded));
     if (s.symlinks_skipped)
-        extra += fmt::format(", {} symlinks skipped (--follow-symlinks follows them)",
-                             s.symlinks_skipped);
-    if (s.symlinks_followed) extra += fmt::format(", {} symlinks followed", s.symlinks_followed);
-    if (!extra.empty()) note(ctx, "  " + extra.substr(2));
+        parts.push_back(fmt::format("{} skipped (--follow-symlinks follows them)",
+                                    plural(s.symlinks_skipped, "symlink", "symlinks")));
+    if (s.symlinks_followed)
+        parts.push_back(
+            fmt::format("{} followed", plural(s.symlinks_followed, "symlink", "symlinks")));
+    std::string line = head;
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        line += (i == 0 ? "; " : ", ") + parts[i];
+    if (!dry) line += fmt::format(" in {:.2f} s", s.seconds);
+    if (where.local_created)
+        line += fmt::format("\n  {} {} (it did not exist)", dry ? "would create" : "created",
+                            where.local);
+    note(ctx, line);
     if (s.deletes_skipped) {
         warn(ctx, "nothing was deleted because a transfer failed; fix the failure and sync again");
     }
@@ -180,13 +199,18 @@ SyncOptions to_options(const SyncArgs& a) {
     return o;
 }
 
-Status finish(Context& ctx, const SyncSummary& summary) {
+Status finish(Context& ctx, const SyncSummary& summary, const SyncWhere& where) {
     if (ctx.global.json) {
-        ctx.json_result = summary_json(summary);
+        ctx.json_result = summary_json(summary, where);
     } else {
-        print_summary(ctx, summary);
+        print_summary(ctx, summary, where);
     }
     return sync_status(summary);
+}
+
+bool missing(const std::string& dir) {
+    std::error_code ec;
+    return !std::filesystem::exists(dir, ec) && !ec;
 }
 
 Status run_sync(Context& ctx, const SyncArgs& args, SyncDirection direction) {
@@ -202,15 +226,23 @@ Status run_sync(Context& ctx, const SyncArgs& args, SyncDirection direction) {
     SyncOptions options = to_options(args);
     std::uint64_t total = 0;
     options.on_event = make_events(ctx, &total);
+    SyncWhere where{*app, args.local_dir, args.remote_dir, args.local_dir,
+                    direction == SyncDirection::pull && missing(args.local_dir)};
     auto plan = sync_plan(copts, *app, args.local_dir, direction, options);
     if (!plan) return std::unexpected(std::move(plan.error()));
+    where.remote_dir = plan->remote_dir;
+    where.local_abs = plan->local_dir;
 
     if (args.dry_run) {
+        SyncSummary summary = plan_summary(*plan);
         if (ctx.global.json) {
-            ctx.json_result = nlohmann::json::parse(sync_plan_to_json(*plan));
+            // The plan file (--apply reads it) with the run's keys beside it.
+            auto doc = nlohmann::json::parse(sync_plan_to_json(*plan));
+            doc.update(summary_json(summary, where));
+            ctx.json_result = std::move(doc);
         } else {
             print_plan(*plan);
-            print_summary(ctx, plan_summary(*plan));
+            print_summary(ctx, summary, where);
             for (const auto& w : plan->warnings) {
                 if (w.starts_with("refusing")) warn(ctx, "without --dry-run: " + w);
             }
@@ -219,8 +251,10 @@ Status run_sync(Context& ctx, const SyncArgs& args, SyncDirection direction) {
     }
     total = transfer_bytes(*plan);
     auto summary = sync_execute(copts, *plan, options, false);
+    options.on_event = nullptr;  // ends the progress line before the summary
     if (!summary) return std::unexpected(std::move(summary.error()));
-    return finish(ctx, *summary);
+    where.local_created = where.local_created && !missing(args.local_dir);
+    return finish(ctx, *summary, where);
 }
 
 Status run_apply(Context& ctx, const SyncArgs& args) {
@@ -252,9 +286,13 @@ Status run_apply(Context& ctx, const SyncArgs& args) {
     SyncOptions options = to_options(args);
     std::uint64_t total = transfer_bytes(*plan);
     options.on_event = make_events(ctx, &total);
+    SyncWhere where{plan->app, plan->local_dir, plan->remote_dir, plan->local_dir,
+                    plan->direction == SyncDirection::pull && missing(plan->local_dir)};
     auto summary = sync_apply(copts, *plan, options);
+    options.on_event = nullptr;  // ends the progress line before the summary
     if (!summary) return std::unexpected(std::move(summary.error()));
-    return finish(ctx, *summary);
+    where.local_created = where.local_created && !missing(plan->local_dir);
+    return finish(ctx, *summary, where);
 }
 
 void add_common(CLI::App* sub, SyncArgs& a, bool with_local_dir) {

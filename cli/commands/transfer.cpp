@@ -15,6 +15,7 @@
 #include <de/name_json.hpp>
 #include <de/remote_path.hpp>
 #include <de/size.hpp>
+#include <de/timestamp.hpp>
 #include <de/upload_plan.hpp>
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <unordered_map>
 
 namespace de::cli {
 
@@ -67,7 +69,37 @@ std::string rate(std::uint64_t bytes, double secs) {
     return fmt::format(", {}/s", format_size(static_cast<std::uint64_t>(bytes / secs)));
 }
 
+// The one document of upload and download (docs/json.md, "Transfers").
+nlohmann::json transfer_doc(const std::string& app, bool dry_run, nlohmann::json files,
+                            std::uint64_t transferred, std::uint64_t bytes,
+                            std::uint64_t unchanged) {
+    return {{"app", app},
+            {"dry_run", dry_run},
+            {"files", std::move(files)},
+            {"files_transferred", transferred},
+            {"bytes_transferred", bytes},
+            {"files_unchanged", unchanged},
+            {"files_failed", 0}};
+}
+
 // ---------------------------------------------------------------- upload
+
+// A planned upload as a transfer entry (the local file's facts).
+// fields plus "local" and "path" (absolute in the mount), each in the percent form when not UTF-8.
+nlohmann::json names_json(nlohmann::json fields, std::string_view local, std::string_view remote) {
+    put_name(fields, "local", local);
+    put_name(fields, "path", remote_abs(remote));
+    return fields;
+}
+
+nlohmann::json upload_entry(const UploadItem& item, std::string action) {
+    nlohmann::json j = names_json({{"size", item.size},
+                                   {"mtime", format_rfc3339_ns(item.mtime_ns)},
+                                   {"action", std::move(action)}},
+                                  item.local, item.remote);
+    if (item.sha256) j["sha256"] = *item.sha256;
+    return j;
+}
 
 std::string_view action_of(const UploadItem& item, bool update) {
     if (item.completed) return "completed";  // by an interrupted run (its journal said so)
@@ -91,11 +123,6 @@ void trace_cache(Context& ctx, const HashCache& cache) {
 }
 
 // `fields` with "local" and "remote" (names: percent form when not UTF-8).
-nlohmann::json names_json(nlohmann::json fields, std::string_view local, std::string_view remote) {
-    put_name(fields, "local", local);
-    put_name(fields, "remote", remote);
-    return fields;
-}
 
 Status run_upload(Context& ctx, const TransferArgs& args) {
     if (args.paths.size() < 2)
@@ -134,10 +161,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     const auto& files = plan->files;
     if (files.empty() && plan->dirs.empty()) {
         note(ctx, "Nothing to upload: no file matched");
-        ctx.json_result = nlohmann::json{{"app", *app},
-                                         {"files", nlohmann::json::array()},
-                                         {"bytes", 0},
-                                         {"dry_run", args.dry_run}};
+        ctx.json_result = transfer_doc(*app, args.dry_run, nlohmann::json::array(), 0, 0, 0);
         return {};
     }
     const std::uint64_t total = plan->bytes();
@@ -153,18 +177,16 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     if (auto st = check_upload(*plan, args.update); !st) return st;
     if (args.dry_run) {
         nlohmann::json listed = nlohmann::json::array();
-        for (const auto& item : files)
-            listed.push_back(
-                names_json({{"size", item.size}, {"action", action_of(item, args.update)}},
-                           item.local, item.remote));
-        ctx.json_result = nlohmann::json{{"app", *app},
-                                         {"dry_run", true},
-                                         {"files", std::move(listed)},
-                                         {"bytes", total},
-                                         {"unchanged", plan->unchanged()}};
-        note(ctx, fmt::format("Dry run: would upload {} file{} ({}){}; nothing was sent",
-                              plan->to_send(), plan->to_send() == 1 ? "" : "s", format_size(total),
-                              unchanged_text(*plan)));
+        for (const auto& item : files) {
+            std::string_view action = action_of(item, args.update);
+            listed.push_back(upload_entry(
+                item, item.to_send() ? fmt::format("would {}", action) : std::string(action)));
+        }
+        ctx.json_result =
+            transfer_doc(*app, true, std::move(listed), plan->to_send(), total, plan->unchanged());
+        note(ctx, fmt::format("Dry run: would upload {} ({}) to {}{}; nothing was sent",
+                              plural(plan->to_send(), "file", "files"), format_size(total),
+                              remote_display(*app, plan->remote_base), unchanged_text(*plan)));
         return {};
     }
 
@@ -178,21 +200,34 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     options.progress = make_progress(ctx);
     options.notice = [&ctx](std::string_view message) { note(ctx, message); };
     options.trace = [&ctx](std::string_view line) { debug(ctx, line); };
-    // Entries are only printed with --json; without it none is kept.
-    options.on_file = [&ctx, &done](Entry&& entry, const TransferReport& report) {
+    // Entries are only printed with --json; without it none is kept. The
+    // server's entry says what arrived; the plan, which local file it was.
+    std::unordered_map<std::string_view, const UploadItem*> by_remote;
+    if (ctx.global.json)
+        for (const auto& item : files) {
+            by_remote.emplace(item.remote, &item);
+            if (!item.to_send())
+                done.push_back(upload_entry(item, std::string(action_of(item, false))));
+        }
+    options.on_file = [&ctx, &done, &by_remote](Entry&& entry, const TransferReport& report) {
         if (!ctx.global.json) return;
-        auto j = entry_json(entry);
+        auto it = by_remote.find(entry.path);
+        nlohmann::json j = {{"local", it != by_remote.end() ? nlohmann::json(it->second->local)
+                                                            : nlohmann::json(nullptr)},
+                            {"path", remote_abs(entry.path)},
+                            {"size", entry.size},
+                            {"mtime", format_rfc3339_ns(entry.mtime_ns)},
+                            {"action", "uploaded"}};
+        if (entry.sha256) j["sha256"] = *entry.sha256;
         if (report.resumed) add_report(j, report);
         done.push_back(std::move(j));
     };
     auto sent = send_upload(*client, *plan, options);
     if (!sent) return std::unexpected(explain(sent.error(), *app));
     double secs = seconds_since(start);
-    ctx.json_result = nlohmann::json{{"app", *app},
-                                     {"files", std::move(done)},
-                                     {"bytes", sent->bytes},
-                                     {"unchanged", sent->unchanged},
-                                     {"seconds", secs}};
+    ctx.json_result =
+        transfer_doc(*app, false, std::move(done), sent->files, sent->bytes, sent->unchanged);
+    (*ctx.json_result)["seconds"] = secs;
     add_report(*ctx.json_result, sent->report);
     const std::string where = files.size() == 1 ? remote_display(*app, files.front().remote)
                                                 : remote_display(*app, plan->remote_base);
@@ -246,16 +281,24 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     options.notice = [&ctx](std::string_view message) { note(ctx, message); };
     options.trace = [&ctx](std::string_view line) { debug(ctx, line); };
     options.on_file = [&done](const DownloadItem& item, const Entry& entry) {
-        done.push_back(names_json({{"size", entry.size}}, item.local.string(), item.remote));
+        nlohmann::json j = names_json({{"size", entry.size},
+                                       {"mtime", format_rfc3339_ns(entry.mtime_ns)},
+                                       {"action", "downloaded"}},
+                                      item.local.string(), item.remote);
+        if (entry.sha256) j["sha256"] = *entry.sha256;
+        done.push_back(std::move(j));
     };
     auto got = send_download(*client, *plan, options);
     if (!got) return std::unexpected(explain(got.error(), *app));
     double secs = seconds_since(start);
-    ctx.json_result = nlohmann::json{
-        {"app", *app}, {"files", std::move(done)}, {"bytes", got->bytes}, {"seconds", secs}};
+    ctx.json_result = transfer_doc(*app, false, std::move(done), got->files, got->bytes, 0);
+    (*ctx.json_result)["seconds"] = secs;
     add_report(*ctx.json_result, got->report);
-    note(ctx, fmt::format("Downloaded {} file{} ({}) to '{}' in {:.1f} s{}", got->files,
-                          got->files == 1 ? "" : "s", format_size(got->bytes),
+    const std::string from = request.sources.size() == 1
+                                 ? remote_display(*app, request.sources.front())
+                                 : fmt::format("{} paths of {}", request.sources.size(), *app);
+    note(ctx, fmt::format("Downloaded {} ({}) from {} into {} in {:.1f} s{}",
+                          plural(got->files, "file", "files"), format_size(got->bytes), from,
                           display_name(local_arg), secs, rate(got->bytes, secs)));
     return {};
 }

@@ -4,6 +4,7 @@
 
 #include <de/remote_path.hpp>
 #include <de/sync.hpp>
+#include <de/timestamp.hpp>
 
 #include <de/name_json.hpp>
 #include <nlohmann/json.hpp>
@@ -25,7 +26,7 @@ std::string sync_plan_to_json(const SyncPlan& plan) {
         json o = {{"action", to_string(op.action)},
                   {"type", op.type == EntryType::dir ? "dir" : "file"},
                   {"size", op.size},
-                  {"mtime_ns", op.mtime_ns},
+                  {"mtime", format_rfc3339_ns(op.mtime_ns)},
                   {"reason", op.reason}};
         put_name(o, "path", op.path);  // percent form when not UTF-8
         if (op.action == SyncOp::Action::remove) o["files"] = op.files;
@@ -46,7 +47,7 @@ std::string sync_plan_to_json(const SyncPlan& plan) {
         {"follow_symlinks", plan.follow_symlinks},
         {"include", plan.include},
         {"exclude", plan.exclude},
-        {"created_at", plan.created_at},
+        {"created_at", format_rfc3339_s(plan.created_at)},
         {"fingerprint", {{"local", plan.local_fingerprint}, {"remote", plan.remote_fingerprint}}},
         {"totals",
          {{"source_files", plan.source_files},
@@ -63,7 +64,7 @@ std::string sync_plan_to_json(const SyncPlan& plan) {
         {"ops", std::move(ops)},
     };
     put_name(j, "local_dir", plan.local_dir);
-    put_name(j, "remote_dir", plan.remote_dir);
+    put_name(j, "remote_dir", "/" + plan.remote_dir);
     return dump_json(j, 2) + "\n";
 }
 
@@ -93,17 +94,28 @@ Result<SyncPlan> sync_plan_from_json(std::string_view text) {
         plan.app = j.at("app").get<std::string>();
         plan.host = j.value("host", std::string{});
         auto local_dir = get_name(j, "local_dir");
-        auto remote_dir = get_name(j, "remote_dir");
-        if (!local_dir || !remote_dir)
+        auto remote_raw = get_name(j, "remote_dir");
+        if (!local_dir || !remote_raw)
             return fail(ErrorKind::usage, "the plan file has no valid local_dir and remote_dir");
         plan.local_dir = std::move(*local_dir);
-        plan.remote_dir = std::move(*remote_dir);
+        // Written as "/dir" (docs/json.md); older plans wrote "dir".
+        auto remote_dir = normalize_remote_path(*remote_raw);
+        if (!remote_dir)
+            return fail(ErrorKind::usage, "the plan has an unsafe or malformed remote_dir");
+        plan.remote_dir = *remote_dir;
         plan.delete_extraneous = j.at("delete").get<bool>();
         plan.checksum = j.at("checksum").get<bool>();
         plan.follow_symlinks = j.at("follow_symlinks").get<bool>();
         plan.include = j.at("include").get<std::vector<std::string>>();
         plan.exclude = j.at("exclude").get<std::vector<std::string>>();
-        plan.created_at = j.value("created_at", std::int64_t{0});
+        // An RFC 3339 string (older plans: unix seconds).
+        if (auto c = j.find("created_at"); c != j.end() && c->is_string()) {
+            auto ns = parse_rfc3339_ns(c->get<std::string>());
+            if (!ns) return fail(ErrorKind::usage, "the plan's created_at is not an RFC 3339 time");
+            plan.created_at = *ns / 1'000'000'000;
+        } else {
+            plan.created_at = j.value("created_at", std::int64_t{0});
+        }
         plan.local_fingerprint = j.at("fingerprint").at("local").get<std::string>();
         plan.remote_fingerprint = j.at("fingerprint").at("remote").get<std::string>();
         if (plan.local_fingerprint.empty() || plan.remote_fingerprint.empty()) {
@@ -139,7 +151,16 @@ Result<SyncPlan> sync_plan_from_json(std::string_view text) {
             op.path = std::move(*op_path);
             op.type = o.at("type").get<std::string>() == "dir" ? EntryType::dir : EntryType::file;
             op.size = o.at("size").get<std::uint64_t>();
-            op.mtime_ns = o.at("mtime_ns").get<std::int64_t>();
+            if (auto m = o.find("mtime"); m != o.end()) {
+                auto ns = parse_rfc3339_ns(m->get<std::string>());
+                if (!ns)
+                    return fail(
+                        ErrorKind::usage,
+                        fmt::format("the plan's mtime of '{}' is not an RFC 3339 time", op.path));
+                op.mtime_ns = *ns;
+            } else {
+                op.mtime_ns = o.at("mtime_ns").get<std::int64_t>();  // older plans
+            }
             op.reason = o.value("reason", std::string{});
             op.files = o.value("files", std::uint64_t{0});
             op.replace = o.value("replace", false);

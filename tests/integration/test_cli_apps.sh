@@ -29,7 +29,7 @@ assert_eq "$(cut -f1,2 <<<"$OUT" | tr '\t\n' ' |')" "sales off|zeta off|"
 assert_not_contains "$OUT" "NAME"
 expect_rc 0 "$DE_CLI" apps list --json
 assert_eq "$(jget 'len(d)')" "2"
-assert_eq "$(jget 'd[0]["persistent_filesystem"]')" "False"
+assert_eq "$(jget 'd[0]["mount"]["enabled"]')" "False"
 
 expect_rc 0 "$DE_CLI" apps exists -n sales
 expect_rc 0 "$DE_CLI" apps exists -n sales --json
@@ -47,7 +47,7 @@ assert_contains "$ERR" "nosuch"
 # Without -n the current folder's name is the app.
 mkdir -p "$T/work/sales" "$T/work/Not_An_App"
 (cd "$T/work/sales" && run "$DE_CLI" apps info --json && echo "$RC $OUT" >"$T/cwd.out")
-assert_contains "$(cat "$T/cwd.out")" '0 {"created_at"'
+assert_contains "$(cat "$T/cwd.out")" '0 {"created_at":"'
 (cd "$T/work/Not_An_App" && run "$DE_CLI" apps info && echo "$RC" >"$T/cwd.out")
 assert_eq "$(cat "$T/cwd.out")" "2" "an invalid folder name is a usage error"
 
@@ -61,16 +61,16 @@ assert_eq "$OUT" "[]"
 
 # update: on, then off (guarded).
 expect_rc 0 "$DE_CLI" apps update -n sales --persistent-filesystem --json
-assert_eq "$(jget 'd["persistent_filesystem"]')" "True"
+assert_eq "$(jget 'd["mount"]["enabled"]')" "True"
 expect_rc 2 "$DE_CLI" apps update -n sales
 expect_rc 2 "$DE_CLI" apps update -n sales --persistent-filesystem --no-persistent-filesystem
 expect_rc 2 "$DE_CLI" apps update -n sales --no-persistent-filesystem </dev/null
 assert_contains "$ERR" "-y"
 expect_rc 0 "$DE_CLI" apps info -n sales --json
-assert_eq "$(jget 'd["persistent_filesystem"]')" "True" "refused update changed nothing"
+assert_eq "$(jget 'd["mount"]["enabled"]')" "True" "refused update changed nothing"
 expect_rc 0 "$DE_CLI" apps update -n sales --no-persistent-filesystem -y
 expect_rc 0 "$DE_CLI" apps info -n sales --json
-assert_eq "$(jget 'd["persistent_filesystem"]')" "False"
+assert_eq "$(jget 'd["mount"]["enabled"]')" "False"
 
 # delete: needs -n, and -y without a terminal.
 (cd "$T/work/sales" && run "$DE_CLI" apps delete -y && echo "$RC" >"$T/cwd.out")

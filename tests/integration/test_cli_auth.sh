@@ -47,7 +47,7 @@ expect_rc 0 "$DE_CLI" config
 assert_contains "$OUT" "host	$SERVER_URL	keyfile"
 assert_not_contains "$OUT" "$TOKEN" "config must hide the token"
 expect_rc 0 "$DE_CLI" config --json
-assert_eq "$(jget 'd["token"]["value"]')" "True" "token shown only as set"
+assert_eq "$(jget 'd["token"]["value"], d["token"]["set"]')" "(None, True)" "token shown only as set"
 assert_eq "$(jget 'd["host"]["origin"]')" "keyfile"
 expect_rc 0 env DASH_ENTERPRISE_HOST=http://env.example:1 "$DE_CLI" config --json
 assert_eq "$(jget 'd["host"]["origin"]')" "environment" "environment beats keyfile"

@@ -35,7 +35,7 @@ assert_contains "$OUT" $'Z\tdigits.txt'
 assert_not_contains "$OUT" "TYPE" "no header when piped"
 expect_rc 0 "$DE_CLI" ls -lR --json -n sales
 assert_eq "$(jget 'sorted(e["path"] for e in d if e["type"]=="file")')" \
-    "['data/digits.txt', 'data/sub/c.csv']"
+    "['/data/digits.txt', '/data/sub/c.csv']"
 expect_rc 0 "$DE_CLI" ls data/digits.txt -l -n sales
 assert_contains "$OUT" "digits.txt"
 expect_rc 3 "$DE_CLI" ls nothere -n sales
@@ -63,7 +63,7 @@ expect_rc 2 "$DE_CLI" cat $'data/\x01' -n sales
 expect_rc 0 "$DE_CLI" mv data/sub/c.csv data/c2.csv -n sales
 [[ -f "$MOUNT/data/c2.csv" && ! -e "$MOUNT/data/sub/c.csv" ]] || fail "mv rename"
 expect_rc 0 "$DE_CLI" mv data/c2.csv reports/ -n sales --json
-assert_eq "$(jget 'd["path"]')" "reports/c2.csv"
+assert_eq "$(jget 'd["path"]')" "/reports/c2.csv"
 expect_rc 0 "$DE_CLI" mv reports/c2.csv reports/2026 -n sales
 [[ -f "$MOUNT/reports/2026/c2.csv" ]] || fail "mv into an existing folder"
 cp "$MOUNT/data/digits.txt" "$MOUNT/data/other.txt"
@@ -75,7 +75,7 @@ expect_rc 2 "$DE_CLI" mv data/digits.txt ../x -n sales
 
 # rm: files; folders need -r, and -r needs -n and -y without a terminal.
 expect_rc 0 "$DE_CLI" rm data/digits.txt -n sales --json
-assert_eq "$(jget 'd["removed"]')" "['data/digits.txt']"
+assert_eq "$(jget 'd["removed"]')" "['/data/digits.txt']"
 [[ ! -e "$MOUNT/data/digits.txt" ]] || fail "rm file"
 expect_rc 3 "$DE_CLI" rm data/digits.txt -n sales
 expect_rc 5 "$DE_CLI" rm reports -n sales

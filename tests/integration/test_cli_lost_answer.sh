@@ -44,7 +44,7 @@ dropped "POST /api/v1/apps/sales/mount/move"
 CHECKS=$((CHECKS + 1))
 [[ ! -e "$MOUNT/from.bin" ]] || fail "mv: the source is still there"
 assert_eq "$(sha "$MOUNT/to.bin")" "$FROM_SHA" "mv: the target holds the source's content"
-assert_eq "$(jget 'd["path"]')" "to.bin" "mv: json path"
+assert_eq "$(jget 'd["path"]')" "/to.bin" "mv: json path"
 assert_eq "$(jget 'd.get("sha256")')" "$FROM_SHA" "mv: json sha256"
 # A plain second mv (answer kept) still fails as before: the source is gone.
 expect_rc 3 "$DE_CLI" mv -n sales from.bin again.bin
@@ -108,5 +108,5 @@ assert_eq "$(sha "$MOUNT/tus/big.bin")" "$(sha "$L/big.bin")" "tus: content"
 assert_eq "$(find "$SERVER_ROOT/apps/sales/uploads" -name '*.data' | wc -l)" "0" \
     "tus: no staged upload left behind"
 expect_rc 0 "$DE_CLI" --json mount status -n sales
-assert_eq "$(jget 'd["reserved_bytes"]')" "0" "tus: nothing stays reserved"
+assert_eq "$(jget 'd["mount"]["reserved_bytes"]')" "0" "tus: nothing stays reserved"
 finish

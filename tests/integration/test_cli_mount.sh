@@ -23,8 +23,8 @@ expect_rc 3 "$DE_CLI" mount status -n nosuch
 expect_rc 3 "$DE_CLI" mount enable -n nosuch
 
 expect_rc 0 "$DE_CLI" mount enable -n sales --json
-assert_eq "$(jget 'd["enabled"]')" "True"
-assert_eq "$(jget 'd["quota_bytes"]')" "10485760"
+assert_eq "$(jget 'd["mount"]["enabled"]')" "True"
+assert_eq "$(jget 'd["mount"]["quota_bytes"]')" "10485760"
 [[ -d "$SERVER_ROOT/apps/sales/mount" ]] || fail "mount folder not created"
 
 mkdir -p "$T/data/sub"
@@ -36,9 +36,9 @@ assert_contains "$OUT" "used	1.0 MiB of 10.0 MiB (10.0%)"
 assert_contains "$OUT" "files	2"
 assert_contains "$OUT" "storage class	local"
 expect_rc 0 "$DE_CLI" mount status -n sales --json
-assert_eq "$(jget 'd["used_bytes"]')" "1048582"
-assert_eq "$(jget 'd["file_count"]')" "2"
-assert_eq "$(jget 'd["storage_class"]')" "local"
+assert_eq "$(jget 'd["mount"]["used_bytes"]')" "1048582"
+assert_eq "$(jget 'd["mount"]["file_count"]')" "2"
+assert_eq "$(jget 'd["mount"]["storage_class"]')" "local"
 
 # disable: -n is required, and without a terminal -y is too.
 mkdir -p "$T/work/sales"
@@ -49,7 +49,7 @@ assert_contains "$ERR" "pass -y"
 expect_rc 2 "$DE_CLI" mount disable -n sales --json </dev/null
 assert_eq "$(jget 'd["error"]["kind"]')" "usage"
 expect_rc 0 "$DE_CLI" mount status -n sales --json
-assert_eq "$(jget 'd["file_count"]')" "2" "a refused disable deletes nothing"
+assert_eq "$(jget 'd["mount"]["file_count"]')" "2" "a refused disable deletes nothing"
 
 # A backup that cannot be written deletes nothing.
 touch "$T/exists.tar"
@@ -57,20 +57,20 @@ expect_rc 5 "$DE_CLI" mount disable -n sales -y --backup "$T/exists.tar"
 expect_rc 1 "$DE_CLI" mount disable -n sales -y --backup "$T/no/such/dir/b.tar"
 assert_contains "$ERR" "nothing was deleted"
 expect_rc 0 "$DE_CLI" mount status -n sales --json
-assert_eq "$(jget 'd["enabled"]')" "True"
-assert_eq "$(jget 'd["file_count"]')" "2"
+assert_eq "$(jget 'd["mount"]["enabled"]')" "True"
+assert_eq "$(jget 'd["mount"]["file_count"]')" "2"
 
 # disable --backup: the archive holds every file, byte for byte, then the mount is off.
 expect_rc 0 "$DE_CLI" mount disable -n sales -y --backup "$T/backup.tar" --json
 assert_eq "$(jget 'd["backup"]["files"]')" "2"
-assert_eq "$(jget 'd["enabled"]')" "False"
+assert_eq "$(jget 'd["mount"]["enabled"]')" "False"
 mkdir "$T/restore"
 tar -xf "$T/backup.tar" -C "$T/restore"
 cmp "$T/restore/big.bin" "$T/data/big.bin" || fail "backup big.bin differs"
 cmp "$T/restore/sub/a.csv" "$T/data/sub/a.csv" || fail "backup sub/a.csv differs"
 [[ ! -e "$T/backup.tar.partial" ]] || fail "partial backup left behind"
 expect_rc 0 "$DE_CLI" mount status -n sales --json
-assert_eq "$(jget 'd["enabled"]')" "False"
+assert_eq "$(jget 'd["mount"]["enabled"]')" "False"
 assert_eq "$(find "$SERVER_ROOT/apps/sales" -type f 2>/dev/null | grep -c mount/ || true)" "0" \
     "files deleted"
 

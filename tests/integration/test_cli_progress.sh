@@ -30,7 +30,7 @@ assert kinds[0] == "start" and kinds[-1] == "finish", kinds
 assert kinds.count("start") == 1 and kinds.count("finish") == 1, kinds
 assert set(kinds) <= {"start", "progress", "finish"}, kinds
 for e in events:
-    assert set(e) >= {"event", "name", "done", "total", "rate", "eta_s"}, e
+    assert set(e) >= {"event", "name", "done", "total", "rate", "eta_seconds"}, e
     assert e["total"] == total, e
 assert events[-1]["done"] == total, events[-1]
 assert "seconds" in events[-1], events[-1]

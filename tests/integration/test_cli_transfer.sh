@@ -28,14 +28,14 @@ assert_contains "$ERR" "Uploaded 1 file"
 cmp "$MOUNT/a.csv" data/a.csv || fail "a.csv differs"
 expect_rc 0 "$DE_CLI" mkdir inbox -n sales -q
 expect_rc 0 "$DE_CLI" upload data/a.csv inbox -n sales --json
-assert_eq "$(jget 'd["files"][0]["path"]')" "inbox/a.csv" "a folder as REMOTE receives the file"
+assert_eq "$(jget 'd["files"][0]["path"]')" "/inbox/a.csv" "a folder as REMOTE receives the file"
 expect_rc 0 "$DE_CLI" upload data/a.csv renamed.csv -n sales
 [[ -f "$MOUNT/renamed.csv" ]] || fail "rename upload"
 
 # The same content again is unchanged (0, nothing sent); other content is a
 # refused overwrite (5) — with --json too — and --update replaces.
 expect_rc 0 "$DE_CLI" upload data/a.csv / -n sales --json
-assert_eq "$(jget 'd["unchanged"], len(d["files"])')" "(1, 0)" "an identical file is not sent"
+assert_eq "$(jget 'd["files_unchanged"], d["files_transferred"], [f["action"] for f in d["files"]]')" "(1, 0, ['unchanged'])" "an identical file is not sent"
 echo "new" >"$T/a.csv"
 expect_rc 5 "$DE_CLI" upload "$T/a.csv" / -n sales
 assert_contains "$ERR" "--update"
@@ -55,8 +55,8 @@ assert_contains "$OUT" "data/big.bin"
 assert_not_contains "$OUT" "tmp" "excluded from the plan"
 [[ ! -e "$MOUNT/data" ]] || fail "--dry-run sent something"
 expect_rc 0 "$DE_CLI" upload -r data / -n sales --dry-run --json --include '*.csv'
-assert_eq "$(jget 'sorted(f["remote"] for f in d["files"])')" \
-    "['data/a.csv', 'data/sub/c.csv', 'data/tmp/x.csv']"
+assert_eq "$(jget 'sorted(f["path"] for f in d["files"])')" \
+    "['/data/a.csv', '/data/sub/c.csv', '/data/tmp/x.csv']"
 assert_eq "$(jget 'd["dry_run"]')" "True"
 expect_rc 0 "$DE_CLI" upload -r data / -n sales --exclude tmp --exclude '*.tmp'
 for f in big.bin a.csv sub/c.csv empty.txt; do

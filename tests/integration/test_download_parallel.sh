@@ -47,7 +47,7 @@ no_temp "parallel download"
 assert_eq "$(stat -c %Y "$L/big.bin")" "$(stat -c %Y "$MOUNT/big.bin")" "mtime kept"
 # --json: exactly one document on stdout; stderr is NDJSON progress that parses.
 printf '%s' "$OUT" >"$T/out.json"
-assert_eq "$(jq_ 'd["bytes"]' "$T/out.json")" "$((150 << 20))" "JSON result bytes"
+assert_eq "$(jq_ 'd["bytes_transferred"]' "$T/out.json")" "$((150 << 20))" "JSON result bytes"
 printf '%s\n' "$ERR" >"$T/err.ndjson"
 CHECKS=$((CHECKS + 1))
 python3 - "$T/err.ndjson" "$((150 << 20))" <<'PY' || fail "stderr is not NDJSON progress"
@@ -63,7 +63,7 @@ for e in events:
     assert e["event"] in ("start", "progress", "finish"), e
     assert e["name"] == "big.bin", e
     assert isinstance(e["done"], int) and isinstance(e["rate"], int), e
-    assert e["eta_s"] is None or e["eta_s"] >= 0, e
+    assert e["eta_seconds"] is None or e["eta_seconds"] >= 0, e
 dones = [e["done"] for e in events]
 assert dones == sorted(dones), dones
 PY

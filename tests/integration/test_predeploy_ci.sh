@@ -59,7 +59,7 @@ assert_contains "$OUT$ERR" "fetchdata: wrote 9 files"
 LOCAL="$CO/$(dirname "$DE_APP_DIR")/mount"
 # The checkout's mount folder may hold a tracked placeholder (.gitkeep): it is pushed too.
 N=$(find "$LOCAL" -type f | wc -l)
-assert_contains "$ERR" "pushed to $DE_APP: $N files sent"
+assert_contains "$ERR" "predeploy: pushed $N file"
 tree() { (cd "$1" && find . -type f -printf '%P\n' | LC_ALL=C sort | while IFS= read -r p; do
     echo "$p $(stat -c %s "$p") $(sha256sum <"$p" | cut -c1-64)"; done); }
 assert_eq "$(tree "$REMOTE" | grep -c '^data/')" "9" "the app's mount has the script's nine files"

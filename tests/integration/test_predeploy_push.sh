@@ -44,7 +44,7 @@ assert_eq "$(tree "$REMOTE")" "" "--dry-run pushed nothing"
 # --- run and push: the script's files are in the app's mount ---
 expect_rc 0 cli predeploy "$APP" --push -n "$APP"
 assert_contains "$OUT$ERR" "fetch: done"
-assert_contains "$ERR" "pushed to $APP: 5 files sent"
+assert_contains "$ERR" "predeploy: pushed 5 files"
 assert_eq "$(tree "$REMOTE")" "$(tree "$W/mount")" "the app's mount equals the local mount folder"
 assert_eq "$(tree "$REMOTE" | wc -l)" "5" "five files pushed"
 
@@ -105,7 +105,7 @@ assert_eq "$(cat "$REMOTE/ran.txt")" "ran" "pushed to the app named like the fol
 # --- --json: one document with the run and the push ---
 write_script 'echo "noise on stdout"; echo v2 > ../mount/data/json.txt'
 expect_rc 0 cli --json predeploy "$APP" --push -n "$APP"
-assert_eq "$(json 'd["exit_status"], d["push"]["app"], d["push"]["files_sent"] >= 1,
+assert_eq "$(json 'd["exit_status"], d["push"]["app"], d["push"]["files_transferred"] >= 1,
     d["push"]["files_failed"]' <<<"$OUT")" \
     "0 $APP True 0" "--json run + push document"
 assert_not_contains "$OUT" "noise on stdout"

@@ -48,33 +48,33 @@ assert_eq "$(tree "$MOUNT")" "$(tree "$WORK/mount")" "the server's mount equals 
 
 # --- a second push transfers nothing ---
 expect_rc 0 cli --json sync push -n "$APP"
-assert_eq "$(json_field "['files_sent']" <<<"$OUT")" "0" "no-op push sends nothing"
-assert_eq "$(json_field "['files_skipped']" <<<"$OUT")" "47" "no-op push skips every file"
+assert_eq "$(json_field "['files_transferred']" <<<"$OUT")" "0" "no-op push sends nothing"
+assert_eq "$(json_field "['files_unchanged']" <<<"$OUT")" "47" "no-op push skips every file"
 
 # --- pull into an empty folder gives an identical tree ---
 expect_rc 0 cli sync pull "$T/copy" -n "$APP"
 assert_eq "$(tree "$T/copy")" "$(tree "$WORK/mount")" "pulled tree equals the pushed tree"
 expect_rc 0 cli --json sync pull "$T/copy" -n "$APP"
-assert_eq "$(json_field "['files_sent']" <<<"$OUT")" "0" "no-op pull receives nothing"
+assert_eq "$(json_field "['files_transferred']" <<<"$OUT")" "0" "no-op pull receives nothing"
 expect_rc 0 cli --json sync push "$T/copy" -n "$APP"
-assert_eq "$(json_field "['files_sent']" <<<"$OUT")" "0" "pushing the pulled copy sends nothing"
+assert_eq "$(json_field "['files_transferred']" <<<"$OUT")" "0" "pushing the pulled copy sends nothing"
 
 # --- --checksum: a no-op, then a same-size same-mtime edit only it notices ---
 expect_rc 0 cli --json sync push -n "$APP" --checksum
-assert_eq "$(json_field "['files_sent']" <<<"$OUT")" "0" "checksum no-op push sends nothing"
+assert_eq "$(json_field "['files_transferred']" <<<"$OUT")" "0" "checksum no-op push sends nothing"
 old_mtime=$(stat -c %.9Y "$WORK/mount/data/2026/feb.csv")
 echo "q,r" >"$WORK/mount/data/2026/feb.csv"
 touch -d "@$old_mtime" "$WORK/mount/data/2026/feb.csv"
 expect_rc 0 cli --json sync push -n "$APP"
-assert_eq "$(json_field "['files_sent']" <<<"$OUT")" "0" "size+mtime does not see the edit"
+assert_eq "$(json_field "['files_transferred']" <<<"$OUT")" "0" "size+mtime does not see the edit"
 expect_rc 0 cli --json sync push -n "$APP" --checksum
-assert_eq "$(json_field "['files_sent']" <<<"$OUT")" "1" "--checksum sends the edited file"
+assert_eq "$(json_field "['files_transferred']" <<<"$OUT")" "1" "--checksum sends the edited file"
 assert_eq "$(cat "$MOUNT/data/2026/feb.csv")" "q,r" "edited content reached the server"
 expect_rc 0 cli --json sync pull "$T/copy" -n "$APP" --checksum
-assert_eq "$(json_field "['files_sent']" <<<"$OUT")" "1" "--checksum pull fetches the edit"
+assert_eq "$(json_field "['files_transferred']" <<<"$OUT")" "1" "--checksum pull fetches the edit"
 assert_eq "$(cat "$T/copy/data/2026/feb.csv")" "q,r" "edited content reached the copy"
 expect_rc 0 cli --json sync pull "$T/copy" -n "$APP" --checksum
-assert_eq "$(json_field "['files_sent']" <<<"$OUT")" "0" "second --checksum pull is a no-op"
+assert_eq "$(json_field "['files_transferred']" <<<"$OUT")" "0" "second --checksum pull is a no-op"
 
 # --- files written into the server's mount by an outside process ---
 echo "from the app" >"$MOUNT/written-by-app.txt"
@@ -82,7 +82,7 @@ mkdir -p "$MOUNT/worker/out"
 echo "result" >"$MOUNT/worker/out/r.json"
 echo "changed by the app, longer now" >"$MOUNT/data/2026/jan.csv"
 expect_rc 0 cli --json sync pull "$T/copy" -n "$APP"
-assert_eq "$(json_field "['files_sent']" <<<"$OUT")" "3" "pull sees the outside writes"
+assert_eq "$(json_field "['files_transferred']" <<<"$OUT")" "3" "pull sees the outside writes"
 assert_eq "$(cat "$T/copy/written-by-app.txt")" "from the app" "new outside file pulled"
 assert_eq "$(tree "$T/copy")" "$(tree "$MOUNT")" "copy equals the mount after outside writes"
 

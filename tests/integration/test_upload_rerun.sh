@@ -44,8 +44,8 @@ COMMITTED=$(find "$MOUNT/t" -type f | wc -l)
 "$DE_CLI" rm "t/b/g1.txt" "t/b/g2.txt" "t/b/g3.txt" -n sales -q
 
 expect_rc 0 "$DE_CLI" upload -r "$T/tree/" /t -n sales --json
-assert_eq "$(jget 'd["unchanged"]')" "$((COMMITTED - 3))" "the committed files are unchanged"
-assert_eq "$(jget 'len(d["files"])')" "4" "only the missing files are sent"
+assert_eq "$(jget 'd["files_unchanged"]')" "$((COMMITTED - 3))" "the committed files are unchanged"
+assert_eq "$(jget 'd["files_transferred"], sum(f["action"] == "uploaded" for f in d["files"])')" "(4, 4)" "only the missing files are sent"
 assert_eq "$(jget 'd["resumed"]')" "True" "the big file resumes"
 diff -r "$T/tree" "$MOUNT/t" >/dev/null || fail "the mount differs from the tree after the re-run"
 # Human summary of a no-op re-run.
@@ -59,8 +59,8 @@ expect_rc 5 "$DE_CLI" upload -r "$T/tree/" /t -n sales
 assert_contains "$ERR" "1 of 301 files exists already with other content"
 assert_contains "$ERR" "t/a/f7.txt"
 expect_rc 0 "$DE_CLI" upload -r "$T/tree/" /t -n sales --update --json
-assert_eq "$(jget 'len(d["files"])')" "1" "--update sends only the changed file"
-assert_eq "$(jget 'd["unchanged"]')" "300" "--update skips identical files too"
+assert_eq "$(jget 'd["files_transferred"], sum(f["action"] == "uploaded" for f in d["files"])')" "(1, 1)" "--update sends only the changed file"
+assert_eq "$(jget 'd["files_unchanged"]')" "300" "--update skips identical files too"
 assert_eq "$(cat "$MOUNT/t/a/f7.txt")" "A FILE 7"
 # A single file: HEAD's ETag decides.
 expect_rc 0 "$DE_CLI" upload "$T/tree/a/f8.txt" /t/a/ -n sales
@@ -74,7 +74,7 @@ sleep 0.01
 touch "$T/tree/a/f9.txt" "$T/tree/big.bin"  # mtime and ctime change, content does not
 expect_rc 0 "$DE_CLI" -v upload -r "$T/tree/" /t -n sales --json
 assert_contains "$ERR" "hash cache: 299 hits, 2 files read"
-assert_eq "$(jget 'd["unchanged"]')" "301" "touched files are still identical"
+assert_eq "$(jget 'd["files_unchanged"]')" "301" "touched files are still identical"
 # chmod changes only the ctime: read again as well.
 chmod 600 "$T/tree/b/g9.txt"
 expect_rc 0 "$DE_CLI" -v upload -r "$T/tree/" /t -n sales
@@ -99,8 +99,8 @@ assert_eq "$RC" "137" "the client died after .../complete"
 cmp -s "$T/cw.bin" "$MOUNT/cw.bin" || fail "the server committed cw.bin"
 assert_eq "$(journal_count)" "1" "the journal survived"
 expect_rc 0 "$DE_CLI" upload "$T/cw.bin" /cw.bin -n sales --json
-assert_eq "$(jget 'd["unchanged"]')" "1" "the completed upload counts as done"
-assert_eq "$(jget 'd["files"]')" "[]" "nothing sent again"
+assert_eq "$(jget 'd["files_unchanged"]')" "1" "the completed upload counts as done"
+assert_eq "$(jget '[f["action"] for f in d["files"]], d["files_transferred"]')" "(['completed'], 0)" "nothing sent again"
 assert_eq "$(journal_count)" "0" "the journal is removed"
 # The same inside a tree (upload -r with a big file whose journal completed).
 mkdir -p "$T/cwt"
@@ -134,7 +134,7 @@ assert_eq "$(journal_count)" "0" "the loser removed its journal"
 LEFT=$(find "$SERVER_ROOT/apps/sales/uploads" -name '*.data' 2>/dev/null | wc -l)
 assert_eq "$LEFT" "0" "no staged upload left behind"
 expect_rc 0 "$DE_CLI" mount status -n sales --json
-USED=$(jget 'd["used_bytes"]')
+USED=$(jget 'd["mount"]["used_bytes"]')
 WANT=$(find "$MOUNT" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
 assert_eq "$USED" "$WANT" "usage equals the mount's content"
 # The 3 MiB the loser had reserved are free again: a file of the remaining room fits.
@@ -145,18 +145,18 @@ mkdir -p "$T/sy/d"
 for i in $(seq 1 40); do echo "sync file $i" >"$T/sy/d/s$i.txt"; done
 echo "one more" >"$T/sy/top.txt"
 expect_rc 0 "$DE_CLI" --json sync push "$T/sy" --remote-dir sy -n sales
-assert_eq "$(jget 'd["files_sent"]')" "41" "the first push sends everything"
+assert_eq "$(jget 'd["files_transferred"]')" "41" "the first push sends everything"
 touch -d '2021-05-06 07:08:09' "$T"/sy/d/*.txt "$T/sy/top.txt"  # content unchanged
 echo "SYNC FILE 3" >"$T/sy/d/s3.txt"                           # same size, other content
 touch -d '2021-05-06 07:08:09' "$T/sy/d/s3.txt"
 expect_rc 0 "$DE_CLI" --json sync push "$T/sy" --remote-dir sy -n sales
-assert_eq "$(jget 'd["files_sent"]')" "1" "only the changed file is sent"
-assert_eq "$(jget 'd["unchanged"]')" "40" "identical files count as unchanged"
+assert_eq "$(jget 'd["files_transferred"]')" "1" "only the changed file is sent"
+assert_eq "$(jget 'd["files_unchanged"]')" "40" "identical files count as unchanged"
 assert_eq "$(cat "$MOUNT/sy/d/s3.txt")" "SYNC FILE 3"
 # A re-run: the identical files stay unchanged (their remote mtime is the old one).
 touch -d '2022-01-01' "$T/sy/top.txt"
 expect_rc 0 "$DE_CLI" --json sync push "$T/sy" --remote-dir sy -n sales
-assert_eq "$(jget 'd["files_sent"]')" "0" "a touched file is not sent again"
+assert_eq "$(jget 'd["files_transferred"]')" "0" "a touched file is not sent again"
 
 # A changed file ahead of an identical one in the plan's order (the kept
 # operation before a dropped one once came out with an empty path and failed).
@@ -167,8 +167,8 @@ expect_rc 0 "$DE_CLI" --json sync push "$T/sz" --remote-dir sz -n sales
 echo "alpha 2" >"$T/sz/a.txt"                               # same size, other content
 touch -d '2021-05-06 07:08:09' "$T/sz/a.txt" "$T/sz/b.txt"  # b: content unchanged
 expect_rc 0 "$DE_CLI" --json sync push "$T/sz" --remote-dir sz -n sales
-assert_eq "$(jget 'd["files_sent"]')" "1" "the changed file ahead of an identical one is sent"
-assert_eq "$(jget 'd["unchanged"]')" "1" "the identical file after it is unchanged"
+assert_eq "$(jget 'd["files_transferred"]')" "1" "the changed file ahead of an identical one is sent"
+assert_eq "$(jget 'd["files_unchanged"]')" "1" "the identical file after it is unchanged"
 assert_eq "$(cat "$MOUNT/sz/a.txt")" "alpha 2"
 
 finish

@@ -121,12 +121,12 @@ TEST_CASE("NDJSON object") {
     CHECK(j["done"] == 10);
     CHECK(j["total"] == 40);
     CHECK(j["rate"] == 5);
-    CHECK(j["eta_s"].get<double>() == doctest::Approx(6.0));
+    CHECK(j["eta_seconds"].get<double>() == doctest::Approx(6.0));
     CHECK(!j.contains("seconds"));
     auto f = nlohmann::json::parse(de::cli::progress_json_line("finish", "n", 40, 40, 5, 0.0, 1.5));
     CHECK(f["seconds"].get<double>() == doctest::Approx(1.5));
     auto u = nlohmann::json::parse(de::cli::progress_json_line("start", "n", 0, 0, 0, {}));
-    CHECK(u["eta_s"].is_null());
+    CHECK(u["eta_seconds"].is_null());
     // Invalid UTF-8 in a name still gives valid JSON.
     CHECK(nlohmann::json::parse(de::cli::progress_json_line("start", "\xff", 0, 0, 0, {}))
               .is_object());
