@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
     std::string quota = "25GB";
     std::string min_free;
     double header_timeout_s = 30, body_timeout_s = 60, grace_s = 5, upload_expiry_s = 86400;
+    double send_timeout_s = 60;
     app.add_option("--root", root,
                    "Folder holding users, apps and their mounts (required; created if missing)");
     app.add_option("--listen", listen, "Address and port to listen on; port 0 picks a free one")
@@ -94,6 +95,47 @@ int main(int argc, char** argv) {
     app.add_option("--threads", opts.threads, "Threads serving requests")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
+    // Per-user limits and the open-files reserve (docs/server.md, "Limits").
+    auto& lim = opts.limits;
+    app.add_option("--max-connections-per-user", lim.connections_per_user,
+                   "Connections one user may hold open; beyond, a request is answered 429 with "
+                   "Retry-After")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1'000'000));
+    app.add_option("--max-streams-per-user", lim.streams_per_user,
+                   "Downloads, manifests and listings one user may have in flight; beyond, 429 "
+                   "with Retry-After")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1'000'000));
+    app.add_option("--max-uploads-per-user", lim.uploads_per_user,
+                   "Uploads (PUT, batch, tus) one user may have in flight; beyond, 429 with "
+                   "Retry-After")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1'000'000));
+    app.add_option("--fd-reserve", lim.descriptor_reserve,
+                   "Open files kept free for health, authentication and small answers: new "
+                   "downloads, manifests, listings and uploads get 503 with Retry-After when "
+                   "fewer are free (the soft open-files limit is raised to the hard one at "
+                   "start-up)")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1'000'000));
+    app.add_option("--send-timeout", send_timeout_s,
+                   "Seconds an answer may make no progress (a client that stopped reading) "
+                   "before its connection is closed")
+        ->type_name("SECONDS")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--auth-failures", lim.auth_failures,
+                   "Failed authentications in a minute from one address (IPv6: one /64) or for "
+                   "one username before each further failure is delayed and answered 429 with "
+                   "a growing Retry-After; valid credentials are never slowed; 0: no limit")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1'000'000));
     // Test-only knobs: hidden (empty group) so they stay out of --help and the man page.
     app.add_option("--header-timeout", header_timeout_s, "Seconds to send request headers")
         ->group("");
@@ -186,6 +228,7 @@ int main(int argc, char** argv) {
     auto ms = [](double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000)); };
     opts.header_timeout = ms(header_timeout_s);
     opts.body_timeout = ms(body_timeout_s);
+    opts.send_timeout = ms(send_timeout_s);
     opts.shutdown_grace = ms(grace_s);
     opts.upload_expiry = ms(upload_expiry_s);
     return run_server(opts);

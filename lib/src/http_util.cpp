@@ -308,8 +308,10 @@ bool Retry::retryable(const Attempt& attempt) const {
         if (!m_idempotent) return *attempt.failure == TransportError::Kind::connect;
         return transient(*attempt.failure);
     }
-    if (!m_idempotent) return attempt.status == 503;
-    return retryable_status(attempt.status) || attempt.status == 408;
+    // 429: a de-server per-user limit refused the request before doing
+    // anything (docs/api.md, "Limits"), so even a non-idempotent one may go again.
+    if (!m_idempotent) return attempt.status == 503 || attempt.status == 429;
+    return retryable_status(attempt.status) || attempt.status == 408 || attempt.status == 429;
 }
 
 bool outage(const Attempt& attempt) {

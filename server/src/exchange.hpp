@@ -49,6 +49,23 @@ asio::awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r
                                     unsigned version, bool keep_alive,
                                     std::chrono::milliseconds timeout, bool head = false);
 
+// Writes all of `buffers`, a stalled reader being cut: each write may wait
+// `stall` for the client to take a byte (de-server --send-timeout), however
+// long the whole takes. `ec` is beast::error::timeout when the reader stalled.
+template <class Buffers>
+asio::awaitable<void> write_progress(beast::tcp_stream& stream, const Buffers& buffers,
+                                     std::chrono::milliseconds stall,
+                                     boost::system::error_code& ec) {
+    beast::buffers_suffix<Buffers> rest(buffers);
+    while (beast::buffer_bytes(rest) > 0) {
+        stream.expires_after(stall);
+        std::size_t n = co_await stream.async_write_some(
+            rest, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+        rest.consume(n);
+    }
+}
+
 // Boost 1.74's Beast speaks boost::string_view; the rest of de speaks std::string_view.
 inline std::string_view sv(beast::string_view s) {
     return {s.data(), s.size()};

@@ -43,7 +43,7 @@ bool parse_i64(std::string_view s, std::int64_t& out) {
 // Sends `r` within the body timeout; false when the connection must close.
 awaitable<bool> reply(ServerContext& ctx, Exchange& x, const Response& r, unsigned version,
                       bool keep_alive, bool head = false) {
-    return send_response(x.stream, r, version, keep_alive, ctx.options.body_timeout, head);
+    return send_response(x.stream, r, version, keep_alive, ctx.options.send_timeout, head);
 }
 
 // Answers `e`; its status is what the log line shows.
@@ -76,6 +76,7 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
     }
     auto file = ctx.mounts.open_read(*mount, *rel);
     if (!file) co_return co_await fail_with(file.error());
+    mount->staging.reset();  // a download writes nothing: one descriptor less while it streams
 
     http::response<http::empty_body> res{http::status::ok, h.version()};
     res.set(http::field::server, "de-server");
@@ -103,7 +104,7 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
         status = 304;
         http::response_serializer<http::empty_body> sr{res};
         boost::system::error_code ec;
-        stream.expires_after(ctx.options.body_timeout);
+        stream.expires_after(ctx.options.send_timeout);
         co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
         co_return !ec && keep_alive;
     }
@@ -135,7 +136,7 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
     res.set(http::field::content_length, std::to_string(length));
     boost::system::error_code ec;
     http::response_serializer<http::empty_body> sr{res};
-    stream.expires_after(ctx.options.body_timeout);
+    stream.expires_after(ctx.options.send_timeout);
     co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return false;
     if (head) co_return keep_alive;
@@ -152,9 +153,8 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
         // The file shrank under us: the length cannot be kept.
         if (r.n <= 0) co_return false;
         auto got = static_cast<std::uint64_t>(r.n);
-        stream.expires_after(ctx.options.body_timeout);
-        co_await asio::async_write(stream, asio::buffer(buf.data(), static_cast<std::size_t>(got)),
-                                   asio::redirect_error(use_awaitable, ec));
+        auto piece = asio::buffer(buf.data(), static_cast<std::size_t>(got));
+        co_await write_progress(stream, piece, ctx.options.send_timeout, ec);
         if (ec) co_return false;
         off += got;
         left -= got;
@@ -384,6 +384,7 @@ awaitable<bool> handle_manifest(ServerContext& ctx, Exchange& x) {
     if (!hashes) co_return co_await fail_with(hashes.error());
     auto walker = ctx.mounts.walk(*mount, *rel, *hashes);
     if (!walker) co_return co_await fail_with(walker.error());
+    mount->staging.reset();  // a manifest writes nothing: one descriptor less while it streams
 
     http::response<http::empty_body> res{http::status::ok, h.version()};
     res.set(http::field::server, "de-server");
@@ -393,7 +394,7 @@ awaitable<bool> handle_manifest(ServerContext& ctx, Exchange& x) {
     status = 200;
     boost::system::error_code ec;
     http::response_serializer<http::empty_body> sr{res};
-    stream.expires_after(ctx.options.body_timeout);
+    stream.expires_after(ctx.options.send_timeout);
     co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return false;
     std::string batch;
@@ -413,13 +414,12 @@ awaitable<bool> handle_manifest(ServerContext& ctx, Exchange& x) {
             batch += dump_json(nlohmann::json(*e));
             batch += '\n';
         }
-        stream.expires_after(ctx.options.body_timeout);
         auto chunk = http::make_chunk(asio::buffer(batch));
-        co_await asio::async_write(stream, chunk, asio::redirect_error(use_awaitable, ec));
+        co_await write_progress(stream, chunk, ctx.options.send_timeout, ec);
         if (ec) co_return false;
     }
     auto last = http::make_chunk_last();
-    co_await asio::async_write(stream, last, asio::redirect_error(use_awaitable, ec));
+    co_await write_progress(stream, last, ctx.options.send_timeout, ec);
     co_return !ec && keep_alive;
 }
 

@@ -64,7 +64,9 @@ int open_beneath_raw(int root_fd, std::string_view rel, int flags, mode_t mode) 
     open_how how{};
     how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
     how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    // RESOLVE_NO_XDEV: a mount point inside the mount (a bind mount) is
+    // another file system, refused like a symlink leading out (EXDEV, 403).
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
     for (int attempt = 0; attempt < 8; ++attempt) {
         long fd = ::syscall(SYS_openat2, root_fd, p.c_str(), &how, sizeof how);
         if (fd >= 0) return static_cast<int>(fd);

@@ -38,8 +38,24 @@ Entry entry_from_stat(std::string path, const struct stat& st) {
     return e;
 }
 
+// A regular file with more than one link may share its inode with a file
+// outside the mount (an app process can `ln /elsewhere/secret mount/x`): like
+// a symlink, it is neither listed nor served (docs/api.md, "Entries").
+bool several_links(const struct stat& st) {
+    return S_ISREG(st.st_mode) && st.st_nlink > 1;
+}
+
 bool listable(const struct stat& st) {
-    return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+    return (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) && !several_links(st);
+}
+
+ApiError hard_link_error(std::string_view rel, const struct stat& st) {
+    return ApiError{WireError::forbidden,
+                    fmt::format("'{}' has {} hard links, and one may lead outside the mount; "
+                                "de-server serves only files with a single link (remove the "
+                                "other links, or copy the file inside the app)",
+                                rel, st.st_nlink),
+                    {}};
 }
 
 bool is_within(std::string_view inner, std::string_view outer) {
@@ -100,11 +116,13 @@ int copy_tree(int src_fd, int dst_parent, const std::string& name, const struct 
             if (s < 0) continue;
             UniqueFd sub(s);
             if (int err = copy_tree(sub.get(), dst.get(), c.name, c.st); err) return err;
-        } else if (S_ISREG(c.st.st_mode)) {
+        } else if (S_ISREG(c.st.st_mode) && !several_links(c.st)) {
             int s =
                 ::openat(src_fd, c.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
             if (s < 0) continue;
             UniqueFd in(s);
+            struct stat ist {};
+            if (::fstat(s, &ist) != 0 || several_links(ist)) continue;
             int o =
                 ::openat(dst.get(), c.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
             if (o < 0) return errno;
@@ -610,7 +628,7 @@ ApiResult<Entry> MountStore::stat_entry(Mount& m, std::string_view rel, bool has
     struct stat st {};
     if (::fstat(fd->get(), &st) != 0) return std::unexpected(errno_error(errno, "reading", rel));
     Entry e = entry_from_stat(std::string(rel), st);
-    if (S_ISREG(st.st_mode)) {
+    if (S_ISREG(st.st_mode) && !several_links(st)) {
         e.sha256 = cached_hash(st);
         if (hash && !e.sha256) {
             auto rfd = open_beneath(m.dir.get(), rel, O_RDONLY | O_NONBLOCK);
@@ -635,6 +653,7 @@ ApiResult<ReadFile> MountStore::open_read(Mount& m, std::string_view rel) {
                         fmt::format("'{}' is a folder; list it instead of fetching it", rel));
     if (!S_ISREG(st.st_mode))
         return api_fail(WireError::conflict, fmt::format("'{}' is not a regular file", rel));
+    if (several_links(st)) return std::unexpected(hard_link_error(rel, st));
     auto h = hash_of(fd->get(), st);
     if (!h) return std::unexpected(h.error());
     ReadFile r;
@@ -857,6 +876,7 @@ ApiResult<Entry> MountStore::copy(Mount& m, std::string_view from, std::string_v
     ::fstat(src->get(), &st);
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
         return api_fail(WireError::conflict, fmt::format("'{}' is not a regular file", from));
+    if (several_links(st)) return std::unexpected(hard_link_error(from, st));
     if (auto vacant = check_target_free(m.dir.get(), to, overwrite); !vacant)
         return std::unexpected(vacant.error());
     std::uint64_t need = S_ISDIR(st.st_mode) ? count_usage(src->get()).used_bytes

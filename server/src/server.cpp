@@ -17,6 +17,7 @@
 #include "batch.hpp"
 #include "exchange.hpp"
 #include "files.hpp"
+#include "limits.hpp"
 #include "router.hpp"
 #include "tus.hpp"
 
@@ -170,6 +171,8 @@ class Server {
           m_api(m_users, m_apps, m_mounts),
           m_ctx{m_opts, m_api, m_mounts, m_apps, m_pool},
           m_tus(m_ctx),
+          m_limits(o.limits),
+          m_throttle(o.limits.auth_failures),
           m_acceptor(m_ioc),
           m_signals(m_ioc, SIGINT, SIGTERM) {}
 
@@ -182,11 +185,14 @@ class Server {
     awaitable<void> reap_loop();
     // Handles one request whose header is in `hp`. Returns whether the
     // connection may carry another request.
+    // `client` is the peer's address (the failed-authentication throttle's
+    // key); `held` the connection's slot in its user's connection limit.
     awaitable<bool> handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                           http::request_parser<http::empty_body>& hp);
+                           http::request_parser<http::empty_body>& hp, const std::string& client,
+                           UserLimits::Slot& held);
     awaitable<bool> send(beast::tcp_stream& stream, const Response& r, unsigned version,
                          bool keep_alive, bool head = false);
-    ApiResult<Caller> authenticate(const http::request_header<>& h);
+    ApiResult<Caller> authenticate(const Credentials& creds);
     void set_idle(std::uint64_t id, bool idle);
     void close_sessions(bool idle_only);
     bool all_sessions_idle();
@@ -202,6 +208,8 @@ class Server {
     asio::thread_pool m_pool{2};
     ServerContext m_ctx;
     TusService m_tus;
+    UserLimits m_limits;
+    AuthThrottle m_throttle;
     tcp::acceptor m_acceptor;
     asio::signal_set m_signals;
     std::atomic<bool> m_stopping{false};
@@ -210,8 +218,7 @@ class Server {
     std::uint64_t m_next_id = 0;
 };
 
-ApiResult<Caller> Server::authenticate(const http::request_header<>& h) {
-    auto creds = parse_authorization(sv(h[http::field::authorization]));
+ApiResult<Caller> Server::authenticate(const Credentials& creds) {
     Caller c;
     switch (creds.scheme) {
         case Credentials::Scheme::basic:
@@ -260,24 +267,26 @@ awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsi
     res.keep_alive(keep_alive);
     res.prepare_payload();
     if (head) res.content_length(r.body.size());
+    // Written piece by piece, each piece within `timeout`: a client that reads
+    // slowly is served, one that stops reading is cut (de-server --send-timeout).
     boost::system::error_code ec;
-    stream.expires_after(timeout);
-    if (head) {
-        http::response_serializer<http::string_body> sr{res};
-        co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
-    } else {
-        co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    http::response_serializer<http::string_body> sr{res};
+    if (head) sr.split(true);
+    while (!ec && !(head ? sr.is_header_done() : sr.is_done())) {
+        stream.expires_after(timeout);
+        co_await http::async_write_some(stream, sr, asio::redirect_error(use_awaitable, ec));
     }
     co_return !ec && keep_alive;
 }
 
 awaitable<bool> Server::send(beast::tcp_stream& stream, const Response& r, unsigned version,
                              bool keep_alive, bool head) {
-    co_return co_await send_response(stream, r, version, keep_alive, m_opts.body_timeout, head);
+    co_return co_await send_response(stream, r, version, keep_alive, m_opts.send_timeout, head);
 }
 
 awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                               http::request_parser<http::empty_body>& hp) {
+                               http::request_parser<http::empty_body>& hp,
+                               const std::string& client, UserLimits::Slot& held) {
     auto started = std::chrono::steady_clock::now();
     const auto& h = hp.get();
     std::string method(sv(h.method_string()));
@@ -342,17 +351,68 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
     }
     bool tus_route = route->id == RouteId::uploads || route->id == RouteId::upload ||
                      route->id == RouteId::upload_complete;
+    // A refusal for load (a per-user limit, the descriptor reserve, slowed
+    // authentication): a JSON error with Retry-After; the connection closes.
+    auto busy = [&](const ApiError& e, int retry_after_s) -> awaitable<bool> {
+        status = api::http_status(e.kind);
+        Response r = error_response(e);
+        r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+        co_return co_await send(stream, r, version, false, h.method() == http::verb::head);
+    };
     Caller caller;
     // tus clients discover the server's capabilities with an unauthenticated
     // OPTIONS; it reveals nothing about the app.
     if (route->id != RouteId::health && !(tus_route && method == "OPTIONS")) {
-        auto c = authenticate(h);
+        auto creds = parse_authorization(sv(h[http::field::authorization]));
+        auto c = authenticate(creds);
         if (!c) {
-            keep = co_await early(c.error());
+            // Valid credentials never get here, so the owner is never slowed;
+            // wrong ones, past the throttle's count, wait and get 429.
+            AuthThrottle::Verdict v;
+            if (creds.scheme != Credentials::Scheme::none)
+                v = m_throttle.failed(client,
+                                      creds.scheme == Credentials::Scheme::basic
+                                          ? std::string_view(creds.username)
+                                          : std::string_view(),
+                                      std::chrono::steady_clock::now());
+            if (!v.slowed) {
+                keep = co_await early(c.error());
+                log();
+                co_return keep;
+            }
+            if (v.delay.count() > 0 && m_throttle.park(client)) {
+                asio::steady_timer wait(stream.get_executor(), v.delay);
+                boost::system::error_code wec;
+                co_await wait.async_wait(asio::redirect_error(use_awaitable, wec));
+                m_throttle.unpark(client);
+            }
+            ApiError e{WireError::too_many_requests,
+                       fmt::format("too many failed authentications from this client; wrong or "
+                                   "unknown credentials; try again in {} s",
+                                   v.retry_after_s),
+                       {{"retry_after_s", v.retry_after_s}}};
+            keep = co_await busy(e, v.retry_after_s);
             log();
-            co_return keep;
+            co_return false;
         }
         caller = std::move(*c);
+        // The connection counts against its user from its first request.
+        if (!held.held() || held.user() != caller.username) {
+            held.release();
+            auto slot = m_limits.take(caller.username, Hold::connection);
+            if (!slot) {
+                ApiError e{WireError::too_many_requests,
+                           fmt::format("user '{}' has {} connections open, the most one user may "
+                                       "hold (de-server --max-connections-per-user); close some "
+                                       "or try again shortly",
+                                       caller.username, m_limits.limit(Hold::connection)),
+                           {{"limit", m_limits.limit(Hold::connection)}, {"retry_after_s", 1}}};
+                keep = co_await busy(e, 1);
+                log();
+                co_return false;
+            }
+            held = std::move(*slot);
+        }
     }
     if (auto fenced =
             m_api.check_sync_lease(method, *route, caller, sv(h[bsv(api::k_header_sync_lease)]));
@@ -360,6 +420,53 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         keep = co_await early(fenced.error());
         log();
         co_return keep;
+    }
+
+    // What the request holds while it runs: a download, a manifest or a
+    // listing is a stream, a body to store an upload. Each counts against its
+    // user's limit, and is refused while the descriptor reserve is reached.
+    std::optional<Hold> hold;
+    if ((route->id == RouteId::files && method == "GET") || route->id == RouteId::manifest ||
+        route->id == RouteId::list)
+        hold = Hold::stream;
+    else if ((route->id == RouteId::files && method == "PUT") || route->id == RouteId::batch ||
+             (route->id == RouteId::uploads && method == "POST") ||
+             (route->id == RouteId::upload && method == "PATCH"))
+        hold = Hold::upload;
+    UserLimits::Slot op_slot;
+    if (hold && !caller.username.empty()) {
+        const char* what = *hold == Hold::stream ? "downloads, manifests and listings" : "uploads";
+        const char* flag =
+            *hold == Hold::stream ? "--max-streams-per-user" : "--max-uploads-per-user";
+        // The last descriptors go to users with nothing in flight: one who
+        // holds streams or uploads already needs twice the reserve free, so a
+        // user who fills the server leaves room for the others' first ones.
+        int reserve = m_opts.limits.descriptor_reserve;
+        if (m_limits.held(caller.username, Hold::stream) +
+                m_limits.held(caller.username, Hold::upload) >
+            0)
+            reserve *= 2;
+        auto slot = m_limits.take(caller.username, *hold);
+        if (!slot) {
+            ApiError e{WireError::too_many_requests,
+                       fmt::format("user '{}' has {} {} in flight, the most one user may hold "
+                                   "(de-server {}); finish or close some, or try again shortly",
+                                   caller.username, m_limits.limit(*hold), what, flag),
+                       {{"limit", m_limits.limit(*hold)}, {"retry_after_s", 1}}};
+            keep = co_await busy(e, 1);
+            log();
+            co_return false;
+        }
+        if (!descriptors_spare(reserve)) {
+            ApiError e{WireError::unavailable,
+                       "the server is near its limit of open files and keeps the rest for "
+                       "small requests; try again shortly",
+                       {{"retry_after_s", 1}}};
+            keep = co_await busy(e, 1);
+            log();
+            co_return false;
+        }
+        op_slot = std::move(*slot);
     }
 
     // The streaming routes answer on the stream themselves; the others are JSON.
@@ -467,6 +574,13 @@ awaitable<void> Server::session(tcp::socket socket) {
         m_sessions[id] = SessionSlot{stream, true};
     }
     beast::flat_buffer buffer;
+    std::string client;
+    {
+        boost::system::error_code aec;
+        auto peer = stream->socket().remote_endpoint(aec);
+        client = aec ? std::string("?") : AuthThrottle::client_key(peer.address().to_string());
+    }
+    UserLimits::Slot held;  // this connection's unit of its user's connection limit
     struct HeaderWatch {
         bool reading = false;
         bool timed_out = false;
@@ -534,7 +648,7 @@ awaitable<void> Server::session(tcp::socket socket) {
                 }
                 break;
             }
-            if (!co_await handle(*stream, buffer, hp)) break;
+            if (!co_await handle(*stream, buffer, hp, client, held)) break;
         }
     } catch (const std::exception& e) {
         fmt::print(stderr, "connection error: {}\n", e.what());
@@ -554,6 +668,7 @@ awaitable<void> Server::session(tcp::socket socket) {
         }
     }
     stream->socket().close(ec);
+    held.release();
     std::lock_guard guard(m_sessions_mutex);
     m_sessions.erase(id);
 }
@@ -655,6 +770,9 @@ int Server::run() {
     }
     m_tus.start();
     auto local = m_acceptor.local_endpoint();
+    if (auto d = count_descriptors())
+        fmt::print(stderr, "open files: {} of {} (reserve {})\n", d->open, d->limit,
+                   m_opts.limits.descriptor_reserve);
     std::string host = local.address().is_v6() ? "[" + local.address().to_string() + "]"
                                                : local.address().to_string();
     std::printf("listening on http://%s:%u\n", host.c_str(), local.port());
@@ -678,6 +796,11 @@ int Server::run() {
 int run_server(const ServerOptions& options) {
     // A client that disconnects must not kill us on write.
     std::signal(SIGPIPE, SIG_IGN);
+    // Every descriptor the hard limit allows: the reserve (descriptors_spare)
+    // then keeps the last ones for small answers.
+    auto fds = raise_descriptor_limit();
+    if (fds.after != fds.before)
+        fmt::print(stderr, "open files: soft limit raised from {} to {}\n", fds.before, fds.after);
     Server s(options);
     return s.run();
 }

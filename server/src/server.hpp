@@ -3,6 +3,7 @@
 // API v1 until SIGINT/SIGTERM, then drains and returns.
 
 #include "fs.hpp"
+#include "limits.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -19,9 +20,11 @@ struct ServerOptions {
     MinFree min_free;  // the free-space reserve on the root (default: min(1 GiB, 5 %))
     std::chrono::milliseconds header_timeout{30'000};     // time to send the request headers
     std::chrono::milliseconds body_timeout{60'000};       // a stalled body (no byte received)
+    std::chrono::milliseconds send_timeout{60'000};       // a stalled reader (no byte sent)
     std::chrono::milliseconds shutdown_grace{5'000};      // in-flight requests on SIGTERM
     std::chrono::milliseconds upload_expiry{86'400'000};  // an untouched tus upload expires
     int threads = 3;
+    LimitOptions limits;  // per-user holds, the descriptor reserve, failed-auth slowing
 };
 
 // Splits "ADDR:PORT" ("[::1]:80" for IPv6). False when malformed.

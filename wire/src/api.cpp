@@ -32,6 +32,7 @@ constexpr std::array k_rows{
     Row{WireError::unsupported_media, 415, "unsupported_media", ErrorKind::usage},
     Row{WireError::range_not_satisfiable, 416, "range_not_satisfiable", ErrorKind::usage},
     Row{WireError::unprocessable, 422, "unprocessable", ErrorKind::usage},
+    Row{WireError::too_many_requests, 429, "too_many_requests", ErrorKind::network},
     Row{WireError::gone, 410, "gone", ErrorKind::not_found},
     Row{WireError::checksum_mismatch, 460, "checksum_mismatch", ErrorKind::generic},
     Row{WireError::internal, 500, "internal", ErrorKind::generic},
@@ -64,6 +65,7 @@ ErrorKind error_kind_for(std::optional<WireError> wire, int status) {
         case 409:
         case 412: return ErrorKind::conflict;
         case 408:
+        case 429:
         case 502:
         case 503:
         case 504: return ErrorKind::network;

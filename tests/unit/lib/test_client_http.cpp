@@ -95,7 +95,7 @@ TEST_CASE("Retry: an idempotent request is sent again after transient failures a
         CHECK(retry.retryable(Attempt{kind, 0}));
     for (auto kind : {K::tls, K::interrupted, K::aborted, K::other})
         CHECK_FALSE(retry.retryable(Attempt{kind, 0}));
-    for (int s : {500, 502, 503, 504, 408})
+    for (int s : {500, 502, 503, 504, 408, 429})
         CHECK(retry.retryable(Attempt{std::nullopt, s}));
     for (int s : {200, 400, 401, 404, 409, 412, 501, 507})
         CHECK_FALSE(retry.retryable(Attempt{std::nullopt, s}));
@@ -107,6 +107,7 @@ TEST_CASE(
     using K = TransportError::Kind;
     CHECK(retry.retryable(Attempt{K::connect, 0}));
     CHECK(retry.retryable(Attempt{std::nullopt, 503}));
+    CHECK(retry.retryable(Attempt{std::nullopt, 429}));  // refused before any work
     // The body may have reached the server: it may have acted on it.
     CHECK_FALSE(retry.retryable(Attempt{K::io, 0}));
     CHECK_FALSE(retry.retryable(Attempt{K::timeout, 0}));

@@ -19,7 +19,7 @@ constexpr WireError k_all[] = {
     WireError::mount_disabled,     WireError::length_required,   WireError::precondition_failed,
     WireError::too_large,          WireError::unsupported_media, WireError::range_not_satisfiable,
     WireError::unprocessable,      WireError::internal,          WireError::unavailable,
-    WireError::quota_exceeded,
+    WireError::quota_exceeded,     WireError::too_many_requests,
 };
 const std::string k_empty_sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 }  // namespace
@@ -51,6 +51,7 @@ TEST_CASE("every wire kind has a unique name that parses back, and docs/api.md's
     CHECK(api::http_status(WireError::internal) == 500);
     CHECK(api::http_status(WireError::unavailable) == 503);
     CHECK(api::http_status(WireError::quota_exceeded) == 507);
+    CHECK(api::http_status(WireError::too_many_requests) == 429);
     CHECK_FALSE(api::wire_error_from_string("Not_Found").has_value());
     CHECK_FALSE(api::wire_error_from_string("").has_value());
     CHECK_FALSE(api::wire_error_from_string("teapot").has_value());
@@ -67,6 +68,8 @@ TEST_CASE("wire kinds map to the error kinds the exit-code table documents") {
     CHECK(kind(WireError::quota_exceeded) == ErrorKind::quota);
     CHECK(kind(WireError::timeout) == ErrorKind::network);
     CHECK(kind(WireError::unavailable) == ErrorKind::network);
+    CHECK(kind(WireError::too_many_requests) == ErrorKind::network);
+    CHECK(api::error_kind_for(std::nullopt, 429) == ErrorKind::network);
     CHECK(kind(WireError::bad_request) == ErrorKind::usage);
     CHECK(kind(WireError::confirmation_required) == ErrorKind::usage);
     CHECK(kind(WireError::internal) == ErrorKind::generic);

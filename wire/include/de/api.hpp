@@ -92,6 +92,7 @@ enum class WireError {
     unsupported_media,      // 415
     range_not_satisfiable,  // 416
     unprocessable,          // 422
+    too_many_requests,      // 429  a per-user limit or failed-authentication throttle (Retry-After)
     gone,                   // 410  a tus upload expired or was terminated
     checksum_mismatch,      // 460  tus Upload-Checksum / whole-file sha256
     internal,               // 500
