@@ -41,7 +41,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         read_as<de::UserInfo>(j);
     }
 
-    // Any bytes as a name.
+    // Any bytes as a name. The lossless name encoding for JSON (issue 18 F3,
+    // helper "names", a pure function in wire/) belongs here once merged:
+    // encode(raw) is valid UTF-8, dump() of it never throws, and
+    // decode(encode(raw)) == raw for every input; a name that is valid UTF-8
+    // encodes to itself unless it holds the escape character.
     de::Entry e;
     e.path = std::string(in);
     e.size = size;
