@@ -8,6 +8,10 @@
 #   SAN_CXX=g++                  builds the sanitizer build with g++ instead
 #                                (server/src/tus.cpp, cold: clang 67 s CPU, g++ 87 s;
 #                                g++ at -O2 -g: 191 s, the normal build 49 s).
+# Then a short run of every libFuzzer target from its committed corpus
+# (scripts/fuzz.sh: clang++-16, ${FUZZ_BUILD_DIR:-build-fuzz}; a crash fails the run):
+#   FUZZ=0 scripts/test.sh       skips it.
+#   FUZZ_SECONDS=N               seconds per target (default 10; targets run nproc at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$SECONDS
@@ -33,6 +37,11 @@ if [[ "${SANITIZE:-1}" != 0 ]]; then
     t=$SECONDS
     (cd "${SAN_BUILD_DIR:-build-asan}" && ctest --output-on-failure -j "$(nproc)" --timeout 900) || rc=1
     echo "test.sh: sanitizer tests $((SECONDS - t)) s" >&2
+fi
+if [[ "${FUZZ:-1}" != 0 ]]; then
+    t=$SECONDS
+    FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)} ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}" || rc=1
+    echo "test.sh: fuzz $((SECONDS - t)) s" >&2
 fi
 echo "test.sh: total $((SECONDS - t0)) s" >&2
 exit "$rc"

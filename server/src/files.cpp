@@ -333,6 +333,10 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
             stream.expires_after(ctx.options.body_timeout);
             co_await http::async_read(stream, buffer, bp, asio::redirect_error(use_awaitable, ec));
             if (ec == http::error::need_buffer) ec = {};
+            if (is_framing_error(ec)) {
+                ApiError e{WireError::bad_request, "malformed chunked body: " + ec.message(), {}};
+                co_return co_await abort(e);
+            }
             if (ec) {
                 status = 0;
                 fmt::print(stderr, "chunked upload of '{}' in app '{}' aborted: {}\n", *rel,

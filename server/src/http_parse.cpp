@@ -146,6 +146,79 @@ std::string media_type(std::string_view content_type) {
     return ascii_lower(base);
 }
 
+namespace {
+// tchar of RFC 9110 section 5.6.2.
+bool is_tchar(char c) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+Framing refuse(int status, std::string message) {
+    Framing f;
+    f.status = status;
+    f.message = std::move(message);
+    return f;
+}
+}  // namespace
+
+Framing check_framing(const FramingFields& fields) {
+    if (fields.version != 10 && fields.version != 11)
+        return refuse(400, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+    if (fields.host.size() > 1) return refuse(400, "the request has more than one Host header");
+    if (fields.host.empty() && fields.version == 11)
+        return refuse(400, "an HTTP/1.1 request needs a Host header");
+    if (!fields.host.empty()) {
+        for (char c : fields.host.front()) {
+            auto u = static_cast<unsigned char>(c);
+            if (u <= 0x20 || u == 0x7f || c == ',' || c == '/' || c == '\\' || c == '@')
+                return refuse(400, "the Host header is not one host[:port]");
+        }
+    }
+    Framing ok;
+    if (!fields.content_length.empty()) {
+        if (fields.content_length.size() > 1)
+            return refuse(400, "the request has more than one Content-Length header");
+        std::string_view v = trim_ows(fields.content_length.front());
+        // parse_decimal_u64 takes digits only (no sign, no spaces) and refuses overflow.
+        auto n = parse_decimal_u64(v);
+        if (!n) return refuse(400, "Content-Length must be one decimal number of bytes");
+        ok.content_length = n;
+    }
+    if (fields.transfer_encoding.empty()) return ok;
+    if (ok.content_length)
+        return refuse(400, "a request cannot have both Content-Length and Transfer-Encoding");
+    if (fields.version == 10)
+        return refuse(400, "an HTTP/1.0 request cannot have a Transfer-Encoding");
+    // The codings of every field line, in order; empty list elements are allowed.
+    std::vector<std::string> codings;
+    for (std::string_view line : fields.transfer_encoding) {
+        while (true) {
+            auto comma = line.find(',');
+            std::string_view item = trim_ows(line.substr(0, comma));
+            if (!item.empty()) {
+                std::string_view name = trim_ows(item.substr(0, item.find(';')));
+                if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar))
+                    return refuse(400, "malformed Transfer-Encoding");
+                std::string lower = ascii_lower(name);
+                if (lower == "chunked" && name.size() != item.size())
+                    return refuse(400, "the chunked transfer coding takes no parameters");
+                codings.push_back(std::move(lower));
+            }
+            if (comma == std::string_view::npos) break;
+            line.remove_prefix(comma + 1);
+        }
+    }
+    if (codings.empty()) return refuse(400, "malformed Transfer-Encoding");
+    if (codings.back() != "chunked")
+        return refuse(400, "the last transfer coding must be chunked (the body length is unknown)");
+    if (codings.size() > 1) {
+        if (std::find(codings.begin(), codings.end() - 1, "chunked") != codings.end() - 1)
+            return refuse(400, "the chunked transfer coding is applied more than once");
+        return refuse(501, "the only transfer coding supported is chunked, alone");
+    }
+    ok.chunked = true;
+    return ok;
+}
+
 std::string http_date(std::int64_t unix_seconds) {
     std::time_t t = static_cast<std::time_t>(unix_seconds);
     std::tm tm{};

@@ -648,6 +648,14 @@ awaitable<void> Server::session(tcp::socket socket) {
                 }
                 break;
             }
+            if (auto framing = check_framing(hp.get()); framing.status != 0) {
+                ApiError e{WireError::bad_request, framing.message, {}};
+                Response r = error_response(e);
+                r.status = framing.status;  // 501 for a transfer coding not implemented
+                co_await send(*stream, r, hp.get().version() == 10 ? 10 : 11, false);
+                fmt::print(stderr, "- - {} ({})\n", framing.status, framing.message);
+                break;
+            }
             if (!co_await handle(*stream, buffer, hp, client, held)) break;
         }
     } catch (const std::exception& e) {

@@ -682,6 +682,8 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
     }
     if (jobs.busy()) co_await jobs.wait();
     if (write_errno && !out.error) out.error = errno_error(write_errno, "writing upload", u->rel);
+    if (ec && !out.error && is_framing_error(ec))
+        out.error = ApiError{WireError::bad_request, "malformed chunked body: " + ec.message(), {}};
     if (ec && !out.error) out.connection_lost = true;
 
     bool keep = true;
@@ -1336,6 +1338,10 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
         if (!ec)
             co_await http::async_read(x.stream, x.buffer, sp,
                                       asio::redirect_error(use_awaitable, ec));
+        if (is_framing_error(ec)) {
+            ApiError e{WireError::bad_request, "malformed chunked body: " + ec.message(), {}};
+            co_return co_await fail(x, rq, e);
+        }
         if (ec) {
             x.status = 0;
             co_return false;

@@ -1,9 +1,37 @@
 #include <de/json.hpp>
 #include <de/name_json.hpp>
 
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <type_traits>
+
 namespace de {
 
 using nlohmann::json;
+
+namespace {
+// A whole-number member that fits T. json's own get<T>() converts a float
+// (1e30) with a cast that is undefined out of range, and wraps a negative
+// number into an unsigned one; a bad answer is a json::type_error instead,
+// which the client reports as a malformed answer.
+template <class T>
+void get_whole(const json& j, const char* key, T& out) {
+    const json& v = j.at(key);
+    bool fits = false;
+    if (v.is_number_unsigned()) {
+        fits = v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+    } else if (v.is_number_integer()) {
+        auto s = v.get<std::int64_t>();
+        fits = std::is_signed_v<T> ? s >= static_cast<std::int64_t>(std::numeric_limits<T>::min())
+                                   : s >= 0;
+    }
+    if (!fits)
+        throw json::type_error::create(
+            302, std::string("'") + key + "' must be a whole number in range", &v);
+    out = v.get<T>();
+}
+}  // namespace
 
 void to_json(json& j, const UserInfo& v) {
     j = json{{"username", v.username}};
@@ -18,7 +46,7 @@ void to_json(json& j, const LoginToken& v) {
 void from_json(const json& j, LoginToken& v) {
     j.at("token").get_to(v.token);
     j.at("username").get_to(v.username);
-    j.at("expires_at").get_to(v.expires_at);
+    get_whole(j, "expires_at", v.expires_at);
 }
 
 void to_json(json& j, const App& v) {
@@ -30,7 +58,7 @@ void to_json(json& j, const App& v) {
 void from_json(const json& j, App& v) {
     j.at("name").get_to(v.name);
     j.at("owner").get_to(v.owner);
-    j.at("created_at").get_to(v.created_at);
+    get_whole(j, "created_at", v.created_at);
     j.at("persistent_filesystem").get_to(v.persistent_filesystem);
 }
 
@@ -46,11 +74,12 @@ void to_json(json& j, const MountStatus& v) {
 void from_json(const json& j, MountStatus& v) {
     j.at("app").get_to(v.app);
     j.at("enabled").get_to(v.enabled);
-    j.at("used_bytes").get_to(v.used_bytes);
-    j.at("quota_bytes").get_to(v.quota_bytes);
-    j.at("file_count").get_to(v.file_count);
+    get_whole(j, "used_bytes", v.used_bytes);
+    get_whole(j, "quota_bytes", v.quota_bytes);
+    get_whole(j, "file_count", v.file_count);
     j.at("storage_class").get_to(v.storage_class);
-    v.reserved_bytes = j.value("reserved_bytes", std::uint64_t{0});
+    v.reserved_bytes = 0;
+    if (j.contains("reserved_bytes")) get_whole(j, "reserved_bytes", v.reserved_bytes);
 }
 
 void to_json(json& j, const Entry& v) {
@@ -69,8 +98,8 @@ void from_json(const json& j, Entry& v) {
     }
     v.path = std::move(*path);
     v.type = j.at("type").get<std::string>() == "dir" ? EntryType::dir : EntryType::file;
-    j.at("size").get_to(v.size);
-    j.at("mtime_ns").get_to(v.mtime_ns);
+    get_whole(j, "size", v.size);
+    get_whole(j, "mtime_ns", v.mtime_ns);
     if (auto it = j.find("sha256"); it != j.end() && it->is_string())
         v.sha256 = it->get<std::string>();
     else
@@ -83,8 +112,8 @@ void to_json(json& j, const SyncLease& v) {
 void from_json(const json& j, SyncLease& v) {
     j.at("id").get_to(v.id);
     j.at("holder").get_to(v.holder);
-    j.at("since").get_to(v.since);
-    j.at("expires").get_to(v.expires);
+    get_whole(j, "since", v.since);
+    get_whole(j, "expires", v.expires);
 }
 
 }  // namespace de

@@ -98,3 +98,71 @@ TEST_CASE("parse_listen") {
 TEST_CASE("http_date") {
     CHECK(http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT");
 }
+
+namespace {
+Framing framing(unsigned version, std::vector<std::string_view> host,
+                std::vector<std::string_view> cl, std::vector<std::string_view> te) {
+    FramingFields f;
+    f.version = version;
+    f.host = std::move(host);
+    f.content_length = std::move(cl);
+    f.transfer_encoding = std::move(te);
+    return check_framing(f);
+}
+}  // namespace
+
+TEST_CASE("check_framing: the plain framings pass") {
+    auto f = framing(11, {"x"}, {}, {});
+    CHECK(f.status == 0);
+    CHECK_FALSE(f.chunked);
+    CHECK_FALSE(f.content_length);
+    f = framing(11, {"127.0.0.1:8080"}, {" 5 "}, {});
+    CHECK(f.status == 0);
+    CHECK(f.content_length == 5u);
+    f = framing(11, {"[::1]:1"}, {}, {"Chunked"});
+    CHECK(f.status == 0);
+    CHECK(f.chunked);
+    CHECK(framing(11, {"x"}, {}, {"chunked , "}).chunked);  // an empty list element
+    CHECK(framing(10, {}, {"0"}, {}).status == 0);          // HTTP/1.0 needs no Host
+    CHECK(framing(11, {"x"}, {"18446744073709551615"}, {}).content_length ==
+          18446744073709551615ull);
+}
+
+TEST_CASE("check_framing: Content-Length is one decimal number") {
+    for (std::string_view v : {"5, 5", "5,5", "5,6", "+5", "-5", "0x5", "5 5", "", " ", "5.0",
+                               "18446744073709551616", "99999999999999999999999"}) {
+        INFO(v);
+        auto f = framing(11, {"x"}, {v}, {});
+        CHECK(f.status == 400);
+        CHECK_FALSE(f.message.empty());
+    }
+    CHECK(framing(11, {"x"}, {"5", "5"}, {}).status == 400);  // two field lines
+}
+
+TEST_CASE("check_framing: only chunked, alone") {
+    CHECK(framing(11, {"x"}, {}, {"gzip, chunked"}).status == 501);
+    CHECK(framing(11, {"x"}, {}, {"gzip", "chunked"}).status == 501);
+    CHECK(framing(11, {"x"}, {}, {"gzip"}).status == 400);
+    CHECK(framing(11, {"x"}, {}, {"identity"}).status == 400);
+    CHECK(framing(11, {"x"}, {}, {"chunked, gzip"}).status == 400);
+    CHECK(framing(11, {"x"}, {}, {"chunked, chunked"}).status == 400);
+    CHECK(framing(11, {"x"}, {}, {"chunked", "chunked"}).status == 400);
+    CHECK(framing(11, {"x"}, {}, {"chunked;q=1"}).status == 400);
+    CHECK(framing(11, {"x"}, {}, {""}).status == 400);
+    CHECK(framing(11, {"x"}, {}, {" , "}).status == 400);
+    CHECK(framing(11, {"x"}, {}, {"\"chunked\""}).status == 400);
+    CHECK(framing(10, {}, {}, {"chunked"}).status == 400);  // HTTP/1.0 has no codings
+    // Both framings at once: the smuggling classic.
+    CHECK(framing(11, {"x"}, {"5"}, {"chunked"}).status == 400);
+}
+
+TEST_CASE("check_framing: Host") {
+    CHECK(framing(11, {}, {}, {}).status == 400);
+    CHECK(framing(11, {"a", "b"}, {}, {}).status == 400);
+    CHECK(framing(10, {"a", "b"}, {}, {}).status == 400);
+    for (std::string_view h : {"a b", "a,b", "a/b", "u@h", "a\tb", "a\\b"}) {
+        INFO(h);
+        CHECK(framing(11, {h}, {}, {}).status == 400);
+    }
+    CHECK(framing(12, {"x"}, {}, {}).status == 400);
+}
