@@ -103,13 +103,13 @@ _de_cli_spec() {
             ;;
         'upload')
             subs=''
-            opts='-h --help -n --name -r --recursive --update --dry-run --include --exclude --connections --no-resume --follow-symlinks --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name -r --recursive --update --force --dry-run --include --exclude --connections --no-resume --follow-symlinks --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
             vopts='--host --ca-path -n --name --include --exclude --connections'
             pos='paths:-1'
             ;;
         'download')
             subs=''
-            opts='-h --help -n --name -r --recursive --update --connections --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name -r --recursive --update --force --connections --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
             vopts='--host --ca-path -n --name --connections'
             pos='paths:-1'
             ;;
@@ -151,13 +151,13 @@ _de_cli_spec() {
             ;;
         'sync push')
             subs=''
-            opts='-h --help -n --name --remote-dir --delete --max-delete --force --dry-run --checksum --include --exclude --follow-symlinks -j --jobs --apply --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --remote-dir --delete -y --yes --max-delete --force --dry-run --checksum --include --exclude --follow-symlinks -j --jobs --apply --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
             vopts='--host --ca-path --apply --max-delete -j --jobs -n --name --remote-dir --include --exclude'
             pos='LOCAL_DIR:1'
             ;;
         'sync pull')
             subs=''
-            opts='-h --help -n --name --remote-dir --delete --max-delete --force --dry-run --checksum --include --exclude --follow-symlinks -j --jobs --apply --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --remote-dir --delete -y --yes --max-delete --force --dry-run --checksum --include --exclude --follow-symlinks -j --jobs --apply --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
             vopts='--host --ca-path --apply --max-delete -j --jobs -n --name --remote-dir --include --exclude'
             pos='LOCAL_DIR:1'
             ;;
