@@ -7,6 +7,7 @@
 #include "test_hooks.hpp"
 
 #include <de/name_json.hpp>
+#include <de/project.hpp>
 #include <de/size.hpp>
 
 #include <fmt/format.h>
@@ -31,8 +32,27 @@ std::unexpected<Error> fail_with(Context& ctx, Error error, std::optional<int> e
     return std::unexpected(std::move(error));
 }
 
+namespace {
+// An error that names a defaulted app says where the name came from: the
+// first "'APP'" in its message gets app_label()'s explanation.
+Status with_app_origin(const Context& ctx, Status status) {
+    if (status || ctx.default_app.empty()) return status;
+    std::string quoted = fmt::format("'{}'", ctx.default_app);
+    std::string& message = status.error().message;
+    if (message.find(ctx.default_app_origin) != std::string::npos) return status;
+    if (auto at = message.find(quoted); at != std::string::npos) {
+        message.insert(at + quoted.size(),
+                       fmt::format(" ({}; pass -n to choose)", ctx.default_app_origin));
+    } else if (message.find(ctx.default_app + ":") != std::string::npos) {
+        message += fmt::format(" (app '{}' {}; pass -n to choose)", ctx.default_app,
+                               ctx.default_app_origin);
+    }
+    return status;
+}
+}  // namespace
+
 void on_run(CLI::App* sub, Context& ctx, std::function<Status()> fn) {
-    sub->callback([&ctx, fn = std::move(fn)] { ctx.outcome = fn(); });
+    sub->callback([&ctx, fn = std::move(fn)] { ctx.outcome = with_app_origin(ctx, fn()); });
 }
 
 void add_global_options(CLI::App& root, Context& ctx) {
@@ -69,7 +89,8 @@ void add_global_options(CLI::App& root, Context& ctx) {
 
 void add_app_option(CLI::App* sub, std::string& app) {
     sub->add_option("-n,--name", app,
-                    "The app (default: the current folder's name, as `de deploy` does)")
+                    "The app (default: in the app/ + mount/ layout the project folder's name, "
+                    "else the current folder's name)")
         ->type_name("APP")
         ->group(k_group_app);
 }
@@ -138,6 +159,14 @@ Result<Client> make_client(Context& ctx) {
 }
 
 namespace {
+// "delete 48 files and 6 folders (12.0 MiB) from my-app:/".
+std::string confirmation_summary(const Confirmation& what) {
+    std::string out = what.action;
+    for (const std::string* part : {&what.counts, &what.target})
+        if (!part->empty()) out += (out.empty() ? "" : " ") + *part;
+    return out;
+}
+
 bool valid_app_name(std::string_view name) {
     if (name.empty() || name.size() > 63) return false;
     auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -148,7 +177,12 @@ bool valid_app_name(std::string_view name) {
 }
 }  // namespace
 
-Result<std::string> resolve_app(const Context&, const std::string& flag_value, bool required) {
+Result<std::string> resolve_app(Context& ctx, const std::string& flag_value, bool required) {
+    return resolve_app(ctx, flag_value, AppChoice{required, {}, std::nullopt});
+}
+
+Result<std::string> resolve_app(Context& ctx, const std::string& flag_value,
+                                const AppChoice& choice) {
     if (!flag_value.empty()) {
         if (!valid_app_name(flag_value))
             return fail(ErrorKind::usage,
@@ -157,31 +191,75 @@ Result<std::string> resolve_app(const Context&, const std::string& flag_value, b
                                     flag_value));
         return flag_value;
     }
-    if (required)
+    if (choice.required)
         return fail(ErrorKind::usage,
-                    "this command deletes data, so it needs the app named explicitly: pass -n APP");
+                    fmt::format("{}: pass -n APP",
+                                choice.why_required.empty()
+                                    ? "this command deletes data, so it needs the app named "
+                                      "explicitly"
+                                    : choice.why_required));
     std::error_code ec;
-    auto cwd = std::filesystem::current_path(ec);
-    std::string name = ec ? std::string() : cwd.filename().string();
+    std::filesystem::path folder = choice.folder ? std::filesystem::absolute(*choice.folder, ec)
+                                                 : std::filesystem::current_path(ec);
+    if (!ec) {
+        auto real = std::filesystem::weakly_canonical(folder, ec);
+        if (!ec) folder = real;
+    }
+    std::string name, origin;
+    if (auto project = layout_project_folder(folder)) {
+        name = project->filename().string();
+        origin = fmt::format("from the project folder {}", project->string());
+    } else {
+        name = folder.filename().string();
+        origin = fmt::format("from the {} {}", choice.folder ? "app folder" : "current folder",
+                             folder.string());
+    }
     if (!valid_app_name(name))
         return fail(ErrorKind::usage,
-                    fmt::format("no app given and the current folder's name '{}' is not a valid "
-                                "app name; pass -n APP",
-                                name));
+                    fmt::format("no app given, and the name '{}' ({}) is not a valid app name; "
+                                "pass -n APP",
+                                name, origin));
+    ctx.default_app = name;
+    ctx.default_app_origin = origin;
     return name;
 }
 
-Status confirm(Context& ctx, std::string_view question, bool yes) {
+std::string app_label(const Context& ctx, std::string_view app) {
+    if (!ctx.default_app.empty() && app == ctx.default_app)
+        return fmt::format("'{}' ({}; pass -n to choose)", app, ctx.default_app_origin);
+    return fmt::format("'{}'", app);
+}
+
+std::string confirmation_text(const Confirmation& what) {
+    std::string text = fmt::format("de-cli: this will {}:\n", confirmation_summary(what));
+    std::size_t shown = std::min(what.paths.size(), k_confirm_paths);
+    for (std::size_t i = 0; i < shown; ++i)
+        text += fmt::format("  {}\n", what.paths[i]);
+    std::size_t more = what.paths.size() - shown + what.more_paths;
+    if (more > 0) text += fmt::format("  ... and {} more\n", more);
+    if (!what.note.empty()) text += fmt::format("{}\n", what.note);
+    return text;
+}
+
+Status confirm(Context& ctx, const Confirmation& what, bool yes) {
     if (yes) return {};
     if (!ctx.stdin_tty)
         return fail(ErrorKind::usage,
-                    fmt::format("refusing to {} without confirmation: there is no terminal to "
-                                "ask on; pass -y to confirm",
-                                question));
-    std::fprintf(stderr, "%.*s? [y/N] ", static_cast<int>(question.size()), question.data());
+                    fmt::format("refusing to {} without confirmation: stdin is not a terminal to "
+                                "ask on; pass -y to confirm{}",
+                                confirmation_summary(what),
+                                what.dry_run_available ? ", or --dry-run to see the list" : ""));
+    std::string text = confirmation_text(what) + "Proceed? [y/N] ";
+    std::fflush(stdout);
+    std::fwrite(text.data(), 1, text.size(), stderr);
     std::fflush(stderr);
     std::string answer;
-    if (!std::getline(std::cin, answer)) answer.clear();
+    if (!std::getline(std::cin, answer)) {
+        answer.clear();
+        std::fputc('\n', stderr);
+    }
+    while (!answer.empty() && (answer.back() == '\r' || answer.back() == ' '))
+        answer.pop_back();
     if (answer == "y" || answer == "Y" || answer == "yes" || answer == "YES" || answer == "Yes")
         return {};
     return fail(ErrorKind::usage, "aborted: not confirmed; nothing was changed");
@@ -217,6 +295,13 @@ std::string warning_label() {
 
 void end_progress_line() {
     if (g_bar_drawn.exchange(false)) std::fputs("\r\x1b[K", stderr);
+}
+
+Status confirm(Context& ctx, std::string_view question, bool yes) {
+    Confirmation what;
+    what.action = std::string(question);
+    what.dry_run_available = false;
+    return confirm(ctx, what, yes);
 }
 
 void note(const Context& ctx, std::string_view line) {

@@ -58,6 +58,12 @@ struct Context {
     // JSON document) and maps an error to its exit code.
     std::optional<Status> outcome;
     std::optional<nlohmann::json> json_result;
+    // Set by resolve_app() when the app was not given with -n: the name it
+    // chose and where it came from ("the project folder /x/my-project"), so
+    // messages naming that app can say so (app_label(); on_run() adds it to
+    // an error that names the app).
+    std::string default_app;
+    std::string default_app_origin;
     // What a failed outcome carries besides its Error (see fail_with()).
     struct Failure {
         std::optional<int> exit_status;  // instead of the exit-code table's code for the kind
@@ -93,14 +99,52 @@ Result<Settings> resolve_settings(const Context& ctx);
 // message saying how to log in when there are no credentials for the host.
 Result<Client> make_client(Context& ctx);
 
-// The app a command acts on: -n's value when given (checked as an app name),
-// else the current folder's name (as `de deploy` does). With required, -n
-// must be given (for destructive commands: mount disable, rm -r, apps delete).
-Result<std::string> resolve_app(const Context& ctx, const std::string& flag_value, bool required);
+// The app a command acts on: -n's value when given (checked as an app name).
+// Else, in the platform's layout (the current folder, or choice.folder, is
+// `app/` beside `mount/`, or holds project.toml with `mount/` beside it), the
+// project folder's name (my-project for my-project/app); else the folder's
+// own name (as `de deploy` does). A defaulted name is recorded in ctx
+// (default_app, default_app_origin) so messages can say where it came from.
+// With required, -n must be given (destructive commands: mount disable,
+// rm -r, apps delete, sync --delete; and apps create, which names a new app).
+struct AppChoice {
+    bool required = false;
+    // Why -n is required, for the message (default: the command deletes data).
+    std::string_view why_required;
+    // The app folder to start from instead of the current folder (predeploy APP_DIR).
+    std::optional<std::string> folder;
+};
+Result<std::string> resolve_app(Context& ctx, const std::string& flag_value, bool required);
+Result<std::string> resolve_app(Context& ctx, const std::string& flag_value,
+                                const AppChoice& choice);
 
-// Asks question on the terminal. With yes: ok without asking. Without a
-// TTY on stdin: refuses (ErrorKind::usage, saying to pass -y). A "no" answer
-// is ErrorKind::usage too ("aborted").
+// "'my-project'", or for a defaulted name "'my-project' (from the project
+// folder /x/my-project; pass -n to choose)".
+std::string app_label(const Context& ctx, std::string_view app);
+
+// A destructive action, described for confirm(): what happens, how much, and
+// the first paths it touches.
+struct Confirmation {
+    std::string action;              // "delete", "replace", "turn off the persistent filesystem of"
+    std::string target;              // where: "my-app:/data", "'./mount'", "app 'my-app'"
+    std::string counts;              // "48 files and 6 folders (12.0 MiB)"; may be empty
+    std::vector<std::string> paths;  // what it touches (the first k_confirm_paths are shown)
+    std::size_t more_paths = 0;      // paths not in the list (a sample was given)
+    bool dry_run_available = true;   // the refusal suggests --dry-run to see the list
+    std::string note;                // one more line, e.g. "2 newer files are kept"
+};
+inline constexpr std::size_t k_confirm_paths = 10;
+
+// The one confirmation of destructive actions. With yes: ok without asking.
+// On a terminal (stdin): prints the action, the counts and the first paths on
+// stderr and asks [y/N] (default no; "n", an empty line or end of input is
+// ErrorKind::usage "aborted ... nothing was changed"). Without a terminal:
+// ErrorKind::usage (exit 2) saying to pass -y (or --dry-run to see the list).
+// Callers never call it for --dry-run, which never prompts.
+Status confirm(Context& ctx, const Confirmation& what, bool yes);
+// The lines confirm() prints before the question (public for tests).
+std::string confirmation_text(const Confirmation& what);
+// The old form: a question without counts or paths (prefer the one above).
 Status confirm(Context& ctx, std::string_view question, bool yes);
 
 // Colour on stderr: on for a TTY, off with NO_COLOR (any non-empty value,

@@ -243,7 +243,7 @@ complete -c de-cli -n '__de_cli_at \'config\'' -l 'no-color' -d 'No colour in er
 # de-cli apps
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'list' -d 'List your apps'
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'exists' -d 'Exit 0 when the app exists, 3 when it does not'
-complete -c de-cli -n '__de_cli_at \'apps\'' -a 'create' -d 'Create an app'
+complete -c de-cli -n '__de_cli_at \'apps\'' -a 'create' -d 'Create an app (needs -n)'
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'info' -d 'Show an app\'s owner, creation time and persistent filesystem setting'
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'delete' -d 'Delete an app and its persistent filesystem (needs -n)'
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'update' -d 'Turn an app\'s persistent filesystem on or off'
@@ -272,7 +272,7 @@ complete -c de-cli -n '__de_cli_at \'apps list\'' -l 'no-color' -d 'No colour in
 
 # de-cli apps exists
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -285,7 +285,7 @@ complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'no-color' -d 'No colour 
 
 # de-cli apps create
 complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'n' -l 'name' -x -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'n' -l 'name' -x -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -298,7 +298,7 @@ complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'no-color' -d 'No colour 
 
 # de-cli apps info
 complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -311,7 +311,7 @@ complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'no-color' -d 'No colour in
 
 # de-cli apps delete
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
@@ -325,7 +325,7 @@ complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'no-color' -d 'No colour 
 
 # de-cli apps update
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'persistent-filesystem' -d 'Turn the persistent filesystem (the mount) on'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'no-persistent-filesystem' -d 'Turn it off, deleting every file in it'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
@@ -356,7 +356,7 @@ complete -c de-cli -n '__de_cli_at \'mount\'' -l 'no-color' -d 'No colour in err
 
 # de-cli mount status
 complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -369,7 +369,7 @@ complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'no-color' -d 'No colour
 
 # de-cli mount enable
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -382,7 +382,7 @@ complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'no-color' -d 'No colour
 
 # de-cli mount disable
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'backup' -r -F -d 'First download every file into this tar archive; if that fails nothing is deleted'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
@@ -397,9 +397,10 @@ complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'no-color' -d 'No colou
 
 # de-cli upload
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'upload\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'upload\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'r' -l 'recursive' -d 'Upload folders and everything in them (\'dir/\' uploads its contents)'
-complete -c de-cli -n '__de_cli_at \'upload\'' -l 'update' -d 'Replace remote files that exist (default: refuse)'
+complete -c de-cli -n '__de_cli_at \'upload\'' -l 'update' -d 'Replace remote files that exist with other content, unless they are newer than the local file (default: refuse; identical files are never sent)'
+complete -c de-cli -n '__de_cli_at \'upload\'' -l 'force' -d 'With --update: replace remote files even when they are newer than the local file'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'dry-run' -d 'Print the plan and check it; send nothing'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'include' -x -d 'Only files matching this glob (repeatable; \'*.csv\', \'data/**\')'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'exclude' -x -d 'Skip files and folders matching this glob (repeatable)'
@@ -419,9 +420,10 @@ complete -c de-cli -n '__de_cli_pos \'upload\' 0 -1' -F
 
 # de-cli download
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'download\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'download\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'r' -l 'recursive' -d 'Download folders and everything in them'
-complete -c de-cli -n '__de_cli_at \'download\'' -l 'update' -d 'Replace local files that exist (default: refuse)'
+complete -c de-cli -n '__de_cli_at \'download\'' -l 'update' -d 'Replace local files that exist with other content, unless they are newer than the remote file (default: refuse; identical files are never fetched)'
+complete -c de-cli -n '__de_cli_at \'download\'' -l 'force' -d 'With --update: replace local files even when they are newer than the remote file'
 complete -c de-cli -n '__de_cli_at \'download\'' -l 'connections' -x -d 'Connections for a big file\'s ranges (1-16)'
 complete -c de-cli -n '__de_cli_at \'download\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'download\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
@@ -436,7 +438,7 @@ complete -c de-cli -n '__de_cli_pos \'download\' 0 -1' -f -a '(__de_cli_dynamic 
 
 # de-cli ls
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'ls\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'ls\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'l' -l 'long' -d 'Show type, size and modification time'
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'R' -l 'recursive' -d 'List everything beneath the folder'
 complete -c de-cli -n '__de_cli_at \'ls\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
@@ -452,7 +454,7 @@ complete -c de-cli -n '__de_cli_pos \'ls\' 0 1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli cat
 complete -c de-cli -n '__de_cli_at \'cat\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'cat\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'cat\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'cat\'' -l 'range' -x -d 'Only bytes FIRST-LAST (inclusive) or FIRST-'
 complete -c de-cli -n '__de_cli_at \'cat\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'cat\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
@@ -467,7 +469,7 @@ complete -c de-cli -n '__de_cli_pos \'cat\' 0 1' -f -a '(__de_cli_dynamic paths)
 
 # de-cli rm
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'rm\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'rm\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'r' -l 'recursive' -d 'Remove folders and everything in them'
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'rm\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
@@ -483,8 +485,8 @@ complete -c de-cli -n '__de_cli_pos \'rm\' 0 -1' -f -a '(__de_cli_dynamic paths)
 
 # de-cli mv
 complete -c de-cli -n '__de_cli_at \'mv\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mv\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
-complete -c de-cli -n '__de_cli_at \'mv\'' -l 'update' -d 'Replace DST if it exists (default: refuse)'
+complete -c de-cli -n '__de_cli_at \'mv\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'mv\'' -l 'update' -d 'Replace DST if it exists (default: refuse; on a terminal, ask)'
 complete -c de-cli -n '__de_cli_at \'mv\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'mv\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'mv\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -498,7 +500,7 @@ complete -c de-cli -n '__de_cli_pos \'mv\' 0 2' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli mkdir
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -518,7 +520,7 @@ complete -c de-cli -n '__de_cli_at \'sync\'' -l 'apply' -x -d 'Execute a plan wr
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'max-delete' -x -d 'With --apply: refuse a plan that deletes more than N files (-1: no limit)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'force' -d 'With --apply: allow a plan that deletes everything'
 complete -c de-cli -n '__de_cli_at \'sync\'' -s 'j' -l 'jobs' -x -d 'With --apply: parallel transfers'
-complete -c de-cli -n '__de_cli_at \'sync\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'sync\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -531,9 +533,10 @@ complete -c de-cli -n '__de_cli_at \'sync\'' -l 'no-color' -d 'No colour in erro
 
 # de-cli sync push
 complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'remote-dir' -x -a '(__fish_complete_directories)' -d 'Folder inside the mount (default: its root)'
-complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'delete' -d 'Delete destination files that the source does not have'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'delete' -d 'Delete destination files that the source does not have (asks first on a terminal; -y without one)'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'max-delete' -x -d 'Refuse --delete when it would delete more than N files (default 1000; -1: no limit)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'force' -d 'Allow --delete even when the source is empty or missing'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'dry-run' -d 'Print the plan and change nothing (with --json: a plan file for --apply)'
@@ -556,9 +559,10 @@ complete -c de-cli -n '__de_cli_pos \'sync push\' 0 1' -f -a '(__fish_complete_d
 
 # de-cli sync pull
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'remote-dir' -x -a '(__fish_complete_directories)' -d 'Folder inside the mount (default: its root)'
-complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'delete' -d 'Delete destination files that the source does not have'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'delete' -d 'Delete destination files that the source does not have (asks first on a terminal; -y without one)'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'max-delete' -x -d 'Refuse --delete when it would delete more than N files (default 1000; -1: no limit)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'force' -d 'Allow --delete even when the source is empty or missing'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'dry-run' -d 'Print the plan and change nothing (with --json: a plan file for --apply)'
@@ -587,7 +591,7 @@ complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'kill-grace' -x -d 'After -
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'dry-run' -d 'Say what would run and be pushed; do nothing'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'check' -d 'Lint the app folder against the platform\'s rules (project.toml, script, Procfile, mount folder) instead of running'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'push' -d 'After a successful run, publish the mount folder to the app\'s mount (sync push; never deletes without --delete)'
-complete -c de-cli -n '__de_cli_at \'predeploy\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'predeploy\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'delete' -d 'With --push: delete files in the app\'s mount that the mount folder lacks'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'max-delete' -x -d 'With --push --delete: refuse to delete more than N files (default 1000; -1: no limit)'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'checksum' -d 'With --push: compare SHA-256 instead of size and mtime'

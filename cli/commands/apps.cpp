@@ -7,6 +7,7 @@
 #include "output.hpp"
 
 #include <de/json.hpp>
+#include <de/size.hpp>
 
 #include <fmt/format.h>
 
@@ -63,7 +64,10 @@ Status run_exists(Context& ctx, const AppArgs& args) {
 }
 
 Status run_create(Context& ctx, const AppArgs& args) {
-    auto name = resolve_app(ctx, args.name, false);
+    // No default: a new app's name is chosen, not guessed from a folder.
+    auto name = resolve_app(
+        ctx, args.name,
+        AppChoice{true, "apps create names a new app, so it needs the name", std::nullopt});
     if (!name) return std::unexpected(name.error());
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
@@ -97,6 +101,36 @@ Status run_info(Context& ctx, const AppArgs& args) {
     return {};
 }
 
+// What deleting the app's files means, for the confirmation: the mount's
+// file count and size when it is on, and its first entries on a terminal.
+Confirmation deletion(Context& ctx, Client& client, const std::string& name, std::string action) {
+    Confirmation what;
+    what.action = std::move(action);
+    what.dry_run_available = false;
+    auto mount = client.mount_status(name);
+    if (mount && mount->enabled) {
+        what.counts =
+            fmt::format("and the {} file{} ({}) in its persistent filesystem", mount->file_count,
+                        mount->file_count == 1 ? "" : "s", format_size(mount->used_bytes));
+        if (ctx.stdin_tty) {
+            auto listing = client.list(name, "", ListOptions{});
+            if (listing)
+                for (const auto& e : *listing) {
+                    if (what.paths.size() == k_confirm_paths) {
+                        ++what.more_paths;
+                        continue;
+                    }
+                    what.paths.push_back(remote_display(name, e.path) +
+                                         (e.type == EntryType::dir ? "/" : ""));
+                }
+        }
+    }
+    what.target = "(irrecoverable)";
+    return what;
+}
+
+// Deleting an app that does not exist is an error (exit 3), not a no-op: the
+// name was typed with -n, and a typo must not look like success.
 Status run_delete(Context& ctx, const AppArgs& args) {
     auto name = resolve_app(ctx, args.name, true);
     if (!name) return std::unexpected(name.error());
@@ -105,10 +139,7 @@ Status run_delete(Context& ctx, const AppArgs& args) {
     // Ask only about an app that is there, so a typo fails before the prompt.
     auto app = client->get_app(*name);
     if (!app) return std::unexpected(explain(app.error(), *name));
-    if (auto ok = confirm(ctx,
-                          fmt::format("delete app '{}' and every file in its persistent "
-                                      "filesystem (irrecoverable)",
-                                      *name),
+    if (auto ok = confirm(ctx, deletion(ctx, *client, *name, fmt::format("delete app '{}'", *name)),
                           args.yes);
         !ok)
         return ok;
@@ -119,6 +150,8 @@ Status run_delete(Context& ctx, const AppArgs& args) {
     return {};
 }
 
+// Asking for the setting the app already has changes nothing and exits 0
+// with a note (as `mount enable` twice and `mount disable` twice).
 Status run_update(Context& ctx, const AppArgs& args) {
     if (args.pfs_on == args.pfs_off)
         return fail(ErrorKind::usage,
@@ -127,18 +160,19 @@ Status run_update(Context& ctx, const AppArgs& args) {
     if (!name) return std::unexpected(name.error());
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
+    auto current = client->get_app(*name);
+    if (!current) return std::unexpected(explain(current.error(), *name));
+    if (current->persistent_filesystem == args.pfs_on) {
+        ctx.json_result = nlohmann::json(*current);
+        note(ctx, fmt::format("The persistent filesystem of '{}' is already {}; nothing changed",
+                              *name, args.pfs_on ? "on" : "off"));
+        return {};
+    }
     if (args.pfs_off) {
-        auto app = client->get_app(*name);
-        if (!app) return std::unexpected(explain(app.error(), *name));
-        if (app->persistent_filesystem) {
-            if (auto ok = confirm(ctx,
-                                  fmt::format("turn off the persistent filesystem of '{}' and "
-                                              "delete every file in it (irrecoverable)",
-                                              *name),
-                                  args.yes);
-                !ok)
-                return ok;
-        }
+        Confirmation what = deletion(
+            ctx, *client, *name, fmt::format("turn off the persistent filesystem of '{}'", *name));
+        if (!what.counts.empty()) what.counts = "deleting" + what.counts.substr(3);
+        if (auto ok = confirm(ctx, what, args.yes); !ok) return ok;
     }
     AppUpdate update;
     update.persistent_filesystem = args.pfs_on;
@@ -171,15 +205,18 @@ void register_apps(CLI::App& root, Context& ctx) {
     };
     add("exists", "Exit 0 when the app exists, 3 when it does not",
         "Examples:\n  $ de-cli apps exists -n sales-dashboard && echo yes", run_exists);
-    add("create", "Create an app",
-        "Examples:\n  $ de-cli apps create -n sales-dashboard\n"
-        "  $ cd sales-dashboard && de-cli apps create",
+    add("create", "Create an app (needs -n)",
+        "Needs -n: a new app's name is never taken from the current folder.\n\n"
+        "Examples:\n  $ de-cli apps create -n sales-dashboard",
         run_create);
     add("info", "Show an app's owner, creation time and persistent filesystem setting",
         "Examples:\n  $ de-cli apps info -n sales-dashboard\n"
         "  $ de-cli apps info -n sales-dashboard --json",
         run_info);
     auto [del, del_args] = add("delete", "Delete an app and its persistent filesystem (needs -n)",
+                               "Asks for confirmation on a terminal; without one it refuses\n"
+                               "unless -y is given. An app that does not exist is an error\n"
+                               "(exit 3), so a mistyped name never looks deleted.\n\n"
                                "Examples:\n  $ de-cli apps delete -n old-dashboard\n"
                                "  $ de-cli apps delete -n old-dashboard -y   # no prompt",
                                run_delete);

@@ -156,6 +156,40 @@ Status run_cat(Context& ctx, const FileArgs& args) {
     return {};
 }
 
+// What rm -r deletes, for the confirmation: the files and folders beneath
+// each path (one manifest each), their size, and the first of them.
+Confirmation removal(Client& client, const std::string& app,
+                     const std::vector<std::string>& paths) {
+    std::uint64_t files = 0, dirs = 0, bytes = 0;
+    Confirmation what;
+    for (const auto& p : paths) {
+        what.paths.push_back(remote_display(app, p));
+        auto st = client.manifest(app, p, false, [&](const Entry& e) -> Status {
+            if (e.type == EntryType::dir) {
+                ++dirs;
+            } else {
+                ++files;
+                bytes += e.size;
+            }
+            if (what.paths.size() < k_confirm_paths)
+                what.paths.push_back(remote_display(app, e.path) +
+                                     (e.type == EntryType::dir ? "/" : ""));
+            else
+                ++what.more_paths;
+            return {};
+        });
+        if (st)
+            ++dirs;  // the folder itself
+        else
+            ++files;  // a file (or nothing: rm says so below)
+    }
+    what.action = "delete";
+    what.counts = fmt::format("{} file{} and {} folder{} ({})", files, files == 1 ? "" : "s", dirs,
+                              dirs == 1 ? "" : "s", format_size(bytes));
+    what.target = fmt::format("in {}", app);
+    return what;
+}
+
 Status run_rm(Context& ctx, const FileArgs& args) {
     auto app = resolve_app(ctx, args.name, args.recursive);
     if (!app) return std::unexpected(app.error());
@@ -172,13 +206,8 @@ Status run_rm(Context& ctx, const FileArgs& args) {
     }
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
-    if (args.recursive) {
-        std::string list;
-        for (const auto& p : paths)
-            list += (list.empty() ? "" : ", ") + remote_display(*app, p);
-        if (auto ok = confirm(ctx, fmt::format("delete {} and everything in it", list), args.yes);
-            !ok)
-            return ok;
+    if (args.recursive && !args.yes) {
+        if (auto ok = confirm(ctx, removal(*client, *app, paths), args.yes); !ok) return ok;
     }
     nlohmann::json removed = nlohmann::json::array();
     for (const auto& p : paths) {
@@ -225,6 +254,16 @@ Status run_mv(Context& ctx, const FileArgs& args) {
     }
     std::string target = into ? join_path(*to, base_name(*from)) : *to;
     auto entry = client->move(*app, *from, target, args.update);
+    if (!entry && !args.update && ctx.stdin_tty && entry.error().kind == ErrorKind::conflict &&
+        entry.error().api_kind != "mount_disabled") {
+        // The destination exists: on a terminal, ask (as --update, a yes replaces it).
+        Confirmation what;
+        what.action = "replace";
+        what.target =
+            fmt::format("{} with {}", remote_display(*app, target), remote_display(*app, *from));
+        if (auto ok = confirm(ctx, what, false); !ok) return ok;
+        entry = client->move(*app, *from, target, true);
+    }
     if (!entry) {
         Error e = explain(entry.error(), *app);
         if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled")
@@ -314,7 +353,8 @@ void register_files(CLI::App& root, Context& ctx) {
                              "  $ de-cli mv report.pdf archive/ -n sales-dashboard",
                              run_mv);
     mv->add_option("paths", mv_args->paths, "SRC DST")->required()->expected(2);
-    mv->add_flag("--update", mv_args->update, "Replace DST if it exists (default: refuse)")
+    mv->add_flag("--update", mv_args->update,
+                 "Replace DST if it exists (default: refuse; on a terminal, ask)")
         ->group(k_group_safety);
 
     auto [mkdir, mkdir_args] =

@@ -60,11 +60,18 @@ Status run_enable(Context& ctx, const MountArgs& args) {
     if (!app) return std::unexpected(app.error());
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
+    auto before = client->mount_status(*app);
+    if (!before) return std::unexpected(explain(before.error(), *app));
     auto st = client->enable_mount(*app);
     if (!st) return std::unexpected(explain(st.error(), *app));
     ctx.json_result = mount_json(*st);
-    note(ctx,
-         fmt::format("Persistent filesystem of '{}' is on: the app sees it at ../mount", *app));
+    (*ctx.json_result)["changed"] = !before->enabled;
+    if (before->enabled)
+        note(ctx,
+             fmt::format("The persistent filesystem of '{}' is already on; nothing changed", *app));
+    else
+        note(ctx,
+             fmt::format("Persistent filesystem of '{}' is on: the app sees it at ../mount", *app));
     return {};
 }
 
@@ -94,13 +101,37 @@ Status run_disable(Context& ctx, const MountArgs& args) {
     if (!client) return std::unexpected(client.error());
     auto st = client->mount_status(*app);
     if (!st) return std::unexpected(explain(st.error(), *app));
-    if (!st->enabled)
-        return fail(ErrorKind::conflict,
-                    fmt::format("the persistent filesystem of '{}' is already off", *app));
-    std::string what =
-        fmt::format("turn off the persistent filesystem of '{}' and delete its {} files ({}){}",
-                    *app, st->file_count, format_size(st->used_bytes),
-                    args.backup.empty() ? " irrecoverably" : " after a backup");
+    if (!st->enabled) {
+        // The state asked for is the state it is in: nothing to do, as enable twice.
+        ctx.json_result = nlohmann::json{{"app", *app},
+                                         {"mount", {{"enabled", false}}},
+                                         {"files_deleted", 0},
+                                         {"changed", false}};
+        note(ctx, fmt::format("The persistent filesystem of '{}' is already off; nothing changed",
+                              *app));
+        return {};
+    }
+    Confirmation what;
+    what.action = fmt::format("turn off the persistent filesystem of '{}', deleting", *app);
+    what.counts = fmt::format("its {} file{} ({})", st->file_count, st->file_count == 1 ? "" : "s",
+                              format_size(st->used_bytes));
+    what.target =
+        args.backup.empty() ? "irrecoverably" : fmt::format("after a backup to {}", args.backup);
+    what.dry_run_available = false;
+    if (!args.yes && ctx.stdin_tty) {
+        // The first entries of the mount's root, so the prompt shows what goes.
+        auto listing = client->list(*app, "", ListOptions{});
+        if (listing) {
+            for (const auto& e : *listing) {
+                if (what.paths.size() == k_confirm_paths) {
+                    ++what.more_paths;
+                    continue;
+                }
+                what.paths.push_back(remote_display(*app, e.path) +
+                                     (e.type == EntryType::dir ? "/" : ""));
+            }
+        }
+    }
     if (auto ok = confirm(ctx, what, args.yes); !ok) return ok;
 
     nlohmann::json result{{"app", *app}};
@@ -109,10 +140,13 @@ Status run_disable(Context& ctx, const MountArgs& args) {
         if (!backup) return std::unexpected(backup.error());
         result["backup"] = *backup;
     }
-    if (auto done = client->disable_mount(*app); !done)
+    // "Already off" here is the state asked for (a retried DELETE whose first
+    // attempt took effect, or a second de-cli): done, as above.
+    if (auto done = client->disable_mount(*app); !done && done.error().api_kind != "mount_disabled")
         return std::unexpected(explain(done.error(), *app));
     result["mount"] = {{"enabled", false}};
     result["files_deleted"] = st->file_count;
+    result["changed"] = true;
     ctx.json_result = result;
     note(ctx, fmt::format("Persistent filesystem of '{}' is off; {} deleted", *app,
                           plural(st->file_count, "file", "files")));
@@ -145,7 +179,8 @@ void register_mount(CLI::App& root, Context& ctx) {
         "Examples:\n  $ de-cli mount enable -n sales-dashboard", run_enable);
     auto [disable, args] =
         add("disable", "Turn the persistent filesystem off, deleting every file in it (needs -n)",
-            "Asks for confirmation on a terminal; without one it refuses unless -y is given.\n\n"
+            "Asks for confirmation on a terminal; without one it refuses unless -y is given.\n"
+            "On a mount that is already off it changes nothing and exits 0.\n\n"
             "Examples:\n  $ de-cli mount disable -n sales-dashboard --backup sales-mount.tar\n"
             "  $ de-cli mount disable -n sales-dashboard -y",
             run_disable);

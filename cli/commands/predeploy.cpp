@@ -101,20 +101,11 @@ Status run_check(Context& ctx, const PredeployArgs& args) {
     return {};
 }
 
-// The app to push to: -n, else the app folder's name (as `de deploy` run in
-// it would use). --delete needs -n: it removes files from the app's mount.
-Result<std::string> push_app(const Context& ctx, const PredeployArgs& args,
-                             const PredeployPlan& plan) {
-    if (!args.app.empty() || args.delete_extraneous)
-        return resolve_app(ctx, args.app, args.delete_extraneous);
-    std::string name = plan.app_dir.filename().string();
-    auto app = resolve_app(ctx, name, false);
-    if (!app)
-        return fail(ErrorKind::usage,
-                    fmt::format("--push needs the app: pass -n APP (the app folder's name '{}' "
-                                "is not a valid app name)",
-                                name));
-    return app;
+// The app to push to: -n, else the default resolve_app() finds from the app
+// folder (the project folder's name in the app/ + mount/ layout, else the app
+// folder's own name). --delete needs -n: it removes files from the app's mount.
+Result<std::string> push_app(Context& ctx, const PredeployArgs& args, const PredeployPlan& plan) {
+    return resolve_app(ctx, args.app, AppChoice{args.delete_extraneous, {}, plan.app_dir.string()});
 }
 
 void print_push_summary(const Context& ctx, const std::string& app,
@@ -189,9 +180,9 @@ Status run(Context& ctx, const PredeployArgs& args) {
         std::vector<std::string> lines = describe_plan(*plan);
         if (args.push) {
             lines.push_back(fmt::format(
-                "then push {} to the mount of '{}' on {} (sync push{}), only if the script "
+                "then push {} to the mount of {} on {} (sync push{}), only if the script "
                 "succeeds",
-                plan->mount_dir.string(), app, client_options->host,
+                plan->mount_dir.string(), app_label(ctx, app), client_options->host,
                 args.delete_extraneous ? " --delete" : "; nothing is deleted"));
             doc["push"] = {
                 {"app", app}, {"host", client_options->host}, {"delete", args.delete_extraneous}};
@@ -239,9 +230,9 @@ Status run(Context& ctx, const PredeployArgs& args) {
                 progress({ProgressEvent::Phase::advance, ev.path, *sent, 0});
             }
         };
-        note(ctx,
-             fmt::format("predeploy: pushing {} to the mount of '{}'{}", plan->mount_dir.string(),
-                         app, args.delete_extraneous ? " (deleting what is not in it)" : ""));
+        note(ctx, fmt::format("predeploy: pushing {} to the mount of {}{}",
+                              plan->mount_dir.string(), app_label(ctx, app),
+                              args.delete_extraneous ? " (deleting what is not in it)" : ""));
         if (progress) progress({ProgressEvent::Phase::start, "", 0, 0});
         auto summary = sync_push(*client_options, app, plan->mount_dir, sync);
         if (progress) progress({ProgressEvent::Phase::finish, "", *sent, 0});

@@ -8,6 +8,7 @@
 #include "commands.hpp"
 
 #include <de/name_json.hpp>
+#include <de/remote_path.hpp>
 #include <de/size.hpp>
 #include <de/sync.hpp>
 
@@ -32,6 +33,7 @@ struct SyncArgs {
     std::int64_t max_delete = k_default_max_delete;
     bool force = false;
     bool dry_run = false;
+    bool yes = false;
     bool checksum = false;
     std::vector<std::string> include;
     std::vector<std::string> exclude;
@@ -213,6 +215,44 @@ bool missing(const std::string& dir) {
     return !std::filesystem::exists(dir, ec) && !ec;
 }
 
+// What --delete removes, for the confirmation: counts, size and the first paths
+// (remote ones as app:/path, local ones as paths).
+Confirmation deletions(const SyncPlan& plan) {
+    const bool push = plan.direction == SyncDirection::push;
+    std::uint64_t files = 0, dirs = 0, bytes = 0;
+    Confirmation what;
+    for (const auto& op : plan.ops) {
+        if (op.action != SyncOp::Action::remove) continue;
+        const bool dir = op.type == EntryType::dir;
+        dirs += dir;
+        files += dir ? op.files : 1;
+        bytes += op.size;
+        std::string shown =
+            push ? remote_display(plan.app, join_path(plan.remote_dir, op.path))
+                 : (std::filesystem::path(plan.local_dir) / op.path).lexically_normal().string();
+        if (what.paths.size() < k_confirm_paths)
+            what.paths.push_back(shown + (dir ? "/" : ""));
+        else
+            ++what.more_paths;
+    }
+    what.action = "delete";
+    what.counts = fmt::format(
+        "{} {}file{}{} ({})", files, push ? "" : "local ", files == 1 ? "" : "s",
+        dirs ? fmt::format(" and {} folder{}", dirs, dirs == 1 ? "" : "s") : std::string(),
+        format_size(bytes));
+    what.target = push ? fmt::format("from {} (--delete: not in {})",
+                                     remote_display(plan.app, plan.remote_dir), plan.local_dir)
+                       : fmt::format("from {} (--delete: not in {})", plan.local_dir,
+                                     remote_display(plan.app, plan.remote_dir));
+    return what;
+}
+
+bool has_deletions(const SyncPlan& plan) {
+    for (const auto& op : plan.ops)
+        if (op.action == SyncOp::Action::remove) return true;
+    return false;
+}
+
 Status run_sync(Context& ctx, const SyncArgs& args, SyncDirection direction) {
     if (args.jobs < 1 || args.jobs > 64) {
         return fail(ErrorKind::usage, "--jobs must be between 1 and 64");
@@ -248,6 +288,10 @@ Status run_sync(Context& ctx, const SyncArgs& args, SyncDirection direction) {
             }
         }
         return {};
+    }
+    // --delete removes only after a yes (or -y); --dry-run above never asks.
+    if (has_deletions(*plan)) {
+        if (auto ok = confirm(ctx, deletions(*plan), args.yes); !ok) return ok;
     }
     total = transfer_bytes(*plan);
     auto summary = sync_execute(copts, *plan, options, false);
@@ -305,8 +349,10 @@ void add_common(CLI::App* sub, SyncArgs& a, bool with_local_dir) {
         ->type_name("DIR")
         ->group(k_group_app);
     sub->add_flag("--delete", a.delete_extraneous,
-                  "Delete destination files that the source does not have")
+                  "Delete destination files that the source does not have (asks first on a "
+                  "terminal; -y without one)")
         ->group(k_group_safety);
+    add_yes_option(sub, a.yes);
     sub->add_option("--max-delete", a.max_delete,
                     fmt::format("Refuse --delete when it would delete more than N files "
                                 "(default {}; -1: no limit)",

@@ -36,6 +36,7 @@ struct TransferArgs {
     std::string name;
     bool recursive = false;
     bool update = false;
+    bool force = false;
     bool dry_run = false;
     std::vector<std::string> include;
     std::vector<std::string> exclude;
@@ -104,14 +105,45 @@ nlohmann::json upload_entry(const UploadItem& item, std::string action) {
 std::string_view action_of(const UploadItem& item, bool update) {
     if (item.completed) return "completed";  // by an interrupted run (its journal said so)
     if (item.unchanged) return "unchanged";
+    if (item.kept_newer) return "skipped";  // --update keeps a newer target
     return !item.exists ? "upload" : update ? "replace" : "conflict";
 }
 
 // "; 3 unchanged" for the summary lines.
 std::string unchanged_text(const UploadPlan& plan) {
-    std::size_t n = plan.unchanged();
-    if (!n) return "";
-    return fmt::format("; {} unchanged ({}) not sent", n, format_size(plan.unchanged_bytes()));
+    std::string out;
+    if (std::size_t n = plan.unchanged())
+        out = fmt::format("; {} unchanged ({}) not sent", n, format_size(plan.unchanged_bytes()));
+    if (std::size_t k = plan.kept_newer())
+        out += fmt::format("; {} newer remote file{} kept", k, k == 1 ? "" : "s");
+    return out;
+}
+
+// "a, b, c and 4 more".
+std::string some_of(const std::vector<std::string>& names, std::size_t shown = 3) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size() && i < shown; ++i)
+        out += (i ? ", " : "") + names[i];
+    if (names.size() > shown) out += fmt::format(" and {} more", names.size() - shown);
+    return out;
+}
+
+// Existing targets that differ, without --update: on a terminal, ask (a yes
+// replaces them as --update would); without one, check_upload() refuses.
+// Returns whether to replace.
+Result<bool> ask_replace(Context& ctx, const std::vector<std::string>& targets,
+                         std::string_view where, bool newer_kept_unless_force) {
+    if (targets.empty() || !ctx.stdin_tty) return false;
+    Confirmation what;
+    what.action = "replace";
+    what.counts = fmt::format("{} existing file{} with other content", targets.size(),
+                              targets.size() == 1 ? "" : "s");
+    what.target = fmt::format("in {}", where);
+    what.paths = targets;
+    if (newer_kept_unless_force)
+        what.note = "(files newer than the ones replacing them are kept; --force replaces them)";
+    if (auto ok = confirm(ctx, what, false); !ok) return std::unexpected(ok.error());
+    return true;
 }
 
 // The local hash cache's use, for -v.
@@ -164,6 +196,29 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         ctx.json_result = transfer_doc(*app, args.dry_run, nlohmann::json::array(), 0, 0, 0);
         return {};
     }
+    // Replacing: --update, or a yes on a terminal; newer targets are kept unless --force.
+    bool update = args.update;
+    if (!update && !args.dry_run) {
+        std::vector<std::string> targets;
+        for (const UploadItem* item : plan->existing())
+            targets.push_back(remote_display(*app, item->remote));
+        auto yes = ask_replace(ctx, targets, remote_display(*app, plan->remote_base), !args.force);
+        if (!yes) return std::unexpected(yes.error());
+        update = *yes;
+    }
+    if (update) {
+        keep_newer_targets(*plan, args.force);
+        std::vector<std::string> kept;
+        for (const auto& item : files)
+            if (item.kept_newer) kept.push_back(remote_display(*app, item.remote));
+        if (!kept.empty())
+            warn(ctx,
+                 fmt::format("kept {} remote file{} newer than the local one{} ({}): "
+                             "--update never replaces a newer file; pass --force to "
+                             "replace {}",
+                             kept.size(), kept.size() == 1 ? "" : "s", kept.size() == 1 ? "" : "s",
+                             some_of(kept), kept.size() == 1 ? "it" : "them"));
+    }
     const std::uint64_t total = plan->bytes();
     if (args.dry_run) {
         Table table({"LOCAL", "REMOTE", "SIZE", "ACTION"});
@@ -171,14 +226,14 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         for (const auto& item : files)
             table.add_row({display_name(item.local), "/" + display_name(item.remote),
                            ctx.stdout_tty ? format_size(item.size) : std::to_string(item.size),
-                           std::string(action_of(item, args.update))});
+                           std::string(action_of(item, update))});
         print_table(ctx, table);
     }
-    if (auto st = check_upload(*plan, args.update); !st) return st;
+    if (auto st = check_upload(*plan, update); !st) return st;
     if (args.dry_run) {
         nlohmann::json listed = nlohmann::json::array();
         for (const auto& item : files) {
-            std::string_view action = action_of(item, args.update);
+            std::string_view action = action_of(item, update);
             listed.push_back(upload_entry(
                 item, item.to_send() ? fmt::format("would {}", action) : std::string(action)));
         }
@@ -194,7 +249,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     nlohmann::json done = nlohmann::json::array();
     UploadSendOptions options;
     options.cache = &cache;
-    options.overwrite = args.update;
+    options.overwrite = update;
     options.connections = args.connections;
     options.resume = !args.no_resume;
     options.progress = make_progress(ctx);
@@ -270,12 +325,42 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     if (!client) return std::unexpected(client.error());
     auto plan = plan_download(*client, *app, request);
     if (!plan) return std::unexpected(explain(plan.error(), *app));
-    if (auto st = check_download(*plan, args.update); !st) return st;
+    {
+        HashCache cache = HashCache::open();
+        if (auto st = resolve_local(*client, *plan, &cache); !st)
+            return std::unexpected(explain(st.error(), *app));
+        trace_cache(ctx, cache);
+        if (auto st = cache.save(); !st) debug(ctx, st.error().message);
+    }
+    // Replacing: --update, or a yes on a terminal; newer local files are kept unless --force.
+    bool update = args.update;
+    if (!update) {
+        std::vector<std::string> targets;
+        for (const DownloadItem* item : plan->existing())
+            targets.push_back(item->local.string());
+        auto yes = ask_replace(ctx, targets, fmt::format("'{}'", local_arg), !args.force);
+        if (!yes) return std::unexpected(yes.error());
+        update = *yes;
+    }
+    if (update) {
+        keep_newer_local(*plan, args.force);
+        std::vector<std::string> kept;
+        for (const auto& item : plan->items)
+            if (item.kept_newer) kept.push_back(item.local.string());
+        if (!kept.empty())
+            warn(ctx,
+                 fmt::format("kept {} local file{} newer than the remote one{} ({}): "
+                             "--update never replaces a newer file; pass --force to "
+                             "replace {}",
+                             kept.size(), kept.size() == 1 ? "" : "s", kept.size() == 1 ? "" : "s",
+                             some_of(kept), kept.size() == 1 ? "it" : "them"));
+    }
+    if (auto st = check_download(*plan, update); !st) return st;
 
     auto start = std::chrono::steady_clock::now();
     nlohmann::json done = nlohmann::json::array();
     DownloadSendOptions options;
-    options.overwrite = args.update;
+    options.overwrite = update;
     options.connections = args.connections;
     options.progress = make_progress(ctx);
     options.notice = [&ctx](std::string_view message) { note(ctx, message); };
@@ -291,15 +376,20 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     auto got = send_download(*client, *plan, options);
     if (!got) return std::unexpected(explain(got.error(), *app));
     double secs = seconds_since(start);
-    ctx.json_result = transfer_doc(*app, false, std::move(done), got->files, got->bytes, 0);
+    ctx.json_result =
+        transfer_doc(*app, false, std::move(done), got->files, got->bytes, plan->unchanged());
     (*ctx.json_result)["seconds"] = secs;
     add_report(*ctx.json_result, got->report);
+    std::string skipped;
+    if (std::size_t n = plan->unchanged()) skipped += fmt::format("; {} unchanged not fetched", n);
+    if (std::size_t n = plan->kept_newer())
+        skipped += fmt::format("; {} kept", plural(n, "newer local file", "newer local files"));
     const std::string from = request.sources.size() == 1
                                  ? remote_display(*app, request.sources.front())
                                  : fmt::format("{} paths of {}", request.sources.size(), *app);
-    note(ctx, fmt::format("Downloaded {} ({}) from {} into {} in {:.1f} s{}",
+    note(ctx, fmt::format("Downloaded {} ({}) from {} into {} in {:.1f} s{}{}",
                           plural(got->files, "file", "files"), format_size(got->bytes), from,
-                          display_name(local_arg), secs, rate(got->bytes, secs)));
+                          display_name(local_arg), secs, rate(got->bytes, secs), skipped));
     return {};
 }
 
@@ -317,7 +407,15 @@ void register_transfer(CLI::App& root, Context& ctx) {
     add_app_option(upload, up->name);
     upload->add_flag("-r,--recursive", up->recursive,
                      "Upload folders and everything in them ('dir/' uploads its contents)");
-    upload->add_flag("--update", up->update, "Replace remote files that exist (default: refuse)")
+    upload
+        ->add_flag("--update", up->update,
+                   "Replace remote files that exist with other content, unless they are newer "
+                   "than the local file (default: refuse; identical files are never sent)")
+        ->group(k_group_safety);
+    upload
+        ->add_flag("--force", up->force,
+                   "With --update: replace remote files even when they are newer than the local "
+                   "file")
         ->group(k_group_safety);
     upload->add_flag("--dry-run", up->dry_run, "Print the plan and check it; send nothing")
         ->group(k_group_safety);
@@ -346,8 +444,13 @@ void register_transfer(CLI::App& root, Context& ctx) {
     upload->footer(
         "Checks every target and the quota before the first byte: files the server already\n"
         "holds with the same size and SHA-256 are unchanged and not sent; other existing\n"
-        "files are refused without --update (exit 5), and a lack of room says how much is\n"
-        "missing (exit 6). Local hashes are cached in $XDG_CACHE_HOME/de-cli.\n"
+        "files are refused without --update (exit 5; on a terminal you are asked instead),\n"
+        "and a lack of room says how much is missing (exit 6). Local hashes are cached in\n"
+        "$XDG_CACHE_HOME/de-cli.\n"
+        "--update keeps the meaning of `dagshub upload --update` (allow replacing files that\n"
+        "changed) with rsync's safety: like `rsync --update` and `cp -u`, it never replaces a\n"
+        "file that is newer (by modification time) than the one replacing it; those are kept\n"
+        "with a warning, and --force replaces them too.\n"
         "Big files go up in parts over several connections; re-running an interrupted upload\n"
         "continues where it stopped (and says so). Small files go up together in batches.\n\n"
         "Examples:\n"
@@ -367,7 +470,15 @@ void register_transfer(CLI::App& root, Context& ctx) {
     add_app_option(download, down->name);
     download->add_flag("-r,--recursive", down->recursive,
                        "Download folders and everything in them");
-    download->add_flag("--update", down->update, "Replace local files that exist (default: refuse)")
+    download
+        ->add_flag("--update", down->update,
+                   "Replace local files that exist with other content, unless they are newer "
+                   "than the remote file (default: refuse; identical files are never fetched)")
+        ->group(k_group_safety);
+    download
+        ->add_flag("--force", down->force,
+                   "With --update: replace local files even when they are newer than the remote "
+                   "file")
         ->group(k_group_safety);
     download
         ->add_option("--connections", down->connections,
@@ -375,6 +486,10 @@ void register_transfer(CLI::App& root, Context& ctx) {
         ->type_name("N")
         ->default_val(4);
     download->footer(
+        "Local files with the same size and SHA-256 as the remote ones are unchanged and not\n"
+        "fetched. Other existing local files are refused without --update (exit 5; on a\n"
+        "terminal you are asked instead). --update, like `rsync --update` and `cp -u`, never\n"
+        "replaces a local file newer than the remote one; --force replaces those too.\n\n"
         "Examples:\n"
         "  $ de-cli download /data/sales.parquet . -n sales-dashboard\n"
         "  $ de-cli download -r /data ./backup -n sales-dashboard");

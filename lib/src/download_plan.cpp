@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 namespace de {
 
 namespace fs = std::filesystem;
@@ -22,15 +24,81 @@ using detail::remote_display;
 std::uint64_t DownloadPlan::bytes() const {
     std::uint64_t total = 0;
     for (const auto& item : items)
-        if (!item.is_dir) total += item.size;
+        if (item.to_fetch()) total += item.size;
     return total;
 }
 
 std::size_t DownloadPlan::files() const {
     std::size_t n = 0;
     for (const auto& item : items)
-        n += !item.is_dir;
+        n += item.to_fetch();
     return n;
+}
+
+std::size_t DownloadPlan::unchanged() const {
+    std::size_t n = 0;
+    for (const auto& item : items)
+        n += item.unchanged;
+    return n;
+}
+
+std::size_t DownloadPlan::kept_newer() const {
+    std::size_t n = 0;
+    for (const auto& item : items)
+        n += item.kept_newer;
+    return n;
+}
+
+std::vector<const DownloadItem*> DownloadPlan::existing() const {
+    std::vector<const DownloadItem*> out;
+    for (const auto& item : items)
+        if (item.local_exists && item.to_fetch()) out.push_back(&item);
+    return out;
+}
+
+std::size_t keep_newer_local(DownloadPlan& plan, bool force) {
+    std::size_t kept = 0;
+    for (auto& item : plan.items) {
+        item.kept_newer = !force && item.local_exists && !item.unchanged && !item.is_dir &&
+                          item.local_mtime_ns > item.mtime_ns;
+        kept += item.kept_newer;
+    }
+    return kept;
+}
+
+Status resolve_local(Client& client, DownloadPlan& plan, HashCache* cache) {
+    HashCache none;
+    HashCache& hashes = cache ? *cache : none;
+    std::error_code ec;
+    for (auto& item : plan.items) {
+        if (item.is_dir) continue;
+        auto status = fs::symlink_status(item.local, ec);
+        if (ec || !fs::is_regular_file(status)) continue;
+        item.local_exists = true;
+        auto mtime = fs::last_write_time(item.local, ec);
+        if (!ec)
+            item.local_mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::file_clock::to_sys(mtime).time_since_epoch())
+                                      .count();
+        auto size = fs::file_size(item.local, ec);
+        if (!ec && size == item.size) {
+            if (!item.sha256) {
+                auto st = client.stat(plan.app, item.remote);
+                if (!st) return std::unexpected(std::move(st.error()));
+                item.sha256 = st->sha256;
+            }
+            if (item.sha256) {
+                auto local = hashes.sha256_of(item.local.string());
+                if (!local && local.error().kind == ErrorKind::interrupted)
+                    return std::unexpected(std::move(local.error()));
+                if (local && *local == *item.sha256) {
+                    item.unchanged = true;
+                    continue;
+                }
+            }
+        }
+    }
+    return {};
 }
 
 Result<DownloadPlan> plan_download(Client& client, std::string_view app,
@@ -42,11 +110,15 @@ Result<DownloadPlan> plan_download(Client& client, std::string_view app,
     for (const auto& src : request.sources) {
         bool is_dir = src.empty();
         std::uint64_t size = 0;
+        std::int64_t mtime_ns = 0;
+        std::optional<std::string> sha256;
         if (!is_dir) {
             auto st = client.stat(app, src);
             if (st) {
                 is_dir = st->type == EntryType::dir;
                 size = st->size;
+                mtime_ns = st->mtime_ns;
+                sha256 = st->sha256;
             } else if (st.error().kind == ErrorKind::conflict &&
                        st.error().api_kind != "mount_disabled") {
                 is_dir = true;  // GET/HEAD on a folder is 409
@@ -63,7 +135,10 @@ Result<DownloadPlan> plan_download(Client& client, std::string_view app,
         }
         if (!is_dir) {
             fs::path dest = into ? request.local / std::string(base_name(src)) : request.local;
-            plan.items.push_back({src, dest, size, false});
+            DownloadItem item{src, dest, size, false};
+            item.mtime_ns = mtime_ns;
+            item.sha256 = std::move(sha256);
+            plan.items.push_back(std::move(item));
             continue;
         }
         if (!request.recursive)
@@ -84,7 +159,10 @@ Result<DownloadPlan> plan_download(Client& client, std::string_view app,
                                         "refusing to download it",
                                         e.path, remote_display(app, src)));
             fs::path dest = dest_root / e.path.substr(prefix.size());
-            plan.items.push_back({e.path, dest, e.size, e.type == EntryType::dir});
+            DownloadItem item{e.path, dest, e.size, e.type == EntryType::dir};
+            item.mtime_ns = e.mtime_ns;
+            item.sha256 = e.sha256;
+            plan.items.push_back(std::move(item));
             return {};
         });
         if (!st) return std::unexpected(std::move(st.error()));
@@ -107,6 +185,7 @@ Status check_download(const DownloadPlan& plan, bool overwrite) {
             return fail(ErrorKind::conflict,
                         fmt::format("'{}' is a folder; cannot download {} over it",
                                     item.local.string(), remote_display(plan.app, item.remote)));
+        if (!item.to_fetch()) continue;  // identical, or kept: conflicts with nothing
         if (fs::exists(item.local, ec)) conflicts.push_back(item.local.string());
     }
     if (!conflicts.empty() && !overwrite)
@@ -145,6 +224,7 @@ Result<DownloadSummary> send_download(Client& client, const DownloadPlan& plan,
                                                             item.local.string(), ec.message()));
             continue;
         }
+        if (!item.to_fetch()) continue;  // identical, or a newer local file kept
         if (item.local.has_parent_path()) {
             fs::create_directories(item.local.parent_path(), ec);
             if (ec)

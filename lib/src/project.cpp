@@ -31,6 +31,7 @@
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <vector>
 
 extern char** environ;
 
@@ -113,10 +114,135 @@ std::string unquoted_hint(std::string_view text, std::uint32_t line) {
     return fmt::format(" (strings need quotes: {} = \"{}\")", key, value);
 }
 
+// toml++'s descriptions ("Error while parsing string: unescaped control
+// characters other than TAB (U+0009) are explicitly prohibited") in plain
+// words, and where they point: an unterminated string is shown at its
+// opening quote, not at the line end the parser stopped at.
+std::string plain_toml_error(std::string_view description, std::string_view text,
+                             SourceLocation& loc) {
+    std::string_view what = "value";
+    std::string_view rest = description;
+    if (rest.starts_with("Error while parsing ")) {
+        rest.remove_prefix(20);
+        auto colon = rest.find(": ");
+        if (colon != std::string_view::npos) {
+            what = rest.substr(0, colon);
+            rest.remove_prefix(colon + 2);
+        }
+    }
+    auto has = [&](std::string_view needle) { return rest.find(needle) != std::string_view::npos; };
+    const bool eof = has("end-of-file");
+    if (what == "string" || what == "literal string" || what == "multi-line string" ||
+        what == "multi-line literal string") {
+        if (eof || has("control characters")) {
+            // Point at the opening quote: the last quote before the error on its line.
+            std::string_view row = text;
+            for (std::uint32_t n = 1; n < loc.line && !row.empty(); ++n) {
+                auto nl = row.find('\n');
+                row = nl == std::string_view::npos ? std::string_view{} : row.substr(nl + 1);
+            }
+            row = row.substr(0, row.find('\n'));
+            std::size_t end =
+                std::min<std::size_t>(loc.column > 0 ? loc.column - 1 : 0, row.size());
+            auto quote = row.substr(0, end).find_last_of("\"'");
+            if (quote != std::string_view::npos && !eof)
+                loc.column = static_cast<std::uint32_t>(quote + 1);
+            return eof ? "unterminated string: the file ends before its closing quote"
+                       : "unterminated string: add the closing quote on the same line (a string "
+                         "over several lines needs triple quotes)";
+        }
+        if (has("unknown escape sequence"))
+            return fmt::format(
+                "{} in a string: write '\\\\' for a backslash, or use single "
+                "quotes for a string without escapes",
+                rest.substr(rest.find("unknown ") + 8));
+    }
+    if (eof) return fmt::format("unexpected end of file: the {} is not closed", what);
+    if (has("cannot redefine existing table"))
+        return fmt::format("duplicate table {}: it is already defined above",
+                           rest.substr(rest.find("table ") + 6));
+    if (has("cannot redefine existing"))
+        return fmt::format("duplicate key {}: it is already set above",
+                           rest.substr(rest.rfind(' ') + 1));
+    if (what == "table header" && has("expected ']'"))
+        return "unclosed table header: end it with ']'";
+    if (what == "inline table") return "unclosed inline table: end it with '}' on the same line";
+    if (has("expected value")) return "missing value after '='";
+    if (has("expected '='")) return "expected '=' after the key (a key with spaces needs quotes)";
+    if (has("expected a comment or whitespace"))
+        return "unexpected text after the value (one key = value per line)";
+    if (what == "root table") return "expected 'key = value' or a [table] header";
+    if (what == "boolean" || what == "value") return fmt::format("invalid value ({})", rest);
+    return fmt::format("invalid {}: {}", what, rest);
+}
+
+// Levenshtein distance, for "did you mean" (names are a few characters).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t above = row[j];
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+bool looks_like(std::string_view typed, std::string_view known) {
+    return typed != known && edit_distance(typed, known) <= 2;
+}
+
+struct KeyProblem {
+    Severity severity = Severity::warning;
+    SourceLocation location;
+    std::string message;
+};
+
 struct ParsedProject {
     ProjectToml project;
     std::optional<Failure> failure;
+    // Keys the platform does not read, in what de-cli knows of project.toml:
+    // a near miss of a known name ([scripts] prepdeploy, [scrips]) is an
+    // error with a suggestion; any other key in [scripts] is a warning; other
+    // tables belong to the platform and are left alone.
+    std::vector<KeyProblem> unknown_keys;
 };
+
+void find_unknown_keys(const toml::table& root, ParsedProject& out) {
+    for (auto&& [key, node] : root) {
+        if (key.str() == "predeploy" || looks_like(key.str(), "predeploy"))
+            out.unknown_keys.push_back(
+                {Severity::error, location_of(key.source()),
+                 fmt::format("'{}' is outside any table; put it under [scripts] as "
+                             "predeploy = \"SCRIPT\"",
+                             key.str())});
+        else if (key.str() != "scripts" && looks_like(key.str(), "scripts"))
+            out.unknown_keys.push_back(
+                {Severity::error, location_of(key.source()),
+                 fmt::format("unknown table '{}'; did you mean [scripts]?", key.str())});
+    }
+    const toml::table* scripts = root.get_as<toml::table>("scripts");
+    if (scripts == nullptr) return;
+    for (auto&& [key, node] : *scripts) {
+        if (key.str() == "predeploy") continue;
+        if (looks_like(key.str(), "predeploy"))
+            out.unknown_keys.push_back(
+                {Severity::error, location_of(key.source()),
+                 fmt::format("unknown key '{}' in [scripts]; did you mean 'predeploy'?",
+                             key.str())});
+        else
+            out.unknown_keys.push_back(
+                {Severity::warning, location_of(key.source()),
+                 fmt::format("unknown key '{}' in [scripts]: de-cli only knows 'predeploy'",
+                             key.str())});
+    }
+}
 
 ParsedProject parse_project(std::string_view text, std::string source) {
     ParsedProject out;
@@ -128,11 +254,13 @@ ParsedProject parse_project(std::string_view text, std::string source) {
         root = toml::parse(strip_bom(text), std::string_view{out.project.source});
     } catch (const toml::parse_error& e) {
         SourceLocation loc = location_of(e.source());
-        out.failure = Failure{ErrorKind::usage, loc,
-                              fmt::format("malformed TOML: {}{}", e.description(),
-                                          unquoted_hint(strip_bom(text), loc.line))};
+        std::string plain = plain_toml_error(e.description(), strip_bom(text), loc);
+        out.failure = Failure{
+            ErrorKind::usage, loc,
+            fmt::format("malformed TOML: {}{}", plain, unquoted_hint(strip_bom(text), loc.line))};
         return out;
     }
+    find_unknown_keys(root, out);
     const toml::node* scripts = root.get("scripts");
     if (scripts == nullptr) return out;
     const toml::table* table = scripts->as_table();
@@ -395,6 +523,9 @@ void check_project(const fs::path& app_dir, std::vector<Finding>& findings) {
                             parsed.failure->message});
         return;
     }
+    for (const auto& problem : parsed.unknown_keys)
+        findings.push_back(
+            {problem.severity, "project-toml-key", shown, problem.location, problem.message});
     if (!parsed.project.predeploy) {
         findings.push_back({Severity::warning,
                             "no-predeploy",
@@ -537,6 +668,12 @@ Result<ProjectToml> parse_project_toml(std::string_view text, std::string source
     if (parsed.failure)
         return fail(parsed.failure->kind, located(parsed.project.source, parsed.failure->location,
                                                   parsed.failure->message));
+    // Without a predeploy, a near miss ([scripts] prepdeploy) is the reason.
+    if (!parsed.project.predeploy)
+        for (const auto& problem : parsed.unknown_keys)
+            if (problem.severity == Severity::error)
+                return fail(ErrorKind::usage,
+                            located(parsed.project.source, problem.location, problem.message));
     return std::move(parsed.project);
 }
 
@@ -571,6 +708,18 @@ fs::path default_mount_dir(const fs::path& app_dir) {
     fs::path parent_real = fs::weakly_canonical(parent, ec);
     if (!ec && parent_real == app_real.parent_path()) return lexical;
     return app_real.parent_path() / "mount";
+}
+
+std::optional<fs::path> layout_project_folder(const fs::path& dir) {
+    fs::path app = dir.lexically_normal();
+    if (app.filename().empty()) app = app.parent_path();  // "x/app/" -> "x/app"
+    fs::path project = app.parent_path();
+    if (project.empty() || project == app) return std::nullopt;
+    std::error_code ec;
+    if (!fs::is_directory(project / "mount", ec)) return std::nullopt;
+    if (app.filename() != "app" && !fs::is_regular_file(app / "project.toml", ec))
+        return std::nullopt;
+    return project;
 }
 
 std::string display_path(const fs::path& app_dir, std::string_view name) {

@@ -104,6 +104,7 @@ Status mark_existing(Client& client, UploadPlan& plan) {
                                             remote_display(app, item.remote), item.local));
                 item.exists = true;
                 item.existing_size = st->size;
+                item.existing_mtime_ns = st->mtime_ns;
                 item.existing_sha256 = st->sha256;
             } else if (st.error().kind == ErrorKind::conflict) {
                 return fail(ErrorKind::conflict,
@@ -126,6 +127,7 @@ Status mark_existing(Client& client, UploadPlan& plan) {
             if (e.type == EntryType::dir) folder_hit = e.path;
             it->second->exists = true;
             it->second->existing_size = e.size;
+            it->second->existing_mtime_ns = e.mtime_ns;
         }
         return {};
     });
@@ -235,14 +237,30 @@ std::size_t UploadPlan::to_send() const {
 }
 
 std::size_t UploadPlan::unchanged() const {
-    return files.size() - to_send();
+    return files.size() - to_send() - kept_newer();
 }
 
 std::uint64_t UploadPlan::unchanged_bytes() const {
     std::uint64_t total = 0;
     for (const auto& item : files)
-        if (!item.to_send()) total += item.size;
+        if (item.unchanged || item.completed) total += item.size;
     return total;
+}
+
+std::size_t UploadPlan::kept_newer() const {
+    return static_cast<std::size_t>(std::count_if(files.begin(), files.end(), [](const auto& f) {
+        return f.kept_newer && !f.unchanged && !f.completed;
+    }));
+}
+
+std::size_t keep_newer_targets(UploadPlan& plan, bool force) {
+    std::size_t kept = 0;
+    for (auto& item : plan.files) {
+        item.kept_newer =
+            !force && item.exists && !item.unchanged && !item.completed && item.newer_target();
+        kept += item.kept_newer;
+    }
+    return kept;
 }
 
 std::vector<const UploadItem*> UploadPlan::existing() const {
@@ -412,7 +430,7 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
     const std::uint64_t total = plan.bytes();
     FileSetProgress progress(options.progress, total, files.size());
     UploadSummary summary;
-    summary.unchanged = plan.files.size() - sending.size();
+    summary.unchanged = plan.unchanged();
     // What the hash cache learns from a committed file: its content's SHA-256,
     // under the identity it had when planned (if it still has it).
     auto learn = [&options](const UploadItem& item, const Entry& entry) {

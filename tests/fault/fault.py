@@ -575,7 +575,7 @@ class SyncDelete(Scenario):
         self.src = t.local("sync", self.tree)
         t.allow(under("sync", self.old))
         t.allow(under("sync", self.tree))
-        self.commands = [["sync", "push", self.src, "-n", APP, "--remote-dir", "sync", "--delete"]]
+        self.commands = [["sync", "push", self.src, "-n", APP, "--remote-dir", "sync", "--delete", "-y"]]
         self.expected = {**self.kept(), **under("sync", self.tree)}
         self.need = sum(len(v) for v in self.tree.values())
 
@@ -923,8 +923,8 @@ def trial_race(t):
         t.allow(under("sync", ta))
         t.allow(under("sync", tb))
         da, db = t.local("ta", ta), t.local("tb", tb)
-        cmds = [["sync", "push", da, "-n", APP, "--remote-dir", "sync", "--delete"],
-                ["sync", "push", db, "-n", APP, "--remote-dir", "sync", "--delete"]]
+        cmds = [["sync", "push", da, "-n", APP, "--remote-dir", "sync", "--delete", "-y"],
+                ["sync", "push", db, "-n", APP, "--remote-dir", "sync", "--delete", "-y"]]
         results = [{**kept, **under("sync", ta)}, {**kept, **under("sync", tb)}]
 
         def legit(rca, rcb):

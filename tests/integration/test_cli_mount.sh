@@ -18,7 +18,9 @@ assert_contains "$ERR" "mount enable"
 echo hi >"$T/a.txt"
 expect_rc 5 "$DE_CLI" upload "$T/a.txt" / -n sales
 assert_contains "$ERR" "mount enable -n sales"
-expect_rc 5 "$DE_CLI" mount disable -n sales -y
+# Already off: nothing to do, exit 0 with a note (as enable twice).
+expect_rc 0 "$DE_CLI" mount disable -n sales -y
+assert_contains "$ERR" "already off; nothing changed"
 expect_rc 3 "$DE_CLI" mount status -n nosuch
 expect_rc 3 "$DE_CLI" mount enable -n nosuch
 

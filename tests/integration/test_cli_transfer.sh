@@ -112,6 +112,9 @@ expect_rc 2 "$DE_CLI" upload data/a.csv -n sales
 mkdir -p "$T/dl"
 expect_rc 0 "$DE_CLI" download data/big.bin "$T/dl/big.bin" -n sales
 cmp "$T/dl/big.bin" data/big.bin || fail "download differs"
+# An identical local file is unchanged (not fetched); a different one is refused.
+expect_rc 0 "$DE_CLI" download data/big.bin "$T/dl/big.bin" -n sales
+echo changed >"$T/dl/big.bin"
 expect_rc 5 "$DE_CLI" download data/big.bin "$T/dl/big.bin" -n sales
 expect_rc 0 "$DE_CLI" download data/big.bin "$T/dl/big.bin" -n sales --update
 expect_rc 0 "$DE_CLI" download data/a.csv renamed.csv "$T/dl" -n sales --json
@@ -125,6 +128,7 @@ for f in big.bin a.csv sub/c.csv empty.txt; do
 done
 expect_rc 0 "$DE_CLI" download -r data "$T/dl2" -n sales --update
 [[ -f "$T/dl2/data/big.bin" ]] || fail "download -r into an existing folder nests"
+echo changed >"$T/dl2/data/a.csv"
 expect_rc 5 "$DE_CLI" download -r data "$T/dl2" -n sales
 expect_rc 3 "$DE_CLI" download nothere.bin "$T/dl" -n sales
 expect_rc 2 "$DE_CLI" download ../../etc/passwd "$T/dl" -n sales

@@ -98,9 +98,10 @@ BOB_KEY=$(add_user bob)
 DASH_ENTERPRISE_USERNAME=bob DASH_ENTERPRISE_PASSWORD="$BOB_KEY" \
     expect_rc 3 cli predeploy "$APP" --push -n "$APP"
 
-# --- the app defaults to the app folder's name ---
-expect_rc 0 cli predeploy "$APP" --push
-assert_eq "$(cat "$REMOTE/ran.txt")" "ran" "pushed to the app named like the folder"
+# --- the app defaults to the project folder's name ($W holds the app folder
+# with project.toml and mount/ beside it: the platform's layout), said so ---
+expect_rc 3 cli predeploy "$APP" --push
+assert_contains "$ERR" "'work' (from the project folder $W; pass -n to choose)"
 
 # --- --json: one document with the run and the push ---
 write_script 'echo "noise on stdout"; echo v2 > ../mount/data/json.txt'

@@ -179,7 +179,7 @@ for round in 1 2 3 4 5; do
     find "$MOUNT" -mindepth 1 -delete
     DE_CLI_TEST_SLOW_UPLOAD=1500000 "$DE_CLI" --no-keyfile sync push "$T/A" -n "$APP" >"$T/a.out" 2>"$T/a.err" &
     pa=$!
-    DE_CLI_TEST_SLOW_UPLOAD=1500000 "$DE_CLI" --no-keyfile sync push "$T/B" -n "$APP" --delete >"$T/b.out" 2>"$T/b.err" &
+    DE_CLI_TEST_SLOW_UPLOAD=1500000 "$DE_CLI" --no-keyfile sync push "$T/B" -n "$APP" --delete -y >"$T/b.out" 2>"$T/b.err" &
     pb=$!
     set +e
     wait "$pa"
@@ -226,7 +226,7 @@ assert_eq "$(tree_sums "$MOUNT")" "$SUMS_A" "the re-run after kill -9 finished t
 CHECKS=$((CHECKS + 1))
 
 # ---------------------------------------------------------------- Ctrl-C gives the lease back
-DE_CLI_TEST_SLOW_UPLOAD=300000 "$DE_CLI" --no-keyfile sync push "$T/B" -n "$APP" --delete >"$T/c.out" 2>"$T/c.err" &
+DE_CLI_TEST_SLOW_UPLOAD=300000 "$DE_CLI" --no-keyfile sync push "$T/B" -n "$APP" --delete -y >"$T/c.out" 2>"$T/c.err" &
 pc=$!
 wait_sigint_handler "$pc" || fail "no SIGINT handler"
 wait_for_file "$LEASE_FILE" || fail "the sync took no lease"

@@ -37,10 +37,10 @@ cd "$T"
 
 # --- max-delete ---
 before=$(state "$MOUNT")
-expect_rc 5 cli sync push "$L" -n "$APP" --delete --max-delete 2
+expect_rc 5 cli sync push "$L" -n "$APP" --delete -y --max-delete 2
 assert_contains "$ERR" "--max-delete 3" "the refusal says how to allow it"
 assert_eq "$(state "$MOUNT")" "$before" "refused --delete changed nothing"
-expect_rc 0 cli --json sync push "$L" -n "$APP" --delete --max-delete 3
+expect_rc 0 cli --json sync push "$L" -n "$APP" --delete -y --max-delete 3
 assert_eq "$(json_field "['files_deleted']" <<<"$OUT")" "3" "allowed delete removed the extras"
 [[ ! -e "$MOUNT/extra1.txt" ]] || fail "extra file survived --delete"
 CHECKS=$((CHECKS + 1))
@@ -49,7 +49,7 @@ CHECKS=$((CHECKS + 1))
 mkdir -p "$MOUNT/many"
 for i in $(seq 1 1001); do : >"$MOUNT/many/$i"; done
 before=$(state "$MOUNT")
-expect_rc 5 cli sync push "$L" -n "$APP" --delete
+expect_rc 5 cli sync push "$L" -n "$APP" --delete -y
 assert_contains "$ERR" "limit of 1000" "default max-delete is 1000"
 assert_eq "$(state "$MOUNT")" "$before" "default limit refused and changed nothing"
 rm -rf "$MOUNT/many"
@@ -57,12 +57,12 @@ rm -rf "$MOUNT/many"
 # --- an empty source refuses --delete unless --force ---
 mkdir -p "$T/empty"
 before=$(state "$MOUNT")
-expect_rc 5 cli sync push "$T/empty" -n "$APP" --delete
+expect_rc 5 cli sync push "$T/empty" -n "$APP" --delete -y
 assert_contains "$ERR" "--force" "empty-source refusal mentions --force"
 assert_eq "$(state "$MOUNT")" "$before" "empty source deleted nothing"
 
 # --- a missing source refuses --delete; a mistyped path never wipes the mount ---
-expect_rc 5 cli sync push "$T/no-such-dir" -n "$APP" --delete
+expect_rc 5 cli sync push "$T/no-such-dir" -n "$APP" --delete -y
 assert_contains "$ERR" "does not exist" "missing-source refusal says so"
 assert_eq "$(state "$MOUNT")" "$before" "missing source deleted nothing"
 expect_rc 3 cli sync push "$T/no-such-dir" -n "$APP"
@@ -71,13 +71,13 @@ expect_rc 3 cli sync push "$T/no-such-dir" -n "$APP"
 expect_rc 0 cli mkdir -n "$APP" emptydir
 mkdir -p "$T/pulled"
 echo keep >"$T/pulled/precious.txt"
-expect_rc 5 cli sync pull "$T/pulled" -n "$APP" --remote-dir emptydir --delete
+expect_rc 5 cli sync pull "$T/pulled" -n "$APP" --remote-dir emptydir --delete -y
 assert_eq "$(cat "$T/pulled/precious.txt")" "keep" "empty remote source deleted nothing locally"
 
 # --- --force really does make the destination identical (empty) ---
 expect_rc 0 cli mkdir -n "$APP" scratch
 expect_rc 0 cli sync push "$T/pulled" -n "$APP" --remote-dir scratch
-expect_rc 0 cli --json sync push "$T/empty" -n "$APP" --remote-dir scratch --delete --force
+expect_rc 0 cli --json sync push "$T/empty" -n "$APP" --remote-dir scratch --delete -y --force
 assert_eq "$(json_field "['files_deleted']" <<<"$OUT")" "1" "--force deletes with an empty source"
 
 # --- --dry-run changes nothing on either side ---
@@ -142,14 +142,14 @@ echo "stray" >"$MOUNT/stray.txt"
 head -c 400000 /dev/urandom >"$L/too-big.bin"  # over the 300000-byte quota
 echo "small new" >"$L/small-new.txt"
 lb=$(state "$L")
-expect_rc 6 cli --json sync push "$L" -n "$APP" --delete
+expect_rc 6 cli --json sync push "$L" -n "$APP" --delete -y
 assert_contains "$OUT" "quota" "the failure is reported as quota"
 [[ -e "$MOUNT/stray.txt" ]] || fail "a file was deleted although a transfer failed"
 [[ ! -e "$MOUNT/too-big.bin" ]] || fail "a failed upload left a file behind"
 CHECKS=$((CHECKS + 2))
 assert_eq "$(state "$L")" "$lb" "a failed push left the local side intact"
 assert_eq "$(cat "$MOUNT/f3.txt")" "file 3" "existing remote files intact after the failure"
-expect_rc 6 cli sync push "$L" -n "$APP" --delete
+expect_rc 6 cli sync push "$L" -n "$APP" --delete -y
 assert_contains "$ERR" "nothing was deleted" "the summary says nothing was deleted"
 assert_contains "$ERR" "too-big.bin" "the summary names the failed file"
 

@@ -14,12 +14,14 @@
 
 #include <de/client.hpp>
 #include <de/error.hpp>
+#include <de/hash_cache.hpp>
 #include <de/progress.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +40,14 @@ struct DownloadItem {
     std::filesystem::path local;
     std::uint64_t size = 0;
     bool is_dir = false;
+    std::int64_t mtime_ns = 0;            // the remote file's
+    std::optional<std::string> sha256{};  // the remote file's, when the server said
+    // Set by resolve_local(): the local target exists as a file ...
+    bool local_exists = false;
+    std::int64_t local_mtime_ns = 0;
+    bool unchanged = false;   // ... with the same size and SHA-256: nothing to fetch
+    bool kept_newer = false;  // ... newer than the remote file: kept (--update without --force)
+    bool to_fetch() const { return !is_dir && !unchanged && !kept_newer; }
 };
 
 struct DownloadPlan {
@@ -45,8 +55,12 @@ struct DownloadPlan {
     std::filesystem::path local;  // the destination, as requested
     std::vector<DownloadItem> items;
 
-    std::uint64_t bytes() const;
-    std::size_t files() const;
+    std::uint64_t bytes() const;  // of the files to fetch
+    std::size_t files() const;    // to fetch
+    std::size_t unchanged() const;
+    std::size_t kept_newer() const;
+    // Local files that exist and differ (replaced with overwrite, refused without).
+    std::vector<const DownloadItem*> existing() const;
 };
 
 // Stats each source, lists folders (with recursive; a folder without it is
@@ -54,6 +68,17 @@ struct DownloadPlan {
 // folder destination, put each source's base name inside it.
 Result<DownloadPlan> plan_download(Client& client, std::string_view app,
                                    const DownloadRequest& request);
+
+// Looks at the local targets: which exist, and which are identical to the
+// remote file (same size and SHA-256: unchanged, never fetched, with or
+// without overwrite; cache, may be null, serves local hashes). Asks the
+// server for the SHA-256 of same-size candidates it did not list with one.
+Status resolve_local(Client& client, DownloadPlan& plan, HashCache* cache = nullptr);
+
+// --update's rule the other way round: an existing local file newer than the
+// remote one (by modification time) is kept unless force. Marks those
+// kept_newer and returns how many.
+std::size_t keep_newer_local(DownloadPlan& plan, bool force);
 
 // The refusals before the first byte (see above).
 Status check_download(const DownloadPlan& plan, bool overwrite);

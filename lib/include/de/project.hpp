@@ -50,6 +50,12 @@ Result<std::filesystem::path> resolve_predeploy_script(const std::filesystem::pa
 // APP_DIR/../mount, the platform's layout: what the script sees as ../mount.
 std::filesystem::path default_mount_dir(const std::filesystem::path& app_dir);
 
+// The platform's layout, my-project/app + my-project/mount: when dir is an
+// app folder in it (named "app", or holding project.toml, with a "mount"
+// folder beside it), the project folder (dir's parent, as given: pass an
+// absolute path for an absolute answer). nullopt otherwise.
+std::optional<std::filesystem::path> layout_project_folder(const std::filesystem::path& dir);
+
 // How a file inside app_dir is named in messages ("project.toml" when app_dir
 // is ".", else "APP_DIR/project.toml"), so the user can click or copy it.
 std::string display_path(const std::filesystem::path& app_dir, std::string_view name);

@@ -110,12 +110,17 @@ struct UploadItem {
     std::int64_t mtime_ns = 0;
     bool exists = false;  // the target exists (replaced with overwrite, refused without)
     std::uint64_t existing_size = 0;
+    std::int64_t existing_mtime_ns = 0;            // the target's modification time
     std::optional<std::string> existing_sha256{};  // the target's, when the server said
     std::optional<std::string> sha256{};           // the local file's, when known
     std::optional<FileIdentity> identity{};        // the local file as resolve_upload() saw it
     bool unchanged = false;                        // the target is identical: nothing to send
     bool completed = false;  // an interrupted run's upload of it completed: nothing to send
-    bool to_send() const { return !unchanged && !completed; }
+    // --update without --force: the target differs and is newer than the local
+    // file, so it is kept (keep_newer_targets()).
+    bool kept_newer = false;
+    bool newer_target() const { return exists && existing_mtime_ns > mtime_ns; }
+    bool to_send() const { return !unchanged && !completed && !kept_newer; }
 };
 
 struct UploadPlan {
@@ -133,6 +138,7 @@ struct UploadPlan {
     std::size_t to_send() const;
     std::size_t unchanged() const;  // identical targets and completed uploads
     std::uint64_t unchanged_bytes() const;
+    std::size_t kept_newer() const;  // newer targets kept (--update without --force)
     // Targets that exist and differ (replaced with overwrite, refused without).
     std::vector<const UploadItem*> existing() const;
 };
@@ -150,6 +156,12 @@ Result<UploadPlan> plan_upload_local(std::string_view app, const UploadRequest& 
 // journals of big files, and marks the identical targets unchanged (see the
 // top). cache (may be null: files are then read) serves and learns local hashes.
 Status resolve_upload(Client& client, UploadPlan& plan, HashCache* cache = nullptr);
+
+// --update's rule (as the seed tool's `upload --update`, but safe): changed
+// targets are replaced, except a target newer than the local file (by
+// modification time), which is kept unless force. Marks those kept_newer and
+// returns how many. Identical targets are unchanged either way.
+std::size_t keep_newer_targets(UploadPlan& plan, bool force);
 
 // The refusals, before the first byte: existing targets that differ, without
 // overwrite (ErrorKind::conflict), and more bytes than the mount has room for

@@ -458,3 +458,66 @@ TEST_CASE("check: mount folder rules") {
         CHECK(has_rule(report, "app-dir", de::Severity::error));
     }
 }
+
+TEST_CASE("project.toml: TOML errors in plain words, at the place to fix") {
+    auto unterminated = de::parse_project_toml("[scripts]\npredeploy = \"fetchdata.sh\n");
+    REQUIRE_FALSE(unterminated);
+    // The opening quote, not the end of the line where the parser stopped.
+    CHECK(unterminated.error().message ==
+          "project.toml:2:13: malformed TOML: unterminated string: add the closing quote on the "
+          "same line (a string over several lines needs triple quotes)");
+    CHECK(unterminated.error().message.find("control characters") == std::string::npos);
+
+    auto at_eof = de::parse_project_toml("[scripts]\npredeploy = 'fetchdata.sh");
+    REQUIRE_FALSE(at_eof);
+    CHECK(at_eof.error().message.find("unterminated string") != std::string::npos);
+
+    auto duplicate = de::parse_project_toml("[scripts]\npredeploy = \"a\"\npredeploy = \"b\"\n");
+    REQUIRE_FALSE(duplicate);
+    CHECK(duplicate.error().message.find("duplicate key 'predeploy'") != std::string::npos);
+
+    auto header = de::parse_project_toml("[scripts\npredeploy = \"a\"\n");
+    REQUIRE_FALSE(header);
+    CHECK(header.error().message.find("unclosed table header") != std::string::npos);
+
+    auto no_value = de::parse_project_toml("[scripts]\npredeploy =\n");
+    REQUIRE_FALSE(no_value);
+    CHECK(no_value.error().message.find("missing value after '='") != std::string::npos);
+
+    auto array = de::parse_project_toml("[scripts]\nx = [1, 2\n");
+    REQUIRE_FALSE(array);
+    CHECK(array.error().message.find("Error while parsing") == std::string::npos);
+}
+
+TEST_CASE("project.toml: a near miss of predeploy is the reason there is none") {
+    auto typo = de::parse_project_toml("[scripts]\nprepdeploy = \"fetchdata.sh\"\n");
+    REQUIRE_FALSE(typo);
+    CHECK(typo.error().message ==
+          "project.toml:2:1: unknown key 'prepdeploy' in [scripts]; did you mean 'predeploy'?");
+    auto outside = de::parse_project_toml("predeploy = \"fetchdata.sh\"\n");
+    REQUIRE_FALSE(outside);
+    CHECK(outside.error().message.find("under [scripts]") != std::string::npos);
+    // With predeploy present, other keys do not stop a run.
+    CHECK(de::parse_project_toml("[scripts]\npredeploy = \"a\"\npredeply = \"b\"\n"));
+}
+
+TEST_CASE("check: unknown keys in project.toml, with a suggestion for near misses") {
+    TempDir tmp;
+    fs::path app = make_app(tmp);
+    write(app / "project.toml",
+          "[scripts]\npredeploy = \"fetchdata.sh\"\n  prepdeploy = \"x.sh\"\nbuild = \"b.sh\"\n"
+          "[scrpts]\na = 1\n[project]\nname = \"x\"\n");
+    auto report = de::check_app_dir({app, std::nullopt});
+    std::string all = all_findings(report);
+    std::string shown = (app / "project.toml").string();
+    CHECK_MESSAGE(all.find(shown + ":3:3: error: unknown key 'prepdeploy' in [scripts]; did you "
+                                   "mean 'predeploy'?") != std::string::npos,
+                  all);
+    CHECK_MESSAGE(
+        all.find(shown + ":4:1: warning: unknown key 'build' in [scripts]") != std::string::npos,
+        all);
+    CHECK_MESSAGE(all.find("unknown table 'scrpts'; did you mean [scripts]?") != std::string::npos,
+                  all);
+    CHECK_MESSAGE(all.find("'project'") == std::string::npos, all);  // other tables: not ours
+    CHECK(report.errors() == 2);
+}
