@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
         // Every usage error the same way: "de-cli: error: ...", exit 2, with
         // the nearest command or option when a word is unknown.
         std::vector<std::string> args(argv + 1, argv + argc);
-        print_error(json, de::Error{de::ErrorKind::usage, usage_error_message(app, e, args), 0, {}});
+        print_error(json,
+                    de::Error{de::ErrorKind::usage, usage_error_message(app, e, args), 0, {}});
         return de::exit_code(de::ErrorKind::usage);
     } catch (const std::exception& e) {
         // A bug, not an expected failure: still one error document and a failing code.
@@ -87,7 +88,9 @@ int main(int argc, char** argv) {
     if (!ctx.outcome) {
         // A command group given without its verb; require_subcommand normally catches it.
         print_error(json, de::Error{de::ErrorKind::usage,
-                                    "no command given; `de-cli --help` lists the commands", 0, {}});
+                                    "no command given; `de-cli --help` lists the commands",
+                                    0,
+                                    {}});
         return de::exit_code(de::ErrorKind::usage);
     }
     if (!*ctx.outcome) {

@@ -240,10 +240,9 @@ Status run_rm(Context& ctx, const FileArgs& args) {
     if (first_failure) {
         result["failed"] = failed;
         Error summary = *first_failure;
-        summary.message =
-            fmt::format("{} of {} paths could not be removed ({} {}); see the errors above",
-                        failed.size(), paths.size(), removed.size(),
-                        args.dry_run ? "would be removed" : "removed");
+        summary.message = fmt::format(
+            "{} of {} paths could not be removed ({} {}); see the errors above", failed.size(),
+            paths.size(), removed.size(), args.dry_run ? "would be removed" : "removed");
         return fail_with(ctx, std::move(summary), std::nullopt, std::move(result));
     }
     if (args.dry_run) note(ctx, "Dry run: nothing was removed");
@@ -287,9 +286,8 @@ Status run_mv(Context& ctx, const FileArgs& args) {
         auto existing = client->stat(*app, target);
         const bool taken = existing.has_value() || existing.error().kind == ErrorKind::conflict;
         if (taken && !args.update)
-            return fail(ErrorKind::conflict,
-                        fmt::format("{} exists; pass --update to replace it",
-                                    remote_display(*app, target)));
+            return fail(ErrorKind::conflict, fmt::format("{} exists; pass --update to replace it",
+                                                         remote_display(*app, target)));
         Entry moved = *source;
         moved.path = target;
         nlohmann::json j = entry_json(moved);
@@ -404,15 +402,16 @@ void register_files(CLI::App& root, Context& ctx) {
                     "last SUFFIX bytes (-SUFFIX); sizes take units (1MiB)")
         ->type_name("RANGE");
 
-    auto [rm, rm_args] = add("rm", "Remove files, or folders with -r (needs -n)",
-                             "-r asks for confirmation on a terminal; without one it refuses\n"
-                             "unless -y is given.\n\n"
-                             "Several paths: each is tried; the ones that fail are reported and the\n"
-                             "exit code is the first failure's.\n\n"
-                             "Examples:\n  $ de-cli rm data/old.csv -n sales-dashboard\n"
-                             "  $ de-cli rm -r cache -n sales-dashboard -y\n"
-                             "  $ de-cli rm -r cache -n sales-dashboard --dry-run",
-                             run_rm);
+    auto [rm, rm_args] =
+        add("rm", "Remove files, or folders with -r (needs -n)",
+            "-r asks for confirmation on a terminal; without one it refuses\n"
+            "unless -y is given.\n\n"
+            "Several paths: each is tried; the ones that fail are reported and the\n"
+            "exit code is the first failure's.\n\n"
+            "Examples:\n  $ de-cli rm data/old.csv -n sales-dashboard\n"
+            "  $ de-cli rm -r cache -n sales-dashboard -y\n"
+            "  $ de-cli rm -r cache -n sales-dashboard --dry-run",
+            run_rm);
     rm->add_option("path", rm_args->paths,
                    "Files or folders in the mount; each is tried, and each failure reported")
         ->required()

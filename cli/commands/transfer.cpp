@@ -45,8 +45,8 @@ constexpr int k_max_connections = 16;
 
 Status check_connections(int n) {
     if (n < 1 || n > k_max_connections)
-        return fail(ErrorKind::usage,
-                    fmt::format("-j/--jobs must be between 1 and {} (got {})", k_max_connections, n));
+        return fail(ErrorKind::usage, fmt::format("-j/--jobs must be between 1 and {} (got {})",
+                                                  k_max_connections, n));
     return {};
 }
 

@@ -366,8 +366,8 @@ Result<std::string> Client::server_version(ClientOptions options) {
     http::global_init();
     Impl impl(std::move(options), std::move(*base));
     const std::string what = fmt::format("asking {} for its version", impl.host);
-    auto response = impl.call("GET", impl.url("/health"), what, true, std::nullopt,
-                              http::Auth::none);
+    auto response =
+        impl.call("GET", impl.url("/health"), what, true, std::nullopt, http::Auth::none);
     if (!response) return std::unexpected(response.error());
     try {
         return json::parse(response->body).at("version").get<std::string>();

@@ -89,7 +89,8 @@ Result<DownloadPlan> plan_download(Client& client, std::string_view app,
                      slash = rel.find('/', slash + 1))
                     if (!request.filter.enters_dir(rel.substr(0, slash))) return {};
                 const bool entry_is_dir = e.type == EntryType::dir;
-                if (entry_is_dir ? !request.filter.enters_dir(rel) : !request.filter.accepts_file(rel))
+                if (entry_is_dir ? !request.filter.enters_dir(rel)
+                                 : !request.filter.accepts_file(rel))
                     return {};
             }
             fs::path dest = dest_root / rel;
