@@ -52,7 +52,9 @@ Status with_app_origin(const Context& ctx, Status status) {
 }  // namespace
 
 void on_run(CLI::App* sub, Context& ctx, std::function<Status()> fn) {
-    sub->callback([&ctx, fn = std::move(fn)] { ctx.outcome = with_app_origin(ctx, fn()); });
+    sub->callback([&ctx, fn = std::move(fn)] {
+        if (!ctx.parse_only) ctx.outcome = with_app_origin(ctx, fn());
+    });
 }
 
 void add_global_options(CLI::App& root, Context& ctx) {
@@ -60,13 +62,18 @@ void add_global_options(CLI::App& root, Context& ctx) {
     root.add_option("--host", g.host,
                     "Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged "
                     "into, else http://127.0.0.1:8050)")
+        ->type_name("HOST")
         ->group(k_group_connection);
     root.add_flag("--no-keyfile", g.no_keyfile,
                   "Do not read or write the keyfile; take credentials from "
                   "DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)")
         ->group(k_group_connection);
+    // The validator's own description would show as "FILE:FILE".
+    CLI::Validator existing_file = CLI::ExistingFile;
+    existing_file.description("");
     root.add_option("--ca-path", g.ca_path, "CA bundle file to verify the server's certificate")
-        ->check(CLI::ExistingFile)
+        ->check(existing_file)
+        ->type_name("FILE")
         ->group(k_group_connection);
     root.add_flag("--insecure", g.insecure,
                   "Skip TLS certificate verification (only for test servers)")

@@ -53,6 +53,8 @@ struct Context {
     bool stdout_tty = false;
     bool stderr_tty = false;
     bool stdin_tty = false;
+    // Tests: parse the command line, run no command (on_run's callbacks return).
+    bool parse_only = false;
 
     // Set by the command that ran; main() prints it (with --json, as the one
     // JSON document) and maps an error to its exit code.

@@ -14,15 +14,23 @@ namespace de::cli {
 Result<ByteRange> parse_range(std::string_view text) {
     auto bad = [&] {
         return fail(ErrorKind::usage,
-                    fmt::format("invalid --range '{}': use FIRST-LAST (inclusive) or FIRST-, "
-                                "e.g. 0-1023, 1MiB-2MiB or 4096-",
+                    fmt::format("invalid --range '{}': use FIRST-LAST (inclusive), FIRST- or "
+                                "-SUFFIX (the last bytes), e.g. 0-1023, 1MiB-2MiB, 4096- or -10",
                                 text));
     };
     auto dash = text.find('-');
-    if (dash == std::string_view::npos || dash == 0) return bad();
+    if (dash == std::string_view::npos) return bad();
+    if (dash == 0) {
+        // -N: the last N bytes, as HTTP's suffix range.
+        auto n = parse_size(text.substr(1));
+        if (!n || *n == 0) return bad();
+        ByteRange range;
+        range.suffix = *n;
+        return range;
+    }
     auto first = parse_size(text.substr(0, dash));
     if (!first) return bad();
-    ByteRange range{*first, std::nullopt};
+    ByteRange range{*first, std::nullopt, std::nullopt};
     auto rest = text.substr(dash + 1);
     if (!rest.empty()) {
         auto last = parse_size(rest);

@@ -18,7 +18,8 @@
 
 namespace de::cli {
 
-// "A-B" (inclusive), "A-" (to the end); A and B take size units ("0-1MiB").
+// "A-B" (inclusive), "A-" (to the end), "-N" (the last N bytes); A, B and N
+// take size units ("0-1MiB").
 Result<ByteRange> parse_range(std::string_view text);
 
 // "sales:/data/x.csv" for messages.

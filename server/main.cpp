@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
         "  $ de-server --root ~/de-root --listen 127.0.0.1:0 --quota 500MiB\n"
         "  $ de-server --root /srv/de --min-free 10%\n"
         "  $ de-server --root ~/de-root user add alice");
+    // The one version: project(VERSION) in CMakeLists.txt (also GET /api/v1/health's).
+    app.set_version_flag("-V,--version", std::string("de-server ") + DE_SERVER_VERSION,
+                         "Print the version and exit");
     ServerOptions opts;
     std::string root;
     std::string listen = "127.0.0.1:8050";

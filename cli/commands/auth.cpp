@@ -229,8 +229,10 @@ Status run_config(Context& ctx) {
 void register_auth(CLI::App& root, Context& ctx) {
     auto login_args = std::make_shared<LoginArgs>();
     auto* login = root.add_subcommand("login", "Log in to a host and keep a token in the keyfile");
-    login->add_option("-u,--username", login_args->username,
-                      "Username (default: $DASH_ENTERPRISE_USERNAME, else asked)");
+    login
+        ->add_option("-u,--username", login_args->username,
+                     "Username (default: $DASH_ENTERPRISE_USERNAME, else asked)")
+        ->type_name("USER");
     login->add_flag("--password-stdin", login_args->password_stdin,
                     "Read the API key from stdin (for scripts; nothing is echoed)");
     login->footer(

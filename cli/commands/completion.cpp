@@ -193,7 +193,8 @@ void register_completion(CLI::App& root, Context& ctx) {
         ->required()
         ->check(CLI::IsMember({"bash", "zsh", "fish"}));
     completion->footer(
-        "Packages install the scripts already; to install one by hand:\n"
+        "Packages install the scripts already. To install one by hand, write it where\n"
+        "your shell looks for completions, as below, and start a new shell.\n"
         "\n"
         "Examples:\n"
         "  $ de-cli completion bash > ~/.local/share/bash-completion/completions/de-cli\n"

@@ -33,7 +33,9 @@ struct FileArgs {
     bool recursive = false;
     bool yes = false;
     bool update = false;
+    bool dry_run = false;
     std::string range;
+    std::string source, dest;  // mv
 };
 
 std::string iso_utc(std::int64_t mtime_ns) {
@@ -190,6 +192,19 @@ Confirmation removal(Client& client, const std::string& app,
     return what;
 }
 
+// rm's explanation of a failed removal of p.
+Error rm_error(Error e, const std::string& app, const std::string& p, bool recursive) {
+    e = explain(std::move(e), app);
+    if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled" && !recursive)
+        e.message = fmt::format(
+            "{} is a folder that is not empty; pass -r (with -n) to "
+            "delete it and everything in it ({})",
+            remote_display(app, p), e.message);
+    else if (e.kind == ErrorKind::not_found && e.message.find("apps list") == std::string::npos)
+        e.message = fmt::format("{} does not exist ({})", remote_display(app, p), e.message);
+    return e;
+}
+
 Status run_rm(Context& ctx, const FileArgs& args) {
     auto app = resolve_app(ctx, args.name, args.recursive);
     if (!app) return std::unexpected(app.error());
@@ -206,45 +221,81 @@ Status run_rm(Context& ctx, const FileArgs& args) {
     }
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
-    if (args.recursive && !args.yes) {
+    if (args.recursive && !args.yes && !args.dry_run) {
         if (auto ok = confirm(ctx, removal(*client, *app, paths), args.yes); !ok) return ok;
     }
+    // Like rm: every path is tried; each failure is reported, and the exit
+    // code is the first failure's.
     nlohmann::json removed = nlohmann::json::array();
+    nlohmann::json failed = nlohmann::json::array();
+    std::optional<Error> first_failure;
     for (const auto& p : paths) {
-        auto st = client->remove(*app, p, args.recursive);
+        Status st;
+        if (args.dry_run) {
+            // What the removal would find: the path, and (without -r) a file.
+            auto entry = client->stat(*app, p);
+            const bool is_dir = entry ? entry->type == EntryType::dir
+                                      : entry.error().kind == ErrorKind::conflict &&
+                                            entry.error().api_kind != "mount_disabled";
+            if (is_dir) {
+                // A folder: fine with -r; without it the real run is refused
+                // only when the folder has something in it.
+                if (!args.recursive) {
+                    auto listing = client->list(*app, p, ListOptions{});
+                    if (listing && !listing->empty())
+                        st = fail(ErrorKind::conflict, "the folder is not empty");
+                    else if (!listing)
+                        st = std::unexpected(listing.error());
+                }
+            } else if (!entry) {
+                st = std::unexpected(entry.error());
+            }
+        } else {
+            st = client->remove(*app, p, args.recursive);
+        }
         if (!st) {
-            Error e = explain(st.error(), *app);
-            if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled" && !args.recursive)
-                e.message = fmt::format(
-                    "{} is a folder that is not empty; pass -r (with -n) to "
-                    "delete it and everything in it ({})",
-                    remote_display(*app, p), e.message);
-            else if (e.kind == ErrorKind::not_found &&
-                     e.message.find("apps list") == std::string::npos)
-                e.message =
-                    fmt::format("{} does not exist ({})", remote_display(*app, p), e.message);
-            return std::unexpected(e);
+            Error e = rm_error(st.error(), *app, p, args.recursive);
+            if (paths.size() == 1) return std::unexpected(e);
+            nlohmann::json failure = {
+                {"error", {{"kind", to_string(e.kind)}, {"message", e.message}}}};
+            put_name(failure, "path", remote_abs(p));  // percent form when not UTF-8
+            failed.push_back(std::move(failure));
+            if (!ctx.global.json)
+                std::fprintf(stderr, "%s %s\n", error_label().c_str(), e.message.c_str());
+            if (!first_failure) first_failure = std::move(e);
+            continue;
         }
         removed.push_back(name_value(remote_abs(p)));  // {"name", "name_encoding"} when not UTF-8
-        note(ctx, fmt::format("Removed {}", remote_display(*app, p)));
+        note(ctx, fmt::format("{} {}", args.dry_run ? "Would remove" : "Removed",
+                              remote_display(*app, p)));
     }
-    ctx.json_result = nlohmann::json{{"app", *app}, {"removed", removed}};
+    nlohmann::json result = {{"app", *app}, {"removed", removed}};
+    if (args.dry_run) result["dry_run"] = true;
+    if (first_failure) {
+        result["failed"] = failed;
+        Error summary = *first_failure;
+        summary.message = fmt::format(
+            "{} of {} paths could not be removed ({} {}); see the errors above", failed.size(),
+            paths.size(), removed.size(), args.dry_run ? "would be removed" : "removed");
+        return fail_with(ctx, std::move(summary), std::nullopt, std::move(result));
+    }
+    if (args.dry_run) note(ctx, "Dry run: nothing was removed");
+    ctx.json_result = std::move(result);
     return {};
 }
 
 Status run_mv(Context& ctx, const FileArgs& args) {
     auto app = resolve_app(ctx, args.name, false);
     if (!app) return std::unexpected(app.error());
-    if (args.paths.size() != 2) return fail(ErrorKind::usage, "mv needs SRC and DST");
-    auto from = normalize_remote_arg(args.paths[0], *app);
+    auto from = normalize_remote_arg(args.source, *app);
     if (!from) return std::unexpected(from.error());
-    auto to = normalize_remote_arg(args.paths[1], *app);
+    auto to = normalize_remote_arg(args.dest, *app);
     if (!to) return std::unexpected(to.error());
     if (from->empty()) return fail(ErrorKind::usage, "cannot move the mount root");
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
     // Like mv: a folder as the destination receives the source.
-    bool into = args.paths[1].ends_with('/') || to->empty();
+    bool into = args.dest.ends_with('/') || to->empty();
     if (!into) {
         auto listing = client->list(*app, *to, ListOptions{});
         // Not a folder (or not there) is an answer; a server away is not.
@@ -253,6 +304,34 @@ Status run_mv(Context& ctx, const FileArgs& args) {
         into = listing.has_value();
     }
     std::string target = into ? join_path(*to, base_name(*from)) : *to;
+    if (args.dry_run) {
+        // Both ends as the move would find them; nothing is changed.
+        auto source = client->stat(*app, *from);
+        if (!source && source.error().kind == ErrorKind::conflict &&
+            source.error().api_kind != "mount_disabled")
+            source = Entry{*from, EntryType::dir, 0, 0, std::nullopt};
+        if (!source) {
+            Error e = explain(source.error(), *app);
+            if (e.kind == ErrorKind::not_found && e.message.find("apps list") == std::string::npos)
+                e.message =
+                    fmt::format("{} does not exist ({})", remote_display(*app, *from), e.message);
+            return std::unexpected(e);
+        }
+        auto existing = client->stat(*app, target);
+        const bool taken = existing.has_value() || existing.error().kind == ErrorKind::conflict;
+        if (taken && !args.update)
+            return fail(ErrorKind::conflict, fmt::format("{} exists; pass --update to replace it",
+                                                         remote_display(*app, target)));
+        Entry moved = *source;
+        moved.path = target;
+        nlohmann::json j = entry_json(moved);
+        j["dry_run"] = true;
+        ctx.json_result = j;
+        note(ctx, fmt::format("Dry run: would move {} to {}{}; nothing was changed",
+                              remote_display(*app, *from), remote_display(*app, target),
+                              taken ? " (replacing it)" : ""));
+        return {};
+    }
     auto entry = client->move(*app, *from, target, args.update);
     if (!entry && !args.update && ctx.stdin_tty && entry.error().kind == ErrorKind::conflict &&
         entry.error().api_kind != "mount_disabled") {
@@ -289,6 +368,27 @@ Status run_mkdir(Context& ctx, const FileArgs& args) {
     }
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
+    if (args.dry_run) {
+        nlohmann::json would = nlohmann::json::array();
+        for (const auto& p : paths) {
+            auto st = client->stat(*app, p);
+            const bool is_dir = st ? st->type == EntryType::dir
+                                   : st.error().kind == ErrorKind::conflict &&
+                                         st.error().api_kind != "mount_disabled";
+            if ((st && !is_dir) || (!st && !is_dir && st.error().kind != ErrorKind::not_found))
+                // A file in the way, or no answer: what the real run would meet.
+                return fail(st ? ErrorKind::conflict : st.error().kind,
+                            st ? fmt::format("cannot create folder {}: it is a file",
+                                             remote_display(*app, p))
+                               : explain(st.error(), *app).message);
+            would.push_back({{"path", p}, {"type", "dir"}});
+            note(ctx, fmt::format("Would create folder {}{}", remote_display(*app, p),
+                                  is_dir ? " (it exists already)" : ""));
+        }
+        ctx.json_result = nlohmann::json{{"app", *app}, {"dry_run", true}, {"created", would}};
+        note(ctx, "Dry run: nothing was created");
+        return {};
+    }
     nlohmann::json made = nlohmann::json::array();
     for (const auto& p : paths) {
         auto entry = client->mkdir(*app, p, true);
@@ -326,41 +426,75 @@ void register_files(CLI::App& root, Context& ctx) {
                              "Examples:\n  $ de-cli ls -n sales-dashboard\n"
                              "  $ de-cli ls -lR data -n sales-dashboard",
                              run_ls);
-    ls->add_option("path", ls_args->paths, "Folder or file in the mount")->expected(0, 1);
+    ls->add_option("path", ls_args->paths, "Folder or file in the mount")
+        ->expected(0, 1)
+        ->option_text("PATH");
     ls->add_flag("-l,--long", ls_args->long_format, "Show type, size and modification time");
     ls->add_flag("-R,--recursive", ls_args->recursive, "List everything beneath the folder");
 
     auto [cat, cat_args] = add("cat", "Write a file (or a byte range of it) to stdout",
                                "Examples:\n  $ de-cli cat data/config.json -n sales-dashboard\n"
-                               "  $ de-cli cat logs/app.log --range 0-1023",
+                               "  $ de-cli cat logs/app.log --range 0-1023\n"
+                               "  $ de-cli cat logs/app.log --range -10     # the last 10 bytes",
                                run_cat);
-    cat->add_option("path", cat_args->paths, "File in the mount")->required()->expected(1);
-    cat->add_option("--range", cat_args->range, "Only bytes FIRST-LAST (inclusive) or FIRST-")
-        ->type_name("A-B");
+    cat->add_option("path", cat_args->paths, "File in the mount")
+        ->required()
+        ->expected(1)
+        ->option_text("PATH");
+    cat->add_option("--range", cat_args->range,
+                    "Only bytes FIRST-LAST (inclusive), from FIRST to the end (FIRST-), or the "
+                    "last SUFFIX bytes (-SUFFIX); sizes take units (1MiB)")
+        ->type_name("RANGE");
 
-    auto [rm, rm_args] = add("rm", "Remove files, or folders with -r (needs -n)",
-                             "-r asks for confirmation on a terminal; without one it refuses\n"
-                             "unless -y is given.\n\n"
-                             "Examples:\n  $ de-cli rm data/old.csv -n sales-dashboard\n"
-                             "  $ de-cli rm -r cache -n sales-dashboard -y",
-                             run_rm);
-    rm->add_option("path", rm_args->paths, "Files or folders in the mount")->required();
+    auto [rm, rm_args] =
+        add("rm", "Remove files, or folders with -r (needs -n)",
+            "-r asks for confirmation on a terminal; without one it refuses\n"
+            "unless -y is given.\n\n"
+            "Several paths: each is tried; the ones that fail are reported and the\n"
+            "exit code is the first failure's.\n\n"
+            "Examples:\n  $ de-cli rm data/old.csv -n sales-dashboard\n"
+            "  $ de-cli rm -r cache -n sales-dashboard -y\n"
+            "  $ de-cli rm -r cache -n sales-dashboard --dry-run",
+            run_rm);
+    rm->add_option("path", rm_args->paths,
+                   "Files or folders in the mount; each is tried, and each failure reported")
+        ->required()
+        ->option_text("PATH...");
     rm->add_flag("-r,--recursive", rm_args->recursive, "Remove folders and everything in them");
     add_yes_option(rm, rm_args->yes);
+    rm->add_flag("--dry-run", rm_args->dry_run, "Say what would be removed; remove nothing")
+        ->group(k_group_safety);
+    // -r refuses the default app: say so where -n is described.
+    rm->get_option("--name")->description(
+        "The app; required with -r (without -r the default app applies, as for ls)");
 
     auto [mv, mv_args] = add("mv", "Move or rename a file or folder inside the mount",
                              "Examples:\n  $ de-cli mv data/new.csv data/current.csv\n"
                              "  $ de-cli mv report.pdf archive/ -n sales-dashboard",
                              run_mv);
-    mv->add_option("paths", mv_args->paths, "SRC DST")->required()->expected(2);
+    mv->add_option("source", mv_args->source, "The file or folder to move")
+        ->required()
+        ->expected(1)
+        ->option_text("SOURCE");
+    mv->add_option("dest", mv_args->dest,
+                   "Its new path, or a folder (ending in '/', or existing) to move it into")
+        ->required()
+        ->expected(1)
+        ->option_text("DEST");
     mv->add_flag("--update", mv_args->update,
-                 "Replace DST if it exists (default: refuse; on a terminal, ask)")
+                 "Replace DEST if it exists (default: refuse; on a terminal, ask)")
+        ->group(k_group_safety);
+    mv->add_flag("--dry-run", mv_args->dry_run, "Say what would be moved where; move nothing")
         ->group(k_group_safety);
 
     auto [mkdir, mkdir_args] =
         add("mkdir", "Create folders (and their parents) in the mount",
             "Examples:\n  $ de-cli mkdir data/2026/11 -n sales-dashboard", run_mkdir);
-    mkdir->add_option("path", mkdir_args->paths, "Folders to create")->required();
+    mkdir->add_option("path", mkdir_args->paths, "Folders to create")
+        ->required()
+        ->option_text("PATH...");
+    mkdir->add_flag("--dry-run", mkdir_args->dry_run, "Say what would be created; create nothing")
+        ->group(k_group_safety);
 }
 
 }  // namespace de::cli

@@ -300,8 +300,9 @@ void register_predeploy(CLI::App& root, Context& ctx) {
     sub->add_flag("--checksum", args->checksum,
                   "With --push: compare SHA-256 instead of size and mtime");
     sub->add_option(
-        "-j,--jobs", args->jobs,
-        fmt::format("With --push: parallel transfers (default {})", k_default_sync_jobs));
+           "-j,--jobs", args->jobs,
+           fmt::format("With --push: parallel transfers (default {})", k_default_sync_jobs))
+        ->type_name("N");
     on_run(sub, ctx, [&ctx, args] { return run(ctx, *args); });
 }
 

@@ -366,14 +366,17 @@ void add_common(CLI::App* sub, SyncArgs& a, bool with_local_dir) {
         ->group(k_group_safety);
     sub->add_flag("--checksum", a.checksum,
                   "Compare SHA-256 instead of size and mtime (hashes are cached on both sides)");
-    sub->add_option("--include", a.include, "Only sync files matching GLOB (repeatable)");
+    sub->add_option("--include", a.include, "Only sync files matching GLOB (repeatable)")
+        ->type_name("GLOB");
     sub->add_option(
-        "--exclude", a.exclude,
-        "Skip paths matching GLOB; a matching folder skips everything in it (repeatable)");
+           "--exclude", a.exclude,
+           "Skip paths matching GLOB; a matching folder skips everything in it (repeatable)")
+        ->type_name("GLOB");
     sub->add_flag("--follow-symlinks", a.follow_symlinks,
                   "Follow local symlinks (default: skip them with a warning)");
     sub->add_option("-j,--jobs", a.jobs,
-                    fmt::format("Parallel transfers (default {})", k_default_sync_jobs));
+                    fmt::format("Parallel transfers (default {})", k_default_sync_jobs))
+        ->type_name("N");
 }
 
 }  // namespace
@@ -392,10 +395,11 @@ void register_sync(CLI::App& root, Context& ctx) {
         ->group(k_group_safety);
     sync->add_option("--max-delete", args->max_delete,
                      "With --apply: refuse a plan that deletes more than N files (-1: no limit)")
+        ->type_name("N")
         ->group(k_group_safety);
     sync->add_flag("--force", args->force, "With --apply: allow a plan that deletes everything")
         ->group(k_group_safety);
-    sync->add_option("-j,--jobs", args->jobs, "With --apply: parallel transfers");
+    sync->add_option("-j,--jobs", args->jobs, "With --apply: parallel transfers")->type_name("N");
     add_app_option(sync, args->app);
 
     auto* push = sync->add_subcommand("push", "Make the app's mount match a local folder");
@@ -416,7 +420,7 @@ void register_sync(CLI::App& root, Context& ctx) {
 
     sync->require_subcommand(0, 1);
     sync->callback([&ctx, args, sync] {
-        if (!sync->get_subcommands().empty()) return;
+        if (!sync->get_subcommands().empty() || ctx.parse_only) return;
         if (args->apply.empty()) {
             ctx.outcome = fail(ErrorKind::usage,
                                "sync needs push, pull or --apply PLAN; see de-cli sync --help");

@@ -49,7 +49,7 @@ constexpr int k_max_connections = 16;
 
 Status check_connections(int n) {
     if (n < 1 || n > k_max_connections)
-        return fail(ErrorKind::usage, fmt::format("--connections must be between 1 and {} (got {})",
+        return fail(ErrorKind::usage, fmt::format("-j/--jobs must be between 1 and {} (got {})",
                                                   k_max_connections, n));
     return {};
 }
@@ -303,20 +303,23 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
 // -------------------------------------------------------------- download
 
 Status run_download(Context& ctx, const TransferArgs& args) {
-    if (args.paths.size() < 2)
+    if (args.paths.empty())
         return fail(ErrorKind::usage,
-                    "download needs at least one remote path and the local destination: "
-                    "de-cli download REMOTE... LOCAL");
+                    "download needs a remote path: de-cli download REMOTE... [LOCAL]");
     if (auto st = check_connections(args.connections); !st) return st;
     auto app = resolve_app(ctx, args.name, false);
     if (!app) return std::unexpected(app.error());
-    const std::string& local_arg = args.paths.back();
+    // One path: the remote one, into the current folder (as scp and cp -t do).
+    const bool local_given = args.paths.size() >= 2;
+    const std::string local_arg = local_given ? args.paths.back() : std::string(".");
+    const std::size_t remote_count = local_given ? args.paths.size() - 1 : args.paths.size();
     DownloadRequest request;
     request.local = local_arg;
     std::error_code ec;
     request.local_is_dir = fs::is_directory(request.local, ec) || local_arg.ends_with('/');
     request.recursive = args.recursive;
-    for (std::size_t i = 0; i + 1 < args.paths.size(); ++i) {
+    request.filter = PathFilter(args.include, args.exclude);
+    for (std::size_t i = 0; i < remote_count; ++i) {
         auto p = normalize_remote_arg(args.paths[i], *app);
         if (!p) return std::unexpected(p.error());
         request.sources.push_back(*p);
@@ -334,7 +337,7 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     }
     // Replacing: --update, or a yes on a terminal; newer local files are kept unless --force.
     bool update = args.update;
-    if (!update) {
+    if (!update && !args.dry_run) {
         std::vector<std::string> targets;
         for (const DownloadItem* item : plan->existing())
             targets.push_back(item->local.string());
@@ -354,6 +357,32 @@ Status run_download(Context& ctx, const TransferArgs& args) {
                              "replace {}",
                              kept.size(), kept.size() == 1 ? "" : "s", kept.size() == 1 ? "" : "s",
                              some_of(kept), kept.size() == 1 ? "it" : "them"));
+    }
+    if (args.dry_run) {
+        Table table({"REMOTE", "LOCAL", "SIZE", "ACTION"});
+        table.align(2, Table::Align::right);
+        nlohmann::json listed = nlohmann::json::array();
+        for (const auto& item : plan->items) {
+            if (item.is_dir) continue;
+            std::string action = item.unchanged       ? "unchanged"
+                                 : item.kept_newer    ? "skipped"
+                                 : !item.local_exists ? "would download"
+                                 : update             ? "would replace"
+                                                      : "conflict";
+            table.add_row({"/" + display_name(item.remote), display_name(item.local.string()),
+                           ctx.stdout_tty ? format_size(item.size) : std::to_string(item.size),
+                           action});
+            listed.push_back(names_json({{"size", item.size}, {"action", action}},
+                                        item.local.string(), item.remote));
+        }
+        print_table(ctx, table);
+        if (auto st = check_download(*plan, update); !st) return st;
+        ctx.json_result = transfer_doc(*app, true, std::move(listed), plan->files(), plan->bytes(),
+                                       plan->unchanged());
+        note(ctx, fmt::format("Dry run: would download {} ({}) into {}; nothing was written",
+                              plural(plan->files(), "file", "files"), format_size(plan->bytes()),
+                              display_name(local_arg)));
+        return {};
     }
     if (auto st = check_download(*plan, update); !st) return st;
 
@@ -393,6 +422,13 @@ Status run_download(Context& ctx, const TransferArgs& args) {
     return {};
 }
 
+// -j/--jobs N, the one parallelism flag; the old --connections stays as a
+// hidden alias.
+void add_jobs_option(CLI::App* sub, int& jobs, const char* help) {
+    sub->add_option("-j,--jobs", jobs, help)->type_name("N")->default_val(4);
+    sub->add_option("--connections", jobs, "Old name of -j/--jobs")->type_name("N")->group("");
+}
+
 }  // namespace
 
 void register_transfer(CLI::App& root, Context& ctx) {
@@ -400,10 +436,9 @@ void register_transfer(CLI::App& root, Context& ctx) {
     auto* upload = root.add_subcommand("upload", "Upload files or folders into the mount");
     upload
         ->add_option("paths", up->paths,
-                     "LOCAL... REMOTE: files (folders with -r), then the "
-                     "remote folder or file name")
+                     "Local files (folders with -r), then the remote folder or file name")
         ->required()
-        ->type_name("PATH");
+        ->option_text("LOCAL... REMOTE");
     add_app_option(upload, up->name);
     upload->add_flag("-r,--recursive", up->recursive,
                      "Upload folders and everything in them ('dir/' uploads its contents)");
@@ -433,10 +468,7 @@ void register_transfer(CLI::App& root, Context& ctx) {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->allow_extra_args(false);
-    upload
-        ->add_option("--connections", up->connections, "Connections for a big file's parts (1-16)")
-        ->type_name("N")
-        ->default_val(4);
+    add_jobs_option(upload, up->connections, "Connections for a big file's parts (1-16)");
     upload->add_flag("--no-resume", up->no_resume,
                      "Start big files over instead of resuming an interrupted upload");
     upload->add_flag("--follow-symlinks", up->follow_symlinks,
@@ -463,10 +495,10 @@ void register_transfer(CLI::App& root, Context& ctx) {
     auto* download = root.add_subcommand("download", "Download files or folders from the mount");
     download
         ->add_option("paths", down->paths,
-                     "REMOTE... LOCAL: remote files (folders with -r), "
-                     "then the local folder or file name")
+                     "Remote files (folders with -r), then the local folder or file name "
+                     "(default: the current folder)")
         ->required()
-        ->type_name("PATH");
+        ->option_text("REMOTE... [LOCAL]");
     add_app_option(download, down->name);
     download->add_flag("-r,--recursive", down->recursive,
                        "Download folders and everything in them");
@@ -480,19 +512,27 @@ void register_transfer(CLI::App& root, Context& ctx) {
                    "With --update: replace local files even when they are newer than the remote "
                    "file")
         ->group(k_group_safety);
+    download->add_flag("--dry-run", down->dry_run, "Print the plan and check it; write nothing")
+        ->group(k_group_safety);
     download
-        ->add_option("--connections", down->connections,
-                     "Connections for a big file's ranges (1-16)")
-        ->type_name("N")
-        ->default_val(4);
+        ->add_option("--include", down->include,
+                     "With -r: only files matching this glob (repeatable; '*.csv', 'data/**')")
+        ->type_name("GLOB");
+    download
+        ->add_option("--exclude", down->exclude,
+                     "With -r: skip files and folders matching this glob (repeatable)")
+        ->type_name("GLOB");
+    add_jobs_option(download, down->connections, "Connections for a big file's ranges (1-16)");
     download->footer(
         "Local files with the same size and SHA-256 as the remote ones are unchanged and not\n"
         "fetched. Other existing local files are refused without --update (exit 5; on a\n"
         "terminal you are asked instead). --update, like `rsync --update` and `cp -u`, never\n"
-        "replaces a local file newer than the remote one; --force replaces those too.\n\n"
+        "replaces a local file newer than the remote one; --force replaces those too.\n"
+        "Globs match paths relative to each folder downloaded.\n\n"
         "Examples:\n"
-        "  $ de-cli download /data/sales.parquet . -n sales-dashboard\n"
-        "  $ de-cli download -r /data ./backup -n sales-dashboard");
+        "  $ de-cli download /data/sales.parquet -n sales-dashboard\n"
+        "  $ de-cli download -r /data ./backup -n sales-dashboard\n"
+        "  $ de-cli download -r /data ./backup --include '*.csv' --dry-run");
     on_run(download, ctx, [&ctx, down] { return run_download(ctx, *down); });
 }
 

@@ -355,6 +355,29 @@ Result<UserInfo> Client::whoami() {
     return parse_body<UserInfo>(*response, what);
 }
 
+Result<std::string> Client::server_version(ClientOptions options) {
+    auto base = http::normalize_base_url(options.host);
+    if (!base) return std::unexpected(base.error());
+    if (options.max_retries < 0) options.max_retries = 0;
+    if (options.retry_budget.count() < 0) options.retry_budget = std::chrono::milliseconds(0);
+    if (options.connect_timeout.count() <= 0 || options.request_timeout.count() <= 0 ||
+        options.stall_timeout.count() <= 0)
+        return fail(ErrorKind::usage, "timeouts must be positive");
+    options.host = *base;
+    http::global_init();
+    Impl impl(std::move(options), std::move(*base));
+    const std::string what = fmt::format("asking {} for its version", impl.host);
+    auto response =
+        impl.call("GET", impl.url("/health"), what, true, std::nullopt, http::Auth::none);
+    if (!response) return std::unexpected(response.error());
+    try {
+        return json::parse(response->body).at("version").get<std::string>();
+    } catch (const json::exception& e) {
+        return fail(ErrorKind::generic,
+                    fmt::format("{} failed: unexpected answer ({})", what, e.what()));
+    }
+}
+
 // ---- apps ------------------------------------------------------------------
 
 Result<std::vector<App>> Client::list_apps() {
@@ -1038,19 +1061,36 @@ Status Client::read(std::string_view app, std::string_view remote, std::optional
     http::Request request;
     request.url = m_impl->url(*route + "/mount/files/" + *http::encode_remote_path(*normal));
     request.streaming = true;
-    if (range)
+    const bool suffix = range && range->suffix;
+    if (suffix)
+        request.headers.push_back(fmt::format("Range: bytes=-{}", *range->suffix));
+    else if (range)
         request.headers.push_back(
             range->last ? fmt::format("Range: bytes={}-{}", range->first, *range->last)
                         : fmt::format("Range: bytes={}-", range->first));
     // A server may ignore a Range (RFC 9110) and send the whole file with 200:
-    // then the wanted bytes are cut out here.
-    bool cut = false, range_done = false;
+    // then the wanted bytes are cut out here (a suffix: the last N bytes are
+    // kept, at most 2N in memory, and handed on at the end).
+    bool cut = false, range_done = false, keep_tail = false;
     std::uint64_t position = 0;
+    std::string tail;
     request.on_body_start = [&](const http::Response& response) {
-        cut = range && response.status == 200 && (range->first > 0 || range->last);
+        keep_tail = suffix && response.status == 200;
+        cut = !suffix && range && response.status == 200 && (range->first > 0 || range->last);
         position = 0;
+        tail.clear();
     };
     request.on_body = [&](std::string_view chunk) {
+        if (keep_tail) {
+            const std::uint64_t n = *range->suffix;
+            if (chunk.size() >= n) {
+                tail.assign(chunk.substr(chunk.size() - n));
+            } else {
+                tail.append(chunk);
+                if (tail.size() >= 2 * n) tail.erase(0, tail.size() - n);
+            }
+            return true;
+        }
         if (cut) {
             std::uint64_t begin = range->first;
             std::uint64_t end = range->last ? *range->last + 1 : UINT64_MAX;
@@ -1074,8 +1114,17 @@ Status Client::read(std::string_view app, std::string_view remote, std::optional
     auto response = m_impl->send(request, what, true);
     if (sink_error) return std::unexpected(*sink_error);
     if (range_done) return {};
-    if (!response) return std::unexpected(response.error());
+    if (!response) {
+        // The last N bytes of an empty file are no bytes (the server says 416).
+        if (suffix && response.error().http_status == 416) return {};
+        return std::unexpected(response.error());
+    }
+    if (keep_tail && response->status == 200) {
+        if (tail.size() > *range->suffix) tail.erase(0, tail.size() - *range->suffix);
+        if (auto status = sink(tail); !status) return status;
+    }
     if (response->status == 200 || response->status == 206) return {};
+    if (suffix && response->status == 416) return {};
     return std::unexpected(http_error(*response, what));
 }
 

@@ -158,7 +158,17 @@ Result<DownloadPlan> plan_download(Client& client, std::string_view app,
                             fmt::format("the server listed an unexpected path '{}' under {}; "
                                         "refusing to download it",
                                         e.path, remote_display(app, src)));
-            fs::path dest = dest_root / e.path.substr(prefix.size());
+            const std::string rel = e.path.substr(prefix.size());
+            if (!request.filter.empty()) {
+                for (auto slash = rel.find('/'); slash != std::string::npos;
+                     slash = rel.find('/', slash + 1))
+                    if (!request.filter.enters_dir(rel.substr(0, slash))) return {};
+                const bool entry_is_dir = e.type == EntryType::dir;
+                if (entry_is_dir ? !request.filter.enters_dir(rel)
+                                 : !request.filter.accepts_file(rel))
+                    return {};
+            }
+            fs::path dest = dest_root / rel;
             DownloadItem item{e.path, dest, e.size, e.type == EntryType::dir};
             item.mtime_ns = e.mtime_ns;
             item.sha256 = e.sha256;

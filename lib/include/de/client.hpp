@@ -63,6 +63,9 @@ struct AppUpdate {
 struct ByteRange {
     std::uint64_t first = 0;
     std::optional<std::uint64_t> last;  // inclusive; nullopt: to the end
+    // The last N bytes (HTTP's suffix range "bytes=-N"); first and last are
+    // then unused. A file shorter than N is read whole.
+    std::optional<std::uint64_t> suffix;
 };
 
 struct ListOptions {
@@ -173,6 +176,9 @@ class Client {
     // Revokes the bearer token in use.
     Status logout();
     Result<UserInfo> whoami();
+    // The server's version from GET /api/v1/health. Needs no credentials
+    // (options.credentials may be empty); uses options' timeouts and retries.
+    static Result<std::string> server_version(ClientOptions options);
 
     Result<std::vector<App>> list_apps();
     Result<App> get_app(std::string_view app);

@@ -14,6 +14,7 @@
 
 #include <de/client.hpp>
 #include <de/error.hpp>
+#include <de/glob.hpp>
 #include <de/hash_cache.hpp>
 #include <de/progress.hpp>
 
@@ -33,6 +34,10 @@ struct DownloadRequest {
     std::filesystem::path local;       // the destination folder or file name
     bool local_is_dir = false;         // the destination names a folder (exists, or ends in '/')
     bool recursive = false;
+    // --include/--exclude for the folders walked (paths relative to each
+    // folder source); a folder it does not enter is skipped with all beneath it.
+    // Sources named explicitly as files are always taken.
+    PathFilter filter;
 };
 
 struct DownloadItem {
