@@ -322,11 +322,11 @@ Status run_mv(Context& ctx, const FileArgs& args) {
         if (taken && !args.update)
             return fail(ErrorKind::conflict, fmt::format("{} exists; pass --update to replace it",
                                                          remote_display(*app, target)));
-        Entry moved = *source;
-        moved.path = target;
-        nlohmann::json j = entry_json(moved);
-        j["dry_run"] = true;
-        ctx.json_result = j;
+        nlohmann::json j = {
+            {"app", *app}, {"dry_run", true}, {"type", source->type == EntryType::dir ? "dir" : "file"}, {"replace", taken}};
+        put_name(j, "from", remote_abs(*from));  // percent form when not UTF-8
+        put_name(j, "to", remote_abs(target));
+        ctx.json_result = std::move(j);
         note(ctx, fmt::format("Dry run: would move {} to {}{}; nothing was changed",
                               remote_display(*app, *from), remote_display(*app, target),
                               taken ? " (replacing it)" : ""));
@@ -381,7 +381,9 @@ Status run_mkdir(Context& ctx, const FileArgs& args) {
                             st ? fmt::format("cannot create folder {}: it is a file",
                                              remote_display(*app, p))
                                : explain(st.error(), *app).message);
-            would.push_back({{"path", p}, {"type", "dir"}});
+            nlohmann::json dir = {{"type", "dir"}, {"exists", is_dir}};
+            put_name(dir, "path", remote_abs(p));  // percent form when not UTF-8
+            would.push_back(std::move(dir));
             note(ctx, fmt::format("Would create folder {}{}", remote_display(*app, p),
                                   is_dir ? " (it exists already)" : ""));
         }

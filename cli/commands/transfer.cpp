@@ -267,12 +267,12 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
     options.on_file = [&ctx, &done, &by_remote](Entry&& entry, const TransferReport& report) {
         if (!ctx.global.json) return;
         auto it = by_remote.find(entry.path);
-        nlohmann::json j = {{"local", it != by_remote.end() ? nlohmann::json(it->second->local)
-                                                            : nlohmann::json(nullptr)},
-                            {"path", remote_abs(entry.path)},
+        nlohmann::json j = {{"local", nullptr},
                             {"size", entry.size},
                             {"mtime", format_rfc3339_ns(entry.mtime_ns)},
                             {"action", "uploaded"}};
+        if (it != by_remote.end()) put_name(j, "local", it->second->local);
+        put_name(j, "path", remote_abs(entry.path));  // percent form when not UTF-8
         if (entry.sha256) j["sha256"] = *entry.sha256;
         if (report.resumed) add_report(j, report);
         done.push_back(std::move(j));

@@ -122,7 +122,7 @@ try:
     eq(srv.stderr().count("POST /api/v1/apps/b/mount/batch ") - before, 4,
        "150 files at most 40 a request: 4 batch requests")
     got = {e["path"]: e["sha256"] for e in __import__("json").loads(r.stdout)["files"]}
-    eq(got, {"split/" + p: h for p, h in want.items()}, "--json lists every file with its sha256")
+    eq(got, {"/split/" + p: h for p, h in want.items()}, "--json lists every file with its sha256")
     eq({p: h for p, (h, _) in tree_of(os.path.join(mount, "split")).items()}, want,
        "every file of every request arrived")
     staging_empty(srv, "b", "after upload -r in several batches")

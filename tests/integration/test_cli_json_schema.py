@@ -164,6 +164,7 @@ CASES = {
     "sync": (["sync", "--apply", plan_path], ["sync", "--apply", os.path.join(tmp, "none.json")]),
     "predeploy": (["predeploy", "proj/app", "--push", "-n", "shop"],
                   ["predeploy", "proj/nothing"]),
+    "version": (["version"], ["version", "--no-such-option"]),
 }
 # Extra documents of the same commands in their other modes.
 EXTRA = [
@@ -176,6 +177,11 @@ EXTRA = [
     ("predeploy", ["predeploy", "proj/app"]),
     ("mkdir", ["mkdir", "/m1", "/m2", "-n", "shop"]),
     ("apps list", ["apps", "list"]),
+    ("download", ["download", "-r", "/data", "down2", "-n", "shop", "--dry-run"]),
+    ("rm", ["rm", "-r", "/data", "-n", "shop", "--dry-run"]),
+    ("mv", ["mv", "/data", "/data3", "-n", "shop", "--dry-run"]),
+    ("mkdir", ["mkdir", "/dry/deep", "-n", "shop", "--dry-run"]),
+    ("mount enable", ["mount", "enable", "-n", "shop"]),  # already on: changed false
 ]
 
 error_v = validator("error.json")

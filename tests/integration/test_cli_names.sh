@@ -70,7 +70,7 @@ utf8_clean || fail "download's output is valid UTF-8"
 expect_rc 0 "$DE_CLI" download -r "dir"$'\xe9' "$T/dl/" -n names --json
 assert_eq "$(cat "$T/dl/dir"$'\xe9'"/in"$'\xe8'".txt" 2>/dev/null)" "inner" \
     "download -r of a Latin-1 folder"
-assert_contains "$OUT" '"remote_encoding":"percent"'
+assert_contains "$OUT" '"path_encoding":"percent"'
 
 # sync pull: an identical tree, names included.
 expect_rc 0 "$DE_CLI" sync pull "$T/pull" -n names

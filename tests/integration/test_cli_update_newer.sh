@@ -26,7 +26,7 @@ touch -d '+1 hour' "$T/l/b.txt"
 expect_rc 5 cli upload "$T/l/a.txt" "$T/l/b.txt" / -n sales
 assert_contains "$ERR" "pass --update"
 expect_rc 0 cli upload "$T/l/a.txt" "$T/l/b.txt" / -n sales --update --dry-run --json
-assert_eq "$(jget '[f["action"] for f in d["files"]]')" "['skipped', 'replace']" "dry run actions"
+assert_eq "$(jget '[f["action"] for f in d["files"]]')" "['skipped', 'would replace']" "dry run actions"
 expect_rc 0 cli upload "$T/l/a.txt" "$T/l/b.txt" / -n sales --update
 assert_contains "$ERR" "kept 1 remote file newer than the local one (sales:/a.txt)"
 assert_contains "$ERR" "pass --force"
@@ -34,7 +34,7 @@ assert_eq "$(cat "$MOUNT/a.txt")" "new remote" "--update replaced a newer remote
 assert_eq "$(cat "$MOUNT/b.txt")" "b2 changed" "--update did not replace an older remote file"
 # Identical: nothing sent, with or without --update.
 expect_rc 0 cli upload "$T/l/b.txt" / -n sales --update --json
-assert_eq "$(jget 'd["unchanged"]')" "1" "an identical file is unchanged"
+assert_eq "$(jget 'd["files_unchanged"]')" "1" "an identical file is unchanged"
 expect_rc 0 cli upload "$T/l/a.txt" / -n sales --update --force
 assert_eq "$(cat "$MOUNT/a.txt")" "old local" "--update --force replaces a newer remote file"
 

@@ -78,8 +78,10 @@ assert_eq "$(ranged_gets)" "$before" "a small file used ranges"
 expect_rc 0 env DE_CLI_PARALLEL_THRESHOLD=1MiB DE_CLI_TEST_RANGE_SIZE=1MiB \
     "$DE_CLI" download mid.bin "$L/mid1.bin" -n sales --connections 1
 cmp -s "$MOUNT/mid.bin" "$L/mid1.bin" || fail "1-connection ranged download differs"
-# An existing local file is refused without --update, and kept.
+# An existing local file with other content is refused without --update, and kept.
+printf 'other content' >"$L/mid1.bin"
 expect_rc 5 env DE_CLI_PARALLEL_THRESHOLD=1MiB "$DE_CLI" download mid.bin "$L/mid1.bin" -n sales
+[[ $(cat "$L/mid1.bin") == "other content" ]] || fail "refused download changed the local file"
 no_temp "refused download"
 
 # Background download helper: slow enough to break on purpose.

@@ -372,7 +372,7 @@ def leftovers():
         out = subprocess.run(cli + ["--json", "mount", "status", "-n", "l"], capture_output=True,
                              env=env, timeout=60)
         js = json.loads(out.stdout.decode() or "{}")
-        eq(js.get("reserved_bytes"), 3 * MiB, "mount status --json: reserved_bytes")
+        eq(js.get("mount", {}).get("reserved_bytes"), 3 * MiB, "mount status --json: reserved_bytes")
         eq(alice.request("DELETE", url, headers=tus_headers()).status, 204, "terminate it")
         eq(status(alice, "l")["reserved_bytes"], 0, "nothing reserved after the termination")
     finally:

@@ -33,6 +33,6 @@ assert_contains "$ERR" "Authorization: [redacted]"
 assert_not_contains "$ERR" "$KEY" "the API key in the trace"
 
 expect_rc 2 "$DE_CLI" upload "$T/tree/big.bin" /x.bin -n sales --connections 0
-assert_contains "$ERR" "--connections"
+assert_contains "$ERR" "-j/--jobs"
 expect_rc 2 "$DE_CLI" download /data/big.bin "$T/x.bin" -n sales --connections 99
 finish
