@@ -111,6 +111,15 @@ nlohmann::json sync_counts_json(const SyncSummary& s, std::string_view remote_di
             {"seconds", s.seconds}};
 }
 
+nlohmann::json state_dry_run_json(std::string_view app, std::string_view action, bool changed,
+                                  std::uint64_t files_deleted) {
+    return {{"app", app},
+            {"dry_run", true},
+            {"action", action},
+            {"changed", changed},
+            {"files_deleted", files_deleted}};
+}
+
 std::string plural(std::uint64_t n, std::string_view one, std::string_view many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }

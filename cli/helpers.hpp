@@ -36,6 +36,11 @@ nlohmann::json app_json(const App& app);
 // A mount: {"app","mount":{"enabled","used_bytes","quota_bytes","reserved_bytes",
 // "free_bytes","file_count","storage_class"}}.
 nlohmann::json mount_json(const MountStatus& status);
+// The --dry-run document of a state change (apps create|delete|update, mount
+// enable|disable): {"app", "dry_run": true, "action", "changed" (whether the
+// real run would change anything), "files_deleted" (what it would delete)}.
+nlohmann::json state_dry_run_json(std::string_view app, std::string_view action, bool changed,
+                                  std::uint64_t files_deleted);
 // The counts of a sync (push, pull, apply, predeploy --push) under the shared names:
 // files_transferred, bytes_transferred, files_unchanged, ... (no direction-specific keys).
 // remote_dir: the synced folder in the mount, so failures name their full remote path.

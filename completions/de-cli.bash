@@ -55,7 +55,7 @@ _de_cli_spec() {
             ;;
         'apps create')
             subs=''
-            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            opts='-h --help -n --name --dry-run --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
@@ -67,13 +67,13 @@ _de_cli_spec() {
             ;;
         'apps delete')
             subs=''
-            opts='-h --help -n --name -y --yes --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            opts='-h --help -n --name --dry-run -y --yes --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
         'apps update')
             subs=''
-            opts='-h --help -n --name --persistent-filesystem --no-persistent-filesystem -y --yes --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            opts='-h --help -n --name --dry-run --persistent-filesystem --no-persistent-filesystem -y --yes --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
@@ -91,13 +91,13 @@ _de_cli_spec() {
             ;;
         'mount enable')
             subs=''
-            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            opts='-h --help -n --name --dry-run --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
         'mount disable')
             subs=''
-            opts='-h --help -n --name -y --yes --backup --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            opts='-h --help -n --name --dry-run -y --yes --backup --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name --backup'
             pos=''
             ;;

@@ -300,6 +300,7 @@ complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'V' -l 'version' -d 'Prin
 # de-cli apps create
 complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'h' -l 'help' -d 'Print this help message and exit'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'n' -l 'name' -x -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -328,6 +329,7 @@ complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'V' -l 'version' -d 'Print 
 # de-cli apps delete
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'h' -l 'help' -d 'Print this help message and exit'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
@@ -343,6 +345,7 @@ complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'V' -l 'version' -d 'Prin
 # de-cli apps update
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'h' -l 'help' -d 'Print this help message and exit'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'persistent-filesystem' -d 'Turn the persistent filesystem (the mount) on'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'no-persistent-filesystem' -d 'Turn it off, deleting every file in it'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
@@ -390,6 +393,7 @@ complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'V' -l 'version' -d 'Pri
 # de-cli mount enable
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'h' -l 'help' -d 'Print this help message and exit'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -404,6 +408,7 @@ complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'V' -l 'version' -d 'Pri
 # de-cli mount disable
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'h' -l 'help' -d 'Print this help message and exit'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'backup' -r -F -d 'First download every file into this tar archive; if that fails nothing is deleted'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'

@@ -27,7 +27,22 @@ struct AppArgs {
     bool yes = false;
     bool pfs_on = false;
     bool pfs_off = false;
+    bool dry_run = false;
 };
+
+// --dry-run of a state change: one note, one JSON document, nothing changed.
+Status dry_run_note(Context& ctx, const std::string& app, std::string_view action, bool changed,
+                    std::uint64_t files_deleted, const std::string& line) {
+    ctx.json_result = state_dry_run_json(app, action, changed, files_deleted);
+    note(ctx, fmt::format("Dry run: {}; nothing was changed", line));
+    return {};
+}
+
+// The files a disable or delete would take with it (0 when the mount is off).
+std::uint64_t files_in_mount(Client& client, const std::string& name) {
+    auto mount = client.mount_status(name);
+    return mount && mount->enabled ? mount->file_count : 0;
+}
 
 Status run_list(Context& ctx) {
     auto client = make_client(ctx);
@@ -71,6 +86,18 @@ Status run_create(Context& ctx, const AppArgs& args) {
     if (!name) return std::unexpected(name.error());
     auto client = make_client(ctx);
     if (!client) return std::unexpected(client.error());
+    if (args.dry_run) {
+        auto existing = client->get_app(*name);
+        if (existing)
+            return fail(ErrorKind::conflict,
+                        fmt::format("you already have an app named '{}'; the real run would "
+                                    "fail (see `de-cli apps info -n {}`)",
+                                    *name, *name));
+        if (existing.error().kind != ErrorKind::not_found)
+            return std::unexpected(explain(existing.error(), *name));
+        return dry_run_note(ctx, *name, "create app", true, 0,
+                            fmt::format("would create app '{}'", *name));
+    }
     auto app = client->create_app(*name);
     if (!app) {
         Error e = app.error();
@@ -139,6 +166,12 @@ Status run_delete(Context& ctx, const AppArgs& args) {
     // Ask only about an app that is there, so a typo fails before the prompt.
     auto app = client->get_app(*name);
     if (!app) return std::unexpected(explain(app.error(), *name));
+    if (args.dry_run) {
+        std::uint64_t files = files_in_mount(*client, *name);
+        return dry_run_note(ctx, *name, "delete app", true, files,
+                            fmt::format("would delete app '{}' and {} in its persistent filesystem",
+                                        *name, plural(files, "file", "files")));
+    }
     if (auto ok = confirm(ctx, deletion(ctx, *client, *name, fmt::format("delete app '{}'", *name)),
                           args.yes);
         !ok)
@@ -162,8 +195,23 @@ Status run_update(Context& ctx, const AppArgs& args) {
     if (!client) return std::unexpected(client.error());
     auto current = client->get_app(*name);
     if (!current) return std::unexpected(explain(current.error(), *name));
+    if (args.dry_run) {
+        const bool changed = current->persistent_filesystem != args.pfs_on;
+        std::uint64_t files = changed && args.pfs_off ? files_in_mount(*client, *name) : 0;
+        return dry_run_note(
+            ctx, *name,
+            args.pfs_on ? "enable persistent filesystem" : "disable persistent filesystem", changed,
+            files,
+            !changed ? fmt::format("the persistent filesystem of '{}' is already {}", *name,
+                                   args.pfs_on ? "on" : "off")
+            : args.pfs_on
+                ? fmt::format("would turn on the persistent filesystem of '{}'", *name)
+                : fmt::format("would turn off the persistent filesystem of '{}', deleting {}",
+                              *name, plural(files, "file", "files")));
+    }
     if (current->persistent_filesystem == args.pfs_on) {
-        ctx.json_result = nlohmann::json(*current);
+        ctx.json_result = app_json(*current);
+        (*ctx.json_result)["changed"] = false;
         note(ctx, fmt::format("The persistent filesystem of '{}' is already {}; nothing changed",
                               *name, args.pfs_on ? "on" : "off"));
         return {};
@@ -199,6 +247,9 @@ void register_apps(CLI::App& root, Context& ctx) {
         auto args = std::make_shared<AppArgs>();
         auto* sub = apps->add_subcommand(verb, help);
         add_app_option(sub, args->name);
+        if (std::string_view(verb) != "exists" && std::string_view(verb) != "info")
+            sub->add_flag("--dry-run", args->dry_run, "Say what would change; change nothing")
+                ->group(k_group_safety);
         sub->footer(examples);
         on_run(sub, ctx, [&ctx, args, run] { return run(ctx, *args); });
         return std::pair{sub, args};

@@ -23,6 +23,7 @@ struct MountArgs {
     std::string name;
     bool yes = false;
     std::string backup;
+    bool dry_run = false;
 };
 
 void print_status(const Context& ctx, const MountStatus& st) {
@@ -62,6 +63,15 @@ Status run_enable(Context& ctx, const MountArgs& args) {
     if (!client) return std::unexpected(client.error());
     auto before = client->mount_status(*app);
     if (!before) return std::unexpected(explain(before.error(), *app));
+    if (args.dry_run) {
+        ctx.json_result = state_dry_run_json(*app, "enable mount", !before->enabled, 0);
+        note(ctx, fmt::format(
+                      "Dry run: {}; nothing was changed",
+                      before->enabled
+                          ? fmt::format("the persistent filesystem of '{}' is already on", *app)
+                          : fmt::format("would turn on the persistent filesystem of '{}'", *app)));
+        return {};
+    }
     auto st = client->enable_mount(*app);
     if (!st) return std::unexpected(explain(st.error(), *app));
     ctx.json_result = mount_json(*st);
@@ -101,6 +111,13 @@ Status run_disable(Context& ctx, const MountArgs& args) {
     if (!client) return std::unexpected(client.error());
     auto st = client->mount_status(*app);
     if (!st) return std::unexpected(explain(st.error(), *app));
+    if (!st->enabled && args.dry_run) {
+        ctx.json_result = state_dry_run_json(*app, "disable mount", false, 0);
+        note(ctx, fmt::format("Dry run: the persistent filesystem of '{}' is already off; nothing "
+                              "was changed",
+                              *app));
+        return {};
+    }
     if (!st->enabled) {
         // The state asked for is the state it is in: nothing to do, as enable twice.
         ctx.json_result = nlohmann::json{{"app", *app},
@@ -109,6 +126,16 @@ Status run_disable(Context& ctx, const MountArgs& args) {
                                          {"changed", false}};
         note(ctx, fmt::format("The persistent filesystem of '{}' is already off; nothing changed",
                               *app));
+        return {};
+    }
+    if (args.dry_run) {
+        ctx.json_result = state_dry_run_json(*app, "disable mount", true, st->file_count);
+        note(ctx,
+             fmt::format(
+                 "Dry run: would turn off the persistent filesystem of '{}', "
+                 "deleting {} ({}){}; nothing was changed",
+                 *app, plural(st->file_count, "file", "files"), format_size(st->used_bytes),
+                 args.backup.empty() ? "" : fmt::format(" after a backup to {}", args.backup)));
         return {};
     }
     Confirmation what;
@@ -167,6 +194,9 @@ void register_mount(CLI::App& root, Context& ctx) {
         auto args = std::make_shared<MountArgs>();
         auto* sub = mount->add_subcommand(verb, help);
         add_app_option(sub, args->name);
+        if (std::string_view(verb) != "status")
+            sub->add_flag("--dry-run", args->dry_run, "Say what would change; change nothing")
+                ->group(k_group_safety);
         sub->footer(examples);
         on_run(sub, ctx, [&ctx, args, run] { return run(ctx, *args); });
         return std::pair{sub, args};

@@ -182,6 +182,13 @@ EXTRA = [
     ("mv", ["mv", "/data", "/data3", "-n", "shop", "--dry-run"]),
     ("mkdir", ["mkdir", "/dry/deep", "-n", "shop", "--dry-run"]),
     ("mount enable", ["mount", "enable", "-n", "shop"]),  # already on: changed false
+    # --dry-run of every state change: the state_dry_run document.
+    ("apps create", ["apps", "create", "-n", "drynew", "--dry-run"]),
+    ("apps delete", ["apps", "delete", "-n", "shop", "--dry-run"]),
+    ("apps update", ["apps", "update", "-n", "shop", "--no-persistent-filesystem", "--dry-run"]),
+    ("apps update", ["apps", "update", "-n", "shop", "--persistent-filesystem"]),  # already on
+    ("mount enable", ["mount", "enable", "-n", "shop", "--dry-run"]),
+    ("mount disable", ["mount", "disable", "-n", "shop", "--dry-run"]),
 ]
 
 error_v = validator("error.json")
@@ -242,7 +249,10 @@ check(events >= 2, "the 3 MiB upload printed NDJSON progress events (start, fini
 d = json.loads(run(["mount", "status", "-n", "shop"]).stdout)
 a = json.loads(run(["apps", "info", "-n", "shop"]).stdout)
 eq((d["mount"]["enabled"], a["mount"]["enabled"]), (True, True),
-   "mount status and apps info agree on mount.enabled")
+   "mount status and apps info agree on mount.enabled (and the dry runs above changed nothing)")
+check(d["mount"]["file_count"] > 0, "the dry-run disable and delete of 'shop' deleted nothing",
+      str(d))
+eq(run(["apps", "exists", "-n", "drynew"]).returncode, 3, "apps create --dry-run created nothing")
 p = json.loads(run(["sync", "pull", "pulled3", "-n", "shop", "--remote-dir", "data"]).stdout)
 check("files_sent" not in p and p["files_transferred"] >= 1 and p["local_dir_created"] is True,
       "sync pull counts files_transferred and says it created the folder", str(p))
