@@ -445,7 +445,9 @@ void register_transfer(CLI::App& root, Context& ctx) {
     upload
         ->add_flag("--update", up->update,
                    "Replace remote files that exist with other content, unless they are newer "
-                   "than the local file (default: refuse; identical files are never sent)")
+                   "than the local file (default: refuse; identical files are never sent). As "
+                   "`dagshub upload --update`; like rsync's and `cp -u`'s --update it never "
+                   "replaces a newer file, and --force does")
         ->group(k_group_safety);
     upload
         ->add_flag("--force", up->force,
@@ -505,7 +507,9 @@ void register_transfer(CLI::App& root, Context& ctx) {
     download
         ->add_flag("--update", down->update,
                    "Replace local files that exist with other content, unless they are newer "
-                   "than the remote file (default: refuse; identical files are never fetched)")
+                   "than the remote file (default: refuse; identical files are never fetched). "
+                   "Like rsync's and `cp -u`'s --update it never replaces a newer file; --force "
+                   "does")
         ->group(k_group_safety);
     download
         ->add_flag("--force", down->force,
