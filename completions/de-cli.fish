@@ -118,26 +118,30 @@ end
 # __de_cli_dynamic QUERY: asks `de-cli __complete QUERY` for candidates; it answers fast
 # or prints nothing.
 function __de_cli_dynamic --argument-names query
-    set -l toks (commandline -opc)
+    # The whole line counts, also what follows the cursor.
+    set -l toks (commandline -op)
+    set -l here (math (count (commandline -opc)) + 1)
     set -l prog $toks[1]
-    set -e toks[1]
     set -l pre
     set -l post
     set -l next ''
-    for t in $toks
+    set -l opt ''
+    for i in (seq 2 (count $toks))
+        set -l t $toks[$i]
         if test -n "$next"
-            set -a $next $t
+            test $i -ne $here; and set -a $next $opt $t
             set next ''
             continue
         end
+        test $i -eq $here; and continue
         switch $t
             case '--host'
-                set -a pre $t
+                set opt $t
                 set next pre
             case '--host=*'
                 set -a pre $t
             case '--ca-path'
-                set -a pre $t
+                set opt $t
                 set next pre
             case '--ca-path=*'
                 set -a pre $t
@@ -146,18 +150,18 @@ function __de_cli_dynamic --argument-names query
             case '--insecure'
                 set -a pre $t
             case '-n'
-                set -a post $t
+                set opt $t
                 set next post
             case '-n=*'
                 set -a post $t
             case '--name'
-                set -a post $t
+                set opt $t
                 set next post
             case '--name=*'
                 set -a post $t
         end
     end
-    $prog $pre __complete $query $post -- (commandline -ct) 2>/dev/null
+    $prog $pre __complete $query $post -- (string unescape -- (commandline -ct)) 2>/dev/null
 end
 
 complete -c de-cli -f
@@ -398,7 +402,8 @@ complete -c de-cli -n '__de_cli_at \'upload\'' -l 'json' -d 'Print exactly one J
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'no-progress' -d 'Do not draw progress bars'
-complete -c de-cli -n '__de_cli_pos \'upload\' 0 -1' -F
+complete -c de-cli -n '__de_cli_pos \'upload\' 0 1' -F
+complete -c de-cli -n '__de_cli_pos \'upload\' 1 -1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli download
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -414,7 +419,8 @@ complete -c de-cli -n '__de_cli_at \'download\'' -l 'json' -d 'Print exactly one
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'download\'' -l 'no-progress' -d 'Do not draw progress bars'
-complete -c de-cli -n '__de_cli_pos \'download\' 0 -1' -f -a '(__de_cli_dynamic paths)'
+complete -c de-cli -n '__de_cli_pos \'download\' 0 1' -f -a '(__de_cli_dynamic paths)'
+complete -c de-cli -n '__de_cli_pos \'download\' 1 -1' -F
 
 # de-cli ls
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -508,7 +514,7 @@ complete -c de-cli -n '__de_cli_at \'sync\'' -l 'no-progress' -d 'Do not draw pr
 # de-cli sync push
 complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'h' -l 'help' -d 'Print this help message and exit'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
-complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'remote-dir' -x -a '(__fish_complete_directories)' -d 'Folder inside the mount (default: its root)'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'remote-dir' -x -a '(__de_cli_dynamic dirs)' -d 'Folder inside the mount (default: its root)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'delete' -d 'Delete destination files that the source does not have'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'max-delete' -x -d 'Refuse --delete when it would delete more than N files (default 1000; -1: no limit)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'force' -d 'Allow --delete even when the source is empty or missing'
@@ -532,7 +538,7 @@ complete -c de-cli -n '__de_cli_pos \'sync push\' 0 1' -f -a '(__fish_complete_d
 # de-cli sync pull
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'h' -l 'help' -d 'Print this help message and exit'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
-complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'remote-dir' -x -a '(__fish_complete_directories)' -d 'Folder inside the mount (default: its root)'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'remote-dir' -x -a '(__de_cli_dynamic dirs)' -d 'Folder inside the mount (default: its root)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'delete' -d 'Delete destination files that the source does not have'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'max-delete' -x -d 'Refuse --delete when it would delete more than N files (default 1000; -1: no limit)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'force' -d 'Allow --delete even when the source is empty or missing'

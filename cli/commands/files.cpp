@@ -6,6 +6,7 @@
 #include "helpers.hpp"
 #include "output.hpp"
 
+#include <de/api.hpp>
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
 #include <de/sha256.hpp>
@@ -69,8 +70,7 @@ Status run_ls(Context& ctx, const FileArgs& args) {
     } else {
         Error e = explain(listing.error(), *app);
         if (e.kind == ErrorKind::not_found && e.message.find("apps list") == std::string::npos)
-            e.message =
-                fmt::format("{} does not exist ({})", remote_display(*app, *path), e.message);
+            e.message = fmt::format("{} does not exist", remote_display(*app, *path));
         return std::unexpected(e);
     }
 
@@ -141,8 +141,9 @@ Status run_cat(Context& ctx, const FileArgs& args) {
     if (!st) {
         Error e = explain(st.error(), *app);
         if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled")
-            e.message = fmt::format("{} is a folder; use `de-cli ls {}` ({})",
-                                    remote_display(*app, *path), *path, e.message);
+            e.message =
+                fmt::format("cannot print {}: it is a folder; list it with `de-cli ls -n {} /{}`",
+                            remote_display(*app, *path), *app, *path);
         return std::unexpected(e);
     }
     std::fflush(stdout);
@@ -183,15 +184,15 @@ Status run_rm(Context& ctx, const FileArgs& args) {
         auto st = client->remove(*app, p, args.recursive);
         if (!st) {
             Error e = explain(st.error(), *app);
-            if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled" && !args.recursive)
+            if (e.api_reason == api::reason::not_empty)
                 e.message = fmt::format(
-                    "{} is a folder that is not empty; pass -r (with -n) to "
-                    "delete it and everything in it ({})",
-                    remote_display(*app, p), e.message);
+                    "cannot remove {}: the folder is not empty; pass -r{} to remove it with "
+                    "everything in it",
+                    remote_display(*app, p), args.name.empty() ? " -n " + *app : "");
             else if (e.kind == ErrorKind::not_found &&
                      e.message.find("apps list") == std::string::npos)
                 e.message =
-                    fmt::format("{} does not exist ({})", remote_display(*app, p), e.message);
+                    fmt::format("cannot remove {}: it does not exist", remote_display(*app, p));
             return std::unexpected(e);
         }
         removed.push_back(p);
@@ -225,9 +226,11 @@ Status run_mv(Context& ctx, const FileArgs& args) {
     auto entry = client->move(*app, *from, target, args.update);
     if (!entry) {
         Error e = explain(entry.error(), *app);
-        if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled")
-            e.message = fmt::format("{} exists; pass --update to replace it ({})",
-                                    remote_display(*app, target), e.message);
+        if (e.api_reason == api::reason::exists)
+            e.message = fmt::format(
+                "cannot move {} to {}: the target exists already; pass "
+                "--update to replace it",
+                remote_display(*app, *from), remote_display(*app, target));
         return std::unexpected(e);
     }
     ctx.json_result = entry_json(*entry);
@@ -254,10 +257,9 @@ Status run_mkdir(Context& ctx, const FileArgs& args) {
         if (!entry) {
             Error e = explain(entry.error(), *app);
             if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled")
-                e.message = fmt::format(
-                    "cannot create folder {}: it or a folder above it is a "
-                    "file ({})",
-                    remote_display(*app, p), e.message);
+                e.message =
+                    fmt::format("cannot create folder {}: it or a folder above it is a file",
+                                remote_display(*app, p));
             return std::unexpected(e);
         }
         made.push_back(entry_json(*entry));
