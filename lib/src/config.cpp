@@ -70,9 +70,11 @@ Result<std::string> normalize_host(std::string_view url) {
                                                   url, why));
     };
     std::string text(url);
+    const bool has_scheme = text.find("://") != std::string::npos;
     while (!text.empty() && (text.back() == '/' || text.back() == ' '))
         text.pop_back();
     auto scheme_end = text.find("://");
+    if (has_scheme && scheme_end == std::string::npos) return bad("it has no host name");
     if (scheme_end == std::string::npos) {
         // A bare host, as `de` and existing DASH_ENTERPRISE_HOST settings have it.
         if (text.empty()) return bad("it has no host name");
