@@ -115,6 +115,38 @@ Result<Settings> resolve_settings(const Context& ctx) {
     return de::resolve_settings(inputs);
 }
 
+void add_hints(ClientOptions& options, const Settings& s) {
+    switch (s.host.origin) {
+        case Origin::flag:
+            options.hint_wrong_host = "check --host";
+            break;
+        case Origin::environment:
+            options.hint_wrong_host = fmt::format("check {}", k_env_host);
+            break;
+        case Origin::keyfile:
+            options.hint_wrong_host = fmt::format(
+                "check the default host in {} (the last one logged into), or pass --host",
+                s.host.source);
+            break;
+        case Origin::default_value:
+        case Origin::unset:
+            options.hint_wrong_host = fmt::format(
+                "no host was given, so de-cli tried the built-in {}: pass --host or set {}",
+                s.host.value, k_env_host);
+            break;
+    }
+    if (!options.credentials.token.empty())
+        options.hint_bad_credentials = fmt::format(
+            "the login token has expired or was revoked: log in again with `de-cli login --host "
+            "{}`",
+            s.host.value);
+    else if (s.api_key.origin == Origin::environment)
+        options.hint_bad_credentials =
+            fmt::format("check {} and {} (the API key)", k_env_username, k_env_password);
+    else
+        options.hint_bad_credentials = "check the username and the API key";
+}
+
 Result<Client> make_client(Context& ctx) {
     auto settings = resolve_settings(ctx);
     if (!settings) return std::unexpected(settings.error());
@@ -162,6 +194,7 @@ Result<Client> make_client(Context& ctx) {
                                s.username.is_set() ? k_env_password : k_env_username);
         return fail(ErrorKind::auth, fmt::format("no credentials for {}: {}", s.host.value, hint));
     }
+    add_hints(options, s);
     return Client::create(std::move(options));
 }
 
@@ -360,11 +393,8 @@ Error explain(Error error, std::string_view app) {
              error.message.find(fmt::format("app '{}' not found", app)) != std::string::npos &&
              error.message.find("apps list") == std::string::npos)
         error.message += "; `de-cli apps list` shows your apps";
-    else if (error.kind == ErrorKind::auth && error.http_status == 401 &&
-             error.message.find("login") == std::string::npos)
-        error.message +=
-            "; log in again with `de-cli login`, or check DASH_ENTERPRISE_USERNAME "
-            "and DASH_ENTERPRISE_PASSWORD";
+    // Refused credentials: libde's message already says what to do in this
+    // mode (add_hints), so nothing is added here.
     return error;
 }
 

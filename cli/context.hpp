@@ -97,6 +97,12 @@ void add_yes_option(CLI::App* sub, bool& yes);
 // unless --no-keyfile; fails when the keyfile has unsafe permissions.
 Result<Settings> resolve_settings(const Context& ctx);
 
+// Fills in options.hint_wrong_host and hint_bad_credentials for where the
+// host and the credentials came from (--host, DASH_ENTERPRISE_HOST, the
+// keyfile, the built-in default; an API key from the environment or a login
+// token), so errors say what to fix in this mode.
+void add_hints(ClientOptions& options, const Settings& settings);
+
 // A Client for the effective settings. Fails with ErrorKind::auth and a
 // message saying how to log in when there are no credentials for the host.
 Result<Client> make_client(Context& ctx);

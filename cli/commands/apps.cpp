@@ -6,6 +6,7 @@
 #include "helpers.hpp"
 #include "output.hpp"
 
+#include <de/api.hpp>
 #include <de/json.hpp>
 #include <de/size.hpp>
 
@@ -101,9 +102,11 @@ Status run_create(Context& ctx, const AppArgs& args) {
     auto app = client->create_app(*name);
     if (!app) {
         Error e = app.error();
-        if (e.kind == ErrorKind::conflict)
-            e.message =
-                fmt::format("app name '{}' is taken; choose another name ({})", *name, e.message);
+        if (e.api_reason == api::reason::exists)
+            e.message = fmt::format(
+                "app '{}' exists already and is yours; nothing was created (`de-cli apps info -n "
+                "{}` shows it)",
+                *name, *name);
         return std::unexpected(e);
     }
     ctx.json_result = app_json(*app);

@@ -105,21 +105,18 @@ Status run_login(Context& ctx, const LoginArgs& args) {
     options.verify_tls = !ctx.global.insecure;
     options.credentials.username = username;
     options.credentials.api_key = api_key;
+    add_hints(options, *settings);
+    options.hint_bad_credentials = fmt::format("check the username ({}) and the API key", username);
     auto client = Client::create(std::move(options));
     if (!client) return std::unexpected(client.error());
     auto token = client->login();
-    if (!token) {
-        Error e = token.error();
-        if (e.kind == ErrorKind::auth)
-            e.message = fmt::format("login to {} as '{}' failed: wrong username or API key ({})",
-                                    host, username, e.message);
-        return std::unexpected(e);
-    }
+    if (!token) return std::unexpected(token.error());
 
     auto keyfile = read_keyfile(settings->keyfile.value);
     if (!keyfile) return std::unexpected(keyfile.error());
-    keyfile->hosts[host] = KeyfileEntry{token->username.empty() ? username : token->username,
-                                        token->token, token->expires_at};
+    keyfile->hosts[host] =
+        KeyfileEntry{token->username.empty() ? username : token->username, token->token,
+                     token->expires_at, static_cast<std::int64_t>(std::time(nullptr))};
     keyfile->default_host = host;
     if (auto st = write_keyfile(settings->keyfile.value, *keyfile); !st) return st;
 
@@ -157,6 +154,7 @@ Status run_logout(Context& ctx) {
     options.verify_tls = !ctx.global.insecure;
     options.credentials.username = it->second.username;
     options.credentials.token = it->second.token;
+    add_hints(options, *settings);
     bool revoked = false;
     if (auto client = Client::create(std::move(options))) {
         auto st = client->logout();
@@ -166,13 +164,18 @@ Status run_logout(Context& ctx) {
                                   "and expires by itself",
                                   host, st.error().message));
     }
+    keyfile->default_host = default_host_after_logout(*keyfile, host);
     keyfile->hosts.erase(it);
-    if (keyfile->default_host == host)
-        keyfile->default_host = keyfile->hosts.empty() ? "" : keyfile->hosts.begin()->first;
     if (auto st = write_keyfile(settings->keyfile.value, *keyfile); !st) return st;
-    note(ctx, fmt::format("Logged out of {}", host));
-    ctx.json_result =
-        nlohmann::json{{"host", host}, {"logged_out", true}, {"token_revoked", revoked}};
+    if (keyfile->default_host != host)
+        note(ctx, fmt::format("Logged out of {}; the default host is now {}", host,
+                              keyfile->default_host));
+    else
+        note(ctx, fmt::format("Logged out of {}", host));
+    ctx.json_result = nlohmann::json{{"host", host},
+                                     {"logged_out", true},
+                                     {"token_revoked", revoked},
+                                     {"default_host", keyfile->default_host}};
     return {};
 }
 

@@ -37,10 +37,17 @@ docgen::CompletionSpec completion_spec() {
     // What picks the server and the app must reach the query too.
     spec.forwarded_options = {"--host", "--ca-path", "--no-keyfile", "--insecure", "-n", "--name"};
     // First matching rule wins. An empty target means every positional of the command.
+    // upload LOCAL... REMOTE and download REMOTE... LOCAL: the first word is the
+    // source, the later ones complete as the destination (from_word 1).
     spec.rules = {
         {"apps create", "--name", ValueSource::none, {}, {}},
         {"*", "--name", ValueSource::dynamic, {}, "apps"},
+        {"upload", "", ValueSource::files, {}, {}},
+        {"upload", "", ValueSource::dynamic, {}, "paths", 1},
         {"download", "", ValueSource::dynamic, {}, "paths"},
+        {"download", "", ValueSource::files, {}, {}, 1},
+        {"sync push", "--remote-dir", ValueSource::dynamic, {}, "dirs"},
+        {"sync pull", "--remote-dir", ValueSource::dynamic, {}, "dirs"},
         {"ls", "", ValueSource::dynamic, {}, "paths"},
         {"cat", "", ValueSource::dynamic, {}, "paths"},
         {"rm", "", ValueSource::dynamic, {}, "paths"},
@@ -89,7 +96,9 @@ docgen::ManPageInfo man_info() {
         {
             {"DASH_ENTERPRISE_HOST",
              "The platform URL when --host is not given (else the last host logged into, else "
-             "http://127.0.0.1:8050)."},
+             "http://127.0.0.1:8050). A bare host name (de.example.com, host:port) means "
+             "https://, or http:// for a loopback name (localhost, 127.0.0.1, [::1]); the same "
+             "holds for --host."},
             {"DASH_ENTERPRISE_USERNAME",
              "The user name; with DASH_ENTERPRISE_PASSWORD it is used instead of the keyfile's "
              "credentials (for CI, with --no-keyfile)."},
@@ -132,8 +141,10 @@ std::optional<Client> make_quick_client(Context& ctx) {
     return std::move(*quick);
 }
 
-// "data/ra" -> list "data", offer its entries starting with "ra" as "data/<name>".
-Status complete_paths(Context& ctx, const std::string& app_flag, const std::string& prefix) {
+// "data/ra" -> list "data", offer its entries starting with "ra" as "data/<name>"
+// (only folders with dirs_only).
+Status complete_paths(Context& ctx, const std::string& app_flag, const std::string& prefix,
+                      bool dirs_only) {
     auto app = resolve_app(ctx, app_flag, false);
     if (!app) {
         return {};
@@ -156,6 +167,9 @@ Status complete_paths(Context& ctx, const std::string& app_flag, const std::stri
             name_at == std::string::npos ? entry.path : entry.path.substr(name_at + 1);
         // Dot files only when asked for, as shells do for local files.
         if (name.rfind(leaf, 0) != 0 || (name.starts_with('.') && !leaf.starts_with('.'))) {
+            continue;
+        }
+        if (dirs_only && entry.type != EntryType::dir) {
             continue;
         }
         out += dir_part + name + (entry.type == EntryType::dir ? "/" : "") + "\n";
@@ -226,7 +240,7 @@ void register_completion(CLI::App& root, Context& ctx) {
         return {};
     });
 
-    // Hidden: `de-cli [--host URL ...] __complete apps|paths [-n APP] [--] PREFIX`.
+    // Hidden: `de-cli [--host URL ...] __complete apps|paths|dirs [-n APP] [--] PREFIX`.
     auto* complete = root.add_subcommand("__complete", "Print completion candidates");
     complete->group("");
     complete->allow_extras();
@@ -236,7 +250,7 @@ void register_completion(CLI::App& root, Context& ctx) {
         std::vector<std::string> words;
     };
     auto query = std::make_shared<Query>();
-    complete->add_option("kind", query->kind, "apps or paths");
+    complete->add_option("kind", query->kind, "apps, paths or dirs");
     complete->add_option("-n,--name", query->app, "The app");
     complete->add_option("words", query->words, "The word being completed");
     on_run(complete, ctx, [&ctx, query]() -> Status {
@@ -248,8 +262,8 @@ void register_completion(CLI::App& root, Context& ctx) {
         if (query->kind == "apps") {
             return complete_apps(ctx, prefix);
         }
-        if (query->kind == "paths") {
-            return complete_paths(ctx, query->app, prefix);
+        if (query->kind == "paths" || query->kind == "dirs") {
+            return complete_paths(ctx, query->app, prefix, query->kind == "dirs");
         }
         return {};
     });

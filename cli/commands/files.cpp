@@ -6,6 +6,7 @@
 #include "helpers.hpp"
 #include "output.hpp"
 
+#include <de/api.hpp>
 #include <de/json.hpp>
 #include <de/name_json.hpp>
 #include <de/remote_path.hpp>
@@ -72,8 +73,7 @@ Status run_ls(Context& ctx, const FileArgs& args) {
     } else {
         Error e = explain(listing.error(), *app);
         if (e.kind == ErrorKind::not_found && e.message.find("apps list") == std::string::npos)
-            e.message =
-                fmt::format("{} does not exist ({})", remote_display(*app, *path), e.message);
+            e.message = fmt::format("{} does not exist", remote_display(*app, *path));
         return std::unexpected(e);
     }
 
@@ -144,8 +144,9 @@ Status run_cat(Context& ctx, const FileArgs& args) {
     if (!st) {
         Error e = explain(st.error(), *app);
         if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled")
-            e.message = fmt::format("{} is a folder; use `de-cli ls {}` ({})",
-                                    remote_display(*app, *path), *path, e.message);
+            e.message =
+                fmt::format("cannot print {}: it is a folder; list it with `de-cli ls -n {} /{}`",
+                            remote_display(*app, *path), *app, *path);
         return std::unexpected(e);
     }
     std::fflush(stdout);
@@ -192,16 +193,16 @@ Confirmation removal(Client& client, const std::string& app,
     return what;
 }
 
-// rm's explanation of a failed removal of p.
-Error rm_error(Error e, const std::string& app, const std::string& p, bool recursive) {
+// rm's explanation of a failed removal of p: one sentence, with the flag to pass.
+Error rm_error(Error e, const std::string& app, const std::string& p, const FileArgs& args) {
     e = explain(std::move(e), app);
-    if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled" && !recursive)
+    if (e.api_reason == api::reason::not_empty)
         e.message = fmt::format(
-            "{} is a folder that is not empty; pass -r (with -n) to "
-            "delete it and everything in it ({})",
-            remote_display(app, p), e.message);
+            "cannot remove {}: the folder is not empty; pass -r{} to remove it with "
+            "everything in it",
+            remote_display(app, p), args.name.empty() ? " -n " + app : "");
     else if (e.kind == ErrorKind::not_found && e.message.find("apps list") == std::string::npos)
-        e.message = fmt::format("{} does not exist ({})", remote_display(app, p), e.message);
+        e.message = fmt::format("cannot remove {}: it does not exist", remote_display(app, p));
     return e;
 }
 
@@ -242,10 +243,13 @@ Status run_rm(Context& ctx, const FileArgs& args) {
                 // only when the folder has something in it.
                 if (!args.recursive) {
                     auto listing = client->list(*app, p, ListOptions{});
-                    if (listing && !listing->empty())
-                        st = fail(ErrorKind::conflict, "the folder is not empty");
-                    else if (!listing)
+                    if (listing && !listing->empty()) {
+                        auto refusal = fail(ErrorKind::conflict, "the folder is not empty");
+                        refusal.error().api_reason = std::string(api::reason::not_empty);
+                        st = std::move(refusal);
+                    } else if (!listing) {
                         st = std::unexpected(listing.error());
+                    }
                 }
             } else if (!entry) {
                 st = std::unexpected(entry.error());
@@ -254,7 +258,7 @@ Status run_rm(Context& ctx, const FileArgs& args) {
             st = client->remove(*app, p, args.recursive);
         }
         if (!st) {
-            Error e = rm_error(st.error(), *app, p, args.recursive);
+            Error e = rm_error(st.error(), *app, p, args);
             if (paths.size() == 1) return std::unexpected(e);
             nlohmann::json failure = {
                 {"error", {{"kind", to_string(e.kind)}, {"message", e.message}}}};
@@ -320,10 +324,14 @@ Status run_mv(Context& ctx, const FileArgs& args) {
         auto existing = client->stat(*app, target);
         const bool taken = existing.has_value() || existing.error().kind == ErrorKind::conflict;
         if (taken && !args.update)
-            return fail(ErrorKind::conflict, fmt::format("{} exists; pass --update to replace it",
-                                                         remote_display(*app, target)));
-        nlohmann::json j = {
-            {"app", *app}, {"dry_run", true}, {"type", source->type == EntryType::dir ? "dir" : "file"}, {"replace", taken}};
+            return fail(ErrorKind::conflict,
+                        fmt::format("cannot move {} to {}: the target exists already; pass "
+                                    "--update to replace it",
+                                    remote_display(*app, *from), remote_display(*app, target)));
+        nlohmann::json j = {{"app", *app},
+                            {"dry_run", true},
+                            {"type", source->type == EntryType::dir ? "dir" : "file"},
+                            {"replace", taken}};
         put_name(j, "from", remote_abs(*from));  // percent form when not UTF-8
         put_name(j, "to", remote_abs(target));
         ctx.json_result = std::move(j);
@@ -345,9 +353,11 @@ Status run_mv(Context& ctx, const FileArgs& args) {
     }
     if (!entry) {
         Error e = explain(entry.error(), *app);
-        if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled")
-            e.message = fmt::format("{} exists; pass --update to replace it ({})",
-                                    remote_display(*app, target), e.message);
+        if (e.api_reason == api::reason::exists)
+            e.message = fmt::format(
+                "cannot move {} to {}: the target exists already; pass "
+                "--update to replace it",
+                remote_display(*app, *from), remote_display(*app, target));
         return std::unexpected(e);
     }
     ctx.json_result = entry_json(*entry);
@@ -397,10 +407,9 @@ Status run_mkdir(Context& ctx, const FileArgs& args) {
         if (!entry) {
             Error e = explain(entry.error(), *app);
             if (e.kind == ErrorKind::conflict && e.api_kind != "mount_disabled")
-                e.message = fmt::format(
-                    "cannot create folder {}: it or a folder above it is a "
-                    "file ({})",
-                    remote_display(*app, p), e.message);
+                e.message =
+                    fmt::format("cannot create folder {}: it or a folder above it is a file",
+                                remote_display(*app, p));
             return std::unexpected(e);
         }
         made.push_back(entry_json(*entry));

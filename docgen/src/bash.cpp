@@ -86,27 +86,70 @@ std::string bash_completion(const CLI::App& app, const CompletionSpec& spec) {
            "_words() {\n"
            "    local IFS=$' \\t\\n'\n"
            "    COMPREPLY=($(compgen -W \"$1\" -- \"$cur\"))\n}\n\n";
+    // The word as the shell will pass it: COMP_WORDS keeps the user's quoting
+    // (dir\ with\ space/), which compgen and the program must not see.
+    out += fmt::format(
+        "# {0}_dequote WORD: sets dq to WORD without its quoting (backslashes, '...',\n"
+        "# \"...\"), as the command will receive it. Nothing is evaluated.\n",
+        fn);
+    out += fn +
+           "_dequote() {\n"
+           "    local s=$1 c q=''\n"
+           "    local -i i\n"
+           "    dq=''\n"
+           "    for ((i = 0; i < ${#s}; i++)); do\n"
+           "        c=${s:i:1}\n"
+           "        if [[ $q == \"'\" ]]; then\n"
+           "            if [[ $c == \"'\" ]]; then q=''; else dq+=$c; fi\n"
+           "        elif [[ $q == '\"' ]]; then\n"
+           "            if [[ $c == '\"' ]]; then\n"
+           "                q=''\n"
+           "            elif [[ $c == '\\' && ${s:i+1:1} == [\\\"\\\\\\$\\`] ]]; then\n"
+           "                dq+=${s:i+1:1}\n"
+           "                ((++i))\n"
+           "            else\n"
+           "                dq+=$c\n"
+           "            fi\n"
+           "        elif [[ $c == '\\' ]]; then\n"
+           "            dq+=${s:i+1:1}\n"
+           "            ((++i))\n"
+           "        elif [[ $c == \"'\" || $c == '\"' ]]; then\n"
+           "            q=$c\n"
+           "        else\n"
+           "            dq+=$c\n"
+           "        fi\n"
+           "    done\n"
+           "}\n\n";
     out += fn +
            "_files() {\n"
            "    compopt -o filenames 2>/dev/null\n"
-           "    local IFS=$'\\n'\n"
-           "    COMPREPLY=($(compgen -f -- \"$cur\"))\n}\n\n";
+           "    local IFS=$'\\n' dq\n"
+           "    " +
+           fn +
+           "_dequote \"$cur\"\n"
+           "    COMPREPLY=($(compgen -f -- \"$dq\"))\n}\n\n";
     out += fn +
            "_dirs() {\n"
            "    compopt -o filenames 2>/dev/null\n"
-           "    local IFS=$'\\n'\n"
-           "    COMPREPLY=($(compgen -d -- \"$cur\"))\n}\n\n";
+           "    local IFS=$'\\n' dq\n"
+           "    " +
+           fn +
+           "_dequote \"$cur\"\n"
+           "    COMPREPLY=($(compgen -d -- \"$dq\"))\n}\n\n";
 
     // The dynamic query repeats the options that pick the server and the app.
+    // The whole line counts, also what follows the cursor (`ls da<TAB> -n app`).
     out += fmt::format(
         "# {0}_dynamic QUERY: asks `{1} {2} QUERY` for candidates; it answers fast\n"
-        "# or prints nothing.\n",
+        "# or prints nothing. Options anywhere on the line (also after the cursor)\n"
+        "# are forwarded, without their quoting.\n",
         fn, program, spec.complete_command);
     out += fn +
            "_dynamic() {\n"
            "    local -a pre=() post=()\n"
-           "    local i w c\n"
-           "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+           "    local i w c dq n=${#COMP_WORDS[@]}\n"
+           "    for ((i = 1; i < n; i++)); do\n"
+           "        ((i == COMP_CWORD)) && continue\n"
            "        w=${COMP_WORDS[i]}\n"
            "        case \"$w\" in\n";
     for (const auto& f : forwarded) {
@@ -115,11 +158,13 @@ std::string bash_completion(const CLI::App& app, const CompletionSpec& spec) {
             out += fmt::format(
                 "            {0})\n"
                 "                [[ ${{COMP_WORDS[i + 1]-}} == = ]] && ((++i))\n"
-                "                ((i + 1 < COMP_CWORD)) && {1}+=(\"$w\" \"${{COMP_WORDS[i + "
-                "1]}}\")\n"
+                "                if ((i + 1 < n && i + 1 != COMP_CWORD)); then\n"
+                "                    {2}_dequote \"${{COMP_WORDS[i + 1]}}\"\n"
+                "                    {1}+=(\"$w\" \"$dq\")\n"
+                "                fi\n"
                 "                ((++i))\n"
                 "                ;;\n",
-                shell_quote(f.name), list);
+                shell_quote(f.name), list, fn);
         } else {
             out += fmt::format("            {}) {}+=(\"$w\") ;;\n", shell_quote(f.name), list);
         }
@@ -127,12 +172,14 @@ std::string bash_completion(const CLI::App& app, const CompletionSpec& spec) {
     out += fmt::format(
         "        esac\n"
         "    done\n"
+        "    {1}_dequote \"$cur\"\n"
         "    COMPREPLY=()\n"
         "    while IFS= read -r c; do\n"
         "        [[ -n $c ]] || continue\n"
-        "        printf -v c '%q' \"$c\"\n"
+        "        # A word the user opened with a quote is quoted by readline itself.\n"
+        "        [[ $cur == [\\\"\\']* ]] || printf -v c '%q' \"$c\"\n"
         "        COMPREPLY+=(\"$c\")\n"
-        "    done < <(\"$prog\" \"${{pre[@]}}\" {} \"$1\" \"${{post[@]}}\" -- \"$cur\" "
+        "    done < <(\"$prog\" \"${{pre[@]}}\" {0} \"$1\" \"${{post[@]}}\" -- \"$dq\" "
         "2>/dev/null)\n"
         "    # A directory gets no space after it, so the path can go on.\n"
         "    if [[ ${{#COMPREPLY[@]}} -eq 1 && ${{COMPREPLY[0]}} == */ ]]; then\n"
@@ -140,7 +187,7 @@ std::string bash_completion(const CLI::App& app, const CompletionSpec& spec) {
         "    fi\n"
         "    return 0\n"
         "}}\n\n",
-        spec.complete_command);
+        spec.complete_command, fn);
 
     out += fmt::format(
         "{0}() {{\n"

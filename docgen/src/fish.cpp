@@ -116,18 +116,22 @@ std::string fish_completion(const CLI::App& app, const CompletionSpec& spec) {
         "# {0}_dynamic QUERY: asks `{1} {2} QUERY` for candidates; it answers fast\n"
         "# or prints nothing.\n"
         "function {0}_dynamic --argument-names query\n"
-        "    set -l toks (commandline -opc)\n"
+        "    # The whole line counts, also what follows the cursor.\n"
+        "    set -l toks (commandline -op)\n"
+        "    set -l here (math (count (commandline -opc)) + 1)\n"
         "    set -l prog $toks[1]\n"
-        "    set -e toks[1]\n"
         "    set -l pre\n"
         "    set -l post\n"
         "    set -l next ''\n"
-        "    for t in $toks\n"
+        "    set -l opt ''\n"
+        "    for i in (seq 2 (count $toks))\n"
+        "        set -l t $toks[$i]\n"
         "        if test -n \"$next\"\n"
-        "            set -a $next $t\n"
+        "            test $i -ne $here; and set -a $next $opt $t\n"
         "            set next ''\n"
         "            continue\n"
         "        end\n"
+        "        test $i -eq $here; and continue\n"
         "        switch $t\n",
         fn, program, spec.complete_command);
     for (const auto& f : forwarded) {
@@ -135,7 +139,7 @@ std::string fish_completion(const CLI::App& app, const CompletionSpec& spec) {
         if (f.takes_value) {
             out += fmt::format(
                 "            case {0}\n"
-                "                set -a {1} $t\n"
+                "                set opt $t\n"
                 "                set next {1}\n"
                 "            case {2}\n"
                 "                set -a {1} $t\n",
@@ -148,7 +152,7 @@ std::string fish_completion(const CLI::App& app, const CompletionSpec& spec) {
     out += fmt::format(
         "        end\n"
         "    end\n"
-        "    $prog $pre {} $query $post -- (commandline -ct) 2>/dev/null\n"
+        "    $prog $pre {} $query $post -- (string unescape -- (commandline -ct)) 2>/dev/null\n"
         "end\n\n",
         spec.complete_command);
 

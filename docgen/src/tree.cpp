@@ -6,6 +6,8 @@
 
 #include "model.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -65,7 +67,7 @@ detail::ArgModel make_arg(const CLI::Option& opt, const std::string& key,
         return arg;
     }
     for (const ValueRule& rule : spec.rules) {
-        if (rule_matches(rule, key, arg)) {
+        if (rule.from_word == 0 && rule_matches(rule, key, arg)) {
             arg.source = rule.source;
             arg.words = rule.words;
             arg.query = rule.query;
@@ -87,6 +89,46 @@ detail::ArgModel make_arg(const CLI::Option& opt, const std::string& key,
         }
     }
     return arg;
+}
+
+// A positional as the scripts see it: one segment per ValueRule::from_word
+// that applies to it, each with its own source. A later segment is named
+// "NAME@N" (N: its first word, 1-based) so the value tables can tell them apart.
+std::vector<detail::ArgModel> positional_segments(const CLI::Option& opt, const std::string& key,
+                                                  const CompletionSpec& spec) {
+    const detail::ArgModel first = make_arg(opt, key, spec, true);
+    std::vector<int> starts;
+    for (const ValueRule& rule : spec.rules) {
+        if (rule.from_word > 0 && (first.max_count < 0 || rule.from_word < first.max_count) &&
+            rule_matches(rule, key, first)) {
+            starts.push_back(rule.from_word);
+        }
+    }
+    std::sort(starts.begin(), starts.end());
+    starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+    std::vector<detail::ArgModel> out{first};
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        const int start = starts[i];
+        detail::ArgModel seg = first;
+        seg.positional = fmt::format("{}@{}", first.positional, start + 1);
+        seg.source = ValueSource::none;
+        seg.words.clear();
+        seg.query.clear();
+        for (const ValueRule& rule : spec.rules) {
+            if (rule.from_word == start && rule_matches(rule, key, first)) {
+                seg.source = rule.source;
+                seg.words = rule.words;
+                seg.query = rule.query;
+                break;
+            }
+        }
+        const int end = i + 1 < starts.size() ? starts[i + 1] : first.max_count;
+        seg.max_count = end < 0 ? -1 : end - start;
+        out.push_back(std::move(seg));
+    }
+    // The first segment ends where the second starts.
+    if (!starts.empty()) out.front().max_count = starts.front();
+    return out;
 }
 
 // With fallthrough, CLI11 accepts a parent's options after the subcommand
@@ -136,7 +178,9 @@ void flatten(const CLI::App& app, std::vector<std::string> path,
             cmd.options.push_back(std::move(arg));
         }
         if (opt->get_positional() && i < own_count) {
-            cmd.positionals.push_back(make_arg(*opt, cmd.key, spec, true));
+            for (auto& seg : positional_segments(*opt, cmd.key, spec)) {
+                cmd.positionals.push_back(std::move(seg));
+            }
         }
     }
     const auto value_options = cmd.value_options;

@@ -114,7 +114,9 @@ std::string zsh_completion(const CLI::App& app, const CompletionSpec& spec) {
            "_dynamic() {\n"
            "    local -a pre post cands\n"
            "    local i w c\n"
-           "    for ((i = 2; i < CURRENT; i++)); do\n"
+           "    # The whole line counts, also what follows the cursor.\n"
+           "    for ((i = 2; i <= ${#words}; i++)); do\n"
+           "        ((i == CURRENT)) && continue\n"
            "        w=${(Q)words[i]}\n"
            "        case $w in\n";
     for (const auto& f : forwarded) {
@@ -122,7 +124,8 @@ std::string zsh_completion(const CLI::App& app, const CompletionSpec& spec) {
         if (f.takes_value) {
             out += fmt::format(
                 "            ({0})\n"
-                "                ((i + 1 < CURRENT)) && {1}+=(\"$w\" \"${{(Q)words[i + 1]}}\")\n"
+                "                ((i + 1 <= ${{#words}} && i + 1 != CURRENT)) && "
+                "{1}+=(\"$w\" \"${{(Q)words[i + 1]}}\")\n"
                 "                ((++i))\n"
                 "                ;;\n"
                 "            ({0}=*) {1}+=(\"$w\") ;;\n",
@@ -134,13 +137,15 @@ std::string zsh_completion(const CLI::App& app, const CompletionSpec& spec) {
     out += fmt::format(
         "        esac\n"
         "    done\n"
-        "    cands=(${{(f)\"$(${{(Q)words[1]}} $pre {} $1 $post -- \"$PREFIX\" 2>/dev/null)\"}})\n"
+        "    # The prefix without its quoting; compadd quotes the candidates back.\n"
+        "    cands=(${{(f)\"$(${{(Q)words[1]}} $pre {} $1 $post -- \"${{(Q)PREFIX}}\" "
+        "2>/dev/null)\"}})\n"
         "    for c in $cands; do\n"
         "        # A directory gets no space after it, so the path can go on.\n"
         "        if [[ $c == */ ]]; then\n"
-        "            compadd -Q -S '' -- \"$c\"\n"
+        "            compadd -S '' -- \"$c\"\n"
         "        else\n"
-        "            compadd -Q -- \"$c\"\n"
+        "            compadd -- \"$c\"\n"
         "        fi\n"
         "    done\n"
         "}}\n\n",

@@ -64,6 +64,13 @@ std::string show_path(std::string_view path) {
     return fmt::format("'{}'", path.empty() ? "/" : display_name(path));
 }
 
+// "app:/path": where a remote file is, as every message names it.
+std::string where(std::string_view app, std::string_view path) {
+    while (path.starts_with('/'))
+        path.remove_prefix(1);
+    return fmt::format("{}:/{}", app, display_name(path));
+}
+
 std::string errno_text(int err) {
     return std::strerror(err);
 }
@@ -94,10 +101,6 @@ Result<T> parse_body(const http::Response& response, std::string_view what) {
                                 "check that the host is a de-server",
                                 what, e.what()));
     }
-}
-
-Error http_error(const http::Response& response, std::string_view what) {
-    return http::response_error(response.status, response.body, what);
 }
 
 http::TransportSettings transport_settings(const ClientOptions& options) {
@@ -193,7 +196,22 @@ struct Client::Impl {
     }
 
     Error transport_error(const http::TransportError& e, std::string_view what) const {
-        return http::transport_error(e, host, what);
+        return http::transport_error(e, host, what, options.hint_wrong_host);
+    }
+
+    // A non-2xx answer as a de::Error (http::response_error), with this
+    // client's advice for a wrong host and refused credentials.
+    Error http_error(const http::Response& response, std::string_view what) const {
+        http::ResponseContext context;
+        context.headers = &response.headers;
+        context.host = base_url;
+        context.host_hint = options.hint_wrong_host;
+        context.auth_hint = options.hint_bad_credentials;
+        if (context.auth_hint.empty())
+            context.auth_hint = options.credentials.token.empty()
+                                    ? "check the username and API key"
+                                    : "the login token has expired or was revoked; log in again";
+        return http::response_error(response.status, response.body, what, context);
     }
 
     // What send() saw besides the final outcome.
@@ -412,8 +430,21 @@ Result<App> Client::create_app(std::string_view app) {
     auto response = m_impl->call("POST", m_impl->url("/apps"), what, true,
                                  json{{"name", std::string(app)}}, http::Auth::preferred, &sent);
     if (!response) {
-        if (sent.uncertain && response.error().http_status == 409) {
-            if (auto existing = get_app(app)) return existing;
+        if (response.error().http_status == 409 && response.error().api_kind == "conflict") {
+            // Another user's app is not found for us: that tells yours from theirs.
+            auto existing = get_app(app);
+            if (existing && sent.uncertain) return existing;
+            Error e = response.error();
+            if (existing) {
+                e.api_reason = std::string(api::reason::exists);
+                e.message = fmt::format("{} failed: you have an app named '{}' already", what, app);
+            } else if (existing.error().kind == ErrorKind::not_found) {
+                e.message = fmt::format(
+                    "{} failed: the name '{}' belongs to another user's app; "
+                    "choose another name",
+                    what, app);
+            }
+            return std::unexpected(e);
         }
         return std::unexpected(response.error());
     }
@@ -479,7 +510,7 @@ Status Client::disable_mount(std::string_view app) {
 
 Result<std::vector<Entry>> Client::Impl::list_dir(std::string_view app, const std::string& dir,
                                                   const ListOptions& options) {
-    const std::string what = fmt::format("listing {} in app '{}'", show_path(dir), app);
+    const std::string what = fmt::format("listing {}", where(app, dir));
     auto route = app_route(app, what);
     if (!route) return std::unexpected(route.error());
     std::vector<Entry> entries;
@@ -521,7 +552,7 @@ Result<std::vector<Entry>> Client::list(std::string_view app, std::string_view d
 Result<Entry> Client::stat(std::string_view app, std::string_view path) {
     auto normal = normalize_remote_path(path);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what = fmt::format("stat of {} in app '{}'", show_path(*normal), app);
+    const std::string what = fmt::format("stat of {}", where(app, *normal));
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     if (normal->empty()) {
@@ -554,8 +585,8 @@ Result<Entry> Client::stat(std::string_view app, std::string_view path) {
     auto detail = m_impl->send(probe, what, true);
     if (!detail) return std::unexpected(detail.error());
     if (detail->status >= 200 && detail->status < 300)
-        return std::unexpected(http_error(*response, what));  // it changed meanwhile
-    Error error = http_error(*detail, what);
+        return std::unexpected(m_impl->http_error(*response, what));  // it changed meanwhile
+    Error error = m_impl->http_error(*detail, what);
     if (detail->status != 409 || error.api_kind != "conflict") return std::unexpected(error);
     // A directory: its entry comes from listing the parent.
     std::string parent(parent_path(*normal));
@@ -570,7 +601,7 @@ Status Client::manifest(std::string_view app, std::string_view dir, bool hashes,
                         const std::function<Status(const Entry&)>& on_entry) {
     auto normal = normalize_remote_path(dir);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what = fmt::format("manifest of {} in app '{}'", show_path(*normal), app);
+    const std::string what = fmt::format("manifest of {}", where(app, *normal));
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
 
@@ -654,7 +685,7 @@ Status Client::manifest(std::string_view app, std::string_view dir, bool hashes,
     auto response = m_impl->send(request, what, true, before_retry);
     if (stop) return std::unexpected(*stop);
     if (!response) return std::unexpected(response.error());
-    if (response->status != 200) return std::unexpected(http_error(*response, what));
+    if (response->status != 200) return std::unexpected(m_impl->http_error(*response, what));
     if (!line.empty() && !handle_line(line)) return std::unexpected(*stop);
     if (!end_count)
         return fail(ErrorKind::network,
@@ -674,8 +705,8 @@ Result<ResumeProbe> Client::probe_resume(std::string_view app, const std::filesy
                                          const std::function<Result<std::string>()>& local_sha256) {
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what = fmt::format("upload of '{}' to {} in app '{}'",
-                                         display_name(local.string()), show_path(*normal), app);
+    const std::string what =
+        fmt::format("upload of '{}' to {}", display_name(local.string()), where(app, *normal));
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
@@ -691,8 +722,8 @@ void Client::discard_resume(std::string_view app, const std::filesystem::path& l
                             std::string_view remote, const UploadOptions& options) {
     auto normal = normalize_remote_path(remote);
     if (!normal) return;
-    const std::string what = fmt::format("upload of '{}' to {} in app '{}'",
-                                         display_name(local.string()), show_path(*normal), app);
+    const std::string what =
+        fmt::format("upload of '{}' to {}", display_name(local.string()), where(app, *normal));
     auto route = m_impl->app_route(app, what);
     if (!route) return;
     detail::resumable_discard(m_impl->transfer_env(app, *route), local, *normal, options, what);
@@ -703,8 +734,8 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
                              TransferReport* report) {
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what = fmt::format("upload of '{}' to {} in app '{}'",
-                                         display_name(local.string()), show_path(*normal), app);
+    const std::string what =
+        fmt::format("upload of '{}' to {}", display_name(local.string()), where(app, *normal));
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     if (normal->empty())
@@ -852,7 +883,7 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
         }
     }
     if (response->status == 412) {
-        Error error = http_error(*response, what);
+        Error error = m_impl->http_error(*response, what);
         error.kind = ErrorKind::conflict;
         error.message = options.if_match_sha256
                             ? fmt::format(
@@ -866,7 +897,7 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
         return std::unexpected(error);
     }
     if (response->status != 200 && response->status != 201)
-        return std::unexpected(http_error(*response, what));
+        return std::unexpected(m_impl->http_error(*response, what));
     auto entry = parse_body<Entry>(*response, what);
     if (!entry) return entry;
     if (!entry->sha256) entry->sha256 = sha;
@@ -889,8 +920,8 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
                                                  : options.parallel_threshold;
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what = fmt::format("download of {} from app '{}' to '{}'", show_path(*normal),
-                                         app, local.string());
+    const std::string what =
+        fmt::format("download of {} to '{}'", where(app, *normal), local.string());
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     if (normal->empty())
@@ -1008,7 +1039,7 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
     if (!write_error && response && gathered > 0) flush();
     if (write_error) return std::unexpected(*write_error);
     if (!response) return std::unexpected(response.error());
-    if (response->status != 200) return std::unexpected(http_error(*response, what));
+    if (response->status != 200) return std::unexpected(m_impl->http_error(*response, what));
     if (auto v = response->headers.find("content-length")) {
         auto length = http::parse_int(*v);
         if (length && static_cast<std::uint64_t>(*length) != written)
@@ -1050,7 +1081,7 @@ Status Client::read(std::string_view app, std::string_view remote, std::optional
                     const std::function<Status(std::string_view chunk)>& sink) {
     auto normal = normalize_remote_path(remote);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what = fmt::format("reading {} in app '{}'", show_path(*normal), app);
+    const std::string what = fmt::format("reading {}", where(app, *normal));
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     if (range && range->last && *range->last < range->first)
@@ -1125,13 +1156,13 @@ Status Client::read(std::string_view app, std::string_view remote, std::optional
     }
     if (response->status == 200 || response->status == 206) return {};
     if (suffix && response->status == 416) return {};
-    return std::unexpected(http_error(*response, what));
+    return std::unexpected(m_impl->http_error(*response, what));
 }
 
 Status Client::remove(std::string_view app, std::string_view path, bool recursive) {
     auto normal = normalize_remote_path(path);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what = fmt::format("removing {} in app '{}'", show_path(*normal), app);
+    const std::string what = fmt::format("removing {}", where(app, *normal));
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     http::Query query;
@@ -1156,7 +1187,7 @@ Result<Entry> Client::move(std::string_view app, std::string_view from, std::str
     auto target = normalize_remote_path(to);
     if (!target) return std::unexpected(target.error());
     const std::string what =
-        fmt::format("moving {} to {} in app '{}'", show_path(*source), show_path(*target), app);
+        fmt::format("moving {} to {}", where(app, *source), where(app, *target));
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     // What is moved, learnt first (HEAD): a file's ETag, or that it is a
@@ -1209,7 +1240,7 @@ Result<Entry> Client::move(std::string_view app, std::string_view from, std::str
 Result<Entry> Client::mkdir(std::string_view app, std::string_view path, bool parents) {
     auto normal = normalize_remote_path(path);
     if (!normal) return std::unexpected(normal.error());
-    const std::string what = fmt::format("creating folder {} in app '{}'", show_path(*normal), app);
+    const std::string what = fmt::format("creating folder {}", where(app, *normal));
     auto route = m_impl->app_route(app, what);
     if (!route) return std::unexpected(route.error());
     // With parents an existing folder is success, so a repeat is harmless.
@@ -1271,7 +1302,7 @@ Result<SyncLease> Client::acquire_sync_lease(std::string_view app, std::string_v
                 *current = SyncLease{};
             }
         }
-        return std::unexpected(http_error(*response, what));
+        return std::unexpected(m_impl->http_error(*response, what));
     }
     return parse_body<SyncLease>(*response, what);
 }
@@ -1302,7 +1333,7 @@ Status Client::release_sync_lease(std::string_view app, std::string_view id) {
     auto response = m_impl->send(request, what, true);
     if (!response) return std::unexpected(response.error());
     if (response->status < 200 || response->status >= 300)
-        return std::unexpected(http_error(*response, what));
+        return std::unexpected(m_impl->http_error(*response, what));
     return {};
 }
 

@@ -70,10 +70,17 @@ Result<std::string> normalize_host(std::string_view url) {
                                                   url, why));
     };
     std::string text(url);
+    const bool has_scheme = text.find("://") != std::string::npos;
     while (!text.empty() && (text.back() == '/' || text.back() == ' '))
         text.pop_back();
     auto scheme_end = text.find("://");
-    if (scheme_end == std::string::npos) return bad("it has no http:// or https://");
+    if (has_scheme && scheme_end == std::string::npos) return bad("it has no host name");
+    if (scheme_end == std::string::npos) {
+        // A bare host, as `de` and existing DASH_ENTERPRISE_HOST settings have it.
+        if (text.empty()) return bad("it has no host name");
+        text = std::string(default_scheme(text.substr(0, text.find('/')))) + "://" + text;
+        scheme_end = text.find("://");
+    }
     std::string scheme = ascii_lower(text.substr(0, scheme_end));
     if (scheme != "http" && scheme != "https") return bad("only http and https are supported");
     auto rest = text.substr(scheme_end + 3);
@@ -87,6 +94,28 @@ Result<std::string> normalize_host(std::string_view url) {
         if (static_cast<unsigned char>(c) <= ' ' || c == '\x7f')
             return bad("it contains spaces or control characters");
     return scheme + "://" + authority + path;
+}
+
+std::string_view default_scheme(std::string_view authority) {
+    std::string host = ascii_lower(authority);
+    if (host.starts_with('[')) {
+        host = host.substr(0, host.find(']') + 1);
+    } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
+        host.resize(colon);
+    }
+    const bool loopback = host == "localhost" || host.ends_with(".localhost") ||
+                          host.starts_with("127.") || host == "[::1]";
+    return loopback ? "http" : "https";
+}
+
+std::string default_host_after_logout(const Keyfile& keyfile, const std::string& removed) {
+    if (keyfile.default_host != removed) return keyfile.default_host;
+    const std::pair<const std::string, KeyfileEntry>* best = nullptr;
+    for (const auto& item : keyfile.hosts) {
+        if (item.first == removed) continue;
+        if (!best || item.second.logged_in_at > best->second.logged_in_at) best = &item;
+    }
+    return best ? best->first : removed;
 }
 
 Result<Keyfile> read_keyfile(const fs::path& path) {
@@ -119,7 +148,8 @@ Result<Keyfile> read_keyfile(const fs::path& path) {
             for (const auto& [host, entry] : j.at("hosts").items())
                 keyfile.hosts[host] =
                     KeyfileEntry{entry.value("username", ""), entry.value("token", ""),
-                                 entry.value("expires_at", std::int64_t{0})};
+                                 entry.value("expires_at", std::int64_t{0}),
+                                 entry.value("logged_in_at", std::int64_t{0})};
     } catch (const nlohmann::json::exception&) {
         return fail(ErrorKind::generic,
                     fmt::format("keyfile {} is not valid JSON; remove it and run `de-cli login` "
@@ -149,8 +179,10 @@ Status write_keyfile(const fs::path& path, const Keyfile& keyfile) {
     j["default_host"] = keyfile.default_host;
     j["hosts"] = nlohmann::json::object();
     for (const auto& [host, entry] : keyfile.hosts)
-        j["hosts"][host] = {
-            {"username", entry.username}, {"token", entry.token}, {"expires_at", entry.expires_at}};
+        j["hosts"][host] = {{"username", entry.username},
+                            {"token", entry.token},
+                            {"expires_at", entry.expires_at},
+                            {"logged_in_at", entry.logged_in_at}};
     std::string text = j.dump(2) + "\n";
 
     fs::path tmp = path;

@@ -128,8 +128,7 @@ Result<DownloadPlan> plan_download(Client& client, std::string_view app,
                     e.api_kind == "app_not_found" ||
                     e.message.find(fmt::format("app '{}' not found", app)) != std::string::npos;
                 if (e.kind == ErrorKind::not_found && !no_app)
-                    e.message =
-                        fmt::format("{} does not exist ({})", remote_display(app, src), e.message);
+                    e.message = fmt::format("{} does not exist", remote_display(app, src));
                 return std::unexpected(std::move(e));
             }
         }
@@ -255,11 +254,8 @@ Result<DownloadSummary> send_download(Client& client, const DownloadPlan& plan,
             summary.report.resumed_bytes += report.resumed_bytes;
         }
         if (!entry) {
-            Error e = std::move(entry.error());
-            e.message =
-                fmt::format("downloading {} to '{}' failed: {}",
-                            remote_display(plan.app, item.remote), item.local.string(), e.message);
-            return std::unexpected(std::move(e));
+            // Its message names the file, the app and the local path already.
+            return std::unexpected(std::move(entry.error()));
         }
         ++summary.files;
         summary.bytes += entry->size;

@@ -164,6 +164,7 @@ TransportError::Kind classify_curl_code(int curl_code) {
     using K = TransportError::Kind;
     switch (static_cast<CURLcode>(curl_code)) {
         case CURLE_COULDNT_RESOLVE_HOST:
+            return K::resolve;
         case CURLE_COULDNT_RESOLVE_PROXY:
         case CURLE_COULDNT_CONNECT:
             return K::connect;

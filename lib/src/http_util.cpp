@@ -4,6 +4,7 @@
 #include "http_util.hpp"
 
 #include <de/api.hpp>
+#include <de/config.hpp>
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
 #include <de/size.hpp>
@@ -68,7 +69,8 @@ Result<std::string> normalize_base_url(std::string_view url) {
     std::string out;
     auto scheme_end = s.find("://");
     if (scheme_end == std::string_view::npos) {
-        out = "https://";  // a bare host name, as the de CLI accepts it
+        // A bare host name, as the de CLI accepts it (de::default_scheme decides).
+        out = std::string(default_scheme(s.substr(0, s.find('/')))) + "://";
     } else {
         std::string scheme = ascii_lower(s.substr(0, scheme_end));
         if (scheme != "http" && scheme != "https") return bad("only http and https are supported");
@@ -177,6 +179,7 @@ ErrorKind error_kind(TransportError::Kind kind) {
         case K::aborted:
         case K::other:
             return ErrorKind::generic;
+        case K::resolve:
         case K::connect:
         case K::timeout:
         case K::tls:
@@ -191,13 +194,19 @@ bool transient(TransportError::Kind kind) {
     return kind == K::connect || kind == K::timeout || kind == K::io;
 }
 
-Error transport_error(const TransportError& e, std::string_view host, std::string_view what) {
+Error transport_error(const TransportError& e, std::string_view host, std::string_view what,
+                      std::string_view host_hint) {
     using K = TransportError::Kind;
     Error error;
     error.kind = error_kind(e.kind);
     switch (e.kind) {
         case K::interrupted:
             error.message = fmt::format("{} interrupted", what);
+            break;
+        case K::resolve:
+            error.message = fmt::format(
+                "{} failed: the host name of {} is unknown ({}); {}", what, host, e.detail,
+                host_hint.empty() ? "check the host URL for a typo" : host_hint);
             break;
         case K::connect:
             error.message = fmt::format(
@@ -236,7 +245,7 @@ std::string_view hint_for(ErrorKind kind, std::string_view api_kind) {
     if (api_kind == "unavailable") return "the server is shutting down; try again shortly";
     switch (kind) {
         case ErrorKind::auth:
-            return "check the username and API key, or log in again (de-cli login)";
+            return "check the username and the API key or token";
         case ErrorKind::network:
             return "check the network and try again";
         case ErrorKind::quota:
@@ -249,8 +258,44 @@ std::string_view hint_for(ErrorKind kind, std::string_view api_kind) {
 }
 }  // namespace
 
-Error response_error(int status, std::string_view body, std::string_view what) {
+bool looks_like_de_server(const Headers& headers, std::string_view body) {
+    if (headers.find(ascii_lower(api::k_header_server))) return true;
+    if (auto server = headers.find("server"); server && server->starts_with("de-server"))
+        return true;
+    try {
+        auto doc = nlohmann::json::parse(body);
+        return doc.is_object() && doc.contains("error") && doc["error"].is_object() &&
+               doc["error"].contains("kind") && doc["error"]["kind"].is_string();
+    } catch (const nlohmann::json::exception&) {
+        return false;
+    }
+}
+
+namespace {
+// The client's words for a cause the server named (api::reason).
+std::string_view reason_text(std::string_view reason) {
+    if (reason == api::reason::exists) return "the target exists already";
+    if (reason == api::reason::not_empty) return "the folder is not empty";
+    if (reason == api::reason::no_parent) return "the folder it goes into does not exist";
+    return {};
+}
+}  // namespace
+
+Error response_error(int status, std::string_view body, std::string_view what,
+                     const ResponseContext& context) {
     using nlohmann::json;
+    const bool gateway = status == 502 || status == 503 || status == 504;
+    if (context.headers && (status < 200 || status >= 300) && !gateway &&
+        !looks_like_de_server(*context.headers, body)) {
+        Error error;
+        error.kind = ErrorKind::network;
+        error.http_status = status;
+        error.message = fmt::format(
+            "{} failed: {} answered HTTP {} but does not look like a de-server; {}", what,
+            context.host.empty() ? std::string_view("the host") : context.host, status,
+            context.host_hint.empty() ? "check the host URL" : context.host_hint);
+        return error;
+    }
     Error error;
     error.http_status = status;
     std::string server_message;
@@ -261,6 +306,8 @@ Error response_error(int status, std::string_view body, std::string_view what) {
         const json& e = doc.at("error");
         error.api_kind = e.at("kind").get<std::string>();
         server_message = e.value("message", "");
+        if (auto it = e.find("reason"); it != e.end() && it->is_string())
+            error.api_reason = it->get<std::string>();
         wire = api::wire_error_from_string(error.api_kind);
         if (auto it = e.find("needed_bytes"); it != e.end() && it->is_number_unsigned())
             needed = it->get<std::uint64_t>();
@@ -276,11 +323,20 @@ Error response_error(int status, std::string_view body, std::string_view what) {
         if (needed && available)
             error.message += fmt::format(" (needs {}, {} available)", format_size(*needed),
                                          format_size(*available));
-        if (auto hint = hint_for(error.kind, error.api_kind); !hint.empty())
-            error.message += fmt::format("; {}", hint);
+        auto hint = error.kind == ErrorKind::auth && status == 401 && !context.auth_hint.empty()
+                        ? context.auth_hint
+                        : hint_for(error.kind, error.api_kind);
+        if (!hint.empty()) error.message += fmt::format("; {}", hint);
+    } else if (auto words = reason_text(error.api_reason); !words.empty()) {
+        // The server's advice names wire parameters (overwrite=true, ...): ours does not.
+        error.message = fmt::format("{} failed: {}", what, words);
     } else {
         error.message = fmt::format("{} failed: {}", what, server_message);
-        if ((error.kind == ErrorKind::auth && status == 401) || error.kind == ErrorKind::quota)
+        if (error.kind == ErrorKind::auth && status == 401)
+            error.message +=
+                fmt::format("; {}", context.auth_hint.empty() ? hint_for(error.kind, error.api_kind)
+                                                              : context.auth_hint);
+        else if (error.kind == ErrorKind::quota)
             error.message += fmt::format("; {}", hint_for(error.kind, error.api_kind));
     }
     return error;

@@ -69,7 +69,8 @@ std::optional<std::int64_t> parse_int(std::string_view text);
 // http::classify_curl_code in http.cpp).
 struct TransportError {
     enum class Kind {
-        connect,      // could not resolve or connect
+        resolve,      // the host name does not resolve (not retried: a typo does not pass)
+        connect,      // could not connect (refused, unreachable)
         timeout,      // connect or total timeout, or a stalled stream
         tls,          // certificate or handshake failure
         io,           // the connection broke mid-request
@@ -88,11 +89,32 @@ ErrorKind error_kind(TransportError::Kind kind);
 // A transport failure that may pass by itself (connect, timeout, io).
 bool transient(TransportError::Kind kind);
 // The de::Error for a transport failure talking to host; `what` names the operation.
-Error transport_error(const TransportError& error, std::string_view host, std::string_view what);
+// host_hint: what to do about a host name that does not resolve (empty: generic).
+Error transport_error(const TransportError& error, std::string_view host, std::string_view what,
+                      std::string_view host_hint = {});
+
+// Whether an answer comes from a de-server: it carries X-De-Server (or
+// "Server: de-server"), or its body is API v1's {"error":{"kind":...}}.
+bool looks_like_de_server(const Headers& headers, std::string_view body);
+
+// What response_error may use besides the status and body.
+struct ResponseContext {
+    // The answer's headers: when set, a non-2xx answer that does not look
+    // like a de-server's (looks_like_de_server; 502/503/504 excepted, a
+    // proxy's outage) is reported as "not a de-server" (ErrorKind::network).
+    const Headers* headers = nullptr;
+    std::string_view host;       // host label, for messages
+    std::string_view host_hint;  // what to do about a wrong host; empty: "check the host URL"
+    std::string_view auth_hint;  // what to do about refused credentials; empty: generic
+};
+
 // The de::Error for a non-2xx answer, from its {"error":{...}} body when it has
-// one (kind through api::error_kind_for), else from the status; with a hint of
-// what to do next.
-Error response_error(int status, std::string_view body, std::string_view what);
+// one (kind through api::error_kind_for, the optional "reason" into
+// Error::api_reason), else from the status; with a hint of what to do next.
+// A known reason (api::reason) gets the client's own words, never the
+// server's (whose advice names wire parameters).
+Error response_error(int status, std::string_view body, std::string_view what,
+                     const ResponseContext& context = {});
 
 // ---- retrying ----------------------------------------------------------------
 

@@ -503,12 +503,11 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
         auto entry = client.upload(app, item.local, item.remote, upload, &report);
         summary.report.retries += report.retries;
         if (!entry) {
+            // Its message names the file and app:path already; only the count is ours.
             Error e = std::move(entry.error());
-            e.message = fmt::format(
-                "uploading '{}' to {} failed{}: {}", item.local, remote_display(app, item.remote),
-                summary.files ? fmt::format(" after {} of {} files", summary.files, files.size())
-                              : "",
-                e.message);
+            if (summary.files)
+                e.message += fmt::format(" ({} of {} files were uploaded before it)", summary.files,
+                                         files.size());
             return std::unexpected(std::move(e));
         }
         if (options.trace)

@@ -28,6 +28,13 @@ inline std::unexpected<ApiError> api_fail(api::WireError kind, std::string messa
     return std::unexpected(ApiError{kind, std::move(message), nlohmann::json::object()});
 }
 
+// api_fail with a finer cause (api::reason), sent as "reason" beside "kind".
+inline std::unexpected<ApiError> api_fail(api::WireError kind, std::string message,
+                                          std::string_view reason) {
+    return std::unexpected(
+        ApiError{kind, std::move(message), nlohmann::json{{"reason", std::string(reason)}}});
+}
+
 // The JSON body of an error response.
 inline std::string error_body(const ApiError& e) {
     nlohmann::json inner = e.extra.is_object() ? e.extra : nlohmann::json::object();

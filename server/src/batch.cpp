@@ -377,7 +377,8 @@ class Batch final : public TarHandler {
                 return api_fail(WireError::conflict,
                                 fmt::format("'{}' exists already; nothing of the batch was stored "
                                             "(send it with overwrite=true to replace files)",
-                                            s.rel));
+                                            s.rel),
+                                api::reason::exists);
         }
         return {};
     }

@@ -80,6 +80,7 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
 
     http::response<http::empty_body> res{http::status::ok, h.version()};
     res.set(http::field::server, "de-server");
+    res.set(bsv(api::k_header_server), DE_SERVER_VERSION);
     res.set(http::field::etag, api::etag_for(file->sha256));
     res.set(http::field::last_modified, http_date(file->mtime_ns / 1'000'000'000));
     res.set(bsv(api::k_header_mtime_ns), std::to_string(file->mtime_ns));
@@ -392,6 +393,7 @@ awaitable<bool> handle_manifest(ServerContext& ctx, Exchange& x) {
 
     http::response<http::empty_body> res{http::status::ok, h.version()};
     res.set(http::field::server, "de-server");
+    res.set(bsv(api::k_header_server), DE_SERVER_VERSION);
     res.set(http::field::content_type, "application/x-ndjson");
     res.chunked(true);
     res.keep_alive(keep_alive);

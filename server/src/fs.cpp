@@ -44,9 +44,13 @@ ApiError errno_error(int err, std::string_view what, std::string_view path) {
         case EISDIR:
             return {WireError::conflict, fmt::format("'{}' is a folder", shown)};
         case EEXIST:
-            return {WireError::conflict, fmt::format("'{}' exists already", shown)};
+            return {WireError::conflict,
+                    fmt::format("'{}' exists already", shown),
+                    {{"reason", api::reason::exists}}};
         case ENOTEMPTY:
-            return {WireError::conflict, fmt::format("folder '{}' is not empty", shown)};
+            return {WireError::conflict,
+                    fmt::format("folder '{}' is not empty", shown),
+                    {{"reason", api::reason::not_empty}}};
         case ENAMETOOLONG:
             return {WireError::bad_request, fmt::format("'{}' is too long", shown)};
         case ENOSPC:

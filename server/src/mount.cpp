@@ -691,7 +691,8 @@ ApiResult<std::unique_ptr<Upload>> MountStore::begin_put(Mount& m, std::string r
         }
         if (opts.if_none_match_star && exists)
             return api_fail(WireError::precondition_failed,
-                            fmt::format("'{}' exists already; pass --update to replace it", rel));
+                            fmt::format("'{}' exists already (If-None-Match: *)", rel),
+                            api::reason::exists);
         if (opts.if_match) {
             if (!exists)
                 return api_fail(WireError::precondition_failed,
@@ -740,7 +741,8 @@ ApiResult<void> MountStore::remove(Mount& m, std::string_view rel, bool recursiv
                     return api_fail(WireError::conflict,
                                     fmt::format("folder '{}' is not empty; pass recursive=true to "
                                                 "delete it with everything in it",
-                                                rel));
+                                                rel),
+                                    api::reason::not_empty);
                 return std::unexpected(errno_error(errno, "deleting", rel));
             }
         } else {
@@ -788,7 +790,8 @@ ApiResult<PutResult> MountStore::mkdir(Mount& m, std::string_view rel, bool pare
                 return api_fail(WireError::not_found,
                                 fmt::format("the parent folder of '{}' does not exist; pass "
                                             "parents=true to create it",
-                                            rel));
+                                            rel),
+                                api::reason::no_parent);
             return std::unexpected(parent.error());
         }
         if (::mkdirat(parent->get(), std::string(base_name(rel)).c_str(), 0755) != 0)
@@ -818,7 +821,8 @@ ApiResult<void> check_move_or_copy(std::string_view from, std::string_view to,
 
 std::unexpected<ApiError> target_exists(std::string_view to) {
     return api_fail(WireError::conflict,
-                    fmt::format("'{}' exists already; pass overwrite=true to replace it", to));
+                    fmt::format("'{}' exists already; pass overwrite=true to replace it", to),
+                    api::reason::exists);
 }
 
 // Without overwrite, an existing target is refused before any work is done

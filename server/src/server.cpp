@@ -257,6 +257,7 @@ awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsi
 #endif
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "de-server");
+    res.set(bsv(api::k_header_server), DE_SERVER_VERSION);
     for (const auto& [k, v] : r.headers)
         res.set(k, v);
     if (!r.body.empty() || r.status != 204) {

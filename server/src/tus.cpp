@@ -288,7 +288,8 @@ struct TusService::Impl {
                 return api_fail(WireError::conflict,
                                 fmt::format("'{}' exists already; set metadata overwrite=true to "
                                             "replace it",
-                                            rel));
+                                            rel),
+                                api::reason::exists);
             return {};
         }
         if (fd == -ENOENT) return {};

@@ -81,7 +81,7 @@ chmod 600 "$KEYFILE"
 expect_rc 7 env DE_CLI_RETRY_BUDGET_MS=500 DASH_ENTERPRISE_USERNAME=a DASH_ENTERPRISE_PASSWORD=b \
     "$DE_CLI" --no-keyfile --host http://127.0.0.1:1 whoami
 assert_contains "$ERR" "de-server at http://127.0.0.1:1 did not answer for"
-expect_rc 2 "$DE_CLI" --host not-a-url whoami
+expect_rc 2 "$DE_CLI" --host ftp://not-http whoami  # a bare name is a host now (https://); a non-HTTP scheme is refused
 
 # logout revokes the token on the server and removes it locally.
 expect_rc 0 "$DE_CLI" logout --json

@@ -90,6 +90,11 @@ struct ValueRule {
     ValueSource source = ValueSource::none;
     std::vector<std::string> words;  // for ValueSource::words
     std::string query;               // for ValueSource::dynamic, e.g. "apps", "paths"
+    // A positional taking several words: the rule applies from this word on
+    // (0-based), up to the next rule's start. `download REMOTE... LOCAL`
+    // completes its first word remotely and the later ones locally with two
+    // rules, from_word 0 and 1. Options ignore it.
+    int from_word = 0;
 };
 
 struct CompletionSpec {

@@ -54,6 +54,12 @@ struct ClientOptions {
     // carries X-De-Sync-Lease, and the server refuses a write (409) once the
     // lease is no longer the app's live one. Set by sync push.
     std::string sync_lease;
+    // What error messages tell the user to do next, worded for the caller's
+    // own settings (de-cli names its flags and environment variables here):
+    // about a host whose name does not resolve or that is no de-server, and
+    // about credentials the server refused. Empty: generic advice.
+    std::string hint_wrong_host;
+    std::string hint_bad_credentials;
 };
 
 struct AppUpdate {

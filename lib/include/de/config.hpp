@@ -49,6 +49,7 @@ struct KeyfileEntry {
     std::string username;
     std::string token;  // secret
     std::int64_t expires_at = 0;
+    std::int64_t logged_in_at = 0;  // seconds since the epoch; 0 in keyfiles older than it
 };
 
 struct Keyfile {
@@ -66,9 +67,21 @@ Result<Keyfile> read_keyfile(const std::filesystem::path& path);
 // Writes atomically (temporary file + rename), mode 0600, folder 0700.
 Status write_keyfile(const std::filesystem::path& path, const Keyfile& keyfile);
 
-// "HTTP://Host:8050/" -> "http://host:8050". Refuses anything but an http(s) URL
-// with a host (ErrorKind::usage).
+// "HTTP://Host:8050/" -> "http://host:8050". A bare host ("de.example.com",
+// "host:8050", as existing `de` setups set DASH_ENTERPRISE_HOST) means
+// https://, except a loopback name (localhost, 127.x.y.z, [::1]), which means
+// http:// (a local de-server speaks plain HTTP; TLS on loopback is rare).
+// Refuses anything but an http(s) URL with a host (ErrorKind::usage).
 Result<std::string> normalize_host(std::string_view url);
+// The scheme a bare host gets ("http" for a loopback name, else "https");
+// authority is "host", "host:port" or "[v6]:port".
+std::string_view default_scheme(std::string_view authority);
+
+// The host that stays the default after `logout` of `removed`: the remaining
+// host logged into most recently; with none left, `removed` itself (so a
+// later `login` goes back there, and commands say to log in rather than
+// quietly trying the built-in default).
+std::string default_host_after_logout(const Keyfile& keyfile, const std::string& removed);
 
 struct ConfigInputs {
     std::optional<std::string> flag_host;

@@ -131,3 +131,34 @@ TEST_CASE("zsh and fish scripts name every visible command") {
     CHECK(contains(f, "-s 'n' -l 'name' -x -a '(__tool_dynamic apps)'"));
     CHECK_FALSE(contains(f, "__complete'"));
 }
+
+TEST_CASE("from_word splits a many-word positional: source first, destination after") {
+    CLI::App app{"tool", "tool"};
+    std::vector<std::string> paths;
+    auto* get = app.add_subcommand("get", "Fetch");
+    get->add_option("paths", paths, "REMOTE... LOCAL");
+    CompletionSpec spec;
+    spec.rules = {{"get", "", ValueSource::dynamic, {}, "paths"},
+                  {"get", "", ValueSource::files, {}, {}, 1}};
+    const std::string s = bash_completion(app, spec);
+    // The first word remote, every later word local.
+    CHECK(contains(s, "pos='paths:1 paths@2:-1'"));
+    CHECK(contains(s, "'get|paths') _tool_dynamic 'paths'"));
+    CHECK(contains(s, "'get|paths@2') _tool_files"));
+    const std::string z = zsh_completion(app, spec);
+    CHECK(contains(z, "pos=('paths:1' 'paths@2:-1')"));
+    const std::string f = fish_completion(app, spec);
+    CHECK(contains(f, "__tool_pos \\'get\\' 0 1' -f -a '(__tool_dynamic paths)'"));
+    CHECK(contains(f, "__tool_pos \\'get\\' 1 -1' -F"));
+}
+
+TEST_CASE("bash script: dynamic queries see the whole line, unquoted") {
+    Tree t;
+    const std::string s = bash_completion(t.app, t.spec());
+    // Options after the cursor count (`ls da<TAB> -n app`): every word but the current.
+    CHECK(contains(s, "for ((i = 1; i < n; i++)); do\n        ((i == COMP_CWORD)) && continue"));
+    // The word is passed without its quoting (dir\ with\ space/), to compgen as well.
+    CHECK(contains(s, "_tool_dequote() {"));
+    CHECK(contains(s, "-- \"$dq\" 2>/dev/null)"));
+    CHECK(contains(s, "COMPREPLY=($(compgen -f -- \"$dq\"))"));
+}

@@ -270,6 +270,18 @@ TEST_CASE("classifier: transport failures map to error kinds and say what to do"
     CHECK(error_kind(K::other) == de::ErrorKind::generic);
     CHECK(transient(K::connect));
     CHECK_FALSE(transient(K::tls));
+    // A name that does not resolve is no outage: it fails at once, naming the host.
+    CHECK(error_kind(K::resolve) == de::ErrorKind::network);
+    CHECK_FALSE(transient(K::resolve));
+    CHECK_FALSE(outage(Attempt{K::resolve, 0}));
+    Retry retry(RetryPolicy{3, 200ms, 2'000ms, 0ms, 30'000ms}, true);
+    CHECK(retry.next(Attempt{K::resolve, 0}).action == Retry::Action::give_up);
+    auto unknown = transport_error(TransportError{K::resolve, "Could not resolve host: nope", 0},
+                                   "nope.invalid:8050", "listing apps", "check --host");
+    CHECK(unknown.kind == de::ErrorKind::network);
+    CHECK(unknown.message ==
+          "listing apps failed: the host name of nope.invalid:8050 is unknown (Could not resolve "
+          "host: nope); check --host");
     auto e = transport_error(TransportError{K::tls, "bad cert", 0}, "h:1", "listing apps");
     CHECK(e.kind == de::ErrorKind::network);
     CHECK(e.message.find("listing apps failed") != std::string::npos);
@@ -290,4 +302,61 @@ TEST_CASE("classifier: statuses map through the wire contract") {
     CHECK(e.message.starts_with("whoami failed: HTTP 502"));
     e = response_error(401, "", "whoami");
     CHECK(e.kind == de::ErrorKind::auth);
+}
+
+TEST_CASE("classifier: an answer that is not a de-server's is named as such") {
+    Headers plain;
+    plain.add("server", "SimpleHTTP/0.6 Python/3.11");
+    ResponseContext context;
+    context.headers = &plain;
+    context.host = "http://127.0.0.1:9";
+    context.host_hint = "check --host";
+    auto e = response_error(404, "<html>File not found</html>", "listing 'x'", context);
+    CHECK(e.kind == de::ErrorKind::network);
+    CHECK(e.message ==
+          "listing 'x' failed: http://127.0.0.1:9 answered HTTP 404 but does not look like a "
+          "de-server; check --host");
+    e = response_error(501, "", "login", context);
+    CHECK(e.message.find("does not look like a de-server") != std::string::npos);
+    // A proxy's outage answer is an outage, not a wrong host.
+    e = response_error(503, "<html>down</html>", "login", context);
+    CHECK(e.message.find("de-server") == std::string::npos);
+    // A de-server's answers: by its header, by Server:, or by the error body's shape.
+    Headers marked;
+    marked.add("x-de-server", "0.1.0");
+    CHECK(looks_like_de_server(marked, ""));
+    Headers server;
+    server.add("server", "de-server");
+    CHECK(looks_like_de_server(server, ""));
+    CHECK(looks_like_de_server(plain, R"({"error":{"kind":"not_found","message":"m"}})"));
+    CHECK_FALSE(looks_like_de_server(plain, R"({"error":"nope"})"));
+    CHECK_FALSE(looks_like_de_server(plain, ""));
+    context.headers = &marked;
+    e = response_error(404, "", "listing 'x'", context);
+    CHECK(e.kind == de::ErrorKind::not_found);
+}
+
+TEST_CASE("classifier: a reason gets the client's words, not the server's wire terms") {
+    auto e = response_error(
+        409,
+        R"({"error":{"kind":"conflict","reason":"exists","message":"'b' exists already; pass overwrite=true to replace it"}})",
+        "moving 'a' to 'b'");
+    CHECK(e.kind == de::ErrorKind::conflict);
+    CHECK(e.api_reason == "exists");
+    CHECK(e.message == "moving 'a' to 'b' failed: the target exists already");
+    e = response_error(
+        409,
+        R"({"error":{"kind":"conflict","reason":"not_empty","message":"folder 'd' is not empty; pass recursive=true"}})",
+        "removing 'd'");
+    CHECK(e.api_reason == "not_empty");
+    CHECK(e.message.find("recursive=") == std::string::npos);
+    // An unknown reason keeps the server's message.
+    e = response_error(409, R"({"error":{"kind":"conflict","reason":"new","message":"m"}})", "x");
+    CHECK(e.message == "x failed: m");
+    // Refused credentials: the caller's advice for its mode.
+    ResponseContext context;
+    context.auth_hint = "check DASH_ENTERPRISE_PASSWORD";
+    e = response_error(401, R"({"error":{"kind":"unauthorized","message":"wrong credentials"}})",
+                       "whoami", context);
+    CHECK(e.message == "whoami failed: wrong credentials; check DASH_ENTERPRISE_PASSWORD");
 }

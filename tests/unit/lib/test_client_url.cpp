@@ -44,6 +44,11 @@ TEST_CASE("normalize_base_url") {
     CHECK(normalize_base_url("HTTPS://de.example.com//").value() == "https://de.example.com");
     CHECK(normalize_base_url("https://example.com/de/").value() == "https://example.com/de");
     CHECK(normalize_base_url("de.example.com").value() == "https://de.example.com");
+    // A bare loopback name means a local de-server over plain HTTP.
+    CHECK(normalize_base_url("127.0.0.1:8050").value() == "http://127.0.0.1:8050");
+    CHECK(normalize_base_url("localhost:8050").value() == "http://localhost:8050");
+    CHECK(normalize_base_url("[::1]:8050").value() == "http://[::1]:8050");
+    CHECK(normalize_base_url("de.example.com:8443/x").value() == "https://de.example.com:8443/x");
     CHECK(normalize_base_url("  http://h:1  ").value() == "http://h:1");
     CHECK(normalize_base_url("http://[::1]:8050").value() == "http://[::1]:8050");
     for (const char* bad :

@@ -163,14 +163,22 @@ TEST_CASE("a missing keyfile is empty; a malformed one is an error") {
 TEST_CASE("host URLs are normalized and checked") {
     CHECK(de::normalize_host("HTTPS://De.Example.com/").value() == "https://de.example.com");
     CHECK(de::normalize_host("http://127.0.0.1:8050").value() == "http://127.0.0.1:8050");
-    CHECK_FALSE(de::normalize_host("de.example.com"));
+    // A bare host (as DASH_ENTERPRISE_HOST has it in existing `de` setups): https://,
+    // or http:// for a loopback name.
+    CHECK(de::normalize_host("de.example.com").value() == "https://de.example.com");
+    CHECK(de::normalize_host("De.Example.com:8443/").value() == "https://de.example.com:8443");
+    CHECK(de::normalize_host("localhost:8050").value() == "http://localhost:8050");
+    CHECK(de::normalize_host("127.0.0.1:8050").value() == "http://127.0.0.1:8050");
+    CHECK(de::normalize_host("[::1]:8050").value() == "http://[::1]:8050");
+    CHECK(de::normalize_host("localhost.example.com").value() == "https://localhost.example.com");
+    CHECK_FALSE(de::normalize_host(""));
     CHECK_FALSE(de::normalize_host("ftp://x"));
     CHECK_FALSE(de::normalize_host("http://"));
     CHECK_FALSE(de::normalize_host("http://user:pw@host"));
     auto bad = de::resolve_settings([] {
         de::ConfigInputs in;
         in.no_keyfile = true;
-        in.flag_host = "nonsense";
+        in.flag_host = "ftp://nonsense";
         in.getenv = [](std::string_view) { return std::optional<std::string>(); };
         return in;
     }());
@@ -194,4 +202,21 @@ TEST_CASE("the default keyfile path follows XDG_CONFIG_HOME, then HOME") {
     CHECK(de::default_keyfile_path(env({{"XDG_CONFIG_HOME", "rel"}, {"HOME", "/h"}})).value() ==
           "/h/.config/de-cli/keyfile");
     CHECK_FALSE(de::default_keyfile_path(env({})));
+}
+
+TEST_CASE("logout leaves the host logged into last as the default") {
+    de::Keyfile k;
+    k.hosts["http://aaa.example"] = {"u", "t", 0, 10};
+    k.hosts["https://b.example"] = {"u", "t", 0, 30};
+    k.hosts["https://c.example"] = {"u", "t", 0, 20};
+    k.default_host = "https://b.example";
+    // Not the first name in order (aaa): the one logged into most recently.
+    CHECK(de::default_host_after_logout(k, "https://b.example") == "https://c.example");
+    // Logging out of another host keeps the default.
+    CHECK(de::default_host_after_logout(k, "http://aaa.example") == "https://b.example");
+    // The last host stays the default, so commands ask to log in there again.
+    de::Keyfile one;
+    one.hosts["https://b.example"] = {"u", "t", 0, 30};
+    one.default_host = "https://b.example";
+    CHECK(de::default_host_after_logout(one, "https://b.example") == "https://b.example");
 }

@@ -66,6 +66,9 @@ inline constexpr std::string_view k_header_upload_defer_length = "Upload-Defer-L
 inline constexpr std::string_view k_header_upload_parts = "Upload-Parts";
 inline constexpr std::string_view k_header_upload_parts_done = "Upload-Parts-Done";
 inline constexpr std::string_view k_header_entry = "X-De-Entry";
+// On every de-server answer: the server's version. A client tells a de-server
+// (also behind a proxy that rewrites Server:) from another HTTP server by it.
+inline constexpr std::string_view k_header_server = "X-De-Server";
 // On a tus creation: a key the client chose (1-128 of [A-Za-z0-9_-]) and
 // journaled before sending; a creation repeated with the same key answers the
 // upload the first one made instead of making another (docs/api.md).
@@ -99,6 +102,15 @@ enum class WireError {
     unavailable,            // 503  shutting down
     quota_exceeded,         // 507
 };
+
+// Finer causes of an error, sent as "reason" beside "kind" in the error
+// object (docs/api.md, "Errors"). Clients word their messages by them, never
+// by matching the server's text.
+namespace reason {
+inline constexpr std::string_view exists = "exists";        // the target exists; no overwrite asked
+inline constexpr std::string_view not_empty = "not_empty";  // a folder with entries; no recursive
+inline constexpr std::string_view no_parent = "no_parent";  // the target's folder is missing
+}  // namespace reason
 
 int http_status(WireError e);
 std::string_view to_string(WireError e);

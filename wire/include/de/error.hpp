@@ -27,6 +27,9 @@ struct Error {
     std::string message;   // says what failed, on which path or app, and what to do next
     int http_status = 0;   // 0 when the failure never reached HTTP
     std::string api_kind;  // the server's error kind string, when there was one
+    // The finer cause (de::api::reason: "exists", "not_empty", ...) when the
+    // server or libde named one; messages are reworded by it, not by text.
+    std::string api_reason = {};
 };
 
 template <class T>
