@@ -47,6 +47,11 @@ ApiError errno_error(int err, std::string_view what, std::string_view path) {
             return {WireError::conflict, fmt::format("'{}' exists already", shown)};
         case ENOTEMPTY:
             return {WireError::conflict, fmt::format("folder '{}' is not empty", shown)};
+        case EMFILE:
+        case ENFILE:
+            return {WireError::unavailable,
+                    fmt::format("the server is out of open files while {} '{}'; try again later",
+                                what, shown)};
         case ENAMETOOLONG:
             return {WireError::bad_request, fmt::format("'{}' is too long", shown)};
         case ENOSPC:

@@ -40,7 +40,9 @@ void to_json(json& j, const MountStatus& v) {
              {"quota_bytes", v.quota_bytes},
              {"file_count", v.file_count},
              {"storage_class", v.storage_class},
-             {"reserved_bytes", v.reserved_bytes}};
+             {"reserved_bytes", v.reserved_bytes},
+             {"entries", v.entries},
+             {"max_entries", v.max_entries}};
 }
 void from_json(const json& j, MountStatus& v) {
     j.at("app").get_to(v.app);
@@ -50,6 +52,8 @@ void from_json(const json& j, MountStatus& v) {
     j.at("file_count").get_to(v.file_count);
     j.at("storage_class").get_to(v.storage_class);
     v.reserved_bytes = j.value("reserved_bytes", std::uint64_t{0});
+    v.entries = j.value("entries", std::uint64_t{0});
+    v.max_entries = j.value("max_entries", std::uint64_t{0});
 }
 
 void to_json(json& j, const Entry& v) {
