@@ -301,9 +301,9 @@ def test_f7_cursor_listing():
             for t in threads:
                 t.join()
 
-        run(lister, 300)
+        run(lister, 100)
         after = srv.rss_peak_kib()
-        eq(results, [300] * 3, "F7: three concurrent limit=1 listings of 50,000 folders")
+        eq(results, [100] * 3, "F7: three concurrent limit=1 listings of 50,000 folders")
         print(f"F7: VmHWM {before} KiB -> {after} KiB (+{after - before} KiB) for three "
               f"concurrent recursive limit=1 listings of 50,050 folders", file=sys.stderr)
         if not SANITIZED:
