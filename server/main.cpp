@@ -90,6 +90,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--quota", quota, "Per-app mount quota, e.g. 500MiB, 25GB")
         ->capture_default_str();
+    app.add_option("--max-entries", opts.max_entries,
+                   "Per-app limit on files and folders in a mount; creating more is refused "
+                   "with 507")
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
     app.add_option("--min-free", min_free,
                    "Free space to keep on the root's file system, a size (2GiB, 0) or a share "
                    "(10%); writes that would cut into it are refused with 507. Default: the "

@@ -621,6 +621,12 @@ Status Client::manifest(std::string_view app, std::string_view dir, bool hashes,
         }
         try {
             json item = json::parse(text);
+            if (auto it = item.find("error"); it != item.end() && it->is_object()) {
+                // The server could not finish its walk: its error, not a short manifest.
+                auto kind = api::wire_error_from_string(it->value("kind", std::string()));
+                stop = http::response_error(kind ? api::http_status(*kind) : 500, text, what);
+                return false;
+            }
             if (auto it = item.find("end");
                 it != item.end() && it->is_boolean() && it->get<bool>()) {
                 end_count = item.at("count").get<std::uint64_t>();

@@ -182,6 +182,30 @@ class Batch final : public TarHandler {
     std::size_t dirs() const { return m_dirs.size(); }
     std::uint64_t bytes() const { return m_bytes; }
 
+    // At most how many files and folders the commit adds (--max-entries):
+    // every file (a replaced one too) and every folder named or implied that
+    // does not exist yet. Blocking: runs on a pool thread.
+    std::uint64_t new_entries() const {
+        std::unordered_set<std::string_view> dirs;
+        auto add = [&](std::string_view p) {
+            for (; !p.empty(); p = parent_path(p))
+                if (!dirs.insert(p).second) break;  // its parents are in already
+        };
+        for (const auto& s : m_files)
+            add(parent_path(s.rel));
+        for (const auto& d : m_dirs)
+            add(d);
+        std::uint64_t n = m_files.size();
+        for (auto d : dirs) {
+            int fd = open_beneath_raw(m_mount.dir.get(), d, O_PATH | O_DIRECTORY);
+            if (fd >= 0)
+                ::close(fd);
+            else
+                ++n;
+        }
+        return n;
+    }
+
     // Flush, check, rename, fsync folders. Blocking: runs on a pool thread.
     struct Outcome {
         std::string body;  // the JSON answer, written as it is built
@@ -387,7 +411,7 @@ class Batch final : public TarHandler {
     // (the parent of every new folder is marked for an fsync). Cached per batch.
     ApiResult<int> ensure_dir(const std::string& rel) {
         if (auto it = m_dir_fds.find(rel); it != m_dir_fds.end()) return it->second.get();
-        if (m_dir_fds.size() >= 256) m_dir_fds.clear();  // bounded fds
+        if (m_dir_fds.size() >= 64) m_dir_fds.clear();  // bounded fds
         int fd = open_beneath_raw(m_mount.dir.get(), rel, O_RDONLY | O_DIRECTORY);
         if (fd == -ENOENT) {
             std::string parent(parent_path(rel));
@@ -588,8 +612,16 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
     auto body_done = std::chrono::steady_clock::now();
 
     ApiResult<Batch::Outcome> outcome = std::unexpected(ApiError{});
+    std::uint64_t new_entries = 0;
     if (!error) {
-        job.start([batch, &outcome] { outcome = batch->commit(); });
+        job.start([batch, &outcome, &reservation, &new_entries] {
+            new_entries = batch->new_entries();
+            if (auto g = reservation->grow_entries(new_entries); !g) {
+                outcome = std::unexpected(g.error());
+                return;
+            }
+            outcome = batch->commit();
+        });
         co_await job.wait();
         if (!outcome) error = outcome.error();
     }
@@ -605,7 +637,7 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
         job.start([batch] { batch->discard(); });
         co_await job.wait();
     }
-    reservation->commit(outcome->delta);
+    reservation->commit(outcome->delta, static_cast<std::int64_t>(new_entries));
     auto ms = [](auto d) {
         return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
     };

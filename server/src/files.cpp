@@ -411,13 +411,27 @@ awaitable<bool> handle_manifest(ServerContext& ctx, Exchange& x) {
         while (batch.size() < 64 * 1024) {
             auto e = (*walker)->next();
             if (!e) {
+                // The walk could not go on (out of descriptors, a folder it may
+                // not read, a folder moved meanwhile): an error record instead
+                // of the end line, so no client takes the stream for complete.
+                const ApiError& err = e.error();
+                fmt::print(stderr, "manifest of '{}' in app '{}' cut after {} entries: {}\n", *rel,
+                           route.app, count, err.message);
+                batch += dump_json(nlohmann::json{
+                    {"error",
+                     {{"kind", std::string(api::to_string(err.kind))}, {"message", err.message}}}});
+                batch += '\n';
+                end = true;
+                break;
+            }
+            if (!*e) {
                 batch += nlohmann::json{{"end", true}, {"count", count}}.dump();
                 batch += '\n';
                 end = true;
                 break;
             }
             ++count;
-            batch += dump_json(nlohmann::json(*e));
+            batch += dump_json(nlohmann::json(**e));
             batch += '\n';
         }
         auto chunk = http::make_chunk(asio::buffer(batch));

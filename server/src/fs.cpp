@@ -51,6 +51,11 @@ ApiError errno_error(int err, std::string_view what, std::string_view path) {
             return {WireError::conflict,
                     fmt::format("folder '{}' is not empty", shown),
                     {{"reason", api::reason::not_empty}}};
+        case EMFILE:
+        case ENFILE:
+            return {WireError::unavailable,
+                    fmt::format("the server is out of open files while {} '{}'; try again later",
+                                what, shown)};
         case ENAMETOOLONG:
             return {WireError::bad_request, fmt::format("'{}' is too long", shown)};
         case ENOSPC:

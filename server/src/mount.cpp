@@ -45,10 +45,6 @@ bool several_links(const struct stat& st) {
     return S_ISREG(st.st_mode) && st.st_nlink > 1;
 }
 
-bool listable(const struct stat& st) {
-    return (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) && !several_links(st);
-}
-
 ApiError hard_link_error(std::string_view rel, const struct stat& st) {
     return ApiError{WireError::forbidden,
                     fmt::format("'{}' has {} hard links, and one may lead outside the mount; "
@@ -148,6 +144,26 @@ ApiError not_a_folder(int mount_fd, std::string_view rel, int err) {
     }
     return errno_error(err, "opening folder", rel);
 }
+// How many folders of `rel` (a folder's path) do not exist yet beneath the mount.
+std::uint64_t missing_dirs(int mount_fd, std::string_view rel) {
+    std::uint64_t n = 0;
+    for (std::string_view p = rel; !p.empty(); p = parent_path(p)) {
+        int fd = open_beneath_raw(mount_fd, p, O_PATH);
+        if (fd >= 0) {
+            ::close(fd);
+            break;
+        }
+        ++n;
+    }
+    return n;
+}
+
+// make_dirs_beneath, telling how many folders it created (at most: a racing
+// request may have made some of them).
+ApiResult<UniqueFd> make_parents(int mount_fd, std::string_view rel, std::uint64_t& created) {
+    created = missing_dirs(mount_fd, rel);
+    return make_dirs_beneath(mount_fd, rel);
+}
 }  // namespace
 
 // ---- Reservation -------------------------------------------------------------------------
@@ -160,6 +176,7 @@ Reservation::Reservation(Reservation&& o) noexcept
     : m_store(std::exchange(o.m_store, nullptr)),
       m_app(std::move(o.m_app)),
       m_bytes(std::exchange(o.m_bytes, 0)),
+      m_entries(std::exchange(o.m_entries, 0)),
       m_streamed(o.m_streamed) {}
 
 Reservation& Reservation::operator=(Reservation&& o) noexcept {
@@ -168,6 +185,7 @@ Reservation& Reservation::operator=(Reservation&& o) noexcept {
         m_store = std::exchange(o.m_store, nullptr);
         m_app = std::move(o.m_app);
         m_bytes = std::exchange(o.m_bytes, 0);
+        m_entries = std::exchange(o.m_entries, 0);
         m_streamed = o.m_streamed;
     }
     return *this;
@@ -188,17 +206,29 @@ ApiResult<void> Reservation::grow(std::uint64_t more) {
     return {};
 }
 
-void Reservation::commit(std::int64_t delta) {
+ApiResult<void> Reservation::grow_entries(std::uint64_t more) {
+    if (!m_store || more == 0) return {};
+    std::lock_guard guard(m_store->m_quota_mutex);
+    auto& st = m_store->m_quota_state[m_app];
+    std::uint64_t used = st.usage.entries + st.reserved_entries;
+    std::uint64_t max = m_store->m_max_entries;
+    std::uint64_t avail = max > used ? max - used : 0;
+    if (more > avail) return std::unexpected(m_store->entries_error(more, avail));
+    st.reserved_entries += more;
+    m_entries += more;
+    return {};
+}
+
+void Reservation::commit(std::int64_t delta, std::int64_t entries) {
     if (!m_store) return;
     std::lock_guard guard(m_store->m_quota_mutex);
     auto& st = m_store->m_quota_state[m_app];
     st.reserved -= std::min(st.reserved, m_bytes);
+    st.reserved_entries -= std::min(st.reserved_entries, m_entries);
     if (m_streamed) m_store->m_streamed_pending -= std::min(m_store->m_streamed_pending, m_bytes);
-    if (delta != 0) {
-        auto used = static_cast<std::int64_t>(st.usage.used_bytes) + delta;
-        st.usage.used_bytes = used < 0 ? 0 : static_cast<std::uint64_t>(used);
-    }
+    m_store->add_usage_locked(st, delta, entries);
     m_bytes = 0;
+    m_entries = 0;
     m_store = nullptr;
 }
 
@@ -218,6 +248,7 @@ void Reservation::absorb(Reservation&& o) {
             pending += o.m_bytes;
     }
     m_bytes += std::exchange(o.m_bytes, 0);
+    m_entries += std::exchange(o.m_entries, 0);
     o.m_store = nullptr;
 }
 
@@ -279,7 +310,8 @@ ApiResult<PutResult> Upload::commit() {
                         "was stored",
                         m_rel, sha, *m_opts.digest),
             {{"received_sha256", sha}}});
-    auto parent = make_dirs_beneath(m_mount.dir.get(), parent_path(m_rel));
+    std::uint64_t dirs_created = 0;
+    auto parent = make_parents(m_mount.dir.get(), parent_path(m_rel), dirs_created);
     if (!parent) return std::unexpected(parent.error());
     std::string base(base_name(m_rel));
 
@@ -314,6 +346,7 @@ ApiResult<PutResult> Upload::commit() {
     o.mtime_ns = m_opts.mtime_ns;
     o.overwrite = !m_opts.if_none_match_star;
     o.parent_fd = parent->get();
+    o.dirs_created = dirs_created;
     o.exists_error = ApiError{WireError::precondition_failed,
                               fmt::format("'{}' exists already (If-None-Match: *)", m_rel),
                               {}};
@@ -325,42 +358,19 @@ ApiResult<PutResult> Upload::commit() {
 
 // ---- TreeWalker --------------------------------------------------------------------------
 
-TreeWalker::TreeWalker(MountStore& store, int mount_fd, std::string base, UniqueFd base_fd,
-                       bool hashes)
-    : m_store(store), m_mount_fd(mount_fd), m_hashes(hashes) {
-    Level l;
-    l.path = std::move(base);
-    if (auto c = read_dir(base_fd.get())) l.children = std::move(*c);
-    std::sort(l.children.begin(), l.children.end(),
-              [](const DirChild& a, const DirChild& b) { return a.name < b.name; });
-    l.fd = std::move(base_fd);
-    m_stack.push_back(std::move(l));
-}
+TreeWalker::TreeWalker(MountStore& store, SortedWalk walk, bool hashes)
+    : m_store(store), m_walk(std::move(walk)), m_hashes(hashes) {}
 
-std::optional<Entry> TreeWalker::next() {
-    while (!m_stack.empty()) {
-        Level& l = m_stack.back();
-        if (l.index >= l.children.size()) {
-            m_stack.pop_back();
-            continue;
-        }
-        DirChild c = std::move(l.children[l.index++]);
-        if (!listable(c.st)) continue;
-        Entry e = entry_from_stat(join_path(l.path, c.name), c.st);
-        if (S_ISDIR(c.st.st_mode)) {
-            int fd = ::openat(l.fd.get(), c.name.c_str(),
-                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd >= 0) {
-                Level sub;
-                sub.fd = UniqueFd(fd);
-                sub.path = e.path;
-                if (auto ch = read_dir(fd)) sub.children = std::move(*ch);
-                std::sort(sub.children.begin(), sub.children.end(),
-                          [](const DirChild& a, const DirChild& b) { return a.name < b.name; });
-                m_stack.push_back(std::move(sub));
-            }
-        } else if (m_hashes) {
-            int fd = ::openat(l.fd.get(), c.name.c_str(),
+ApiResult<std::optional<Entry>> TreeWalker::next() {
+    auto item = m_walk.next();
+    if (!item) return std::unexpected(item.error());
+    if (!*item) return std::optional<Entry>();
+    auto& it = **item;
+    Entry e = entry_from_stat(std::move(it.path), it.st);
+    if (S_ISREG(it.st.st_mode)) {
+        e.sha256 = m_store.cached_hash(it.st);
+        if (m_hashes && !e.sha256) {
+            int fd = ::openat(it.dir_fd, it.name.c_str(),
                               O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
             if (fd >= 0) {
                 UniqueFd f(fd);
@@ -368,18 +378,16 @@ std::optional<Entry> TreeWalker::next() {
                 if (::fstat(fd, &st) == 0)
                     if (auto h = m_store.hash_of(fd, st)) e.sha256 = *h;
             }
-        } else {
-            e.sha256 = m_store.cached_hash(c.st);
         }
-        return e;
     }
-    return std::nullopt;
+    return std::optional<Entry>(std::move(e));
 }
 
 // ---- MountStore --------------------------------------------------------------------------
 
-MountStore::MountStore(AppStore& apps, std::uint64_t quota_bytes, MinFree min_free)
-    : m_apps(apps), m_quota(quota_bytes), m_min_free(min_free) {}
+MountStore::MountStore(AppStore& apps, std::uint64_t quota_bytes, MinFree min_free,
+                       std::uint64_t max_entries)
+    : m_apps(apps), m_quota(quota_bytes), m_max_entries(max_entries), m_min_free(min_free) {}
 
 std::uint64_t MountStore::min_free_bytes_now() {
     auto d = disk_space(m_apps.root());
@@ -443,51 +451,78 @@ ApiResult<Mount> MountStore::open(const App& app) {
     return m;
 }
 
-Usage MountStore::count_usage(int mount_fd) {
-    Usage u;
-    int fd = ::openat(mount_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return u;
-    std::vector<UniqueFd> pending;
-    pending.emplace_back(fd);
-    while (!pending.empty()) {
-        UniqueFd dir = std::move(pending.back());
-        pending.pop_back();
-        auto children = read_dir(dir.get());
-        if (!children) continue;
-        for (const auto& c : *children) {
-            if (S_ISREG(c.st.st_mode)) {
-                u.used_bytes += static_cast<std::uint64_t>(c.st.st_size);
-                ++u.file_count;
-            } else if (S_ISDIR(c.st.st_mode)) {
-                int sub = ::openat(dir.get(), c.name.c_str(),
-                                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sub >= 0) pending.emplace_back(sub);
-            }
-        }
+ApiResult<Usage> MountStore::count_usage(int mount_fd) {
+    auto c = count_tree(mount_fd);
+    if (!c) {
+        ApiError e = c.error();
+        e.message =
+            fmt::format("cannot count the mount's usage, so nothing is written: {}", e.message);
+        return std::unexpected(std::move(e));
     }
-    return u;
+    return Usage{c->bytes, c->files, c->files + c->dirs};
 }
 
-MountStatus MountStore::status(const App& app) {
+void MountStore::add_usage_locked(QuotaState& st, std::int64_t bytes, std::int64_t entries) {
+    auto add = [](std::uint64_t& v, std::int64_t d) {
+        auto r = static_cast<std::int64_t>(v) + d;
+        v = r < 0 ? 0 : static_cast<std::uint64_t>(r);
+    };
+    add(st.usage.used_bytes, bytes);
+    add(st.usage.entries, entries);
+    if (st.walks > 0) {
+        // A count running now may miss this: it is added to its result too.
+        if (bytes > 0) st.during_walk.used_bytes += static_cast<std::uint64_t>(bytes);
+        if (entries > 0) st.during_walk.entries += static_cast<std::uint64_t>(entries);
+    }
+}
+
+ApiResult<void> MountStore::refresh_usage(const std::string& app, int mount_fd,
+                                          std::unique_lock<std::mutex>& lock, bool force) {
+    auto now = std::chrono::steady_clock::now();
+    {
+        auto& st = m_quota_state[app];
+        if (!force && st.valid && now - st.counted_at <= st.ttl) return {};
+        // Another request is counting: its result comes soon; until then the
+        // last count, corrected by our commits, stands.
+        if (!force && st.valid && st.walks > 0) return {};
+        if (st.walks++ == 0) st.during_walk = {};
+    }
+    lock.unlock();
+    auto started = std::chrono::steady_clock::now();
+    auto u = count_usage(mount_fd);
+    auto took = std::chrono::steady_clock::now() - started;
+    lock.lock();
+    auto& st = m_quota_state[app];
+    --st.walks;
+    if (!u) return std::unexpected(u.error());
+    st.usage = *u;
+    st.usage.used_bytes += st.during_walk.used_bytes;
+    st.usage.entries += st.during_walk.entries;
+    st.counted_at = started;
+    st.valid = true;
+    // A big tree is counted less often: the walk takes at most a tenth of the time.
+    st.ttl = std::max<std::chrono::steady_clock::duration>(k_usage_ttl, took * 10);
+    return {};
+}
+
+ApiResult<MountStatus> MountStore::status(const App& app) {
     MountStatus s;
     s.app = app.name;
     s.enabled = app.persistent_filesystem;
     s.quota_bytes = m_quota;
+    s.max_entries = m_max_entries;
     s.storage_class = "local";
     if (!s.enabled) return s;
     auto m = open(app);
-    if (!m) return s;
-    Usage u = count_usage(m->dir.get());
-    {
-        std::lock_guard guard(m_quota_mutex);
-        auto& q = m_quota_state[app.name];
-        q.usage = u;
-        q.counted_at = std::chrono::steady_clock::now();
-        q.valid = true;
-        s.reserved_bytes = q.reserved;
-    }
-    s.used_bytes = u.used_bytes;
-    s.file_count = u.file_count;
+    if (!m) return std::unexpected(m.error());  // never a status of 0 bytes it did not count
+    std::unique_lock lock(m_quota_mutex);
+    if (auto r = refresh_usage(app.name, m->dir.get(), lock, true); !r)
+        return std::unexpected(r.error());
+    auto& q = m_quota_state[app.name];
+    s.reserved_bytes = q.reserved;
+    s.used_bytes = q.usage.used_bytes;
+    s.file_count = q.usage.file_count;
+    s.entries = q.usage.entries;
     return s;
 }
 
@@ -499,23 +534,33 @@ ApiError MountStore::quota_error(std::uint64_t needed, std::uint64_t available) 
                     {{"needed_bytes", needed}, {"available_bytes", available}}};
 }
 
+ApiError MountStore::entries_error(std::uint64_t needed, std::uint64_t available) const {
+    return ApiError{WireError::quota_exceeded,
+                    fmt::format("too many files and folders in the mount: {} more needed, {} left "
+                                "of the {} allowed (de-server --max-entries); delete some",
+                                needed, available, m_max_entries),
+                    {{"needed_entries", needed},
+                     {"available_entries", available},
+                     {"max_entries", m_max_entries}}};
+}
+
 ApiResult<Reservation> MountStore::reserve(const std::string& app, int mount_fd,
-                                           std::uint64_t bytes, bool streamed) {
-    std::lock_guard guard(m_quota_mutex);
+                                           std::uint64_t bytes, bool streamed,
+                                           std::uint64_t entries) {
+    std::unique_lock lock(m_quota_mutex);
+    if (auto r = refresh_usage(app, mount_fd, lock, false); !r) return std::unexpected(r.error());
     auto& st = m_quota_state[app];
-    auto now = std::chrono::steady_clock::now();
-    if (!st.valid || now - st.counted_at > k_usage_ttl) {
-        st.usage = count_usage(mount_fd);
-        st.counted_at = now;
-        st.valid = true;
-    }
     std::uint64_t used = st.usage.used_bytes + st.reserved;
     std::uint64_t avail = m_quota > used ? m_quota - used : 0;
     if (bytes > avail) return std::unexpected(quota_error(bytes, avail));
+    std::uint64_t used_entries = st.usage.entries + st.reserved_entries;
+    std::uint64_t avail_entries = m_max_entries > used_entries ? m_max_entries - used_entries : 0;
+    if (entries > avail_entries) return std::unexpected(entries_error(entries, avail_entries));
     if (auto full = disk_full_locked(bytes)) return std::unexpected(*full);
     st.reserved += bytes;
+    st.reserved_entries += entries;
     if (streamed) m_streamed_pending += bytes;
-    return Reservation(this, app, bytes, streamed);
+    return Reservation(this, app, bytes, streamed, entries);
 }
 
 Reservation MountStore::reserve_unchecked(const std::string& app, std::uint64_t bytes) {
@@ -536,8 +581,9 @@ ApiResult<PutResult> MountStore::commit_staged(Mount& m, const StagedFile& f,
     }
     UniqueFd own_parent;
     int parent = o.parent_fd;
+    std::uint64_t dirs_created = o.dirs_created;
     if (parent < 0) {
-        auto p = make_dirs_beneath(m.dir.get(), parent_path(rel));
+        auto p = make_parents(m.dir.get(), parent_path(rel), dirs_created);
         if (!p) return std::unexpected(p.error());
         own_parent = std::move(*p);
         parent = own_parent.get();
@@ -574,7 +620,8 @@ ApiResult<PutResult> MountStore::commit_staged(Mount& m, const StagedFile& f,
     if (o.sync_folder) fsync_fd(parent);
     PutResult r;
     r.usage_delta = static_cast<std::int64_t>(st.st_size) - old_size;
-    if (res) res->commit(r.usage_delta);
+    if (res)
+        res->commit(r.usage_delta, static_cast<std::int64_t>(dirs_created) + (created ? 1 : 0));
     remember_hash(st, o.sha256);
     r.entry = entry_from_stat(rel, st);
     r.entry.sha256 = o.sha256;
@@ -715,7 +762,10 @@ ApiResult<std::unique_ptr<Upload>> MountStore::begin_put(Mount& m, std::string r
     std::uint64_t need = 0;
     if (opts.content_length)
         need = *opts.content_length > old_size ? *opts.content_length - old_size : 0;
-    auto res = reserve(m.app, m.dir.get(), need);
+    // A new file is one entry more, and so is each folder it needs.
+    std::uint64_t entries =
+        exists ? 0 : 1 + (pfd >= 0 ? 0 : missing_dirs(m.dir.get(), parent_path(rel)));
+    auto res = reserve(m.app, m.dir.get(), need, true, entries);
     if (!res) return std::unexpected(res.error());
 
     std::string name = "up-" + random_hex(12);
@@ -780,9 +830,14 @@ ApiResult<PutResult> MountStore::mkdir(Mount& m, std::string_view rel, bool pare
         return PutResult{entry_from_stat(std::string(rel), st), false};
     }
     if (existing != -ENOENT) return std::unexpected(errno_error(-existing, "creating folder", rel));
+    // Every folder is an entry against --max-entries.
+    auto res = reserve(m.app, m.dir.get(), 0, false, parents ? missing_dirs(m.dir.get(), rel) : 1);
+    if (!res) return std::unexpected(res.error());
     if (parents) {
-        auto fd = make_dirs_beneath(m.dir.get(), rel);
+        std::uint64_t made = 0;
+        auto fd = make_parents(m.dir.get(), rel, made);
         if (!fd) return std::unexpected(fd.error());
+        res->commit(0, static_cast<std::int64_t>(made));
     } else {
         auto parent = open_beneath(m.dir.get(), parent_path(rel), O_RDONLY | O_DIRECTORY);
         if (!parent) {
@@ -796,6 +851,7 @@ ApiResult<PutResult> MountStore::mkdir(Mount& m, std::string_view rel, bool pare
         }
         if (::mkdirat(parent->get(), std::string(base_name(rel)).c_str(), 0755) != 0)
             return std::unexpected(errno_error(errno, "creating folder", rel));
+        res->commit(0, 1);
         fsync_fd(parent->get());
     }
     auto e = stat_entry(m, rel, false);
@@ -849,6 +905,9 @@ ApiResult<Entry> MountStore::move(Mount& m, std::string_view from, std::string_v
         return std::unexpected(errno_error(errno, "moving", from));
     if (auto vacant = check_target_free(m.dir.get(), to, overwrite); !vacant)
         return std::unexpected(vacant.error());
+    // The folders made for the target are new entries.
+    auto res = reserve(m.app, m.dir.get(), 0, false, missing_dirs(m.dir.get(), parent_path(to)));
+    if (!res) return std::unexpected(res.error());
     auto dst_parent = make_dirs_beneath(m.dir.get(), parent_path(to));
     if (!dst_parent) return std::unexpected(dst_parent.error());
     std::string dst_base(base_name(to));
@@ -883,9 +942,16 @@ ApiResult<Entry> MountStore::copy(Mount& m, std::string_view from, std::string_v
     if (several_links(st)) return std::unexpected(hard_link_error(from, st));
     if (auto vacant = check_target_free(m.dir.get(), to, overwrite); !vacant)
         return std::unexpected(vacant.error());
-    std::uint64_t need = S_ISDIR(st.st_mode) ? count_usage(src->get()).used_bytes
-                                             : static_cast<std::uint64_t>(st.st_size);
-    auto res = reserve(m.app, m.dir.get(), need);
+    std::uint64_t need = static_cast<std::uint64_t>(st.st_size);
+    std::uint64_t entries = 1;
+    if (S_ISDIR(st.st_mode)) {
+        auto c = count_usage(src->get());
+        if (!c) return std::unexpected(c.error());
+        need = c->used_bytes;
+        entries += c->entries;
+    }
+    entries += missing_dirs(m.dir.get(), parent_path(to));
+    auto res = reserve(m.app, m.dir.get(), need, true, entries);
     if (!res) return std::unexpected(res.error());
 
     std::string tmp = "cp-" + random_hex(12);
@@ -928,7 +994,8 @@ ApiResult<Entry> MountStore::copy(Mount& m, std::string_view from, std::string_v
     }
     fsync_fd(dst_parent->get());
     res->commit(static_cast<std::int64_t>(need) -
-                (existed && S_ISREG(old.st_mode) ? static_cast<std::int64_t>(old.st_size) : 0));
+                    (existed && S_ISREG(old.st_mode) ? static_cast<std::int64_t>(old.st_size) : 0),
+                static_cast<std::int64_t>(entries) - (existed ? 1 : 0));
     if (existed && S_ISDIR(old.st_mode)) {
         std::lock_guard guard(m_quota_mutex);
         m_quota_state[m.app].valid = false;
@@ -940,60 +1007,36 @@ ApiResult<ListPage> MountStore::list(Mount& m, std::string_view rel, bool recurs
                                      std::size_t limit, std::string_view cursor) {
     int fd = open_beneath_raw(m.dir.get(), rel, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return std::unexpected(not_a_folder(m.dir.get(), rel, -fd));
-    struct Item {
-        Entry e;
-        struct stat st;
-    };
-    std::vector<Item> items;
-    struct Pending {
-        UniqueFd fd;
-        std::string path;
-    };
-    std::vector<Pending> pending;
-    pending.push_back({UniqueFd(fd), std::string(rel)});
-    while (!pending.empty()) {
-        Pending p = std::move(pending.back());
-        pending.pop_back();
-        auto children = read_dir(p.fd.get());
-        if (!children) continue;
-        for (auto& c : *children) {
-            if (!listable(c.st)) continue;
-            std::string path = join_path(p.path, c.name);
-            if (recursive && S_ISDIR(c.st.st_mode)) {
-                int sub = ::openat(p.fd.get(), c.name.c_str(),
-                                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sub >= 0) pending.push_back({UniqueFd(sub), path});
-            }
-            items.push_back({entry_from_stat(std::move(path), c.st), c.st});
-        }
+    UniqueFd base(fd);
+    // The cursor is the last path of the previous page: the walk resumes after
+    // it, reading one folder at a time (bounded memory whatever the tree).
+    std::string after;
+    if (!cursor.empty()) {
+        auto c = normalize_remote_path(cursor);
+        bool below = c && !c->empty() && *c != rel && (rel.empty() || is_within(*c, rel));
+        if (below) after = c->substr(rel.empty() ? 0 : rel.size() + 1);
+        if (!below || (!recursive && after.find('/') != std::string::npos))
+            return api_fail(
+                WireError::bad_request,
+                fmt::format("the cursor '{:.300}' is not one of this listing's", cursor));
     }
-    std::sort(items.begin(), items.end(),
-              [](const Item& a, const Item& b) { return a.e.path < b.e.path; });
-    auto first =
-        cursor.empty()
-            ? items.begin()
-            : std::upper_bound(items.begin(), items.end(), cursor,
-                               [](std::string_view c, const Item& i) { return c < i.e.path; });
+    auto w = SortedWalk::start(std::move(base), std::string(rel), after, recursive, limit + 1);
+    if (!w) return std::unexpected(w.error());
+    return list_page(std::move(*w), hashes, limit);
+}
+
+ApiResult<ListPage> MountStore::list_page(SortedWalk walk, bool hashes, std::size_t limit) {
+    TreeWalker walker(*this, std::move(walk), hashes);
     ListPage page;
-    for (auto it = first; it != items.end(); ++it) {
+    while (true) {
+        auto e = walker.next();
+        if (!e) return std::unexpected(e.error());  // never a page that silently lacks entries
+        if (!*e) break;
         if (page.entries.size() == limit) {
             page.next_cursor = page.entries.back().path;
             break;
         }
-        Entry e = std::move(it->e);
-        if (e.type == EntryType::file) {
-            e.sha256 = cached_hash(it->st);
-            if (hashes && !e.sha256) {
-                int hfd = open_beneath_raw(m.dir.get(), e.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-                if (hfd >= 0) {
-                    UniqueFd h(hfd);
-                    struct stat st {};
-                    if (::fstat(hfd, &st) == 0)
-                        if (auto sha = hash_of(hfd, st)) e.sha256 = *sha;
-                }
-            }
-        }
-        page.entries.push_back(std::move(e));
+        page.entries.push_back(std::move(**e));
     }
     return page;
 }
@@ -1002,7 +1045,9 @@ ApiResult<std::unique_ptr<TreeWalker>> MountStore::walk(Mount& m, std::string_vi
                                                         bool hashes) {
     int fd = open_beneath_raw(m.dir.get(), rel, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return std::unexpected(not_a_folder(m.dir.get(), rel, -fd));
-    return std::make_unique<TreeWalker>(*this, m.dir.get(), std::string(rel), UniqueFd(fd), hashes);
+    auto w = SortedWalk::start(UniqueFd(fd), std::string(rel), {}, true);
+    if (!w) return std::unexpected(w.error());
+    return std::make_unique<TreeWalker>(*this, std::move(*w), hashes);
 }
 
 }  // namespace de::server

@@ -6,14 +6,17 @@
 // Uploads are staged in <app>/staging (same filesystem), hashed while they
 // arrive, fsynced, then renamed into place and the folder fsynced, so a file is
 // visible only whole. Quota: usage is counted from the directory (outside
-// writes count); checks use a count at most k_usage_ttl old, corrected by our
-// own commits, plus the bytes reserved by uploads in flight. Disk: a write is
+// writes count) by a walk that holds one descriptor and fails rather than
+// skip a folder (walk.hpp); checks use a count at most usage_ttl old,
+// corrected by our own commits, plus what uploads in flight reserve. Both
+// bytes and entries (files and folders: --max-entries) are limited. Disk: a write is
 // admitted only while it fits above the root's free-space reserve (--min-free,
 // fs.hpp), counting the bytes admitted streamed writes have yet to write.
 
 #include "api_error.hpp"
 #include "apps.hpp"
 #include "fs.hpp"
+#include "walk.hpp"
 
 #include <de/sha256.hpp>
 #include <de/types.hpp>
@@ -42,6 +45,7 @@ struct Mount {
 struct Usage {
     std::uint64_t used_bytes = 0;
     std::uint64_t file_count = 0;
+    std::uint64_t entries = 0;  // files and folders (not the mount's root)
 };
 
 // Bytes an upload or copy holds against the quota until it commits or fails.
@@ -51,19 +55,31 @@ class Reservation {
     // `streamed`: the bytes are still to be written (a PUT, a batch, a copy), so
     // they count against the disk's free space until the reservation ends; a
     // tus upload preallocates its file instead.
-    Reservation(MountStore* store, std::string app, std::uint64_t bytes, bool streamed = false)
-        : m_store(store), m_app(std::move(app)), m_bytes(bytes), m_streamed(streamed) {}
+    // `entries`: files and folders the operation may create (an upper bound),
+    // held against --max-entries like the bytes.
+    Reservation(MountStore* store, std::string app, std::uint64_t bytes, bool streamed = false,
+                std::uint64_t entries = 0)
+        : m_store(store),
+          m_app(std::move(app)),
+          m_bytes(bytes),
+          m_entries(entries),
+          m_streamed(streamed) {}
     ~Reservation();
     Reservation(Reservation&& o) noexcept;
     Reservation& operator=(Reservation&& o) noexcept;
     Reservation(const Reservation&) = delete;
     Reservation& operator=(const Reservation&) = delete;
     std::uint64_t bytes() const { return m_bytes; }
+    std::uint64_t entries() const { return m_entries; }
+    // Asks for room for `more` entries (a batch, once its members are known).
+    // Fails with quota_exceeded.
+    ApiResult<void> grow_entries(std::uint64_t more);
     // Asks for more room (a chunked upload). Fails with quota_exceeded (the
     // quota, or the disk's free-space reserve).
     ApiResult<void> grow(std::uint64_t more);
-    // The upload committed: `delta` bytes of usage are now real.
-    void commit(std::int64_t delta);
+    // The operation ended: the reservation is released, and `delta` bytes and
+    // `entries` files or folders of usage are now real (0, 0: it failed).
+    void commit(std::int64_t delta, std::int64_t entries = 0);
     // Takes over `other`'s bytes (same app): a tus final upload inherits the
     // reservations of its partial uploads.
     void absorb(Reservation&& other);
@@ -72,6 +88,7 @@ class Reservation {
     MountStore* m_store = nullptr;
     std::string m_app;
     std::uint64_t m_bytes = 0;
+    std::uint64_t m_entries = 0;
     bool m_streamed = false;
 };
 
@@ -133,38 +150,37 @@ struct ListPage {
     std::optional<std::string> next_cursor;
 };
 
-// Depth-first walk below a folder, siblings sorted by name; one entry at a time
-// so a manifest of any size streams in flat memory.
+// Depth-first walk below a folder, siblings sorted by name, a folder before
+// its contents; one entry at a time so a manifest of any size streams in flat
+// memory, holding one descriptor (walk.hpp's SortedWalk).
 class TreeWalker {
   public:
-    TreeWalker(MountStore& store, int mount_fd, std::string base, UniqueFd base_fd, bool hashes);
-    // nullopt at the end.
-    std::optional<Entry> next();
+    TreeWalker(MountStore& store, SortedWalk walk, bool hashes);
+    // nullopt at the end; an error when the walk cannot go on (the answer must
+    // then not claim to be complete).
+    ApiResult<std::optional<Entry>> next();
 
   private:
-    struct Level {
-        UniqueFd fd;
-        std::string path;
-        std::vector<DirChild> children;
-        std::size_t index = 0;
-    };
     MountStore& m_store;
-    int m_mount_fd;
+    SortedWalk m_walk;
     bool m_hashes;
-    std::vector<Level> m_stack;
 };
 
 class MountStore {
   public:
-    MountStore(AppStore& apps, std::uint64_t quota_bytes, MinFree min_free = {});
+    static constexpr std::uint64_t k_default_max_entries = 1'000'000;
+    MountStore(AppStore& apps, std::uint64_t quota_bytes, MinFree min_free = {},
+               std::uint64_t max_entries = k_default_max_entries);
 
     std::uint64_t quota() const { return m_quota; }
+    std::uint64_t max_entries() const { return m_max_entries; }
     // The free-space reserve on the root's file system now, in bytes.
     std::uint64_t min_free_bytes_now();
 
     // The app's mount, or mount_disabled. The caller has checked ownership.
     ApiResult<Mount> open(const App& app);
-    MountStatus status(const App& app);
+    // Counts the mount afresh; an error when it cannot be counted whole.
+    ApiResult<MountStatus> status(const App& app);
 
     ApiResult<Entry> stat_entry(Mount& m, std::string_view rel, bool hash);
     ApiResult<ReadFile> open_read(Mount& m, std::string_view rel);
@@ -174,6 +190,10 @@ class MountStore {
     ApiResult<PutResult> mkdir(Mount& m, std::string_view rel, bool parents);
     ApiResult<Entry> move(Mount& m, std::string_view from, std::string_view to, bool overwrite);
     ApiResult<Entry> copy(Mount& m, std::string_view from, std::string_view to, bool overwrite);
+    // One page in the manifest's order (a folder right before its contents,
+    // siblings sorted by name), after `cursor` (the path the previous page
+    // ended with); memory bounded by the page, not the tree. An error, never
+    // a short page, when the walk cannot go on.
     ApiResult<ListPage> list(Mount& m, std::string_view rel, bool recursive, bool hashes,
                              std::size_t limit, std::string_view cursor);
     ApiResult<std::unique_ptr<TreeWalker>> walk(Mount& m, std::string_view rel, bool hashes);
@@ -185,9 +205,12 @@ class MountStore {
     std::optional<std::string> cached_hash(const struct stat& st);
 
     // Holds `bytes` against the app's quota and the disk's free space (see
-    // Reservation for `streamed`). Fails with quota_exceeded (507) for either.
+    // Reservation for `streamed`), and `entries` new files or folders against
+    // --max-entries. Fails with quota_exceeded (507) for either, and with the
+    // walk's error when the mount's usage cannot be counted (never admits a
+    // write on a count it could not finish).
     ApiResult<Reservation> reserve(const std::string& app, int mount_fd, std::uint64_t bytes,
-                                   bool streamed = true);
+                                   bool streamed = true, std::uint64_t entries = 1);
     // The bytes reserved by uploads in flight in `app`.
     std::uint64_t reserved(const std::string& app);
     // Re-reserves the bytes of a resumable upload that survived a restart,
@@ -219,7 +242,8 @@ class MountStore {
         // syncfs for the whole batch, not one fsync per file).
         bool flushed = false;
         bool sync_folder = true;
-        int parent_fd = -1;  // the destination folder, when the caller holds it open
+        int parent_fd = -1;              // the destination folder, when the caller holds it open
+        std::uint64_t dirs_created = 0;  // folders the caller created for it (usage)
         // The answer when a file is in the way and !overwrite (default: conflict).
         std::optional<ApiError> exists_error;
     };
@@ -230,9 +254,16 @@ class MountStore {
     friend class Reservation;
     struct QuotaState {
         std::uint64_t reserved = 0;
+        std::uint64_t reserved_entries = 0;
         Usage usage;
         std::chrono::steady_clock::time_point counted_at{};
         bool valid = false;
+        // Counts running outside the lock, and what our own commits added
+        // meanwhile (added to their result: a count may or may not have seen
+        // them, so the total errs on the high side).
+        int walks = 0;
+        Usage during_walk;
+        std::chrono::steady_clock::duration ttl = k_usage_ttl;
     };
     struct HashKey {
         dev_t dev;
@@ -251,14 +282,23 @@ class MountStore {
         std::string sha256;
     };
 
-    Usage count_usage(int mount_fd);
+    static ApiResult<Usage> count_usage(int mount_fd);
+    ApiResult<ListPage> list_page(SortedWalk walk, bool hashes, std::size_t limit);
+    // The app's usage, counted again when older than its ttl (outside the
+    // lock); returns with m_quota_mutex held in `lock`.
+    ApiResult<void> refresh_usage(const std::string& app, int mount_fd,
+                                  std::unique_lock<std::mutex>& lock, bool force);
     ApiError quota_error(std::uint64_t needed, std::uint64_t available) const;
+    ApiError entries_error(std::uint64_t needed, std::uint64_t available) const;
+    // With m_quota_mutex held: the usage change of a commit.
+    void add_usage_locked(QuotaState& st, std::int64_t bytes, std::int64_t entries);
     // With m_quota_mutex held: nullopt when `bytes` more fit on the disk above
     // the reserve, else the 507 to answer.
     std::optional<ApiError> disk_full_locked(std::uint64_t bytes);
 
     AppStore& m_apps;
     std::uint64_t m_quota;
+    std::uint64_t m_max_entries;
     std::mutex m_quota_mutex;
     std::map<std::string, QuotaState> m_quota_state;
     MinFree m_min_free;

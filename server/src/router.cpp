@@ -351,12 +351,18 @@ ApiResult<Response> Api::dispatch(const JsonRequest& req) {
         case RouteId::mount: {
             auto app = m_apps.get(route.app, caller.username);
             if (!app) return std::unexpected(app.error());
-            if (m == "GET") return json_response(200, json(m_mounts.status(*app)));
+            if (m == "GET") {
+                auto st = m_mounts.status(*app);
+                if (!st) return std::unexpected(st.error());
+                return json_response(200, json(*st));
+            }
             if (m == "PUT") {
                 bool changed = false;
                 auto updated = m_apps.set_persistent(app->name, caller.username, true, changed);
                 if (!updated) return std::unexpected(updated.error());
-                return json_response(changed ? 201 : 200, json(m_mounts.status(*updated)));
+                auto st = m_mounts.status(*updated);
+                if (!st) return std::unexpected(st.error());
+                return json_response(changed ? 201 : 200, json(*st));
             }
             auto it = req.query.find("confirm");
             if (it == req.query.end() || it->second != app->name)

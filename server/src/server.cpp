@@ -167,7 +167,7 @@ class Server {
         : m_opts(o),
           m_users(o.root),
           m_apps(o.root),
-          m_mounts(m_apps, o.quota_bytes, o.min_free),
+          m_mounts(m_apps, o.quota_bytes, o.min_free, o.max_entries),
           m_api(m_users, m_apps, m_mounts),
           m_ctx{m_opts, m_api, m_mounts, m_apps, m_pool},
           m_tus(m_ctx),

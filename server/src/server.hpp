@@ -17,6 +17,7 @@ struct ServerOptions {
     std::string address = "127.0.0.1";
     unsigned short port = 8050;
     std::uint64_t quota_bytes = 25'000'000'000ULL;
+    std::uint64_t max_entries = 1'000'000;  // files and folders per app (--max-entries)
     MinFree min_free;  // the free-space reserve on the root (default: min(1 GiB, 5 %))
     std::chrono::milliseconds header_timeout{30'000};     // time to send the request headers
     std::chrono::milliseconds body_timeout{60'000};       // a stalled body (no byte received)

@@ -69,7 +69,9 @@ void to_json(json& j, const MountStatus& v) {
              {"quota_bytes", v.quota_bytes},
              {"file_count", v.file_count},
              {"storage_class", v.storage_class},
-             {"reserved_bytes", v.reserved_bytes}};
+             {"reserved_bytes", v.reserved_bytes},
+             {"entries", v.entries},
+             {"max_entries", v.max_entries}};
 }
 void from_json(const json& j, MountStatus& v) {
     j.at("app").get_to(v.app);
@@ -80,6 +82,10 @@ void from_json(const json& j, MountStatus& v) {
     j.at("storage_class").get_to(v.storage_class);
     v.reserved_bytes = 0;
     if (j.contains("reserved_bytes")) get_whole(j, "reserved_bytes", v.reserved_bytes);
+    v.entries = 0;
+    if (j.contains("entries")) get_whole(j, "entries", v.entries);
+    v.max_entries = 0;
+    if (j.contains("max_entries")) get_whole(j, "max_entries", v.max_entries);
 }
 
 void to_json(json& j, const Entry& v) {

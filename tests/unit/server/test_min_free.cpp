@@ -6,6 +6,7 @@
 #include "mount.hpp"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -91,29 +92,41 @@ TEST_CASE("MountStore admits writes above the reserve only, and reports reservat
     auto disk = disk_space(root.path);
     REQUIRE(disk);
     REQUIRE(disk->avail > 4 * MiB);
+    // The mount's usage is counted from a folder: any will do here.
+    int mfd = ::open(root.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(mfd >= 0);
+    UniqueFd mount_fd(mfd);
+
+    SUBCASE("a mount that cannot be counted admits nothing (issue 18 F1)") {
+        MountStore store(apps, 1ull << 50);
+        auto r = store.reserve("a", -1, 1);
+        REQUIRE(!r);
+        CHECK(r.error().message.find("cannot count") != std::string::npos);
+        CHECK(store.reserved("a") == 0u);
+    }
 
     SUBCASE("a reserve of 100 % refuses any byte, with 507 quota_exceeded naming the disk") {
         MountStore store(apps, 1ull << 50, MinFree{std::nullopt, 100.0});
-        auto r = store.reserve("a", -1, 1);
+        auto r = store.reserve("a", mfd, 1);
         REQUIRE(!r);
         CHECK(r.error().kind == de::api::WireError::quota_exceeded);
         CHECK(r.error().message.find("free space") != std::string::npos);
         CHECK(store.reserved("a") == 0u);
-        CHECK(store.reserve("a", -1, 0));  // nothing needed, nothing refused
+        CHECK(store.reserve("a", mfd, 0));  // nothing needed, nothing refused
     }
     SUBCASE("streamed reservations count against the disk until they end") {
         // A reserve that leaves exactly 4 MiB writable now (the disk may move a
         // little under other tests: keep the margins wide).
         std::uint64_t keep = disk->avail - 4 * MiB;
         MountStore store(apps, 1ull << 50, MinFree{keep, std::nullopt});
-        auto first = store.reserve("a", -1, 3 * MiB);
+        auto first = store.reserve("a", mfd, 3 * MiB);
         REQUIRE(first);
         CHECK(store.reserved("a") == 3 * MiB);
-        auto second = store.reserve("a", -1, 3 * MiB);  // 3 + 3 > 4: refused
+        auto second = store.reserve("a", mfd, 3 * MiB);  // 3 + 3 > 4: refused
         CHECK(!second);
         {
             // Preallocated (tus) bytes are on the disk already: not counted again.
-            auto pre = store.reserve("a", -1, 512 * 1024, false);
+            auto pre = store.reserve("a", mfd, 512 * 1024, false);
             CHECK(pre);
             CHECK(store.reserved("a") == 3 * MiB + 512 * 1024);
         }
@@ -122,6 +135,6 @@ TEST_CASE("MountStore admits writes above the reserve only, and reports reservat
         CHECK(!grow);
         first->commit(0);
         CHECK(store.reserved("a") == 0u);
-        CHECK(store.reserve("a", -1, 3 * MiB));  // room again once the first ended
+        CHECK(store.reserve("a", mfd, 3 * MiB));  // room again once the first ended
     }
 }

@@ -36,6 +36,10 @@ struct MountStatus {
     // Bytes held against the quota by uploads in flight (tus uploads not yet
     // completed, PUTs and batches being received). 0 from an older server.
     std::uint64_t reserved_bytes = 0;
+    // Files and folders in the mount, and how many it may hold (de-server
+    // --max-entries). 0 from an older server.
+    std::uint64_t entries = 0;
+    std::uint64_t max_entries = 0;
 };
 
 enum class EntryType { file, dir };

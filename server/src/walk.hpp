@@ -1,0 +1,87 @@
+#pragma once
+// Tree walks bounded in descriptors and in memory (issue 18, F1/F5/F7).
+//
+// Both walks hold one descriptor of the folder they are in, whatever the
+// depth: they go down with openat(name, O_NOFOLLOW) and back up with
+// openat(fd, "..") checked against the (device, inode) they recorded on the
+// way down, so a folder moved while it is walked stops the walk with an error
+// instead of leading it elsewhere (or outside the mount). Anything they cannot
+// read (EMFILE, EACCES, EIO...) is an error too: a walk never skips a folder
+// and reports a smaller tree. Only a child that vanished between the listing
+// of its folder and its own lstat/open is left out (it no longer exists).
+
+#include "api_error.hpp"
+#include "fs.hpp"
+
+#include <sys/stat.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace de::server {
+
+struct TreeCount {
+    std::uint64_t bytes = 0;  // sizes of the regular files
+    std::uint64_t files = 0;  // regular files
+    std::uint64_t dirs = 0;   // folders (not the top one)
+};
+
+// Counts everything below the folder `dir_fd` (any fd of it, O_PATH too), in
+// no particular order. Memory: the names of the folders still to visit on the
+// current path (not the whole tree).
+ApiResult<TreeCount> count_tree(int dir_fd);
+
+// A depth-first walk in order: a folder right before its contents, siblings
+// sorted bytewise by name (so paths come in component-wise order). It can
+// start after any path (a listing's cursor). Each folder is read in batches of
+// the smallest names after the last one returned, so memory stays within
+// k_budget names whatever the tree, at the cost of reading a large folder
+// again for each batch. Regular files and folders only (symlinks and special
+// files are not returned).
+class SortedWalk {
+  public:
+    static constexpr std::size_t k_budget = 4096;  // names held in batches, all levels
+
+    struct Item {
+        std::string path;  // relative to the mount
+        struct stat st {};
+        int dir_fd = -1;   // the folder holding a file (valid until the next call), -1 for a folder
+        std::string name;  // in dir_fd
+    };
+
+    // `base_fd`: O_RDONLY|O_DIRECTORY of `base` (its path relative to the
+    // mount). `after`: a path relative to `base` (components joined by '/');
+    // the walk returns what comes after it. `max_batch` bounds one folder's
+    // batch (a listing of N entries needs no more than N + 1).
+    static ApiResult<SortedWalk> start(UniqueFd base_fd, std::string base, std::string_view after,
+                                       bool recursive, std::size_t max_batch = 1024);
+
+    // The next item, nullopt at the end, or why the walk cannot go on.
+    ApiResult<std::optional<Item>> next();
+
+  private:
+    struct Level {
+        std::string path;
+        dev_t dev = 0;
+        ino_t ino = 0;
+        std::string last;  // names up to this one are done ("" before the first)
+        std::vector<std::string> batch;
+        std::size_t pos = 0;
+        bool more = true;  // the folder may hold names after the batch
+    };
+    ApiResult<void> scan(Level& l);
+    ApiResult<void> up();
+    ApiResult<bool> down(const std::string& name, std::string path, struct stat* st);
+
+    UniqueFd m_fd;  // the folder of m_levels.back()
+    std::vector<Level> m_levels;
+    std::size_t m_in_use = 0;  // names held in batches
+    std::size_t m_max_batch = 1024;
+    bool m_recursive = true;
+};
+
+}  // namespace de::server
