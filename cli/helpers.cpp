@@ -76,6 +76,8 @@ nlohmann::json mount_json(const MountStatus& st) {
               {"reserved_bytes", st.reserved_bytes},
               {"free_bytes", st.quota_bytes > taken ? st.quota_bytes - taken : 0},
               {"file_count", st.file_count},
+              {"entries", st.entries},
+              {"max_entries", st.max_entries},
               {"storage_class", st.storage_class.empty() ? nlohmann::json(nullptr)
                                                          : nlohmann::json(st.storage_class)}}}};
 }

@@ -6,172 +6,184 @@
 _de_cli_spec() {
     case "$1" in
         '')
-            subs='login logout whoami config apps mount upload download ls cat rm mv mkdir sync predeploy completion'
-            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            subs='login logout whoami config apps mount upload download ls cat rm mv mkdir sync predeploy completion help version'
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path'
             pos=''
             ;;
         'login')
             subs=''
-            opts='-h --help -u --username --password-stdin --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -u --username --password-stdin --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -u --username'
             pos=''
             ;;
         'logout')
             subs=''
-            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path'
             pos=''
             ;;
         'whoami')
             subs=''
-            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path'
             pos=''
             ;;
         'config')
             subs=''
-            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path'
             pos=''
             ;;
         'apps')
             subs='list exists create info delete update'
-            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path'
             pos=''
             ;;
         'apps list')
             subs=''
-            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path'
             pos=''
             ;;
         'apps exists')
             subs=''
-            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
         'apps create')
             subs=''
-            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --dry-run --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
         'apps info')
             subs=''
-            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
         'apps delete')
             subs=''
-            opts='-h --help -n --name -y --yes --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --dry-run -y --yes --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
         'apps update')
             subs=''
-            opts='-h --help -n --name --persistent-filesystem --no-persistent-filesystem -y --yes --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --dry-run --persistent-filesystem --no-persistent-filesystem -y --yes --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
         'mount')
             subs='status enable disable'
-            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path'
             pos=''
             ;;
         'mount status')
             subs=''
-            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
         'mount enable')
             subs=''
-            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --dry-run --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos=''
             ;;
         'mount disable')
             subs=''
-            opts='-h --help -n --name -y --yes --backup --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --dry-run -y --yes --backup --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name --backup'
             pos=''
             ;;
         'upload')
             subs=''
-            opts='-h --help -n --name -r --recursive --update --dry-run --include --exclude --connections --no-resume --follow-symlinks --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
-            vopts='--host --ca-path -n --name --include --exclude --connections'
+            opts='-h --help -n --name -r --recursive --update --force --dry-run --include --exclude -j --jobs --no-resume --follow-symlinks --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            vopts='--host --ca-path -n --name --include --exclude -j --jobs'
             pos='paths:1 paths@2:-1'
             ;;
         'download')
             subs=''
-            opts='-h --help -n --name -r --recursive --update --connections --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
-            vopts='--host --ca-path -n --name --connections'
+            opts='-h --help -n --name -r --recursive --update --force --dry-run --include --exclude -j --jobs --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            vopts='--host --ca-path -n --name --include --exclude -j --jobs'
             pos='paths:1 paths@2:-1'
             ;;
         'ls')
             subs=''
-            opts='-h --help -n --name -l --long -R --recursive --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name -l --long -R --recursive --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos='path:1'
             ;;
         'cat')
             subs=''
-            opts='-h --help -n --name --range --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --range --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name --range'
             pos='path:1'
             ;;
         'rm')
             subs=''
-            opts='-h --help -n --name -r --recursive -y --yes --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name -r --recursive -y --yes --dry-run --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos='path:-1'
             ;;
         'mv')
             subs=''
-            opts='-h --help -n --name --update --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --update --dry-run --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
-            pos='paths:2'
+            pos='source:1 dest:1'
             ;;
         'mkdir')
             subs=''
-            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --dry-run --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
             pos='path:-1'
             ;;
         'sync')
             subs='push pull'
-            opts='-h --help --apply --max-delete --force -j --jobs -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help --apply --max-delete --force -j --jobs -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path --apply --max-delete -j --jobs -n --name'
             pos=''
             ;;
         'sync push')
             subs=''
-            opts='-h --help -n --name --remote-dir --delete --max-delete --force --dry-run --checksum --include --exclude --follow-symlinks -j --jobs --apply --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --remote-dir --delete -y --yes --max-delete --force --dry-run --checksum --include --exclude --follow-symlinks -j --jobs --apply --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path --apply --max-delete -j --jobs -n --name --remote-dir --include --exclude'
             pos='LOCAL_DIR:1'
             ;;
         'sync pull')
             subs=''
-            opts='-h --help -n --name --remote-dir --delete --max-delete --force --dry-run --checksum --include --exclude --follow-symlinks -j --jobs --apply --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help -n --name --remote-dir --delete -y --yes --max-delete --force --dry-run --checksum --include --exclude --follow-symlinks -j --jobs --apply --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path --apply --max-delete -j --jobs -n --name --remote-dir --include --exclude'
             pos='LOCAL_DIR:1'
             ;;
         'predeploy')
             subs=''
-            opts='-h --help --mount-dir --timeout --kill-grace --dry-run --check --push -n --name --delete --max-delete --checksum -j --jobs --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help --mount-dir --timeout --kill-grace --dry-run --check --push -n --name --delete --max-delete --checksum -j --jobs --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path --mount-dir --timeout --kill-grace -n --name --max-delete -j --jobs'
             pos='APP_DIR:1'
             ;;
         'completion')
             subs=''
-            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress'
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path'
             pos='shell:1'
+            ;;
+        'help')
+            subs=''
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            vopts='--host --ca-path'
+            pos='command:-1'
+            ;;
+        'version')
+            subs=''
+            opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            vopts='--host --ca-path'
+            pos=''
             ;;
         *) subs='' opts='' vopts='' pos='' ;;
     esac
@@ -223,7 +235,8 @@ _de_cli_values() {
         'rm|path') _de_cli_dynamic 'paths' ;;
         'mv|-n' | 'mv|--name') _de_cli_dynamic 'apps' ;;
         'mv|--ca-path') _de_cli_files ;;
-        'mv|paths') _de_cli_dynamic 'paths' ;;
+        'mv|source') _de_cli_dynamic 'paths' ;;
+        'mv|dest') _de_cli_dynamic 'paths' ;;
         'mkdir|-n' | 'mkdir|--name') _de_cli_dynamic 'apps' ;;
         'mkdir|--ca-path') _de_cli_files ;;
         'mkdir|path') _de_cli_dynamic 'paths' ;;
@@ -243,6 +256,9 @@ _de_cli_values() {
         'predeploy|APP_DIR') _de_cli_dirs ;;
         'completion|--ca-path') _de_cli_files ;;
         'completion|shell') _de_cli_words 'bash zsh fish' ;;
+        'help|--ca-path') _de_cli_files ;;
+        'help|command') _de_cli_files ;;
+        'version|--ca-path') _de_cli_files ;;
     esac
 }
 

@@ -4,7 +4,7 @@
 function __de_cli_subs --argument-names cmd
     switch "$cmd"
         case ''
-            printf '%s\n' login logout whoami config apps mount upload download ls cat rm mv mkdir sync predeploy completion
+            printf '%s\n' login logout whoami config apps mount upload download ls cat rm mv mkdir sync predeploy completion help version
         case 'apps'
             printf '%s\n' list exists create info delete update
         case 'mount'
@@ -49,9 +49,9 @@ function __de_cli_vopts --argument-names cmd
         case 'mount disable'
             printf '%s\n' --host --ca-path -n --name --backup
         case 'upload'
-            printf '%s\n' --host --ca-path -n --name --include --exclude --connections
+            printf '%s\n' --host --ca-path -n --name --include --exclude -j --jobs
         case 'download'
-            printf '%s\n' --host --ca-path -n --name --connections
+            printf '%s\n' --host --ca-path -n --name --include --exclude -j --jobs
         case 'ls'
             printf '%s\n' --host --ca-path -n --name
         case 'cat'
@@ -71,6 +71,10 @@ function __de_cli_vopts --argument-names cmd
         case 'predeploy'
             printf '%s\n' --host --ca-path --mount-dir --timeout --kill-grace -n --name --max-delete -j --jobs
         case 'completion'
+            printf '%s\n' --host --ca-path
+        case 'help'
+            printf '%s\n' --host --ca-path
+        case 'version'
             printf '%s\n' --host --ca-path
     end
 end
@@ -183,6 +187,8 @@ complete -c de-cli -n '__de_cli_at \'\'' -a 'mkdir' -d 'Create folders (and thei
 complete -c de-cli -n '__de_cli_at \'\'' -a 'sync' -d 'Keep a local folder and the app\'s mount in step'
 complete -c de-cli -n '__de_cli_at \'\'' -a 'predeploy' -d 'Run the app\'s predeploy script (project.toml) locally, and push its output'
 complete -c de-cli -n '__de_cli_at \'\'' -a 'completion' -d 'Print a shell completion script (bash, zsh or fish)'
+complete -c de-cli -n '__de_cli_at \'\'' -a 'help' -d 'Show the help of de-cli or of a command'
+complete -c de-cli -n '__de_cli_at \'\'' -a 'version' -d 'Print the versions of de-cli, its libraries and the server (when reachable)'
 complete -c de-cli -n '__de_cli_at \'\'' -s 'h' -l 'help' -d 'Print this help message and exit'
 complete -c de-cli -n '__de_cli_at \'\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
@@ -192,6 +198,8 @@ complete -c de-cli -n '__de_cli_at \'\'' -l 'json' -d 'Print exactly one JSON do
 complete -c de-cli -n '__de_cli_at \'\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli login
 complete -c de-cli -n '__de_cli_at \'login\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -205,6 +213,8 @@ complete -c de-cli -n '__de_cli_at \'login\'' -l 'json' -d 'Print exactly one JS
 complete -c de-cli -n '__de_cli_at \'login\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'login\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'login\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'login\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'login\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli logout
 complete -c de-cli -n '__de_cli_at \'logout\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -216,6 +226,8 @@ complete -c de-cli -n '__de_cli_at \'logout\'' -l 'json' -d 'Print exactly one J
 complete -c de-cli -n '__de_cli_at \'logout\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'logout\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'logout\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'logout\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'logout\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli whoami
 complete -c de-cli -n '__de_cli_at \'whoami\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -227,6 +239,8 @@ complete -c de-cli -n '__de_cli_at \'whoami\'' -l 'json' -d 'Print exactly one J
 complete -c de-cli -n '__de_cli_at \'whoami\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'whoami\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'whoami\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'whoami\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'whoami\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli config
 complete -c de-cli -n '__de_cli_at \'config\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -238,11 +252,13 @@ complete -c de-cli -n '__de_cli_at \'config\'' -l 'json' -d 'Print exactly one J
 complete -c de-cli -n '__de_cli_at \'config\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'config\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'config\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'config\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'config\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli apps
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'list' -d 'List your apps'
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'exists' -d 'Exit 0 when the app exists, 3 when it does not'
-complete -c de-cli -n '__de_cli_at \'apps\'' -a 'create' -d 'Create an app'
+complete -c de-cli -n '__de_cli_at \'apps\'' -a 'create' -d 'Create an app (needs -n)'
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'info' -d 'Show an app\'s owner, creation time and persistent filesystem setting'
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'delete' -d 'Delete an app and its persistent filesystem (needs -n)'
 complete -c de-cli -n '__de_cli_at \'apps\'' -a 'update' -d 'Turn an app\'s persistent filesystem on or off'
@@ -255,6 +271,8 @@ complete -c de-cli -n '__de_cli_at \'apps\'' -l 'json' -d 'Print exactly one JSO
 complete -c de-cli -n '__de_cli_at \'apps\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'apps\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli apps list
 complete -c de-cli -n '__de_cli_at \'apps list\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -266,10 +284,12 @@ complete -c de-cli -n '__de_cli_at \'apps list\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'apps list\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps list\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps list\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps list\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'apps list\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli apps exists
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -278,10 +298,13 @@ complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'json' -d 'Print exactly 
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps exists\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'apps exists\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli apps create
 complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'n' -l 'name' -x -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'n' -l 'name' -x -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -290,10 +313,12 @@ complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'json' -d 'Print exactly 
 complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps create\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'apps create\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli apps info
 complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -302,10 +327,13 @@ complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps info\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'apps info\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli apps delete
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
@@ -315,10 +343,13 @@ complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'json' -d 'Print exactly 
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps delete\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'apps delete\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli apps update
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'persistent-filesystem' -d 'Turn the persistent filesystem (the mount) on'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'no-persistent-filesystem' -d 'Turn it off, deleting every file in it'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
@@ -330,6 +361,8 @@ complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'json' -d 'Print exactly 
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'apps update\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli mount
 complete -c de-cli -n '__de_cli_at \'mount\'' -a 'status' -d 'Show used space against the quota, the file count and the storage class'
@@ -344,10 +377,12 @@ complete -c de-cli -n '__de_cli_at \'mount\'' -l 'json' -d 'Print exactly one JS
 complete -c de-cli -n '__de_cli_at \'mount\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mount\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mount\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mount\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'mount\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli mount status
 complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -356,10 +391,13 @@ complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'json' -d 'Print exactly
 complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli mount enable
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -368,10 +406,13 @@ complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'json' -d 'Print exactly
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mount enable\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli mount disable
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'dry-run' -d 'Say what would change; change nothing'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'backup' -r -F -d 'First download every file into this tar archive; if that fails nothing is deleted'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
@@ -382,16 +423,19 @@ complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'json' -d 'Print exactl
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mount disable\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'mount disable\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli upload
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'upload\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'upload\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'r' -l 'recursive' -d 'Upload folders and everything in them (\'dir/\' uploads its contents)'
-complete -c de-cli -n '__de_cli_at \'upload\'' -l 'update' -d 'Replace remote files that exist (default: refuse)'
+complete -c de-cli -n '__de_cli_at \'upload\'' -l 'update' -d 'Replace remote files that exist with other content, unless they are newer than the local file (default: refuse; identical files are never sent). As `dagshub upload --update`; like rsync\'s and `cp -u`\'s --update it never replaces a newer file, and --force does'
+complete -c de-cli -n '__de_cli_at \'upload\'' -l 'force' -d 'With --update: replace remote files even when they are newer than the local file'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'dry-run' -d 'Print the plan and check it; send nothing'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'include' -x -d 'Only files matching this glob (repeatable; \'*.csv\', \'data/**\')'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'exclude' -x -d 'Skip files and folders matching this glob (repeatable)'
-complete -c de-cli -n '__de_cli_at \'upload\'' -l 'connections' -x -d 'Connections for a big file\'s parts (1-16)'
+complete -c de-cli -n '__de_cli_at \'upload\'' -s 'j' -l 'jobs' -x -d 'Connections for a big file\'s parts (1-16)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'no-resume' -d 'Start big files over instead of resuming an interrupted upload'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'follow-symlinks' -d 'Follow symlinks inside folders (default: skip them with a warning)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
@@ -402,15 +446,21 @@ complete -c de-cli -n '__de_cli_at \'upload\'' -l 'json' -d 'Print exactly one J
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'upload\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'upload\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'upload\' 0 1' -F
 complete -c de-cli -n '__de_cli_pos \'upload\' 1 -1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli download
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'download\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'download\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'r' -l 'recursive' -d 'Download folders and everything in them'
-complete -c de-cli -n '__de_cli_at \'download\'' -l 'update' -d 'Replace local files that exist (default: refuse)'
-complete -c de-cli -n '__de_cli_at \'download\'' -l 'connections' -x -d 'Connections for a big file\'s ranges (1-16)'
+complete -c de-cli -n '__de_cli_at \'download\'' -l 'update' -d 'Replace local files that exist with other content, unless they are newer than the remote file (default: refuse; identical files are never fetched). Like rsync\'s and `cp -u`\'s --update it never replaces a newer file; --force does'
+complete -c de-cli -n '__de_cli_at \'download\'' -l 'force' -d 'With --update: replace local files even when they are newer than the remote file'
+complete -c de-cli -n '__de_cli_at \'download\'' -l 'dry-run' -d 'Print the plan and check it; write nothing'
+complete -c de-cli -n '__de_cli_at \'download\'' -l 'include' -x -d 'With -r: only files matching this glob (repeatable; \'*.csv\', \'data/**\')'
+complete -c de-cli -n '__de_cli_at \'download\'' -l 'exclude' -x -d 'With -r: skip files and folders matching this glob (repeatable)'
+complete -c de-cli -n '__de_cli_at \'download\'' -s 'j' -l 'jobs' -x -d 'Connections for a big file\'s ranges (1-16)'
 complete -c de-cli -n '__de_cli_at \'download\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'download\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'download\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -419,12 +469,14 @@ complete -c de-cli -n '__de_cli_at \'download\'' -l 'json' -d 'Print exactly one
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'download\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'download\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'download\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'download\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'download\' 0 1' -f -a '(__de_cli_dynamic paths)'
 complete -c de-cli -n '__de_cli_pos \'download\' 1 -1' -F
 
 # de-cli ls
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'ls\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'ls\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'l' -l 'long' -d 'Show type, size and modification time'
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'R' -l 'recursive' -d 'List everything beneath the folder'
 complete -c de-cli -n '__de_cli_at \'ls\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
@@ -435,12 +487,14 @@ complete -c de-cli -n '__de_cli_at \'ls\'' -l 'json' -d 'Print exactly one JSON 
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'ls\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'ls\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'ls\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'ls\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'ls\' 0 1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli cat
 complete -c de-cli -n '__de_cli_at \'cat\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'cat\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
-complete -c de-cli -n '__de_cli_at \'cat\'' -l 'range' -x -d 'Only bytes FIRST-LAST (inclusive) or FIRST-'
+complete -c de-cli -n '__de_cli_at \'cat\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'cat\'' -l 'range' -x -d 'Only bytes FIRST-LAST (inclusive), from FIRST to the end (FIRST-), or the last SUFFIX bytes (-SUFFIX); sizes take units (1MiB)'
 complete -c de-cli -n '__de_cli_at \'cat\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'cat\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'cat\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -449,13 +503,16 @@ complete -c de-cli -n '__de_cli_at \'cat\'' -l 'json' -d 'Print exactly one JSON
 complete -c de-cli -n '__de_cli_at \'cat\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'cat\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'cat\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'cat\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'cat\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'cat\' 0 1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli rm
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'rm\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'rm\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app; required with -r (without -r the default app applies, as for ls)'
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'r' -l 'recursive' -d 'Remove folders and everything in them'
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
+complete -c de-cli -n '__de_cli_at \'rm\'' -l 'dry-run' -d 'Say what would be removed; remove nothing'
 complete -c de-cli -n '__de_cli_at \'rm\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'rm\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'rm\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -464,12 +521,15 @@ complete -c de-cli -n '__de_cli_at \'rm\'' -l 'json' -d 'Print exactly one JSON 
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'rm\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'rm\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'rm\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'rm\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'rm\' 0 -1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli mv
 complete -c de-cli -n '__de_cli_at \'mv\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mv\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
-complete -c de-cli -n '__de_cli_at \'mv\'' -l 'update' -d 'Replace DST if it exists (default: refuse)'
+complete -c de-cli -n '__de_cli_at \'mv\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'mv\'' -l 'update' -d 'Replace DEST if it exists (default: refuse; on a terminal, ask)'
+complete -c de-cli -n '__de_cli_at \'mv\'' -l 'dry-run' -d 'Say what would be moved where; move nothing'
 complete -c de-cli -n '__de_cli_at \'mv\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'mv\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'mv\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -478,11 +538,15 @@ complete -c de-cli -n '__de_cli_at \'mv\'' -l 'json' -d 'Print exactly one JSON 
 complete -c de-cli -n '__de_cli_at \'mv\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mv\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mv\'' -l 'no-progress' -d 'Do not draw progress bars'
-complete -c de-cli -n '__de_cli_pos \'mv\' 0 2' -f -a '(__de_cli_dynamic paths)'
+complete -c de-cli -n '__de_cli_at \'mv\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'mv\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
+complete -c de-cli -n '__de_cli_pos \'mv\' 0 1' -f -a '(__de_cli_dynamic paths)'
+complete -c de-cli -n '__de_cli_pos \'mv\' 1 1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli mkdir
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'dry-run' -d 'Say what would be created; create nothing'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -491,6 +555,8 @@ complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'json' -d 'Print exactly one JS
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mkdir\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'mkdir\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'mkdir\' 0 -1' -f -a '(__de_cli_dynamic paths)'
 
 # de-cli sync
@@ -501,7 +567,7 @@ complete -c de-cli -n '__de_cli_at \'sync\'' -l 'apply' -x -d 'Execute a plan wr
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'max-delete' -x -d 'With --apply: refuse a plan that deletes more than N files (-1: no limit)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'force' -d 'With --apply: allow a plan that deletes everything'
 complete -c de-cli -n '__de_cli_at \'sync\'' -s 'j' -l 'jobs' -x -d 'With --apply: parallel transfers'
-complete -c de-cli -n '__de_cli_at \'sync\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'sync\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
@@ -510,12 +576,15 @@ complete -c de-cli -n '__de_cli_at \'sync\'' -l 'json' -d 'Print exactly one JSO
 complete -c de-cli -n '__de_cli_at \'sync\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'sync\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'sync\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'sync\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'sync\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli sync push
 complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'remote-dir' -x -a '(__de_cli_dynamic dirs)' -d 'Folder inside the mount (default: its root)'
-complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'delete' -d 'Delete destination files that the source does not have'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'delete' -d 'Delete destination files that the source does not have (asks first on a terminal; -y without one)'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'max-delete' -x -d 'Refuse --delete when it would delete more than N files (default 1000; -1: no limit)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'force' -d 'Allow --delete even when the source is empty or missing'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'dry-run' -d 'Print the plan and change nothing (with --json: a plan file for --apply)'
@@ -533,13 +602,16 @@ complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'sync push\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'sync push\' 0 1' -f -a '(__fish_complete_directories)'
 
 # de-cli sync pull
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'h' -l 'help' -d 'Print this help message and exit'
-complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'remote-dir' -x -a '(__de_cli_dynamic dirs)' -d 'Folder inside the mount (default: its root)'
-complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'delete' -d 'Delete destination files that the source does not have'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'delete' -d 'Delete destination files that the source does not have (asks first on a terminal; -y without one)'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'y' -l 'yes' -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'max-delete' -x -d 'Refuse --delete when it would delete more than N files (default 1000; -1: no limit)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'force' -d 'Allow --delete even when the source is empty or missing'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'dry-run' -d 'Print the plan and change nothing (with --json: a plan file for --apply)'
@@ -557,6 +629,8 @@ complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'sync pull\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'sync pull\' 0 1' -f -a '(__fish_complete_directories)'
 
 # de-cli predeploy
@@ -567,7 +641,7 @@ complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'kill-grace' -x -d 'After -
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'dry-run' -d 'Say what would run and be pushed; do nothing'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'check' -d 'Lint the app folder against the platform\'s rules (project.toml, script, Procfile, mount folder) instead of running'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'push' -d 'After a successful run, publish the mount folder to the app\'s mount (sync push; never deletes without --delete)'
-complete -c de-cli -n '__de_cli_at \'predeploy\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: the current folder\'s name, as `de deploy` does)'
+complete -c de-cli -n '__de_cli_at \'predeploy\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'delete' -d 'With --push: delete files in the app\'s mount that the mount folder lacks'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'max-delete' -x -d 'With --push --delete: refuse to delete more than N files (default 1000; -1: no limit)'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'checksum' -d 'With --push: compare SHA-256 instead of size and mtime'
@@ -580,6 +654,8 @@ complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'json' -d 'Print exactly on
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'predeploy\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'predeploy\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'predeploy\' 0 1' -f -a '(__fish_complete_directories)'
 
 # de-cli completion
@@ -592,4 +668,33 @@ complete -c de-cli -n '__de_cli_at \'completion\'' -l 'json' -d 'Print exactly o
 complete -c de-cli -n '__de_cli_at \'completion\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
 complete -c de-cli -n '__de_cli_at \'completion\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
 complete -c de-cli -n '__de_cli_at \'completion\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'completion\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'completion\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 complete -c de-cli -n '__de_cli_pos \'completion\' 0 1' -f -a 'bash zsh fish'
+
+# de-cli help
+complete -c de-cli -n '__de_cli_at \'help\'' -s 'h' -l 'help' -d 'Print this help message and exit'
+complete -c de-cli -n '__de_cli_at \'help\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
+complete -c de-cli -n '__de_cli_at \'help\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
+complete -c de-cli -n '__de_cli_at \'help\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
+complete -c de-cli -n '__de_cli_at \'help\'' -l 'insecure' -d 'Skip TLS certificate verification (only for test servers)'
+complete -c de-cli -n '__de_cli_at \'help\'' -l 'json' -d 'Print exactly one JSON document on stdout (errors too); progress as NDJSON lines on stderr'
+complete -c de-cli -n '__de_cli_at \'help\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
+complete -c de-cli -n '__de_cli_at \'help\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
+complete -c de-cli -n '__de_cli_at \'help\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'help\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'help\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
+complete -c de-cli -n '__de_cli_pos \'help\' 0 -1' -F
+
+# de-cli version
+complete -c de-cli -n '__de_cli_at \'version\'' -s 'h' -l 'help' -d 'Print this help message and exit'
+complete -c de-cli -n '__de_cli_at \'version\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
+complete -c de-cli -n '__de_cli_at \'version\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
+complete -c de-cli -n '__de_cli_at \'version\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
+complete -c de-cli -n '__de_cli_at \'version\'' -l 'insecure' -d 'Skip TLS certificate verification (only for test servers)'
+complete -c de-cli -n '__de_cli_at \'version\'' -l 'json' -d 'Print exactly one JSON document on stdout (errors too); progress as NDJSON lines on stderr'
+complete -c de-cli -n '__de_cli_at \'version\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
+complete -c de-cli -n '__de_cli_at \'version\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
+complete -c de-cli -n '__de_cli_at \'version\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'version\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'version\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'

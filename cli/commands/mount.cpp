@@ -40,6 +40,9 @@ void print_status(const Context& ctx, const MountStatus& st) {
                        {"reserved by uploads in flight", format_size(st.reserved_bytes)},
                        {"free", format_size(st.quota_bytes > taken ? st.quota_bytes - taken : 0)},
                        {"files", std::to_string(st.file_count)},
+                       {"entries (files and folders)",
+                        st.max_entries ? fmt::format("{} of {}", st.entries, st.max_entries)
+                                       : std::to_string(st.entries)},
                        {"storage class", st.storage_class}});
 }
 
