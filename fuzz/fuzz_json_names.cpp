@@ -8,6 +8,7 @@
 #include "fuzz_check.hpp"
 
 #include <de/json.hpp>
+#include <de/name_json.hpp>
 
 #include <cstdint>
 #include <string>
@@ -41,17 +42,33 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         read_as<de::UserInfo>(j);
     }
 
-    // Any bytes as a name. The lossless name encoding for JSON (issue 18 F3,
-    // helper "names", a pure function in wire/) belongs here once merged:
-    // encode(raw) is valid UTF-8, dump() of it never throws, and
-    // decode(encode(raw)) == raw for every input; a name that is valid UTF-8
-    // encodes to itself unless it holds the escape character.
+    // Any bytes as a name (issue 18 F3, wire/name_json): the percent form is
+    // valid UTF-8 and decodes back to the bytes; put_name/get_name round-trip
+    // through a dump that never throws; a UTF-8 name is carried as itself.
+    const std::string raw(in);
+    const std::string pct = de::name_to_percent(raw);
+    FUZZ_CHECK(de::is_utf8(pct));
+    auto decoded = de::name_from_percent(pct);
+    FUZZ_CHECK(decoded && *decoded == raw);
+    json named = json::object();
+    de::put_name(named, "path", raw);
+    FUZZ_CHECK(named.contains("path_encoding") == !de::is_utf8(raw));
+    json reread = json::parse(de::dump_json(named), nullptr, false);
+    FUZZ_CHECK(!reread.is_discarded());
+    auto got = de::get_name(reread, "path");
+    FUZZ_CHECK(got && *got == raw);
+    auto from_value = de::name_from_value(de::name_value(raw));
+    FUZZ_CHECK(from_value && *from_value == raw);
+    FUZZ_CHECK(de::is_utf8(de::display_name(raw)));
+    (void)de::name_from_percent(raw);  // any text as a percent form: refused or decoded
+
+    // An Entry with that path: its JSON round-trips to the same path.
     de::Entry e;
-    e.path = std::string(in);
+    e.path = raw;
     e.size = size;
     json ej = e;
-    std::string text = ej.dump(-1, ' ', false, json::error_handler_t::replace);
-    json back = json::parse(text, nullptr, false);
+    json back = json::parse(de::dump_json(ej), nullptr, false);
     FUZZ_CHECK(!back.is_discarded());
+    FUZZ_CHECK(back.get<de::Entry>().path == raw);
     return 0;
 }
