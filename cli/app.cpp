@@ -298,9 +298,13 @@ std::string usage_error_message(const CLI::App& root, const CLI::Error& error,
                 std::vector<std::string> names;
                 for (const CLI::App* a = app; a != nullptr; a = a->get_parent())
                     collect_long_names(a, names);
-                return fmt::format("unknown option '{}' for `{}`{}", name, command_path(app),
-                                   did_you_mean(closest_match(name, names))) +
-                       fmt::format("; see `{} --help`", command_path(app));
+                std::string text =
+                    fmt::format("unknown option '{}' for `{}`{}", name, command_path(app),
+                                did_you_mean(closest_match(name, names)));
+                // "...; did you mean '--x'? See `...`" reads as two sentences, not "?;".
+                if (text.ends_with('?'))
+                    return text + fmt::format(" See `{} --help`.", command_path(app));
+                return text + fmt::format("; see `{} --help`", command_path(app));
             }
             if (opt->get_items_expected_max() > 0 && name.size() == arg.size()) ++i;  // its value
             continue;

@@ -223,6 +223,7 @@ TEST_CASE("usage errors name the unknown word and suggest the nearest") {
     auto recursve = message({"rm", "--recursve", "x"});
     CHECK(recursve.find("unknown option '--recursve'") != std::string::npos);
     CHECK(recursve.find("did you mean '--recursive'?") != std::string::npos);
+    CHECK(recursve.find("?;") == std::string::npos);
     CHECK(message({"uplaod", "x", "/"}).find("did you mean 'upload'?") != std::string::npos);
     // A global option after the command is known (fallthrough), and its value skipped.
     CHECK(message({"ls", "--host", "stauts", "--jsn"}).find("did you mean '--json'?") !=
