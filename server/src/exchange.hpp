@@ -46,9 +46,9 @@ struct ServerContext {
 };
 
 // Writes `r`; false when the connection must close (or the write failed).
-asio::awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r,
-                                    unsigned version, bool keep_alive,
-                                    std::chrono::milliseconds timeout, bool head = false);
+asio::awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsigned version,
+                                    bool keep_alive, std::chrono::milliseconds timeout,
+                                    bool head = false);
 
 // Writes all of `buffers`, a stalled reader being cut: each write may wait
 // `stall` for the client to take a byte (de-server --send-timeout), however
@@ -60,8 +60,8 @@ asio::awaitable<void> write_progress(beast::tcp_stream& stream, const Buffers& b
     beast::buffers_suffix<Buffers> rest(buffers);
     while (beast::buffer_bytes(rest) > 0) {
         stream.expires_after(stall);
-        std::size_t n = co_await stream.async_write_some(
-            rest, asio::redirect_error(asio::use_awaitable, ec));
+        std::size_t n =
+            co_await stream.async_write_some(rest, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return;
         rest.consume(n);
     }

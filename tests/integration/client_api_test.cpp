@@ -627,8 +627,10 @@ TEST_CASE("read: whole files, ranges, errors; download: checks and mtime") {
     REQUIRE(alice.upload(app, w.work / "r.bin", "r.bin", {}).has_value());
 
     CHECK(read_all(alice, app, "r.bin") == data);
-    CHECK(read_all(alice, app, "r.bin", de::ByteRange{10, 19, std::nullopt}) == data.substr(10, 10));
-    CHECK(read_all(alice, app, "r.bin", de::ByteRange{99990, std::nullopt, std::nullopt}) == data.substr(99990));
+    CHECK(read_all(alice, app, "r.bin", de::ByteRange{10, 19, std::nullopt}) ==
+          data.substr(10, 10));
+    CHECK(read_all(alice, app, "r.bin", de::ByteRange{99990, std::nullopt, std::nullopt}) ==
+          data.substr(99990));
     CHECK(read_all(alice, app, "r.bin", de::ByteRange{0, 0, std::nullopt}) == data.substr(0, 1));
     auto beyond = alice.read(app, "r.bin", de::ByteRange{200000, std::nullopt, std::nullopt},
                              [](std::string_view) -> de::Status { return {}; });

@@ -47,8 +47,12 @@ const Row& row(WireError e) {
 }
 }  // namespace
 
-int http_status(WireError e) { return row(e).status; }
-std::string_view to_string(WireError e) { return row(e).name; }
+int http_status(WireError e) {
+    return row(e).status;
+}
+std::string_view to_string(WireError e) {
+    return row(e).name;
+}
 
 std::optional<WireError> wire_error_from_string(std::string_view s) {
     for (const auto& r : k_rows)
@@ -60,17 +64,23 @@ ErrorKind error_kind_for(std::optional<WireError> wire, int status) {
     if (wire) return row(*wire).kind;
     switch (status) {
         case 401:
-        case 403: return ErrorKind::auth;
-        case 404: return ErrorKind::not_found;
+        case 403:
+            return ErrorKind::auth;
+        case 404:
+            return ErrorKind::not_found;
         case 409:
-        case 412: return ErrorKind::conflict;
+        case 412:
+            return ErrorKind::conflict;
         case 408:
         case 429:
         case 502:
         case 503:
-        case 504: return ErrorKind::network;
-        case 507: return ErrorKind::quota;
-        default: return status >= 400 && status < 500 ? ErrorKind::usage : ErrorKind::generic;
+        case 504:
+            return ErrorKind::network;
+        case 507:
+            return ErrorKind::quota;
+        default:
+            return status >= 400 && status < 500 ? ErrorKind::usage : ErrorKind::generic;
     }
 }
 
@@ -80,7 +90,8 @@ std::string content_digest(std::string_view sha256_hex) {
         auto nib = [](char c) -> std::uint8_t {
             return c <= '9' ? c - '0' : static_cast<std::uint8_t>(std::tolower(c) - 'a' + 10);
         };
-        raw[i] = static_cast<std::uint8_t>(nib(sha256_hex[2 * i]) << 4 | nib(sha256_hex[2 * i + 1]));
+        raw[i] =
+            static_cast<std::uint8_t>(nib(sha256_hex[2 * i]) << 4 | nib(sha256_hex[2 * i + 1]));
     }
     return "sha-256=:" + base64_encode(raw) + ":";
 }
@@ -91,12 +102,15 @@ std::optional<std::string> parse_content_digest(std::string_view header) {
         auto comma = header.find(',');
         std::string_view member = header.substr(0, comma);
         header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-        while (!member.empty() && member.front() == ' ') member.remove_prefix(1);
-        while (!member.empty() && member.back() == ' ') member.remove_suffix(1);
+        while (!member.empty() && member.front() == ' ')
+            member.remove_prefix(1);
+        while (!member.empty() && member.back() == ' ')
+            member.remove_suffix(1);
         auto eq = member.find('=');
         if (eq == std::string_view::npos) continue;
         std::string algo(member.substr(0, eq));
-        for (auto& c : algo) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : algo)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (algo != "sha-256") continue;
         std::string_view value = member.substr(eq + 1);
         if (value.size() < 2 || value.front() != ':' || value.back() != ':') return std::nullopt;
