@@ -128,6 +128,18 @@ std::string some_of(const std::vector<std::string>& names, std::size_t shown = 3
     return out;
 }
 
+// The warning for files --update kept because they are newer than the source
+// (side: where they are, "remote" or "local"; other: the source's side).
+void warn_kept_newer(const Context& ctx, const std::vector<std::string>& kept,
+                     std::string_view side, std::string_view other) {
+    if (kept.empty()) return;
+    warn(ctx,
+         fmt::format("kept {} {} file{} newer than the {} one{} ({}): --update never "
+                     "replaces a newer file; pass --force to replace {}",
+                     kept.size(), side, kept.size() == 1 ? "" : "s", other,
+                     kept.size() == 1 ? "" : "s", some_of(kept), kept.size() == 1 ? "it" : "them"));
+}
+
 // Existing targets that differ, without --update: on a terminal, ask (a yes
 // replaces them as --update would); without one, check_upload() refuses.
 // Returns whether to replace.
@@ -211,13 +223,7 @@ Status run_upload(Context& ctx, const TransferArgs& args) {
         std::vector<std::string> kept;
         for (const auto& item : files)
             if (item.kept_newer) kept.push_back(remote_display(*app, item.remote));
-        if (!kept.empty())
-            warn(ctx,
-                 fmt::format("kept {} remote file{} newer than the local one{} ({}): "
-                             "--update never replaces a newer file; pass --force to "
-                             "replace {}",
-                             kept.size(), kept.size() == 1 ? "" : "s", kept.size() == 1 ? "" : "s",
-                             some_of(kept), kept.size() == 1 ? "it" : "them"));
+        warn_kept_newer(ctx, kept, "remote", "local");
     }
     const std::uint64_t total = plan->bytes();
     if (args.dry_run) {
@@ -350,13 +356,7 @@ Status run_download(Context& ctx, const TransferArgs& args) {
         std::vector<std::string> kept;
         for (const auto& item : plan->items)
             if (item.kept_newer) kept.push_back(item.local.string());
-        if (!kept.empty())
-            warn(ctx,
-                 fmt::format("kept {} local file{} newer than the remote one{} ({}): "
-                             "--update never replaces a newer file; pass --force to "
-                             "replace {}",
-                             kept.size(), kept.size() == 1 ? "" : "s", kept.size() == 1 ? "" : "s",
-                             some_of(kept), kept.size() == 1 ? "it" : "them"));
+        warn_kept_newer(ctx, kept, "local", "remote");
     }
     if (args.dry_run) {
         Table table({"REMOTE", "LOCAL", "SIZE", "ACTION"});
