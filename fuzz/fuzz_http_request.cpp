@@ -7,6 +7,7 @@
 // a chunked body Beast completes is no longer than the bytes that carried it.
 #include "fuzz_check.hpp"
 
+#include "http_framing.hpp"
 #include "http_parse.hpp"
 
 #include <boost/beast/core.hpp>
@@ -17,26 +18,6 @@
 #include <string_view>
 
 namespace http = boost::beast::http;
-
-namespace {
-std::string_view sv(boost::beast::string_view s) {
-    return {s.data(), s.size()};
-}
-
-de::server::Framing framing_of(const http::request_header<>& h) {
-    de::server::FramingFields f;
-    f.version = h.version();
-    auto lines = [&](http::field name, std::vector<std::string_view>& out) {
-        auto [b, e] = h.equal_range(name);
-        for (auto it = b; it != e; ++it)
-            out.push_back(sv(it->value()));
-    };
-    lines(http::field::host, f.host);
-    lines(http::field::content_length, f.content_length);
-    lines(http::field::transfer_encoding, f.transfer_encoding);
-    return de::server::check_framing(f);
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
@@ -61,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         used += n;
         if (p.is_header_done() && !checked) {
             checked = true;
-            auto f = framing_of(p.get().base());
+            auto f = de::server::check_framing(p.get().base());
             FUZZ_CHECK(f.status == 0 || f.status == 400 || f.status == 501);
             FUZZ_CHECK((f.status == 0) == f.message.empty());
             if (f.status != 0) return 0;  // the server answers and closes here

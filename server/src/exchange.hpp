@@ -6,6 +6,7 @@
 // connection may carry another request. `status` is what the log line shows
 // (0: the connection was dropped without an answer).
 
+#include "http_framing.hpp"
 #include "http_parse.hpp"
 #include "router.hpp"
 #include "server.hpp"
@@ -73,21 +74,6 @@ inline std::string_view sv(beast::string_view s) {
 }
 inline beast::string_view bsv(std::string_view s) {
     return {s.data(), s.size()};
-}
-
-// check_framing() on a parsed header's field lines.
-inline Framing check_framing(const http::request_header<>& h) {
-    FramingFields f;
-    f.version = h.version();
-    auto lines = [&](http::field name, std::vector<std::string_view>& out) {
-        auto [b, e] = h.equal_range(name);
-        for (auto it = b; it != e; ++it)
-            out.push_back(sv(it->value()));
-    };
-    lines(http::field::host, f.host);
-    lines(http::field::content_length, f.content_length);
-    lines(http::field::transfer_encoding, f.transfer_encoding);
-    return check_framing(f);
 }
 
 // An error reading a body that means its framing (chunk sizes, chunk
