@@ -10,7 +10,7 @@ if [[ $(id -u) != 0 ]]; then SUDO=sudo; fi
 PACKAGES=(
     build-essential cmake ninja-build pkg-config git ca-certificates
     libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
-    doctest-dev libssl-dev libboost-dev
+    doctest-dev libssl-dev libboost-dev libisal-dev
     curl python3 procps
     clang-16 libclang-rt-16-dev stress-ng tmux python3-jsonschema
     mandoc man-db groff-base bash-completion zsh fish
