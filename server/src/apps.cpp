@@ -87,7 +87,16 @@ ApiResult<App> AppStore::not_found(std::string_view name) const {
 ApiResult<App> AppStore::load(std::string_view name) {
     if (!valid_app_name(name)) return not_found(name);
     auto text = read_small_file(app_dir(name) / "app.json");
-    if (!text) return not_found(name);
+    if (!text) {
+        // Only a missing app.json means "no such app": a server out of open files
+        // (or any other read failure) says so, never "not found" (issue 18, F5).
+        if (text.error().kind == ErrorKind::not_found) return not_found(name);
+        const int err = errno;
+        if (err == EMFILE || err == ENFILE)
+            return std::unexpected(errno_error(err, "reading app", std::string(name)));
+        return api_fail(WireError::internal,
+                        fmt::format("app '{}': {}", name, text.error().message));
+    }
     try {
         auto j = json::parse(*text);
         App a;
@@ -114,14 +123,23 @@ ApiResult<void> AppStore::save(const App& a) {
 ApiResult<std::vector<App>> AppStore::list(std::string_view owner) {
     std::vector<App> out;
     int fd = ::open((m_root / "apps").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return out;
+    if (fd < 0) {
+        if (errno == ENOENT) return out;
+        return std::unexpected(errno_error(errno, "listing", "apps"));
+    }
     UniqueFd apps(fd);
     auto children = read_dir(apps.get());
     if (!children) return std::unexpected(children.error());
     for (const auto& c : *children) {
         if (!S_ISDIR(c.st.st_mode) || !valid_app_name(c.name)) continue;
         auto a = load(c.name);
-        if (a && a->owner == owner) out.push_back(std::move(*a));
+        // A folder without app.json is not an app (one being created or deleted);
+        // any other failure fails the listing: never a partial list (issue 18, F5).
+        if (!a) {
+            if (a.error().kind == WireError::not_found) continue;
+            return std::unexpected(a.error());
+        }
+        if (a->owner == owner) out.push_back(std::move(*a));
     }
     std::sort(out.begin(), out.end(), [](const App& x, const App& y) { return x.name < y.name; });
     return out;

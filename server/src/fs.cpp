@@ -221,8 +221,12 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
 Result<std::string> read_small_file(const std::filesystem::path& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        ErrorKind k = errno == ENOENT ? ErrorKind::not_found : ErrorKind::generic;
-        return fail(k, fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
+        const int err = errno;
+        ErrorKind k = err == ENOENT ? ErrorKind::not_found : ErrorKind::generic;
+        auto failure =
+            fail(k, fmt::format("cannot read '{}': {}", path.string(), std::strerror(err)));
+        errno = err;  // callers tell "out of open files" (503) from other failures
+        return failure;
     }
     UniqueFd f(fd);
     std::string out;

@@ -75,6 +75,8 @@ std::string random_hex(std::size_t bytes = 32);
 
 // Writes a small file whole: temp file, fsync, rename, fsync of the folder.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode);
+// Reads a small file whole. On failure errno is the failing call's (ENOENT gives
+// ErrorKind::not_found), so callers can tell "out of open files" apart.
 Result<std::string> read_small_file(const std::filesystem::path& path);
 
 std::int64_t mtime_ns_of(const struct stat& st);

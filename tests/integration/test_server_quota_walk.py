@@ -149,11 +149,22 @@ def test_walk_failure_is_an_error():
         pid = srv.proc.pid
         base = len(os.listdir(f"/proc/{pid}/fd"))
         errors = 0
-        # At open + 0 the app store itself cannot read app.json and answers 404 (apps.cpp,
-        # not the walk; reported): the walk is exercised from open + 1 on.
-        for extra in range(1, 8):
+        # From open + 0 (not even app.json can be read) up: an app that exists is never
+        # answered 404 and the app list is never partial.
+        for extra in range(0, 8):
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (base + extra, 256))
             what = f"walk (limit = open + {extra})"
+            r = c.get("/api/v1/apps/q2")
+            check(r.status in (200, 503), f"{what}: the app is there or the server says it cannot tell",
+                  repr(r))
+            if r.status == 503:
+                errors += 1
+            r = c.get("/api/v1/apps")
+            if r.status == 200:
+                names = [a["name"] for a in r.json()["apps"]]
+                eq(names, ["q2"], f"{what}: a 200 app list is complete")
+            else:
+                check(r.status == 503, f"{what}: app list error", repr(r))
             r, lines = manifest(c, "q2")
             if r.status == 200:
                 complete = lines and lines[-1] == {"end": True, "count": len(want)}
