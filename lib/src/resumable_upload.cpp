@@ -569,7 +569,12 @@ Result<bool> Upload::try_resume(const UploadJournal& journal) {
     const auto& h = response->headers;
     auto length = http::parse_int(h.find("upload-length").value_or(""));
     auto parts = http::parse_int(h.find(std::string("upload-parts")).value_or(""));
-    if (!length || static_cast<std::uint64_t>(*length) != m_size || !parts || *parts <= 0) {
+    // Upload-Parts is the part size: one this client could have chosen
+    // (k_tus_min_part..k_tus_max_part), or a hostile answer (1 byte) would make
+    // the part table as large as the file in bits (issue 18).
+    if (!length || static_cast<std::uint64_t>(*length) != m_size || !parts ||
+        *parts < static_cast<std::int64_t>(api::k_tus_min_part) ||
+        static_cast<std::uint64_t>(*parts) > api::k_tus_max_part) {
         if (m_options.notice)
             m_options.notice(
                 fmt::format("the server's copy of the interrupted upload of '{}' "
