@@ -274,10 +274,11 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 bench_py - "$RESULTS" "$BAD" "$SIZE" "$FILES" "$TREE_BYTES" "$BIG" "$BIG_SIZE" "$KILL_AT" \
     "${KILLED_AT:-}" "$(cat "$W/resume-notice" 2>/dev/null || true)" "$(bench_commit "$SRC")" \
     "${BUILD_TYPE:-unknown}" "$LOAD_START" "$LOAD_END" "$T_START" "$(nproc)" \
-    "$(nginx -v 2>&1 | sed 's/.*nginx\///')" "$(curl --version | head -n1 | awk '{print $2}')" <<'PY'
+    "$(nginx -v 2>&1 | sed 's/.*nginx\///')" "$(curl --version | head -n1 | awk '{print $2}')" \
+    "$DE_CLI" "$DE_SERVER" "$(date -u -r "$DE_SERVER" '+%Y-%m-%d %H:%M')" <<'PY'
 import sys
 (path, bad, size, files, tree_bytes, big, big_size, kill_at, killed_at, notice, commit, btype,
- load0, load1, started, cores, ngv, cuv) = sys.argv[1:]
+ load0, load1, started, cores, ngv, cuv, cli_bin, server_bin, built) = sys.argv[1:]
 size, files, big_size = int(size), int(files), int(big_size)
 bad = [l.strip() for l in open(bad) if l.strip()]
 res = {}
@@ -345,8 +346,9 @@ rss_row(f"peak RSS client / server at {S}", ["up_de", "down_de", "resume"])
 if big == "1":
     rss_row(f"peak RSS client / server at {human(big_size)}", ["up_big", "down_big"])
 
-print(f"hash-once bench: commit {commit} ({btype} build), {started} UTC, {cores} cores, "
+print(f"hash-once bench: {started} UTC, source {commit}, {cores} cores, "
       f"load {load0} before, {load1} after")
+print(f"binaries: {cli_bin}, {server_bin} ({btype} build, de-server built {built} UTC)")
 print(f"big file {S} ({size} bytes), tree {files:,} files of 1–16 KiB ({int(tree_bytes):,} bytes); "
       f"nginx {ngv}, curl {cuv}; warm page cache, one run")
 print("ratio = A's time / B's time; CPU s = user + system, client / server (server: de-server, "
