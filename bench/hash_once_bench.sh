@@ -65,7 +65,7 @@ SERVER_PID="" NGINX_PID=""
 cleanup() {
     bench_log "stopping the servers, removing $W"
     bench_stop_servers
-    if [[ -n "${BENCH_KEEP:-}" ]]; then echo "kept $W" >&2; else rm -rf "$W"; fi
+    if [[ "${BENCH_KEEP:-0}" == 1 ]]; then echo "kept $W" >&2; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
 export HOME="$W/home" XDG_CACHE_HOME="$W/home/.cache" XDG_CONFIG_HOME="$W/home/.config" \
