@@ -16,6 +16,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 FILES=${FILES:-20000}
 RUNS=${RUNS:-3}
 JOBS=${JOBS:-8}
@@ -35,8 +37,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/de-sync-bench.XXXXXX")
 SERVER_PID=""
 NGINX_PID=""
 cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    [[ -n "$NGINX_PID" ]] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+    bench_stop_servers
     if [[ -z "${KEEP:-}" ]]; then rm -rf "$W"; else echo "kept $W" >&2; fi
 }
 trap cleanup EXIT
@@ -64,47 +65,21 @@ median_of() {
     done
     printf -v "$var" '%s' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")"
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # --- the tree: FILES files of 1-16 KiB, 100 per folder, fixed seed ---
 TREE="$W/tree"
-python3 - "$TREE" "$FILES" <<'PY'
-import os, random, sys
-root, n = sys.argv[1], int(sys.argv[2])
-rng = random.Random(20261122)
-block = os.urandom(16384 * 4)
-for i in range(n):
-    d = os.path.join(root, f"d{i // 1000:02d}", f"s{(i // 100) % 10}")
-    if i % 100 == 0:
-        os.makedirs(d, exist_ok=True)
-    size = rng.randint(1024, 16384)
-    off = rng.randint(0, len(block) - size)
-    with open(os.path.join(d, f"f{i:05d}.bin"), "wb") as f:
-        f.write(block[off:off + size] + i.to_bytes(4, "little"))
-PY
+bench_gen_tree "$TREE" "$FILES" 20261122
 TREE_BYTES=$(du -sb "$TREE" | cut -f1)
 echo "tree: $FILES files, $(find "$TREE" -type d | wc -l) folders, $TREE_BYTES bytes" >&2
 
 # --- de-server (Release) ---
-"$DE_SERVER" --root "$W/de-root" --listen 127.0.0.1:0 >"$W/server.out" 2>"$W/server.err" &
-SERVER_PID=$!
-for _ in $(seq 1 200); do grep -q '^listening on ' "$W/server.out" && break; sleep 0.05; done
-SERVER_URL=$(sed -n 's/^listening on //p' "$W/server.out" | head -n1)
-[[ -n "$SERVER_URL" ]] || { cat "$W/server.err" >&2; exit 1; }
-KEY=$("$DE_SERVER" --root "$W/de-root" user add bench)
-export DASH_ENTERPRISE_HOST="$SERVER_URL" DASH_ENTERPRISE_USERNAME=bench DASH_ENTERPRISE_PASSWORD="$KEY"
+bench_start_de_server "$W/de-root"
 cli() { "$DE_CLI" --no-keyfile -q "$@"; }
 cli apps create -n bench >/dev/null
 cli apps update -n bench --persistent-filesystem >/dev/null
 
 # --- nginx WebDAV ---
-NPORT=$(free_port)
-mkdir -p "$W/nginx" "$W/dav"
-sed -e "s#@USER@#$(id -un) $(id -gn)#g" -e "s#@ROOT@#$W/nginx#g" -e "s#@PORT@#$NPORT#g" -e "s#@DATA@#$W/dav#g" \
-    "$HERE/nginx/sync-webdav.conf" >"$W/nginx/nginx.conf"
-nginx -c "$W/nginx/nginx.conf" -p "$W/nginx" 2>"$W/nginx/stderr" &
-NGINX_PID=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break; sleep 0.05; done
+bench_start_nginx "$W/dav"
 export RCLONE_CONFIG_BENCHDAV_TYPE=webdav RCLONE_CONFIG_BENCHDAV_URL="http://127.0.0.1:$NPORT/" \
        RCLONE_CONFIG_BENCHDAV_VENDOR=other
 RCLONE=(rclone --config /dev/null -q)

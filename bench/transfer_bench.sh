@@ -52,23 +52,12 @@ while (($#)); do
     esac
     shift
 done
-log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+log() { bench_log "$@"; }
 
 # --- tools -------------------------------------------------------------------------------------
-need=()
-command -v nginx >/dev/null || need+=(nginx)
-[[ -f /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ]] || need+=(libnginx-mod-http-dav-ext)
-command -v rclone >/dev/null || need+=(rclone)
-[[ -x /usr/bin/time ]] || need+=(time)
-command -v curl >/dev/null || need+=(curl)
-command -v python3 >/dev/null || need+=(python3)
-command -v openssl >/dev/null || need+=(openssl)
-if ((${#need[@]})); then
-    log "installing ${need[*]}"
-    SUDO=""; [[ $(id -u) == 0 ]] || SUDO=sudo
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_need nginx dav-ext rclone time curl python3 openssl
 if ((COLD)) && [[ $(id -u) != 0 ]]; then echo "transfer_bench: --cold needs root" >&2; exit 2; fi
 
 # --- Release build -----------------------------------------------------------------------------
@@ -84,8 +73,7 @@ fi
 W=$(mktemp -d "${TMPDIR:-/tmp}/de-transfer-bench.XXXXXX")
 SERVER_PID="" NGINX_PID=""
 cleanup() {
-    if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; fi
-    if [[ -n "$NGINX_PID" ]]; then kill "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null || true; fi
+    bench_stop_servers
     if ((KEEP)); then echo "kept $W" >&2; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -98,14 +86,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log "work dir $W ($(df -h --output=avail "$W" | tail -1 | tr -d ' ') free); load $LOAD_START"
 
 # --- servers -----------------------------------------------------------------------------------
-: >"$W/server.out"
-"$DE_SERVER" --root "$W/de-root" --listen 127.0.0.1:0 --quota 200GiB >"$W/server.out" 2>"$W/server.err" &
-SERVER_PID=$!
-for _ in $(seq 1 200); do grep -q '^listening on ' "$W/server.out" && break; sleep 0.05; done
-SERVER_URL=$(sed -n 's/^listening on //p' "$W/server.out" | head -n1)
-[[ -n "$SERVER_URL" ]] || { cat "$W/server.err" >&2; exit 1; }
-KEY=$("$DE_SERVER" --root "$W/de-root" user add bench)
-export DASH_ENTERPRISE_HOST="$SERVER_URL" DASH_ENTERPRISE_USERNAME=bench DASH_ENTERPRISE_PASSWORD="$KEY"
+bench_start_de_server "$W/de-root" --quota 200GiB
 cli() { "$DE_CLI" --no-keyfile -q "$@"; }
 # T CMD...: runs CMD under GNU time; its peak RSS (KiB, the largest of CMD and its waited-for
 # children) and its CPU seconds (user, system) go to $W/rss for measure().
@@ -115,24 +96,15 @@ cli apps create -n bench >/dev/null
 cli mount enable -n bench >/dev/null
 MOUNT="$W/de-root/apps/bench/mount"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-NPORT=$(free_port)
-mkdir -p "$W/nginx" "$W/dav"
 # bench/nginx/sync-webdav.conf fits as it is: PUT/DELETE/MKCOL/COPY/MOVE plus PROPFIND (rclone).
-sed -e "s#@USER@#$(id -un) $(id -gn)#g" -e "s#@ROOT@#$W/nginx#g" -e "s#@PORT@#$NPORT#g" \
-    -e "s#@DATA@#$W/dav#g" "$HERE/nginx/sync-webdav.conf" >"$W/nginx/nginx.conf"
-nginx -c "$W/nginx/nginx.conf" -p "$W/nginx" 2>"$W/nginx/stderr" &
-NGINX_PID=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break; sleep 0.05; done
-DAV="http://127.0.0.1:$NPORT"
+bench_start_nginx "$W/dav"
 RCLONE=(rclone --config /dev/null -q --webdav-url "$DAV/" --webdav-vendor other)
 
 # --- measuring ---------------------------------------------------------------------------------
-hwm_reset() { echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; }
-hwm() { awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+hwm_reset() { bench_hwm_reset "$SERVER_PID"; }
+hwm() { bench_hwm "$SERVER_PID"; }
 # CPU seconds (user + system) de-server has used so far: what a transfer cost it is the difference.
-CLK_TCK=$(getconf CLK_TCK)
-server_cpu() { awk -v t="$CLK_TCK" '{printf "%.2f", ($14 + $15) / t}' "/proc/$SERVER_PID/stat"; }
+server_cpu() { bench_cpu "$SERVER_PID"; }
 settle() {
     sync
     if ((COLD)); then echo 3 >/proc/sys/vm/drop_caches; fi
@@ -166,16 +138,7 @@ measure() {
     log "$what / $tool: ${secs}s"
 }
 noop() { :; }
-sha_of() {
-    python3 - "$1" <<'PY'
-import hashlib, sys
-h = hashlib.sha256()
-with open(sys.argv[1], "rb") as f:
-    while b := f.read(1 << 22):
-        h.update(b)
-print(h.hexdigest())
-PY
-}
+sha_of() { bench_sha "$1"; }
 # A result with other bytes than its source is reported (and makes the exit status 1); the bench
 # goes on.
 BAD="$W/bad-results"
@@ -186,21 +149,7 @@ check_sha() { # FILE WANT WHAT
     [[ "$got" == "$2" ]] || { log "CHECK FAILED: $3: $1 has sha256 $got, want $2"; echo "$3" >>"$BAD"; }
 }
 # Tree digest: every file's relative path, size and SHA-256, sorted; hashed.
-tree_sum() {
-    python3 - "$1" <<'PY'
-import hashlib, os, sys
-root = sys.argv[1]
-rows = []
-for d, _, files in os.walk(root):
-    for f in files:
-        p = os.path.join(d, f)
-        with open(p, "rb") as fh:
-            data = fh.read()
-        rows.append(f"{os.path.relpath(p, root)}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}")
-rows.sort()
-print(len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
-PY
-}
+tree_sum() { bench_tree_sum "$1"; }
 
 # The disk's speed at the time (the machine is shared): 1 GiB written and fdatasync'ed.
 disk_probe() {
@@ -212,12 +161,7 @@ DISK_START=$(disk_probe)
 log "disk: 1 GiB write + fdatasync at $DISK_START"
 
 # --- big files ---------------------------------------------------------------------------------
-gen_file() { # PATH BYTES: seeded, incompressible (AES-256-CTR keystream of the seed)
-    # openssl dies of SIGPIPE when head has enough: judge by the size, not the pipeline status.
-    openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass "pass:de-bench-$SEED-$2" </dev/zero 2>/dev/null |
-        head -c "$2" >"$1" || true
-    [[ $(stat -c %s "$1") == "$2" ]] || { echo "transfer_bench: could not generate $1" >&2; exit 1; }
-}
+gen_file() { bench_gen_file "$1" "$2" "$SEED"; } # PATH BYTES: seeded, incompressible
 
 big_file_round() { # LABEL BYTES
     local label=$1 bytes=$2 f="$W/src-$1.bin"
@@ -287,22 +231,7 @@ done
 # --- the tree ----------------------------------------------------------------------------------
 TREE="$W/tree"
 log "generating the tree: $FILES files of 1-16 KiB"
-python3 - "$TREE" "$FILES" "$SEED" <<'PY'
-import os, random, sys
-root, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = random.Random(seed)
-block = rng.randbytes(1 << 20)
-for i in range(n):
-    d = os.path.join(root, f"d{i // 1000:02d}", f"s{(i // 100) % 10}")
-    if i % 100 == 0:
-        os.makedirs(d, exist_ok=True)
-    size = rng.randint(1024, 16384)
-    off = rng.randint(0, len(block) - size)
-    data = bytearray(block[off:off + size])
-    data[:8] = i.to_bytes(8, "little")  # every file distinct
-    with open(os.path.join(d, f"f{i:05d}.bin"), "wb") as f:
-        f.write(data)
-PY
+bench_gen_tree "$TREE" "$FILES" "$SEED"
 TREE_BYTES=$(find "$TREE" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
 TREE_SUM=$(tree_sum "$TREE")
 (cd "$TREE" && find . -type f -printf '%P\n' | sort >"$W/tree.list")
@@ -365,7 +294,7 @@ done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 DISK_END=$(disk_probe)
 # A `git archive` export has no .git; a COMMIT file put beside it can name the commit.
-COMMIT=$(git -C "$SRC" describe --always --dirty 2>/dev/null || cat "$SRC/COMMIT" 2>/dev/null || echo unknown)
+COMMIT=$(bench_commit "$SRC")
 python3 - "$RESULTS" "$RUNS" "$COLD" "$LOAD_START" "$LOAD_END" "$COMMIT" "$FILES" \
     "${RCLONE_TREE_FILES:-$FILES}" "$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
     "$(rclone version 2>/dev/null | head -n1 | awk '{print $2}')" \
