@@ -2,10 +2,9 @@
 
 #include <cstring>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <nmmintrin.h>
-#define DE_CRC32C_X86 1
-#endif
+#include <isa-l/crc.h>
+
+#include <climits>
 
 namespace de {
 
@@ -50,30 +49,6 @@ std::uint32_t update_table(std::uint32_t crc, const unsigned char* p, std::size_
     return crc;
 }
 
-#ifdef DE_CRC32C_X86
-__attribute__((target("sse4.2"))) std::uint32_t update_sse42(std::uint32_t crc,
-                                                             const unsigned char* p,
-                                                             std::size_t n) {
-    std::uint64_t c = crc;
-    while (n >= 8) {
-        std::uint64_t v = 0;
-        std::memcpy(&v, p, 8);
-        c = _mm_crc32_u64(c, v);
-        p += 8;
-        n -= 8;
-    }
-    auto c32 = static_cast<std::uint32_t>(c);
-    while (n--)
-        c32 = _mm_crc32_u8(c32, *p++);
-    return c32;
-}
-
-bool have_sse42() {
-    static const bool yes = __builtin_cpu_supports("sse4.2");
-    return yes;
-}
-#endif
-
 }  // namespace
 
 std::uint32_t detail::crc32c_portable(std::string_view data) {
@@ -81,23 +56,18 @@ std::uint32_t detail::crc32c_portable(std::string_view data) {
                          data.size());
 }
 
-bool crc32c_hardware() {
-#ifdef DE_CRC32C_X86
-    return have_sse42();
-#else
-    return false;
-#endif
-}
-
 void Crc32c::update(const void* data, std::size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-#ifdef DE_CRC32C_X86
-    if (have_sse42()) {
-        m_state = update_sse42(m_state, p, n);
-        return;
+    // ISA-L's crc32_iscsi (PCLMUL folding, chosen at run time for the CPU; a
+    // table where there is none) carries the register without the inversions,
+    // as m_state does, and takes an int length. bench/crc_bench.cpp measured it
+    // 2.7x faster than our crc32-instruction loop (11.4 vs 4.3 GB/s).
+    auto* p = static_cast<unsigned char*>(const_cast<void*>(data));  // it does not write
+    while (n > 0) {
+        const std::size_t piece = std::min<std::size_t>(n, INT_MAX & ~std::size_t{4095});
+        m_state = ::crc32_iscsi(p, static_cast<int>(piece), m_state);
+        p += piece;
+        n -= piece;
     }
-#endif
-    m_state = update_table(m_state, p, n);
 }
 
 std::array<std::uint8_t, 4> Crc32c::bytes() const {

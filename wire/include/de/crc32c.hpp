@@ -2,9 +2,8 @@
 // CRC-32C (Castagnoli polynomial, as in iSCSI, ext4 and SCTP; RFC 3720 B.4):
 // the cheap per-part checksum of resumable uploads. It catches what a part
 // checksum is for — bytes damaged or cut between the file and the server — at
-// a fifth of a SHA-256 pass's cost or less (the CPU's crc32 instruction when
-// it has SSE 4.2, a table otherwise); the whole file's SHA-256 stays the
-// end-to-end check. Not a defence against a deliberate change.
+// a fifth of a SHA-256 pass's cost or less (ISA-L's folding implementation); the whole file's
+// SHA-256 stays the end-to-end check. Not a defence against a deliberate change.
 
 #include <array>
 #include <cstddef>
@@ -28,8 +27,6 @@ class Crc32c {
 };
 
 std::uint32_t crc32c(std::string_view data);
-// Whether update() uses the CPU's crc32 instruction (for benchmarks and tests).
-bool crc32c_hardware();
 
 namespace detail {
 // The table implementation whatever the CPU (tests compare the two).
