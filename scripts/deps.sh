@@ -3,7 +3,8 @@
 # packages only. Safe to run again. clang-16 (with its sanitizer runtimes)
 # builds the sanitizer build of scripts/test.sh; stress-ng is the
 # load of scripts/stress-test.sh; tmux drives the TTY tests (prompts, completion,
-# colour); python3-jsonschema validates every command's --json output.
+# colour); python3-jsonschema validates every command's --json output; nginx with
+# its WebDAV module and GNU time are the peers and meters of bench/ (smoke-tested).
 set -euo pipefail
 SUDO=""
 if [[ $(id -u) != 0 ]]; then SUDO=sudo; fi
@@ -14,6 +15,7 @@ PACKAGES=(
     curl python3 procps
     clang-16 libclang-rt-16-dev stress-ng tmux python3-jsonschema
     mandoc man-db groff-base bash-completion zsh fish
+    nginx libnginx-mod-http-dav-ext time
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -22,7 +24,18 @@ done
 if ((${#missing[@]})); then
     echo "deps: installing ${missing[*]}" >&2
     $SUDO apt-get update -qq
+    # nginx is a peer the benches start on their own ports: its package must not
+    # start the system service (port 80) while installing. policy-rc.d says so to
+    # invoke-rc.d, for this install only.
+    policy=/usr/sbin/policy-rc.d
+    placed=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+        $SUDO chmod 755 "$policy"
+        placed=1
+    fi
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if ((placed)); then $SUDO rm -f "$policy"; fi
 fi
 
 # Node.js for the tus-js-client interop test (tests/interop). Debian's nodejs/npm only when
