@@ -42,6 +42,7 @@
 #include <de/archive.hpp>
 #include <de/crc64.hpp>
 #include <de/json.hpp>
+#include <de/sha256.hpp>
 #include <de/size.hpp>
 
 #include <fcntl.h>
@@ -86,6 +87,20 @@ std::string mtime_record(std::int64_t ns) {
         return fmt::format("-{}.{:09}", neg / 1'000'000'000, neg % 1'000'000'000);
     }
     return fmt::format("{}.{:09}", sec, frac);
+}
+
+// The SHA-256 of a local file ("" when it cannot be read): only for
+// recognising an earlier send on a server that does not send Repr-Digest.
+std::string local_sha256(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    Sha256 hasher;
+    std::vector<char> buffer(1 << 20);
+    ssize_t n = 0;
+    while ((n = ::read(fd, buffer.data(), buffer.size())) > 0)
+        hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    ::close(fd);
+    return n == 0 ? hasher.finish_hex() : "";
 }
 
 PaxRecords records_for(std::int64_t mtime_ns, std::string crc64_hex) {
@@ -282,9 +297,15 @@ class SliceSender {
             if (auto v = answer->headers.find("repr-digest"))
                 remote_crc = api::parse_digest_crc64(*v, malformed);
             auto remote_size = http::parse_int(answer->headers.find("content-length").value_or(""));
-            bool same = item.sha256 ? remote_sha == item.sha256
-                                    : remote_crc && crc64_hex(*remote_crc) == crc && remote_size &&
-                                          static_cast<std::uint64_t>(*remote_size) == item.size;
+            const bool size_ok =
+                remote_size && static_cast<std::uint64_t>(*remote_size) == item.size;
+            bool same = false;
+            if (item.sha256)
+                same = remote_sha == item.sha256;
+            else if (remote_crc)
+                same = size_ok && crc64_hex(*remote_crc) == crc;
+            else if (size_ok && remote_sha)
+                same = local_sha256(item.local) == *remote_sha;  // a server without Repr-Digest
             if (answer->status != 200 || !same) return std::unexpected(refused);
             Entry entry{item.remote, EntryType::file, item.size, item.mtime_ns, remote_sha};
             if (auto v = answer->headers.find("x-de-mtime-ns"))
