@@ -103,7 +103,7 @@ _de_cli_spec() {
             ;;
         'upload')
             subs=''
-            opts='-h --help -n --name -r --recursive --update --force --dry-run --include --exclude -j --jobs --no-resume --follow-symlinks --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            opts='-h --help -n --name -r --recursive --update --force --dry-run --include --exclude -j --jobs --no-resume --verify --follow-symlinks --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name --include --exclude -j --jobs'
             pos='paths:1 paths@2:-1'
             ;;

@@ -437,6 +437,7 @@ complete -c de-cli -n '__de_cli_at \'upload\'' -l 'include' -x -d 'Only files ma
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'exclude' -x -d 'Skip files and folders matching this glob (repeatable)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -s 'j' -l 'jobs' -x -d 'Connections for a big file\'s parts (1-16)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'no-resume' -d 'Start big files over instead of resuming an interrupted upload'
+complete -c de-cli -n '__de_cli_at \'upload\'' -l 'verify' -d 'When resuming, read the parts already on the server again for the whole-file CRC-64 instead of trusting the resume journal'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'follow-symlinks' -d 'Follow symlinks inside folders (default: skip them with a warning)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
 complete -c de-cli -n '__de_cli_at \'upload\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'

@@ -3,16 +3,16 @@
 //
 // Each request's body is generated while libcurl sends it: the read callback
 // asks for up to 1 MiB, and we append whole members (pax header with path,
-// mtime in nanoseconds and DE.sha256, ustar header, data, padding) to a small
+// mtime in nanoseconds and DE.crc64, ustar header, data, padding) to a small
 // output buffer until it holds that much. A file of at most 1 MiB is read
-// whole into a buffer and hashed there, so it is read once; a bigger one is
-// hashed in a first pass and streamed in a second. Content-Length is known
-// before the first byte (TarWriter::file_member_size: every header's length
-// depends only on the path and the records' lengths, and a SHA-256 is always
-// 64 digits), so the server can reserve quota and refuse (Expect:
-// 100-continue) before the body. A file whose size changed since it was
-// planned fails the batch with a clear message: the server would otherwise
-// store a torn file.
+// whole into a buffer and its CRC-64 computed there, so it is read once; a
+// bigger one gets its CRC in a first pass and is streamed in a second (the
+// record precedes the data). No SHA-256 on this side: the server computes it
+// once (the ETag). Content-Length is known before the first byte
+// (TarWriter::file_member_size: every header's length depends only on the
+// path and the records' lengths, and a CRC-64 is always 16 digits), so the server can reserve quota
+// and refuse (Expect: 100-continue) before the body. A file whose size changed since it was planned
+// fails the batch with a clear message: the server would otherwise store a torn file.
 //
 // Requests are cut by BatchOptions.max_files / max_bytes (and the server's
 // limits), then sent on up to two connections at once: the server parses and
@@ -40,6 +40,7 @@
 
 #include <de/api.hpp>
 #include <de/archive.hpp>
+#include <de/crc64.hpp>
 #include <de/json.hpp>
 #include <de/sha256.hpp>
 #include <de/size.hpp>
@@ -88,8 +89,22 @@ std::string mtime_record(std::int64_t ns) {
     return fmt::format("{}.{:09}", sec, frac);
 }
 
-PaxRecords records_for(std::int64_t mtime_ns, std::string sha256) {
-    return {{"mtime", mtime_record(mtime_ns)}, {"DE.sha256", std::move(sha256)}};
+// The SHA-256 of a local file ("" when it cannot be read): only for
+// recognising an earlier send on a server that does not send Repr-Digest.
+std::string local_sha256(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    Sha256 hasher;
+    std::vector<char> buffer(1 << 20);
+    ssize_t n = 0;
+    while ((n = ::read(fd, buffer.data(), buffer.size())) > 0)
+        hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    ::close(fd);
+    return n == 0 ? hasher.finish_hex() : "";
+}
+
+PaxRecords records_for(std::int64_t mtime_ns, std::string crc64_hex) {
+    return {{"mtime", mtime_record(mtime_ns)}, {"DE.crc64", std::move(crc64_hex)}};
 }
 
 std::uint64_t dir_member_size(std::string_view path) {
@@ -260,9 +275,9 @@ class SliceSender {
         std::vector<BatchItem> missing;
         for (std::size_t i = m_slice.first; i < m_slice.last; ++i) {
             const BatchItem& item = m_items[i];
-            const std::string& sha = m_shas[i - m_slice.first];
+            const std::string& crc = m_crcs[i - m_slice.first];
             auto encoded = http::encode_remote_path(item.remote);
-            if (sha.empty() || !encoded) return std::unexpected(refused);
+            if (crc.empty() || !encoded) return std::unexpected(refused);
             http::Request head;
             head.method = "HEAD";
             head.url =
@@ -270,15 +285,29 @@ class SliceSender {
             auto answer = transport.perform(head);
             if (!answer) return std::unexpected(refused);
             if (answer->status == 404) {
-                BatchItem again = item;
-                again.sha256 = sha;
-                missing.push_back(std::move(again));
+                missing.push_back(item);
                 continue;
             }
+            // The same content: the size and the CRC-64 the server keeps
+            // (Repr-Digest), or the SHA-256 when the caller knew it (ETag).
             std::optional<std::string> remote_sha;
             if (auto v = answer->headers.find("etag")) remote_sha = api::sha256_from_etag(*v);
-            if (answer->status != 200 || remote_sha != sha) return std::unexpected(refused);
-            Entry entry{item.remote, EntryType::file, item.size, item.mtime_ns, sha};
+            std::optional<std::uint64_t> remote_crc;
+            bool malformed = false;
+            if (auto v = answer->headers.find("repr-digest"))
+                remote_crc = api::parse_digest_crc64(*v, malformed);
+            auto remote_size = http::parse_int(answer->headers.find("content-length").value_or(""));
+            const bool size_ok =
+                remote_size && static_cast<std::uint64_t>(*remote_size) == item.size;
+            bool same = false;
+            if (item.sha256)
+                same = remote_sha == item.sha256;
+            else if (remote_crc)
+                same = size_ok && crc64_hex(*remote_crc) == crc;
+            else if (size_ok && remote_sha)
+                same = local_sha256(item.local) == *remote_sha;  // a server without Repr-Digest
+            if (answer->status != 200 || !same) return std::unexpected(refused);
+            Entry entry{item.remote, EntryType::file, item.size, item.mtime_ns, remote_sha};
             if (auto v = answer->headers.find("x-de-mtime-ns"))
                 entry.mtime_ns = http::parse_int(*v).value_or(item.mtime_ns);
             stored.push_back(std::move(entry));
@@ -294,8 +323,8 @@ class SliceSender {
             for (std::size_t d = rest.dir_first; d < rest.dir_last; ++d)
                 rest.body += dir_member_size(m_options.dirs[d]);
             for (const auto& it : missing) {
-                rest.body += TarWriter::file_member_size(it.remote, it.size,
-                                                         records_for(it.mtime_ns, *it.sha256));
+                rest.body += TarWriter::file_member_size(
+                    it.remote, it.size, records_for(it.mtime_ns, std::string(16, '0')));
                 rest.bytes += it.size;
             }
             rest.body += 1024;
@@ -318,7 +347,7 @@ class SliceSender {
         m_stream_fd.reset();
         m_stream_left = 0;
         m_error.reset();
-        m_shas.assign(m_slice.last - m_slice.first, std::string());
+        m_crcs.assign(m_slice.last - m_slice.first, std::string());
         m_writer.emplace([this](std::string_view d) -> Status {
             m_out.append(d);
             return {};
@@ -405,10 +434,10 @@ class SliceSender {
                                                 item.size, got > item.size ? "more than " : "",
                                                 got > item.size ? item.size : got));
         std::string_view data(m_data.data(), item.size);
-        std::string sha = item.sha256 ? *item.sha256 : sha256_hex(data);
-        m_shas[m_next_item - 1 - m_slice.first] = sha;
+        std::string crc = crc64_hex(crc64(data));
+        m_crcs[m_next_item - 1 - m_slice.first] = crc;
         if (auto st = m_writer->begin_file(item.remote, item.size, item.mtime_ns,
-                                           records_for(item.mtime_ns, std::move(sha)));
+                                           records_for(item.mtime_ns, std::move(crc)));
             !st)
             return st;
         if (auto st = m_writer->write(data); !st) return st;
@@ -417,13 +446,12 @@ class SliceSender {
         return {};
     }
 
-    // A big item: hash it in a first pass, then stream it chunk by chunk.
+    // A big item: its CRC-64 in a first pass (the record precedes the data),
+    // then stream it chunk by chunk.
     Status begin_stream(const BatchItem& item, Fd& fd) {
-        std::string sha;
-        if (item.sha256) {
-            sha = *item.sha256;
-        } else {
-            Sha256 hasher;
+        std::string crc;
+        {
+            Crc64 hasher;
             m_data.resize(k_read_whole);
             std::uint64_t total = 0;
             for (;;) {
@@ -443,11 +471,11 @@ class SliceSender {
                 return item_error(item, fmt::format("its size changed from {} to {} bytes since "
                                                     "the upload was planned; run it again",
                                                     item.size, total));
-            sha = hasher.finish_hex();
+            crc = crc64_hex(hasher.value());
         }
-        m_shas[m_next_item - 1 - m_slice.first] = sha;
+        m_crcs[m_next_item - 1 - m_slice.first] = crc;
         if (auto st = m_writer->begin_file(item.remote, item.size, item.mtime_ns,
-                                           records_for(item.mtime_ns, std::move(sha)));
+                                           records_for(item.mtime_ns, std::move(crc)));
             !st)
             return st;
         m_stream_item = &item;
@@ -504,7 +532,7 @@ class SliceSender {
     std::uint64_t m_stream_left = 0;
     std::uint64_t m_stream_off = 0;
     std::optional<Error> m_error;
-    std::vector<std::string> m_shas;  // of the slice's items, as sent
+    std::vector<std::string> m_crcs;  // CRC-64 hex of the slice's items, as sent
 };
 
 }  // namespace
@@ -539,7 +567,7 @@ Result<BatchResult> batch_upload(const TransferEnv& env, const std::vector<Batch
     for (std::size_t i = 0; i < items.size(); ++i) {
         const BatchItem& it = items[i];
         std::uint64_t sz = TarWriter::file_member_size(
-            it.remote, it.size, records_for(it.mtime_ns, std::string(64, '0')));
+            it.remote, it.size, records_for(it.mtime_ns, std::string(16, '0')));
         if (sz + 1024 > api::k_batch_max_body)
             return fail(ErrorKind::usage,
                         fmt::format("'{}' ({}) is too big for a batch upload; upload it on its "

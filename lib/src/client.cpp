@@ -28,6 +28,7 @@
 #include <de/client.hpp>
 
 #include <de/api.hpp>
+#include <de/crc64.hpp>
 #include <de/json.hpp>
 #include <de/name_json.hpp>
 #include <de/remote_path.hpp>
@@ -783,14 +784,15 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
     if (report) *report = TransferReport{};
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
-    std::string sha;
-    if (options.sha256) {
-        sha = *options.sha256;
-    } else {
-        // Hash first: Content-Digest travels ahead of the body, and the server
-        // refuses the upload if the file changes between the two reads.
+    // The whole file's CRC-64 first: Repr-Digest travels ahead of the body
+    // (a file under the resumable threshold, read at several GB/s; the second
+    // read comes from the page cache), and the server refuses the upload if
+    // the bytes it got differ (damaged on the way, or the file changed between
+    // the two reads). No SHA-256 here: the server computes it (the ETag).
+    std::uint64_t crc = 0;
+    {
         std::vector<char> buffer(k_hash_buffer);
-        Sha256 hasher;
+        Crc64 hasher;
         std::uint64_t offset = 0;
         for (;;) {
             if (interrupt_requested())
@@ -802,7 +804,7 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
                                                             "file: {}",
                                                             what, errno_text(errno)));
             if (n == 0) break;
-            hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+            hasher.update(buffer.data(), static_cast<std::size_t>(n));
             offset += static_cast<std::uint64_t>(n);
         }
         if (offset != size)
@@ -810,7 +812,7 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
                         fmt::format("{} failed: the local file changed while it was read; try "
                                     "again when it is complete",
                                     what));
-        sha = hasher.finish_hex();
+        crc = hasher.value();
     }
 
     std::uint64_t offset = 0;
@@ -822,16 +824,25 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
     request.body_size = size;
     request.headers = {
         "Content-Type: application/octet-stream",
-        fmt::format("{}: {}", api::k_header_content_digest, api::content_digest(sha)),
+        fmt::format("{}: {}", api::k_header_repr_digest, api::repr_digest_crc64(crc)),
         fmt::format("{}: {}", api::k_header_mtime_ns, mtime_ns),
         "Accept: application/json",
         // Lets the server refuse (quota, exists) before a large body is sent.
         size >= k_expect_continue_from ? "Expect: 100-continue" : "Expect:",
     };
+    // Known already (the hash cache): checked by the server for free.
+    if (options.sha256)
+        request.headers.push_back(fmt::format("{}: {}", api::k_header_content_digest,
+                                              api::content_digest(*options.sha256)));
     if (options.if_match_sha256)
         request.headers.push_back("If-Match: " + api::etag_for(*options.if_match_sha256));
     else if (!options.overwrite)
         request.headers.push_back("If-None-Match: *");
+#ifdef DE_TEST_HOOKS
+    // TestHooks::corrupt_part (0: the single PUT): one byte flipped on its way,
+    // after the CRC was computed.
+    const bool corrupt = hooks && hooks->corrupt_part && *hooks->corrupt_part == 0 && size > 0;
+#endif
     request.read_body = [&](char* buf, std::size_t len) -> std::optional<std::size_t> {
         for (;;) {
             ssize_t n = ::pread(fd.get(), buf, std::min<std::uint64_t>(len, size - offset),
@@ -854,6 +865,10 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
                                    {}};
                 return std::nullopt;
             }
+#ifdef DE_TEST_HOOKS
+            if (corrupt && offset <= size / 2 && size / 2 < offset + static_cast<std::uint64_t>(n))
+                buf[size / 2 - offset] = static_cast<char>(~buf[size / 2 - offset]);
+#endif
             offset += static_cast<std::uint64_t>(n);
             return static_cast<std::size_t>(n);
         }
@@ -881,11 +896,48 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
         // The same content there is what was asked for: an earlier attempt of
         // this upload stored it before its answer was lost, or another run
         // (a killed one the server was still committing) did. Not a conflict.
-        auto existing = stat(app, *normal);
-        if (existing && existing->type == EntryType::file && existing->sha256 == sha) {
+        // Judged by the size and the CRC-64 the server keeps (Repr-Digest on
+        // HEAD), or by the SHA-256 when it is known (ETag).
+        http::Request head;
+        head.method = "HEAD";
+        head.url = request.url;
+        auto there = m_impl->send(head, what, true);
+        std::optional<Entry> existing;
+        if (there && there->status == 200) {
+            Entry e{*normal, EntryType::file, 0, 0, std::nullopt};
+            auto length = http::parse_int(there->headers.find("content-length").value_or(""));
+            e.size = length ? static_cast<std::uint64_t>(*length) : 0;
+            if (auto v = there->headers.find("x-de-mtime-ns"))
+                e.mtime_ns = http::parse_int(*v).value_or(0);
+            if (auto v = there->headers.find("etag")) e.sha256 = api::sha256_from_etag(*v);
+            bool malformed = false;
+            std::optional<std::uint64_t> remote_crc;
+            if (auto v = there->headers.find("repr-digest"))
+                remote_crc = api::parse_digest_crc64(*v, malformed);
+            bool same = false;
+            if (options.sha256) {
+                same = e.sha256 == options.sha256;
+            } else if (remote_crc) {
+                same = length && e.size == size && *remote_crc == crc;
+            } else if (length && e.size == size && e.sha256) {
+                // A server without Repr-Digest: this rare path may hash.
+                Sha256 hasher;
+                std::vector<char> buffer(k_hash_buffer);
+                std::uint64_t at = 0;
+                ssize_t n = 0;
+                while ((n = ::pread(fd.get(), buffer.data(), buffer.size(),
+                                    static_cast<off_t>(at))) > 0) {
+                    hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+                    at += static_cast<std::uint64_t>(n);
+                }
+                same = n == 0 && at == size && hasher.finish_hex() == *e.sha256;
+            }
+            if (same) existing = std::move(e);
+        }
+        if (existing) {
             if (options.progress)
                 options.progress(ProgressEvent{ProgressEvent::Phase::finish, *normal, size, size});
-            return existing;
+            return std::move(*existing);
         }
     }
     if (response->status == 412) {
@@ -906,7 +958,6 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
         return std::unexpected(m_impl->http_error(*response, what));
     auto entry = parse_body<Entry>(*response, what);
     if (!entry) return entry;
-    if (!entry->sha256) entry->sha256 = sha;
     if (options.progress)
         options.progress(ProgressEvent{ProgressEvent::Phase::finish, *normal, size, size});
     return entry;

@@ -13,23 +13,20 @@
 // - Transfer: `connections` easy handles (each reused, HTTP/1.1 keep-alive)
 //   driven by one CurlMulti on this thread. Each connection owns one buffer of
 //   C bytes (C = P by default): a loader thread reads a PATCH body into it and
-//   computes its Upload-Checksum (CRC-32C: it guards the part on its way, at
-//   about 8 GB/s against SHA-256's 1.6 here; the whole file's SHA-256 is the
-//   end-to-end check), then it is sent straight from there
-//   (CURLOPT_POSTFIELDS, no copy). The buffer stays until the server
-//   acknowledges it, so a 460 or a broken connection resends the same bytes.
-//   Memory is connections × C (≤ 12 MiB) whatever the file size.
-// - Whole-file SHA-256 (sent to .../complete and compared with the returned
-//   entry): when the parts go out in file order (a fresh upload), the loader
-//   feeds each chunk it reads to one sequential hasher, so the file is read
-//   once; what it did not see in order (a resent chunk) is read again at the
-//   end. On a resume, or with TestHooks::hash_thread, a hashing thread reads
-//   the file a second time beside the transfer instead. With per-part SHA-256
-//   checksums the thread was the faster choice; since the parts carry a
-//   CRC-32C the loader has room for the hash, and the second read (a page-cache
-//   copy, 32 % of de-cli's samples) is gone: a 2 GiB upload went from 4.1-4.4 s
-//   to 3.4-3.6 s (three interleaved runs each, loaded machine). Either way
-//   every byte is hashed exactly once, in order.
+//   computes its CRC-64 (Upload-Checksum: crc64, ISA-L at several GB/s), then
+//   it is sent straight from there (CURLOPT_POSTFIELDS, no copy). The buffer
+//   stays until the server acknowledges it, so a 460 or a broken connection
+//   resends the same bytes. Memory is connections × C (≤ 12 MiB) whatever the
+//   file size.
+// - Whole-file check: the CRC-64 of the file (sent to .../complete; the server
+//   commits only when the bytes it holds have it) is combined from the parts'
+//   CRCs (crc64_combine), so each byte is read once, by the loader, for the
+//   socket and the CRC together. No SHA-256 on this side: the server computes
+//   it once, in the pass where it checks the data (the ETag). Each part's CRC
+//   is appended to the journal's `.crc` file when the server acknowledges the
+//   part, so a re-run after kill -9 reads and sends only what the server does
+//   not hold (plus the few parts whose CRC line was lost); `verify` reads the
+//   held parts again instead of trusting those lines.
 // - Failures: 460 resends the chunk; network errors and 5xx back off and
 //   resend as http::Retry decides (one policy for the whole upload, with a
 //   time budget (ClientOptions::retry_budget, 30 s) since the server last answered or took
@@ -39,16 +36,15 @@
 // - HTTP: every PATCH connection is set up by http::configure_easy (TLS,
 //   credentials, timeouts, the -v trace), like every other request of libde.
 // - Test seams (ClientOptions::hooks): a corrupted part, throttled PATCH
-//   connections, the hashing mode and a short outage budget, compiled in only
-//   with DE_TEST_HOOKS.
+//   connections and a short outage budget, compiled in only with DE_TEST_HOOKS.
 #include "curl_multi.hpp"
 #include "transfers.hpp"
 #include "upload_journal.hpp"
 
 #include <de/api.hpp>
-#include <de/crc32c.hpp>
+#include <de/crc64.hpp>
 #include <de/json.hpp>
-#include <de/sha256.hpp>
+#include <de/sha256.hpp>  // base64_encode
 #include <de/size.hpp>
 
 #include <curl/curl.h>
@@ -96,7 +92,6 @@ constexpr std::uint64_t k_progress_step = 256 * 1024;
 struct Faults {
     std::optional<std::uint64_t> corrupt_part;  // cleared once used
     curl_off_t slow_bytes_per_sec = 0;
-    std::optional<bool> hash_thread;
     // ClientOptions::retry_budget (TransferEnv), or the test hook's.
     std::chrono::milliseconds outage_budget{30'000};
     bool abort_after_complete = false;  // die (SIGKILL) once the server answered .../complete
@@ -108,7 +103,6 @@ struct Faults {
         if (!hooks) return faults;
         faults.corrupt_part = hooks->corrupt_part;
         faults.slow_bytes_per_sec = static_cast<curl_off_t>(hooks->slow_upload_bps);
-        faults.hash_thread = hooks->hash_thread;
         if (hooks->outage_budget) faults.outage_budget = *hooks->outage_budget;
         faults.abort_after_complete = hooks->abort_after_complete;
 #else
@@ -167,6 +161,7 @@ struct Connection {
     bool in_flight = false;
     bool loading = false;            // the loader thread is filling buffer for chunk
     std::string checksum;            // Upload-Checksum value of the loaded chunk
+    std::uint64_t chunk_crc = 0;     // its CRC-64
     std::string load_error;          // set by the loader instead of checksum
     Clock::time_point not_before{};  // backoff after a failure
     std::string body;                // the (capped) answer body
@@ -208,57 +203,6 @@ void configure_patch_handle(Connection& conn, const TransferEnv& env, const std:
     (void)faults;
 #endif
 }
-
-// Reads the whole file in order on its own thread (page cache, mostly).
-class HashThread {
-  public:
-    HashThread(int fd, std::uint64_t size) : m_fd(fd), m_size(size) {
-        m_thread = std::thread([this] { run(); });
-    }
-    ~HashThread() { stop(); }
-    void stop() {
-        m_stop = true;
-        if (m_thread.joinable()) m_thread.join();
-    }
-    // Waits for the digest; an error when the file could not be read whole.
-    Result<std::string> result() {
-        if (m_thread.joinable()) m_thread.join();
-        if (!m_error.empty()) return fail(ErrorKind::generic, m_error);
-        if (m_stop && m_hex.empty()) return fail(ErrorKind::interrupted, "interrupted");
-        return m_hex;
-    }
-
-  private:
-    void run() {
-        std::vector<char> buffer(k_hash_read);
-        Sha256 hasher;
-        std::uint64_t offset = 0;
-        while (offset < m_size) {
-            if (m_stop || interrupt_requested()) {
-                m_stop = true;
-                return;
-            }
-            ssize_t n = ::pread(m_fd, buffer.data(),
-                                std::min<std::uint64_t>(buffer.size(), m_size - offset),
-                                static_cast<off_t>(offset));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                m_error = n < 0 ? errno_text(errno) : "the file shrank";
-                return;
-            }
-            hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-            offset += static_cast<std::uint64_t>(n);
-        }
-        m_hex = hasher.finish_hex();
-    }
-
-    int m_fd;
-    std::uint64_t m_size;
-    std::atomic<bool> m_stop{false};
-    std::string m_hex;
-    std::string m_error;
-    std::thread m_thread;
-};
 
 // Reads and hashes PATCH bodies on its own thread, in the order they were
 // asked for, so the thread driving the connections never stalls on hashing
@@ -371,8 +315,8 @@ class Upload {
     void start(Connection& conn, http::CurlMulti& multi);
     Status handle_done(Connection& conn, int code);
     Status resync_part(Connection& conn);
-    Result<std::string> whole_file_sha256();
-    Result<Entry> complete(const std::string& sha);
+    Result<std::uint64_t> whole_file_crc();
+    Result<Entry> complete(std::uint64_t crc);
     Error network_error(std::string_view detail) const;
     Error interrupted() const;
     void progress(ProgressEvent::Phase phase, std::uint64_t done);
@@ -408,10 +352,12 @@ class Upload {
     std::optional<Entry> m_completed;  // HEAD said the upload completed already
     TransferReport m_rep;
 
-    // Inline whole-file hashing: bytes [0, m_hashed) went through m_hasher.
-    Sha256 m_hasher;
-    std::uint64_t m_hashed = 0;
-    std::unique_ptr<HashThread> m_hash_thread;
+    // Per part: the CRC-64 of the bytes acknowledged so far (chunks of a part
+    // go in order), and whether it covers the whole part.
+    std::vector<std::uint64_t> m_part_crc;
+    std::vector<bool> m_crc_known;
+    std::atomic<std::uint64_t> m_read{0};  // local bytes read (the loader, the end)
+    std::uint64_t m_sent = 0;              // PATCH body bytes sent
 
     std::deque<std::uint64_t> m_pending;  // parts not started, in file order
     std::uint64_t m_acked = 0;            // bytes acknowledged (incl. resumed)
@@ -508,6 +454,7 @@ Status Upload::create() {
     // Journaled before it is sent: a run that dies before the answer comes
     // leaves the key, and the next run's creation with it gets this upload.
     (void)save_journal(m_journal_file, journal);
+    remove_part_crcs(m_journal_file);  // a new upload: no part CRCs of another one
     auto request =
         tus_request("POST", http::build_url(m_env.base_url, m_env.app_route + "/uploads"));
     request.headers.push_back(fmt::format("Upload-Length: {}", m_size));
@@ -741,15 +688,9 @@ void Upload::read_chunk(Connection& conn) {
         }
         got += static_cast<std::uint64_t>(n);
     }
-    std::string_view data(conn.buffer.data(), chunk.length);
-    // Only this thread touches the inline hasher until transfer() ends.
-    if (!m_options.sha256 && !m_hash_thread && chunk.offset == m_hashed) {
-        m_hasher.update(data);
-        m_hashed += chunk.length;
-    }
-    Crc32c crc;
-    crc.update(data);
-    conn.checksum = "crc32c " + base64_encode(crc.bytes());
+    m_read += chunk.length;
+    conn.chunk_crc = crc64_update(0, conn.buffer.data(), chunk.length);
+    conn.checksum = "crc64 " + crc64_base64(conn.chunk_crc);
 }
 
 void Upload::arm_chunk(Connection& conn) {
@@ -798,6 +739,7 @@ Status Upload::resync_part(Connection& conn) {
     if (done && (*done)[k]) {
         m_acked += part_end(k) - conn.cursor;
         m_done[k] = true;
+        m_crc_known[k] = false;  // not all of it acknowledged here: read at the end
         conn.part.reset();
         conn.chunk.reset();
         return {};
@@ -838,14 +780,22 @@ Status Upload::handle_done(Connection& conn, int code) {
     if (status == 204) {
         m_retry.succeeded();
         m_acked += chunk.length;
+        m_sent += chunk.length;
+        const std::uint64_t k = *conn.part;
+        m_part_crc[k] = chunk.offset == part_begin(k)
+                            ? conn.chunk_crc
+                            : crc64_combine(m_part_crc[k], conn.chunk_crc, chunk.length);
         conn.cursor = chunk.offset + chunk.length;
         conn.chunk.reset();
-        if (conn.cursor == part_end(*conn.part)) {
-            m_done[*conn.part] = true;
+        if (conn.cursor == part_end(k)) {
+            m_done[k] = true;
+            m_crc_known[k] = true;
+            append_part_crc(m_journal_file, k, m_part_crc[k]);
             conn.part.reset();
         }
         return {};
     }
+    m_sent += std::min<std::uint64_t>(conn.sent, chunk.length);
     if (status == 460) {
         m_retry.succeeded();  // an answer: the server is there
         ++m_rep.retries;
@@ -921,11 +871,6 @@ Status Upload::transfer() {
         else
             m_pending.push_back(k);
     }
-    // Inline hashing (one read of the file) when parts go in order; a hashing
-    // thread reading the file again otherwise, or when forced (see the top).
-    const bool ordered = m_pending.size() == m_parts && m_chunk == m_part_size;
-    if (!m_options.sha256 && (!ordered || m_faults.hash_thread.value_or(false)))
-        m_hash_thread = std::make_unique<HashThread>(m_fd, m_size);
     progress(ProgressEvent::Phase::start, m_acked);
     if (m_pending.empty()) return {};
 
@@ -996,32 +941,44 @@ Status Upload::transfer() {
     return {};
 }
 
-Result<std::string> Upload::whole_file_sha256() {
-    // Known (the hash cache): not read again. A stale value is refused at
-    // completion (460), which discards the upload.
-    if (m_options.sha256) return *m_options.sha256;
-    if (m_hash_thread) return m_hash_thread->result();
-    // Catch-up for what the inline hasher did not see in order.
+Result<std::uint64_t> Upload::whole_file_crc() {
+    // Combined from the parts' CRCs; a part without one (its journal line was
+    // lost, the server finished it from a broken connection, or `verify`) is
+    // read here.
     std::vector<char> buffer(k_hash_read);
-    while (m_hashed < m_size) {
-        if (interrupt_requested()) return std::unexpected(interrupted());
-        ssize_t n =
-            ::pread(m_fd, buffer.data(), std::min<std::uint64_t>(buffer.size(), m_size - m_hashed),
-                    static_cast<off_t>(m_hashed));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-            return fail(ErrorKind::generic,
-                        fmt::format("{} failed: cannot read the local file: {}", m_what,
-                                    n < 0 ? errno_text(errno) : "it shrank"));
-        m_hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-        m_hashed += static_cast<std::uint64_t>(n);
+    std::uint64_t whole = 0;
+    for (std::uint64_t k = 0; k < m_parts; ++k) {
+        const std::uint64_t len = part_end(k) - part_begin(k);
+        if (!m_crc_known[k]) {
+            std::uint64_t crc = 0;
+            for (std::uint64_t at = part_begin(k); at < part_end(k);) {
+                if (interrupt_requested()) return std::unexpected(interrupted());
+                ssize_t n = ::pread(m_fd, buffer.data(),
+                                    std::min<std::uint64_t>(buffer.size(), part_end(k) - at),
+                                    static_cast<off_t>(at));
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0)
+                    return fail(ErrorKind::generic,
+                                fmt::format("{} failed: cannot read the local file: {}", m_what,
+                                            n < 0 ? errno_text(errno) : "it shrank"));
+                crc = crc64_update(crc, buffer.data(), static_cast<std::size_t>(n));
+                at += static_cast<std::uint64_t>(n);
+                m_read += static_cast<std::uint64_t>(n);
+            }
+            m_part_crc[k] = crc;
+            m_crc_known[k] = true;
+        }
+        whole = crc64_combine(whole, m_part_crc[k], len);
     }
-    return m_hasher.finish_hex();
+    return whole;
 }
 
-Result<Entry> Upload::complete(const std::string& sha) {
+Result<Entry> Upload::complete(std::uint64_t crc) {
     auto request = tus_request("POST", m_upload_url + "/complete");
-    request.json_body = json{{"sha256", sha}}.dump();
+    json body = {{"crc64", crc64_hex(crc)}};
+    // Known already (the hash cache): checked by the server for free.
+    if (m_options.sha256) body["sha256"] = *m_options.sha256;
+    request.json_body = body.dump();
     request.headers.push_back("Accept: application/json");
     auto response = control(request, true);  // repeating it after success answers the same entry
     if (!response) return std::unexpected(response.error());
@@ -1032,9 +989,9 @@ Result<Entry> Upload::complete(const std::string& sha) {
     if (response->status == 460) {
         return std::unexpected(abandon(
             Error{ErrorKind::generic,
-                  fmt::format("{} failed: the server's copy does not match the local file's "
-                              "SHA-256 (did the file change while it was uploaded?); the "
-                              "upload was discarded: run the command again",
+                  fmt::format("{} failed: the server's copy does not match the local file "
+                              "(CRC-64: bytes damaged on the way, or the file changed while it "
+                              "was uploaded); the upload was discarded: run the command again",
                               m_what),
                   0,
                   {}}));
@@ -1089,10 +1046,23 @@ Result<Entry> Upload::run() {
     if (auto st2 = find_or_create(); !st2) return std::unexpected(st2.error());
     m_chunk = std::min(m_part_size, max_chunk);
 
+    m_part_crc.assign(m_parts, 0);
+    m_crc_known.assign(m_parts, false);
+    if (m_rep.resumed && !m_options.verify && !m_completed) {
+        // The CRCs of the parts the server holds, as they were sent.
+        auto known = load_part_crcs(m_journal_file, m_parts);
+        for (std::uint64_t k = 0; k < m_parts; ++k)
+            if (m_done[k] && known[k]) {
+                m_part_crc[k] = *known[k];
+                m_crc_known[k] = true;
+            }
+    }
+
     Status sent = {};
     if (!m_completed) sent = transfer();
+    m_rep.sent_bytes = m_sent;
     if (!sent) {
-        if (m_hash_thread) m_hash_thread->stop();
+        m_rep.read_bytes = m_read;
         if (m_report) *m_report = m_rep;
         // An outage or Ctrl-C keeps the journal for the re-run; anything else
         // (the server refused a part, the local file shrank, the quota) ends it.
@@ -1101,8 +1071,15 @@ Result<Entry> Upload::run() {
             return std::unexpected(sent.error());
         return std::unexpected(abandon(std::move(sent.error())));
     }
-    auto sha = whole_file_sha256();
-    if (!sha) return std::unexpected(sha.error());
+    // Completed already (its answer was lost): the journal names this file,
+    // unchanged since (identity), and the server checked the CRC it was sent.
+    std::uint64_t crc = 0;
+    if (!m_completed) {
+        auto whole = whole_file_crc();
+        if (!whole) return std::unexpected(whole.error());
+        crc = *whole;
+    }
+    m_rep.read_bytes = m_read;
     struct stat after {};
     if (::fstat(m_fd, &after) != 0 || identity_of(after) != m_identity) {
         terminate(m_upload_url);
@@ -1113,17 +1090,17 @@ Result<Entry> Upload::run() {
                                 m_what));
     }
 
-    Result<Entry> entry = m_completed ? Result<Entry>(*m_completed) : complete(*sha);
+    Result<Entry> entry = m_completed ? Result<Entry>(*m_completed) : complete(crc);
     if (!entry) {
         if (m_report) *m_report = m_rep;
         return entry;
     }
-    if (!entry->sha256 || *entry->sha256 != *sha) {
+    if (m_options.sha256 && (!entry->sha256 || *entry->sha256 != *m_options.sha256)) {
         remove_journal(m_journal_file);
         return fail(ErrorKind::generic,
                     fmt::format("{} failed: the server stored content with SHA-256 {} but the "
                                 "local file's is {}; upload it again with --update",
-                                m_what, entry->sha256.value_or("(none)"), *sha));
+                                m_what, entry->sha256.value_or("(none)"), *m_options.sha256));
     }
     remove_journal(m_journal_file);
     progress(ProgressEvent::Phase::finish, m_size);

@@ -1,6 +1,7 @@
 // Resume journal of resumable uploads (see upload_journal.hpp).
 #include "upload_journal.hpp"
 
+#include <de/crc64.hpp>
 #include <de/sha256.hpp>
 #include <de/text.hpp>
 
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -156,6 +158,46 @@ void remove_journal(const fs::path& file) {
     std::error_code ec;
     fs::remove(file, ec);
     remove_stale_temps(file);
+    remove_part_crcs(file);
+}
+
+fs::path part_crcs_path(const fs::path& journal_file) {
+    fs::path p = journal_file;
+    p.replace_extension(".crc");
+    return p;
+}
+
+void append_part_crc(const fs::path& journal_file, std::uint64_t part, std::uint64_t crc) {
+    const std::string line = fmt::format("{} {}\n", part, crc64_hex(crc));
+    int fd = ::open(part_crcs_path(journal_file).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                    0600);
+    if (fd < 0) return;  // best effort: the part is read again at the end instead
+    // One write of a short line with O_APPEND: whole or (after a crash) torn at the end.
+    (void)!::write(fd, line.data(), line.size());
+    ::close(fd);
+}
+
+std::vector<std::optional<std::uint64_t>> load_part_crcs(const fs::path& journal_file,
+                                                         std::size_t parts) {
+    std::vector<std::optional<std::uint64_t>> out(parts);
+    std::ifstream in(part_crcs_path(journal_file));
+    std::string line;
+    while (std::getline(in, line)) {
+        auto sp = line.find(' ');
+        if (sp == std::string::npos) continue;
+        std::uint64_t k = 0;
+        auto [end, ec] = std::from_chars(line.data(), line.data() + sp, k);
+        if (ec != std::errc{} || end != line.data() + sp || k >= parts) continue;
+        std::string_view hex(line.data() + sp + 1, line.size() - sp - 1);
+        if (hex.size() != 16) continue;
+        if (auto crc = crc64_from_hex(hex)) out[static_cast<std::size_t>(k)] = *crc;
+    }
+    return out;
+}
+
+void remove_part_crcs(const fs::path& journal_file) {
+    std::error_code ec;
+    fs::remove(part_crcs_path(journal_file), ec);
 }
 
 std::optional<std::vector<bool>> parse_parts_done(std::string_view ranges, std::size_t parts) {

@@ -67,6 +67,20 @@ Status save_journal(const std::filesystem::path& file, const UploadJournal& jour
 // Removes the journal (missing is fine).
 void remove_journal(const std::filesystem::path& file);
 
+// The CRC-64 of each part the server acknowledged whole, kept beside the
+// journal in `<journal>.crc` (lines "PART CRCHEX", appended as parts finish,
+// without fsync: a line lost in a crash only costs a read of that part). A
+// re-run combines them into the whole file's CRC without reading those parts
+// again (crc64_combine). Lines that cannot be parsed (a torn last line) are
+// ignored; a part named twice keeps its last CRC.
+std::filesystem::path part_crcs_path(const std::filesystem::path& journal_file);
+void append_part_crc(const std::filesystem::path& journal_file, std::uint64_t part,
+                     std::uint64_t crc);
+// One entry per part: the CRC when recorded.
+std::vector<std::optional<std::uint64_t>> load_part_crcs(const std::filesystem::path& journal_file,
+                                                         std::size_t parts);
+void remove_part_crcs(const std::filesystem::path& journal_file);
+
 // Upload-Parts-Done ("0-12,15", "" for none) as a flag per part; nullopt when
 // malformed or naming a part >= parts.
 std::optional<std::vector<bool>> parse_parts_done(std::string_view ranges, std::size_t parts);

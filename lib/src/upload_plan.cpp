@@ -495,6 +495,7 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
         upload.progress = progress.for_current_file();
         upload.connections = options.connections;
         upload.resume = options.resume;
+        upload.verify = options.verify;
         upload.notice = options.notice;
         if (options.resumable_threshold) upload.resumable_threshold = *options.resumable_threshold;
         if (options.part_size) upload.part_size = *options.part_size;
@@ -518,6 +519,8 @@ Result<UploadSummary> send_upload(Client& client, const UploadPlan& plan,
         if (report.resumed) {
             summary.report.resumed = true;
             summary.report.resumed_bytes += report.resumed_bytes;
+            summary.report.read_bytes += report.read_bytes;
+            summary.report.sent_bytes += report.sent_bytes;
         }
         learn(item, *entry);
         if (options.on_file) options.on_file(std::move(*entry), report);

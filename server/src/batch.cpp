@@ -39,8 +39,10 @@
 // so neither '..' nor a symlink an app left in the mount leads outside it.
 #include "batch.hpp"
 
+#include "crc_store.hpp"
 #include "tar_reader.hpp"
 
+#include <de/crc64.hpp>
 #include <de/json.hpp>
 #include <de/name_json.hpp>
 #include <de/remote_path.hpp>
@@ -121,17 +123,18 @@ class Batch final : public TarHandler {
         }
         if (rel->empty())
             return api_fail(WireError::bad_request, "a file member names the mount root");
-        if (!m.sha256)
+        if (!m.sha256 && !m.crc64)
             return api_fail(WireError::bad_request,
-                            fmt::format("member '{}' has no DE.sha256 pax record; every file in a "
-                                        "batch carries its SHA-256",
+                            fmt::format("member '{}' has no DE.crc64 (or DE.sha256) pax record; "
+                                        "every file in a batch carries its CRC-64",
                                         *rel));
         if (!m_file_set.insert(*rel).second)
             return api_fail(WireError::bad_request,
                             fmt::format("'{}' appears twice in the batch", *rel));
         Staged s;
         s.rel = std::move(*rel);
-        s.expected = *m.sha256;
+        s.expected = m.sha256.value_or("");
+        s.expected_crc = m.crc64;
         s.size = m.size;
         s.mtime_ns = m.mtime_ns;
         s.name = fmt::format("{}-{}", m_prefix, m_files.size());
@@ -148,6 +151,7 @@ class Batch final : public TarHandler {
     ApiResult<void> data(std::string_view bytes) override {
         if (!m_current) return {};
         m_hash.update(bytes);
+        m_crc.update(bytes);
         while (!bytes.empty()) {
             ssize_t w = ::write(m_fd.get(), bytes.data(), bytes.size());
             if (w < 0) {
@@ -164,7 +168,16 @@ class Batch final : public TarHandler {
         Staged& s = m_files[*m_current];
         m_current.reset();
         s.sha256 = m_hash.finish_hex();
-        if (s.sha256 != s.expected)
+        s.crc64 = m_crc.value();
+        m_crc.reset();
+        if (s.expected_crc && *s.expected_crc != s.crc64)
+            return std::unexpected(ApiError{
+                WireError::digest_mismatch,
+                fmt::format("the content of '{}' has CRC-64 {}, but its DE.crc64 says {}: bytes "
+                            "were damaged on the way; nothing of the batch was stored",
+                            s.rel, crc64_hex(s.crc64), crc64_hex(*s.expected_crc)),
+                path_json(s.rel, {{"received_crc64", crc64_hex(s.crc64)}})});
+        if (!s.expected.empty() && s.sha256 != s.expected)
             return std::unexpected(ApiError{
                 WireError::digest_mismatch,
                 fmt::format("the content of '{}' has SHA-256 {}, but its DE.sha256 says {}; "
@@ -172,6 +185,7 @@ class Batch final : public TarHandler {
                             s.rel, s.sha256, s.expected),
                 path_json(s.rel, {{"received_sha256", s.sha256}})});
         if (s.mtime_ns) set_mtime(m_fd.get(), *s.mtime_ns);
+        store_crc64(m_fd.get(), s.crc64);  // after the mtime (crc_store.hpp)
         ::fstat(m_fd.get(), &s.st);
         m_fd.reset();
         m_bytes += s.size;
@@ -317,9 +331,11 @@ class Batch final : public TarHandler {
   private:
     struct Staged {
         std::string rel;
-        std::string name;  // in staging
-        std::string expected;
+        std::string name;      // in staging
+        std::string expected;  // DE.sha256, "" when not sent
+        std::optional<std::uint64_t> expected_crc;
         std::string sha256;
+        std::uint64_t crc64 = 0;
         std::uint64_t size = 0;
         std::optional<std::int64_t> mtime_ns;
         struct stat st {};
@@ -441,6 +457,7 @@ class Batch final : public TarHandler {
     std::optional<std::size_t> m_current;
     UniqueFd m_fd;
     Sha256 m_hash;
+    Crc64 m_crc;
     std::uint64_t m_members = 0;
     std::uint64_t m_bytes = 0;
     std::unordered_map<std::string, UniqueFd> m_dir_fds;

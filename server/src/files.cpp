@@ -215,6 +215,15 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
             co_return co_await refuse(err_);
         }
     }
+    if (auto d = sv(h[bsv(api::k_header_repr_digest)]); !d.empty()) {
+        bool malformed = false;
+        opts.crc64 = api::parse_digest_crc64(d, malformed);
+        if (malformed) {
+            ApiError err_{
+                WireError::bad_request, "malformed Repr-Digest (expected crc64=:BASE64:)", {}};
+            co_return co_await refuse(err_);
+        }
+    }
     if (auto mt = sv(h[bsv(api::k_header_mtime_ns)]); !mt.empty()) {
         std::int64_t v = 0;
         if (!parse_i64(mt, v)) {

@@ -8,6 +8,8 @@
 // confinement discipline (and commit_staged, the one commit path) over files.
 #include "mount.hpp"
 
+#include "crc_store.hpp"
+
 #include <de/remote_path.hpp>
 
 #include <fcntl.h>
@@ -283,6 +285,7 @@ ApiResult<void> Upload::write(const char* data, std::size_t n) {
 
 void Upload::hash(const char* data, std::size_t n) {
     m_hash.update(std::string_view(data, n));
+    m_crc.update(data, n);
 }
 
 ApiResult<void> Upload::store(const char* data, std::size_t n) {
@@ -302,6 +305,14 @@ ApiResult<void> Upload::store(const char* data, std::size_t n) {
 ApiResult<PutResult> Upload::commit() {
     if (m_opts.content_length && m_received != *m_opts.content_length)
         return api_fail(WireError::bad_request, "the body is shorter than Content-Length");
+    const std::uint64_t crc = m_crc.value();
+    if (m_opts.crc64 && *m_opts.crc64 != crc)
+        return std::unexpected(ApiError{
+            WireError::digest_mismatch,
+            fmt::format("the body of '{}' has CRC-64 {}, but Repr-Digest says {}: bytes were "
+                        "damaged on the way; nothing was stored",
+                        m_rel, crc64_hex(crc), crc64_hex(*m_opts.crc64)),
+            {{"received_crc64", crc64_hex(crc)}}});
     std::string sha = m_hash.finish_hex();
     if (m_opts.digest && *m_opts.digest != sha)
         return std::unexpected(ApiError{
@@ -343,6 +354,7 @@ ApiResult<PutResult> Upload::commit() {
     MountStore::CommitOptions o;
     o.rel = m_rel;
     o.sha256 = sha;
+    o.crc64 = crc;
     o.mtime_ns = m_opts.mtime_ns;
     o.overwrite = !m_opts.if_none_match_star;
     o.parent_fd = parent->get();
@@ -577,6 +589,8 @@ ApiResult<PutResult> MountStore::commit_staged(Mount& m, const StagedFile& f,
     if (!o.flushed) {
         if (o.mtime_ns) set_mtime(f.fd, *o.mtime_ns);
         if (::fsync(f.fd) != 0) return std::unexpected(errno_error(errno, "syncing", rel));
+        // After the mtime: the attribute names the size, mtime and inode it describes.
+        if (o.crc64) store_crc64(f.fd, *o.crc64);
         ::fstat(f.fd, &st);
     }
     UniqueFd own_parent;

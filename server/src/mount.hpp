@@ -18,6 +18,7 @@
 #include "fs.hpp"
 #include "walk.hpp"
 
+#include <de/crc64.hpp>
 #include <de/sha256.hpp>
 #include <de/types.hpp>
 
@@ -97,6 +98,7 @@ struct PutOptions {
     bool if_none_match_star = false;
     std::optional<std::string> if_match;  // the etag's hex digest, or "*"
     std::optional<std::string> digest;    // expected sha256 hex from Content-Digest
+    std::optional<std::uint64_t> crc64;   // expected CRC-64 from Repr-Digest
     std::optional<std::int64_t> mtime_ns;
 };
 
@@ -133,6 +135,7 @@ class Upload {
     UniqueFd m_fd;
     std::string m_staging_name;
     Sha256 m_hash;
+    Crc64 m_crc;  // beside the SHA-256, in the same job
     std::uint64_t m_received = 0;
     bool m_done = false;
 };
@@ -236,6 +239,9 @@ class MountStore {
     struct CommitOptions {
         std::string rel;
         std::string sha256;
+        // The file's CRC-64, stored beside it (crc_store.hpp) once its mtime
+        // is set (with `flushed`, the caller stores it).
+        std::optional<std::uint64_t> crc64;
         std::optional<std::int64_t> mtime_ns;
         bool overwrite = false;
         // The caller set the mtime and flushed the data already (batch: one

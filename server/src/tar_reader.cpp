@@ -4,6 +4,7 @@
 // only zeros may follow (tar writers pad to their record size).
 #include "tar_reader.hpp"
 
+#include <de/crc64.hpp>
 #include <de/text.hpp>
 
 #include <fmt/format.h>
@@ -307,6 +308,8 @@ ApiResult<void> TarReader::on_header(TarHandler& handler) {
         m.mtime_ns = static_cast<std::int64_t>(secs) * 1'000'000'000;
     }
     m.sha256 = m_pax_sha256;
+    m.crc64 = m_pax_crc64;
+    m_pax_crc64.reset();
     m_pax_path.reset();
     m_pax_mtime.reset();
     m_pax_size.reset();
@@ -379,6 +382,10 @@ ApiResult<void> TarReader::on_pax_done() {
                 hex.size() == 64 && hex.find_first_not_of("0123456789abcdef") == std::string::npos;
             if (!ok) return fail("a DE.sha256 record that is not 64 hex digits");
             m_pax_sha256 = std::move(hex);
+        } else if (key == "DE.crc64") {
+            auto crc = value.size() == 16 ? crc64_from_hex(value) : std::nullopt;
+            if (!crc) return fail("a DE.crc64 record that is not 16 hex digits");
+            m_pax_crc64 = crc;
         }
         // Other keywords (atime, uid, uname, ...) carry nothing we store.
     }

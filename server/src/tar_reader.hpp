@@ -34,6 +34,7 @@ struct TarMember {
     std::uint64_t size = 0;                // 0 for directories
     std::optional<std::int64_t> mtime_ns;  // pax mtime (fractional) or the header's seconds
     std::optional<std::string> sha256;     // pax DE.sha256, lower-case hex
+    std::optional<std::uint64_t> crc64;    // pax DE.crc64 (16 hex digits)
 };
 
 class TarHandler {
@@ -77,6 +78,7 @@ class TarReader {
     std::optional<std::int64_t> m_pax_mtime;
     std::optional<std::uint64_t> m_pax_size;
     std::optional<std::string> m_pax_sha256;
+    std::optional<std::uint64_t> m_pax_crc64;
     bool m_have_pax = false;
     std::string m_current;  // the current member's path, for messages
     std::uint64_t m_members = 0;

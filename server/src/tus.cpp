@@ -60,6 +60,7 @@
 #include "tus_proto.hpp"
 #include "tus_store.hpp"
 
+#include <de/crc64.hpp>
 #include <de/json.hpp>
 #include <de/remote_path.hpp>
 #include <de/text.hpp>
@@ -208,10 +209,11 @@ class BodyReader {
 // (Callers pass named objects: g++ 12 may end a temporary in a co_await early.)
 awaitable<ApiResult<PutResult>> commit_to_mount(ServerContext& ctx, Mount& m, TusUpload& u,
                                                 const MountStore::StagedFile& f,
-                                                const std::string& sha) {
+                                                const std::string& sha, std::uint64_t crc) {
     MountStore::CommitOptions o;
     o.rel = u.rel;
     o.sha256 = sha;
+    o.crc64 = crc;
     o.mtime_ns = u.mtime_ns;
     o.overwrite = u.overwrite;
     std::optional<ApiResult<PutResult>> res;
@@ -307,7 +309,8 @@ struct TusService::Impl {
     awaitable<PumpResult> pump(Exchange& x, Req& rq, const UploadPtr& u, std::size_t k,
                                std::uint64_t offset, const std::optional<tus::Checksum>& ck);
     awaitable<ApiResult<PutResult>> finish(Exchange& x, Mount& m, const UploadPtr& u,
-                                           const std::optional<std::string>& expected);
+                                           const std::optional<std::string>& expected,
+                                           std::optional<std::uint64_t> expected_crc = {});
     ApiResult<void> start_patch_locked(TusUpload& u, std::uint64_t offset, std::size_t& k);
     ApiResult<void> record_commit(Mount& m, TusUpload& u, const std::string& sha);
     Response completed_response(int status, const TusUpload& u);
@@ -651,7 +654,7 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
             if (patch_hash) fns.push_back([&patch_hash, data, n] { patch_hash->update(data, n); });
             if (inline_hash)
                 fns.push_back([u, &pool, data, n, pos, gen] {
-                    u->file_hash.update(data, n);
+                    hash_feed(*u, pos, data, n);
                     u->hashed_inline += n;
                     std::lock_guard g(u->mu);
                     release_hasher_locked(*u, gen, pos + n);
@@ -718,7 +721,8 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
 }
 
 awaitable<ApiResult<PutResult>> TusService::Impl::finish(
-    Exchange& x, Mount& m, const UploadPtr& u, const std::optional<std::string>& expected) {
+    Exchange& x, Mount& m, const UploadPtr& u, const std::optional<std::string>& expected,
+    std::optional<std::uint64_t> expected_crc) {
     {
         std::lock_guard g(u->mu);
         if (u->dropped) co_return api_fail(WireError::gone, "the upload was terminated");
@@ -763,12 +767,14 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
         co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
     }
     std::string sha;
+    std::uint64_t crc = 0;
     bool read_ok = true;
     std::uint64_t from = u->hashed;  // stable: we hold the hasher
     std::function<void()> job1_ = [&] {
         read_ok = hash_range(*u, from, u->length);
         if (read_ok) {
             tus::Digest copy = u->file_hash;
+            crc = copy.crc64();  // the same pass as the SHA-256
             sha = tus::hex(copy.finish());
         }
     };
@@ -780,6 +786,7 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
         if (!read_ok) {
             u->file_hash.reset();
             u->hashed = 0;
+            u->hash_marks.clear();
             ++u->hash_gen;
             u->committing = false;
         }
@@ -787,6 +794,19 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
     if (!read_ok)
         co_return api_fail(WireError::internal, fmt::format("reading the staged upload failed: {}",
                                                             std::strerror(errno)));
+    if (expected_crc && *expected_crc != crc) {
+        {
+            std::lock_guard g(u->mu);
+            u->committing = false;
+        }
+        store.discard(u, true);
+        co_return std::unexpected(ApiError{
+            WireError::checksum_mismatch,
+            fmt::format("the uploaded file's CRC-64 is {}, but the client's is {}: bytes were "
+                        "damaged on the way; the upload was discarded",
+                        crc64_hex(crc), crc64_hex(*expected_crc)),
+            {{"received_crc64", crc64_hex(crc)}}});
+    }
     if (expected && *expected != sha) {
         {
             std::lock_guard g(u->mu);
@@ -810,7 +830,7 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
     }
     crash_point("before_rename");
     MountStore::StagedFile staged{u->dir.get(), u->id + ".data", u->data.get(), {}};
-    auto res = co_await commit_to_mount(ctx, m, *u, staged, sha);
+    auto res = co_await commit_to_mount(ctx, m, *u, staged, sha, crc);
     if (res) crash_point("after_rename");
     bool discard = false;
     {
@@ -1216,6 +1236,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     // Copy the partials in (copy_file_range: in the kernel), then hash the result.
     int err = 0;
     std::string sha;
+    std::uint64_t crc = 0;
     std::function<void()> job3_ = [&] {
         loff_t out_off = 0;
         for (auto& p : partials) {
@@ -1234,6 +1255,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
             err = errno ? errno : EIO;
             return;
         }
+        crc = f->file_hash.crc64();
         sha = tus::hex(f->file_hash.finish());
     };
     co_await on_pool(ctx.pool, job3_);
@@ -1277,7 +1299,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     }
     crash_point("before_rename");
     MountStore::StagedFile staged{dfd, f->id + ".data", fd, {}};
-    auto res = co_await commit_to_mount(ctx, m, *f, staged, sha);
+    auto res = co_await commit_to_mount(ctx, m, *f, staged, sha, crc);
     if (res) crash_point("after_rename");
     if (!res) {
         {
@@ -1351,6 +1373,7 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
         body = std::move(sp.get().body());
     }
     std::optional<std::string> given;
+    std::optional<std::uint64_t> given_crc;
     if (!body.empty()) {
         if (media_type(rq.content_type) != "application/json") {
             ApiError e{WireError::unsupported_media, "the body must be application/json", {}};
@@ -1373,6 +1396,15 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
                 co_return co_await fail(x, rq, e);
             }
             given = s;
+        }
+        if (j.contains("crc64")) {
+            std::optional<std::uint64_t> c;
+            if (j["crc64"].is_string()) c = crc64_from_hex(j["crc64"].get<std::string>());
+            if (!c) {
+                ApiError e{WireError::unprocessable, "crc64 must be 16 hex digits", {}};
+                co_return co_await fail(x, rq, e);
+            }
+            given_crc = c;
         }
     }
     std::optional<std::string> expected;
@@ -1399,13 +1431,14 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
     }
     if (err) co_return co_await fail(x, rq, *err);
     if (again) co_return co_await reply(x, rq, *again);
-    if (!expected) {
+    if (!expected && !given_crc) {
         ApiError e{WireError::unprocessable,
-                   "completion needs {\"sha256\": HEX} (the metadata had none)",
+                   "completion needs {\"crc64\": HEX} or {\"sha256\": HEX} (the metadata had "
+                   "no sha256)",
                    {}};
         co_return co_await fail(x, rq, e);
     }
-    auto done = co_await finish(x, m, u, expected);
+    auto done = co_await finish(x, m, u, expected, given_crc);
     if (!done) co_return co_await fail(x, rq, done.error());
     Response r;
     {

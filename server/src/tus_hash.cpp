@@ -13,14 +13,55 @@ namespace de::server::tus {
 using asio::awaitable;
 using asio::use_awaitable;
 
+namespace {
+// Puts the hash back to the nearest mark at or before `point` (byte 0 when
+// there is none) and forgets the marks past it.
+void restore_hash_locked(TusUpload& u, std::uint64_t point) {
+    auto it = u.hash_marks.upper_bound(point);
+    if (it == u.hash_marks.begin()) {
+        u.file_hash.reset();
+        u.hashed = 0;
+    } else {
+        auto mark = std::prev(it);
+        u.file_hash = mark->second;
+        u.hashed = mark->first;
+    }
+    u.hash_marks.erase(u.hash_marks.upper_bound(u.hashed), u.hash_marks.end());
+}
+}  // namespace
+
 void release_hasher_locked(TusUpload& u, std::uint64_t gen, std::uint64_t upto) {
     if (gen == u.hash_gen) {
         u.hashed = upto;
+    } else if (u.rollback_floor != UINT64_MAX) {
+        restore_hash_locked(u, u.rollback_floor);
     } else {
         u.file_hash.reset();
         u.hashed = 0;
+        u.hash_marks.clear();
     }
+    u.rollback_floor = UINT64_MAX;
     u.hash_busy = false;
+}
+
+void hash_feed(TusUpload& u, std::uint64_t pos, const char* data, std::size_t n) {
+    while (n > 0) {
+        std::size_t step = n;
+        if (u.parts_mode && u.part_size > 0) {
+            const std::uint64_t into = pos % u.part_size;
+            if (into == 0 && pos > 0) {
+                std::lock_guard g(u.mu);
+                u.hash_marks.insert_or_assign(pos, u.file_hash);
+                while (u.hash_marks.size() > k_max_hash_marks)
+                    u.hash_marks.erase(u.hash_marks.begin());
+            }
+            step = static_cast<std::size_t>(std::min<std::uint64_t>(n, u.part_size - into));
+        }
+        u.file_hash.update(data, step);
+        pos += step;
+        data += step;
+        n -= step;
+    }
 }
 
 namespace {
@@ -89,7 +130,7 @@ bool hash_range(TusUpload& u, std::uint64_t from, std::uint64_t to) {
             continue;
         }
         if (r.n <= 0) return false;
-        u.file_hash.update(buf.get() + r.skip, static_cast<std::size_t>(r.n));
+        hash_feed(u, from, buf.get() + r.skip, static_cast<std::size_t>(r.n));
         from += static_cast<std::uint64_t>(r.n);
     }
     return true;
@@ -129,8 +170,10 @@ void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen) {
         }
     }
     bool ok = true;
+    std::uint64_t at = from;
     for (auto& c : chunks) {
-        u->file_hash.update(c.buf.get(), c.n);
+        hash_feed(*u, at, c.buf.get(), c.n);
+        at += c.n;
         u->hashed_ahead += c.n;
         g_ahead_total -= k_chunk;
         u->buffers->put(std::move(c.buf));
@@ -145,6 +188,7 @@ void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen) {
         // The bytes cannot be read now; completion will try again and report it.
         u->file_hash.reset();
         u->hashed = 0;
+        u->hash_marks.clear();
         ++u->hash_gen;
         return;
     }
@@ -157,12 +201,16 @@ void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep) {
     u.parts[k].filled = u.parts[k].confirmed = keep;
     u.drop_ahead_locked(u.pbegin(k) + keep, u.pend(k));
     u.fill_cursor = std::min(u.fill_cursor, k);
-    if (u.hash_busy || u.hashed > u.pbegin(k) + keep) {
+    const std::uint64_t point = u.pbegin(k) + keep;
+    if (u.hash_busy || u.hashed > point) {
+        // Back to the nearest mark at or before the point, not to byte 0: a
+        // PATCH cut off by a killed client costs a re-read of at most a part.
         ++u.hash_gen;
-        if (!u.hash_busy) {
-            u.file_hash.reset();
-            u.hashed = 0;
-        }
+        u.hash_marks.erase(u.hash_marks.upper_bound(point), u.hash_marks.end());
+        if (!u.hash_busy)
+            restore_hash_locked(u, point);
+        else
+            u.rollback_floor = std::min(u.rollback_floor, point);
     }
 }
 

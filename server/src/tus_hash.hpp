@@ -107,6 +107,12 @@ UniqueFd open_direct(int dir_fd, const std::string& name);
 // Writes `n` bytes at `pos`, direct when everything is aligned. True when it
 // went direct; errno in `err`.
 bool write_at(const TusUpload& u, const char* data, std::size_t n, std::uint64_t pos, int& err);
+// Feeds [pos, pos+n) to u.file_hash (the caller holds the hasher), keeping a
+// mark (a copy of the hash state) at each part start it crosses, so that a
+// rollback behind the hash restarts it from there (rollback_locked).
+void hash_feed(TusUpload& u, std::uint64_t pos, const char* data, std::size_t n);
+// At most this many marks per upload (the oldest go first).
+inline constexpr std::size_t k_max_hash_marks = 64;
 // Hashes [from, to) of the data file into u.file_hash (the caller holds the hasher).
 bool hash_range(TusUpload& u, std::uint64_t from, std::uint64_t to);
 // Gives the hasher back: the hash now covers [0, upto), unless a rollback

@@ -74,9 +74,12 @@ std::optional<Checksum> parse_checksum(std::string_view header, std::string& err
     } else if (algo == "crc32c") {
         c.algo = ChecksumAlgo::crc32c;
         want = 4;
+    } else if (algo == "crc64") {
+        c.algo = ChecksumAlgo::crc64;
+        want = 8;
     } else {
         error = "Upload-Checksum algorithm '" + algo.substr(0, 40) +
-                "' is not supported (use sha256, sha1 or crc32c)";
+                "' is not supported (use sha256, sha1, crc32c or crc64)";
         return std::nullopt;
     }
     if (!decode_b64(trim_ows(header.substr(sp + 1)), c.digest) || c.digest.size() != want) {
@@ -159,14 +162,17 @@ std::optional<std::string> upload_id_from_url(std::string_view url, std::string_
 
 // ---- Digest -------------------------------------------------------------------------------
 
-Digest::Digest(ChecksumAlgo algo)
-    : m_algo(algo), m_ctx(algo == ChecksumAlgo::crc32c ? nullptr : EVP_MD_CTX_new()) {
+Digest::Digest(ChecksumAlgo algo, bool with_crc64)
+    : m_algo(algo),
+      m_with_crc64(with_crc64),
+      m_ctx(algo == ChecksumAlgo::crc32c || algo == ChecksumAlgo::crc64 ? nullptr
+                                                                        : EVP_MD_CTX_new()) {
     reset();
 }
 Digest::~Digest() {
     EVP_MD_CTX_free(m_ctx);
 }
-Digest::Digest(const Digest& o) : Digest(o.m_algo) {
+Digest::Digest(const Digest& o) : Digest(o.m_algo, o.m_with_crc64) {
     *this = o;
 }
 Digest& Digest::operator=(const Digest& o) {
@@ -178,30 +184,49 @@ Digest& Digest::operator=(const Digest& o) {
         EVP_MD_CTX_copy_ex(m_ctx, o.m_ctx);
     }
     m_algo = o.m_algo;
+    m_with_crc64 = o.m_with_crc64;
     m_crc = o.m_crc;
+    m_crc64 = o.m_crc64;
     return *this;
 }
 Digest::Digest(Digest&& o) noexcept
-    : m_algo(o.m_algo), m_ctx(std::exchange(o.m_ctx, nullptr)), m_crc(o.m_crc) {}
+    : m_algo(o.m_algo),
+      m_with_crc64(o.m_with_crc64),
+      m_ctx(std::exchange(o.m_ctx, nullptr)),
+      m_crc(o.m_crc),
+      m_crc64(o.m_crc64) {}
 Digest& Digest::operator=(Digest&& o) noexcept {
     if (this != &o) {
         EVP_MD_CTX_free(m_ctx);
         m_algo = o.m_algo;
+        m_with_crc64 = o.m_with_crc64;
         m_ctx = std::exchange(o.m_ctx, nullptr);
         m_crc = o.m_crc;
+        m_crc64 = o.m_crc64;
     }
     return *this;
 }
 void Digest::update(const void* data, std::size_t n) {
-    if (m_algo == ChecksumAlgo::crc32c)
+    if (m_algo == ChecksumAlgo::crc32c) {
         m_crc.update(data, n);
-    else
+    } else if (m_algo == ChecksumAlgo::crc64) {
+        m_crc64.update(data, n);
+    } else {
         EVP_DigestUpdate(m_ctx, data, n);
+        if (m_with_crc64) m_crc64.update(data, n);
+    }
 }
 std::string Digest::finish() {
     if (m_algo == ChecksumAlgo::crc32c) {
         auto b = m_crc.bytes();
         return std::string(b.begin(), b.end());
+    }
+    if (m_algo == ChecksumAlgo::crc64) {
+        std::string out(8, '\0');
+        const std::uint64_t v = m_crc64.value();
+        for (int i = 0; i < 8; ++i)
+            out[static_cast<std::size_t>(i)] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+        return out;
     }
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -209,9 +234,10 @@ std::string Digest::finish() {
     return std::string(reinterpret_cast<const char*>(out), len);
 }
 void Digest::reset() {
+    m_crc64.reset();
     if (m_algo == ChecksumAlgo::crc32c)
         m_crc.reset();
-    else
+    else if (m_algo != ChecksumAlgo::crc64)
         EVP_DigestInit_ex(m_ctx, m_algo == ChecksumAlgo::sha1 ? EVP_sha1() : EVP_sha256(), nullptr);
 }
 
@@ -223,6 +249,8 @@ std::string_view algo_name(ChecksumAlgo algo) {
             return "sha256";
         case ChecksumAlgo::crc32c:
             return "crc32c";
+        case ChecksumAlgo::crc64:
+            return "crc64";
     }
     return "sha256";
 }

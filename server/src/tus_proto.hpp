@@ -7,6 +7,7 @@
 // fork only if its checksum holds).
 
 #include <de/crc32c.hpp>
+#include <de/crc64.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -29,17 +30,18 @@ struct Metadata {
 // unique; values standard base64 (padding optional). nullopt when malformed.
 std::optional<Metadata> parse_metadata(std::string_view header);
 
-// crc32c: CRC-32C, its 4 bytes most significant first (de/crc32c.hpp) — the
-// cheap per-PATCH check de-cli uses; the whole file's SHA-256 is checked apart.
-enum class ChecksumAlgo { sha1, sha256, crc32c };
+// crc32c: CRC-32C, its 4 bytes most significant first (de/crc32c.hpp).
+// crc64: CRC-64/XZ, its 8 bytes most significant first (de/crc64.hpp) — the
+// per-PATCH check de-cli uses; the whole file's CRC-64 is checked apart.
+enum class ChecksumAlgo { sha1, sha256, crc32c, crc64 };
 std::string_view algo_name(ChecksumAlgo algo);
 // What OPTIONS advertises in Tus-Checksum-Algorithm.
-inline constexpr std::string_view k_checksum_algorithms = "sha256,sha1,crc32c";
+inline constexpr std::string_view k_checksum_algorithms = "sha256,sha1,crc32c,crc64";
 struct Checksum {
     ChecksumAlgo algo = ChecksumAlgo::sha256;
-    std::string digest;  // raw bytes (20, 32 or 4)
+    std::string digest;  // raw bytes (20, 32, 4 or 8)
 };
-// "sha256 BASE64" / "sha1 BASE64" / "crc32c BASE64". Error text in `error`
+// "sha256 BASE64" / "sha1 BASE64" / "crc32c BASE64" / "crc64 BASE64". Error text in `error`
 // when malformed or the algorithm is not supported.
 std::optional<Checksum> parse_checksum(std::string_view header, std::string& error);
 
@@ -71,10 +73,13 @@ std::optional<Concat> parse_concat(std::string_view header);
 // something else.
 std::optional<std::string> upload_id_from_url(std::string_view url, std::string_view app);
 
-// Incremental SHA-1 / SHA-256 / CRC-32C whose state can be copied.
+// Incremental SHA-1 / SHA-256 / CRC-32C / CRC-64 whose state can be copied.
+// With `with_crc64` a SHA digest also runs a CRC-64 over the same bytes in
+// the same pass (the whole-file hash of a tus upload: SHA-256 for the ETag,
+// CRC-64 for the client's end-to-end check); crc64() gives it.
 class Digest {
   public:
-    explicit Digest(ChecksumAlgo algo = ChecksumAlgo::sha256);
+    explicit Digest(ChecksumAlgo algo = ChecksumAlgo::sha256, bool with_crc64 = false);
     ~Digest();
     Digest(const Digest& o);
     Digest& operator=(const Digest& o);
@@ -84,11 +89,15 @@ class Digest {
     // The raw digest; the state is left unusable until reset().
     std::string finish();
     void reset();
+    // The CRC-64 of the bytes so far (crc64 mode, or with_crc64).
+    std::uint64_t crc64() const { return m_crc64.value(); }
 
   private:
     ChecksumAlgo m_algo;
-    evp_md_ctx_st* m_ctx = nullptr;  // null for crc32c
+    bool m_with_crc64 = false;
+    evp_md_ctx_st* m_ctx = nullptr;  // null for crc32c and crc64
     Crc32c m_crc;
+    Crc64 m_crc64;
 };
 
 std::string hex(std::string_view raw);

@@ -79,8 +79,13 @@ struct TusUpload {
     // The whole-file hash covers [0, hashed). Whoever holds hash_busy may use
     // file_hash without the lock; a rollback behind the hash bumps hash_gen,
     // and the holder then resets it on release.
-    tus::Digest file_hash;
+    // SHA-256 (the ETag) and CRC-64 (the client's whole-file check) in one pass.
+    tus::Digest file_hash{tus::ChecksumAlgo::sha256, true};
     std::uint64_t hashed = 0;
+    // The hash's state at part starts it passed (tus_hash.hpp: hash_feed), and
+    // the lowest point rolled back to while the hasher was busy.
+    std::map<std::uint64_t, tus::Digest> hash_marks;
+    std::uint64_t rollback_floor = UINT64_MAX;
     std::uint64_t hash_gen = 0;
     bool hash_busy = false;
     // Copies of written chunks beyond `hashed`, by file offset (see catch_up).

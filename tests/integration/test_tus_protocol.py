@@ -103,7 +103,7 @@ def main_server():
         for e in ["creation", "creation-with-upload", "checksum", "termination", "expiration",
                   "concatenation", "parts"]:
             check(e in ext, f"Tus-Extension lists {e}", ext)
-        eq(r.header("Tus-Checksum-Algorithm"), "sha256,sha1,crc32c", "checksum algorithms")
+        eq(r.header("Tus-Checksum-Algorithm"), "sha256,sha1,crc32c,crc64", "checksum algorithms")
         check((r.header("Tus-Max-Size") or "").isdigit(), "Tus-Max-Size is a number")
 
         # Tus-Resumable is required.

@@ -98,6 +98,10 @@ struct UploadOptions {
     // flight). Empty: $XDG_STATE_HOME/de-cli/uploads (~/.local/state/...).
     std::filesystem::path journal_dir;
     bool resume = true;  // false: ignore (and replace) a journal entry
+    // Resuming: read the parts the server already holds again to compute the
+    // whole file's CRC-64, instead of taking their CRCs from the journal
+    // (which a local rewrite that kept size, mtime and inode would fool).
+    bool verify = false;
     // Told once, before the transfer, what is being resumed (for the CLI to say so).
     std::function<void(std::string_view message)> notice;
 };
@@ -120,6 +124,8 @@ struct TransferReport {
     std::uint64_t resumed_bytes = 0;  // already on the other side when this run began
     int retries = 0;                  // parts or ranges sent again after a failure
     int connections = 1;
+    std::uint64_t read_bytes = 0;  // resumable upload: bytes of the local file read by this run
+    std::uint64_t sent_bytes = 0;  // resumable upload: PATCH body bytes this run sent
 };
 
 struct DownloadOptions {

@@ -190,6 +190,7 @@ struct UploadSendOptions {
     bool overwrite = false;
     int connections = 4;  // of a resumable upload
     bool resume = true;
+    bool verify = false;                               // UploadOptions::verify
     std::optional<std::uint64_t> resumable_threshold;  // else hooks, else UploadOptions'
     std::optional<std::uint64_t> part_size;
     // One progress set over every file: name "[i/n] LOCAL" per file, or

@@ -137,3 +137,28 @@ TEST_CASE("tus numbers (parse_decimal_u64): strict") {
     CHECK_FALSE(de::parse_decimal_u64(" 1"));
     CHECK_FALSE(de::parse_decimal_u64(""));
 }
+
+TEST_CASE("crc64: Upload-Checksum, its Digest, and a SHA-256 Digest that runs one beside it") {
+    std::string err;
+    auto c = parse_checksum("crc64 mV3Ju98ZOfo=", err);  // CRC-64/XZ of "123456789"
+    REQUIRE(c);
+    CHECK(c->algo == ChecksumAlgo::crc64);
+    CHECK(hex(c->digest) == "995dc9bbdf1939fa");
+    CHECK_FALSE(parse_checksum("crc64 4waSgw==", err));  // 4 bytes
+    CHECK(err.find("8 bytes") != std::string::npos);
+    Digest d(ChecksumAlgo::crc64);
+    d.update("1234", 4);
+    Digest fork = d;
+    d.update("56789", 5);
+    CHECK(d.finish() == c->digest);
+    fork.update("56789", 5);
+    CHECK(fork.crc64() == 0x995DC9BBDF1939FAull);
+    // The whole-file hash of a tus upload: SHA-256 and CRC-64 in one pass.
+    Digest both(ChecksumAlgo::sha256, true);
+    both.update("123456789", 9);
+    Digest copy = both;
+    CHECK(copy.crc64() == 0x995DC9BBDF1939FAull);
+    CHECK(hex(copy.finish()) == "15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225");
+    both.reset();
+    CHECK(both.crc64() == 0);
+}

@@ -175,3 +175,19 @@ TEST_CASE("etag lists: If-Match / If-None-Match") {
     CHECK_FALSE(api::etag_list_matches("\"x\", \"y\"", sha));
     CHECK_FALSE(api::etag_list_matches("", sha));
 }
+
+TEST_CASE("Repr-Digest crc64: round trip, dictionaries, malformed members") {
+    const std::uint64_t check = 0x995DC9BBDF1939FAull;  // CRC-64/XZ of "123456789"
+    CHECK(api::repr_digest_crc64(check) == "crc64=:mV3Ju98ZOfo=:");
+    bool malformed = true;
+    CHECK(api::parse_digest_crc64(api::repr_digest_crc64(check), malformed) == check);
+    CHECK_FALSE(malformed);
+    CHECK(api::parse_digest_crc64("sha-256=:x:, CRC64=:mV3Ju98ZOfo=:", malformed) == check);
+    CHECK_FALSE(malformed);
+    CHECK_FALSE(api::parse_digest_crc64("sha-256=:abc:", malformed));
+    CHECK_FALSE(malformed);  // no crc64 member: not an error
+    CHECK_FALSE(api::parse_digest_crc64("crc64=:mV3J:", malformed));
+    CHECK(malformed);
+    CHECK_FALSE(api::parse_digest_crc64("crc64=mV3Ju98ZOfo=", malformed));
+    CHECK(malformed);
+}
