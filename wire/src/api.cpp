@@ -1,5 +1,6 @@
 // Wire error kinds <-> HTTP status <-> client ErrorKind, in one table.
 #include <de/api.hpp>
+#include <de/crc64.hpp>
 
 #include <de/sha256.hpp>
 
@@ -118,6 +119,32 @@ std::optional<std::string> parse_content_digest(std::string_view header) {
         if (!base64_decode(value.substr(1, value.size() - 2), raw) || raw.size() != 32)
             return std::nullopt;
         return to_hex(std::span(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
+    }
+    return std::nullopt;
+}
+
+std::string crc64_digest(std::uint64_t crc) {
+    return "crc64=:" + crc64_base64(crc) + ":";
+}
+
+std::optional<std::uint64_t> parse_crc64_digest(std::string_view header) {
+    while (!header.empty()) {
+        auto comma = header.find(',');
+        std::string_view member = header.substr(0, comma);
+        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+        while (!member.empty() && member.front() == ' ')
+            member.remove_prefix(1);
+        while (!member.empty() && member.back() == ' ')
+            member.remove_suffix(1);
+        auto eq = member.find('=');
+        if (eq == std::string_view::npos) continue;
+        std::string algo(member.substr(0, eq));
+        for (auto& c : algo)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (algo != "crc64") continue;
+        std::string_view value = member.substr(eq + 1);
+        if (value.size() < 2 || value.front() != ':' || value.back() != ':') return std::nullopt;
+        return crc64_from_base64(value.substr(1, value.size() - 2));
     }
     return std::nullopt;
 }

@@ -37,6 +37,8 @@ inline constexpr std::size_t k_json_body_limit = 64 * 1024;
 // Modification time as integer nanoseconds since the Unix epoch; set on PUT, sent on GET/HEAD.
 inline constexpr std::string_view k_header_mtime_ns = "X-De-Mtime-Ns";
 inline constexpr std::string_view k_header_content_digest = "Content-Digest";  // RFC 9530
+// The whole file's CRC-64 (de/crc64.hpp), "crc64=:BASE64:" (RFC 9530 syntax).
+inline constexpr std::string_view k_header_repr_digest = "Repr-Digest";
 // The sync lease a mutating request is made under (docs/api.md, "Sync lease"):
 // the server refuses the request (409) unless it names the app's live lease.
 inline constexpr std::string_view k_header_sync_lease = "X-De-Sync-Lease";
@@ -121,6 +123,11 @@ std::string content_digest(std::string_view sha256_hex);
 // The SHA-256 (hex) a Content-Digest header carries; nullopt when it has none
 // or is malformed.
 std::optional<std::string> parse_content_digest(std::string_view header);
+// Repr-Digest / Content-Digest member for a CRC-64: "crc64=:<base64 of 8 bytes BE>:".
+std::string crc64_digest(std::uint64_t crc);
+// The `crc64` member of a Repr-Digest or Content-Digest dictionary; nullopt when
+// it has none or it is malformed.
+std::optional<std::uint64_t> parse_crc64_digest(std::string_view header);
 
 // ETag for a content SHA-256: the hex digest in double quotes.
 std::string etag_for(std::string_view sha256_hex);
