@@ -24,6 +24,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace de::server {
 
@@ -34,6 +36,9 @@ struct TarMember {
     std::uint64_t size = 0;                // 0 for directories
     std::optional<std::int64_t> mtime_ns;  // pax mtime (fractional) or the header's seconds
     std::optional<std::string> sha256;     // pax DE.sha256, lower-case hex
+    // Every DE.* pax record of the member, in order (besides the ones parsed
+    // above): the tree archive's DE.crc64 and DE.error (docs/api.md).
+    std::vector<std::pair<std::string, std::string>> vendor;
 };
 
 class TarHandler {
@@ -77,6 +82,7 @@ class TarReader {
     std::optional<std::int64_t> m_pax_mtime;
     std::optional<std::uint64_t> m_pax_size;
     std::optional<std::string> m_pax_sha256;
+    std::vector<std::pair<std::string, std::string>> m_pax_vendor;
     bool m_have_pax = false;
     std::string m_current;  // the current member's path, for messages
     std::uint64_t m_members = 0;
