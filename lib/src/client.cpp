@@ -28,10 +28,10 @@
 #include <de/client.hpp>
 
 #include <de/api.hpp>
+#include <de/crc64.hpp>
 #include <de/json.hpp>
 #include <de/name_json.hpp>
 #include <de/remote_path.hpp>
-#include <de/crc64.hpp>
 #include <de/sha256.hpp>
 #include <de/size.hpp>
 

@@ -233,8 +233,13 @@ Result<DownloadSummary> send_download(Client& client, const DownloadPlan& plan,
     }
     std::vector<TreeItem> tree;
     std::vector<const DownloadItem*> tree_of;
+    // One small file is one GET; two or more come in one archive request.
+    std::size_t small = 0;
+    for (const auto& item : plan.items)
+        if (item.to_fetch() && item.size < options.tree_below) ++small;
+    const std::uint64_t tree_below = small >= 2 ? options.tree_below : 0;
     for (const auto& item : plan.items) {
-        if (!item.to_fetch() || item.size >= options.tree_below) continue;
+        if (!item.to_fetch() || item.size >= tree_below) continue;
         if (item.local.has_parent_path()) {
             fs::create_directories(item.local.parent_path(), ec);
             if (ec)
@@ -267,7 +272,7 @@ Result<DownloadSummary> send_download(Client& client, const DownloadPlan& plan,
         if (first_failure) return std::unexpected(std::move(*first_failure));
     }
     for (const auto& item : plan.items) {
-        if (!item.is_dir && item.to_fetch() && item.size < options.tree_below) continue;
+        if (!item.is_dir && item.to_fetch() && item.size < tree_below) continue;
         if (interrupt_requested())
             return fail(ErrorKind::interrupted,
                         fmt::format("interrupted after {} files", summary.files));

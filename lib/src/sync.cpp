@@ -273,6 +273,11 @@ class Executor {
             std::vector<const SyncOp*> fresh, replacing, single;
             for (const SyncOp* op : transfers)
                 (op->size >= k_tree_below ? single : op->replace ? replacing : fresh).push_back(op);
+            if (fresh.size() < 2) single.insert(single.end(), fresh.begin(), fresh.end());
+            if (replacing.size() < 2)
+                single.insert(single.end(), replacing.begin(), replacing.end());
+            if (fresh.size() < 2) fresh.clear();
+            if (replacing.size() < 2) replacing.clear();
             run_tree(fresh, false);
             run_tree(replacing, true);
             transfers = std::move(single);
