@@ -126,7 +126,7 @@ struct DownloadOptions {
     bool overwrite = false;  // false: conflict when the local file exists
     ProgressFn progress;
     // Files of at least this size are fetched as parallel ranges into a
-    // temporary file beside the target, renamed only after its SHA-256 matches.
+    // temporary file beside the target, renamed only after its CRC-64 matches.
     std::uint64_t parallel_threshold = 64ULL << 20;
     int connections = 4;
     std::function<void(std::string_view message)> notice;
