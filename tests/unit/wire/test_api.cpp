@@ -175,3 +175,15 @@ TEST_CASE("etag lists: If-Match / If-None-Match") {
     CHECK_FALSE(api::etag_list_matches("\"x\", \"y\"", sha));
     CHECK_FALSE(api::etag_list_matches("", sha));
 }
+
+TEST_CASE("crc64_digest and parse_crc64_digest: Repr-Digest's crc64 member") {
+    // CRC-64/XZ of "123456789" is 0x995DC9BBDF1939FA.
+    CHECK(api::crc64_digest(0x995DC9BBDF1939FAull) == "crc64=:mV3Ju98ZOfo=:");
+    CHECK(api::parse_crc64_digest("crc64=:mV3Ju98ZOfo=:") == 0x995DC9BBDF1939FAull);
+    CHECK(api::parse_crc64_digest("sha-256=:AAAA:, CRC64=:mV3Ju98ZOfo=:") == 0x995DC9BBDF1939FAull);
+    CHECK(api::parse_crc64_digest(api::crc64_digest(0)) == 0u);
+    CHECK_FALSE(api::parse_crc64_digest(""));
+    CHECK_FALSE(api::parse_crc64_digest("crc64=mV3Ju98ZOfo="));
+    CHECK_FALSE(api::parse_crc64_digest("crc64=:AAAA:"));
+    CHECK_FALSE(api::parse_crc64_digest("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"));
+}
