@@ -10,7 +10,9 @@
 // A mismatch stops the download with an error naming the file; its temporary
 // file is removed, so its target keeps its old content.
 //
-// Commit: checked files wait in a group (1,000 files or 64 MiB); a group is
+// Commit: checked files wait in a group (20,000 files or 512 MiB: only their
+// temporary names are held; 1,000 files a group measured 3.4x and 2.2x of
+// cp -r + sync for 20,000 small files, one group 1.1x and 0.9x); a group is
 // flushed with one syncfs() of the local file system (not an fsync per file,
 // like the batch upload on the server), then each file is renamed over its
 // target, then each folder that got a name is fsynced once. A crash never
@@ -42,8 +44,8 @@ namespace de::detail {
 namespace {
 
 constexpr std::size_t k_gather = 1 << 20;
-constexpr std::size_t k_group_files = 1000;
-constexpr std::uint64_t k_group_bytes = 64ull << 20;
+constexpr std::size_t k_group_files = 20000;
+constexpr std::uint64_t k_group_bytes = 512ull << 20;
 
 std::string errno_text(int err) {
     return std::strerror(err);
