@@ -1015,7 +1015,7 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
         }
     } guard{temp};
 
-    Sha256 hasher;
+    Crc64 crc;  // of what is written, checked against the server's Repr-Digest
     std::uint64_t written = 0, reported = 0, total = 0;
     std::optional<Error> write_error;
     bool started = false;
@@ -1046,7 +1046,7 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
             left -= static_cast<std::size_t>(n);
             written += static_cast<std::uint64_t>(n);
         }
-        hasher.update(std::string_view(gather.data(), gathered));
+        crc.update(gather.data(), gathered);
         gathered = 0;
         return true;
     };
@@ -1083,7 +1083,7 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
         written = 0;
         reported = 0;
         gathered = 0;
-        hasher.finish();  // discards and restarts the digest
+        crc.reset();
         return ::ftruncate(fd.get(), 0) == 0;
     };
     auto response = m_impl->send(request, what, true, before_retry);
@@ -1103,16 +1103,21 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
             return fail(ErrorKind::network, fmt::format("{} failed: got {} of {} bytes; try again",
                                                         what, written, *length));
     }
-    std::string sha = hasher.finish_hex();
-    if (auto etag = response->headers.find("etag")) {
-        auto expected = api::sha256_from_etag(*etag);
-        if (expected && *expected != sha)
+    // End to end: the CRC-64 of the bytes written against the server's
+    // Repr-Digest (no SHA-256 on this side; the ETag names the content).
+    // A server that sends no Repr-Digest (before issue #15) gets the length
+    // check above only.
+    if (auto digest = response->headers.find("repr-digest")) {
+        auto expected = api::parse_digest_crc64(*digest);
+        if (expected && *expected != crc.value())
             return fail(ErrorKind::generic,
-                        fmt::format("{} failed: the received content's SHA-256 ({}) differs from "
-                                    "the server's ({}); the file changed during the transfer or "
-                                    "was damaged; try again",
-                                    what, sha, *expected));
+                        fmt::format("{} failed: the received data's CRC-64 ({}) differs from "
+                                    "the server's ({}): damaged in transit, or the file changed "
+                                    "during the transfer; nothing was written; try again",
+                                    what, crc64_hex(crc.value()), crc64_hex(*expected)));
     }
+    std::optional<std::string> sha;
+    if (auto etag = response->headers.find("etag")) sha = api::sha256_from_etag(*etag);
     std::int64_t mtime_ns = 0;
     if (auto v = response->headers.find("x-de-mtime-ns"))
         mtime_ns = http::parse_int(*v).value_or(0);
@@ -1316,6 +1321,13 @@ Result<Entry> Client::mkdir(std::string_view app, std::string_view path, bool pa
         return std::unexpected(response.error());
     }
     return parse_body<Entry>(*response, what);
+}
+
+Status Client::download_tree(std::string_view app, const std::vector<TreeItem>& items,
+                             const TreeDownloadOptions& options) {
+    auto route = m_impl->app_route(app, fmt::format("download from app '{}'", app));
+    if (!route) return std::unexpected(route.error());
+    return detail::tree_download(m_impl->transfer_env(app, *route), items, options);
 }
 
 Result<BatchResult> Client::upload_batch(std::string_view app, const std::vector<BatchItem>& items,

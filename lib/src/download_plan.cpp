@@ -222,7 +222,57 @@ Result<DownloadSummary> send_download(Client& client, const DownloadPlan& plan,
     FileSetProgress progress(options.progress, plan.bytes(), plan.files());
     DownloadSummary summary;
     std::error_code ec;
+    // The folders first, then the small files in one tree archive request,
+    // then the others one by one.
     for (const auto& item : plan.items) {
+        if (!item.is_dir) continue;
+        fs::create_directories(item.local, ec);
+        if (ec)
+            return fail(ErrorKind::generic, fmt::format("cannot create folder '{}': {}",
+                                                        item.local.string(), ec.message()));
+    }
+    std::vector<TreeItem> tree;
+    std::vector<const DownloadItem*> tree_of;
+    // One small file is one GET; two or more come in one archive request.
+    std::size_t small = 0;
+    for (const auto& item : plan.items)
+        if (item.to_fetch() && item.size < options.tree_below) ++small;
+    const std::uint64_t tree_below = small >= 2 ? options.tree_below : 0;
+    for (const auto& item : plan.items) {
+        if (!item.to_fetch() || item.size >= tree_below) continue;
+        if (item.local.has_parent_path()) {
+            fs::create_directories(item.local.parent_path(), ec);
+            if (ec)
+                return fail(ErrorKind::generic,
+                            fmt::format("cannot create folder '{}': {}",
+                                        item.local.parent_path().string(), ec.message()));
+        }
+        tree.push_back(TreeItem{item.remote, item.local.string()});
+        tree_of.push_back(&item);
+    }
+    if (!tree.empty()) {
+        std::optional<Error> first_failure;
+        TreeDownloadOptions to;
+        to.overwrite = options.overwrite;
+        to.on_file = [&](std::size_t i, const Entry& entry) {
+            const DownloadItem& item = *tree_of[i];
+            ++summary.files;
+            summary.bytes += entry.size;
+            progress.next(item.size);
+            if (options.trace)
+                options.trace(fmt::format("{} -> {}", remote_display(plan.app, item.remote),
+                                          item.local.string()));
+            if (options.on_file) options.on_file(item, entry);
+        };
+        to.on_failure = [&](std::size_t, Error e) {
+            if (!first_failure) first_failure = std::move(e);
+        };
+        auto done = client.download_tree(plan.app, tree, to);
+        if (!done) return std::unexpected(std::move(done.error()));
+        if (first_failure) return std::unexpected(std::move(*first_failure));
+    }
+    for (const auto& item : plan.items) {
+        if (!item.is_dir && item.to_fetch() && item.size < tree_below) continue;
         if (interrupt_requested())
             return fail(ErrorKind::interrupted,
                         fmt::format("interrupted after {} files", summary.files));

@@ -1,7 +1,17 @@
 // Parallel ranged downloads (issue 4): a file of at least
 // DownloadOptions::parallel_threshold bytes is fetched as ranges of 16 MiB
 // over several connections at once into a temporary file beside the target,
-// which is renamed into place only after its SHA-256 equals the server's ETag.
+// which is renamed into place only after its CRC-64 equals the server's
+// Repr-Digest (issue #15: no SHA-256 on the client; the ETag names the content).
+//
+// The CRC: each range's CRC-64 is computed from the bytes as they are written
+// (a range that breaks and is asked again from where it stopped continues its
+// CRC), and the ranges' CRCs are combined in file order (crc64_combine) into
+// the whole file's, so nothing is read back. Per range there is no separate
+// check on the wire (the server would have to read each range twice to send
+// its CRC before the bytes): a mismatch of the combined CRC starts the
+// download over once, like a change of the file on the server; a second
+// mismatch fails, and nothing is written.
 //
 // One unit although long: the multi loop, the range table, the gathering
 // buffers, the hash follower and the final rename all act on one temporary
@@ -12,10 +22,9 @@
 // gathered into one fixed buffer per connection (1 MiB, at most 4 MiB in all)
 // besides libcurl's own, so memory stays flat whatever the size (measured:
 // 24 MiB peak RSS at 2 GiB and at 8 GiB with 8 connections).
-// A second thread, the hash follower, hashes the file's contiguous written
-// prefix as it grows (reading it back from the page cache) and starts its
-// writeback early (sync_file_range), so the hash check and the fdatasync
-// before the rename cost little once the last byte arrives. Progress events
+// A second thread, the writeback follower, starts the writeback of the file's
+// contiguous written prefix as it grows (sync_file_range), so the fdatasync
+// before the rename costs little once the last byte arrives. Progress events
 // come from the caller's thread only.
 //
 // No extra round trip: the first range request also learns the size (from
@@ -47,6 +56,7 @@
 #include "transfers.hpp"
 
 #include <de/api.hpp>
+#include <de/crc64.hpp>
 #include <de/remote_path.hpp>
 #include <de/sha256.hpp>
 #include <de/size.hpp>
@@ -81,7 +91,6 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::uint64_t k_range_size = 16ULL << 20;
-constexpr std::size_t k_hash_block = 1 << 20;
 constexpr std::uint64_t k_writeback_step = 32ULL << 20;
 constexpr std::uint64_t k_progress_step = 1 << 20;
 constexpr std::size_t k_error_body_cap = 16 * 1024;
@@ -124,12 +133,12 @@ std::optional<ContentRange> parse_content_range(std::string_view text) {
 
 using http::response_error;
 
-// The follower: hashes [0, ready) of the file as `ready` grows, in file order.
-class HashFollower {
+// The follower: starts the writeback of [0, ready) as `ready` grows.
+class WritebackFollower {
   public:
-    HashFollower(int fd, bool early_writeback)
+    WritebackFollower(int fd, bool early_writeback)
         : m_fd(fd), m_early_writeback(early_writeback), m_thread([this] { run(); }) {}
-    ~HashFollower() {
+    ~WritebackFollower() {
         {
             std::lock_guard lock(m_mutex);
             m_stop = true;
@@ -137,7 +146,7 @@ class HashFollower {
         m_cv.notify_all();
         m_thread.join();
     }
-    // Bytes [0, ready) are written; the follower may read them.
+    // Bytes [0, ready) are written.
     void advance(std::uint64_t ready) {
         {
             std::lock_guard lock(m_mutex);
@@ -146,67 +155,29 @@ class HashFollower {
         }
         m_cv.notify_one();
     }
-    // Waits until all of [0, size) is hashed: the digest, or the read error.
-    Result<std::string> finish(std::uint64_t size) {
-        advance(size);
-        std::unique_lock lock(m_mutex);
-        m_cv.wait(lock, [&] { return m_hashed >= size || m_error || m_stop; });
-        if (m_error) return std::unexpected(*m_error);
-        if (interrupt_requested())
-            return fail(ErrorKind::interrupted, "interrupted while checking the SHA-256");
-        return m_hasher.finish_hex();
-    }
 
   private:
     void run() {
-        std::vector<char> buffer(k_hash_block);
         std::uint64_t flushed = 0;
         std::unique_lock lock(m_mutex);
         for (;;) {
-            m_cv.wait(lock, [&] { return m_stop || m_ready > m_hashed; });
+            m_cv.wait(lock, [&] { return m_stop || m_ready >= flushed + k_writeback_step; });
             if (m_stop) return;
-            std::uint64_t from = m_hashed, to = m_ready;
+            std::uint64_t to = m_ready;
             lock.unlock();
-            std::optional<Error> error;
-            while (from < to && !error) {
-                if (interrupt_requested()) break;
-                auto want =
-                    static_cast<std::size_t>(std::min<std::uint64_t>(k_hash_block, to - from));
-                ssize_t n = ::pread(m_fd, buffer.data(), want, static_cast<off_t>(from));
-                if (n < 0 && errno == EINTR) continue;
-                if (n <= 0) {
-                    error = Error{ErrorKind::generic,
-                                  fmt::format("cannot read the downloaded data back: {}",
-                                              n < 0 ? errno_text(errno) : "unexpected end"),
-                                  0,
-                                  {}};
-                    break;
-                }
-                m_hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-                from += static_cast<std::uint64_t>(n);
-                if (from - flushed >= k_writeback_step && m_early_writeback) {
-                    // Start writing back what is hashed, so the final fdatasync has little left.
-                    ::sync_file_range(m_fd, static_cast<off_t>(flushed),
-                                      static_cast<off_t>(from - flushed), SYNC_FILE_RANGE_WRITE);
-                    flushed = from;
-                }
-            }
+            if (m_early_writeback)
+                ::sync_file_range(m_fd, static_cast<off_t>(flushed),
+                                  static_cast<off_t>(to - flushed), SYNC_FILE_RANGE_WRITE);
+            flushed = to;
             lock.lock();
-            m_hashed = from;
-            if (error) m_error = std::move(error);
-            if (interrupt_requested()) m_stop = true;
-            m_cv.notify_all();
-            if (m_error || m_stop) return;
         }
     }
 
     int m_fd;
     bool m_early_writeback;  // off only through TestHooks::no_writeback, to measure it
-    Sha256 m_hasher;
     std::mutex m_mutex;
     std::condition_variable m_cv;
-    std::uint64_t m_ready = 0, m_hashed = 0;
-    std::optional<Error> m_error;
+    std::uint64_t m_ready = 0;
     bool m_stop = false;
     std::thread m_thread;  // last: starts after everything above is set up
 };
@@ -214,6 +185,7 @@ class HashFollower {
 struct Range {
     std::uint64_t begin = 0, end = 0;  // [begin, end)
     std::uint64_t pos = 0;             // bytes [begin, pos) are written
+    std::uint64_t crc = 0;             // CRC-64 of [begin, pos)
     bool active = false;
     http::Retry retry;  // this range's fetches
     Clock::time_point retry_at{};
@@ -271,15 +243,17 @@ class Engine {
 #endif
     }
 
-    // One attempt at the whole file. On done, size/sha/mtime are set.
+    // One attempt at the whole file. On done, size/crc/mtime are set.
     Outcome run();
 
     std::optional<Error> error;
     std::uint64_t size = 0;
-    std::string etag_sha;  // the server's SHA-256 (hex), from the first answer
+    std::string etag_sha;                   // the server's SHA-256 (hex), from the first answer
+    std::optional<std::uint64_t> repr_crc;  // the server's Repr-Digest, from the first answer
     std::int64_t mtime_ns = 0;
-    std::string sha;                                // what we hashed
-    Clock::time_point last_byte_at{}, hashed_at{};  // for the -v timing line
+    std::uint64_t crc = 0;             // what we received, combined from the ranges
+    bool crc_mismatch = false;         // the last attempt's CRC differed from Repr-Digest
+    Clock::time_point last_byte_at{};  // for the -v timing line
 
     // libcurl callbacks
     static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user);
@@ -376,6 +350,7 @@ bool Engine::check_answer(Slot& slot) {
     if (!m_size_known) {
         size = cr->size;
         etag_sha = *etag;
+        if (auto v = slot.headers.find("repr-digest")) repr_crc = api::parse_digest_crc64(*v);
         if (auto v = slot.headers.find("x-de-mtime-ns")) mtime_ns = http::parse_int(*v).value_or(0);
         m_size_known = true;
         learned_size();
@@ -457,6 +432,7 @@ bool Engine::flush(Slot& slot) {
             slot.buffered = 0;
             return false;
         }
+        range.crc = crc64_update(range.crc, data, static_cast<std::size_t>(n));
         data += n;
         left -= static_cast<std::size_t>(n);
         range.pos += static_cast<std::uint64_t>(n);
@@ -525,6 +501,7 @@ void Engine::learned_size() {
     } else {
         m_ranges.front().active = first.active;
         m_ranges.front().pos = first.pos;
+        m_ranges.front().crc = first.crc;
         m_ranges.front().retry = first.retry;
     }
     if (m_options.progress && !m_started) {
@@ -612,6 +589,7 @@ void Engine::finished(Slot& slot, CURLcode code) {
         if (cr.star && cr.size == 0) {
             size = 0;
             etag_sha = sha256_hex("");
+            if (auto v = slot.headers.find("repr-digest")) repr_crc = api::parse_digest_crc64(*v);
             m_size_known = true;
             learned_size();
             return;
@@ -706,6 +684,7 @@ Outcome Engine::run() {
     m_restart = false;
     m_size_known = false;  // each attempt learns the file afresh
     etag_sha.clear();
+    repr_crc.reset();
     size = 0;
     m_done = m_reported = 0;
     m_throttle_start = {};
@@ -750,7 +729,7 @@ Outcome Engine::run() {
         slot.buffered = 0;
     }
 
-    HashFollower follower(m_fd, m_early_writeback);
+    WritebackFollower follower(m_fd, m_early_writeback);
     start(m_slots.front(), 0);
 
     for (;;) {
@@ -817,17 +796,13 @@ Outcome Engine::run() {
     }
     report_progress(true);
     last_byte_at = Clock::now();
-    auto digest = follower.finish(size);
-    hashed_at = Clock::now();
-    if (!digest) {
-        error = digest.error();
-        if (error->kind != ErrorKind::interrupted)
-            error->message = fmt::format("{} failed: {}", m_what, error->message);
-        else
-            error->message = fmt::format("{} interrupted", m_what);
-        return Outcome::failed;
+    crc = 0;
+    for (const Range& r : m_ranges)
+        crc = crc64_combine(crc, r.crc, r.end - r.begin);
+    if (repr_crc && *repr_crc != crc) {
+        crc_mismatch = true;
+        return Outcome::restart;
     }
-    sha = std::move(*digest);
     return Outcome::done;
 }
 
@@ -869,6 +844,13 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
         Outcome outcome = engine.run();
         if (outcome == Outcome::done) break;
         if (outcome == Outcome::failed) return std::unexpected(*engine.error);
+        if (engine.crc_mismatch && restarts >= k_max_restarts)
+            return fail(
+                ErrorKind::generic,
+                fmt::format("{} failed: the received data's CRC-64 ({}) differs from the "
+                            "server's ({}), twice: damaged in transit, or the file changed "
+                            "during the transfer; nothing was written; try again",
+                            what, crc64_hex(engine.crc), crc64_hex(engine.repr_crc.value_or(0))));
         if (restarts >= k_max_restarts)
             return fail(ErrorKind::conflict,
                         fmt::format("{} failed: the file changed on the server while it was being "
@@ -877,16 +859,14 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
                                     what));
         if (options.notice)
             options.notice(
-                fmt::format("downloading {}: the file changed on the server; starting "
-                            "over",
-                            remote));
+                engine.crc_mismatch
+                    ? fmt::format("downloading {}: the received data's CRC-64 differs from the "
+                                  "server's; starting over",
+                                  remote)
+                    : fmt::format("downloading {}: the file changed on the server; starting over",
+                                  remote));
+        engine.crc_mismatch = false;
     }
-    if (engine.sha != engine.etag_sha)
-        return fail(ErrorKind::generic,
-                    fmt::format("{} failed: downloaded data does not match the server's SHA-256 "
-                                "(got {}, expected {}); nothing was written; the file may have "
-                                "changed during the transfer: try again",
-                                what, engine.sha, engine.etag_sha));
 
     int fd = guard.fd;
     if (auto sealed = seal_download(fd, temp, engine.mtime_ns, what); !sealed)
@@ -898,11 +878,10 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
         // Where the time went, for tuning: the hash and the flush should end soon after the data.
         env.settings.debug(fmt::format(
             "* parallel download of {}: {} in {} ranges over {} connections; last byte at {:.2f} "
-            "s, "
-            "hash done at {:.2f} s, flushed at {:.2f} s; {} retries",
+            "s, flushed at {:.2f} s; {} retries",
             remote, format_size(engine.size), (engine.size + k_range_size - 1) / k_range_size,
             std::clamp(options.connections, 1, k_max_connections), secs(engine.last_byte_at),
-            secs(engine.hashed_at), secs(Clock::now()), report ? report->retries : 0));
+            secs(Clock::now()), report ? report->retries : 0));
     }
     guard.fd = -1;
     if (::close(fd) != 0)
@@ -922,7 +901,7 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
     if (options.progress)
         options.progress(
             ProgressEvent{ProgressEvent::Phase::finish, remote, engine.size, engine.size});
-    return Entry{remote, EntryType::file, engine.size, engine.mtime_ns, engine.sha};
+    return Entry{remote, EntryType::file, engine.size, engine.mtime_ns, engine.etag_sha};
 }
 
 }  // namespace de::detail

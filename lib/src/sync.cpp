@@ -43,6 +43,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// sync pull: files smaller than this come in one tree archive request.
+constexpr std::uint64_t k_tree_below = 1 << 20;
+
 struct RemoteScan {
     std::vector<SyncEntry> entries;
     bool exists = false;
@@ -261,6 +264,24 @@ class Executor {
                 transfers = std::move(single);
             }
         }
+        if (m_plan.direction == SyncDirection::pull) {
+            // Folders first; then the small files in one streamed tree archive
+            // request (two: new files, and files that replace local ones); the
+            // rest one by one.
+            run_pool(dirs, 1);
+            dirs.clear();
+            std::vector<const SyncOp*> fresh, replacing, single;
+            for (const SyncOp* op : transfers)
+                (op->size >= k_tree_below ? single : op->replace ? replacing : fresh).push_back(op);
+            if (fresh.size() < 2) single.insert(single.end(), fresh.begin(), fresh.end());
+            if (replacing.size() < 2)
+                single.insert(single.end(), replacing.begin(), replacing.end());
+            if (fresh.size() < 2) fresh.clear();
+            if (replacing.size() < 2) replacing.clear();
+            run_tree(fresh, false);
+            run_tree(replacing, true);
+            transfers = std::move(single);
+        }
         run_pool(dirs, 1);
         run_pool(transfers, m_options.jobs);
         run_pool(touches, 1);
@@ -458,6 +479,50 @@ class Executor {
             std::lock_guard lock(m_mutex);
             ++m_summary.files_sent;
             m_summary.bytes_sent += op->size;
+        }
+    }
+
+    // Pull: `files` through Client::download_tree (one request); a file the
+    // server could not send fails alone; an error of the stream fails the
+    // files not committed before it.
+    void run_tree(const std::vector<const SyncOp*>& files, bool overwrite) {
+        if (files.empty()) return;
+        if (auto stop = stop_reason()) {
+            for (const SyncOp* op : files)
+                record_failure(*op, "download", *stop);
+            return;
+        }
+        auto client = Client::create(m_copts);
+        if (!client) {
+            for (const SyncOp* op : files)
+                record_failure(*op, "download", client.error());
+            return;
+        }
+        std::vector<TreeItem> items;
+        items.reserve(files.size());
+        for (const SyncOp* op : files) {
+            event(SyncEvent::Kind::start, "download", op->path, op->size, {});
+            items.push_back(TreeItem{remote_path(*op), (m_local / op->path).string()});
+        }
+        std::vector<char> settled(files.size(), 0);
+        TreeDownloadOptions to;
+        to.overwrite = overwrite;
+        to.on_file = [&](std::size_t i, const Entry&) {
+            settled[i] = 1;
+            const SyncOp& op = *files[i];
+            event(SyncEvent::Kind::done, "download", op.path, op.size, {});
+            std::lock_guard lock(m_mutex);
+            ++m_summary.files_sent;
+            m_summary.bytes_sent += op.size;
+        };
+        to.on_failure = [&](std::size_t i, Error e) {
+            settled[i] = 1;
+            record_failure(*files[i], "download", std::move(e));
+        };
+        auto done = client->download_tree(m_plan.app, items, to);
+        if (!done) {
+            for (std::size_t i = 0; i < files.size(); ++i)
+                if (!settled[i]) record_failure(*files[i], "download", done.error());
         }
     }
 

@@ -51,7 +51,7 @@ void resumable_discard(const TransferEnv& env, const std::filesystem::path& loca
 
 // Downloads the normalised mount path `remote` to `local` as parallel ranged
 // GETs into a temporary file beside it, renamed into place only after its
-// SHA-256 matches the server's ETag (parallel_download.cpp).
+// CRC-64 matches the server's Repr-Digest (parallel_download.cpp).
 Result<Entry> parallel_download(const TransferEnv& env, const std::string& remote,
                                 const std::filesystem::path& local, const DownloadOptions& options,
                                 const std::string& what, TransferReport* report);
@@ -64,6 +64,11 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
 Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns, std::string_view what);
 Status move_download_into_place(const std::string& temp, const std::filesystem::path& local,
                                 const std::filesystem::path& dir, std::string_view what);
+
+// Client::download_tree: one tar answer of .../mount/archive per
+// options.max_paths files (archive_download.cpp).
+Status tree_download(const TransferEnv& env, const std::vector<TreeItem>& items,
+                     const TreeDownloadOptions& options);
 
 // Client::upload_batch: tar bodies to .../mount/batch (batch_client.cpp).
 Result<BatchResult> batch_upload(const TransferEnv& env, const std::vector<BatchItem>& items,

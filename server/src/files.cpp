@@ -85,6 +85,9 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
     res.set(http::field::last_modified, http_date(file->mtime_ns / 1'000'000'000));
     res.set(bsv(api::k_header_mtime_ns), std::to_string(file->mtime_ns));
     res.set(http::field::accept_ranges, "bytes");
+    // The whole file's CRC-64, also on 206: a ranged download combines its
+    // ranges' CRCs and compares the result with it (issue #15).
+    res.set(bsv(api::k_header_repr_digest), api::repr_digest_crc64(file->crc64));
     res.keep_alive(keep_alive);
 
     // If-Match (RFC 9110 13.1.1): a download that fetches a file in ranges

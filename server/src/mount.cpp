@@ -10,11 +10,13 @@
 
 #include "crc_store.hpp"
 
+#include <de/crc64.hpp>
 #include <de/remote_path.hpp>
 
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -658,9 +660,11 @@ void MountStore::remember_hash(const struct stat& st, std::string sha256) {
     m_hashes[{st.st_dev, st.st_ino}] = HashValue{st.st_size, mtime_ns_of(st), std::move(sha256)};
 }
 
-ApiResult<std::string> MountStore::hash_of(int fd, const struct stat& st) {
+ApiResult<std::string> MountStore::hash_of(int fd, const struct stat& st,
+                                           std::optional<std::uint64_t>* crc) {
     if (auto h = cached_hash(st)) return *h;
     Sha256 hasher;
+    Crc64 crc_pass;
     std::vector<char> buf(k_io_buffer);
     off_t off = 0;
     while (true) {
@@ -672,14 +676,21 @@ ApiResult<std::string> MountStore::hash_of(int fd, const struct stat& st) {
         }
         if (n == 0) break;
         hasher.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+        if (crc) crc_pass.update(buf.data(), static_cast<std::size_t>(n));
         off += n;
     }
     std::string hex = hasher.finish_hex();
     struct stat after {};
     // Only remember a hash of a file that did not change while we read it.
     if (::fstat(fd, &after) == 0 && after.st_size == st.st_size &&
-        mtime_ns_of(after) == mtime_ns_of(st) && off == st.st_size)
+        mtime_ns_of(after) == mtime_ns_of(st) && off == st.st_size) {
         remember_hash(after, hex);
+        if (crc) {
+            const auto value = crc_xattr_value(crc_pass.value(), st);
+            (void)::fsetxattr(fd, k_crc_xattr, value.data(), value.size(), 0);
+            *crc = crc_pass.value();
+        }
+    }
     return hex;
 }
 
@@ -715,9 +726,18 @@ ApiResult<ReadFile> MountStore::open_read(Mount& m, std::string_view rel) {
     if (!S_ISREG(st.st_mode))
         return api_fail(WireError::conflict, fmt::format("'{}' is not a regular file", rel));
     if (several_links(st)) return std::unexpected(hard_link_error(rel, st));
-    auto h = hash_of(fd->get(), st);
+    // The CRC-64 for Repr-Digest: stored, or from the pass that hashes an
+    // unhashed file, or (hash cached, CRC not) one read of its own that leaves
+    // the file in the page cache for the GET that follows.
+    std::optional<std::uint64_t> crc = stored_crc64(fd->get(), st);
+    auto h = hash_of(fd->get(), st, crc ? nullptr : &crc);
     if (!h) return std::unexpected(h.error());
+    if (!crc) crc = file_crc64(fd->get(), st);
+    if (!crc)
+        return api_fail(WireError::conflict,
+                        fmt::format("'{}' changed while it was read; try again", rel));
     ReadFile r;
+    r.crc64 = *crc;
     r.fd = std::move(*fd);
     r.size = static_cast<std::uint64_t>(st.st_size);
     r.mtime_ns = mtime_ns_of(st);

@@ -146,6 +146,9 @@ struct ReadFile {
     std::uint64_t size = 0;
     std::int64_t mtime_ns = 0;
     std::string sha256;
+    // The whole file's CRC-64 (crc_store.hpp): stored, or computed in the
+    // pass that hashed it, or computed once and stored (issue #15).
+    std::uint64_t crc64 = 0;
 };
 
 struct ListPage {
@@ -202,8 +205,11 @@ class MountStore {
     ApiResult<std::unique_ptr<TreeWalker>> walk(Mount& m, std::string_view rel, bool hashes);
 
     // SHA-256 of an open regular file, from the cache when (dev, ino, size,
-    // mtime) still match.
-    ApiResult<std::string> hash_of(int fd, const struct stat& st);
+    // mtime) still match. With `crc`, a file that has to be read also gets
+    // its CRC-64 in the same pass (stored in its xattr; *crc set), so a first
+    // GET of a file an app wrote reads it once for both.
+    ApiResult<std::string> hash_of(int fd, const struct stat& st,
+                                   std::optional<std::uint64_t>* crc = nullptr);
     void remember_hash(const struct stat& st, std::string sha256);
     std::optional<std::string> cached_hash(const struct stat& st);
 

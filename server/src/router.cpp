@@ -178,6 +178,8 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
         r.id = RouteId::manifest;
     else if (seg[3] == "batch")
         r.id = RouteId::batch;
+    else if (seg[3] == "archive")
+        r.id = RouteId::archive;
     else
         return not_found();
     return r;
@@ -205,6 +207,7 @@ std::string_view allowed_methods(RouteId id) {
         case RouteId::move:
         case RouteId::copy:
         case RouteId::batch:
+        case RouteId::archive:
         case RouteId::upload_complete:
             return "POST";
         case RouteId::uploads:
@@ -498,6 +501,7 @@ ApiResult<Response> Api::dispatch(const JsonRequest& req) {
         }
         case RouteId::manifest:
         case RouteId::batch:
+        case RouteId::archive:
         case RouteId::uploads:
         case RouteId::upload:
         case RouteId::upload_complete:

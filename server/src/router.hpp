@@ -36,6 +36,7 @@ enum class RouteId {
     list,
     manifest,
     batch,            // POST .../mount/batch: many small files in one tar body
+    archive,          // POST .../mount/archive: many small files in one tar answer
     uploads,          // tus creation endpoint .../uploads
     upload,           // one tus upload .../uploads/{id}
     upload_complete,  // .../uploads/{id}/complete (de "parts" extension)

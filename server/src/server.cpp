@@ -14,6 +14,7 @@
 // staging folders are emptied once more after the last thread stops.
 #include "server.hpp"
 
+#include "archive_send.hpp"
 #include "batch.hpp"
 #include "exchange.hpp"
 #include "files.hpp"
@@ -428,7 +429,7 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
     // user's limit, and is refused while the descriptor reserve is reached.
     std::optional<Hold> hold;
     if ((route->id == RouteId::files && method == "GET") || route->id == RouteId::manifest ||
-        route->id == RouteId::list)
+        route->id == RouteId::list || route->id == RouteId::archive)
         hold = Hold::stream;
     else if ((route->id == RouteId::files && method == "PUT") || route->id == RouteId::batch ||
              (route->id == RouteId::uploads && method == "POST") ||
@@ -483,6 +484,9 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         streaming = handle_manifest;
     } else if (route->id == RouteId::batch) {
         streaming = handle_batch;
+        read_whole = false;
+    } else if (route->id == RouteId::archive) {
+        streaming = handle_archive;
         read_whole = false;
     }
     if (tus_route) {

@@ -310,6 +310,8 @@ ApiResult<void> TarReader::on_header(TarHandler& handler) {
     m.sha256 = m_pax_sha256;
     m.crc64 = m_pax_crc64;
     m_pax_crc64.reset();
+    m.vendor = std::move(m_pax_vendor);
+    m_pax_vendor.clear();
     m_pax_path.reset();
     m_pax_mtime.reset();
     m_pax_size.reset();
@@ -361,6 +363,8 @@ ApiResult<void> TarReader::on_pax_done() {
         std::string_view value = rec.substr(eq + 1);
         rest.remove_prefix(len);
         if (m_pax_global) continue;
+        if (key.starts_with("DE.") && m_pax_vendor.size() < 16)
+            m_pax_vendor.emplace_back(std::string(key), std::string(value));
         if (key == "path") {
             if (value.find('\0') != std::string_view::npos)
                 return fail("a pax path with a NUL character");

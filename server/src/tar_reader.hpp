@@ -10,7 +10,8 @@
 // Accepted: ustar headers (magic "ustar\0" "00", or GNU's "ustar  \0") whose
 // checksum matches; member types '0' / '\0' (regular file) and '5'
 // (directory); pax 'x' headers for the next member (keywords path, mtime, size
-// and the vendor keyword DE.sha256; others are ignored) and 'g' headers
+// and the vendor keywords DE.sha256 and DE.crc64; other DE.* records are kept
+// in TarMember::vendor, the rest ignored) and 'g' headers
 // (ignored). Anything else -- links, devices, GNU long names, a bad checksum,
 // a size that overflows, a truncated archive, an absolute path or a '..'
 // component, control characters -- is a 400 with a message naming the member.
@@ -24,6 +25,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace de::server {
 
@@ -35,6 +38,9 @@ struct TarMember {
     std::optional<std::int64_t> mtime_ns;  // pax mtime (fractional) or the header's seconds
     std::optional<std::string> sha256;     // pax DE.sha256, lower-case hex
     std::optional<std::uint64_t> crc64;    // pax DE.crc64 (16 hex digits)
+    // Every DE.* pax record of the member, in order, the parsed ones included
+    // (at most 16): what the tree archive's reader looks up, e.g. DE.error (docs/api.md).
+    std::vector<std::pair<std::string, std::string>> vendor;
 };
 
 class TarHandler {
@@ -79,6 +85,7 @@ class TarReader {
     std::optional<std::uint64_t> m_pax_size;
     std::optional<std::string> m_pax_sha256;
     std::optional<std::uint64_t> m_pax_crc64;
+    std::vector<std::pair<std::string, std::string>> m_pax_vendor;
     bool m_have_pax = false;
     std::string m_current;  // the current member's path, for messages
     std::uint64_t m_members = 0;

@@ -153,6 +153,11 @@ std::optional<std::uint64_t> parse_digest_crc64(std::string_view header, bool& m
     return std::nullopt;
 }
 
+std::optional<std::uint64_t> parse_digest_crc64(std::string_view header) {
+    bool malformed = false;
+    return parse_digest_crc64(header, malformed);
+}
+
 std::string etag_for(std::string_view sha256_hex) {
     std::string out = "\"";
     out += sha256_hex;

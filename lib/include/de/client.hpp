@@ -132,10 +132,26 @@ struct DownloadOptions {
     bool overwrite = false;  // false: conflict when the local file exists
     ProgressFn progress;
     // Files of at least this size are fetched as parallel ranges into a
-    // temporary file beside the target, renamed only after its SHA-256 matches.
+    // temporary file beside the target, renamed only after its CRC-64 matches.
     std::uint64_t parallel_threshold = 64ULL << 20;
     int connections = 4;
     std::function<void(std::string_view message)> notice;
+};
+
+// One file of a tree download (Client::download_tree; docs/api.md, "Tree archive").
+struct TreeItem {
+    std::string remote;  // its path in the mount
+    std::string local;   // where it goes (the folder must exist)
+};
+
+struct TreeDownloadOptions {
+    bool overwrite = false;  // false: a file that exists locally is a conflict (on_failure)
+    // Each file committed (its index in the items), and each one that was not:
+    // the server could not send it (gone, changed while read) or the local file
+    // was in the way. Called on the caller's thread.
+    std::function<void(std::size_t index, const Entry& entry)> on_file;
+    std::function<void(std::size_t index, Error error)> on_failure;
+    std::size_t max_paths = 50'000;  // per request; more are split into several
 };
 
 // One file of a batch upload (docs/api.md, "Batch upload").
@@ -235,8 +251,15 @@ class Client {
     // file is verified by SHA-256 and committed atomically by the server.
     Result<BatchResult> upload_batch(std::string_view app, const std::vector<BatchItem>& items,
                                      const BatchOptions& options);
-    // Streams remote to a temporary file beside local, checks its SHA-256
-    // against the ETag, then renames it into place.
+    // Many small files in one streamed request per max_paths (a pax tar from
+    // .../mount/archive): each is written to a temporary file beside its
+    // target, checked against its CRC-64, and renamed into place. An error of
+    // the whole stream (network, a CRC mismatch, a malformed answer) is
+    // returned; files committed before it stay (each one whole and checked).
+    Status download_tree(std::string_view app, const std::vector<TreeItem>& items,
+                         const TreeDownloadOptions& options);
+    // Streams remote to a temporary file beside local, checks its CRC-64
+    // against the server's Repr-Digest, then renames it into place.
     Result<Entry> download(std::string_view app, std::string_view remote,
                            const std::filesystem::path& local, const DownloadOptions& options,
                            TransferReport* report = nullptr);

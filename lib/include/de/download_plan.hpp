@@ -95,6 +95,9 @@ struct DownloadSendOptions {
     std::function<void(std::string_view)> notice;  // what is resumed
     std::function<void(std::string_view)> trace;   // "app:/REMOTE -> LOCAL" per file
     std::function<void(const DownloadItem&, const Entry&)> on_file;  // each file fetched
+    // Files smaller than this come down together in one streamed tree archive
+    // request (Client::download_tree); 0: every file on its own.
+    std::uint64_t tree_below = 1 << 20;
 };
 
 struct DownloadSummary {

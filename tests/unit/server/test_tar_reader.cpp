@@ -264,3 +264,18 @@ TEST_CASE("clean_tar_path") {
     CHECK_FALSE(clean_tar_path("a/.."));
     CHECK_FALSE(clean_tar_path(std::string_view("a\0b", 3)));
 }
+
+TEST_CASE("tar reader: DE.* pax records reach the member as vendor records") {
+    std::string tar = pax(record("DE.crc64", "995dc9bbdf1939fa") + record("DE.error", "x y") +
+                          record("comment", "ignored")) +
+                      header("a.txt", '0', 3) + padded("abc") + header("b.txt", '0', 0) +
+                      end_blocks();
+    Collect c;
+    REQUIRE(parse(tar, c));
+    REQUIRE(c.items.size() == 2);
+    REQUIRE(c.items[0].member.vendor.size() == 2);
+    CHECK(c.items[0].member.vendor[0].first == "DE.crc64");
+    CHECK(c.items[0].member.vendor[0].second == "995dc9bbdf1939fa");
+    CHECK(c.items[0].member.vendor[1].second == "x y");
+    CHECK(c.items[1].member.vendor.empty());  // records belong to one member only
+}

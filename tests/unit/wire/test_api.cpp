@@ -191,3 +191,13 @@ TEST_CASE("Repr-Digest crc64: round trip, dictionaries, malformed members") {
     CHECK_FALSE(api::parse_digest_crc64("crc64=mV3Ju98ZOfo=", malformed));
     CHECK(malformed);
 }
+
+TEST_CASE("parse_digest_crc64 without the malformed flag: Repr-Digest's crc64 member") {
+    CHECK(api::parse_digest_crc64("crc64=:mV3Ju98ZOfo=:") == 0x995DC9BBDF1939FAull);
+    CHECK(api::parse_digest_crc64("sha-256=:AAAA:, CRC64=:mV3Ju98ZOfo=:") == 0x995DC9BBDF1939FAull);
+    CHECK(api::parse_digest_crc64(api::repr_digest_crc64(0)) == 0u);
+    CHECK_FALSE(api::parse_digest_crc64(""));
+    CHECK_FALSE(api::parse_digest_crc64("crc64=mV3Ju98ZOfo="));
+    CHECK_FALSE(api::parse_digest_crc64("crc64=:AAAA:"));
+    CHECK_FALSE(api::parse_digest_crc64("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"));
+}

@@ -128,6 +128,8 @@ std::string repr_digest_crc64(std::uint64_t crc);
 // `crc64` member. nullopt: no such member; `malformed` set when the member is
 // there but is not :BASE64: of 8 bytes.
 std::optional<std::uint64_t> parse_digest_crc64(std::string_view header, bool& malformed);
+// The same, for a reader that treats a malformed member like a missing one.
+std::optional<std::uint64_t> parse_digest_crc64(std::string_view header);
 
 // ETag for a content SHA-256: the hex digest in double quotes.
 std::string etag_for(std::string_view sha256_hex);
