@@ -161,15 +161,8 @@ class TreeSink final : public server::TarHandler {
         if (::fchmod(m_fd, file_mode()) != 0)
             return stop_local(fmt::format("cannot set the mode of '{}'", m_temp), errno);
         const std::int64_t mtime_ns = m_member.mtime_ns.value_or(0);
-        if (mtime_ns > 0) {
-            timespec times[2];
-            times[0].tv_sec = 0;
-            times[0].tv_nsec = UTIME_OMIT;
-            times[1].tv_sec = mtime_ns / 1'000'000'000;
-            times[1].tv_nsec = mtime_ns % 1'000'000'000;
-            if (::futimens(m_fd, times) != 0)
-                return stop_local(fmt::format("cannot set the mtime of '{}'", m_temp), errno);
-        }
+        if (mtime_ns > 0 && !set_file_mtime(m_fd, mtime_ns))
+            return stop_local(fmt::format("cannot set the mtime of '{}'", m_temp), errno);
         ::close(m_fd);
         m_fd = -1;
         Entry e{item.remote, EntryType::file, m_received, mtime_ns, m_member.sha256};

@@ -137,6 +137,15 @@ mode_t process_umask() {
 
 namespace detail {
 
+bool set_file_mtime(int fd, std::int64_t mtime_ns) {
+    timespec times[2];
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = mtime_ns / 1'000'000'000;
+    times[1].tv_nsec = mtime_ns % 1'000'000'000;
+    return ::futimens(fd, times) == 0;
+}
+
 Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns,
                      std::string_view what) {
     static const mode_t mask = process_umask();
@@ -145,14 +154,7 @@ Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns,
                                                     temp, errno_text(errno)));
     };
     if (::fchmod(fd, 0666 & ~mask) != 0) return io_fail("set the mode of");
-    if (mtime_ns > 0) {
-        timespec times[2];
-        times[0].tv_sec = 0;
-        times[0].tv_nsec = UTIME_OMIT;
-        times[1].tv_sec = mtime_ns / 1'000'000'000;
-        times[1].tv_nsec = mtime_ns % 1'000'000'000;
-        if (::futimens(fd, times) != 0) return io_fail("set the mtime of");
-    }
+    if (mtime_ns > 0 && !set_file_mtime(fd, mtime_ns)) return io_fail("set the mtime of");
     if (::fdatasync(fd) != 0) return io_fail("flush");
     return {};
 }

@@ -62,6 +62,9 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
 // fdatasync()ed. move_download_into_place: `temp` renamed to `local`, then the
 // folder `dir` fsynced (best effort). `temp` and `what` name them in errors.
 Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns, std::string_view what);
+// Sets the modification time of `fd` to `mtime_ns` (ns since the epoch, > 0),
+// leaving its access time; false with errno on failure. Defined in client.cpp.
+bool set_file_mtime(int fd, std::int64_t mtime_ns);
 Status move_download_into_place(const std::string& temp, const std::filesystem::path& local,
                                 const std::filesystem::path& dir, std::string_view what);
 

@@ -97,8 +97,10 @@ std::string content_digest(std::string_view sha256_hex) {
     return "sha-256=:" + base64_encode(raw) + ":";
 }
 
-std::optional<std::string> parse_content_digest(std::string_view header) {
-    // A dictionary of algorithm=:base64: members separated by commas.
+namespace {
+// The value of member `algo` (lower case) of an RFC 9530 digest dictionary
+// ("algo=:BASE64:, ..."), as written (colons included); nullopt when absent.
+std::optional<std::string_view> digest_member(std::string_view header, std::string_view algo) {
     while (!header.empty()) {
         auto comma = header.find(',');
         std::string_view member = header.substr(0, comma);
@@ -109,18 +111,23 @@ std::optional<std::string> parse_content_digest(std::string_view header) {
             member.remove_suffix(1);
         auto eq = member.find('=');
         if (eq == std::string_view::npos) continue;
-        std::string algo(member.substr(0, eq));
-        for (auto& c : algo)
+        std::string name(member.substr(0, eq));
+        for (auto& c : name)
             c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (algo != "sha-256") continue;
-        std::string_view value = member.substr(eq + 1);
-        if (value.size() < 2 || value.front() != ':' || value.back() != ':') return std::nullopt;
-        std::string raw;
-        if (!base64_decode(value.substr(1, value.size() - 2), raw) || raw.size() != 32)
-            return std::nullopt;
-        return to_hex(std::span(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
+        if (name == algo) return member.substr(eq + 1);
     }
     return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> parse_content_digest(std::string_view header) {
+    auto value = digest_member(header, "sha-256");
+    if (!value) return std::nullopt;
+    if (value->size() < 2 || value->front() != ':' || value->back() != ':') return std::nullopt;
+    std::string raw;
+    if (!base64_decode(value->substr(1, value->size() - 2), raw) || raw.size() != 32)
+        return std::nullopt;
+    return to_hex(std::span(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
 }
 
 std::string repr_digest_crc64(std::uint64_t crc) {
@@ -129,28 +136,13 @@ std::string repr_digest_crc64(std::uint64_t crc) {
 
 std::optional<std::uint64_t> parse_digest_crc64(std::string_view header, bool& malformed) {
     malformed = false;
-    while (!header.empty()) {
-        auto comma = header.find(',');
-        std::string_view member = header.substr(0, comma);
-        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-        while (!member.empty() && member.front() == ' ')
-            member.remove_prefix(1);
-        while (!member.empty() && member.back() == ' ')
-            member.remove_suffix(1);
-        auto eq = member.find('=');
-        if (eq == std::string_view::npos) continue;
-        std::string algo(member.substr(0, eq));
-        for (auto& c : algo)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (algo != "crc64") continue;
-        std::string_view value = member.substr(eq + 1);
-        std::optional<std::uint64_t> crc;
-        if (value.size() >= 2 && value.front() == ':' && value.back() == ':')
-            crc = crc64_from_base64(value.substr(1, value.size() - 2));
-        if (!crc) malformed = true;
-        return crc;
-    }
-    return std::nullopt;
+    auto value = digest_member(header, "crc64");
+    if (!value) return std::nullopt;
+    std::optional<std::uint64_t> crc;
+    if (value->size() >= 2 && value->front() == ':' && value->back() == ':')
+        crc = crc64_from_base64(value->substr(1, value->size() - 2));
+    if (!crc) malformed = true;
+    return crc;
 }
 
 std::optional<std::uint64_t> parse_digest_crc64(std::string_view header) {
