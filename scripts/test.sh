@@ -11,7 +11,8 @@
 # Then a short run of every libFuzzer target from its committed corpus
 # (scripts/fuzz.sh: clang++-16, ${FUZZ_BUILD_DIR:-build-fuzz}; a crash fails the run):
 #   FUZZ=0 scripts/test.sh       skips it.
-#   FUZZ_SECONDS=N               seconds per target (default 10; targets run nproc at a time).
+#   FUZZ_SECONDS=N               seconds per target (default 5; targets run nproc at a time;
+#                                longer runs: scripts/fuzz.sh 600 TARGET).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$SECONDS
@@ -40,7 +41,7 @@ if [[ "${SANITIZE:-1}" != 0 ]]; then
 fi
 if [[ "${FUZZ:-1}" != 0 ]]; then
     t=$SECONDS
-    FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)} ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}" || rc=1
+    FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)} ./scripts/fuzz.sh "${FUZZ_SECONDS:-5}" || rc=1
     echo "test.sh: fuzz $((SECONDS - t)) s" >&2
 fi
 echo "test.sh: total $((SECONDS - t0)) s" >&2
