@@ -6,7 +6,7 @@
 // folder none, and begin/data/end come in order.
 #include "fuzz_check.hpp"
 
-#include "tar_reader.hpp"
+#include <de/tar_reader.hpp>
 
 #include <cstdint>
 #include <string>
@@ -14,7 +14,8 @@
 #include <vector>
 
 namespace {
-using namespace de::server;
+using namespace de;
+using de::api::ApiResult;
 
 class Recorder : public TarHandler {
   public:

@@ -1,8 +1,8 @@
 // Client::download_tree (issue #15): many small files in one streamed request
 // to .../mount/archive (docs/api.md, "Tree archive"). The request body is the
-// list of paths, one per line; the answer is a pax tar that de-server's own
-// TarReader parses here as it arrives (server/src/tar_reader.cpp, compiled
-// into libde too), so memory stays flat: one member's bytes are gathered (up
+// list of paths, one per line; the answer is a pax tar that the wire
+// contract's TarReader (de/tar_reader.hpp, shared with de-server's batch
+// upload) parses here as it arrives, so memory stays flat: one member's bytes are gathered (up
 // to 1 MiB) and written to a temporary file beside its target.
 //
 // Each member is checked against its DE.crc64 (CRC-64 of the bytes received;
@@ -21,7 +21,7 @@
 // has only the rest to fetch.
 #include "transfers.hpp"
 
-#include "../../server/src/tar_reader.hpp"
+#include <de/tar_reader.hpp>
 
 #include <de/api.hpp>
 #include <de/crc64.hpp>
@@ -60,7 +60,7 @@ mode_t file_mode() {
     return 0666 & ~mask;
 }
 
-class TreeSink final : public server::TarHandler {
+class TreeSink final : public TarHandler {
   public:
     TreeSink(const std::vector<TreeItem>& items, std::size_t first, std::size_t last,
              const TreeDownloadOptions& options, std::string app)
@@ -75,9 +75,9 @@ class TreeSink final : public server::TarHandler {
             ::unlink(p.temp.c_str());
     }
 
-    server::ApiResult<void> begin(const server::TarMember& m) override {
+    api::ApiResult<void> begin(const TarMember& m) override {
         auto it = m_index.find(m.path);
-        if (it == m_index.end() || m.type != server::TarMember::Type::file)
+        if (it == m_index.end() || m.type != TarMember::Type::file)
             return stop(fmt::format("the server sent '{}', which was not asked for", m.path));
         m_cur = it->second;
         m_index.erase(it);
@@ -132,7 +132,7 @@ class TreeSink final : public server::TarHandler {
         return {};
     }
 
-    server::ApiResult<void> data(std::string_view bytes) override {
+    api::ApiResult<void> data(std::string_view bytes) override {
         if (m_skip) return {};
         m_crc.update(bytes.data(), bytes.size());
         m_received += bytes.size();
@@ -141,7 +141,7 @@ class TreeSink final : public server::TarHandler {
         return {};
     }
 
-    server::ApiResult<void> end() override {
+    api::ApiResult<void> end() override {
         if (m_skip) return {};
         if (auto w = write_gathered(); !w) return w;
         const TreeItem& item = m_items[m_cur];
@@ -156,7 +156,7 @@ class TreeSink final : public server::TarHandler {
                                         crc64_hex(*m_expected_crc)),
                             0,
                             {}};
-            return server::api_fail(api::WireError::bad_request, "crc");
+            return api::api_fail(api::WireError::bad_request, "crc");
         }
         if (::fchmod(m_fd, file_mode()) != 0)
             return stop_local(fmt::format("cannot set the mode of '{}'", m_temp), errno);
@@ -249,7 +249,7 @@ class TreeSink final : public server::TarHandler {
         Entry entry;
     };
 
-    server::ApiResult<void> write_gathered() {
+    api::ApiResult<void> write_gathered() {
         std::size_t off = 0;
         while (off < m_gather.size()) {
             ssize_t n = ::write(m_fd, m_gather.data() + off, m_gather.size() - off);
@@ -267,7 +267,7 @@ class TreeSink final : public server::TarHandler {
             ::unlink(m_temp.c_str());
         }
     }
-    server::ApiResult<void> stop(std::string message) {
+    api::ApiResult<void> stop(std::string message) {
         drop_current();
         m_error = Error{ErrorKind::generic,
                         fmt::format("download from app '{}' failed: {}; check that the host is a "
@@ -275,16 +275,16 @@ class TreeSink final : public server::TarHandler {
                                     m_app, message),
                         0,
                         {}};
-        return server::api_fail(api::WireError::bad_request, "stop");
+        return api::api_fail(api::WireError::bad_request, "stop");
     }
-    server::ApiResult<void> stop_local(std::string message, int err) {
+    api::ApiResult<void> stop_local(std::string message, int err) {
         drop_current();
         m_error = Error{err == ENOSPC || err == EDQUOT ? ErrorKind::quota : ErrorKind::generic,
                         fmt::format("download of '{}' from app '{}' failed: {}: {}",
                                     m_items[m_cur].remote, m_app, message, errno_text(err)),
                         0,
                         {}};
-        return server::api_fail(api::WireError::internal, "local");
+        return api::api_fail(api::WireError::internal, "local");
     }
 
     const std::vector<TreeItem>& m_items;
@@ -292,7 +292,7 @@ class TreeSink final : public server::TarHandler {
     std::string m_app;
     std::unordered_map<std::string, std::size_t> m_index;  // asked for, not seen yet
     std::size_t m_cur = 0;
-    server::TarMember m_member;
+    TarMember m_member;
     bool m_skip = false;
     int m_fd = -1;
     std::string m_temp;
@@ -329,7 +329,7 @@ Status tree_download(const TransferEnv& env, const std::vector<TreeItem>& items,
         for (std::size_t i = first; i < last; ++i)
             normalised.push_back(TreeItem{*normalize_remote_path(items[i].remote), items[i].local});
         std::optional<TreeSink> sink;
-        std::optional<server::TarReader> reader;
+        std::optional<TarReader> reader;
         std::size_t sent = 0;
         http::Request request;
         request.method = "POST";

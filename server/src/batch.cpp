@@ -40,7 +40,7 @@
 #include "batch.hpp"
 
 #include "crc_store.hpp"
-#include "tar_reader.hpp"
+#include <de/tar_reader.hpp>
 
 #include <de/crc64.hpp>
 #include <de/json.hpp>

@@ -2,7 +2,7 @@
 // block decides what follows (pax records to collect, file data to pass on,
 // padding to skip); an all-zero header block ends the archive, after which
 // only zeros may follow (tar writers pad to their record size).
-#include "tar_reader.hpp"
+#include <de/tar_reader.hpp>
 
 #include <de/crc64.hpp>
 #include <de/text.hpp>
@@ -13,7 +13,11 @@
 #include <cstring>
 #include <limits>
 
-namespace de::server {
+namespace de {
+
+using api::api_fail;
+using api::ApiError;
+using api::ApiResult;
 
 namespace {
 using api::WireError;
@@ -410,4 +414,4 @@ ApiResult<void> TarReader::finish() {
     return fail("the archive is truncated");
 }
 
-}  // namespace de::server
+}  // namespace de

@@ -2,7 +2,7 @@
 // mtimes and DE.sha256, fed in pieces of any size) and that every malformed
 // archive is a clean 400 (bad checksum, truncation, '..', absolute paths,
 // links, sizes that overflow, junk after the end).
-#include "tar_reader.hpp"
+#include <de/tar_reader.hpp>
 
 #include <de/archive.hpp>
 
@@ -14,9 +14,9 @@
 #include <vector>
 
 using de::api::WireError;
-using de::server::TarHandler;
-using de::server::TarMember;
-using de::server::TarReader;
+using de::TarHandler;
+using de::TarMember;
+using de::TarReader;
 
 namespace {
 
@@ -26,15 +26,15 @@ struct Collect : TarHandler {
         std::string content;
     };
     std::vector<Item> items;
-    de::server::ApiResult<void> begin(const TarMember& m) override {
+    de::api::ApiResult<void> begin(const TarMember& m) override {
         items.push_back({m, {}});
         return {};
     }
-    de::server::ApiResult<void> data(std::string_view b) override {
+    de::api::ApiResult<void> data(std::string_view b) override {
         items.back().content.append(b);
         return {};
     }
-    de::server::ApiResult<void> end() override { return {}; }
+    de::api::ApiResult<void> end() override { return {}; }
 };
 
 // One ustar header block with a correct checksum (unless told otherwise).
@@ -89,7 +89,7 @@ std::string end_blocks() {
 }
 
 // Feeds the archive in pieces of `step` bytes, then finish().
-de::server::ApiResult<void> parse(const std::string& tar, Collect& c, std::size_t step = 0) {
+de::api::ApiResult<void> parse(const std::string& tar, Collect& c, std::size_t step = 0) {
     TarReader r;
     if (step == 0) step = tar.size() ? tar.size() : 1;
     for (std::size_t off = 0; off < tar.size(); off += step)
@@ -243,8 +243,8 @@ TEST_CASE("tar reader: malformed archives are 400, never a crash") {
 
 TEST_CASE("tar reader: a handler's error stops the parse and sticks") {
     struct Refuse : Collect {
-        de::server::ApiResult<void> begin(const TarMember&) override {
-            return de::server::api_fail(WireError::too_large, "too many");
+        de::api::ApiResult<void> begin(const TarMember&) override {
+            return de::api::api_fail(WireError::too_large, "too many");
         }
     } c;
     TarReader r;
@@ -256,7 +256,7 @@ TEST_CASE("tar reader: a handler's error stops the parse and sticks") {
 }
 
 TEST_CASE("clean_tar_path") {
-    using de::server::clean_tar_path;
+    using de::clean_tar_path;
     CHECK(clean_tar_path("./a//b/./c/").value() == "a/b/c");
     CHECK(clean_tar_path("./").value().empty());
     CHECK_FALSE(clean_tar_path(""));

@@ -1,5 +1,6 @@
 #pragma once
-// A streaming (push) parser of POSIX tar archives for the batch upload route.
+// A streaming (push) parser of POSIX tar archives: de-server reads the batch
+// upload's body with it, libde the tree archive's answer (docs/api.md).
 //
 // The body arrives in network-sized pieces; feed() takes each piece as it
 // comes and calls the handler for every member's start, for each run of its
@@ -18,7 +19,7 @@
 // Paths come out as they are in the archive minus leading "./" and a trailing
 // '/'; the caller still normalises them under the mount's rules.
 
-#include "api_error.hpp"
+#include <de/api_error.hpp>
 
 #include <array>
 #include <cstdint>
@@ -28,7 +29,7 @@
 #include <utility>
 #include <vector>
 
-namespace de::server {
+namespace de {
 
 struct TarMember {
     enum class Type { file, dir };
@@ -46,9 +47,9 @@ struct TarMember {
 class TarHandler {
   public:
     virtual ~TarHandler() = default;
-    virtual ApiResult<void> begin(const TarMember& member) = 0;
-    virtual ApiResult<void> data(std::string_view bytes) = 0;
-    virtual ApiResult<void> end() = 0;
+    virtual api::ApiResult<void> begin(const TarMember& member) = 0;
+    virtual api::ApiResult<void> data(std::string_view bytes) = 0;
+    virtual api::ApiResult<void> end() = 0;
 };
 
 class TarReader {
@@ -58,9 +59,9 @@ class TarReader {
 
     // Parses the next bytes of the archive. After an error the reader is
     // stuck in that error (every later call returns it again).
-    ApiResult<void> feed(std::string_view bytes, TarHandler& handler);
+    api::ApiResult<void> feed(std::string_view bytes, TarHandler& handler);
     // The body ended: fails unless the archive ended at a member boundary.
-    ApiResult<void> finish();
+    api::ApiResult<void> finish();
     // The end-of-archive marker (a zero block) was seen.
     bool ended() const { return m_state == State::trailer; }
     std::uint64_t members() const { return m_members; }
@@ -68,9 +69,9 @@ class TarReader {
   private:
     enum class State { header, pax, data, padding, trailer, failed };
 
-    ApiResult<void> on_header(TarHandler& handler);
-    ApiResult<void> on_pax_done();
-    ApiResult<void> fail(std::string message);
+    api::ApiResult<void> on_header(TarHandler& handler);
+    api::ApiResult<void> on_pax_done();
+    api::ApiResult<void> fail(std::string message);
 
     State m_state = State::header;
     std::array<char, k_block> m_block{};
@@ -95,6 +96,6 @@ class TarReader {
 
 // Checks one archive path (also used by tests): no absolute path, no '..',
 // no NUL or control characters. Returns it without "./" and trailing '/'.
-ApiResult<std::string> clean_tar_path(std::string_view path);
+api::ApiResult<std::string> clean_tar_path(std::string_view path);
 
-}  // namespace de::server
+}  // namespace de
