@@ -39,8 +39,8 @@
 // so neither '..' nor a symlink an app left in the mount leads outside it.
 #include "batch.hpp"
 
-#include "crc_store.hpp"
 #include <de/tar_reader.hpp>
+#include "crc_store.hpp"
 
 #include <de/crc64.hpp>
 #include <de/json.hpp>

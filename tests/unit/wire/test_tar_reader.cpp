@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-using de::api::WireError;
 using de::TarHandler;
 using de::TarMember;
 using de::TarReader;
+using de::api::WireError;
 
 namespace {
 
