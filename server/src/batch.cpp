@@ -39,7 +39,6 @@
 // so neither '..' nor a symlink an app left in the mount leads outside it.
 #include "batch.hpp"
 
-#include <de/tar_reader.hpp>
 #include "crc_store.hpp"
 
 #include <de/crc64.hpp>
@@ -47,6 +46,7 @@
 #include <de/name_json.hpp>
 #include <de/remote_path.hpp>
 #include <de/sha256.hpp>
+#include <de/tar_reader.hpp>
 
 #include <fcntl.h>
 #include <linux/fs.h>
