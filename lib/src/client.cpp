@@ -893,13 +893,15 @@ Result<Entry> Client::upload(std::string_view app, const std::filesystem::path& 
     auto response = m_impl->send(request, what, true, {}, &sent);
     if (read_error) return std::unexpected(*read_error);
     if (!response) return std::unexpected(response.error());
-    if ((response->status == 412 || response->status == 409) && !options.if_match_sha256 &&
-        !options.overwrite) {
+    if (response->status == 412 ||
+        (response->status == 409 && !options.if_match_sha256 && !options.overwrite)) {
         // The same content there is what was asked for: an earlier attempt of
-        // this upload stored it before its answer was lost, or another run
-        // (a killed one the server was still committing) did. Not a conflict.
-        // Judged by the size and the CRC-64 the server keeps (Repr-Digest on
-        // HEAD), or by the SHA-256 when it is known (ETag).
+        // this upload stored it before its answer was lost (for a replacement
+        // sent with If-Match too: the retry then finds the new ETag, not the
+        // old one), or another run (a killed one the server was still
+        // committing) did. Not a conflict. Judged by the size and the CRC-64
+        // the server keeps (Repr-Digest on HEAD), or by the SHA-256 when it is
+        // known (ETag).
         http::Request head;
         head.method = "HEAD";
         head.url = request.url;

@@ -16,6 +16,7 @@ DE_SERVER_TEST_DROP_ANSWER="POST /apps/sales/mount/move\$:1;POST /apps/sales/mou
 DE_SERVER_TEST_DROP_ANSWER+=";POST /api/v1/apps\$:2;DELETE /mount/files/rmme\\.bin\$:1"
 DE_SERVER_TEST_DROP_ANSWER+=";PUT /mount/files/put/one\\.bin\$:1;POST /apps/sales/mount/batch\$:1"
 DE_SERVER_TEST_DROP_ANSWER+=";POST /apps/sales/mount/move\$:3;POST /apps/sales/uploads\$:1"
+DE_SERVER_TEST_DROP_ANSWER+=";PUT /mount/files/syncd/rep\\.bin\$:2"
 export DE_SERVER_TEST_DROP_ANSWER
 start_server
 setup_app
@@ -30,6 +31,9 @@ FROM_SHA=$(sha "$MOUNT/from.bin")
 mkdir -p "$MOUNT/dirfrom/inner"
 echo hi >"$MOUNT/dirfrom/inner/h.txt"
 head -c 5000 /dev/urandom >"$MOUNT/rmme.bin"
+mkdir -p "$L/syncd" "$L/old"
+head -c 4000 /dev/urandom >"$L/old/rep.bin"
+head -c 7000 /dev/urandom >"$L/syncd/rep.bin"
 
 # dropped PATTERN: the server's log says the answer to PATTERN was dropped.
 dropped() {
@@ -91,6 +95,16 @@ for f in f1 f2 f3 f4 sub/g; do
     assert_eq "$(sha "$MOUNT/batch/tree/$f.bin")" "$(sha "$L/tree/$f.bin")" "batch: $f"
 done
 assert_eq "$(jget 'len(d["files"])')" "5" "batch: five files reported"
+
+# sync push replacing a file: its PUT carries If-Match with the old ETag; the
+# first attempt replaced it, so the retry gets 412 although the file now holds
+# exactly what was sent (seen by the fault suite across a server restart).
+expect_rc 0 "$DE_CLI" upload "$L/old/rep.bin" /syncd/rep.bin -n sales
+expect_rc 0 "$DE_CLI" --json sync push "$L/syncd" --remote-dir syncd -n sales
+dropped "PUT /api/v1/apps/sales/mount/files/syncd/rep.bin"
+assert_eq "$(sha "$MOUNT/syncd/rep.bin")" "$(sha "$L/syncd/rep.bin")" "sync push: replaced"
+assert_eq "$(jget 'd["files_transferred"]')" "1" "sync push: one file sent"
+assert_eq "$(jget 'len(d.get("failures", []))')" "0" "sync push: no failure"
 
 # Without the hook, a real conflict is still one: other content at the target.
 head -c 100 /dev/urandom >"$T/different.bin"
