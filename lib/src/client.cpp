@@ -250,6 +250,10 @@ struct Client::Impl {
                  outcome.failure == http::TransportError::Kind::timeout))
                 sent->uncertain = true;
             if (sent && result && result->sends > 1) sent->uncertain = true;
+            // A send that went out and then failed in any way (a connect
+            // failure too: libcurl sent the request on a reused connection,
+            // which died, and its own resend found the server gone).
+            if (sent && !result && result.error().sends > 0) sent->uncertain = true;
             auto give_back = [&]() -> Result<http::Response> {
                 if (!result) return std::unexpected(transport_error(result.error(), what));
                 return std::move(*result);

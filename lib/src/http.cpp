@@ -364,6 +364,7 @@ std::expected<Response, TransportError> Transport::perform(const Request& reques
 
     TransportError error;
     error.received = call.received;
+    error.sends = call.response.sends;
     error.detail = curl_failure_detail(*m_handle, code);
     if (call.interrupted || (interrupt_requested() && !request.ignore_interrupt)) {
         error.kind = TransportError::Kind::interrupted;

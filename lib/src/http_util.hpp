@@ -81,6 +81,11 @@ struct TransportError {
     Kind kind = Kind::other;
     std::string detail;          // libcurl's message
     std::uint64_t received = 0;  // body bytes already passed to on_body
+    // How often the request went out before it failed (see Response::sends):
+    // a connect failure after one sending (libcurl's own resend on a fresh
+    // connection, refused because the server died) still means the server
+    // may have carried the request out.
+    int sends = 0;
 };
 
 // ErrorKind of a transport failure: network, interrupted, or generic (a

@@ -83,20 +83,29 @@ struct SessionSlot {
 // /api/v1/apps/a/mount/move works) is carried out as usual, but its answer is
 // never sent: the connection is closed instead, as when an answer is lost on
 // the way back. Used by the client's retry tests (tests/integration/
-// test_cli_lost_answer.sh). Nothing else in the server depends on it.
+// test_cli_lost_answer.sh). DE_SERVER_TEST_DIE_AFTER, same form: the request
+// is carried out and then the whole server exits at once (_exit) instead of
+// answering, as when it is killed right after the work: a client whose
+// request went out on a reused connection then finds nothing listening when
+// libcurl sends it again (tests/integration/test_cli_restart.sh). Nothing else
+// in the server depends on them.
 namespace drop_answer {
 struct Rule {
     std::string method;
     std::regex path;
     std::uint64_t nth = 0;
     std::uint64_t seen = 0;
+    bool die = false;
+};
+struct Doom {
+    std::string request;
+    bool die = false;
 };
 std::mutex g_mutex;
-std::map<const void*, std::string> g_doomed;  // stream -> the request whose answer goes
+std::map<const void*, Doom> g_doomed;  // stream -> the request whose answer goes
 
-std::vector<Rule> parse_rules() {
-    std::vector<Rule> rules;
-    const char* env = std::getenv("DE_SERVER_TEST_DROP_ANSWER");
+void parse_rules(const char* variable, bool die, std::vector<Rule>& rules) {
+    const char* env = std::getenv(variable);
     std::string_view text = env ? env : "";
     while (!text.empty()) {
         auto end = text.find(';');
@@ -111,11 +120,17 @@ std::vector<Rule> parse_rules() {
             if (nth == 0) throw std::regex_error(std::regex_constants::error_collate);
             rules.push_back(Rule{std::string(item.substr(0, space)),
                                  std::regex(std::string(item.substr(space + 1, colon - space - 1))),
-                                 nth, 0});
+                                 nth, 0, die});
         } catch (const std::regex_error&) {
-            fmt::print(stderr, "de-server: ignoring DE_SERVER_TEST_DROP_ANSWER item '{}'\n", item);
+            fmt::print(stderr, "de-server: ignoring {} item '{}'\n", variable, item);
         }
     }
+}
+
+std::vector<Rule> parse_rules() {
+    std::vector<Rule> rules;
+    parse_rules("DE_SERVER_TEST_DROP_ANSWER", false, rules);
+    parse_rules("DE_SERVER_TEST_DIE_AFTER", true, rules);
     return rules;
 }
 
@@ -126,7 +141,7 @@ void note_request(const void* stream, const std::string& method, const std::stri
     g_doomed.erase(stream);
     for (auto& rule : rules) {
         if (rule.method != method || !std::regex_search(path, rule.path)) continue;
-        if (++rule.seen == rule.nth) g_doomed[stream] = method + " " + path;
+        if (++rule.seen == rule.nth) g_doomed[stream] = Doom{method + " " + path, rule.die};
     }
 }
 
@@ -135,7 +150,9 @@ bool take(const void* stream) {
     std::lock_guard guard(g_mutex);
     auto it = g_doomed.find(stream);
     if (it == g_doomed.end()) return false;
-    fmt::print(stderr, "test hook: the answer to {} is dropped\n", it->second);
+    fmt::print(stderr, "test hook: the answer to {} is dropped{}\n", it->second.request,
+               it->second.die ? " and de-server exits" : "");
+    if (it->second.die) std::_Exit(137);
     g_doomed.erase(it);
     return true;
 }

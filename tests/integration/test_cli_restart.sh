@@ -133,4 +133,32 @@ restart_server
 CHECKS=$((CHECKS + 1))
 [[ -e "$MOUNT/rm2.bin" && -e "$MOUNT/from2.bin" && ! -e "$MOUNT/made2" ]] ||
     fail "a command that gave up changed the mount"
+
+# 3. The server dies right after carrying out a folder move, before its answer
+# (de-server's test hook DE_SERVER_TEST_DIE_AFTER). The move went out on the
+# connection of mv's earlier requests; libcurl sends it again by itself on a
+# fresh connection, which is refused: a connect failure, yet the first sending
+# did the work. The retry after the restart gets 404 for the source and must
+# recognise its own move (seen by the fault suite, kill_server:mv_dir).
+mkdir -p "$MOUNT/dsrc/inner"
+head -c 3000 /dev/urandom >"$MOUNT/dsrc/inner/d.bin"
+D_SHA=$(sha "$MOUNT/dsrc/inner/d.bin")
+kill_server
+DE_SERVER_TEST_DIE_AFTER="POST /apps/sales/mount/move\$:1" restart_server
+launch mvdir "$DE_CLI" mv -n sales dsrc ddst
+for i in $(seq 1 200); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+done
+wait "$SERVER_PID" 2>/dev/null || true
+assert_contains "$(cat "$T/server.err")" \
+    "test hook: the answer to POST /api/v1/apps/sales/mount/move is dropped and de-server exits"
+sleep 1
+restart_server
+collect mvdir
+CHECKS=$((CHECKS + 1))
+[[ "$RC" == 0 ]] || fail "mv of a folder whose server died after the move: exit $RC: $ERR"
+CHECKS=$((CHECKS + 1))
+[[ ! -e "$MOUNT/dsrc" ]] || fail "mv left its source folder"
+assert_eq "$(sha "$MOUNT/ddst/inner/d.bin")" "$D_SHA" "mv of a folder: its file"
 finish
