@@ -20,7 +20,11 @@ t0=$SECONDS
 echo "test.sh: deps $((SECONDS - t0)) s" >&2
 
 t=$SECONDS
-./scripts/build.sh -DDE_TEST_HOOKS=ON -DDE_WERROR=ON
+# -g1 (line tables, enough for backtraces): full -g made g++ spend a quarter
+# more time per heavy file. With the precompiled headers (DE_PCH) a clean build
+# went from 616 s to 430 s (-j2, quiet machine).
+./scripts/build.sh -DDE_TEST_HOOKS=ON -DDE_WERROR=ON \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 echo "test.sh: build $((SECONDS - t)) s" >&2
 if [[ "${SANITIZE:-1}" != 0 ]]; then
     t=$SECONDS
