@@ -35,6 +35,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -51,15 +52,6 @@ std::string errno_text(int err) {
     return std::strerror(err);
 }
 
-mode_t file_mode() {
-    static const mode_t mask = [] {
-        mode_t m = ::umask(022);
-        ::umask(m);
-        return m;
-    }();
-    return 0666 & ~mask;
-}
-
 class TreeSink final : public TarHandler {
   public:
     TreeSink(const std::vector<TreeItem>& items, std::size_t first, std::size_t last,
@@ -69,6 +61,27 @@ class TreeSink final : public TarHandler {
         for (std::size_t i = first; i < last; ++i)
             m_index.emplace(items[i].remote, i);
     }
+    // Creates `.NAME.de-part-XXXXXX` in dir (m_temp) for writing, with the
+    // mode a new file gets (0666 less the umask, as curl and cp give): one
+    // open instead of mkostemp's 0600 and an fchmod per file. -1 and errno
+    // on failure.
+    int open_temp(const std::filesystem::path& dir, const std::string& name) {
+        static constexpr char k_chars[] =
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            std::uint64_t r = m_rng();
+            std::string suffix(6, 'x');
+            for (char& c : suffix) {
+                c = k_chars[r % (sizeof(k_chars) - 1)];
+                r /= sizeof(k_chars) - 1;
+            }
+            m_temp = (dir / ("." + name + ".de-part-" + suffix)).string();
+            int fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            if (fd >= 0 || errno != EEXIST) return fd;
+        }
+        return -1;  // errno EEXIST
+    }
+
     ~TreeSink() override {
         drop_current();
         for (auto& p : m_pending)
@@ -116,13 +129,11 @@ class TreeSink final : public TarHandler {
         std::filesystem::path lp(local);
         std::filesystem::path dir = lp.parent_path();
         if (dir.empty()) dir = ".";
-        m_temp = (dir / ("." + lp.filename().string() + ".de-part-XXXXXX")).string();
-        m_fd = ::mkostemp(m_temp.data(), O_CLOEXEC);
+        m_fd = open_temp(dir, lp.filename().string());
         if (m_fd < 0 && errno == ENOENT) {
             std::error_code ec;
             std::filesystem::create_directories(dir, ec);
-            m_temp = (dir / ("." + lp.filename().string() + ".de-part-XXXXXX")).string();
-            m_fd = ::mkostemp(m_temp.data(), O_CLOEXEC);
+            m_fd = open_temp(dir, lp.filename().string());
         }
         if (m_fd < 0)
             return stop_local(fmt::format("cannot create a temporary file in '{}': {}",
@@ -158,8 +169,6 @@ class TreeSink final : public TarHandler {
                             {}};
             return api::api_fail(api::WireError::bad_request, "crc");
         }
-        if (::fchmod(m_fd, file_mode()) != 0)
-            return stop_local(fmt::format("cannot set the mode of '{}'", m_temp), errno);
         const std::int64_t mtime_ns = m_member.mtime_ns.value_or(0);
         if (mtime_ns > 0 && !set_file_mtime(m_fd, mtime_ns))
             return stop_local(fmt::format("cannot set the mtime of '{}'", m_temp), errno);
@@ -296,6 +305,7 @@ class TreeSink final : public TarHandler {
     bool m_skip = false;
     int m_fd = -1;
     std::string m_temp;
+    std::mt19937_64 m_rng{std::random_device{}()};
     std::string m_gather;
     Crc64 m_crc;
     std::optional<std::uint64_t> m_expected_crc;

@@ -7,6 +7,9 @@
 // header is ignored whole.
 
 #include <de/hash_cache.hpp>
+
+#include "local_walk.hpp"
+
 #include <de/progress.hpp>
 #include <de/sha256.hpp>
 
@@ -57,16 +60,6 @@ struct Record {
 
 using Records = std::unordered_map<FileIdentity, Record, IdentityHash>;
 
-FileIdentity identity_of(const struct stat& st) {
-    return FileIdentity{
-        static_cast<std::uint64_t>(st.st_dev),
-        static_cast<std::uint64_t>(st.st_ino),
-        static_cast<std::uint64_t>(st.st_size),
-        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-        static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec,
-    };
-}
-
 bool is_hex64(std::string_view s) {
     return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -116,10 +109,20 @@ std::int64_t now_unix() {
 
 }  // namespace
 
+FileIdentity detail::identity_of(const struct stat& st) {
+    return FileIdentity{
+        static_cast<std::uint64_t>(st.st_dev),
+        static_cast<std::uint64_t>(st.st_ino),
+        static_cast<std::uint64_t>(st.st_size),
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+        static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec,
+    };
+}
+
 std::optional<FileIdentity> file_identity(const fs::path& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-    return identity_of(st);
+    return detail::identity_of(st);
 }
 
 fs::path default_hash_cache_dir() {
@@ -211,7 +214,7 @@ Result<std::string> HashCache::sha256_of(const fs::path& path) {
     if (::fstat(fd, &before) != 0)
         return fail(ErrorKind::generic,
                     fmt::format("cannot stat '{}': {}", path.string(), std::strerror(errno)));
-    const FileIdentity id = identity_of(before);
+    const FileIdentity id = detail::identity_of(before);
     if (auto hit = lookup(id)) {
         std::lock_guard lock(m_impl->mutex);
         ++m_impl->stats.hits;
@@ -241,7 +244,7 @@ Result<std::string> HashCache::sha256_of(const fs::path& path) {
             m_impl->stats.bytes_read += total;
         }
         // Remembered only when the file did not change while it was read.
-        if (::fstat(fd, &after) == 0 && identity_of(after) == id && total == id.size)
+        if (::fstat(fd, &after) == 0 && detail::identity_of(after) == id && total == id.size)
             store(id, sha);
     }
     return sha;

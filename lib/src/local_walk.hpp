@@ -14,4 +14,7 @@ namespace de::detail {
 Result<LocalWalk> walk_local(const std::filesystem::path& root, const WalkOptions& options,
                              std::vector<struct stat>* stats);
 
+// The hash cache's key for a file, from its stat() (hash_cache.cpp).
+FileIdentity identity_of(const struct stat& st);
+
 }  // namespace de::detail

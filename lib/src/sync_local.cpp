@@ -27,20 +27,6 @@ fs::path default_cache_dir() {
     return default_hash_cache_dir();
 }
 
-namespace {
-
-FileIdentity identity_of(const struct stat& st) {
-    return FileIdentity{
-        static_cast<std::uint64_t>(st.st_dev),
-        static_cast<std::uint64_t>(st.st_ino),
-        static_cast<std::uint64_t>(st.st_size),
-        mtime_ns_of(st),
-        static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec,
-    };
-}
-
-}  // namespace
-
 LocalHashCache LocalHashCache::open(const fs::path& cache_dir, const fs::path& /*root*/) {
     LocalHashCache cache;
     cache.m_cache = HashCache::open(cache_dir);

@@ -4,6 +4,7 @@
 // checks refuse before the first byte; the sender applies the send split that
 // sync push shares.
 
+#include "local_walk.hpp"
 #include "plan_text.hpp"
 
 #include <de/remote_path.hpp>
@@ -51,7 +52,10 @@ Status plan_folder(UploadPlan& plan, const UploadRequest& request, const std::st
     options.follow_symlinks = request.follow_symlinks;
     options.prune = &filter;
     options.on_warning = on_warning;
-    auto walk = walk_local(local, options);
+    // With each file's stat(): its identity (the hash cache's key) comes from
+    // the walk, not from a second stat() per file in find_unchanged().
+    std::vector<struct stat> stats;
+    auto walk = detail::walk_local(local, options, &stats);
     if (!walk) {
         Error e = std::move(walk.error());
         if (e.kind != ErrorKind::interrupted)
@@ -61,7 +65,8 @@ Status plan_folder(UploadPlan& plan, const UploadRequest& request, const std::st
     for (auto& w : walk->warnings)
         plan.warnings.push_back(std::move(w));
     const std::string prefix = local.string();
-    for (const auto& entry : walk->entries) {
+    for (std::size_t i = 0; i < walk->entries.size(); ++i) {
+        const LocalEntry& entry = walk->entries[i];
         if (entry.type == EntryType::dir) {
             // Kept so that empty folders arrive too (with includes, folders
             // are only walked through, as sync does).
@@ -76,6 +81,7 @@ Status plan_folder(UploadPlan& plan, const UploadRequest& request, const std::st
         if (!remote) return std::unexpected(std::move(remote.error()));
         plan.files.push_back({(fs::path(prefix) / entry.path).string(), std::move(*remote),
                               entry.size, entry.mtime_ns});
+        plan.files.back().identity = detail::identity_of(stats[i]);
     }
     return {};
 }
@@ -177,7 +183,7 @@ Status fetch_existing_hashes(Client& client, UploadPlan& plan) {
 Status find_unchanged(Client& client, UploadPlan& plan, HashCache& cache) {
     const UploadOptions tuned = tuned_upload_options(client);
     for (auto& item : plan.files) {
-        item.identity = file_identity(item.local);
+        if (!item.identity) item.identity = file_identity(item.local);
         if (item.size < tuned.resumable_threshold) continue;
         // Only files that went (or go) the resumable way have a journal.
         auto probe = client.probe_resume(plan.app, item.local, item.remote, tuned,

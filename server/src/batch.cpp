@@ -185,8 +185,10 @@ class Batch final : public TarHandler {
                             s.rel, s.sha256, s.expected),
                 path_json(s.rel, {{"received_sha256", s.sha256}})});
         if (s.mtime_ns) set_mtime(m_fd.get(), *s.mtime_ns);
-        store_crc64(m_fd.get(), s.crc64);  // after the mtime (crc_store.hpp)
+        // One fstat for both the commit and the stored CRC (after the mtime:
+        // crc_store.hpp); the attribute changes only the ctime.
         ::fstat(m_fd.get(), &s.st);
+        store_crc64(m_fd.get(), s.crc64, s.st);
         m_fd.reset();
         m_bytes += s.size;
         return {};

@@ -36,7 +36,12 @@ std::optional<std::uint64_t> stored_crc64(int fd, const struct stat& st) {
 
 bool store_crc64(int fd, std::uint64_t crc) {
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    if (::fstat(fd, &st) != 0) return false;
+    return store_crc64(fd, crc, st);
+}
+
+bool store_crc64(int fd, std::uint64_t crc, const struct stat& st) {
+    if (!S_ISREG(st.st_mode)) return false;
     const auto value = crc_xattr_value(crc, st);
     return ::fsetxattr(fd, k_crc_xattr, value.data(), value.size(), 0) == 0;
 }

@@ -32,6 +32,9 @@ std::optional<std::uint64_t> stored_crc64(int fd, const struct stat& st);
 // Records `crc` as the CRC of the file's current bytes (fstat'ed here). Best
 // effort: false when the file system refuses user xattrs or the call fails.
 bool store_crc64(int fd, std::uint64_t crc);
+// The same with the file's fstat already at hand (taken after its last write
+// and mtime change; the attribute's own ctime change does not matter).
+bool store_crc64(int fd, std::uint64_t crc, const struct stat& st);
 
 // The stored CRC, or computes it by reading the whole file (pread, the offset
 // is untouched) and stores it. nullopt with errno set when reading failed or the
