@@ -35,7 +35,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -61,27 +60,6 @@ class TreeSink final : public TarHandler {
         for (std::size_t i = first; i < last; ++i)
             m_index.emplace(items[i].remote, i);
     }
-    // Creates `.NAME.de-part-XXXXXX` in dir (m_temp) for writing, with the
-    // mode a new file gets (0666 less the umask, as curl and cp give): one
-    // open instead of mkostemp's 0600 and an fchmod per file. -1 and errno
-    // on failure.
-    int open_temp(const std::filesystem::path& dir, const std::string& name) {
-        static constexpr char k_chars[] =
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-        for (int attempt = 0; attempt < 100; ++attempt) {
-            std::uint64_t r = m_rng();
-            std::string suffix(6, 'x');
-            for (char& c : suffix) {
-                c = k_chars[r % (sizeof(k_chars) - 1)];
-                r /= sizeof(k_chars) - 1;
-            }
-            m_temp = (dir / ("." + name + ".de-part-" + suffix)).string();
-            int fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-            if (fd >= 0 || errno != EEXIST) return fd;
-        }
-        return -1;  // errno EEXIST
-    }
-
     ~TreeSink() override {
         drop_current();
         for (auto& p : m_pending)
@@ -129,11 +107,11 @@ class TreeSink final : public TarHandler {
         std::filesystem::path lp(local);
         std::filesystem::path dir = lp.parent_path();
         if (dir.empty()) dir = ".";
-        m_fd = open_temp(dir, lp.filename().string());
+        m_fd = create_download_temp(dir, lp, m_temp);
         if (m_fd < 0 && errno == ENOENT) {
             std::error_code ec;
             std::filesystem::create_directories(dir, ec);
-            m_fd = open_temp(dir, lp.filename().string());
+            m_fd = create_download_temp(dir, lp, m_temp);
         }
         if (m_fd < 0)
             return stop_local(fmt::format("cannot create a temporary file in '{}': {}",
@@ -305,7 +283,6 @@ class TreeSink final : public TarHandler {
     bool m_skip = false;
     int m_fd = -1;
     std::string m_temp;
-    std::mt19937_64 m_rng{std::random_device{}()};
     std::string m_gather;
     Crc64 m_crc;
     std::optional<std::uint64_t> m_expected_crc;

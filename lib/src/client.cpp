@@ -45,7 +45,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <random>
 #include <thread>
 
@@ -117,22 +116,6 @@ http::TransportSettings transport_settings(const ClientOptions& options) {
                                    options.sync_lease};
 }
 
-mode_t process_umask() {
-    // umask() can only be read by setting it; /proc says it without side effects.
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.starts_with("Umask:")) {
-            try {
-                return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
-            } catch (...) {
-                break;
-            }
-        }
-    }
-    return 022;
-}
-
 }  // namespace
 
 namespace detail {
@@ -146,14 +129,30 @@ bool set_file_mtime(int fd, std::int64_t mtime_ns) {
     return ::futimens(fd, times) == 0;
 }
 
+int create_download_temp(const std::filesystem::path& dir, const std::filesystem::path& local,
+                         std::string& temp) {
+    static constexpr char k_chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    const std::string prefix = (dir / ("." + local.filename().string() + ".de-part-")).string();
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::uint64_t r = rng();
+        temp = prefix;
+        for (int i = 0; i < 6; ++i, r /= sizeof(k_chars) - 1)
+            temp += k_chars[r % (sizeof(k_chars) - 1)];
+        // 0666: the kernel applies the umask, as for any new file (curl, cp).
+        int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    return -1;  // errno is EEXIST
+}
+
 Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns,
                      std::string_view what) {
-    static const mode_t mask = process_umask();
     auto io_fail = [&](std::string_view step) {
         return fail(ErrorKind::generic, fmt::format("{} failed: cannot {} '{}': {}", what, step,
                                                     temp, errno_text(errno)));
     };
-    if (::fchmod(fd, 0666 & ~mask) != 0) return io_fail("set the mode of");
     if (mtime_ns > 0 && !set_file_mtime(fd, mtime_ns)) return io_fail("set the mtime of");
     if (::fdatasync(fd) != 0) return io_fail("flush");
     return {};
@@ -1008,8 +1007,8 @@ Result<Entry> Client::download(std::string_view app, std::string_view remote,
     }
     std::filesystem::path dir = local.parent_path();
     if (dir.empty()) dir = ".";
-    std::string temp = (dir / ("." + local.filename().string() + ".de-part-XXXXXX")).string();
-    Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+    std::string temp;
+    Fd fd(detail::create_download_temp(dir, local, temp));
     if (fd.get() < 0)
         return fail(ErrorKind::generic,
                     fmt::format("{} failed: cannot create a temporary file in '{}': {}", what,

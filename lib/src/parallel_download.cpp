@@ -819,8 +819,8 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
 
     std::filesystem::path dir = local.parent_path();
     if (dir.empty()) dir = ".";
-    std::string temp = (dir / ("." + local.filename().string() + ".de-part-XXXXXX")).string();
-    int raw_fd = ::mkostemp(temp.data(), O_CLOEXEC);
+    std::string temp;
+    int raw_fd = create_download_temp(dir, local, temp);
     if (raw_fd < 0)
         return fail(ErrorKind::generic,
                     fmt::format("{} failed: cannot create a temporary file in '{}': {}", what,

@@ -56,11 +56,18 @@ Result<Entry> parallel_download(const TransferEnv& env, const std::string& remot
                                 const std::filesystem::path& local, const DownloadOptions& options,
                                 const std::string& what, TransferReport* report);
 
+// The temporary file of every download (single, parallel and tree), defined in
+// client.cpp: `.NAME.de-part-XXXXXX` (six random characters) beside `local`,
+// created with O_EXCL and the mode a new file gets (0666 less the umask), so
+// no fchmod is needed later. Its path goes to `temp`; -1 with errno on failure.
+int create_download_temp(const std::filesystem::path& dir, const std::filesystem::path& local,
+                         std::string& temp);
+
 // The last steps of both downloads (the single-stream one in client.cpp and
 // parallel_download), defined in client.cpp. seal_download: the temporary file
-// `fd` gets mode 0666 less the umask and the server's mtime (when > 0), then is
-// fdatasync()ed. move_download_into_place: `temp` renamed to `local`, then the
-// folder `dir` fsynced (best effort). `temp` and `what` name them in errors.
+// `fd` (made by create_download_temp: its mode is final) gets the server's
+// mtime (when > 0), then is fdatasync()ed. move_download_into_place: `temp` renamed to `local`,
+// then the folder `dir` fsynced (best effort). `temp` and `what` name them in errors.
 Status seal_download(int fd, const std::string& temp, std::int64_t mtime_ns, std::string_view what);
 // Sets the modification time of `fd` to `mtime_ns` (ns since the epoch, > 0),
 // leaving its access time; false with errno on failure. Defined in client.cpp.

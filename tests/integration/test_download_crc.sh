@@ -175,4 +175,25 @@ no_temp "wire flip"
 kill "$PROXY_PID" 2>/dev/null || true
 wait "$PROXY_PID" 2>/dev/null || true
 
+# 6. The mode of what arrives is that of any new file (0666 less the umask),
+#    set when each temporary file is created: single, parallel and tree, under
+#    a umask that is not the usual 022.
+head -c 50K /dev/urandom >"$MOUNT/m1.bin"
+head -c 3M /dev/urandom >"$MOUNT/m2.bin"
+mkdir -p "$MOUNT/mtree"
+echo x >"$MOUNT/mtree/x.txt"
+echo y >"$MOUNT/mtree/y.txt"
+(
+    umask 027
+    "$DE_CLI" download m1.bin "$L/modes/m1.bin" -n sales -q &&
+        env DE_CLI_PARALLEL_THRESHOLD=1M DE_CLI_TEST_RANGE_SIZE=256K \
+            "$DE_CLI" download m2.bin "$L/modes/m2.bin" -n sales -q &&
+        "$DE_CLI" download -r mtree "$L/modes/mtree" -n sales -q
+) || fail "downloads under umask 027"
+for f in m1.bin m2.bin mtree/x.txt mtree/y.txt; do
+    assert_eq "$(stat -c %a "$L/modes/$f" 2>/dev/null)" "640" "mode of $f under umask 027"
+done
+cmp -s "$MOUNT/m2.bin" "$L/modes/m2.bin" || fail "parallel download under umask 027 differs"
+no_temp "downloads under umask 027"
+
 finish
