@@ -76,6 +76,8 @@ std::shared_ptr<const de::TestHooks> test_hooks_from_environment() {
     if (is_set("DE_CLI_TEST_FALLOCATE")) take(hooks.fallocate, std::optional<bool>(true));
     if (is_set("DE_CLI_TEST_ABORT_AFTER_COMPLETE"))
         take(hooks.abort_after_complete, std::optional<bool>(true));
+    if (is_set("DE_CLI_TEST_ABORT_IN_JOURNAL_REMOVAL"))
+        take(hooks.abort_in_journal_removal, std::optional<bool>(true));
     if (!any) return nullptr;
     return std::make_shared<const TestHooks>(hooks);
 }

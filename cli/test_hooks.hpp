@@ -22,6 +22,8 @@
 //   DE_CLI_TEST_NO_WRITEBACK (set)   parallel download: no early writeback
 //   DE_CLI_TEST_FALLOCATE (set)      parallel download: fallocate the file
 //   DE_CLI_TEST_ABORT_AFTER_COMPLETE (set)  resumable upload: SIGKILL after .../complete answered
+//   DE_CLI_TEST_ABORT_IN_JOURNAL_REMOVAL (set)  resumable upload: SIGKILL halfway through
+//                                    removing the journal of a completed upload
 
 #include <de/test_hooks.hpp>
 

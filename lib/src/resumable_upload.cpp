@@ -94,7 +94,8 @@ struct Faults {
     curl_off_t slow_bytes_per_sec = 0;
     // ClientOptions::retry_budget (TransferEnv), or the test hook's.
     std::chrono::milliseconds outage_budget{30'000};
-    bool abort_after_complete = false;  // die (SIGKILL) once the server answered .../complete
+    bool abort_after_complete = false;      // die (SIGKILL) once the server answered .../complete
+    bool abort_in_journal_removal = false;  // die (SIGKILL) halfway through removing the journal
 
     static Faults from(const TestHooks* hooks, std::chrono::milliseconds retry_budget) {
         Faults faults;
@@ -105,6 +106,7 @@ struct Faults {
         faults.slow_bytes_per_sec = static_cast<curl_off_t>(hooks->slow_upload_bps);
         if (hooks->outage_budget) faults.outage_budget = *hooks->outage_budget;
         faults.abort_after_complete = hooks->abort_after_complete;
+        faults.abort_in_journal_removal = hooks->abort_in_journal_removal;
 #else
         (void)hooks;
 #endif
@@ -453,8 +455,10 @@ Status Upload::create() {
     journal.local = ec ? fs::absolute(m_local).string() : real.string();
     // Journaled before it is sent: a run that dies before the answer comes
     // leaves the key, and the next run's creation with it gets this upload.
+    // A new upload: no part CRCs of another one. Removed before the journal
+    // is written, so a run killed in between cannot pair them.
+    remove_part_crcs(m_journal_file);
     (void)save_journal(m_journal_file, journal);
-    remove_part_crcs(m_journal_file);  // a new upload: no part CRCs of another one
     auto request =
         tus_request("POST", http::build_url(m_env.base_url, m_env.app_route + "/uploads"));
     request.headers.push_back(fmt::format("Upload-Length: {}", m_size));
@@ -1102,7 +1106,11 @@ Result<Entry> Upload::run() {
                                 "local file's is {}; upload it again with --update",
                                 m_what, entry->sha256.value_or("(none)"), *m_options.sha256));
     }
-    remove_journal(m_journal_file);
+    void (*between)() = nullptr;
+#ifdef DE_TEST_HOOKS
+    if (m_faults.abort_in_journal_removal) between = [] { ::kill(::getpid(), SIGKILL); };
+#endif
+    remove_journal(m_journal_file, between);
     progress(ProgressEvent::Phase::finish, m_size);
     if (m_report) *m_report = m_rep;
     return entry;

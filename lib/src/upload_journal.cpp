@@ -154,11 +154,15 @@ Status save_journal(const fs::path& file, const UploadJournal& journal) {
     return {};
 }
 
-void remove_journal(const fs::path& file) {
+void remove_journal(const fs::path& file, void (*between)()) {
+    // The journal itself goes last: a run killed in between leaves it, and the
+    // re-run that reads it removes the rest. Removed first, it would leave
+    // part CRCs that no run ever looks at again.
+    remove_part_crcs(file);
+    if (between) between();
+    remove_stale_temps(file);
     std::error_code ec;
     fs::remove(file, ec);
-    remove_stale_temps(file);
-    remove_part_crcs(file);
 }
 
 fs::path part_crcs_path(const fs::path& journal_file) {

@@ -64,8 +64,10 @@ std::optional<UploadJournal> load_journal(const std::filesystem::path& file);
 // Writes the journal atomically with mode 0600 (creating dir with 0700).
 Status save_journal(const std::filesystem::path& file, const UploadJournal& journal);
 
-// Removes the journal (missing is fine).
-void remove_journal(const std::filesystem::path& file);
+// Removes the journal with its part CRCs and stale temporary files (missing
+// is fine), the journal itself last. `between` (a test hook) runs after the
+// first removal.
+void remove_journal(const std::filesystem::path& file, void (*between)() = nullptr);
 
 // The CRC-64 of each part the server acknowledged whole, kept beside the
 // journal in `<journal>.crc` (lines "PART CRCHEX", appended as parts finish,

@@ -6,7 +6,8 @@
 # 2. the local hash cache: a no-op re-run reads no file, a touched file is
 #    read again, a corrupt cache is ignored, the cache file is private;
 # 3. the commit window: a client killed right after the server completed its
-#    upload re-runs to success and removes its journal;
+#    upload, or halfway through removing its journal, re-runs to success and
+#    removes every file of its journal;
 # 4. the loser of a race terminates its tus upload: no staged file, no
 #    reservation, usage equals the winner's file;
 # 5. sync push: files of equal size whose mtime differs are compared by
@@ -111,6 +112,15 @@ assert_eq "$RC" "137" "the tree's client died after .../complete"
 expect_rc 0 "$DE_CLI" upload -r "$T/cwt" / -n sales
 assert_eq "$(journal_count)" "0" "the tree's journal is removed"
 diff -r "$T/cwt" "$MOUNT/cwt" >/dev/null || fail "cwt differs"
+# Killed halfway through removing the journal of a completed upload (fault
+# trial kill_client:upload_big, "client journal left: uploads/….crc"): the
+# re-run succeeds and leaves no file of the journal, part CRCs included.
+head -c $((2 << 20)) /dev/urandom >"$T/cj.bin"
+run env DE_CLI_TEST_ABORT_IN_JOURNAL_REMOVAL=1 "$DE_CLI" upload "$T/cj.bin" /cj.bin -n sales -q
+assert_eq "$RC" "137" "the client died while removing its journal"
+cmp -s "$T/cj.bin" "$MOUNT/cj.bin" || fail "the server committed cj.bin"
+expect_rc 0 "$DE_CLI" upload "$T/cj.bin" /cj.bin -n sales
+assert_eq "$(find "$JOURNALS" -type f | wc -l)" "0" "no journal file left (json, crc or temp)"
 
 # ---- 4. the loser of a race terminates its upload ------------------------
 head -c $((3 << 20)) /dev/urandom >"$T/r1.bin"

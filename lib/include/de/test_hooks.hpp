@@ -46,6 +46,9 @@ struct TestHooks {
     // Resumable upload: the client kills itself (SIGKILL) right after the
     // server answered .../complete, before it removes its resume journal.
     bool abort_after_complete = false;
+    // Resumable upload: the client kills itself (SIGKILL) halfway through
+    // removing its resume journal after a completed upload.
+    bool abort_in_journal_removal = false;
 };
 
 }  // namespace de
