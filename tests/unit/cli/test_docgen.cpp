@@ -11,12 +11,12 @@ namespace {
 
 using namespace de::docgen;
 
-struct Tree {
+struct SampleTree {
     CLI::App app{"tool: manage things", "tool"};
     std::string host, name, shell, path;
     bool yes = false;
 
-    Tree() {
+    SampleTree() {
         app.add_option("--host", host, "Server URL")->type_name("URL");
         auto* mount = app.add_subcommand("mount", "Manage the mount");
         auto* enable = mount->add_subcommand("enable", "Turn the mount on");
@@ -52,14 +52,14 @@ bool contains(const std::string& text, const std::string& part) {
 }  // namespace
 
 TEST_CASE("fixed values come from an IsMember validator") {
-    Tree t;
+    SampleTree t;
     const auto* opt = t.app.get_subcommand("completion")->get_option("shell");
     CHECK(fixed_values(*opt) == std::vector<std::string>{"bash", "zsh", "fish"});
     CHECK(fixed_values(*t.app.get_option("--host")).empty());
 }
 
 TEST_CASE("hidden commands and options are not visible") {
-    Tree t;
+    SampleTree t;
     std::vector<std::string> names;
     for (const auto* sub : visible_subcommands(t.app)) {
         names.push_back(sub->get_name());
@@ -71,7 +71,7 @@ TEST_CASE("hidden commands and options are not visible") {
 }
 
 TEST_CASE("examples are collected from help text in tree order") {
-    Tree t;
+    SampleTree t;
     const auto examples = collect_examples(t.app);
     REQUIRE(examples.size() == 2);
     CHECK(examples[0].command == "mount enable");
@@ -80,7 +80,7 @@ TEST_CASE("examples are collected from help text in tree order") {
 }
 
 TEST_CASE("man page has every visible command and option, escaped, and the caller's sections") {
-    Tree t;
+    SampleTree t;
     ManPageInfo info;
     info.date = "2026-01-02";
     info.source = "tool 1.0";
@@ -105,7 +105,7 @@ TEST_CASE("man page has every visible command and option, escaped, and the calle
 }
 
 TEST_CASE("bash script carries the tree, fixed and dynamic values") {
-    Tree t;
+    SampleTree t;
     const std::string s = bash_completion(t.app, t.spec());
     CHECK(contains(s, "complete -F _tool tool\n"));
     CHECK(contains(s, "subs='mount ls completion'"));
@@ -120,7 +120,7 @@ TEST_CASE("bash script carries the tree, fixed and dynamic values") {
 }
 
 TEST_CASE("zsh and fish scripts name every visible command") {
-    Tree t;
+    SampleTree t;
     const std::string z = zsh_completion(t.app, t.spec());
     CHECK(z.rfind("#compdef tool\n", 0) == 0);
     CHECK(contains(z, "'enable:Turn the mount on'"));
@@ -153,7 +153,7 @@ TEST_CASE("from_word splits a many-word positional: source first, destination af
 }
 
 TEST_CASE("bash script: dynamic queries see the whole line, unquoted") {
-    Tree t;
+    SampleTree t;
     const std::string s = bash_completion(t.app, t.spec());
     // Options after the cursor count (`ls da<TAB> -n app`): every word but the current.
     CHECK(contains(s, "for ((i = 1; i < n; i++)); do\n        ((i == COMP_CWORD)) && continue"));

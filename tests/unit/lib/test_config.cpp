@@ -3,6 +3,7 @@
 #include <de/config.hpp>
 
 #include <doctest/doctest.h>
+#include "support/temp_dir.hpp"
 
 #include <sys/stat.h>
 
@@ -12,17 +13,9 @@
 #include <string>
 
 namespace fs = std::filesystem;
+using de::test::TempDir;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/de-config-test.XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 de::ConfigInputs inputs(std::map<std::string, std::string> env, const fs::path& keyfile) {
     de::ConfigInputs in;

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include "support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,33 +21,14 @@
 
 using namespace de;
 namespace fs = std::filesystem;
+using de::test::read_file;
+using de::test::TempDir;
+using de::test::write_file;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/de-hash-cache.XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-void write(const fs::path& p, std::string_view text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
 std::size_t lines(const fs::path& p) {
-    auto text = slurp(p);
+    auto text = read_file(p);
     return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
@@ -54,7 +36,7 @@ std::size_t lines(const fs::path& p) {
 
 TEST_CASE("a cached hash is served without reading; a changed ctime reads again") {
     TempDir t;
-    write(t.path / "f", "hello");
+    write_file(t.path / "f", "hello");
     {
         auto cache = HashCache::open(t.path / "c");
         auto sha = cache.sha256_of(t.path / "f");
@@ -80,7 +62,7 @@ TEST_CASE("a cached hash is served without reading; a changed ctime reads again"
 
     // Rewritten with the same size and the old mtime restored: the ctime differs.
     ::stat((t.path / "f").c_str(), &st);
-    write(t.path / "f", "HELLO");
+    write_file(t.path / "f", "HELLO");
     struct timespec ts[2] = {st.st_atim, st.st_mtim};
     ::utimensat(AT_FDCWD, (t.path / "f").c_str(), ts, 0);
     auto changed = cache.sha256_of(t.path / "f");
@@ -91,24 +73,24 @@ TEST_CASE("a cached hash is served without reading; a changed ctime reads again"
 
 TEST_CASE("a corrupt or foreign cache file is ignored, bad lines one by one") {
     TempDir t;
-    write(t.path / "f", "x");
+    write_file(t.path / "f", "x");
     auto id = file_identity(t.path / "f");
     REQUIRE(id);
-    write(t.path / "c" / "hashes", "garbage\n\x01\x02 not a cache");
+    write_file(t.path / "c" / "hashes", "garbage\n\x01\x02 not a cache");
     CHECK_FALSE(HashCache::open(t.path / "c").lookup(*id));
 
     const std::string good = std::string(64, 'a');
-    write(t.path / "c" / "hashes",
-          fmt::format("de-cli-hashes 1\n1 2 3\nzz {} {} {} {} {} 5\n{} {} {} {} {} {} 7\n", id->ino,
-                      id->size, id->mtime_ns, id->ctime_ns, good, id->dev, id->ino, id->size,
-                      id->mtime_ns, id->ctime_ns, good));
+    write_file(t.path / "c" / "hashes",
+               fmt::format("de-cli-hashes 1\n1 2 3\nzz {} {} {} {} {} 5\n{} {} {} {} {} {} 7\n",
+                           id->ino, id->size, id->mtime_ns, id->ctime_ns, good, id->dev, id->ino,
+                           id->size, id->mtime_ns, id->ctime_ns, good));
     auto cache = HashCache::open(t.path / "c");
     auto hit = cache.lookup(*id);
     REQUIRE(hit);
     CHECK(*hit == good);
     // A truncated line (a torn write) is skipped as well.
-    auto text = slurp(t.path / "c" / "hashes");
-    write(t.path / "c" / "hashes", text.substr(0, text.size() - 3));
+    auto text = read_file(t.path / "c" / "hashes");
+    write_file(t.path / "c" / "hashes", text.substr(0, text.size() - 3));
     CHECK_FALSE(HashCache::open(t.path / "c").lookup(*id));
 }
 
@@ -157,7 +139,7 @@ TEST_CASE("two processes saving at once lose nothing") {
 
 TEST_CASE("a disabled cache remembers nothing but still hashes") {
     TempDir t;
-    write(t.path / "f", "abc");
+    write_file(t.path / "f", "abc");
     HashCache none;
     CHECK_FALSE(none.enabled());
     auto sha = none.sha256_of(t.path / "f");

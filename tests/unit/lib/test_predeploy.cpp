@@ -4,6 +4,7 @@
 #include <de/predeploy.hpp>
 
 #include <doctest/doctest.h>
+#include "support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -18,34 +19,12 @@
 #include <thread>
 
 namespace fs = std::filesystem;
+using de::test::read_file;
+using de::test::TempDir;
+using de::test::write_file;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "de-predeploy-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-void write(const fs::path& file, std::string_view text) {
-    fs::create_directories(file.parent_path());
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-}
-
-std::string read(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 de::ProcessSpec bash(const fs::path& cwd, std::string script) {
     de::ProcessSpec spec;
@@ -57,7 +36,7 @@ de::ProcessSpec bash(const fs::path& cwd, std::string script) {
 // Polls for a file another process writes (its pid, say).
 std::string wait_for_file(const fs::path& file) {
     for (int i = 0; i < 200; ++i) {
-        std::string text = read(file);
+        std::string text = read_file(file);
         if (!text.empty() && text.back() == '\n') return text;
         std::this_thread::sleep_for(10ms);
     }
@@ -77,9 +56,9 @@ bool alive(pid_t pid) {
 
 fs::path make_app(const TempDir& tmp, std::string_view script_body) {
     fs::path app = tmp.path / "app";
-    write(app / "project.toml", "[scripts]\npredeploy = \"fetchdata.sh\"\n");
-    write(app / "fetchdata.sh", script_body);
-    write(app / "Procfile", "web: python app.py\n");
+    write_file(app / "project.toml", "[scripts]\npredeploy = \"fetchdata.sh\"\n");
+    write_file(app / "fetchdata.sh", script_body);
+    write_file(app / "Procfile", "web: python app.py\n");
     return app;
 }
 
@@ -165,11 +144,11 @@ TEST_CASE("runner: working directory, environment passed through, stdin closed")
     ::unsetenv("DE_TEST_PASSED_THROUGH");
     REQUIRE(r);
     CHECK(r->ok());
-    CHECK(read(tmp.path / "where") == fs::canonical(tmp.path).string() + "\n");
-    CHECK(read(tmp.path / "env") == "from-parent added\n");
-    CHECK(read(tmp.path / "stdin") == "eof\n");
+    CHECK(read_file(tmp.path / "where") == fs::canonical(tmp.path).string() + "\n");
+    CHECK(read_file(tmp.path / "env") == "from-parent added\n");
+    CHECK(read_file(tmp.path / "stdin") == "eof\n");
     // Its own process group: the group id is its pid.
-    std::istringstream ids(read(tmp.path / "pgid"));
+    std::istringstream ids(read_file(tmp.path / "pgid"));
     long pgid = 0, pid = 0;
     ids >> pgid >> pid;
     CHECK(pgid == pid);
@@ -188,7 +167,7 @@ TEST_CASE("runner: a timeout stops the script and its children") {
     CHECK_FALSE(r->ok());
     CHECK_FALSE(r->killed);  // SIGTERM was enough
     CHECK(took < 5s);
-    pid_t child = std::stoi(read(tmp.path / "child"));
+    pid_t child = std::stoi(read_file(tmp.path / "child"));
     CHECK_FALSE(alive(child));
 }
 
@@ -220,7 +199,7 @@ TEST_CASE("runner: what the script leaves running is stopped when it ends") {
     REQUIRE(r);
     CHECK(r->ok());
     CHECK(std::chrono::steady_clock::now() - started < 5s);
-    pid_t child = std::stoi(read(tmp.path / "child"));
+    pid_t child = std::stoi(read_file(tmp.path / "child"));
     CHECK_FALSE(alive(child));
 }
 
@@ -253,8 +232,8 @@ TEST_CASE("runner: stdout can be sent to stderr (keeps --json output clean)") {
         auto r = de::run_process_group(spec);
         REQUIRE(r);
     }
-    CHECK(read(tmp.path / "out").empty());
-    CHECK(read(tmp.path / "err") == "to-stdout\nto-stderr\n");
+    CHECK(read_file(tmp.path / "out").empty());
+    CHECK(read_file(tmp.path / "err") == "to-stdout\nto-stderr\n");
 
     spec.stdout_to_stderr = false;
     {
@@ -262,7 +241,7 @@ TEST_CASE("runner: stdout can be sent to stderr (keeps --json output clean)") {
         auto r = de::run_process_group(spec);
         REQUIRE(r);
     }
-    CHECK(read(tmp.path / "out") == "to-stdout\n");
+    CHECK(read_file(tmp.path / "out") == "to-stdout\n");
 }
 
 TEST_CASE("runner: a missing program or folder is an error, not an outcome") {
@@ -299,8 +278,8 @@ TEST_CASE("predeploy: the script's ../mount files land in the default mount fold
     auto r = de::run_predeploy(*plan);
     REQUIRE(r);
     CHECK(r->ok());
-    CHECK(read(tmp.path / "mount" / "data" / "a.csv") == "rows\n");
-    CHECK(read(tmp.path / "mount" / "where") == plan->mount_dir.string() + "\n");
+    CHECK(read_file(tmp.path / "mount" / "data" / "a.csv") == "rows\n");
+    CHECK(read_file(tmp.path / "mount" / "where") == plan->mount_dir.string() + "\n");
 }
 
 TEST_CASE("predeploy: --mount-dir elsewhere is linked as ../mount for the run only") {
@@ -314,7 +293,7 @@ TEST_CASE("predeploy: --mount-dir elsewhere is linked as ../mount for the run on
     auto r = de::run_predeploy(*plan);
     REQUIRE(r);
     CHECK(r->ok());
-    CHECK(read(elsewhere / "f.txt") == "data\n");
+    CHECK(read_file(elsewhere / "f.txt") == "data\n");
     CHECK_FALSE(fs::exists(fs::symlink_status(tmp.path / "mount")));  // link removed
 
     SUBCASE("an existing ../mount that is not --mount-dir is refused") {
@@ -369,7 +348,7 @@ TEST_CASE("predeploy: a failing script's status comes back; a missing script is 
 TEST_CASE("predeploy: a ../mount that is a file or a broken link is refused") {
     TempDir tmp;
     fs::path app = make_app(tmp, "true\n");
-    write(tmp.path / "mount", "x");
+    write_file(tmp.path / "mount", "x");
     auto file = de::plan_predeploy(options(app));
     REQUIRE_FALSE(file);
     CHECK(file.error().kind == de::ErrorKind::conflict);

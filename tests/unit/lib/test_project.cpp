@@ -3,6 +3,7 @@
 #include <de/project.hpp>
 
 #include <doctest/doctest.h>
+#include "support/temp_dir.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,33 +14,17 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using de::test::TempDir;
+using de::test::write_file;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "de-project-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-void write(const fs::path& file, std::string_view text) {
-    fs::create_directories(file.parent_path());
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-}
 
 // A well-formed app folder: TMP/app with project.toml, fetchdata.sh, Procfile.
 fs::path make_app(const TempDir& tmp) {
     fs::path app = tmp.path / "app";
-    write(app / "project.toml", "[scripts]\npredeploy = \"fetchdata.sh\"\n");
-    write(app / "fetchdata.sh", "#!/usr/bin/env bash\nset -e\necho hi > ../mount/x\n");
-    write(app / "Procfile", "web: gunicorn app:server\nworker: python worker.py\n");
+    write_file(app / "project.toml", "[scripts]\npredeploy = \"fetchdata.sh\"\n");
+    write_file(app / "fetchdata.sh", "#!/usr/bin/env bash\nset -e\necho hi > ../mount/x\n");
+    write_file(app / "Procfile", "web: gunicorn app:server\nworker: python worker.py\n");
     return app;
 }
 
@@ -174,7 +159,7 @@ TEST_CASE("project.toml: a BOM and CRLF line ends parse, and keep line numbers r
 
 TEST_CASE("project.toml: read_project_toml reads a file, and a missing one is not_found") {
     TempDir tmp;
-    write(tmp.path / "project.toml", "[scripts]\npredeploy = \"a.sh\"\n");
+    write_file(tmp.path / "project.toml", "[scripts]\npredeploy = \"a.sh\"\n");
     auto ok = de::read_project_toml(tmp.path / "project.toml");
     REQUIRE(ok);
     CHECK(ok->predeploy == "a.sh");
@@ -217,7 +202,7 @@ TEST_CASE("predeploy script: resolved inside the app folder, with clear errors o
         CHECK(script.error().kind == de::ErrorKind::usage);
     }
     SUBCASE("a path out of the app folder, directly or through a symlink") {
-        write(tmp.path / "outside.sh", "echo out\n");
+        write_file(tmp.path / "outside.sh", "echo out\n");
         auto up = de::parse_project_toml("[scripts]\npredeploy = \"../outside.sh\"\n");
         auto script = de::resolve_predeploy_script(app, *up);
         REQUIRE_FALSE(script);
@@ -309,7 +294,7 @@ TEST_CASE("check: project.toml rules") {
     fs::path app = make_app(tmp);
 
     SUBCASE("malformed project.toml, with its position") {
-        write(app / "project.toml", "[scripts]\npredeploy = = 1\n");
+        write_file(app / "project.toml", "[scripts]\npredeploy = = 1\n");
         auto report = de::check_app_dir({app, std::nullopt});
         const auto* f = find_rule(report, "project-toml");
         REQUIRE(f);
@@ -318,7 +303,7 @@ TEST_CASE("check: project.toml rules") {
         CHECK(f->file == (app / "project.toml").string());
     }
     SUBCASE("wrong type") {
-        write(app / "project.toml", "[scripts]\npredeploy = true\n");
+        write_file(app / "project.toml", "[scripts]\npredeploy = true\n");
         auto report = de::check_app_dir({app, std::nullopt});
         CHECK(has_rule(report, "project-toml", de::Severity::error));
     }
@@ -338,7 +323,7 @@ TEST_CASE("check: project.toml rules") {
         CHECK(has_rule(report, "predeploy-script", de::Severity::error));
     }
     SUBCASE("bash cannot parse the script") {
-        write(app / "fetchdata.sh", "#!/bin/bash\necho ok\nif true; then\n  echo x\n");
+        write_file(app / "fetchdata.sh", "#!/bin/bash\necho ok\nif true; then\n  echo x\n");
         auto report = de::check_app_dir({app, std::nullopt});
         const auto* f = find_rule(report, "script-syntax");
         REQUIRE_MESSAGE(f, all_findings(report));
@@ -347,7 +332,7 @@ TEST_CASE("check: project.toml rules") {
         CHECK(f->file == (app / "fetchdata.sh").string());
     }
     SUBCASE("CRLF line ends in the script") {
-        write(app / "fetchdata.sh", "#!/bin/bash\necho a\r\necho b\r\n");
+        write_file(app / "fetchdata.sh", "#!/bin/bash\necho a\r\necho b\r\n");
         auto report = de::check_app_dir({app, std::nullopt});
         const auto* f = find_rule(report, "script-crlf");
         REQUIRE(f);
@@ -355,15 +340,15 @@ TEST_CASE("check: project.toml rules") {
         CHECK(f->location.line == 2);
     }
     SUBCASE("a shebang for another interpreter is a warning") {
-        write(app / "fetchdata.sh", "#!/usr/bin/env python3\nprint(1)\n");
+        write_file(app / "fetchdata.sh", "#!/usr/bin/env python3\nprint(1)\n");
         auto report = de::check_app_dir({app, std::nullopt});
         CHECK(has_rule(report, "script-shebang", de::Severity::warning));
-        write(app / "fetchdata.sh", "#!/bin/sh\necho ok\n");
+        write_file(app / "fetchdata.sh", "#!/bin/sh\necho ok\n");
         CHECK_FALSE(has_rule(de::check_app_dir({app, std::nullopt}), "script-shebang",
                              de::Severity::warning));
     }
     SUBCASE("no project.toml or no predeploy is a warning, not an error") {
-        write(app / "project.toml", "[project]\nname = 'x'\n");
+        write_file(app / "project.toml", "[project]\nname = 'x'\n");
         auto report = de::check_app_dir({app, std::nullopt});
         CHECK(has_rule(report, "no-predeploy", de::Severity::warning));
         CHECK(report.errors() == 0);
@@ -384,7 +369,7 @@ TEST_CASE("check: Procfile rules") {
         CHECK(has_rule(report, "procfile-missing", de::Severity::error));
     }
     SUBCASE("malformed lines are errors with their line") {
-        write(app / "Procfile", "web: gunicorn app:server\nworker python w.py\n");
+        write_file(app / "Procfile", "web: gunicorn app:server\nworker python w.py\n");
         auto report = de::check_app_dir({app, std::nullopt});
         const auto* f = find_rule(report, "procfile-syntax");
         REQUIRE(f);
@@ -392,12 +377,12 @@ TEST_CASE("check: Procfile rules") {
         CHECK(de::format_finding(*f).starts_with((app / "Procfile").string() + ":2:1: error: "));
     }
     SUBCASE("duplicates are errors") {
-        write(app / "Procfile", "web: a\nweb: b\n");
+        write_file(app / "Procfile", "web: a\nweb: b\n");
         CHECK(has_rule(de::check_app_dir({app, std::nullopt}), "procfile-duplicate",
                        de::Severity::error));
     }
     SUBCASE("no web process is a warning") {
-        write(app / "Procfile", "worker: python worker.py\n");
+        write_file(app / "Procfile", "worker: python worker.py\n");
         auto report = de::check_app_dir({app, std::nullopt});
         CHECK(has_rule(report, "procfile-web", de::Severity::warning));
         CHECK(report.errors() == 0);
@@ -416,7 +401,7 @@ TEST_CASE("check: mount folder rules") {
         CHECK(has_rule(report, "mount-sibling", de::Severity::error));
     }
     SUBCASE("../mount is a file") {
-        write(tmp.path / "mount", "not a folder");
+        write_file(tmp.path / "mount", "not a folder");
         auto report = de::check_app_dir({app, std::nullopt});
         CHECK(has_rule(report, "mount-not-dir", de::Severity::error));
     }
@@ -432,11 +417,11 @@ TEST_CASE("check: mount folder rules") {
         if (std::system("git --version >/dev/null 2>&1") != 0) return;
         std::string init = "git init -q '" + tmp.path.string() + "'";
         REQUIRE(std::system(init.c_str()) == 0);
-        write(tmp.path / ".gitignore", "/mount/*\n");
+        write_file(tmp.path / ".gitignore", "/mount/*\n");
         auto report = de::check_app_dir({app, std::nullopt});
         CHECK(has_rule(report, "mount-in-git", de::Severity::warning));
         CHECK_MESSAGE(report.errors() == 0, all_findings(report));
-        write(tmp.path / ".gitignore", "*.log\n");
+        write_file(tmp.path / ".gitignore", "*.log\n");
         CHECK(
             has_rule(de::check_app_dir({app, std::nullopt}), "mount-in-git", de::Severity::error));
     }
@@ -504,9 +489,10 @@ TEST_CASE("project.toml: a near miss of predeploy is the reason there is none") 
 TEST_CASE("check: unknown keys in project.toml, with a suggestion for near misses") {
     TempDir tmp;
     fs::path app = make_app(tmp);
-    write(app / "project.toml",
-          "[scripts]\npredeploy = \"fetchdata.sh\"\n  prepdeploy = \"x.sh\"\nbuild = \"b.sh\"\n"
-          "[scrpts]\na = 1\n[project]\nname = \"x\"\n");
+    write_file(
+        app / "project.toml",
+        "[scripts]\npredeploy = \"fetchdata.sh\"\n  prepdeploy = \"x.sh\"\nbuild = \"b.sh\"\n"
+        "[scrpts]\na = 1\n[project]\nname = \"x\"\n");
     auto report = de::check_app_dir({app, std::nullopt});
     std::string all = all_findings(report);
     std::string shown = (app / "project.toml").string();

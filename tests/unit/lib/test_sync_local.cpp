@@ -5,6 +5,7 @@
 #include <de/sync.hpp>
 
 #include <doctest/doctest.h>
+#include "support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,34 +17,15 @@
 
 using namespace de;
 namespace fs = std::filesystem;
-
-namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/de-sync-unit.XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-void write(const fs::path& p, std::string_view text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-}
-
-}  // namespace
+using de::test::TempDir;
+using de::test::write_file;
 
 TEST_CASE("scan_local lists in depth-first order and skips symlinks by default") {
     TempDir t;
     fs::path root = t.path / "mount";
-    write(root / "a-b", "1");
-    write(root / "a" / "b", "22");
-    write(root / "B", "333");
+    write_file(root / "a-b", "1");
+    write_file(root / "a" / "b", "22");
+    write_file(root / "B", "333");
     fs::create_directories(root / "empty");
     fs::create_symlink("a/b", root / "link");
     fs::create_directory_symlink("a", root / "dirlink");
@@ -76,14 +58,14 @@ TEST_CASE("scan_local: a missing folder is reported, not an error; a file is an 
     auto scan = scan_local(t.path / "nope", false, SyncOptions{});
     REQUIRE(scan);
     CHECK_FALSE(scan->exists);
-    write(t.path / "f", "x");
+    write_file(t.path / "f", "x");
     CHECK_FALSE(scan_local(t.path / "f", false, SyncOptions{}));
 }
 
 TEST_CASE("scan_local: a symlink loop is skipped when following") {
     TempDir t;
     fs::path root = t.path / "m";
-    write(root / "d" / "f", "x");
+    write_file(root / "d" / "f", "x");
     fs::create_directory_symlink("..", root / "d" / "up");
     SyncOptions o;
     o.follow_symlinks = true;
@@ -95,8 +77,8 @@ TEST_CASE("scan_local: a symlink loop is skipped when following") {
 TEST_CASE("the local hash cache avoids re-reading unchanged files") {
     TempDir t;
     fs::path root = t.path / "m";
-    write(root / "x", "hello");
-    write(root / "y", "world");
+    write_file(root / "x", "hello");
+    write_file(root / "y", "world");
     SyncOptions o;
     o.hash_cache_dir = t.path / "cache";
     auto first = scan_local(root, true, o);
@@ -125,7 +107,7 @@ TEST_CASE("the local hash cache avoids re-reading unchanged files") {
     // A rewrite is hashed again, even one that restores the old mtime (ctime changes).
     struct stat before {};
     ::stat((root / "y").c_str(), &before);
-    write(root / "y", "WORLD");
+    write_file(root / "y", "WORLD");
     struct timespec ts[2] = {before.st_atim, before.st_mtim};
     ::utimensat(AT_FDCWD, (root / "y").c_str(), ts, 0);
     auto third = scan_local(root, true, o);

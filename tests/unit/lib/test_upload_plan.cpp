@@ -7,6 +7,7 @@
 #include <de/upload_plan.hpp>
 
 #include <doctest/doctest.h>
+#include "support/temp_dir.hpp"
 
 #include <stdlib.h>
 
@@ -17,25 +18,10 @@
 
 using namespace de;
 namespace fs = std::filesystem;
+using de::test::TempDir;
+using de::test::write_file;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/de-upload-plan-unit.XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-void write(const fs::path& p, std::string_view text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-}
 
 std::vector<std::string> remotes(const UploadPlan& plan) {
     std::vector<std::string> out;
@@ -48,8 +34,8 @@ std::vector<std::string> remotes(const UploadPlan& plan) {
 
 TEST_CASE("walk_local: depth-first order, and symlinks inside the folder are skipped") {
     TempDir tmp;
-    write(tmp.path / "b.txt", "b");
-    write(tmp.path / "a" / "x.txt", "xx");
+    write_file(tmp.path / "b.txt", "b");
+    write_file(tmp.path / "a" / "x.txt", "xx");
     fs::create_symlink(tmp.path / "b.txt", tmp.path / "link.txt");
     fs::create_directory_symlink(tmp.path / "a", tmp.path / "dirlink");
     std::vector<std::string> warned;
@@ -76,8 +62,8 @@ TEST_CASE("walk_local: depth-first order, and symlinks inside the folder are ski
 
 TEST_CASE("walk_local: an excluded folder is neither listed nor entered") {
     TempDir tmp;
-    write(tmp.path / "keep" / "a.csv", "a");
-    write(tmp.path / "cache" / "big.bin", "b");
+    write_file(tmp.path / "keep" / "a.csv", "a");
+    write_file(tmp.path / "cache" / "big.bin", "b");
     PathFilter filter({}, {"cache"});
     WalkOptions options;
     options.prune = &filter;
@@ -93,7 +79,7 @@ TEST_CASE("walk_local: a missing root is not an error, a file root is") {
     auto missing = walk_local(tmp.path / "nope", {});
     REQUIRE(missing);
     CHECK_FALSE(missing->exists);
-    write(tmp.path / "f", "x");
+    write_file(tmp.path / "f", "x");
     auto file = walk_local(tmp.path / "f", {});
     REQUIRE_FALSE(file);
     CHECK(file.error().kind == ErrorKind::usage);
@@ -101,8 +87,8 @@ TEST_CASE("walk_local: a missing root is not an error, a file root is") {
 
 TEST_CASE("plan_upload_local: 'dir' sends the folder, 'dir/' its contents (rsync)") {
     TempDir tmp;
-    write(tmp.path / "data" / "a.csv", "a");
-    write(tmp.path / "data" / "sub" / "b.csv", "bb");
+    write_file(tmp.path / "data" / "a.csv", "a");
+    write_file(tmp.path / "data" / "sub" / "b.csv", "bb");
     fs::create_directories(tmp.path / "data" / "empty");
     UploadRequest request;
     request.recursive = true;
@@ -124,9 +110,9 @@ TEST_CASE("plan_upload_local: 'dir' sends the folder, 'dir/' its contents (rsync
 
 TEST_CASE("plan_upload_local: globs, and the refusals of the local half") {
     TempDir tmp;
-    write(tmp.path / "d" / "a.csv", "a");
-    write(tmp.path / "d" / "a.tmp", "t");
-    write(tmp.path / "d" / "tmp" / "c.csv", "c");
+    write_file(tmp.path / "d" / "a.csv", "a");
+    write_file(tmp.path / "d" / "a.tmp", "t");
+    write_file(tmp.path / "d" / "tmp" / "c.csv", "c");
     UploadRequest request;
     request.recursive = true;
     request.remote = "/";
@@ -156,7 +142,7 @@ TEST_CASE("plan_upload_local: globs, and the refusals of the local half") {
 
 TEST_CASE("plan_upload_local: a named file is followed, and may be a rename") {
     TempDir tmp;
-    write(tmp.path / "real.csv", "abc");
+    write_file(tmp.path / "real.csv", "abc");
     fs::create_symlink(tmp.path / "real.csv", tmp.path / "named.csv");
     UploadRequest request;
     request.remote = "/data";

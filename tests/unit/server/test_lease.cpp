@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 #include <unistd.h>
+#include "support/temp_dir.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -22,21 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using de::api::WireError;
 using de::server::LeaseStore;
-
-struct TempRoot {
-    fs::path path;
-    explicit TempRoot(const char* tag) {
-        const char* tmp = std::getenv("TMPDIR");
-        path = fs::path(tmp && *tmp ? tmp : "/tmp") /
-               (std::string("de-lease-") + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path / "apps" / "web");
-    }
-    ~TempRoot() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using de::test::TempDir;
 
 // A clock the test moves by hand.
 struct FakeClock {
@@ -52,7 +39,8 @@ struct FakeClock {
 }  // namespace
 
 TEST_CASE("a second acquire conflicts and names the holder and since when") {
-    TempRoot root("conflict");
+    TempDir root("de-lease");
+    fs::create_directories(root.path / "apps" / "web");
     LeaseStore store(root.path);
     FakeClock clock;
     clock.attach(store);
@@ -79,7 +67,8 @@ TEST_CASE("a second acquire conflicts and names the holder and since when") {
 }
 
 TEST_CASE("replace takes over exactly the named live lease and fences the old id") {
-    TempRoot root("replace");
+    TempDir root("de-lease");
+    fs::create_directories(root.path / "apps" / "web");
     LeaseStore store(root.path);
     auto a = store.acquire("web", "h pid=1 start=2", 60, std::nullopt);
     REQUIRE(a);
@@ -101,7 +90,8 @@ TEST_CASE("replace takes over exactly the named live lease and fences the old id
 }
 
 TEST_CASE("a lease expires after its TTL unless renewed") {
-    TempRoot root("expiry");
+    TempDir root("de-lease");
+    fs::create_directories(root.path / "apps" / "web");
     LeaseStore store(root.path);
     FakeClock clock;
     clock.attach(store);
@@ -130,7 +120,8 @@ TEST_CASE("a lease expires after its TTL unless renewed") {
 }
 
 TEST_CASE("release ends the lease; a new sync may start at once") {
-    TempRoot root("release");
+    TempDir root("de-lease");
+    fs::create_directories(root.path / "apps" / "web");
     LeaseStore store(root.path);
     auto a = store.acquire("web", "h pid=1 start=2", 60, std::nullopt);
     REQUIRE(a);
@@ -150,7 +141,8 @@ TEST_CASE("the TTL is clamped to 5..600 s, 60 by default") {
 }
 
 TEST_CASE("two stores on one root (two server processes) see one lease") {
-    TempRoot root("shared");
+    TempDir root("de-lease");
+    fs::create_directories(root.path / "apps" / "web");
     LeaseStore one(root.path);
     LeaseStore two(root.path);
     auto a = one.acquire("web", "h pid=1 start=2", 60, std::nullopt);
@@ -163,7 +155,8 @@ TEST_CASE("two stores on one root (two server processes) see one lease") {
 }
 
 TEST_CASE("an app without a folder is not found; a damaged lease file counts as none") {
-    TempRoot root("missing");
+    TempDir root("de-lease");
+    fs::create_directories(root.path / "apps" / "web");
     LeaseStore store(root.path);
     auto a = store.acquire("nope", "h pid=1 start=2", 60, std::nullopt);
     REQUIRE_FALSE(a);
@@ -173,7 +166,8 @@ TEST_CASE("an app without a folder is not found; a damaged lease file counts as 
 }
 
 TEST_CASE("threads racing for one app's lease: exactly one wins") {
-    TempRoot root("race");
+    TempDir root("de-lease");
+    fs::create_directories(root.path / "apps" / "web");
     // One store per thread, as separate processes would have: only the file
     // lock keeps them apart.
     constexpr int k_threads = 8;

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include "support/temp_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -18,23 +19,9 @@ using namespace de::server;
 namespace {
 
 namespace fs = std::filesystem;
+using de::test::TempDir;
 constexpr std::uint64_t GiB = 1ull << 30;
 constexpr std::uint64_t MiB = 1ull << 20;
-
-struct TempRoot {
-    fs::path path;
-    explicit TempRoot(const char* tag) {
-        const char* tmp = std::getenv("TMPDIR");
-        path = fs::path(tmp && *tmp ? tmp : "/tmp") /
-               (std::string("de-minfree-") + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempRoot() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 }  // namespace
 
@@ -85,7 +72,7 @@ TEST_CASE("writable bytes: free space less pending writes less the reserve, neve
 }
 
 TEST_CASE("MountStore admits writes above the reserve only, and reports reservations") {
-    TempRoot root("store");
+    TempDir root("de-minfree");
     AppStore apps(root.path);
     REQUIRE(apps.prepare());
     REQUIRE(apps.create("a", "alice"));
