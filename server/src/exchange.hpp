@@ -21,6 +21,10 @@
 
 namespace de::server {
 
+namespace dav {
+class LockTable;
+}
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -44,6 +48,7 @@ struct ServerContext {
     MountStore& mounts;
     AppStore& apps;
     asio::thread_pool& pool;
+    dav::LockTable& dav_locks;  // WebDAV's locks (dav.cpp)
 };
 
 // Writes `r`; false when the connection must close (or the write failed).

@@ -8,6 +8,8 @@
 // confinement discipline (and commit_staged, the one commit path) over files.
 #include "mount.hpp"
 
+#include "dav_props.hpp"
+
 #include "crc_store.hpp"
 
 #include <de/crc64.hpp>
@@ -128,9 +130,11 @@ int copy_tree(int src_fd, int dst_parent, const std::string& name, const struct 
             if (o < 0) return errno;
             UniqueFd out(o);
             if (int err = copy_file_data(in.get(), out.get()); err) return err;
+            dav::copy_dead_props(in.get(), out.get());
             set_mtime(out.get(), mtime_ns_of(c.st));
         }
     }
+    dav::copy_dead_props(src_fd, dst.get());
     set_mtime(dst.get(), mtime_ns_of(src_st));
     fsync_fd(dst.get());
     return 0;
@@ -517,6 +521,13 @@ ApiResult<void> MountStore::refresh_usage(const std::string& app, int mount_fd,
     // A big tree is counted less often: the walk takes at most a tenth of the time.
     st.ttl = std::max<std::chrono::steady_clock::duration>(k_usage_ttl, took * 10);
     return {};
+}
+
+ApiResult<Usage> MountStore::usage(Mount& m) {
+    std::unique_lock lock(m_quota_mutex);
+    if (auto r = refresh_usage(m.app, m.dir.get(), lock, false); !r)
+        return std::unexpected(r.error());
+    return m_quota_state[m.app].usage;
 }
 
 ApiResult<MountStatus> MountStore::status(const App& app) {
@@ -1000,6 +1011,7 @@ ApiResult<Entry> MountStore::copy(Mount& m, std::string_view from, std::string_v
         } else {
             UniqueFd out(o);
             err = copy_file_data(src->get(), out.get());
+            if (!err) dav::copy_dead_props(src->get(), out.get());  // WebDAV's properties
             if (!err) set_mtime(out.get(), mtime_ns_of(st));
             struct stat cst {};
             if (!err && ::fstat(out.get(), &cst) == 0)

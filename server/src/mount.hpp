@@ -187,6 +187,9 @@ class MountStore {
     ApiResult<Mount> open(const App& app);
     // Counts the mount afresh; an error when it cannot be counted whole.
     ApiResult<MountStatus> status(const App& app);
+    // The mount's usage as the quota checks see it: counted at most its ttl
+    // ago, corrected by our own commits (WebDAV's quota properties).
+    ApiResult<Usage> usage(Mount& m);
 
     ApiResult<Entry> stat_entry(Mount& m, std::string_view rel, bool hash);
     ApiResult<ReadFile> open_read(Mount& m, std::string_view rel);

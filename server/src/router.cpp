@@ -102,6 +102,19 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
             WireError::not_found,
             fmt::format("no such route '{:.200}'; the API lives under /api/v1", encoded_path));
     };
+    if (encoded_path == "/dav" || encoded_path.starts_with("/dav/")) {
+        std::string_view rest = encoded_path.substr(std::min<std::size_t>(5, encoded_path.size()));
+        auto slash = rest.find('/');
+        auto app = percent_decode(rest.substr(0, slash));
+        if (!app) return api_fail(WireError::bad_request, "malformed percent-encoding in the app name");
+        if (app->empty())
+            return api_fail(WireError::not_found,
+                            "WebDAV lives under /dav/APP/: name the app (de-cli mount url -n APP)");
+        auto file = percent_decode(slash == std::string_view::npos ? std::string_view()
+                                                                   : rest.substr(slash + 1));
+        if (!file) return api_fail(WireError::bad_request, "malformed percent-encoding in the path");
+        return Route{RouteId::dav, std::move(*app), std::move(*file), {}, {}};
+    }
     if (encoded_path.substr(0, api::k_prefix.size()) != api::k_prefix) return not_found();
     std::string_view rest = encoded_path.substr(api::k_prefix.size());
     if (!rest.empty() && rest.front() != '/') return not_found();
@@ -203,6 +216,9 @@ std::string_view allowed_methods(RouteId id) {
             return "GET, PUT, DELETE";
         case RouteId::files:
             return "GET, HEAD, PUT, DELETE";
+        case RouteId::dav:
+            return "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, "
+                   "UNLOCK";
         case RouteId::mkdir:
         case RouteId::move:
         case RouteId::copy:
@@ -505,6 +521,7 @@ ApiResult<Response> Api::dispatch(const JsonRequest& req) {
         case RouteId::uploads:
         case RouteId::upload:
         case RouteId::upload_complete:
+        case RouteId::dav:
             break;  // streaming routes: the session hands them to their handlers
     }
     return api_fail(WireError::internal, "route not handled");

@@ -42,17 +42,19 @@ enum class RouteId {
     upload_complete,  // .../uploads/{id}/complete (de "parts" extension)
     sync_lease,       // POST .../mount/sync-lease: take the app's sync lease
     sync_lease_one,   // PUT|DELETE .../mount/sync-lease/{id}: renew, release
+    dav,              // /dav/{app}/{path}: WebDAV on the app's mount (dav.hpp)
 };
 
 struct Route {
     RouteId id = RouteId::health;
     std::string app;        // decoded
-    std::string file_path;  // files: the decoded remainder after files/
+    std::string file_path;  // files, dav: the decoded remainder after files/ (dav/{app}/)
     std::string upload_id;  // upload, upload_complete: the id segment (not decoded)
     std::string lease_id;   // sync_lease_one: the id segment (not decoded)
 };
 
-// The route for a (still percent-encoded) request path.
+// The route for a (still percent-encoded) request path: REST API v1 under
+// /api/v1, WebDAV under /dav/{app}/.
 ApiResult<Route> match_route(std::string_view encoded_path);
 // The methods a route accepts, for 405's Allow header.
 std::string_view allowed_methods(RouteId id);

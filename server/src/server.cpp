@@ -16,6 +16,8 @@
 
 #include "archive_send.hpp"
 #include "batch.hpp"
+#include "dav.hpp"
+#include "dav_locks.hpp"
 #include "exchange.hpp"
 #include "files.hpp"
 #include "limits.hpp"
@@ -187,7 +189,7 @@ class Server {
           m_apps(o.root),
           m_mounts(m_apps, o.quota_bytes, o.min_free, o.max_entries),
           m_api(m_users, m_apps, m_mounts),
-          m_ctx{m_opts, m_api, m_mounts, m_apps, m_pool},
+          m_ctx{m_opts, m_api, m_mounts, m_apps, m_pool, m_dav_locks},
           m_tus(m_ctx),
           m_limits(o.limits),
           m_throttle(o.limits.auth_failures),
@@ -224,6 +226,7 @@ class Server {
     // Hashes and writes upload buffers while the session reads the next one.
     // Declared after m_ioc so it is joined before the io_context goes.
     asio::thread_pool m_pool{2};
+    dav::LockTable m_dav_locks;
     ServerContext m_ctx;
     TusService m_tus;
     UserLimits m_limits;
@@ -445,10 +448,13 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
     // listing is a stream, a body to store an upload. Each counts against its
     // user's limit, and is refused while the descriptor reserve is reached.
     std::optional<Hold> hold;
-    if ((route->id == RouteId::files && method == "GET") || route->id == RouteId::manifest ||
-        route->id == RouteId::list || route->id == RouteId::archive)
+    bool dav = route->id == RouteId::dav;
+    if (((route->id == RouteId::files || dav) && method == "GET") ||
+        route->id == RouteId::manifest || route->id == RouteId::list ||
+        route->id == RouteId::archive || (dav && method == "PROPFIND"))
         hold = Hold::stream;
-    else if ((route->id == RouteId::files && method == "PUT") || route->id == RouteId::batch ||
+    else if (((route->id == RouteId::files || dav) && method == "PUT") ||
+             route->id == RouteId::batch ||
              (route->id == RouteId::uploads && method == "POST") ||
              (route->id == RouteId::upload && method == "PATCH"))
         hold = Hold::upload;
@@ -509,6 +515,10 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
     if (tus_route) {
         Exchange x{stream, buffer, hp, *route, parsed->query, caller, keep_alive, 0};
         keep = co_await m_tus.handle(x);
+        status = x.status;
+    } else if (dav) {
+        Exchange x{stream, buffer, hp, *route, parsed->query, caller, keep_alive, 0};
+        keep = co_await handle_dav(m_ctx, x);
         status = x.status;
     } else if (streaming) {
         Exchange x{stream,

@@ -1,0 +1,1125 @@
+// See dav.hpp. One function per method; what they share: the request's paths
+// (the URL, Destination, the If header's resource tags) resolved to paths in
+// the caller's own app, the If header evaluated against ETags and locks, the
+// lock check of every write (423 unless the caller submits the token of each
+// lock in the way), and the XML of answers.
+#include "dav.hpp"
+
+#include "dav_locks.hpp"
+#include "dav_props.hpp"
+#include "dav_xml.hpp"
+#include "files.hpp"
+#include "http_parse.hpp"
+#include "mount.hpp"
+#include "router.hpp"
+
+#include <de/api.hpp>
+#include <de/remote_path.hpp>
+#include <de/text.hpp>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace de::server {
+
+using api::WireError;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+using dav::Lock;
+using dav::QName;
+
+constexpr std::size_t k_xml_body_limit = 1 << 20;
+constexpr std::size_t k_page = 512;               // PROPFIND: entries per listing page
+constexpr std::size_t k_flush_at = 64 * 1024;      // PROPFIND: bytes per chunk sent
+constexpr std::string_view k_dav_ns = "DAV:";
+constexpr std::string_view k_allow =
+    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK";
+
+// ---- paths and URLs ---------------------------------------------------------
+
+bool is_unreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+std::string pct_segment(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        if (is_unreserved(c))
+            out.push_back(static_cast<char>(c));
+        else
+            out += fmt::format("%{:02X}", c);
+    }
+    return out;
+}
+
+// The href of `rel` in `app`: "/dav/APP/a/b" (+ "/" for a folder).
+std::string href_for(std::string_view app, std::string_view rel, bool folder) {
+    std::string out = std::string(k_dav_prefix) + "/" + pct_segment(app) + "/";
+    std::size_t i = 0;
+    while (i < rel.size()) {
+        auto j = rel.find('/', i);
+        if (j == std::string_view::npos) j = rel.size();
+        out += pct_segment(rel.substr(i, j - i));
+        if (j < rel.size()) out.push_back('/');
+        i = j + 1;
+    }
+    if (folder && !rel.empty()) out.push_back('/');
+    return out;
+}
+
+std::string parent_of(std::string_view rel) {
+    auto slash = rel.rfind('/');
+    return slash == std::string_view::npos ? std::string() : std::string(rel.substr(0, slash));
+}
+
+bool within(std::string_view inner, std::string_view outer) {
+    if (outer.empty()) return true;
+    return inner == outer || (inner.size() > outer.size() && inner.starts_with(outer) &&
+                              inner[outer.size()] == '/');
+}
+
+// A URL the client sent (Destination, an If header's tag): an absolute URL or
+// an absolute path. The path in the mount when it names this server's /dav of
+// `app`; otherwise why not: 502 (another host or another app: RFC 4918 9.8.5
+// and 9.9.4 answer 502 for a destination this resource cannot reach) or 400.
+struct UrlTarget {
+    std::string rel;
+};
+ApiResult<UrlTarget> resolve_url(std::string_view url, std::string_view host,
+                                 std::string_view app) {
+    std::string_view path = url;
+    if (auto scheme = url.find("://"); scheme != std::string_view::npos) {
+        std::string_view rest = url.substr(scheme + 3);
+        auto slash = rest.find('/');
+        std::string_view authority = rest.substr(0, slash);
+        if (auto at = authority.rfind('@'); at != std::string_view::npos)
+            authority.remove_prefix(at + 1);
+        if (!beast::iequals(bsv(authority), bsv(host)))
+            return api_fail(WireError::bad_request,
+                            fmt::format("'{:.200}' is on another server; only this server's "
+                                        "/dav/{}/ can be reached",
+                                        url, app),
+                            "other_host");
+        path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    }
+    if (auto q = path.find_first_of("?#"); q != std::string_view::npos) path = path.substr(0, q);
+    auto decoded = percent_decode(path);
+    if (!decoded) return api_fail(WireError::bad_request, "malformed percent-encoding in a URL");
+    std::string_view p = *decoded;
+    std::string prefix = std::string(k_dav_prefix) + "/";
+    if (!p.starts_with(prefix))
+        return api_fail(WireError::bad_request,
+                        fmt::format("'{:.200}' is not under /dav/{}/", url, app), "other_app");
+    p.remove_prefix(prefix.size());
+    auto slash = p.find('/');
+    if (p.substr(0, slash) != app)
+        return api_fail(WireError::bad_request,
+                        fmt::format("'{:.200}' is in another app; COPY and MOVE stay within "
+                                    "/dav/{}/",
+                                    url, app),
+                        "other_app");
+    std::string_view rest = slash == std::string_view::npos ? std::string_view() : p.substr(slash);
+    auto rel = normalize_remote_path(rest);
+    if (!rel) return api_fail(WireError::bad_request, rel.error().message);
+    return UrlTarget{*rel};
+}
+
+// ---- XML answers ------------------------------------------------------------
+
+std::string status_line(int status) {
+    std::string_view reason = sv(http::obsolete_reason(static_cast<http::status>(status)));
+    if (status == 207) reason = "Multi-Status";
+    if (status == 423) reason = "Locked";
+    if (status == 424) reason = "Failed Dependency";
+    if (status == 507) reason = "Insufficient Storage";
+    return fmt::format("HTTP/1.1 {} {}", status, reason);
+}
+
+// An element of `q` that declares its own namespace (DAV: uses the D prefix
+// the document declares).
+std::string open_tag(const QName& q) {
+    if (q.ns == k_dav_ns) return "<D:" + q.name + ">";
+    if (q.ns.empty()) return "<" + q.name + " xmlns=\"\">";
+    return "<X:" + q.name + " xmlns:X=\"" + dav::xml_escape(q.ns) + "\">";
+}
+std::string close_tag(const QName& q) {
+    if (q.ns == k_dav_ns) return "</D:" + q.name + ">";
+    if (q.ns.empty()) return "</" + q.name + ">";
+    return "</X:" + q.name + ">";
+}
+std::string empty_tag(const QName& q) {
+    std::string t = open_tag(q);
+    t.insert(t.size() - 1, "/");
+    return t;
+}
+
+Response xml_response(int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.content_type = "application/xml; charset=utf-8";
+    r.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" + std::move(body);
+    return r;
+}
+
+// An error answer with RFC 4918's DAV:error body when there is a precondition
+// to name, else the API's JSON error.
+Response dav_error(int status, std::string_view message, std::string_view precondition = {}) {
+    if (!precondition.empty()) {
+        Response r = xml_response(
+            status, fmt::format("<D:error xmlns:D=\"DAV:\"><D:{}/><D:responsedescription>{}"
+                                "</D:responsedescription></D:error>",
+                                precondition, dav::xml_escape(message)));
+        return r;
+    }
+    Response r;
+    r.status = status;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = std::string(message) + "\n";
+    return r;
+}
+
+Response from_api_error(const ApiError& e) {
+    Response r = error_response(e);
+    return r;
+}
+
+std::string lock_xml(const Lock& l, std::string_view app) {
+    auto now = std::chrono::steady_clock::now();
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(l.expires - now).count();
+    if (left < 0) left = 0;
+    return fmt::format(
+        "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:{}/></D:lockscope>"
+        "<D:depth>{}</D:depth>{}<D:timeout>Second-{}</D:timeout>"
+        "<D:locktoken><D:href>{}</D:href></D:locktoken>"
+        "<D:lockroot><D:href>{}</D:href></D:lockroot></D:activelock>",
+        l.scope == dav::LockScope::exclusive ? "exclusive" : "shared",
+        l.infinite_depth ? "infinity" : "0",
+        l.owner_xml.empty() ? std::string() : "<D:owner>" + l.owner_xml + "</D:owner>", left,
+        dav::xml_escape(l.token), dav::xml_escape(href_for(app, l.path, false)));
+}
+
+// ---- the request ------------------------------------------------------------
+
+// What every method reads from the header, copied out (reading the body moves
+// the parser).
+struct Head {
+    std::string method;
+    unsigned version = 11;
+    bool keep_alive = false;
+    std::string host;
+    std::string depth;  // "" when absent
+    std::string destination;
+    std::optional<bool> overwrite;  // nullopt: absent (T)
+    std::string if_header;
+    bool has_if = false;
+    std::string lock_token;
+    std::string timeout;
+    bool has_body = false;
+    bool expect_continue = false;
+};
+
+Head read_head(const http::request_parser<http::empty_body>& hp, bool keep_alive) {
+    const auto& h = hp.get();
+    Head d;
+    d.method = std::string(sv(h.method_string()));
+    d.version = h.version();
+    d.keep_alive = keep_alive;
+    d.host = std::string(sv(h[http::field::host]));
+    d.depth = ascii_lower(trim_ows(sv(h["Depth"])));
+    d.destination = std::string(trim_ows(sv(h["Destination"])));
+    if (auto o = trim_ows(sv(h["Overwrite"])); !o.empty()) d.overwrite = (o == "T" || o == "t");
+    d.has_if = h.find("If") != h.end();
+    d.if_header = std::string(sv(h["If"]));
+    d.lock_token = std::string(trim_ows(sv(h["Lock-Token"])));
+    d.timeout = std::string(sv(h["Timeout"]));
+    d.has_body = h.chunked() || hp.content_length().value_or(0) > 0;
+    d.expect_continue = beast::iequals(h[http::field::expect], "100-continue");
+    return d;
+}
+
+// The file or folder at `rel`, if any.
+std::optional<Entry> stat_of(ServerContext& ctx, Mount& m, std::string_view rel) {
+    auto e = ctx.mounts.stat_entry(m, rel, false);
+    if (!e) return std::nullopt;
+    return *e;
+}
+
+// The ETag of a file ("" for a folder or a file that cannot be read).
+std::string etag_of(ServerContext& ctx, Mount& m, std::string_view rel) {
+    auto e = ctx.mounts.stat_entry(m, rel, true);
+    if (!e || e->type != EntryType::file || !e->sha256) return {};
+    return api::etag_for(*e->sha256);
+}
+
+// The If header (RFC 4918 10.4), evaluated: whether it holds, and the lock
+// tokens it submits (those of its lists that hold; RFC 4918 10.4.1).
+struct IfVerdict {
+    bool holds = true;
+    std::set<std::string> tokens;
+};
+
+ApiResult<IfVerdict> evaluate_if(ServerContext& ctx, Mount& m, const Head& d,
+                                 std::string_view app, std::string_view request_rel) {
+    IfVerdict v;
+    if (!d.has_if) return v;
+    auto lists = dav::parse_if_header(d.if_header);
+    if (!lists) return api_fail(WireError::bad_request, "malformed If header: " + lists.error().message);
+    v.holds = false;
+    for (const auto& list : *lists) {
+        std::string rel(request_rel);
+        bool elsewhere = false;
+        if (list.resource) {
+            auto t = resolve_url(*list.resource, d.host, app);
+            if (!t)
+                elsewhere = true;  // a resource this request cannot touch: its conditions fail
+            else
+                rel = t->rel;
+        }
+        bool all = true;
+        std::optional<std::string> etag;  // looked up once per list
+        std::vector<Lock> locks;
+        bool locks_known = false;
+        for (const auto& c : list.conditions) {
+            bool truth = false;
+            if (!elsewhere) {
+                if (c.etag) {
+                    if (!etag) etag = etag_of(ctx, m, rel);
+                    truth = !etag->empty() && *etag == c.value;
+                } else {
+                    if (!locks_known) {
+                        locks = ctx.dav_locks.covering(app, rel);
+                        locks_known = true;
+                    }
+                    truth = std::any_of(locks.begin(), locks.end(),
+                                        [&](const Lock& l) { return l.token == c.value; });
+                }
+            }
+            if (c.negated) truth = !truth;
+            if (!truth) {
+                all = false;
+                break;
+            }
+        }
+        if (all) {
+            v.holds = true;
+            for (const auto& c : list.conditions)
+                if (!c.etag && !c.negated) v.tokens.insert(c.value);
+        }
+    }
+    return v;
+}
+
+// The locks a write to `rel` must hold the tokens of: those on it or above it
+// with infinite depth, with `tree` those anywhere below it too, and with
+// `membership` (it is created, deleted or renamed) those on its folder.
+std::vector<Lock> locks_in_the_way(ServerContext& ctx, std::string_view app, std::string_view rel,
+                                   bool tree, bool membership) {
+    std::vector<Lock> out = tree ? ctx.dav_locks.within(app, rel) : std::vector<Lock>{};
+    for (auto& l : ctx.dav_locks.covering(app, rel))
+        if (std::none_of(out.begin(), out.end(), [&](const Lock& o) { return o.token == l.token; }))
+            out.push_back(std::move(l));
+    if (membership && !rel.empty()) {
+        std::string parent = parent_of(rel);
+        for (auto& l : ctx.dav_locks.covering(app, parent))
+            if (l.path == parent && std::none_of(out.begin(), out.end(), [&](const Lock& o) {
+                    return o.token == l.token;
+                }))
+                out.push_back(std::move(l));
+    }
+    return out;
+}
+
+// nullopt when the caller holds what it must: for each locked resource, the
+// token of one of its locks (their own). Else the 423 to answer.
+std::optional<Response> check_locks(const std::vector<Lock>& locks, const IfVerdict& v,
+                                    const Caller& caller, std::string_view app) {
+    std::set<std::string> paths;
+    for (const auto& l : locks)
+        paths.insert(l.path);
+    for (const auto& p : paths) {
+        bool held = std::any_of(locks.begin(), locks.end(), [&](const Lock& l) {
+            return l.path == p && l.user == caller.username && v.tokens.count(l.token) > 0;
+        });
+        if (!held)
+            return xml_response(
+                423, fmt::format("<D:error xmlns:D=\"DAV:\"><D:lock-token-submitted><D:href>{}"
+                                 "</D:href></D:lock-token-submitted></D:error>",
+                                 dav::xml_escape(href_for(app, p, false))));
+    }
+    return std::nullopt;
+}
+
+// ---- reading a small XML body ------------------------------------------------
+
+struct Body {
+    std::string text;
+    std::optional<Response> refused;  // answered instead; the connection closes
+};
+
+awaitable<Body> read_xml_body(ServerContext& ctx, Exchange& x, const Head& d) {
+    Body out;
+    http::request_parser<http::string_body> sp{std::move(x.parser)};
+    sp.body_limit(k_xml_body_limit);
+    boost::system::error_code ec;
+    if (sp.content_length() && *sp.content_length() > k_xml_body_limit) {
+        out.refused = dav_error(413, "an XML request body is limited to 1 MiB");
+        co_return out;
+    }
+    if (!sp.is_done()) {
+        if (d.expect_continue) {
+            http::response<http::empty_body> cont{http::status::continue_, d.version};
+            x.stream.expires_after(ctx.options.body_timeout);
+            co_await http::async_write(x.stream, cont, asio::redirect_error(use_awaitable, ec));
+        }
+        x.stream.expires_after(ctx.options.body_timeout);
+        if (!ec)
+            co_await http::async_read(x.stream, x.buffer, sp,
+                                      asio::redirect_error(use_awaitable, ec));
+    }
+    if (ec) {
+        if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
+            out.refused = dav_error(413, "an XML request body is limited to 1 MiB");
+        else
+            out.refused = dav_error(400, "the request body could not be read: " + ec.message());
+        co_return out;
+    }
+    out.text = std::move(sp.get().body());
+    co_return out;
+}
+
+// ---- live properties --------------------------------------------------------
+
+const std::vector<std::string_view>& live_names() {
+    static const std::vector<std::string_view> names = {
+        "resourcetype", "getcontentlength", "getlastmodified", "getetag",
+        "getcontenttype", "displayname", "supportedlock", "lockdiscovery"};
+    return names;
+}
+// RFC 4331's, not in allprop (they cost a count of the mount).
+bool is_quota_prop(const QName& q) {
+    return q.ns == k_dav_ns && (q.name == "quota-used-bytes" || q.name == "quota-available-bytes");
+}
+bool is_live(const QName& q) {
+    if (q.ns != k_dav_ns) return false;
+    if (is_quota_prop(q) || q.name == "creationdate") return true;
+    const auto& n = live_names();
+    return std::find(n.begin(), n.end(), q.name) != n.end();
+}
+
+std::string content_type_of(std::string_view name) {
+    auto dot = name.rfind('.');
+    std::string ext = dot == std::string_view::npos ? std::string() : ascii_lower(name.substr(dot + 1));
+    if (ext == "txt" || ext == "log" || ext == "md") return "text/plain";
+    if (ext == "csv") return "text/csv";
+    if (ext == "json") return "application/json";
+    if (ext == "html" || ext == "htm") return "text/html";
+    if (ext == "xml") return "application/xml";
+    if (ext == "png") return "image/png";
+    if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
+    if (ext == "pdf") return "application/pdf";
+    return "application/octet-stream";
+}
+
+struct PropContext {
+    ServerContext& ctx;
+    Mount& m;
+    std::string_view app;
+    std::optional<Usage> usage;  // counted once per request, when asked for
+    bool usage_failed = false;
+};
+
+// The value of live property `name` of entry `e` (nullopt: it has none).
+std::optional<std::string> live_value(PropContext& pc, const Entry& e, std::string_view name) {
+    bool folder = e.type == EntryType::dir;
+    if (name == "resourcetype") return folder ? "<D:collection/>" : "";
+    if (name == "getlastmodified") return http_date(e.mtime_ns / 1'000'000'000);
+    if (name == "displayname") {
+        auto slash = e.path.rfind('/');
+        return dav::xml_escape(slash == std::string::npos ? e.path : e.path.substr(slash + 1));
+    }
+    if (name == "supportedlock")
+        return "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/>"
+               "</D:locktype></D:lockentry><D:lockentry><D:lockscope><D:shared/></D:lockscope>"
+               "<D:locktype><D:write/></D:locktype></D:lockentry>";
+    if (name == "lockdiscovery") {
+        std::string out;
+        for (const auto& l : pc.ctx.dav_locks.covering(pc.app, e.path))
+            out += lock_xml(l, pc.app);
+        return out;
+    }
+    if (name == "quota-used-bytes" || name == "quota-available-bytes") {
+        if (!pc.usage && !pc.usage_failed) {
+            auto u = pc.ctx.mounts.usage(pc.m);
+            if (u)
+                pc.usage = *u;
+            else
+                pc.usage_failed = true;
+        }
+        if (!pc.usage) return std::nullopt;
+        std::uint64_t quota = pc.ctx.mounts.quota();
+        std::uint64_t used = pc.usage->used_bytes;
+        return std::to_string(name == "quota-used-bytes" ? used
+                                                          : (used >= quota ? 0 : quota - used));
+    }
+    if (folder) return std::nullopt;
+    if (name == "getcontentlength") return std::to_string(e.size);
+    if (name == "getetag") {
+        if (!e.sha256) return std::nullopt;
+        return dav::xml_escape(api::etag_for(*e.sha256));
+    }
+    if (name == "getcontenttype") return content_type_of(e.path);
+    return std::nullopt;
+}
+
+// One <D:response> of a PROPFIND.
+void append_response(PropContext& pc, const dav::PropfindRequest& req, const Entry& e,
+                     int entry_fd, std::string& out) {
+    bool folder = e.type == EntryType::dir;
+    std::string found, missing;
+    auto dead = [&] {
+        return entry_fd >= 0 ? dav::load_dead_props(entry_fd) : std::vector<dav::DeadProp>{};
+    };
+    if (req.kind == dav::PropfindKind::propname) {
+        for (auto name : live_names()) {
+            QName q{std::string(k_dav_ns), std::string(name)};
+            if (live_value(pc, e, name)) found += empty_tag(q);
+        }
+        for (const auto& p : dead())
+            found += empty_tag(QName{p.ns, p.name});
+    } else if (req.kind == dav::PropfindKind::allprop) {
+        for (auto name : live_names()) {
+            QName q{std::string(k_dav_ns), std::string(name)};
+            if (auto v = live_value(pc, e, name)) found += open_tag(q) + *v + close_tag(q);
+        }
+        for (const auto& p : dead()) {
+            QName q{p.ns, p.name};
+            found += open_tag(q) + p.value_xml + close_tag(q);
+        }
+        for (const auto& q : req.include)
+            if (is_quota_prop(q))
+                if (auto v = live_value(pc, e, q.name)) found += open_tag(q) + *v + close_tag(q);
+    } else {
+        std::optional<std::vector<dav::DeadProp>> loaded;
+        for (const auto& q : req.props) {
+            if (is_live(q)) {
+                if (auto v = live_value(pc, e, q.name)) {
+                    found += open_tag(q) + *v + close_tag(q);
+                    continue;
+                }
+            } else {
+                if (!loaded) loaded = dead();
+                auto it = std::find_if(loaded->begin(), loaded->end(), [&](const dav::DeadProp& p) {
+                    return p.ns == q.ns && p.name == q.name;
+                });
+                if (it != loaded->end()) {
+                    found += open_tag(q) + it->value_xml + close_tag(q);
+                    continue;
+                }
+            }
+            missing += empty_tag(q);
+        }
+    }
+    out += "<D:response><D:href>";
+    out += dav::xml_escape(href_for(pc.app, e.path, folder));
+    out += "</D:href>";
+    if (!found.empty() || missing.empty())
+        out += "<D:propstat><D:prop>" + found + "</D:prop><D:status>" + status_line(200) +
+               "</D:status></D:propstat>";
+    if (!missing.empty())
+        out += "<D:propstat><D:prop>" + missing + "</D:prop><D:status>" + status_line(404) +
+               "</D:status></D:propstat>";
+    out += "</D:response>\n";
+}
+
+bool wants_etag(const dav::PropfindRequest& req) {
+    if (req.kind == dav::PropfindKind::allprop) return true;
+    if (req.kind == dav::PropfindKind::propname) return false;
+    return std::any_of(req.props.begin(), req.props.end(),
+                       [](const QName& q) { return q.ns == k_dav_ns && q.name == "getetag"; });
+}
+bool wants_dead(const dav::PropfindRequest& req) {
+    if (req.kind != dav::PropfindKind::prop) return true;
+    return std::any_of(req.props.begin(), req.props.end(),
+                       [](const QName& q) { return !is_live(q); });
+}
+
+// ---- the methods ------------------------------------------------------------
+
+struct Call {
+    ServerContext& ctx;
+    Exchange& x;
+    Head d;
+    std::string app;
+    std::string rel;
+    Mount mount;
+};
+
+awaitable<bool> answer(Call& c, const Response& r, bool head = false) {
+    c.x.status = r.status;
+    // A body this handler did not read ends the connection (it would be taken
+    // for the next request).
+    bool keep = c.d.keep_alive && c.x.parser.is_done();
+    co_return co_await send_response(c.x.stream, r, c.d.version, keep, c.ctx.options.send_timeout,
+                                     head);
+}
+awaitable<bool> answer_read(Call& c, const Response& r) {
+    // After read_xml_body: the parser is moved; the body was read whole.
+    c.x.status = r.status;
+    co_return co_await send_response(c.x.stream, r, c.d.version, c.d.keep_alive,
+                                     c.ctx.options.send_timeout, false);
+}
+
+Response options_response() {
+    Response r;
+    r.status = 200;
+    r.content_type.clear();
+    r.headers.emplace_back("DAV", "1, 2");
+    r.headers.emplace_back("MS-Author-Via", "DAV");
+    r.headers.emplace_back("Allow", std::string(k_allow));
+    return r;
+}
+
+// PROPFIND: the multistatus streamed in chunks.
+awaitable<bool> do_propfind(Call& c) {
+    auto& ctx = c.ctx;
+    auto& x = c.x;
+    if (c.d.depth != "0" && c.d.depth != "1") {
+        Body skip = co_await read_xml_body(ctx, x, c.d);
+        (void)skip;
+        Response r = dav_error(403,
+                               "PROPFIND with Depth: infinity (or no Depth) is not served; ask "
+                               "with Depth: 0 or 1, folder by folder",
+                               "propfind-finite-depth");
+        co_return co_await answer_read(c, r);
+    }
+    Body body = co_await read_xml_body(ctx, x, c.d);
+    if (body.refused) {
+        Response r = *body.refused;
+        x.status = r.status;
+        co_return co_await send_response(x.stream, r, c.d.version, false, ctx.options.send_timeout);
+    }
+    auto req = dav::parse_propfind(body.text);
+    if (!req) {
+        Response r = dav_error(req.error().status, req.error().message);
+        co_return co_await answer_read(c, r);
+    }
+    bool etags = wants_etag(*req);
+    bool dead = wants_dead(*req);
+    auto self = ctx.mounts.stat_entry(c.mount, c.rel, etags);
+    if (!self) {
+        Response r = from_api_error(self.error());
+        co_return co_await answer_read(c, r);
+    }
+    PropContext pc{ctx, c.mount, c.app, std::nullopt, false};
+    std::string first = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
+    {
+        UniqueFd fd;
+        if (dead) {
+            int f = open_beneath_raw(c.mount.dir.get(), c.rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+            if (f >= 0) fd = UniqueFd(f);
+        }
+        append_response(pc, *req, *self, fd.get(), first);
+    }
+    bool folder = self->type == EntryType::dir;
+    if (!folder || c.d.depth == "0") {
+        first += "</D:multistatus>\n";
+        Response r = xml_response(207, {});
+        r.body = std::move(first);
+        co_return co_await answer_read(c, r);
+    }
+
+    // Depth 1 of a folder: the header now, then the entries as pages of the listing come.
+    UniqueFd dir;
+    if (dead) {
+        int f = open_beneath_raw(c.mount.dir.get(), c.rel, O_RDONLY | O_DIRECTORY);
+        if (f >= 0) dir = UniqueFd(f);
+    }
+    bool chunked = c.d.version >= 11;
+    bool keep = chunked && c.d.keep_alive;
+    http::response<http::empty_body> res{http::status::multi_status, c.d.version};
+    res.set(http::field::server, "de-server");
+    res.set(http::field::content_type, "application/xml; charset=utf-8");
+    res.keep_alive(keep);
+    if (chunked) res.chunked(true);
+    x.status = 207;
+    boost::system::error_code ec;
+    http::response_serializer<http::empty_body> sr{res};
+    x.stream.expires_after(ctx.options.send_timeout);
+    co_await http::async_write_header(x.stream, sr, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return false;
+    auto flush = [&](std::string& text) -> awaitable<void> {
+        if (text.empty()) co_return;
+        if (chunked) {
+            auto chunk = http::make_chunk(asio::buffer(text));
+            co_await write_progress(x.stream, chunk, ctx.options.send_timeout, ec);
+        } else {
+            auto plain = asio::buffer(text);
+            co_await write_progress(x.stream, plain, ctx.options.send_timeout, ec);
+        }
+        text.clear();
+    };
+    std::string out = std::move(first);
+    std::string cursor;
+    while (true) {
+        auto page = ctx.mounts.list(c.mount, c.rel, false, etags, k_page, cursor);
+        // The walk could not go on: the answer must not look complete. The
+        // chunked body is cut (no last chunk): the client sees an error.
+        if (!page) co_return false;
+        for (const auto& e : page->entries) {
+            UniqueFd fd;
+            if (dead && dir) {
+                auto slash = e.path.rfind('/');
+                std::string name = slash == std::string::npos ? e.path : e.path.substr(slash + 1);
+                int f = ::openat(dir.get(), name.c_str(),
+                                 O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+                if (f >= 0) fd = UniqueFd(f);
+            }
+            append_response(pc, *req, e, fd.get(), out);
+            if (out.size() >= k_flush_at) {
+                co_await flush(out);
+                if (ec) co_return false;
+            }
+        }
+        if (!page->next_cursor) break;
+        cursor = *page->next_cursor;
+    }
+    out += "</D:multistatus>\n";
+    co_await flush(out);
+    if (ec) co_return false;
+    if (chunked) {
+        auto last = http::make_chunk_last();
+        co_await write_progress(x.stream, last, ctx.options.send_timeout, ec);
+        if (ec) co_return false;
+    }
+    co_return keep;
+}
+
+// Is `q` a property no PROPPATCH may set or remove?
+bool is_protected(const QName& q) {
+    return q.ns == k_dav_ns && is_live(q);
+}
+
+awaitable<bool> do_proppatch(Call& c, const IfVerdict& v) {
+    auto& ctx = c.ctx;
+    Body body = co_await read_xml_body(ctx, c.x, c.d);
+    if (body.refused) {
+        Response r = *body.refused;
+        c.x.status = r.status;
+        co_return co_await send_response(c.x.stream, r, c.d.version, false,
+                                         ctx.options.send_timeout);
+    }
+    auto ops = dav::parse_proppatch(body.text);
+    if (!ops) {
+        Response r = dav_error(ops.error().status, ops.error().message);
+        co_return co_await answer_read(c, r);
+    }
+    if (!stat_of(ctx, c.mount, c.rel)) {
+        Response r = dav_error(404, fmt::format("'{}' does not exist", c.rel));
+        co_return co_await answer_read(c, r);
+    }
+    if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, false, false), v,
+                                   c.x.caller, c.app)) {
+        co_return co_await answer_read(c, *refused);
+    }
+    // All or nothing (RFC 4918 9.2): any protected property fails the lot.
+    bool any_protected = std::any_of(ops->begin(), ops->end(),
+                                     [](const dav::PropPatchOp& o) { return is_protected(o.name); });
+    int status = 200;
+    std::string message;
+    if (!any_protected) {
+        int f = open_beneath_raw(c.mount.dir.get(), c.rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+        if (f < 0) {
+            Response r = dav_error(409, fmt::format("'{}' cannot be opened", c.rel));
+            co_return co_await answer_read(c, r);
+        }
+        UniqueFd fd(f);
+        auto props = dav::load_dead_props(fd.get());
+        for (const auto& op : *ops) {
+            auto it = std::find_if(props.begin(), props.end(), [&](const dav::DeadProp& p) {
+                return p.ns == op.name.ns && p.name == op.name.name;
+            });
+            if (op.set) {
+                if (it != props.end())
+                    it->value_xml = op.value_xml;
+                else
+                    props.push_back(dav::DeadProp{op.name.ns, op.name.name, op.value_xml});
+            } else if (it != props.end()) {
+                props.erase(it);
+            }
+        }
+        if (auto stored = dav::store_dead_props(fd.get(), props); !stored) {
+            status = api::http_status(stored.error().kind);
+            message = stored.error().message;
+        }
+    }
+    std::string out = "<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>" +
+                      dav::xml_escape(href_for(c.app, c.rel, false)) + "</D:href>";
+    for (const auto& op : *ops) {
+        int s = any_protected ? (is_protected(op.name) ? 403 : 424) : status;
+        out += "<D:propstat><D:prop>" + empty_tag(op.name) + "</D:prop><D:status>" +
+               status_line(s) + "</D:status>";
+        if (s == 403)
+            out += "<D:error><D:cannot-modify-protected-property/></D:error>";
+        out += "</D:propstat>";
+    }
+    if (!message.empty())
+        out += "<D:responsedescription>" + dav::xml_escape(message) + "</D:responsedescription>";
+    out += "</D:response></D:multistatus>\n";
+    Response r = xml_response(207, std::move(out));
+    co_return co_await answer_read(c, r);
+}
+
+awaitable<bool> do_mkcol(Call& c, const IfVerdict& v) {
+    auto& ctx = c.ctx;
+    if (c.d.has_body) {
+        Response r = dav_error(415, "MKCOL takes no body");
+        co_return co_await answer(c, r);
+    }
+    if (c.rel.empty() || stat_of(ctx, c.mount, c.rel)) {
+        Response r = dav_error(405, fmt::format("'{}' exists already", c.rel));
+        r.headers.emplace_back("Allow", std::string(k_allow));
+        co_return co_await answer(c, r);
+    }
+    auto parent = stat_of(ctx, c.mount, parent_of(c.rel));
+    if (!parent || parent->type != EntryType::dir) {
+        Response r = dav_error(409, fmt::format("the folder of '{}' does not exist", c.rel));
+        co_return co_await answer(c, r);
+    }
+    if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, false, true), v,
+                                   c.x.caller, c.app))
+        co_return co_await answer(c, *refused);
+    auto made = ctx.mounts.mkdir(c.mount, c.rel, false);
+    if (!made) {
+        Response r = from_api_error(made.error());
+        co_return co_await answer(c, r);
+    }
+    Response r;
+    r.status = 201;
+    r.content_type.clear();
+    co_return co_await answer(c, r);
+}
+
+awaitable<bool> do_delete(Call& c, const IfVerdict& v) {
+    auto& ctx = c.ctx;
+    if (c.rel.empty()) {
+        Response r = dav_error(403, "the mount's root folder cannot be deleted");
+        co_return co_await answer(c, r);
+    }
+    if (!stat_of(ctx, c.mount, c.rel)) {
+        Response r = dav_error(404, fmt::format("'{}' does not exist", c.rel));
+        co_return co_await answer(c, r);
+    }
+    if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, true, true), v,
+                                   c.x.caller, c.app))
+        co_return co_await answer(c, *refused);
+    auto gone = ctx.mounts.remove(c.mount, c.rel, true);
+    if (!gone) {
+        Response r = from_api_error(gone.error());
+        co_return co_await answer(c, r);
+    }
+    ctx.dav_locks.forget(c.app, c.rel);
+    Response r;
+    r.status = 204;
+    r.content_type.clear();
+    co_return co_await answer(c, r);
+}
+
+// COPY and MOVE.
+awaitable<bool> do_copy_move(Call& c, const IfVerdict& v, bool move) {
+    auto& ctx = c.ctx;
+    if (c.d.destination.empty()) {
+        Response r = dav_error(400, "a Destination header is required");
+        co_return co_await answer(c, r);
+    }
+    auto dest = resolve_url(c.d.destination, c.d.host, c.app);
+    if (!dest) {
+        std::string why = dest.error().extra.value("reason", "");
+        int status = why == "other_host" || why == "other_app" ? 502 : 400;
+        Response r = dav_error(status, dest.error().message);
+        co_return co_await answer(c, r);
+    }
+    const std::string& to = dest->rel;
+    bool infinity = c.d.depth.empty() || c.d.depth == "infinity";
+    if (!infinity && (move || c.d.depth != "0")) {
+        Response r = dav_error(400, move ? "MOVE takes Depth: infinity only"
+                                         : "COPY takes Depth: 0 or infinity");
+        co_return co_await answer(c, r);
+    }
+    auto src = stat_of(ctx, c.mount, c.rel);
+    if (!src) {
+        Response r = dav_error(404, fmt::format("'{}' does not exist", c.rel));
+        co_return co_await answer(c, r);
+    }
+    if (c.rel.empty() || to.empty() || to == c.rel) {
+        Response r = dav_error(403, "the source and the destination must differ, and neither may "
+                                    "be the mount's root");
+        co_return co_await answer(c, r);
+    }
+    if (within(to, c.rel)) {
+        Response r = dav_error(409, fmt::format("cannot {} '{}' into itself", move ? "move" : "copy",
+                                                c.rel));
+        co_return co_await answer(c, r);
+    }
+    auto dest_parent = stat_of(ctx, c.mount, parent_of(to));
+    if (!dest_parent || dest_parent->type != EntryType::dir) {
+        Response r = dav_error(409, fmt::format("the folder of '{}' does not exist", to));
+        co_return co_await answer(c, r);
+    }
+    auto existing = stat_of(ctx, c.mount, to);
+    bool overwrite = c.d.overwrite.value_or(true);
+    if (existing && !overwrite) {
+        Response r = dav_error(412, fmt::format("'{}' exists and Overwrite is F", to));
+        co_return co_await answer(c, r);
+    }
+    if (move) {
+        if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, true, true), v,
+                                       c.x.caller, c.app))
+            co_return co_await answer(c, *refused);
+    }
+    if (auto refused = check_locks(locks_in_the_way(ctx, c.app, to, true, true), v, c.x.caller,
+                                   c.app))
+        co_return co_await answer(c, *refused);
+
+    // A file replacing a file is one atomic rename; anything else replacing
+    // an existing target deletes it first (RFC 4918 9.8.4, 9.9.3).
+    bool atomic = existing && existing->type == EntryType::file && src->type == EntryType::file;
+    if (existing && !atomic) {
+        if (auto gone = ctx.mounts.remove(c.mount, to, true); !gone) {
+            Response r = from_api_error(gone.error());
+            co_return co_await answer(c, r);
+        }
+    }
+    if (existing) ctx.dav_locks.forget(c.app, to);
+    ApiResult<Entry> done = Entry{};
+    if (move) {
+        done = ctx.mounts.move(c.mount, c.rel, to, atomic);
+        if (done) ctx.dav_locks.forget(c.app, c.rel);
+    } else if (!infinity && src->type == EntryType::dir) {
+        auto made = ctx.mounts.mkdir(c.mount, to, false);
+        if (made) {
+            done = made->entry;
+            int s = open_beneath_raw(c.mount.dir.get(), c.rel, O_RDONLY | O_DIRECTORY);
+            int t = open_beneath_raw(c.mount.dir.get(), to, O_RDONLY | O_DIRECTORY);
+            if (s >= 0 && t >= 0) dav::copy_dead_props(s, t);
+            if (s >= 0) ::close(s);
+            if (t >= 0) ::close(t);
+        } else {
+            done = std::unexpected(made.error());
+        }
+    } else {
+        done = ctx.mounts.copy(c.mount, c.rel, to, atomic);
+    }
+    if (!done) {
+        Response r = from_api_error(done.error());
+        co_return co_await answer(c, r);
+    }
+    Response r;
+    r.status = existing ? 204 : 201;
+    r.content_type.clear();
+    if (!existing) r.headers.emplace_back("Location", href_for(c.app, to, done->type == EntryType::dir));
+    co_return co_await answer(c, r);
+}
+
+awaitable<bool> do_lock(Call& c, const IfVerdict& v) {
+    auto& ctx = c.ctx;
+    Body body = co_await read_xml_body(ctx, c.x, c.d);
+    if (body.refused) {
+        Response r = *body.refused;
+        c.x.status = r.status;
+        co_return co_await send_response(c.x.stream, r, c.d.version, false,
+                                         ctx.options.send_timeout);
+    }
+    auto info = dav::parse_lockinfo(body.text);
+    if (!info) {
+        Response r = dav_error(info.error().status, info.error().message);
+        co_return co_await answer_read(c, r);
+    }
+    auto timeout = dav::parse_timeout(c.d.timeout);
+    if (!*info) {
+        // A refresh: the token comes in the If header.
+        if (v.tokens.size() != 1) {
+            Response r = dav_error(400, "a LOCK refresh names its lock token in the If header",
+                                   "lock-token-submitted");
+            co_return co_await answer_read(c, r);
+        }
+        auto lock = ctx.dav_locks.refresh(c.app, c.rel, *v.tokens.begin(), c.x.caller.username,
+                                          timeout);
+        if (!lock) {
+            Response r = dav_error(412, "no lock of yours with that token covers this resource",
+                                   "lock-token-matches-request-uri");
+            co_return co_await answer_read(c, r);
+        }
+        Response r = xml_response(200, "<D:prop xmlns:D=\"DAV:\"><D:lockdiscovery>" +
+                                           lock_xml(*lock, c.app) +
+                                           "</D:lockdiscovery></D:prop>\n");
+        co_return co_await answer_read(c, r);
+    }
+    if (c.d.depth != "" && c.d.depth != "0" && c.d.depth != "infinity") {
+        Response r = dav_error(400, "LOCK takes Depth: 0 or infinity");
+        co_return co_await answer_read(c, r);
+    }
+    auto existing = stat_of(ctx, c.mount, c.rel);
+    bool created = false;
+    if (!existing) {
+        // RFC 4918 7.3: a lock on an unmapped URL creates an empty file.
+        auto parent = stat_of(ctx, c.mount, parent_of(c.rel));
+        if (!parent || parent->type != EntryType::dir) {
+            Response r = dav_error(409, fmt::format("the folder of '{}' does not exist", c.rel));
+            co_return co_await answer_read(c, r);
+        }
+        if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, false, true), v,
+                                       c.x.caller, c.app))
+            co_return co_await answer_read(c, *refused);
+    }
+    bool infinite = c.d.depth != "0" && (existing && existing->type == EntryType::dir);
+    auto lock = ctx.dav_locks.acquire(c.app, c.rel,
+                                      (*info)->exclusive ? dav::LockScope::exclusive
+                                                         : dav::LockScope::shared,
+                                      infinite, timeout, c.x.caller.username, (*info)->owner_xml);
+    if (!lock) {
+        Response r = lock.error().status == 423
+                         ? xml_response(423, "<D:error xmlns:D=\"DAV:\"><D:no-conflicting-lock/>"
+                                             "</D:error>\n")
+                         : dav_error(lock.error().status, lock.error().message);
+        co_return co_await answer_read(c, r);
+    }
+    if (!existing) {
+        PutOptions opts;
+        opts.content_length = 0;
+        opts.if_none_match_star = true;
+        auto up = ctx.mounts.begin_put(c.mount, c.rel, opts);
+        ApiResult<PutResult> put = up ? (*up)->commit() : ApiResult<PutResult>(std::unexpected(up.error()));
+        if (!put && put.error().kind != WireError::precondition_failed &&
+            put.error().kind != WireError::conflict) {
+            (void)ctx.dav_locks.release(c.app, c.rel, lock->token, c.x.caller.username);
+            Response r = from_api_error(put.error());
+            co_return co_await answer_read(c, r);
+        }
+        created = static_cast<bool>(put);
+    }
+    Response r = xml_response(created ? 201 : 200, "<D:prop xmlns:D=\"DAV:\"><D:lockdiscovery>" +
+                                                       lock_xml(*lock, c.app) +
+                                                       "</D:lockdiscovery></D:prop>\n");
+    r.headers.emplace_back("Lock-Token", "<" + lock->token + ">");
+    co_return co_await answer_read(c, r);
+}
+
+awaitable<bool> do_unlock(Call& c) {
+    std::string_view token = c.d.lock_token;
+    if (token.size() < 2 || token.front() != '<' || token.back() != '>') {
+        Response r = dav_error(400, "UNLOCK needs a Lock-Token header: <token>");
+        co_return co_await answer(c, r);
+    }
+    token = token.substr(1, token.size() - 2);
+    auto done = c.ctx.dav_locks.release(c.app, c.rel, token, c.x.caller.username);
+    if (!done) {
+        Response r = dav_error(done.error().status, done.error().message,
+                               done.error().status == 409 ? "lock-token-matches-request-uri" : "");
+        co_return co_await answer(c, r);
+    }
+    Response r;
+    r.status = 204;
+    r.content_type.clear();
+    co_return co_await answer(c, r);
+}
+
+}  // namespace
+
+awaitable<bool> handle_dav(ServerContext& ctx, Exchange& x) {
+    Call c{ctx, x, read_head(x.parser, x.keep_alive), x.route.app, {}, {}};
+    if (c.d.method == "OPTIONS") {
+        Response r = options_response();
+        co_return co_await answer(c, r);
+    }
+    auto mount = ctx.api.open_mount(x.route.app, x.caller);
+    if (!mount) {
+        Response r = from_api_error(mount.error());
+        co_return co_await answer(c, r);
+    }
+    c.mount = std::move(*mount);
+    auto rel = normalize_remote_path(x.route.file_path);
+    if (!rel) {
+        Response r = dav_error(400, rel.error().message);
+        co_return co_await answer(c, r);
+    }
+    c.rel = *rel;
+    const std::string& m = c.d.method;
+
+    if (m == "GET" || m == "HEAD") {
+        auto e = stat_of(ctx, c.mount, c.rel);
+        if (e && e->type == EntryType::dir) {
+            Response r = dav_error(405, "a folder: list it with PROPFIND");
+            r.headers.emplace_back("Allow", std::string(k_allow));
+            co_return co_await answer(c, r, m == "HEAD");
+        }
+        Route files{RouteId::files, c.app, c.rel, {}, {}};
+        Exchange fx{x.stream, x.buffer, x.parser, files, x.query, x.caller, x.keep_alive, 0};
+        bool keep = co_await handle_file_get(ctx, fx);
+        x.status = fx.status;
+        co_return keep;
+    }
+    if (m == "PROPFIND") co_return co_await do_propfind(c);
+    if (m == "UNLOCK") co_return co_await do_unlock(c);
+
+    auto verdict = evaluate_if(ctx, c.mount, c.d, c.app, c.rel);
+    if (!verdict) {
+        Response r = from_api_error(verdict.error());
+        co_return co_await answer(c, r);
+    }
+    if (!verdict->holds) {
+        Response r = dav_error(412, "the If header's conditions do not hold");
+        co_return co_await answer(c, r);
+    }
+    if (m == "PUT") {
+        auto e = stat_of(ctx, c.mount, c.rel);
+        if (c.rel.empty() || (e && e->type == EntryType::dir)) {
+            Response r = dav_error(405, "a folder cannot be written with PUT");
+            co_return co_await answer(c, r);
+        }
+        auto parent = stat_of(ctx, c.mount, parent_of(c.rel));
+        if (!parent || parent->type != EntryType::dir) {
+            Response r = dav_error(409, fmt::format("the folder of '{}' does not exist; create it "
+                                                    "with MKCOL first",
+                                                    c.rel));
+            co_return co_await answer(c, r);
+        }
+        if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, false, !e), *verdict,
+                                       x.caller, c.app))
+            co_return co_await answer(c, *refused);
+        Route files{RouteId::files, c.app, c.rel, {}, {}};
+        Exchange fx{x.stream, x.buffer, x.parser, files, x.query, x.caller, x.keep_alive, 0};
+        bool keep = co_await handle_file_put(ctx, fx);
+        x.status = fx.status;
+        co_return keep;
+    }
+    if (m == "PROPPATCH") co_return co_await do_proppatch(c, *verdict);
+    if (m == "MKCOL") co_return co_await do_mkcol(c, *verdict);
+    if (m == "DELETE") co_return co_await do_delete(c, *verdict);
+    if (m == "COPY") co_return co_await do_copy_move(c, *verdict, false);
+    if (m == "MOVE") co_return co_await do_copy_move(c, *verdict, true);
+    if (m == "LOCK") co_return co_await do_lock(c, *verdict);
+    Response r = dav_error(405, fmt::format("{} is not a WebDAV method this server serves", m));
+    r.headers.emplace_back("Allow", std::string(k_allow));
+    co_return co_await answer(c, r);
+}
+
+}  // namespace de::server

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# WebDAV on de-server, driven with curl (issue 16): the methods' answers, the
+# API's guarantees kept (authentication, isolation between users, confinement
+# to the mount, ETag = SHA-256, properties that follow their file), and hostile
+# input (traversal in the URL and in Destination, another app or host as
+# Destination, another user's lock token, oversized, deep and billion-laughs
+# XML). Ends with a PROPFIND of a 30,000-entry folder: complete, and the
+# server's peak RSS does not grow with it.
+source "$(dirname "$0")/harness.sh"
+source "$(dirname "$0")/dav_helpers.sh"
+dav_setup
+hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status"; }
+
+# ---- 1. discovery and authentication -----------------------------------------
+dav OPTIONS /
+assert_eq "$CODE" "200" "OPTIONS"
+assert_eq "$(dav_header DAV)" "1, 2" "DAV header"
+assert_contains "$(dav_header Allow)" "PROPFIND" "Allow lists PROPFIND"
+CODE=$(curl -s -o /dev/null -D "$T/h" -w '%{http_code}' -X PROPFIND -H 'Depth: 0' "$DAV/")
+assert_eq "$CODE" "401" "no credentials"
+assert_contains "$(cat "$T/h")" "WWW-Authenticate: Basic" "a Basic challenge"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -u "alice:wrong" -X PROPFIND -H 'Depth: 0' "$DAV/")
+assert_eq "$CODE" "401" "a wrong key"
+
+# ---- 2. files: PUT, GET, ETag, PROPFIND ---------------------------------------
+printf 'hello dav\n' >"$T/h.txt"
+dav PUT /h.txt -T "$T/h.txt"
+assert_eq "$CODE" "201" "PUT creates"
+cmp -s "$T/h.txt" "$MOUNT/h.txt" || fail "the mount holds what was PUT"
+dav PUT /h.txt -T "$T/h.txt"
+assert_contains "200 204" "$CODE" "PUT replaces"
+dav GET /h.txt
+assert_eq "$BODY" "hello dav" "GET"
+want_etag="\"$(sha256sum "$T/h.txt" | cut -d' ' -f1)\""
+assert_eq "$(dav_header ETag)" "$want_etag" "ETag is the SHA-256"
+dav PUT /no/such/dir/f -T "$T/h.txt"
+assert_eq "$CODE" "409" "PUT without its folder"
+dav MKCOL /d/
+assert_eq "$CODE" "201" "MKCOL"
+dav MKCOL /d/
+assert_eq "$CODE" "405" "MKCOL again"
+dav PROPFIND /h.txt -H 'Depth: 0'
+assert_eq "$CODE" "207" "PROPFIND file"
+assert_contains "$BODY" "<D:getcontentlength>10</D:getcontentlength>" "length"
+assert_contains "$BODY" "<D:getetag>$(sed 's/"/\&quot;/g' <<<"$want_etag")</D:getetag>" "getetag"
+dav PROPFIND / -H 'Depth: 1' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:quota-used-bytes/><D:quota-available-bytes/><D:resourcetype/></D:prop></D:propfind>'
+assert_eq "$CODE" "207" "PROPFIND quota"
+assert_contains "$BODY" "<D:quota-used-bytes>10</D:quota-used-bytes>" "quota-used-bytes"
+assert_contains "$BODY" "<D:href>/dav/sales/d/</D:href>" "the folder's href ends in /"
+dav PROPFIND / -H 'Depth: infinity'
+assert_eq "$CODE" "403" "Depth: infinity refused"
+assert_contains "$BODY" "propfind-finite-depth" "with its precondition"
+
+# ---- 3. properties follow their file --------------------------------------------
+dav PROPPATCH /h.txt --data '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:colour>blue <Z:b>deep</Z:b></Z:colour></D:prop></D:set></D:propertyupdate>'
+assert_eq "$CODE" "207" "PROPPATCH"
+assert_contains "$BODY" "200 OK" "set"
+dav MOVE /h.txt -H "Destination: $DAV/d/moved.txt"
+assert_eq "$CODE" "201" "MOVE"
+dav COPY /d/moved.txt -H "Destination: $DAV/copy.txt"
+assert_eq "$CODE" "201" "COPY"
+for p in /d/moved.txt /copy.txt; do
+    dav PROPFIND "$p" -H 'Depth: 0' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><Z:colour xmlns:Z="urn:z"/></D:prop></D:propfind>'
+    assert_contains "$BODY" "blue" "the property of $p"
+    assert_contains "$BODY" "deep" "its nested element on $p"
+done
+dav PROPPATCH /h.txt --data '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:getetag>x</D:getetag></D:prop></D:set></D:propertyupdate>'
+assert_eq "$CODE" "404" "PROPPATCH of a moved-away file"
+dav PROPPATCH /copy.txt --data '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:getetag>x</D:getetag></D:prop></D:set></D:propertyupdate>'
+assert_contains "$BODY" "403" "a live property is protected"
+
+# ---- 4. hostile paths -------------------------------------------------------------
+echo "secret" >"$T/outside"
+for p in "/../../../../../../$T/outside" "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd" "/..%2f..%2f..%2fetc%2fpasswd" "/d/%2e%2e/%2e%2e/x"; do
+    CODE=$(curl -s --path-as-is -o "$T/out" -w '%{http_code}' -u "alice:$KEY" "$DAV$p")
+    CHECKS=$((CHECKS + 1))
+    [[ "$CODE" == 400 || "$CODE" == 404 ]] || fail "GET $p answered $CODE"
+    assert_not_contains "$(cat "$T/out")" "root:" "no /etc/passwd through $p"
+done
+dav MOVE /copy.txt -H "Destination: $DAV/../../escaped.txt"
+CHECKS=$((CHECKS + 1))
+[[ "$CODE" == 400 || "$CODE" == 403 || "$CODE" == 502 ]] || fail "Destination with .. answered $CODE"
+[[ ! -e "$SERVER_ROOT/apps/escaped.txt" && ! -e "$SERVER_ROOT/escaped.txt" ]] || fail "a file escaped the mount"
+BOBKEY=$(add_user bob)
+curl -s -o /dev/null -u "bob:$BOBKEY" -X POST -H 'Content-Type: application/json' \
+    --data '{"name":"bobapp"}' "$SERVER_URL/api/v1/apps"
+curl -s -o /dev/null -u "bob:$BOBKEY" -X PUT "$SERVER_URL/api/v1/apps/bobapp/mount"
+dav PROPFIND / -H 'Depth: 0'
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -u "alice:$KEY" -X PROPFIND -H 'Depth: 0' "$SERVER_URL/dav/bobapp/")
+assert_eq "$CODE" "404" "another user's app is not there"
+dav COPY /copy.txt -H "Destination: $SERVER_URL/dav/bobapp/stolen.txt"
+assert_eq "$CODE" "502" "Destination in another app"
+[[ ! -e "$SERVER_ROOT/apps/bobapp/mount/stolen.txt" ]] || fail "a file reached another user's app"
+dav COPY /copy.txt -H "Destination: http://elsewhere.example/dav/sales/x.txt"
+assert_eq "$CODE" "502" "Destination on another host"
+
+# ---- 5. locks: another user's token is no use -------------------------------------
+dav LOCK /copy.txt -H 'Timeout: Second-60' --data '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>alice</D:owner></D:lockinfo>'
+assert_eq "$CODE" "200" "LOCK"
+TOKEN=$(dav_header Lock-Token | tr -d '<>')
+assert_contains "$TOKEN" "urn:uuid:" "a lock token"
+dav PUT /copy.txt -T "$T/h.txt"
+assert_eq "$CODE" "423" "PUT without the token"
+dav PUT /copy.txt -T "$T/h.txt" -H "If: (<$TOKEN>)"
+assert_contains "200 204" "$CODE" "PUT with the token"
+printf 'b' >"$T/b"
+curl -s -o /dev/null -u "bob:$BOBKEY" -T "$T/b" "$SERVER_URL/dav/bobapp/g"
+BOBTOKEN=$(curl -s -D - -o /dev/null -u "bob:$BOBKEY" -X LOCK "$SERVER_URL/dav/bobapp/g" \
+    --data '<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>' |
+    tr -d '\r' | sed -n 's/^Lock-Token: <\(.*\)>$/\1/Ip')
+assert_contains "$BOBTOKEN" "urn:uuid:" "bob's lock"
+dav PUT /copy.txt -T "$T/b" -H "If: (<$BOBTOKEN>)"
+CHECKS=$((CHECKS + 1))
+[[ "$CODE" == 412 || "$CODE" == 423 ]] || fail "PUT with another user's token answered $CODE"
+dav UNLOCK /copy.txt -H "Lock-Token: <$BOBTOKEN>"
+CHECKS=$((CHECKS + 1))
+[[ "$CODE" == 409 || "$CODE" == 403 ]] || fail "UNLOCK with another user's token answered $CODE"
+dav DELETE /copy.txt
+assert_eq "$CODE" "423" "still locked"
+dav UNLOCK /copy.txt -H "Lock-Token: <$TOKEN>"
+assert_eq "$CODE" "204" "UNLOCK"
+dav DELETE /copy.txt
+assert_eq "$CODE" "204" "DELETE once unlocked"
+
+# ---- 6. hostile XML -------------------------------------------------------------
+before=$(hwm)
+python3 - "$T" <<'PY'
+import sys
+t = sys.argv[1]
+lol = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + "".join(
+    f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10)) + \
+    ']><D:propfind xmlns:D="DAV:"><D:prop><D:x>&lol9;</D:x></D:prop></D:propfind>'
+open(f"{t}/laughs.xml", "w").write(lol)
+open(f"{t}/deep.xml", "w").write('<D:propfind xmlns:D="DAV:">' + "<a>" * 200000 + "</a>" * 200000 + "</D:propfind>")
+open(f"{t}/big.xml", "w").write('<D:propfind xmlns:D="DAV:"><D:prop>' + "<D:x/>" * 400000 + "</D:prop></D:propfind>")
+PY
+dav PROPFIND / -H 'Depth: 0' --data-binary "@$T/laughs.xml"
+assert_eq "$CODE" "400" "billion laughs"
+dav PROPFIND / -H 'Depth: 0' --data-binary "@$T/deep.xml"
+CHECKS=$((CHECKS + 1))
+[[ "$CODE" == 400 || "$CODE" == 413 ]] || fail "deep XML answered $CODE"
+dav PROPFIND / -H 'Depth: 0' --data-binary "@$T/big.xml"
+assert_eq "$CODE" "413" "a 2.4 MB body"
+dav PROPPATCH /d/moved.txt --data-binary "@$T/laughs.xml"
+assert_eq "$CODE" "400" "billion laughs in PROPPATCH"
+dav LOCK /d/moved.txt --data-binary "@$T/laughs.xml"
+assert_eq "$CODE" "400" "billion laughs in LOCK"
+after=$(hwm)
+CHECKS=$((CHECKS + 1))
+((after - before < 16384)) || fail "hostile XML grew the server's peak RSS by $((after - before)) KiB"
+
+# ---- 7. a 30,000-entry folder streams ------------------------------------------------
+mkdir -p "$MOUNT/many"
+python3 -c 'import os,sys
+d=sys.argv[1]
+for i in range(30000): open(os.path.join(d, "f%05d.dat" % i), "w").close()' "$MOUNT/many"
+curl -s -u "alice:$KEY" -X PROPFIND -H 'Depth: 1' "$DAV/many/" >"$T/many.xml"  # warms the hash cache
+before=$(hwm)
+curl -s -u "alice:$KEY" -X PROPFIND -H 'Depth: 1' "$DAV/many/" >"$T/many.xml"
+after=$(hwm)
+assert_eq "$(grep -o '<D:response>' "$T/many.xml" | wc -l)" "30001" "every entry listed"
+assert_contains "$(tail -c 100 "$T/many.xml")" "</D:multistatus>" "the answer is complete"
+CHECKS=$((CHECKS + 1))
+((after - before < 8192)) || fail "PROPFIND of 30,000 entries grew the peak RSS by $((after - before)) KiB"
+echo "PROPFIND Depth 1 of 30,000 entries: peak RSS $before -> $after KiB"
+finish
