@@ -1,0 +1,626 @@
+// WebDAV request XML and the If header: see dav_xml.hpp.
+//
+// The body is parsed by expat into a small tree (at most k_max_elements
+// elements, k_max_depth deep, text no larger than the body), which is then
+// checked against the method's grammar. Property values and <owner> are cut
+// out of that tree and written again as self-contained fragments: every
+// element names its namespace with a default declaration (xmlns="urn:a", or
+// xmlns="" for none) unless its re-serialized parent already put the same one
+// in scope, namespaced attributes get a prefixed declaration, text is escaped
+// (CR as &#13; so it survives the next parser's line-end normalization).
+// Comments and processing instructions are dropped; the infoset RFC 4918 4.3
+// asks to keep (names, attributes, element and character children) is kept.
+#include "dav_xml.hpp"
+
+#include <expat.h>
+
+#include <climits>
+#include <cstdint>
+#include <utility>
+
+namespace de::server::dav {
+
+namespace {
+
+constexpr std::string_view k_dav = "DAV:";
+constexpr std::string_view k_xml_ns = "http://www.w3.org/XML/1998/namespace";
+// Separator between namespace URI, local name and prefix in expat's names:
+// U+0001 is not an XML 1.0 character, so no URI or name can contain it.
+constexpr char k_sep = '\x01';
+
+struct Attr {
+    QName name;
+    std::string prefix;  // as written (namespaced attributes only)
+    std::string value;
+};
+
+struct Child {
+    bool is_text = false;
+    std::string text;         // is_text
+    std::size_t element = 0;  // !is_text: index in Tree::nodes
+};
+
+struct Node {
+    QName name;
+    std::vector<Attr> attrs;
+    std::vector<Child> children;
+    std::string lang;  // xml:lang in scope ("" none)
+};
+
+struct Tree {
+    std::vector<Node> nodes;  // nodes[0] is the root once parsed
+};
+
+// Splits expat's "uri<sep>local<sep>prefix" (or "local").
+void split_name(const char* raw, QName& name, std::string* prefix) {
+    std::string_view s(raw);
+    auto a = s.find(k_sep);
+    if (a == std::string_view::npos) {
+        name.ns.clear();
+        name.name = std::string(s);
+        return;
+    }
+    name.ns = std::string(s.substr(0, a));
+    auto rest = s.substr(a + 1);
+    auto b = rest.find(k_sep);
+    name.name = std::string(rest.substr(0, b));
+    if (prefix && b != std::string_view::npos) *prefix = std::string(rest.substr(b + 1));
+}
+
+struct ParseState {
+    XML_Parser parser = nullptr;
+    Tree tree;
+    std::vector<std::size_t> stack;
+    std::optional<XmlError> error;
+
+    void fail(int status, std::string message) {
+        if (!error) error = XmlError{status, std::move(message)};
+        XML_StopParser(parser, XML_FALSE);
+    }
+};
+
+void XMLCALL on_start(void* ud, const XML_Char* name, const XML_Char** atts) {
+    auto& st = *static_cast<ParseState*>(ud);
+    if (st.error) return;
+    if (st.tree.nodes.size() >= k_max_elements) {
+        st.fail(413, "XML body has more than " + std::to_string(k_max_elements) + " elements");
+        return;
+    }
+    if (st.stack.size() >= k_max_depth) {
+        st.fail(400, "XML body is nested deeper than " + std::to_string(k_max_depth) + " elements");
+        return;
+    }
+    Node node;
+    split_name(name, node.name, nullptr);
+    if (!st.stack.empty()) node.lang = st.tree.nodes[st.stack.back()].lang;
+    for (const XML_Char** a = atts; a && a[0]; a += 2) {
+        Attr attr;
+        split_name(a[0], attr.name, &attr.prefix);
+        attr.value = a[1];
+        if (attr.name.ns == k_xml_ns && attr.name.name == "lang") node.lang = attr.value;
+        node.attrs.push_back(std::move(attr));
+    }
+    std::size_t index = st.tree.nodes.size();
+    st.tree.nodes.push_back(std::move(node));
+    if (!st.stack.empty()) {
+        Child c;
+        c.element = index;
+        st.tree.nodes[st.stack.back()].children.push_back(std::move(c));
+    }
+    st.stack.push_back(index);
+}
+
+void XMLCALL on_end(void* ud, const XML_Char*) {
+    auto& st = *static_cast<ParseState*>(ud);
+    if (st.error || st.stack.empty()) return;
+    st.stack.pop_back();
+}
+
+void XMLCALL on_text(void* ud, const XML_Char* s, int len) {
+    auto& st = *static_cast<ParseState*>(ud);
+    if (st.error || st.stack.empty() || len <= 0) return;
+    auto& children = st.tree.nodes[st.stack.back()].children;
+    if (children.empty() || !children.back().is_text) {
+        Child c;
+        c.is_text = true;
+        children.push_back(std::move(c));
+    }
+    children.back().text.append(s, static_cast<std::size_t>(len));
+}
+
+void XMLCALL on_doctype(void* ud, const XML_Char*, const XML_Char*, const XML_Char*, int) {
+    static_cast<ParseState*>(ud)->fail(400, "DTDs are not accepted in WebDAV request bodies");
+}
+
+void XMLCALL on_entity_decl(void* ud, const XML_Char*, int, const XML_Char*, int, const XML_Char*,
+                            const XML_Char*, const XML_Char*, const XML_Char*) {
+    static_cast<ParseState*>(ud)->fail(400, "entity declarations are not accepted");
+}
+
+// Never loads anything: an external entity reference is an error.
+int XMLCALL on_external_entity(XML_Parser, const XML_Char*, const XML_Char*, const XML_Char*,
+                               const XML_Char*) {
+    return XML_STATUS_ERROR;
+}
+
+XmlResult<Tree> parse_tree(std::string_view body) {
+    if (body.size() > static_cast<std::size_t>(INT_MAX))
+        return std::unexpected(XmlError{413, "XML body too large"});
+    ParseState st;
+    st.parser = XML_ParserCreateNS(nullptr, k_sep);
+    if (!st.parser) return std::unexpected(XmlError{500, "cannot create an XML parser"});
+    struct Free {
+        XML_Parser p;
+        ~Free() { XML_ParserFree(p); }
+    } free_parser{st.parser};
+    XML_SetReturnNSTriplet(st.parser, 1);
+    XML_SetUserData(st.parser, &st);
+    XML_SetElementHandler(st.parser, on_start, on_end);
+    XML_SetCharacterDataHandler(st.parser, on_text);
+    XML_SetStartDoctypeDeclHandler(st.parser, on_doctype);
+    XML_SetEntityDeclHandler(st.parser, on_entity_decl);
+    XML_SetExternalEntityRefHandler(st.parser, on_external_entity);
+    XML_SetParamEntityParsing(st.parser, XML_PARAM_ENTITY_PARSING_NEVER);
+    auto status = XML_Parse(st.parser, body.data(), static_cast<int>(body.size()), XML_TRUE);
+    if (st.error) return std::unexpected(std::move(*st.error));
+    if (status != XML_STATUS_OK) {
+        auto code = XML_GetErrorCode(st.parser);
+        const char* what = XML_ErrorString(code);
+        return std::unexpected(
+            XmlError{400, "XML body is not well-formed: line " +
+                              std::to_string(XML_GetCurrentLineNumber(st.parser)) + ": " +
+                              (what ? what : "error")});
+    }
+    if (st.tree.nodes.empty()) return std::unexpected(XmlError{400, "XML body has no element"});
+    return std::move(st.tree);
+}
+
+bool all_space(std::string_view s) {
+    for (char c : s)
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+    return true;
+}
+
+bool is_dav(const QName& n, std::string_view local) {
+    return n.ns == k_dav && n.name == local;
+}
+
+std::string show(const QName& n) {
+    return n.ns.empty() ? n.name : "{" + n.ns + "}" + n.name;
+}
+
+XmlError shape(std::string message) {
+    return XmlError{422, std::move(message)};
+}
+
+// The element children of `node` named DAV:`local`.
+std::vector<std::size_t> dav_children(const Tree& t, const Node& node, std::string_view local) {
+    std::vector<std::size_t> out;
+    for (const auto& c : node.children)
+        if (!c.is_text && is_dav(t.nodes[c.element].name, local)) out.push_back(c.element);
+    return out;
+}
+
+std::vector<QName> element_names(const Tree& t, const Node& node) {
+    std::vector<QName> out;
+    for (const auto& c : node.children)
+        if (!c.is_text) out.push_back(t.nodes[c.element].name);
+    return out;
+}
+
+// ---- re-serialization -------------------------------------------------------
+
+void escape_text(std::string& out, std::string_view s) {
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '\r':
+                out += "&#13;";
+                break;
+            default:
+                out += c;
+        }
+    }
+}
+
+void escape_attr(std::string& out, std::string_view s) {
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\t':
+                out += "&#9;";
+                break;
+            case '\n':
+                out += "&#10;";
+                break;
+            case '\r':
+                out += "&#13;";
+                break;
+            default:
+                out += c;
+        }
+    }
+}
+
+// Namespace bindings in scope in the output written so far.
+struct Scope {
+    std::optional<std::string> default_ns;  // nullopt: unknown (the fragment's top)
+    std::vector<std::pair<std::string, std::string>> prefixes;  // prefix → URI, innermost last
+    const std::string* lookup(std::string_view prefix) const {
+        for (auto it = prefixes.rbegin(); it != prefixes.rend(); ++it)
+            if (it->first == prefix) return &it->second;
+        return nullptr;
+    }
+};
+
+struct Writer {
+    const Tree& tree;
+    std::string& out;
+    std::size_t budget;  // bytes `out` may reach
+    bool over = false;
+
+    void element(const Node& node, Scope scope) {
+        if (over) return;
+        out += '<';
+        out += node.name.name;
+        if (!scope.default_ns || *scope.default_ns != node.name.ns) {
+            out += " xmlns=\"";
+            escape_attr(out, node.name.ns);
+            out += '"';
+            scope.default_ns = node.name.ns;
+        }
+        for (const auto& a : node.attrs) {
+            out += ' ';
+            if (a.name.ns == k_xml_ns) {
+                out += "xml:";
+            } else if (!a.name.ns.empty()) {
+                // A namespaced attribute always came with a prefix (the
+                // input's, which binds one URI per element); "ns" is only a
+                // fallback for an expat that did not report it.
+                std::string prefix = a.prefix.empty() || a.prefix == "xmlns" || a.prefix == "xml"
+                                         ? std::string("ns")
+                                         : a.prefix;
+                const std::string* bound = scope.lookup(prefix);
+                if (!bound || *bound != a.name.ns) {
+                    out += "xmlns:" + prefix + "=\"";
+                    escape_attr(out, a.name.ns);
+                    out += "\" ";
+                    scope.prefixes.emplace_back(prefix, a.name.ns);
+                }
+                out += prefix;
+                out += ':';
+            }
+            out += a.name.name;
+            out += "=\"";
+            escape_attr(out, a.value);
+            out += '"';
+        }
+        if (node.children.empty()) {
+            out += "/>";
+        } else {
+            out += '>';
+            content(node, scope);
+            out += "</";
+            out += node.name.name;
+            out += '>';
+        }
+        if (out.size() > budget) over = true;
+    }
+
+    void content(const Node& node, const Scope& scope) {
+        for (const auto& c : node.children) {
+            if (over) return;
+            if (c.is_text)
+                escape_text(out, c.text);
+            else
+                element(tree.nodes[c.element], scope);
+            if (out.size() > budget) over = true;
+        }
+    }
+};
+
+// Budget for all fragments of one body: re-serializing may add namespace
+// declarations to every element and expand CR to &#13;, but a body whose
+// values grow past this is an amplification attempt (a long URI redeclared
+// on thousands of siblings), not a property.
+std::size_t fragment_budget(std::string_view body) {
+    return body.size() * 8 + 65536;
+}
+
+XmlResult<std::string> fragment(const Tree& t, const Node& node, std::size_t& used,
+                                std::size_t budget) {
+    std::string out;
+    Writer w{t, out, budget - std::min(used, budget)};
+    w.content(node, Scope{});
+    if (w.over)
+        return std::unexpected(
+            XmlError{413, "XML property values are too large once re-serialized"});
+    used += out.size();
+    return out;
+}
+
+}  // namespace
+
+std::string xml_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&apos;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+XmlResult<PropfindRequest> parse_propfind(std::string_view body) {
+    PropfindRequest req;
+    if (all_space(body)) return req;
+    auto tree = parse_tree(body);
+    if (!tree) return std::unexpected(std::move(tree.error()));
+    const Tree& t = *tree;
+    const Node& root = t.nodes[0];
+    if (!is_dav(root.name, "propfind"))
+        return std::unexpected(
+            shape("PROPFIND body must be a DAV:propfind element, not " + show(root.name)));
+    auto props = dav_children(t, root, "prop");
+    auto allprop = dav_children(t, root, "allprop");
+    auto propname = dav_children(t, root, "propname");
+    auto include = dav_children(t, root, "include");
+    if (props.size() + allprop.size() + propname.size() != 1)
+        return std::unexpected(
+            shape("DAV:propfind must hold exactly one of DAV:prop, DAV:allprop, DAV:propname"));
+    if (!include.empty() && allprop.empty())
+        return std::unexpected(shape("DAV:include is only allowed with DAV:allprop"));
+    if (!props.empty()) {
+        req.kind = PropfindKind::prop;
+        req.props = element_names(t, t.nodes[props[0]]);
+    } else if (!propname.empty()) {
+        req.kind = PropfindKind::propname;
+    }
+    for (auto i : include)
+        for (auto& n : element_names(t, t.nodes[i]))
+            req.include.push_back(std::move(n));
+    return req;
+}
+
+XmlResult<std::vector<PropPatchOp>> parse_proppatch(std::string_view body) {
+    auto tree = parse_tree(body);
+    if (!tree) return std::unexpected(std::move(tree.error()));
+    const Tree& t = *tree;
+    const Node& root = t.nodes[0];
+    if (!is_dav(root.name, "propertyupdate"))
+        return std::unexpected(
+            shape("PROPPATCH body must be a DAV:propertyupdate element, not " + show(root.name)));
+    std::vector<PropPatchOp> ops;
+    std::size_t used = 0;
+    const std::size_t budget = fragment_budget(body);
+    bool any = false;
+    for (const auto& c : root.children) {
+        if (c.is_text) continue;
+        const Node& op = t.nodes[c.element];
+        bool set = is_dav(op.name, "set");
+        if (!set && !is_dav(op.name, "remove")) continue;  // unknown: ignored (RFC 4918 17)
+        any = true;
+        auto prop = dav_children(t, op, "prop");
+        if (prop.size() != 1)
+            return std::unexpected(
+                shape("DAV:" + op.name.name + " must hold exactly one DAV:prop"));
+        for (const auto& pc : t.nodes[prop[0]].children) {
+            if (pc.is_text) continue;
+            const Node& p = t.nodes[pc.element];
+            PropPatchOp o;
+            o.set = set;
+            o.name = p.name;
+            if (set) {
+                auto value = fragment(t, p, used, budget);
+                if (!value) return std::unexpected(std::move(value.error()));
+                o.value_xml = std::move(*value);
+                o.xml_lang = p.lang;
+            }
+            ops.push_back(std::move(o));
+        }
+    }
+    if (!any)
+        return std::unexpected(
+            shape("DAV:propertyupdate must hold at least one DAV:set or DAV:remove"));
+    return ops;
+}
+
+XmlResult<std::optional<LockInfo>> parse_lockinfo(std::string_view body) {
+    if (all_space(body)) return std::optional<LockInfo>{};
+    auto tree = parse_tree(body);
+    if (!tree) return std::unexpected(std::move(tree.error()));
+    const Tree& t = *tree;
+    const Node& root = t.nodes[0];
+    if (!is_dav(root.name, "lockinfo"))
+        return std::unexpected(
+            shape("LOCK body must be a DAV:lockinfo element, not " + show(root.name)));
+    LockInfo info;
+    auto scope = dav_children(t, root, "lockscope");
+    if (scope.size() != 1)
+        return std::unexpected(shape("DAV:lockinfo must hold exactly one DAV:lockscope"));
+    auto exclusive = dav_children(t, t.nodes[scope[0]], "exclusive");
+    auto shared = dav_children(t, t.nodes[scope[0]], "shared");
+    if (exclusive.size() + shared.size() != 1)
+        return std::unexpected(
+            shape("DAV:lockscope must hold exactly one of DAV:exclusive, DAV:shared"));
+    info.exclusive = !exclusive.empty();
+    auto type = dav_children(t, root, "locktype");
+    if (type.size() != 1)
+        return std::unexpected(shape("DAV:lockinfo must hold exactly one DAV:locktype"));
+    if (dav_children(t, t.nodes[type[0]], "write").size() != 1)
+        return std::unexpected(shape("only write locks are supported (DAV:locktype DAV:write)"));
+    auto owner = dav_children(t, root, "owner");
+    if (owner.size() > 1)
+        return std::unexpected(shape("DAV:lockinfo holds more than one DAV:owner"));
+    if (!owner.empty()) {
+        std::size_t used = 0;
+        auto xml = fragment(t, t.nodes[owner[0]], used, fragment_budget(body));
+        if (!xml) return std::unexpected(std::move(xml.error()));
+        info.owner_xml = std::move(*xml);
+    }
+    return std::optional<LockInfo>(std::move(info));
+}
+
+// ---- If header ----------------------------------------------------------------
+
+namespace {
+
+struct IfScanner {
+    std::string_view s;
+    std::size_t i = 0;
+
+    void skip_lws() {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+            ++i;
+    }
+    bool at_end() {
+        skip_lws();
+        return i >= s.size();
+    }
+    char peek() { return i < s.size() ? s[i] : '\0'; }
+
+    // "<" ... ">": no whitespace, controls or angle brackets inside, not empty.
+    std::optional<std::string> angle() {
+        if (peek() != '<') return std::nullopt;
+        std::size_t start = ++i;
+        while (i < s.size() && s[i] != '>') {
+            auto c = static_cast<unsigned char>(s[i]);
+            if (c <= 0x20 || c == 0x7f || c == '<') return std::nullopt;
+            ++i;
+        }
+        if (i >= s.size() || i == start) return std::nullopt;
+        std::string v(s.substr(start, i - start));
+        ++i;
+        return v;
+    }
+
+    // entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE (RFC 9110 8.8.3), and SP.
+    std::optional<std::string> etag() {
+        std::size_t start = i;
+        if (s.substr(i, 2) == "W/") i += 2;
+        if (peek() != '"') return std::nullopt;
+        ++i;
+        while (i < s.size() && s[i] != '"') {
+            auto c = static_cast<unsigned char>(s[i]);
+            // Spaces are not etagc, but RFC 4918's own examples use them.
+            if (c < 0x20 || c == 0x7f) return std::nullopt;
+            ++i;
+        }
+        if (i >= s.size()) return std::nullopt;
+        ++i;
+        return std::string(s.substr(start, i - start));
+    }
+
+    // "Not" (case-insensitive, as HTTP's ABNF strings are).
+    bool not_keyword() {
+        if (i + 3 > s.size()) return false;
+        auto w = s.substr(i, 3);
+        bool match = (w[0] == 'N' || w[0] == 'n') && (w[1] == 'O' || w[1] == 'o') &&
+                     (w[2] == 'T' || w[2] == 't');
+        if (!match) return false;
+        i += 3;
+        return true;
+    }
+};
+
+XmlError bad_if(std::string what) {
+    return XmlError{400, "malformed If header: " + what};
+}
+
+}  // namespace
+
+XmlResult<std::vector<IfList>> parse_if_header(std::string_view value) {
+    IfScanner sc{value};
+    std::vector<IfList> lists;
+    std::optional<bool> tagged;  // decided by the first list
+    std::optional<std::string> resource;
+    if (sc.at_end()) return std::unexpected(bad_if("empty"));
+    while (!sc.at_end()) {
+        if (sc.peek() == '<') {
+            if (tagged == false) return std::unexpected(bad_if("tagged list after untagged one"));
+            auto tag = sc.angle();
+            if (!tag) return std::unexpected(bad_if("bad resource tag"));
+            tagged = true;
+            resource = std::move(*tag);
+            if (sc.at_end() || sc.peek() != '(')
+                return std::unexpected(bad_if("resource tag without a list"));
+            continue;
+        }
+        if (sc.peek() != '(') return std::unexpected(bad_if("expected '(' or '<'"));
+        if (!tagged) tagged = false;
+        ++sc.i;
+        IfList list;
+        list.resource = resource;
+        while (true) {
+            if (sc.at_end()) return std::unexpected(bad_if("unterminated list"));
+            if (sc.peek() == ')') {
+                ++sc.i;
+                break;
+            }
+            IfCondition cond;
+            if (sc.not_keyword()) {
+                cond.negated = true;
+                if (sc.at_end()) return std::unexpected(bad_if("Not without a condition"));
+            }
+            if (sc.peek() == '<') {
+                auto token = sc.angle();
+                if (!token) return std::unexpected(bad_if("bad state token"));
+                cond.value = std::move(*token);
+            } else if (sc.peek() == '[') {
+                ++sc.i;
+                sc.skip_lws();
+                auto tag = sc.etag();
+                if (!tag) return std::unexpected(bad_if("bad entity tag"));
+                sc.skip_lws();
+                if (sc.peek() != ']') return std::unexpected(bad_if("entity tag without ']'"));
+                ++sc.i;
+                cond.etag = true;
+                cond.value = std::move(*tag);
+            } else {
+                return std::unexpected(bad_if("expected a state token or [entity-tag]"));
+            }
+            list.conditions.push_back(std::move(cond));
+        }
+        if (list.conditions.empty()) return std::unexpected(bad_if("empty list"));
+        lists.push_back(std::move(list));
+    }
+    return lists;
+}
+
+}  // namespace de::server::dav
