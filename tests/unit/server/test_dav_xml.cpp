@@ -6,9 +6,12 @@
 #include <chrono>
 #include <string>
 
-using namespace de::server::dav;
-
+// Everything in this file, tests included, sits in dav_xml_test: the unit
+// executable is one unity translation unit, so neither the helpers nor the
+// using-directive reach the other test files.
 namespace dav_xml_test {
+
+using namespace de::server::dav;
 
 const std::string k_decl = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>";
 const std::string k_litmus = "http://webdav.org/neon/litmus/";
@@ -38,10 +41,6 @@ std::string nested(int depth) {
         s += "</a>";
     return s + "</D:prop></D:propfind>";
 }
-
-}  // namespace dav_xml_test
-
-using namespace dav_xml_test;
 
 TEST_CASE("parse_propfind: empty body, allprop, propname, prop, include") {
     for (const char* body : {"", "  \r\n\t"}) {
@@ -482,3 +481,5 @@ TEST_CASE("parse_if_header: malformed headers are 400") {
         CHECK(r.error().status == 400);
     }
 }
+
+}  // namespace dav_xml_test
