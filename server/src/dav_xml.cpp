@@ -201,7 +201,8 @@ XmlResult<Tree> parse_tree(std::string_view body) {
         const char* what = XML_ErrorString(code);
         return std::unexpected(
             XmlError{400, "XML body is not well-formed: line " +
-                              std::to_string(XML_GetCurrentLineNumber(st.parser)) + ": " +
+                              std::to_string(XML_GetCurrentLineNumber(st.parser)) + ", column " +
+                              std::to_string(XML_GetCurrentColumnNumber(st.parser) + 1) + ": " +
                               (what ? what : "error")});
     }
     if (st.tree.nodes.empty()) return std::unexpected(XmlError{400, "XML body has no element"});
