@@ -15,6 +15,8 @@ namespace {
 
 using std::chrono::seconds;
 
+constexpr std::size_t k_token_size = 45;  // "urn:uuid:" and 36
+
 std::string_view trim_slashes(std::string_view p) {
     while (!p.empty() && p.front() == '/')
         p.remove_prefix(1);
@@ -59,7 +61,7 @@ std::optional<std::string> random_token() {
     raw[8] = static_cast<std::uint8_t>((raw[8] & 0x3f) | 0x80);  // variant 10
     static constexpr char k_hex[] = "0123456789abcdef";
     std::string out = "urn:uuid:";
-    out.reserve(out.size() + 36);
+    out.reserve(k_token_size);
     for (std::size_t i = 0; i < raw.size(); ++i) {
         if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
         out.push_back(k_hex[raw[i] >> 4]);
@@ -110,12 +112,14 @@ LockTable::LockTable(Clock clock, std::size_t max_locks_per_user, std::size_t ma
       m_max_locks_per_user(max_locks_per_user),
       m_max_bytes_per_user(max_bytes_per_user) {}
 
-std::size_t LockTable::cost(const Lock& lock) {
-    // The strings as held (the token three times: the lock map's key, the path
-    // index and the expiry set; the path twice) and a fixed part for the nodes.
+std::size_t LockTable::cost(std::string_view app, std::string_view path, std::string_view user,
+                            std::string_view owner_xml) {
+    // The strings as held (the token four times: the lock, the lock map's key,
+    // the path index and the expiry set; the path twice) and a fixed part for
+    // the nodes and the rest of the Lock.
     constexpr std::size_t k_fixed = 512;
-    return k_fixed + 4 * lock.token.size() + lock.app.size() + 2 * lock.path.size() +
-           lock.user.size() + lock.owner_xml.size();
+    return k_fixed + 4 * k_token_size + app.size() + 2 * path.size() + user.size() +
+           owner_xml.size();
 }
 
 void LockTable::erase_lock(LockMap::iterator it) {
@@ -130,7 +134,7 @@ void LockTable::erase_lock(LockMap::iterator it) {
     }
     if (auto u = m_users.find(lock.user); u != m_users.end()) {
         u->second.locks -= 1;
-        u->second.bytes -= cost(lock);
+        u->second.bytes -= cost(lock.app, lock.path, lock.user, lock.owner_xml);
         if (u->second.locks == 0) m_users.erase(u);
     }
     m_locks.erase(it);
@@ -173,6 +177,13 @@ std::expected<Lock, LockRefused> LockTable::acquire(std::string app, std::string
     std::lock_guard guard(m_mutex);
     const TimePoint now = m_clock();
     sweep(now);
+
+    // The user's limits first: a user at them costs no scan and no randomness.
+    const std::size_t bytes = cost(app, path, user, owner_xml);
+    Usage usage_now;
+    if (auto u = m_users.find(user); u != m_users.end()) usage_now = u->second;
+    if (usage_now.locks >= m_max_locks_per_user || usage_now.bytes + bytes > m_max_bytes_per_user)
+        return std::unexpected(LockRefused{503, "too many locks held by this user", {}});
 
     if (auto idx = m_index.find(app); idx != m_index.end()) {
         const PathIndex& paths = idx->second;
@@ -230,12 +241,6 @@ std::expected<Lock, LockRefused> LockTable::acquire(std::string app, std::string
             return std::unexpected(LockRefused{503, "no random bytes for a lock token", {}});
         lock.token = std::move(*token);
     }
-
-    const std::size_t bytes = cost(lock);
-    Usage held;
-    if (auto u = m_users.find(lock.user); u != m_users.end()) held = u->second;
-    if (held.locks >= m_max_locks_per_user || held.bytes + bytes > m_max_bytes_per_user)
-        return std::unexpected(LockRefused{503, "too many locks held by this user", {}});
 
     Usage& usage = m_users[lock.user];
     usage.locks += 1;

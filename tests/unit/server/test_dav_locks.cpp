@@ -367,6 +367,8 @@ TEST_CASE("dav locks: one user holds at most max_locks_per_user and a bounded nu
     REQUIRE(t.release("web", "f0", held[0].token, "ann"));
     CHECK(take(t, "f5").has_value());
     CHECK(take(t, "f4").error().status == 503);
+    // The limits are checked before the conflicts (no scan for a user at them).
+    CHECK(take(t, "f1").error().status == 503);
     // Expiry gives the places back too.
     clock.advance(600);
     CHECK(take(t, "f4").has_value());
