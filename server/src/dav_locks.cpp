@@ -155,10 +155,10 @@ template <class F>
 void LockTable::for_within(const PathIndex& paths, std::string_view path, F&& f) const {
     if (path.empty()) {  // the root: everything
         for (const auto& [p, tokens] : paths)
-            f(p, tokens);
+            if (!f(p, tokens)) return;
         return;
     }
-    if (auto at = paths.find(path); at != paths.end()) f(at->first, at->second);
+    if (auto at = paths.find(path); at != paths.end() && !f(at->first, at->second)) return;
     // Everything that starts with "path/" sorts in ["path/", "path0"): '0'
     // follows '/' directly, so "path-b" and "path.x" sort before, "pathb" after.
     std::string lo(path);
@@ -166,7 +166,7 @@ void LockTable::for_within(const PathIndex& paths, std::string_view path, F&& f)
     std::string hi(path);
     hi.push_back('0');
     for (auto it = paths.lower_bound(lo), end = paths.lower_bound(hi); it != end; ++it)
-        f(it->first, it->second);
+        if (!f(it->first, it->second)) return;
 }
 
 std::expected<Lock, LockRefused> LockTable::acquire(std::string app, std::string path,
@@ -216,6 +216,7 @@ std::expected<Lock, LockRefused> LockTable::acquire(std::string app, std::string
                 for_within(paths, path,
                            [&](const std::string& p, const std::vector<std::string>& tokens) {
                                check(p, tokens, false);
+                               return !conflict;  // the first conflict ends the scan
                            });
             } else if (auto at = paths.find(path); at != paths.end()) {
                 check(at->first, at->second, false);
@@ -323,6 +324,7 @@ std::vector<Lock> LockTable::within(std::string_view app, std::string_view path)
             const Lock& lock = m_locks.at(t);
             if (lock.expires > now) out.push_back(lock);
         }
+        return true;
     });
     return out;
 }
@@ -336,6 +338,7 @@ void LockTable::forget(std::string_view app, std::string_view path) {
     std::vector<std::string> doomed;
     for_within(idx->second, path, [&](const std::string&, const std::vector<std::string>& tokens) {
         doomed.insert(doomed.end(), tokens.begin(), tokens.end());
+        return true;
     });
     for (const auto& t : doomed)  // may erase the app's index: `idx` is dead
         if (auto it = m_locks.find(t); it != m_locks.end()) erase_lock(it);

@@ -118,6 +118,8 @@ class LockTable {
     // What a lock weighs against its user's max_bytes_per_user.
     static std::size_t cost(std::string_view app, std::string_view path, std::string_view user,
                             std::string_view owner_xml);
+    // Calls f(path, tokens) for `path` and each path below it, in order,
+    // while f returns true.
     template <class F>
     void for_within(const PathIndex& paths, std::string_view path, F&& f) const;
 
