@@ -122,6 +122,57 @@ nlohmann::json state_dry_run_json(std::string_view app, std::string_view action,
             {"files_deleted", files_deleted}};
 }
 
+std::string webdav_url(std::string_view host, std::string_view app) {
+    while (host.ends_with('/'))
+        host.remove_suffix(1);
+    std::string url = fmt::format("{}/dav/", host);
+    // RFC 3986 unreserved characters stay, every other byte is %XX (app names
+    // are a-z, 0-9 and '-' today, so this is the name itself).
+    for (unsigned char c : app) {
+        const bool alnum =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (alnum || c == '-' || c == '.' || c == '_' || c == '~')
+            url.push_back(static_cast<char>(c));
+        else
+            url += fmt::format("%{:02X}", static_cast<unsigned>(c));
+    }
+    url.push_back('/');
+    return url;
+}
+
+std::string webdav_instructions(const WebdavGuide& g) {
+    const std::string& u = g.url;
+    const std::string& user = g.username;
+    const std::string mnt = fmt::format("/mnt/{}", g.app);
+    std::string text = fmt::format(
+        "WebDAV (classes 1 and 2) of '{}': user {}, password {} (KEY below; `read -rs KEY` "
+        "keeps it out of your history).\n",
+        g.app, user, g.key_hint);
+    text += fmt::format(
+        "  davfs2   sudo mount -t davfs {} {} -o uid=$(id -u),gid=$(id -g)\n"
+        "           (asks for the password, or add \"{} {} KEY\" to /etc/davfs2/secrets, mode "
+        "600)\n",
+        u, mnt, mnt, user);
+    text += fmt::format(
+        "  rclone   rclone config create {} webdav url={} vendor=other user={} "
+        "pass=\"$(rclone obscure \"$KEY\")\"\n"
+        "           then `rclone ls {}:` or `rclone mount {}: {}`; without a config: "
+        "--webdav-url {} --webdav-vendor other --webdav-user {} "
+        "--webdav-pass \"$(rclone obscure \"$KEY\")\"\n",
+        g.app, u, user, g.app, g.app, mnt, u, user);
+    text += fmt::format(
+        "  macOS    Finder > Go > Connect to Server (Cmd-K): {} as {}, password KEY\n", u, user);
+    text += fmt::format(
+        "  Windows  Explorer > This PC > Map network drive: {}, or `net use Z: {} /user:{} *`\n", u,
+        u, user);
+    if (u.starts_with("http://"))
+        text +=
+            "           over plain HTTP Windows sends no password unless the WebClient value "
+            "HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters\\BasicAuthLevel is "
+            "2: use an HTTPS address\n";
+    return text;
+}
+
 std::string plural(std::uint64_t n, std::string_view one, std::string_view many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }
