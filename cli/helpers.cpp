@@ -145,31 +145,31 @@ std::string webdav_instructions(const WebdavGuide& g) {
     const std::string& user = g.username;
     const std::string mnt = fmt::format("/mnt/{}", g.app);
     std::string text = fmt::format(
-        "WebDAV (classes 1 and 2) of '{}': user {}, password {} (KEY below; `read -rs KEY` "
-        "keeps it out of your history).\n",
-        g.app, user, g.key_hint);
+        "Log in as {}; the password is {}.\n"
+        "KEY below is that key (`read -rs KEY` reads it without echo).\n",
+        user, g.key_hint);
     text += fmt::format(
         "  davfs2   sudo mount -t davfs {} {} -o uid=$(id -u),gid=$(id -g)\n"
-        "           (asks for the password, or add \"{} {} KEY\" to /etc/davfs2/secrets, mode "
-        "600)\n",
+        "           it asks for the password, or add \"{} {} KEY\" to /etc/davfs2/secrets "
+        "(mode 600)\n",
         u, mnt, mnt, user);
     text += fmt::format(
         "  rclone   rclone config create {} webdav url={} vendor=other user={} "
         "pass=\"$(rclone obscure \"$KEY\")\"\n"
-        "           then `rclone ls {}:` or `rclone mount {}: {}`; without a config: "
+        "           then `rclone ls {}:`, `rclone mount {}: {}`; no config: rclone ls :webdav: "
         "--webdav-url {} --webdav-vendor other --webdav-user {} "
         "--webdav-pass \"$(rclone obscure \"$KEY\")\"\n",
         g.app, u, user, g.app, g.app, mnt, u, user);
     text += fmt::format(
-        "  macOS    Finder > Go > Connect to Server (Cmd-K): {} as {}, password KEY\n", u, user);
+        "  macOS    Finder > Go > Connect to Server (Cmd-K): {}, user {}, password KEY\n", u, user);
     text += fmt::format(
-        "  Windows  Explorer > This PC > Map network drive: {}, or `net use Z: {} /user:{} *`\n", u,
-        u, user);
+        "  Windows  net use Z: {} /user:{} *   (or Explorer > This PC > Map network drive)\n", u,
+        user);
     if (u.starts_with("http://"))
         text +=
-            "           over plain HTTP Windows sends no password unless the WebClient value "
-            "HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters\\BasicAuthLevel is "
-            "2: use an HTTPS address\n";
+            "           Windows sends no password over plain HTTP unless "
+            "HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters\\BasicAuthLevel is 2 "
+            "(then restart WebClient): prefer HTTPS\n";
     return text;
 }
 

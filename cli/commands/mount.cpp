@@ -66,8 +66,8 @@ std::string key_hint(const Settings& s, bool no_keyfile) {
     if (s.api_key.is_set() && s.api_key.origin == Origin::environment)
         return fmt::format("the API key in ${}", s.api_key.source);
     if (s.token.is_set())
-        return "your API key, the one you gave `de-cli login` (the keyfile keeps only a token)";
-    return fmt::format("your API key (for de-cli: {}{})", k_env_password,
+        return "your API key, the one given to `de-cli login` (de-cli keeps only a token)";
+    return fmt::format("your API key (de-cli takes it from {}{})", k_env_password,
                        no_keyfile ? "" : " or `de-cli login`");
 }
 

@@ -52,7 +52,8 @@ TEST_CASE("mount url: the instructions name every client, the user, and never a 
     CHECK(text.find("Connect to Server") != std::string::npos);
     CHECK(text.find("net use Z: http://127.0.0.1:8050/dav/sales/ /user:alice *") !=
           std::string::npos);
-    CHECK(text.find("$DASH_ENTERPRISE_PASSWORD") != std::string::npos);
+    CHECK(text.find("Log in as alice; the password is the API key in $DASH_ENTERPRISE_PASSWORD") !=
+          std::string::npos);
     // Plain HTTP: Windows needs BasicAuthLevel; over HTTPS that line is noise.
     CHECK(text.find("BasicAuthLevel") != std::string::npos);
     guide.url = "https://de.example.com/dav/sales/";
