@@ -46,7 +46,6 @@ using dav::Lock;
 using dav::QName;
 
 constexpr std::size_t k_xml_body_limit = 1 << 20;
-constexpr std::size_t k_page = 512;               // PROPFIND: entries per listing page
 constexpr std::size_t k_flush_at = 64 * 1024;      // PROPFIND: bytes per chunk sent
 constexpr std::string_view k_dav_ns = "DAV:";
 constexpr std::string_view k_allow =
@@ -598,7 +597,8 @@ Response options_response() {
     return r;
 }
 
-// PROPFIND: the multistatus streamed in chunks.
+// PROPFIND: the multistatus streamed in chunks while one folder's walk goes
+// (SortedWalk: batches of the smallest names, memory bounded whatever the size).
 awaitable<bool> do_propfind(Call& c) {
     auto& ctx = c.ctx;
     auto& x = c.x;
@@ -678,29 +678,27 @@ awaitable<bool> do_propfind(Call& c) {
         text.clear();
     };
     std::string out = std::move(first);
-    std::string cursor;
+    auto walker = ctx.mounts.walk(c.mount, c.rel, etags, false);
+    // The walk could not start or go on: the answer must not look complete.
+    // The chunked body is cut (no last chunk): the client sees an error.
+    if (!walker) co_return false;
     while (true) {
-        auto page = ctx.mounts.list(c.mount, c.rel, false, etags, k_page, cursor);
-        // The walk could not go on: the answer must not look complete. The
-        // chunked body is cut (no last chunk): the client sees an error.
-        if (!page) co_return false;
-        for (const auto& e : page->entries) {
-            UniqueFd fd;
-            if (dead && dir) {
-                auto slash = e.path.rfind('/');
-                std::string name = slash == std::string::npos ? e.path : e.path.substr(slash + 1);
-                int f = ::openat(dir.get(), name.c_str(),
-                                 O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-                if (f >= 0) fd = UniqueFd(f);
-            }
-            append_response(pc, *req, e, fd.get(), out);
-            if (out.size() >= k_flush_at) {
-                co_await flush(out);
-                if (ec) co_return false;
-            }
+        auto next = (*walker)->next();
+        if (!next) co_return false;
+        if (!*next) break;
+        const Entry& e = **next;
+        UniqueFd fd;
+        if (dead && dir) {
+            auto slash = e.path.rfind('/');
+            std::string name = slash == std::string::npos ? e.path : e.path.substr(slash + 1);
+            int f = ::openat(dir.get(), name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+            if (f >= 0) fd = UniqueFd(f);
         }
-        if (!page->next_cursor) break;
-        cursor = *page->next_cursor;
+        append_response(pc, *req, e, fd.get(), out);
+        if (out.size() >= k_flush_at) {
+            co_await flush(out);
+            if (ec) co_return false;
+        }
     }
     out += "</D:multistatus>\n";
     co_await flush(out);

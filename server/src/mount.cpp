@@ -1088,10 +1088,13 @@ ApiResult<ListPage> MountStore::list_page(SortedWalk walk, bool hashes, std::siz
 }
 
 ApiResult<std::unique_ptr<TreeWalker>> MountStore::walk(Mount& m, std::string_view rel,
-                                                        bool hashes) {
+                                                        bool hashes, bool recursive) {
     int fd = open_beneath_raw(m.dir.get(), rel, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return std::unexpected(not_a_folder(m.dir.get(), rel, -fd));
-    auto w = SortedWalk::start(UniqueFd(fd), std::string(rel), {}, true);
+    // One folder alone may use the whole budget per batch: a folder of N
+    // names is read N / 4096 times, not N / 1024.
+    auto w = SortedWalk::start(UniqueFd(fd), std::string(rel), {}, recursive,
+                               recursive ? 1024 : SortedWalk::k_budget);
     if (!w) return std::unexpected(w.error());
     return std::make_unique<TreeWalker>(*this, std::move(*w), hashes);
 }

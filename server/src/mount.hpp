@@ -205,7 +205,11 @@ class MountStore {
     // a short page, when the walk cannot go on.
     ApiResult<ListPage> list(Mount& m, std::string_view rel, bool recursive, bool hashes,
                              std::size_t limit, std::string_view cursor);
-    ApiResult<std::unique_ptr<TreeWalker>> walk(Mount& m, std::string_view rel, bool hashes);
+    // The walk of the manifest (`recursive`), or of one folder's entries
+    // (WebDAV's PROPFIND Depth 1), read in batches of the largest size the
+    // walk's memory budget allows.
+    ApiResult<std::unique_ptr<TreeWalker>> walk(Mount& m, std::string_view rel, bool hashes,
+                                                bool recursive = true);
 
     // SHA-256 of an open regular file, from the cache when (dev, ino, size,
     // mtime) still match. With `crc`, a file that has to be read also gets

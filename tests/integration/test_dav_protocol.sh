@@ -146,8 +146,10 @@ assert_eq "$CODE" "400" "billion laughs in PROPPATCH"
 dav LOCK /d/moved.txt --data-binary "@$T/laughs.xml"
 assert_eq "$CODE" "400" "billion laughs in LOCK"
 after=$(hwm)
-CHECKS=$((CHECKS + 1))
-((after - before < 16384)) || fail "hostile XML grew the server's peak RSS by $((after - before)) KiB"
+if [[ -z "${ASAN_OPTIONS:-}" ]]; then
+    CHECKS=$((CHECKS + 1))
+    ((after - before < 16384)) || fail "hostile XML grew the server's peak RSS by $((after - before)) KiB"
+fi
 
 # ---- 7. a 30,000-entry folder streams ------------------------------------------------
 mkdir -p "$MOUNT/many"
@@ -160,7 +162,11 @@ curl -s -u "alice:$KEY" -X PROPFIND -H 'Depth: 1' "$DAV/many/" >"$T/many.xml"
 after=$(hwm)
 assert_eq "$(grep -o '<D:response>' "$T/many.xml" | wc -l)" "30001" "every entry listed"
 assert_contains "$(tail -c 100 "$T/many.xml")" "</D:multistatus>" "the answer is complete"
-CHECKS=$((CHECKS + 1))
-((after - before < 8192)) || fail "PROPFIND of 30,000 entries grew the peak RSS by $((after - before)) KiB"
+# Not in the sanitizer build: ASan keeps freed memory in quarantine, so its
+# peak says nothing about what de-server holds.
+if [[ -z "${ASAN_OPTIONS:-}" ]]; then
+    CHECKS=$((CHECKS + 1))
+    ((after - before < 8192)) || fail "PROPFIND of 30,000 entries grew the peak RSS by $((after - before)) KiB"
+fi
 echo "PROPFIND Depth 1 of 30,000 entries: peak RSS $before -> $after KiB"
 finish
