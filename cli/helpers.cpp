@@ -122,6 +122,57 @@ nlohmann::json state_dry_run_json(std::string_view app, std::string_view action,
             {"files_deleted", files_deleted}};
 }
 
+std::string webdav_url(std::string_view host, std::string_view app) {
+    while (host.ends_with('/'))
+        host.remove_suffix(1);
+    std::string url = fmt::format("{}/dav/", host);
+    // RFC 3986 unreserved characters stay, every other byte is %XX (app names
+    // are a-z, 0-9 and '-' today, so this is the name itself).
+    for (unsigned char c : app) {
+        const bool alnum =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (alnum || c == '-' || c == '.' || c == '_' || c == '~')
+            url.push_back(static_cast<char>(c));
+        else
+            url += fmt::format("%{:02X}", static_cast<unsigned>(c));
+    }
+    url.push_back('/');
+    return url;
+}
+
+std::string webdav_instructions(const WebdavGuide& g) {
+    const std::string& u = g.url;
+    const std::string& user = g.username;
+    const std::string mnt = fmt::format("/mnt/{}", g.app);
+    std::string text = fmt::format(
+        "Log in as {}; the password is {}.\n"
+        "KEY below is that key (`read -rs KEY` reads it without echo).\n",
+        user, g.key_hint);
+    text += fmt::format(
+        "  davfs2   sudo mount -t davfs {} {} -o uid=$(id -u),gid=$(id -g)\n"
+        "           it asks for the password, or add \"{} {} KEY\" to /etc/davfs2/secrets "
+        "(mode 600)\n",
+        u, mnt, mnt, user);
+    text += fmt::format(
+        "  rclone   rclone config create {} webdav url={} vendor=other user={} "
+        "pass=\"$(rclone obscure \"$KEY\")\"\n"
+        "           then `rclone ls {}:`, `rclone mount {}: {}`; no config: rclone ls :webdav: "
+        "--webdav-url {} --webdav-vendor other --webdav-user {} "
+        "--webdav-pass \"$(rclone obscure \"$KEY\")\"\n",
+        g.app, u, user, g.app, g.app, mnt, u, user);
+    text += fmt::format(
+        "  macOS    Finder > Go > Connect to Server (Cmd-K): {}, user {}, password KEY\n", u, user);
+    text += fmt::format(
+        "  Windows  net use Z: {} /user:{} *   (or Explorer > This PC > Map network drive)\n", u,
+        user);
+    if (u.starts_with("http://"))
+        text +=
+            "           Windows sends no password over plain HTTP unless "
+            "HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters\\BasicAuthLevel is 2 "
+            "(then restart WebClient): prefer HTTPS\n";
+    return text;
+}
+
 std::string plural(std::uint64_t n, std::string_view one, std::string_view many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }

@@ -45,6 +45,20 @@ nlohmann::json state_dry_run_json(std::string_view app, std::string_view action,
 // files_transferred, bytes_transferred, files_unchanged, ... (no direction-specific keys).
 // remote_dir: the synced folder in the mount, so failures name their full remote path.
 nlohmann::json sync_counts_json(const SyncSummary& summary, std::string_view remote_dir);
+// The WebDAV address of an app's mount (docs/webdav.md): host (a normalized
+// server URL, no trailing '/'; a path prefix is kept) + "/dav/" + the app name
+// percent-encoded as one path segment + "/".
+std::string webdav_url(std::string_view host, std::string_view app);
+// What `mount url` prints on stderr: how to reach `url` with davfs2, rclone,
+// macOS Finder and Windows as `username`. key_hint says where the API key (the
+// password) comes from; the key itself is never an input, so it cannot be printed.
+struct WebdavGuide {
+    std::string app;
+    std::string url;
+    std::string username;
+    std::string key_hint;  // "the API key in $DASH_ENTERPRISE_PASSWORD", ...
+};
+std::string webdav_instructions(const WebdavGuide& guide);
 // "1 file", "3 files"; "1 folder", "2 folders".
 std::string plural(std::uint64_t n, std::string_view one, std::string_view many);
 

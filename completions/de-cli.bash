@@ -78,12 +78,18 @@ _de_cli_spec() {
             pos=''
             ;;
         'mount')
-            subs='status enable disable'
+            subs='status url enable disable'
             opts='-h --help --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path'
             pos=''
             ;;
         'mount status')
+            subs=''
+            opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
+            vopts='--host --ca-path -n --name'
+            pos=''
+            ;;
+        'mount url')
             subs=''
             opts='-h --help -n --name --host --no-keyfile --ca-path --insecure --json -q --quiet -v --verbose --no-progress --no-color -V --version'
             vopts='--host --ca-path -n --name'
@@ -211,6 +217,8 @@ _de_cli_values() {
         'mount|--ca-path') _de_cli_files ;;
         'mount status|-n' | 'mount status|--name') _de_cli_dynamic 'apps' ;;
         'mount status|--ca-path') _de_cli_files ;;
+        'mount url|-n' | 'mount url|--name') _de_cli_dynamic 'apps' ;;
+        'mount url|--ca-path') _de_cli_files ;;
         'mount enable|-n' | 'mount enable|--name') _de_cli_dynamic 'apps' ;;
         'mount enable|--ca-path') _de_cli_files ;;
         'mount disable|-n' | 'mount disable|--name') _de_cli_dynamic 'apps' ;;

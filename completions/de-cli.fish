@@ -8,7 +8,7 @@ function __de_cli_subs --argument-names cmd
         case 'apps'
             printf '%s\n' list exists create info delete update
         case 'mount'
-            printf '%s\n' status enable disable
+            printf '%s\n' status url enable disable
         case 'sync'
             printf '%s\n' push pull
     end
@@ -43,6 +43,8 @@ function __de_cli_vopts --argument-names cmd
         case 'mount'
             printf '%s\n' --host --ca-path
         case 'mount status'
+            printf '%s\n' --host --ca-path -n --name
+        case 'mount url'
             printf '%s\n' --host --ca-path -n --name
         case 'mount enable'
             printf '%s\n' --host --ca-path -n --name
@@ -176,7 +178,7 @@ complete -c de-cli -n '__de_cli_at \'\'' -a 'logout' -d 'Revoke the token and re
 complete -c de-cli -n '__de_cli_at \'\'' -a 'whoami' -d 'Print the user the credentials belong to'
 complete -c de-cli -n '__de_cli_at \'\'' -a 'config' -d 'Show the settings in effect and where each comes from (secrets hidden)'
 complete -c de-cli -n '__de_cli_at \'\'' -a 'apps' -d 'List, create, inspect, update and delete apps'
-complete -c de-cli -n '__de_cli_at \'\'' -a 'mount' -d 'Turn an app\'s persistent filesystem on or off, or show it'
+complete -c de-cli -n '__de_cli_at \'\'' -a 'mount' -d 'Turn an app\'s persistent filesystem on or off, show it or its WebDAV address'
 complete -c de-cli -n '__de_cli_at \'\'' -a 'upload' -d 'Upload files or folders into the mount'
 complete -c de-cli -n '__de_cli_at \'\'' -a 'download' -d 'Download files or folders from the mount'
 complete -c de-cli -n '__de_cli_at \'\'' -a 'ls' -d 'List a folder of the mount (default: its root)'
@@ -366,6 +368,7 @@ complete -c de-cli -n '__de_cli_at \'apps update\'' -s 'V' -l 'version' -d 'Prin
 
 # de-cli mount
 complete -c de-cli -n '__de_cli_at \'mount\'' -a 'status' -d 'Show used space against the quota, the file count and the storage class'
+complete -c de-cli -n '__de_cli_at \'mount\'' -a 'url' -d 'Print the app\'s WebDAV address and how to connect with davfs2, rclone, macOS, Windows'
 complete -c de-cli -n '__de_cli_at \'mount\'' -a 'enable' -d 'Turn the persistent filesystem on (the app sees it at ../mount)'
 complete -c de-cli -n '__de_cli_at \'mount\'' -a 'disable' -d 'Turn the persistent filesystem off, deleting every file in it (needs -n)'
 complete -c de-cli -n '__de_cli_at \'mount\'' -s 'h' -l 'help' -d 'Print this help message and exit'
@@ -393,6 +396,20 @@ complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'v' -l 'verbose' -d 'Exp
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'no-progress' -d 'Do not draw progress bars'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
 complete -c de-cli -n '__de_cli_at \'mount status\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
+
+# de-cli mount url
+complete -c de-cli -n '__de_cli_at \'mount url\'' -s 'h' -l 'help' -d 'Print this help message and exit'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -s 'n' -l 'name' -x -a '(__de_cli_dynamic apps)' -d 'The app (default: in the app/ + mount/ layout the project folder\'s name, else the current folder\'s name)'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -l 'host' -x -d 'Platform URL (default: $DASH_ENTERPRISE_HOST, else the last host logged into, else http://127.0.0.1:8050)'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -l 'no-keyfile' -d 'Do not read or write the keyfile; take credentials from DASH_ENTERPRISE_USERNAME and DASH_ENTERPRISE_PASSWORD (for CI)'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -l 'ca-path' -r -F -d 'CA bundle file to verify the server\'s certificate'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -l 'insecure' -d 'Skip TLS certificate verification (only for test servers)'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -l 'json' -d 'Print exactly one JSON document on stdout (errors too); progress as NDJSON lines on stderr'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -s 'q' -l 'quiet' -d 'Print nothing but results and errors'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -s 'v' -l 'verbose' -d 'Explain more on stderr (repeat for more)'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -l 'no-progress' -d 'Do not draw progress bars'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -l 'no-color' -d 'No colour in errors and warnings (also: NO_COLOR set, or stderr not a terminal)'
+complete -c de-cli -n '__de_cli_at \'mount url\'' -s 'V' -l 'version' -d 'Print the versions of de-cli, its libraries and the server, and exit'
 
 # de-cli mount enable
 complete -c de-cli -n '__de_cli_at \'mount enable\'' -s 'h' -l 'help' -d 'Print this help message and exit'

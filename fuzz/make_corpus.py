@@ -156,6 +156,29 @@ def json_corpus():
         put("json_names", v)
 
 
+def dav_xml_corpus():
+    # PROPFIND, PROPPATCH and LOCK bodies, a DOCTYPE with entities (refused),
+    # and If headers (tagged and untagged): one target feeds all four parsers.
+    for v in [
+        '<?xml version="1.0" encoding="utf-8" ?><D:propfind xmlns:D="DAV:"><D:prop xmlns:R="urn:r">'
+        '<R:bigbox/><D:getetag/><n xmlns=""/></D:prop></D:propfind>',
+        "<propfind xmlns='DAV:'><allprop/><include><supported-report-set/></include><foobar/>"
+        "</propfind>",
+        "<D:propertyupdate xmlns:D='DAV:' xmlns:a='urn:a' xmlns:b='urn:b'><D:set><D:prop>"
+        "<a:p xml:lang='de'> t <a:x b:k='1&amp;' c='&#9;'>in<a:y/><z xmlns=''>n</z></a:x>&#13;"
+        "<![CDATA[<r>]]></a:p></D:prop></D:set><D:remove><D:prop><a:q/></D:prop></D:remove>"
+        "</D:propertyupdate>",
+        "<?xml version=\"1.0\"?><lockinfo xmlns='DAV:'><lockscope><exclusive/></lockscope>"
+        "<locktype><write/></locktype><owner><href>http://example.org/~ejw/contact.html</href>"
+        "</owner></lockinfo>",
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 '
+        '"&lol;&lol;&lol;">]>\n<propfind xmlns="DAV:"><prop><x>&lol1;</x></prop></propfind>\n',
+        '<http://www.example.com/specs/> (<urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2> '
+        '["e1"]) </x> (Not <DAV:no-lock> [W/"A weak ETag"])',
+        "(<opaquelocktoken:abc>) (Not <DAV:no-lock>)"]:
+        put("dav_xml", v)
+
+
 def main():
     if len(sys.argv) > 1:
         sys.exit(__doc__)
@@ -167,6 +190,7 @@ def main():
     glob_corpus()
     project_corpus()
     json_corpus()
+    dav_xml_corpus()
 
 
 if __name__ == "__main__":

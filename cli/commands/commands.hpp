@@ -10,7 +10,7 @@ struct Context;
 
 void register_auth(CLI::App& root, Context& ctx);      // login, logout, whoami
 void register_apps(CLI::App& root, Context& ctx);      // apps list|exists|create|info|delete|update
-void register_mount(CLI::App& root, Context& ctx);     // mount enable|disable|status
+void register_mount(CLI::App& root, Context& ctx);     // mount enable|disable|status|url
 void register_transfer(CLI::App& root, Context& ctx);  // upload, download
 void register_files(CLI::App& root, Context& ctx);     // ls, cat, rm, mv, mkdir
 void register_sync(CLI::App& root, Context& ctx);      // sync push|pull

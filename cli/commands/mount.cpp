@@ -1,4 +1,4 @@
-// mount enable | disable | status. Disabling deletes every file, so it needs
+// mount enable | disable | status | url. Disabling deletes every file, so it needs
 // -n, a confirmation (or -y), and can first write a tar backup of the whole
 // mount (de::backup_mount, de/backup.hpp); only after a complete backup is the
 // mount disabled — a failed backup deletes nothing.
@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <iostream>
 #include <memory>
 
 namespace de::cli {
@@ -56,6 +57,48 @@ Status run_status(Context& ctx, const MountArgs& args) {
     ctx.json_result = mount_json(*st);
     print_status(ctx, *st);
     if (!st->enabled) note(ctx, fmt::format("Turn it on with `de-cli mount enable -n {}`", *app));
+    return {};
+}
+
+// Where the WebDAV password (the API key) comes from in this setup; the key
+// itself is never shown.
+std::string key_hint(const Settings& s, bool no_keyfile) {
+    if (s.api_key.is_set() && s.api_key.origin == Origin::environment)
+        return fmt::format("the API key in ${}", s.api_key.source);
+    if (s.token.is_set())
+        return "your API key, the one given to `de-cli login` (de-cli keeps only a token)";
+    return fmt::format("your API key (de-cli takes it from {}{})", k_env_password,
+                       no_keyfile ? "" : " or `de-cli login`");
+}
+
+// mount url: the app's WebDAV address on stdout (alone, for $(...)), how to
+// connect on stderr (silent with -q). The app is checked with the server first.
+Status run_url(Context& ctx, const MountArgs& args) {
+    auto app = resolve_app(ctx, args.name, false);
+    if (!app) return std::unexpected(app.error());
+    auto settings = resolve_settings(ctx);
+    if (!settings) return std::unexpected(settings.error());
+    auto client = make_client(ctx);
+    if (!client) return std::unexpected(client.error());
+    auto st = client->mount_status(*app);
+    if (!st) return std::unexpected(explain(st.error(), *app));
+    std::string username = client->options().credentials.username;
+    if (username.empty()) {
+        auto user = client->whoami();
+        if (!user) return std::unexpected(user.error());
+        username = user->username;
+    }
+    const std::string url = webdav_url(client->options().host, *app);
+    ctx.json_result = nlohmann::json{{"app", *app}, {"url", url}, {"username", username}};
+    if (human(ctx)) std::cout << url << '\n';
+    if (!st->enabled)
+        warn(ctx, fmt::format("the persistent filesystem of '{}' is off; turn it on with "
+                              "`de-cli mount enable -n {}` before connecting",
+                              *app, *app));
+    std::string guide =
+        webdav_instructions({*app, url, username, key_hint(*settings, ctx.global.no_keyfile)});
+    if (guide.ends_with('\n')) guide.pop_back();
+    note(ctx, guide);
     return {};
 }
 
@@ -186,18 +229,19 @@ Status run_disable(Context& ctx, const MountArgs& args) {
 }  // namespace
 
 void register_mount(CLI::App& root, Context& ctx) {
-    auto* mount =
-        root.add_subcommand("mount", "Turn an app's persistent filesystem on or off, or show it");
+    auto* mount = root.add_subcommand(
+        "mount", "Turn an app's persistent filesystem on or off, show it or its WebDAV address");
     mount->require_subcommand(1);
     mount->footer(
         "Examples:\n  $ de-cli mount status -n sales-dashboard\n"
-        "  $ de-cli mount enable -n sales-dashboard");
+        "  $ de-cli mount enable -n sales-dashboard\n"
+        "  $ de-cli mount url -n sales-dashboard");
 
     auto add = [&](const char* verb, const char* help, const char* examples, auto run) {
         auto args = std::make_shared<MountArgs>();
         auto* sub = mount->add_subcommand(verb, help);
         add_app_option(sub, args->name);
-        if (std::string_view(verb) != "status")
+        if (std::string_view(verb) != "status" && std::string_view(verb) != "url")
             sub->add_flag("--dry-run", args->dry_run, "Say what would change; change nothing")
                 ->group(k_group_safety);
         sub->footer(examples);
@@ -208,6 +252,13 @@ void register_mount(CLI::App& root, Context& ctx) {
         "Examples:\n  $ de-cli mount status -n sales-dashboard\n"
         "  $ de-cli mount status --json | jq .mount.used_bytes",
         run_status);
+    add("url",
+        "Print the app's WebDAV address and how to connect with davfs2, rclone, macOS, Windows",
+        "The address goes to stdout (alone with -q), how to connect to stderr. The password is\n"
+        "the user's API key, which is never printed.\n\n"
+        "Examples:\n  $ de-cli mount url -n sales-dashboard\n"
+        "  $ de-cli mount url -n sales-dashboard --json | jq -r .url",
+        run_url);
     add("enable", "Turn the persistent filesystem on (the app sees it at ../mount)",
         "Examples:\n  $ de-cli mount enable -n sales-dashboard", run_enable);
     auto [disable, args] =

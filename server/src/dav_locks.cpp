@@ -15,6 +15,8 @@ namespace {
 
 using std::chrono::seconds;
 
+constexpr std::size_t k_token_size = 45;  // "urn:uuid:" and 36
+
 std::string_view trim_slashes(std::string_view p) {
     while (!p.empty() && p.front() == '/')
         p.remove_prefix(1);
@@ -59,7 +61,7 @@ std::optional<std::string> random_token() {
     raw[8] = static_cast<std::uint8_t>((raw[8] & 0x3f) | 0x80);  // variant 10
     static constexpr char k_hex[] = "0123456789abcdef";
     std::string out = "urn:uuid:";
-    out.reserve(out.size() + 36);
+    out.reserve(k_token_size);
     for (std::size_t i = 0; i < raw.size(); ++i) {
         if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
         out.push_back(k_hex[raw[i] >> 4]);
@@ -110,12 +112,14 @@ LockTable::LockTable(Clock clock, std::size_t max_locks_per_user, std::size_t ma
       m_max_locks_per_user(max_locks_per_user),
       m_max_bytes_per_user(max_bytes_per_user) {}
 
-std::size_t LockTable::cost(const Lock& lock) {
-    // The strings as held (the token three times: the lock map's key, the path
-    // index and the expiry set; the path twice) and a fixed part for the nodes.
+std::size_t LockTable::cost(std::string_view app, std::string_view path, std::string_view user,
+                            std::string_view owner_xml) {
+    // The strings as held (the token four times: the lock, the lock map's key,
+    // the path index and the expiry set; the path twice) and a fixed part for
+    // the nodes and the rest of the Lock.
     constexpr std::size_t k_fixed = 512;
-    return k_fixed + 4 * lock.token.size() + lock.app.size() + 2 * lock.path.size() +
-           lock.user.size() + lock.owner_xml.size();
+    return k_fixed + 4 * k_token_size + app.size() + 2 * path.size() + user.size() +
+           owner_xml.size();
 }
 
 void LockTable::erase_lock(LockMap::iterator it) {
@@ -130,7 +134,7 @@ void LockTable::erase_lock(LockMap::iterator it) {
     }
     if (auto u = m_users.find(lock.user); u != m_users.end()) {
         u->second.locks -= 1;
-        u->second.bytes -= cost(lock);
+        u->second.bytes -= cost(lock.app, lock.path, lock.user, lock.owner_xml);
         if (u->second.locks == 0) m_users.erase(u);
     }
     m_locks.erase(it);
@@ -151,10 +155,10 @@ template <class F>
 void LockTable::for_within(const PathIndex& paths, std::string_view path, F&& f) const {
     if (path.empty()) {  // the root: everything
         for (const auto& [p, tokens] : paths)
-            f(p, tokens);
+            if (!f(p, tokens)) return;
         return;
     }
-    if (auto at = paths.find(path); at != paths.end()) f(at->first, at->second);
+    if (auto at = paths.find(path); at != paths.end() && !f(at->first, at->second)) return;
     // Everything that starts with "path/" sorts in ["path/", "path0"): '0'
     // follows '/' directly, so "path-b" and "path.x" sort before, "pathb" after.
     std::string lo(path);
@@ -162,7 +166,7 @@ void LockTable::for_within(const PathIndex& paths, std::string_view path, F&& f)
     std::string hi(path);
     hi.push_back('0');
     for (auto it = paths.lower_bound(lo), end = paths.lower_bound(hi); it != end; ++it)
-        f(it->first, it->second);
+        if (!f(it->first, it->second)) return;
 }
 
 std::expected<Lock, LockRefused> LockTable::acquire(std::string app, std::string path,
@@ -173,6 +177,13 @@ std::expected<Lock, LockRefused> LockTable::acquire(std::string app, std::string
     std::lock_guard guard(m_mutex);
     const TimePoint now = m_clock();
     sweep(now);
+
+    // The user's limits first: a user at them costs no scan and no randomness.
+    const std::size_t bytes = cost(app, path, user, owner_xml);
+    Usage usage_now;
+    if (auto u = m_users.find(user); u != m_users.end()) usage_now = u->second;
+    if (usage_now.locks >= m_max_locks_per_user || usage_now.bytes + bytes > m_max_bytes_per_user)
+        return std::unexpected(LockRefused{503, "too many locks held by this user", {}});
 
     if (auto idx = m_index.find(app); idx != m_index.end()) {
         const PathIndex& paths = idx->second;
@@ -205,6 +216,7 @@ std::expected<Lock, LockRefused> LockTable::acquire(std::string app, std::string
                 for_within(paths, path,
                            [&](const std::string& p, const std::vector<std::string>& tokens) {
                                check(p, tokens, false);
+                               return !conflict;  // the first conflict ends the scan
                            });
             } else if (auto at = paths.find(path); at != paths.end()) {
                 check(at->first, at->second, false);
@@ -230,12 +242,6 @@ std::expected<Lock, LockRefused> LockTable::acquire(std::string app, std::string
             return std::unexpected(LockRefused{503, "no random bytes for a lock token", {}});
         lock.token = std::move(*token);
     }
-
-    const std::size_t bytes = cost(lock);
-    Usage held;
-    if (auto u = m_users.find(lock.user); u != m_users.end()) held = u->second;
-    if (held.locks >= m_max_locks_per_user || held.bytes + bytes > m_max_bytes_per_user)
-        return std::unexpected(LockRefused{503, "too many locks held by this user", {}});
 
     Usage& usage = m_users[lock.user];
     usage.locks += 1;
@@ -318,6 +324,7 @@ std::vector<Lock> LockTable::within(std::string_view app, std::string_view path)
             const Lock& lock = m_locks.at(t);
             if (lock.expires > now) out.push_back(lock);
         }
+        return true;
     });
     return out;
 }
@@ -331,6 +338,7 @@ void LockTable::forget(std::string_view app, std::string_view path) {
     std::vector<std::string> doomed;
     for_within(idx->second, path, [&](const std::string&, const std::vector<std::string>& tokens) {
         doomed.insert(doomed.end(), tokens.begin(), tokens.end());
+        return true;
     });
     for (const auto& t : doomed)  // may erase the app's index: `idx` is dead
         if (auto it = m_locks.find(t); it != m_locks.end()) erase_lock(it);

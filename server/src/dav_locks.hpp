@@ -115,7 +115,11 @@ class LockTable {
     void sweep(TimePoint now);
     using LockMap = std::map<std::string, Lock, std::less<>>;
     void erase_lock(LockMap::iterator it);
-    static std::size_t cost(const Lock& lock);
+    // What a lock weighs against its user's max_bytes_per_user.
+    static std::size_t cost(std::string_view app, std::string_view path, std::string_view user,
+                            std::string_view owner_xml);
+    // Calls f(path, tokens) for `path` and each path below it, in order,
+    // while f returns true.
     template <class F>
     void for_within(const PathIndex& paths, std::string_view path, F&& f) const;
 

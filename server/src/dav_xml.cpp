@@ -16,6 +16,8 @@
 
 #include <climits>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <utility>
 
 namespace de::server::dav {
@@ -44,12 +46,31 @@ struct Node {
     QName name;
     std::vector<Attr> attrs;
     std::vector<Child> children;
-    std::string lang;  // xml:lang in scope ("" none)
+    std::size_t lang_node = SIZE_MAX;  // the node whose xml:lang is in scope (SIZE_MAX: none)
 };
 
 struct Tree {
     std::vector<Node> nodes;  // nodes[0] is the root once parsed
+    std::size_t budget = 0;   // bytes names, attributes and fragments may take (see below)
+    std::size_t used = 0;
+
+    // The xml:lang in scope on `node`, "" when none.
+    std::string_view lang(const Node& node) const {
+        if (node.lang_node == SIZE_MAX) return {};
+        for (const auto& a : nodes[node.lang_node].attrs)
+            if (a.name.ns == k_xml_ns && a.name.name == "lang") return a.value;
+        return {};
+    }
 };
+
+// What one body may cost in copied names and re-serialized fragments. Expat
+// hands over every element and attribute name with its full namespace URI,
+// so 10,000 elements in a namespace with a long URI would copy that URI
+// 10,000 times, and re-serialization declares it again on each sibling: an
+// amplification, refused with a 413 once past 16 times the body plus 1 MiB.
+std::size_t expansion_budget(std::string_view body) {
+    return body.size() * 16 + (1u << 20);
+}
 
 // Splits expat's "uri<sep>local<sep>prefix" (or "local").
 void split_name(const char* raw, QName& name, std::string* prefix) {
@@ -73,6 +94,13 @@ struct ParseState {
     std::vector<std::size_t> stack;
     std::optional<XmlError> error;
 
+    bool charge(std::size_t bytes) {
+        tree.used += bytes;
+        if (tree.used <= tree.budget) return true;
+        fail(413, "XML body expands too much (namespace names repeated on many elements)");
+        return false;
+    }
+
     void fail(int status, std::string message) {
         if (!error) error = XmlError{status, std::move(message)};
         XML_StopParser(parser, XML_FALSE);
@@ -92,15 +120,19 @@ void XMLCALL on_start(void* ud, const XML_Char* name, const XML_Char** atts) {
     }
     Node node;
     split_name(name, node.name, nullptr);
-    if (!st.stack.empty()) node.lang = st.tree.nodes[st.stack.back()].lang;
+    std::size_t index = st.tree.nodes.size();
+    if (!st.stack.empty()) node.lang_node = st.tree.nodes[st.stack.back()].lang_node;
+    std::size_t bytes = node.name.ns.size() + node.name.name.size();
     for (const XML_Char** a = atts; a && a[0]; a += 2) {
         Attr attr;
         split_name(a[0], attr.name, &attr.prefix);
         attr.value = a[1];
-        if (attr.name.ns == k_xml_ns && attr.name.name == "lang") node.lang = attr.value;
+        if (attr.name.ns == k_xml_ns && attr.name.name == "lang") node.lang_node = index;
+        bytes +=
+            attr.name.ns.size() + attr.name.name.size() + attr.prefix.size() + attr.value.size();
         node.attrs.push_back(std::move(attr));
     }
-    std::size_t index = st.tree.nodes.size();
+    if (!st.charge(bytes)) return;
     st.tree.nodes.push_back(std::move(node));
     if (!st.stack.empty()) {
         Child c;
@@ -147,6 +179,7 @@ XmlResult<Tree> parse_tree(std::string_view body) {
     if (body.size() > static_cast<std::size_t>(INT_MAX))
         return std::unexpected(XmlError{413, "XML body too large"});
     ParseState st;
+    st.tree.budget = expansion_budget(body);
     st.parser = XML_ParserCreateNS(nullptr, k_sep);
     if (!st.parser) return std::unexpected(XmlError{500, "cannot create an XML parser"});
     struct Free {
@@ -168,7 +201,8 @@ XmlResult<Tree> parse_tree(std::string_view body) {
         const char* what = XML_ErrorString(code);
         return std::unexpected(
             XmlError{400, "XML body is not well-formed: line " +
-                              std::to_string(XML_GetCurrentLineNumber(st.parser)) + ": " +
+                              std::to_string(XML_GetCurrentLineNumber(st.parser)) + ", column " +
+                              std::to_string(XML_GetCurrentColumnNumber(st.parser) + 1) + ": " +
                               (what ? what : "error")});
     }
     if (st.tree.nodes.empty()) return std::unexpected(XmlError{400, "XML body has no element"});
@@ -185,8 +219,12 @@ bool is_dav(const QName& n, std::string_view local) {
     return n.ns == k_dav && n.name == local;
 }
 
+// A name for an error message (plain text: escape it to put it in XML),
+// cut short: a namespace URI may be as long as the body.
 std::string show(const QName& n) {
-    return n.ns.empty() ? n.name : "{" + n.ns + "}" + n.name;
+    std::string s = n.ns.empty() ? n.name : "{" + n.ns + "}" + n.name;
+    if (s.size() > 200) s = s.substr(0, 200) + "...";
+    return s;
 }
 
 XmlError shape(std::string message) {
@@ -261,33 +299,35 @@ void escape_attr(std::string& out, std::string_view s) {
     }
 }
 
-// Namespace bindings in scope in the output written so far.
-struct Scope {
-    std::optional<std::string> default_ns;  // nullopt: unknown (the fragment's top)
-    std::vector<std::pair<std::string, std::string>> prefixes;  // prefix → URI, innermost last
-    const std::string* lookup(std::string_view prefix) const {
-        for (auto it = prefixes.rbegin(); it != prefixes.rend(); ++it)
-            if (it->first == prefix) return &it->second;
-        return nullptr;
-    }
-};
-
+// Writes elements with the namespace declarations they need: an element's
+// namespace is the default one (declared when it differs from what the
+// written parent put in scope; at the fragment's top the scope is unknown, so
+// always), a namespaced attribute's is its prefix, declared unless the written
+// ancestors bound that prefix to the same URI.
 struct Writer {
-    const Tree& tree;
+    Tree& tree;
     std::string& out;
-    std::size_t budget;  // bytes `out` may reach
     bool over = false;
+    // prefix → URIs bound by the elements being written, innermost last
+    std::map<std::string, std::vector<const std::string*>, std::less<>> prefixes;
 
-    void element(const Node& node, Scope scope) {
+    void check() {
+        if (tree.used + out.size() > tree.budget) over = true;
+    }
+
+    // parent_ns: the default namespace in scope, nullptr when unknown.
+    void element(const Node& node, const std::string* parent_ns) {
         if (over) return;
         out += '<';
         out += node.name.name;
-        if (!scope.default_ns || *scope.default_ns != node.name.ns) {
+        const std::string* ns = parent_ns;
+        if (!ns || *ns != node.name.ns) {
             out += " xmlns=\"";
             escape_attr(out, node.name.ns);
             out += '"';
-            scope.default_ns = node.name.ns;
+            ns = &node.name.ns;
         }
+        std::vector<std::string> pushed;
         for (const auto& a : node.attrs) {
             out += ' ';
             if (a.name.ns == k_xml_ns) {
@@ -299,12 +339,15 @@ struct Writer {
                 std::string prefix = a.prefix.empty() || a.prefix == "xmlns" || a.prefix == "xml"
                                          ? std::string("ns")
                                          : a.prefix;
-                const std::string* bound = scope.lookup(prefix);
+                auto it = prefixes.find(prefix);
+                const std::string* bound =
+                    it == prefixes.end() || it->second.empty() ? nullptr : it->second.back();
                 if (!bound || *bound != a.name.ns) {
                     out += "xmlns:" + prefix + "=\"";
                     escape_attr(out, a.name.ns);
                     out += "\" ";
-                    scope.prefixes.emplace_back(prefix, a.name.ns);
+                    prefixes[prefix].push_back(&a.name.ns);
+                    pushed.push_back(prefix);
                 }
                 out += prefix;
                 out += ':';
@@ -318,43 +361,39 @@ struct Writer {
             out += "/>";
         } else {
             out += '>';
-            content(node, scope);
+            content(node, ns);
             out += "</";
             out += node.name.name;
             out += '>';
         }
-        if (out.size() > budget) over = true;
+        for (const auto& p : pushed)
+            prefixes.find(p)->second.pop_back();
+        check();
     }
 
-    void content(const Node& node, const Scope& scope) {
+    void content(const Node& node, const std::string* ns) {
         for (const auto& c : node.children) {
             if (over) return;
             if (c.is_text)
                 escape_text(out, c.text);
             else
-                element(tree.nodes[c.element], scope);
-            if (out.size() > budget) over = true;
+                element(tree.nodes[c.element], ns);
+            check();
         }
     }
 };
 
-// Budget for all fragments of one body: re-serializing may add namespace
-// declarations to every element and expand CR to &#13;, but a body whose
-// values grow past this is an amplification attempt (a long URI redeclared
-// on thousands of siblings), not a property.
-std::size_t fragment_budget(std::string_view body) {
-    return body.size() * 8 + 65536;
+XmlError too_big() {
+    return XmlError{413, "XML property values are too large once re-serialized"};
 }
 
-XmlResult<std::string> fragment(const Tree& t, const Node& node, std::size_t& used,
-                                std::size_t budget) {
+// The content of `node` as a self-contained fragment, charged to the budget.
+XmlResult<std::string> fragment(Tree& t, const Node& node) {
     std::string out;
-    Writer w{t, out, budget - std::min(used, budget)};
-    w.content(node, Scope{});
-    if (w.over)
-        return std::unexpected(
-            XmlError{413, "XML property values are too large once re-serialized"});
-    used += out.size();
+    Writer w{t, out, false, {}};
+    w.content(node, nullptr);
+    if (w.over) return std::unexpected(too_big());
+    t.used += out.size();
     return out;
 }
 
@@ -421,14 +460,12 @@ XmlResult<PropfindRequest> parse_propfind(std::string_view body) {
 XmlResult<std::vector<PropPatchOp>> parse_proppatch(std::string_view body) {
     auto tree = parse_tree(body);
     if (!tree) return std::unexpected(std::move(tree.error()));
-    const Tree& t = *tree;
+    Tree& t = *tree;
     const Node& root = t.nodes[0];
     if (!is_dav(root.name, "propertyupdate"))
         return std::unexpected(
             shape("PROPPATCH body must be a DAV:propertyupdate element, not " + show(root.name)));
     std::vector<PropPatchOp> ops;
-    std::size_t used = 0;
-    const std::size_t budget = fragment_budget(body);
     bool any = false;
     for (const auto& c : root.children) {
         if (c.is_text) continue;
@@ -447,10 +484,12 @@ XmlResult<std::vector<PropPatchOp>> parse_proppatch(std::string_view body) {
             o.set = set;
             o.name = p.name;
             if (set) {
-                auto value = fragment(t, p, used, budget);
+                auto value = fragment(t, p);
                 if (!value) return std::unexpected(std::move(value.error()));
                 o.value_xml = std::move(*value);
-                o.xml_lang = p.lang;
+                o.xml_lang = t.lang(p);
+                t.used += o.xml_lang.size();
+                if (t.used > t.budget) return std::unexpected(too_big());
             }
             ops.push_back(std::move(o));
         }
@@ -465,7 +504,7 @@ XmlResult<std::optional<LockInfo>> parse_lockinfo(std::string_view body) {
     if (all_space(body)) return std::optional<LockInfo>{};
     auto tree = parse_tree(body);
     if (!tree) return std::unexpected(std::move(tree.error()));
-    const Tree& t = *tree;
+    Tree& t = *tree;
     const Node& root = t.nodes[0];
     if (!is_dav(root.name, "lockinfo"))
         return std::unexpected(
@@ -489,8 +528,7 @@ XmlResult<std::optional<LockInfo>> parse_lockinfo(std::string_view body) {
     if (owner.size() > 1)
         return std::unexpected(shape("DAV:lockinfo holds more than one DAV:owner"));
     if (!owner.empty()) {
-        std::size_t used = 0;
-        auto xml = fragment(t, t.nodes[owner[0]], used, fragment_budget(body));
+        auto xml = fragment(t, t.nodes[owner[0]]);
         if (!xml) return std::unexpected(std::move(xml.error()));
         info.owner_xml = std::move(*xml);
     }

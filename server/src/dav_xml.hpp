@@ -9,8 +9,9 @@
 // Status codes of XmlError:
 //   400  not well-formed XML (expat's message and line), invalid UTF-8, a
 //        DOCTYPE, nesting deeper than k_max_depth, a malformed If header;
-//   413  more than k_max_elements elements, or property values that grow
-//        past k_max_value_growth once re-serialized;
+//   413  more than k_max_elements elements, or a body whose names (expat
+//        repeats each namespace URI on every element and attribute) and
+//        re-serialized values would take more than 16 times its size + 1 MiB;
 //   422  well-formed XML of the wrong shape (RFC 4918 11.2): the root is not
 //        the method's element, a required child is missing or repeated,
 //        locktype is not write. Unknown elements are ignored where the RFC's

@@ -144,6 +144,7 @@ CASES = {
                     ["apps", "update", "-n", "nope", "--persistent-filesystem"]),
     "apps delete": (["apps", "delete", "-n", "made", "-y"], ["apps", "delete", "-n", "nope", "-y"]),
     "mount status": (["mount", "status", "-n", "shop"], ["mount", "status", "-n", "nope"]),
+    "mount url": (["mount", "url", "-n", "shop"], ["mount", "url", "-n", "nope"]),
     "mount enable": (["mount", "enable", "-n", "shop"], ["mount", "enable", "-n", "nope"]),
     "mount disable": (["mount", "disable", "-n", "gone", "-y"],
                       ["mount", "disable", "-n", "nope", "-y"]),

@@ -38,7 +38,7 @@ assert_eq "$OUT" "mount" "de-cli mo<TAB>"
 run complete_bash mount e
 assert_eq "$OUT" "enable" "de-cli mount e<TAB>"
 run complete_bash mount ''
-assert_eq "$(sort <<<"$OUT" | tr '\n' ' ')" "disable enable status " "de-cli mount <TAB>"
+assert_eq "$(sort <<<"$OUT" | tr '\n' ' ')" "disable enable status url " "de-cli mount <TAB>"
 run complete_bash completion ''
 assert_eq "$(sort <<<"$OUT" | tr '\n' ' ')" "bash fish zsh " "fixed values of completion"
 run complete_bash --json sync p

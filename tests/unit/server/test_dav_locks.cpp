@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+// Everything in one namespace: the unit executables are one unity translation unit.
 namespace dav_locks_test {
 
 using de::server::dav::Lock;
@@ -56,10 +57,6 @@ std::vector<std::string> paths_of(const std::vector<Lock>& locks) {
 }
 
 using Paths = std::vector<std::string>;
-
-}  // namespace dav_locks_test
-
-using namespace dav_locks_test;
 
 TEST_CASE("dav locks: a lock is granted with what was asked and a fresh token") {
     FakeClock clock;
@@ -367,6 +364,8 @@ TEST_CASE("dav locks: one user holds at most max_locks_per_user and a bounded nu
     REQUIRE(t.release("web", "f0", held[0].token, "ann"));
     CHECK(take(t, "f5").has_value());
     CHECK(take(t, "f4").error().status == 503);
+    // The limits are checked before the conflicts (no scan for a user at them).
+    CHECK(take(t, "f1").error().status == 503);
     // Expiry gives the places back too.
     clock.advance(600);
     CHECK(take(t, "f4").has_value());
@@ -456,3 +455,5 @@ TEST_CASE("dav locks: the Timeout header (RFC 4918 10.7)") {
     CHECK(parse_timeout("garbage") == seconds(600));
     CHECK(parse_timeout(",") == seconds(600));
 }
+
+}  // namespace dav_locks_test
