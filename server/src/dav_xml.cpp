@@ -223,7 +223,10 @@ bool is_dav(const QName& n, std::string_view local) {
 // cut short: a namespace URI may be as long as the body.
 std::string show(const QName& n) {
     std::string s = n.ns.empty() ? n.name : "{" + n.ns + "}" + n.name;
-    if (s.size() > 200) s = s.substr(0, 200) + "...";
+    if (s.size() > 200) {
+        s.resize(200);
+        s += "...";
+    }
     return s;
 }
 
