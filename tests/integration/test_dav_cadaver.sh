@@ -20,7 +20,7 @@ chmod 600 "$HOME/.netrc"
 : >"$HOME/.cadaverrc"
 umask 022
 mkdir -p "$T/work"
-cd "$T/work"
+cd "$T/work" || exit 1
 
 # cad SCRIPT: runs cadaver on the app's root with the commands of SCRIPT (a
 # string, one command a line); OUT is what it printed.
