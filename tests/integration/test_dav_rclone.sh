@@ -121,6 +121,11 @@ assert_eq "$RC" "0" "rclone moveto (a file)"
 assert_eq "$(stat_of renames)" "1" "moved on the server, not copied"
 [[ ! -e "$MOUNT/tree/d1/s2/f5.txt" ]] || fail "moveto left its source"
 assert_eq "$(sha "$MOUNT/tree/moved here/f5 renamed.txt" 2>/dev/null)" "$want" "the moved file's bytes"
+want=$(sha "$MOUNT/tree/d1/s2/f6.txt")
+rc moveto dav:tree/d1/s2/f6.txt dav:tree/d1/s2/f7.txt
+assert_eq "$RC" "0" "rclone moveto onto an existing file"
+assert_eq "$(sha "$MOUNT/tree/d1/s2/f7.txt")" "$want" "the file moved onto holds the moved bytes"
+[[ ! -e "$MOUNT/tree/d1/s2/f6.txt" ]] || fail "moveto onto a file left its source"
 rc moveto dav:tree/d2 dav:tree/d2-renamed
 assert_eq "$RC" "0" "rclone moveto (a folder)"
 [[ ! -e "$MOUNT/tree/d2" ]] || fail "moveto of a folder left its source"
