@@ -15,7 +15,7 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr std::size_t k_token_size = 45;  // "urn:uuid:" and 36
+constexpr std::size_t k_token_size = 35;  // "urn:x-de:" and 26
 
 std::string_view trim_slashes(std::string_view p) {
     while (!p.empty() && p.front() == '/')
@@ -44,8 +44,12 @@ seconds clamp_timeout(seconds t) {
     return std::clamp(t, k_lock_timeout_min, k_lock_timeout_max);
 }
 
-// "urn:uuid:" + a version-4 UUID (RFC 9562 5.4) from getrandom(2): 122 random
-// bits. nullopt when the kernel gives none (it never should).
+// "urn:x-de:" + 128 bits from getrandom(2) in base32 (26 of a-z, 2-7): 35
+// characters. Any unique URI may be a lock token (RFC 4918 6.5); the usual
+// "urn:uuid:" + UUID is 45, and with it litmus's conditional PUTs (its If
+// headers are built in 200 bytes: a token and two 66-character SHA-256 ETags)
+// came out cut short, so malformed. nullopt when the kernel gives no random
+// bytes (it never should).
 std::optional<std::string> random_token() {
     std::array<std::uint8_t, 16> raw{};
     std::size_t got = 0;
@@ -57,16 +61,19 @@ std::optional<std::string> random_token() {
         }
         got += static_cast<std::size_t>(n);
     }
-    raw[6] = static_cast<std::uint8_t>((raw[6] & 0x0f) | 0x40);  // version 4
-    raw[8] = static_cast<std::uint8_t>((raw[8] & 0x3f) | 0x80);  // variant 10
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::string out = "urn:uuid:";
+    static constexpr char k_base32[] = "abcdefghijklmnopqrstuvwxyz234567";
+    std::string out = "urn:x-de:";
     out.reserve(k_token_size);
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-        out.push_back(k_hex[raw[i] >> 4]);
-        out.push_back(k_hex[raw[i] & 15]);
+    unsigned bits = 0, acc = 0;
+    for (std::uint8_t byte : raw) {
+        acc = (acc << 8) | byte;
+        bits += 8;
+        while (bits >= 5) {
+            bits -= 5;
+            out.push_back(k_base32[(acc >> bits) & 31]);
+        }
     }
+    if (bits > 0) out.push_back(k_base32[(acc << (5 - bits)) & 31]);
     return out;
 }
 

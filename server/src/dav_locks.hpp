@@ -38,7 +38,7 @@ namespace de::server::dav {
 enum class LockScope { exclusive, shared };
 
 struct Lock {
-    std::string token;  // "urn:uuid:" + a random version-4 UUID (getrandom(2))
+    std::string token;  // "urn:x-de:" + 128 random bits (getrandom(2)) in base32
     std::string app;
     std::string path;       // normalized path in the mount, "" = root
     std::string user;       // who took it

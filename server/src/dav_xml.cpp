@@ -222,10 +222,14 @@ bool is_dav(const QName& n, std::string_view local) {
 // A name for an error message (plain text: escape it to put it in XML),
 // cut short: a namespace URI may be as long as the body.
 std::string show(const QName& n) {
-    std::string s = n.ns.empty() ? n.name : "{" + n.ns + "}" + n.name;
+    // Appended piece by piece: g++ 12 at -O2 takes `s.substr(0, 200) + "..."`
+    // for an out-of-bounds memcpy (a false -Warray-bounds).
+    std::string s;
+    if (!n.ns.empty()) s.append("{").append(n.ns).append("}");
+    s.append(n.name);
     if (s.size() > 200) {
         s.resize(200);
-        s += "...";
+        s.append("...");
     }
     return s;
 }

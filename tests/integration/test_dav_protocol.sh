@@ -98,7 +98,7 @@ assert_eq "$CODE" "502" "Destination on another host"
 dav LOCK /copy.txt -H 'Timeout: Second-60' --data '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>alice</D:owner></D:lockinfo>'
 assert_eq "$CODE" "200" "LOCK"
 TOKEN=$(dav_header Lock-Token | tr -d '<>')
-assert_contains "$TOKEN" "urn:uuid:" "a lock token"
+assert_contains "$TOKEN" "urn:x-de:" "a lock token"
 dav PUT /copy.txt -T "$T/h.txt"
 assert_eq "$CODE" "423" "PUT without the token"
 dav PUT /copy.txt -T "$T/h.txt" -H "If: (<$TOKEN>)"
@@ -108,7 +108,7 @@ curl -s -o /dev/null -u "bob:$BOBKEY" -T "$T/b" "$SERVER_URL/dav/bobapp/g"
 BOBTOKEN=$(curl -s -D - -o /dev/null -u "bob:$BOBKEY" -X LOCK "$SERVER_URL/dav/bobapp/g" \
     --data '<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>' |
     tr -d '\r' | sed -n 's/^Lock-Token: <\(.*\)>$/\1/Ip')
-assert_contains "$BOBTOKEN" "urn:uuid:" "bob's lock"
+assert_contains "$BOBTOKEN" "urn:x-de:" "bob's lock"
 dav PUT /copy.txt -T "$T/b" -H "If: (<$BOBTOKEN>)"
 CHECKS=$((CHECKS + 1))
 [[ "$CODE" == 412 || "$CODE" == 423 ]] || fail "PUT with another user's token answered $CODE"

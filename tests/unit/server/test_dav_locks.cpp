@@ -78,17 +78,17 @@ TEST_CASE("dav locks: a lock is granted with what was asked and a fresh token") 
     CHECK(paths_of(t.covering("web", "docs/b/c")) == Paths{"docs/b"});
 }
 
-TEST_CASE("dav locks: tokens are urn:uuid: version-4 UUIDs, all different") {
+TEST_CASE("dav locks: tokens are urn:x-de: and 128 random bits in base32, all different") {
     FakeClock clock;
     LockTable t(clock.fn(), 5000);
-    const std::regex uuid4(
-        "urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+    // 26 base32 characters: 25 carry 5 bits each, the last the remaining 3 (then zeros).
+    const std::regex form("urn:x-de:[a-z2-7]{25}[aeimquy4]");
     std::set<std::string> seen;
     std::set<char> first_chars;
     for (int i = 0; i < 2000; ++i) {
         auto l = take(t, "f" + std::to_string(i));
         REQUIRE(l);
-        CHECK(std::regex_match(l->token, uuid4));
+        CHECK(std::regex_match(l->token, form));
         CHECK(seen.insert(l->token).second);
         first_chars.insert(l->token[9]);
     }
