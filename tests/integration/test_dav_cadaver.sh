@@ -114,7 +114,7 @@ printf 'lock folder/again.txt\ndiscover folder/again.txt\n' >&7
 locked=""
 for _ in $(seq 1 100); do
     dav PROPFIND /folder/again.txt -H 'Depth: 0' --data '<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>'
-    if [[ "$BODY" == *"urn:uuid:"* ]]; then locked=1; break; fi
+    if [[ "$BODY" == *"activelock>"* ]]; then locked=1; break; fi
     sleep 0.1
 done
 assert_eq "$locked" "1" "cadaver's lock shows in lockdiscovery"
@@ -139,14 +139,15 @@ if ((!waited)); then kill "$CAD_PID" 2>/dev/null || true; fi
 wait "$CAD_PID" 2>/dev/null || true
 OUT=$(cat "$T/cad.lock.out")
 ok "Locking \`folder/again.txt':" "lock"
-said "urn:uuid:" "discover shows the lock token"
+said "Lock token <" "discover shows the lock token"
+said "Scope: exclusive" "discover shows an exclusive lock"
 ok "Uploading locked.txt to \`/dav/sales/folder/again.txt':" "put by the lock's holder"
 ok "Unlocking \`folder/again.txt':" "unlock"
 assert_not_contains "$OUT" "failed" "no command failed"
 CHECKS=$((CHECKS + 1))
 cmp -s locked.txt "$MOUNT/folder/again.txt" || fail "the holder's PUT reached the mount"
 dav PROPFIND /folder/again.txt -H 'Depth: 0' --data '<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>'
-assert_not_contains "$BODY" "urn:uuid:" "no lock left after unlock"
+assert_not_contains "$BODY" "activelock>" "no lock left after unlock"
 dav PUT /folder/again.txt -T "$T/intruder"
 assert_contains "200 204" "$CODE" "anyone may write once unlocked"
 finish
