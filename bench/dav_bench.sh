@@ -162,14 +162,16 @@ done
 # --- rclone sync no-op ------------------------------------------------------------------------
 bench_log "generating $FILES files"
 bench_gen_tree "$W/tree" "$FILES" "$SEED"
-rclone_to() { # URL USER PASS DEST SRC
-    rclone sync "$5" ":webdav,url='$1',vendor=other,user='$2',pass='$3':$4" \
-        --transfers 8 --checkers 8 --stats 0 -q
+# rclone_args URL USER PASS: rclone's arguments for a sync of the tree to that server
+# (rclone is run by GNU time directly, so no shell function in between).
+rclone_args() {
+    R_ARGS=(sync "$W/tree" ":webdav,url='$1',vendor=other,user='$2',pass='$3':tree"
+        --transfers 8 --checkers 8 --stats 0 -q)
 }
-rclone_de() { T rclone_to "$DEDAV" bench "$OBSCURED" tree "$W/tree"; }
-rclone_ngx() { T rclone_to "$NGX" "" "" tree "$W/tree"; }
-rclone_to "$DEDAV" bench "$OBSCURED" tree "$W/tree"
-rclone_to "$NGX" "" "" tree "$W/tree"
+rclone_de() { rclone_args "$DEDAV" bench "$OBSCURED" && T rclone "${R_ARGS[@]}"; }
+rclone_ngx() { rclone_args "$NGX" "" "" && T rclone "${R_ARGS[@]}"; }
+rclone_de
+rclone_ngx
 measure rclone_ngx nginx rclone_ngx
 measure rclone_de de rclone_de
 diff -r -q "$W/tree" "$MOUNT/tree" >/dev/null || echo "de-server's tree differs" >>"$BAD"
