@@ -4,18 +4,21 @@
 # builds the sanitizer build of scripts/test.sh; stress-ng is the
 # load of scripts/stress-test.sh; tmux drives the TTY tests (prompts, completion,
 # colour); python3-jsonschema validates every command's --json output; nginx with
-# its WebDAV module and GNU time are the peers and meters of bench/ (smoke-tested).
+# its WebDAV module and GNU time are the peers and meters of bench/ (smoke-tested);
+# expat parses de-server's WebDAV request XML, and litmus, cadaver, rclone and
+# davfs2 with fuse3 are the WebDAV clients of the interop tests (test_dav_*).
 set -euo pipefail
 SUDO=""
 if [[ $(id -u) != 0 ]]; then SUDO=sudo; fi
 PACKAGES=(
     build-essential cmake ninja-build pkg-config git ca-certificates
     libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
-    doctest-dev libssl-dev libboost-dev libisal-dev
+    doctest-dev libssl-dev libboost-dev libisal-dev libexpat1-dev
     curl python3 procps
     clang-16 libclang-rt-16-dev stress-ng tmux python3-jsonschema
     mandoc man-db groff-base bash-completion zsh fish
     nginx libnginx-mod-http-dav-ext time
+    litmus cadaver rclone davfs2 fuse3
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -34,6 +37,8 @@ if ((${#missing[@]})); then
         $SUDO chmod 755 "$policy"
         placed=1
     fi
+    # davfs2 asks (debconf) whether to make mount.davfs setuid for ordinary users:
+    # noninteractive takes the default, no (the tests mount as root).
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     if ((placed)); then $SUDO rm -f "$policy"; fi
 fi
