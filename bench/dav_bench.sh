@@ -170,6 +170,11 @@ rclone_args() {
 }
 rclone_de() { rclone_args "$DEDAV" bench "$OBSCURED" && T rclone "${R_ARGS[@]}"; }
 rclone_ngx() { rclone_args "$NGX" "" "" && T rclone "${R_ARGS[@]}"; }
+# Both servers get the tree by cp -r (what is measured is the no-op; rclone with vendor=other
+# compares sizes only), then one no-op sync each as a warm-up (de-server computes each file's
+# SHA-256, its getetag, once).
+cp -r "$W/tree" "$MOUNT/tree"
+cp -r "$W/tree" "$W/ngx/tree"
 rclone_de
 rclone_ngx
 measure rclone_ngx nginx rclone_ngx

@@ -676,7 +676,11 @@ ApiResult<std::string> MountStore::hash_of(int fd, const struct stat& st,
     if (auto h = cached_hash(st)) return *h;
     Sha256 hasher;
     Crc64 crc_pass;
-    std::vector<char> buf(k_io_buffer);
+    // Sized to the file (plus one byte, to see the end in the same read): a
+    // buffer of k_io_buffer for each small file cost a 1 MiB allocation and
+    // memset apiece (a first PROPFIND of 30,000 empty files: 133 s under ASan).
+    std::vector<char> buf(static_cast<std::size_t>(
+        std::min<std::uint64_t>(k_io_buffer, static_cast<std::uint64_t>(st.st_size) + 1)));
     off_t off = 0;
     while (true) {
         ssize_t n = ::pread(fd, buf.data(), buf.size(), off);
