@@ -46,7 +46,7 @@ using dav::Lock;
 using dav::QName;
 
 constexpr std::size_t k_xml_body_limit = 1 << 20;
-constexpr std::size_t k_flush_at = 64 * 1024;      // PROPFIND: bytes per chunk sent
+constexpr std::size_t k_flush_at = 64 * 1024;  // PROPFIND: bytes per chunk sent
 constexpr std::string_view k_dav_ns = "DAV:";
 constexpr std::string_view k_allow =
     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK";
@@ -92,8 +92,8 @@ std::string parent_of(std::string_view rel) {
 
 bool within(std::string_view inner, std::string_view outer) {
     if (outer.empty()) return true;
-    return inner == outer || (inner.size() > outer.size() && inner.starts_with(outer) &&
-                              inner[outer.size()] == '/');
+    return inner == outer ||
+           (inner.size() > outer.size() && inner.starts_with(outer) && inner[outer.size()] == '/');
 }
 
 // A URL the client sent (Destination, an If header's tag): an absolute URL or
@@ -276,12 +276,13 @@ struct IfVerdict {
     std::set<std::string> tokens;
 };
 
-ApiResult<IfVerdict> evaluate_if(ServerContext& ctx, Mount& m, const Head& d,
-                                 std::string_view app, std::string_view request_rel) {
+ApiResult<IfVerdict> evaluate_if(ServerContext& ctx, Mount& m, const Head& d, std::string_view app,
+                                 std::string_view request_rel) {
     IfVerdict v;
     if (!d.has_if) return v;
     auto lists = dav::parse_if_header(d.if_header);
-    if (!lists) return api_fail(WireError::bad_request, "malformed If header: " + lists.error().message);
+    if (!lists)
+        return api_fail(WireError::bad_request, "malformed If header: " + lists.error().message);
     v.holds = false;
     for (const auto& list : *lists) {
         std::string rel(request_rel);
@@ -339,9 +340,8 @@ std::vector<Lock> locks_in_the_way(ServerContext& ctx, std::string_view app, std
     if (membership && !rel.empty()) {
         std::string parent = parent_of(rel);
         for (auto& l : ctx.dav_locks.covering(app, parent))
-            if (l.path == parent && std::none_of(out.begin(), out.end(), [&](const Lock& o) {
-                    return o.token == l.token;
-                }))
+            if (l.path == parent && std::none_of(out.begin(), out.end(),
+                                                 [&](const Lock& o) { return o.token == l.token; }))
                 out.push_back(std::move(l));
     }
     return out;
@@ -409,8 +409,8 @@ awaitable<Body> read_xml_body(ServerContext& ctx, Exchange& x, const Head& d) {
 
 const std::vector<std::string_view>& live_names() {
     static const std::vector<std::string_view> names = {
-        "resourcetype", "getcontentlength", "getlastmodified", "getetag",
-        "getcontenttype", "displayname", "supportedlock", "lockdiscovery"};
+        "resourcetype",   "getcontentlength", "getlastmodified", "getetag",
+        "getcontenttype", "displayname",      "supportedlock",   "lockdiscovery"};
     return names;
 }
 // RFC 4331's, not in allprop (they cost a count of the mount).
@@ -426,7 +426,8 @@ bool is_live(const QName& q) {
 
 std::string content_type_of(std::string_view name) {
     auto dot = name.rfind('.');
-    std::string ext = dot == std::string_view::npos ? std::string() : ascii_lower(name.substr(dot + 1));
+    std::string ext =
+        dot == std::string_view::npos ? std::string() : ascii_lower(name.substr(dot + 1));
     if (ext == "txt" || ext == "log" || ext == "md") return "text/plain";
     if (ext == "csv") return "text/csv";
     if (ext == "json") return "application/json";
@@ -477,7 +478,7 @@ std::optional<std::string> live_value(PropContext& pc, const Entry& e, std::stri
         std::uint64_t quota = pc.ctx.mounts.quota();
         std::uint64_t used = pc.usage->used_bytes;
         return std::to_string(name == "quota-used-bytes" ? used
-                                                          : (used >= quota ? 0 : quota - used));
+                                                         : (used >= quota ? 0 : quota - used));
     }
     if (folder) return std::nullopt;
     if (name == "getcontentlength") return std::to_string(e.size);
@@ -490,8 +491,8 @@ std::optional<std::string> live_value(PropContext& pc, const Entry& e, std::stri
 }
 
 // One <D:response> of a PROPFIND.
-void append_response(PropContext& pc, const dav::PropfindRequest& req, const Entry& e,
-                     int entry_fd, std::string& out) {
+void append_response(PropContext& pc, const dav::PropfindRequest& req, const Entry& e, int entry_fd,
+                     std::string& out) {
     bool folder = e.type == EntryType::dir;
     std::string found, missing;
     auto dead = [&] {
@@ -630,7 +631,8 @@ awaitable<bool> do_propfind(Call& c) {
         co_return co_await answer_read(c, r);
     }
     PropContext pc{ctx, c.mount, c.app, std::nullopt, false};
-    std::string first = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
+    std::string first =
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
     {
         UniqueFd fd;
         if (dead) {
@@ -691,7 +693,8 @@ awaitable<bool> do_propfind(Call& c) {
         if (dead && dir) {
             auto slash = e.path.rfind('/');
             std::string name = slash == std::string::npos ? e.path : e.path.substr(slash + 1);
-            int f = ::openat(dir.get(), name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+            int f =
+                ::openat(dir.get(), name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
             if (f >= 0) fd = UniqueFd(f);
         }
         append_response(pc, *req, e, fd.get(), out);
@@ -734,13 +737,13 @@ awaitable<bool> do_proppatch(Call& c, const IfVerdict& v) {
         Response r = dav_error(404, fmt::format("'{}' does not exist", c.rel));
         co_return co_await answer_read(c, r);
     }
-    if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, false, false), v,
-                                   c.x.caller, c.app)) {
+    if (auto refused =
+            check_locks(locks_in_the_way(ctx, c.app, c.rel, false, false), v, c.x.caller, c.app)) {
         co_return co_await answer_read(c, *refused);
     }
     // All or nothing (RFC 4918 9.2): any protected property fails the lot.
-    bool any_protected = std::any_of(ops->begin(), ops->end(),
-                                     [](const dav::PropPatchOp& o) { return is_protected(o.name); });
+    bool any_protected = std::any_of(
+        ops->begin(), ops->end(), [](const dav::PropPatchOp& o) { return is_protected(o.name); });
     int status = 200;
     std::string message;
     if (!any_protected) {
@@ -775,8 +778,7 @@ awaitable<bool> do_proppatch(Call& c, const IfVerdict& v) {
         int s = any_protected ? (is_protected(op.name) ? 403 : 424) : status;
         out += "<D:propstat><D:prop>" + empty_tag(op.name) + "</D:prop><D:status>" +
                status_line(s) + "</D:status>";
-        if (s == 403)
-            out += "<D:error><D:cannot-modify-protected-property/></D:error>";
+        if (s == 403) out += "<D:error><D:cannot-modify-protected-property/></D:error>";
         out += "</D:propstat>";
     }
     if (!message.empty())
@@ -802,8 +804,8 @@ awaitable<bool> do_mkcol(Call& c, const IfVerdict& v) {
         Response r = dav_error(409, fmt::format("the folder of '{}' does not exist", c.rel));
         co_return co_await answer(c, r);
     }
-    if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, false, true), v,
-                                   c.x.caller, c.app))
+    if (auto refused =
+            check_locks(locks_in_the_way(ctx, c.app, c.rel, false, true), v, c.x.caller, c.app))
         co_return co_await answer(c, *refused);
     auto made = ctx.mounts.mkdir(c.mount, c.rel, false);
     if (!made) {
@@ -826,8 +828,8 @@ awaitable<bool> do_delete(Call& c, const IfVerdict& v) {
         Response r = dav_error(404, fmt::format("'{}' does not exist", c.rel));
         co_return co_await answer(c, r);
     }
-    if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, true, true), v,
-                                   c.x.caller, c.app))
+    if (auto refused =
+            check_locks(locks_in_the_way(ctx, c.app, c.rel, true, true), v, c.x.caller, c.app))
         co_return co_await answer(c, *refused);
     auto gone = ctx.mounts.remove(c.mount, c.rel, true);
     if (!gone) {
@@ -858,8 +860,8 @@ awaitable<bool> do_copy_move(Call& c, const IfVerdict& v, bool move) {
     const std::string& to = dest->rel;
     bool infinity = c.d.depth.empty() || c.d.depth == "infinity";
     if (!infinity && (move || c.d.depth != "0")) {
-        Response r = dav_error(400, move ? "MOVE takes Depth: infinity only"
-                                         : "COPY takes Depth: 0 or infinity");
+        Response r = dav_error(
+            400, move ? "MOVE takes Depth: infinity only" : "COPY takes Depth: 0 or infinity");
         co_return co_await answer(c, r);
     }
     auto src = stat_of(ctx, c.mount, c.rel);
@@ -868,13 +870,14 @@ awaitable<bool> do_copy_move(Call& c, const IfVerdict& v, bool move) {
         co_return co_await answer(c, r);
     }
     if (c.rel.empty() || to.empty() || to == c.rel) {
-        Response r = dav_error(403, "the source and the destination must differ, and neither may "
-                                    "be the mount's root");
+        Response r = dav_error(403,
+                               "the source and the destination must differ, and neither may "
+                               "be the mount's root");
         co_return co_await answer(c, r);
     }
     if (within(to, c.rel)) {
-        Response r = dav_error(409, fmt::format("cannot {} '{}' into itself", move ? "move" : "copy",
-                                                c.rel));
+        Response r = dav_error(
+            409, fmt::format("cannot {} '{}' into itself", move ? "move" : "copy", c.rel));
         co_return co_await answer(c, r);
     }
     auto dest_parent = stat_of(ctx, c.mount, parent_of(to));
@@ -889,12 +892,12 @@ awaitable<bool> do_copy_move(Call& c, const IfVerdict& v, bool move) {
         co_return co_await answer(c, r);
     }
     if (move) {
-        if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, true, true), v,
-                                       c.x.caller, c.app))
+        if (auto refused =
+                check_locks(locks_in_the_way(ctx, c.app, c.rel, true, true), v, c.x.caller, c.app))
             co_return co_await answer(c, *refused);
     }
-    if (auto refused = check_locks(locks_in_the_way(ctx, c.app, to, true, true), v, c.x.caller,
-                                   c.app))
+    if (auto refused =
+            check_locks(locks_in_the_way(ctx, c.app, to, true, true), v, c.x.caller, c.app))
         co_return co_await answer(c, *refused);
 
     // A file replacing a file is one atomic rename; anything else replacing
@@ -933,7 +936,8 @@ awaitable<bool> do_copy_move(Call& c, const IfVerdict& v, bool move) {
     Response r;
     r.status = existing ? 204 : 201;
     r.content_type.clear();
-    if (!existing) r.headers.emplace_back("Location", href_for(c.app, to, done->type == EntryType::dir));
+    if (!existing)
+        r.headers.emplace_back("Location", href_for(c.app, to, done->type == EntryType::dir));
     co_return co_await answer(c, r);
 }
 
@@ -959,16 +963,16 @@ awaitable<bool> do_lock(Call& c, const IfVerdict& v) {
                                    "lock-token-submitted");
             co_return co_await answer_read(c, r);
         }
-        auto lock = ctx.dav_locks.refresh(c.app, c.rel, *v.tokens.begin(), c.x.caller.username,
-                                          timeout);
+        auto lock =
+            ctx.dav_locks.refresh(c.app, c.rel, *v.tokens.begin(), c.x.caller.username, timeout);
         if (!lock) {
             Response r = dav_error(412, "no lock of yours with that token covers this resource",
                                    "lock-token-matches-request-uri");
             co_return co_await answer_read(c, r);
         }
-        Response r = xml_response(200, "<D:prop xmlns:D=\"DAV:\"><D:lockdiscovery>" +
-                                           lock_xml(*lock, c.app) +
-                                           "</D:lockdiscovery></D:prop>\n");
+        Response r =
+            xml_response(200, "<D:prop xmlns:D=\"DAV:\"><D:lockdiscovery>" +
+                                  lock_xml(*lock, c.app) + "</D:lockdiscovery></D:prop>\n");
         co_return co_await answer_read(c, r);
     }
     if (c.d.depth != "" && c.d.depth != "0" && c.d.depth != "infinity") {
@@ -984,19 +988,19 @@ awaitable<bool> do_lock(Call& c, const IfVerdict& v) {
             Response r = dav_error(409, fmt::format("the folder of '{}' does not exist", c.rel));
             co_return co_await answer_read(c, r);
         }
-        if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, false, true), v,
-                                       c.x.caller, c.app))
+        if (auto refused =
+                check_locks(locks_in_the_way(ctx, c.app, c.rel, false, true), v, c.x.caller, c.app))
             co_return co_await answer_read(c, *refused);
     }
     bool infinite = c.d.depth != "0" && (existing && existing->type == EntryType::dir);
-    auto lock = ctx.dav_locks.acquire(c.app, c.rel,
-                                      (*info)->exclusive ? dav::LockScope::exclusive
-                                                         : dav::LockScope::shared,
-                                      infinite, timeout, c.x.caller.username, (*info)->owner_xml);
+    auto lock = ctx.dav_locks.acquire(
+        c.app, c.rel, (*info)->exclusive ? dav::LockScope::exclusive : dav::LockScope::shared,
+        infinite, timeout, c.x.caller.username, (*info)->owner_xml);
     if (!lock) {
         Response r = lock.error().status == 423
-                         ? xml_response(423, "<D:error xmlns:D=\"DAV:\"><D:no-conflicting-lock/>"
-                                             "</D:error>\n")
+                         ? xml_response(423,
+                                        "<D:error xmlns:D=\"DAV:\"><D:no-conflicting-lock/>"
+                                        "</D:error>\n")
                          : dav_error(lock.error().status, lock.error().message);
         co_return co_await answer_read(c, r);
     }
@@ -1005,7 +1009,8 @@ awaitable<bool> do_lock(Call& c, const IfVerdict& v) {
         opts.content_length = 0;
         opts.if_none_match_star = true;
         auto up = ctx.mounts.begin_put(c.mount, c.rel, opts);
-        ApiResult<PutResult> put = up ? (*up)->commit() : ApiResult<PutResult>(std::unexpected(up.error()));
+        ApiResult<PutResult> put =
+            up ? (*up)->commit() : ApiResult<PutResult>(std::unexpected(up.error()));
         if (!put && put.error().kind != WireError::precondition_failed &&
             put.error().kind != WireError::conflict) {
             (void)ctx.dav_locks.release(c.app, c.rel, lock->token, c.x.caller.username);

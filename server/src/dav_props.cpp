@@ -1,8 +1,8 @@
 // See dav_props.hpp.
 #include "dav_props.hpp"
 
-#include <nlohmann/json.hpp>
 #include <sys/xattr.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>

@@ -1091,8 +1091,8 @@ ApiResult<ListPage> MountStore::list_page(SortedWalk walk, bool hashes, std::siz
     return page;
 }
 
-ApiResult<std::unique_ptr<TreeWalker>> MountStore::walk(Mount& m, std::string_view rel,
-                                                        bool hashes, bool recursive) {
+ApiResult<std::unique_ptr<TreeWalker>> MountStore::walk(Mount& m, std::string_view rel, bool hashes,
+                                                        bool recursive) {
     int fd = open_beneath_raw(m.dir.get(), rel, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return std::unexpected(not_a_folder(m.dir.get(), rel, -fd));
     // One folder alone may use the whole budget per batch: a folder of N

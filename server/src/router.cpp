@@ -106,13 +106,15 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
         std::string_view rest = encoded_path.substr(std::min<std::size_t>(5, encoded_path.size()));
         auto slash = rest.find('/');
         auto app = percent_decode(rest.substr(0, slash));
-        if (!app) return api_fail(WireError::bad_request, "malformed percent-encoding in the app name");
+        if (!app)
+            return api_fail(WireError::bad_request, "malformed percent-encoding in the app name");
         if (app->empty())
             return api_fail(WireError::not_found,
                             "WebDAV lives under /dav/APP/: name the app (de-cli mount url -n APP)");
         auto file = percent_decode(slash == std::string_view::npos ? std::string_view()
                                                                    : rest.substr(slash + 1));
-        if (!file) return api_fail(WireError::bad_request, "malformed percent-encoding in the path");
+        if (!file)
+            return api_fail(WireError::bad_request, "malformed percent-encoding in the path");
         return Route{RouteId::dav, std::move(*app), std::move(*file), {}, {}};
     }
     if (encoded_path.substr(0, api::k_prefix.size()) != api::k_prefix) return not_found();

@@ -454,8 +454,7 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         route->id == RouteId::archive || (dav && method == "PROPFIND"))
         hold = Hold::stream;
     else if (((route->id == RouteId::files || dav) && method == "PUT") ||
-             route->id == RouteId::batch ||
-             (route->id == RouteId::uploads && method == "POST") ||
+             route->id == RouteId::batch || (route->id == RouteId::uploads && method == "POST") ||
              (route->id == RouteId::upload && method == "PATCH"))
         hold = Hold::upload;
     UserLimits::Slot op_slot;
