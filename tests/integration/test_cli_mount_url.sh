@@ -32,6 +32,10 @@ for text in "Log in as alice; the password is your API key" "de-cli login" "moun
     "net use Z: $URL /user:alice *" "BasicAuthLevel"; do
     assert_contains "$ERR" "$text"
 done
+# The address printed is the app's WebDAV root: a PROPFIND with alice's key lists it.
+CODE=$(curl -s -o "$T/pf.xml" -w '%{http_code}' -u "alice:$KEY" -X PROPFIND -H 'Depth: 0' "$OUT")
+assert_eq "$CODE" "207" "PROPFIND of the printed address"
+assert_contains "$(cat "$T/pf.xml")" "<D:href>/dav/sales/</D:href>" "it is the app's root"
 # -q: the address alone, nothing else.
 expect_rc 0 "$DE_CLI" -q mount url -n sales
 seen
