@@ -383,17 +383,8 @@ awaitable<Body> read_xml_body(ServerContext& ctx, Exchange& x, const Head& d) {
         out.refused = dav_error(413, "an XML request body is limited to 1 MiB");
         co_return out;
     }
-    if (!sp.is_done()) {
-        if (d.expect_continue) {
-            http::response<http::empty_body> cont{http::status::continue_, d.version};
-            x.stream.expires_after(ctx.options.body_timeout);
-            co_await http::async_write(x.stream, cont, asio::redirect_error(use_awaitable, ec));
-        }
-        x.stream.expires_after(ctx.options.body_timeout);
-        if (!ec)
-            co_await http::async_read(x.stream, x.buffer, sp,
-                                      asio::redirect_error(use_awaitable, ec));
-    }
+    ec = co_await read_small_body(x.stream, x.buffer, sp, d.expect_continue, d.version,
+                                  ctx.options.body_timeout);
     if (ec) {
         if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
             out.refused = dav_error(413, "an XML request body is limited to 1 MiB");
@@ -581,6 +572,12 @@ awaitable<bool> answer(Call& c, const Response& r, bool head = false) {
     co_return co_await send_response(c.x.stream, r, c.d.version, keep, c.ctx.options.send_timeout,
                                      head);
 }
+// A body that could not be read (too big, broken): the answer closes the connection.
+awaitable<bool> answer_closing(Call& c, const Response& r) {
+    c.x.status = r.status;
+    co_return co_await send_response(c.x.stream, r, c.d.version, false, c.ctx.options.send_timeout,
+                                     false);
+}
 awaitable<bool> answer_read(Call& c, const Response& r) {
     // After read_xml_body: the parser is moved; the body was read whole.
     c.x.status = r.status;
@@ -613,11 +610,7 @@ awaitable<bool> do_propfind(Call& c) {
         co_return co_await answer_read(c, r);
     }
     Body body = co_await read_xml_body(ctx, x, c.d);
-    if (body.refused) {
-        Response r = *body.refused;
-        x.status = r.status;
-        co_return co_await send_response(x.stream, r, c.d.version, false, ctx.options.send_timeout);
-    }
+    if (body.refused) co_return co_await answer_closing(c, *body.refused);
     auto req = dav::parse_propfind(body.text);
     if (!req) {
         Response r = dav_error(req.error().status, req.error().message);
@@ -722,12 +715,7 @@ bool is_protected(const QName& q) {
 awaitable<bool> do_proppatch(Call& c, const IfVerdict& v) {
     auto& ctx = c.ctx;
     Body body = co_await read_xml_body(ctx, c.x, c.d);
-    if (body.refused) {
-        Response r = *body.refused;
-        c.x.status = r.status;
-        co_return co_await send_response(c.x.stream, r, c.d.version, false,
-                                         ctx.options.send_timeout);
-    }
+    if (body.refused) co_return co_await answer_closing(c, *body.refused);
     auto ops = dav::parse_proppatch(body.text);
     if (!ops) {
         Response r = dav_error(ops.error().status, ops.error().message);
@@ -944,12 +932,7 @@ awaitable<bool> do_copy_move(Call& c, const IfVerdict& v, bool move) {
 awaitable<bool> do_lock(Call& c, const IfVerdict& v) {
     auto& ctx = c.ctx;
     Body body = co_await read_xml_body(ctx, c.x, c.d);
-    if (body.refused) {
-        Response r = *body.refused;
-        c.x.status = r.status;
-        co_return co_await send_response(c.x.stream, r, c.d.version, false,
-                                         ctx.options.send_timeout);
-    }
+    if (body.refused) co_return co_await answer_closing(c, *body.refused);
     auto info = dav::parse_lockinfo(body.text);
     if (!info) {
         Response r = dav_error(info.error().status, info.error().message);

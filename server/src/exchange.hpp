@@ -73,6 +73,27 @@ asio::awaitable<void> write_progress(beast::tcp_stream& stream, const Buffers& b
     }
 }
 
+// Reads the rest of a small body into `sp` (the header's parser, converted),
+// sending 100 Continue first when the client waits for it; each step may take
+// `timeout` (de-server --body-timeout). The error of the write or the read.
+// For the JSON routes, tus completion and WebDAV's XML bodies.
+inline asio::awaitable<boost::system::error_code> read_small_body(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& sp, bool expect_continue, unsigned version,
+    std::chrono::milliseconds timeout) {
+    boost::system::error_code ec;
+    if (sp.is_done()) co_return ec;
+    if (expect_continue) {
+        http::response<http::empty_body> cont{http::status::continue_, version};
+        stream.expires_after(timeout);
+        co_await http::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return ec;
+    }
+    stream.expires_after(timeout);
+    co_await http::async_read(stream, buffer, sp, asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+}
+
 // Boost 1.74's Beast speaks boost::string_view; the rest of de speaks std::string_view.
 inline std::string_view sv(beast::string_view s) {
     return {s.data(), s.size()};

@@ -539,17 +539,9 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         boost::system::error_code ec;
         bool too_big = sp.content_length() && *sp.content_length() > api::k_json_body_limit;
         if (too_big) ec = http::error::body_limit;
-        if (!sp.is_done() && !too_big) {
-            if (expect_continue) {
-                http::response<http::empty_body> cont{http::status::continue_, version};
-                stream.expires_after(m_opts.body_timeout);
-                co_await http::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
-            }
-            stream.expires_after(m_opts.body_timeout);
-            if (!ec)
-                co_await http::async_read(stream, buffer, sp,
-                                          asio::redirect_error(use_awaitable, ec));
-        }
+        if (!too_big)
+            ec = co_await read_small_body(stream, buffer, sp, expect_continue, version,
+                                          m_opts.body_timeout);
         if (ec) {
             if (ec == http::error::body_limit || ec == http::error::buffer_overflow) {
                 ApiError e{WireError::too_large, "a JSON body is limited to 64 KiB", {}};

@@ -1351,16 +1351,8 @@ awaitable<bool> TusService::Impl::complete(Exchange& x, Req& rq, Mount& m, const
         }
         http::request_parser<http::string_body> sp{std::move(x.parser)};
         sp.body_limit(api::k_json_body_limit);
-        boost::system::error_code ec;
-        if (rq.expect_continue) {
-            http::response<http::empty_body> cont{http::status::continue_, rq.version};
-            x.stream.expires_after(ctx.options.body_timeout);
-            co_await http::async_write(x.stream, cont, asio::redirect_error(use_awaitable, ec));
-        }
-        x.stream.expires_after(ctx.options.body_timeout);
-        if (!ec)
-            co_await http::async_read(x.stream, x.buffer, sp,
-                                      asio::redirect_error(use_awaitable, ec));
+        boost::system::error_code ec = co_await read_small_body(
+            x.stream, x.buffer, sp, rq.expect_continue, rq.version, ctx.options.body_timeout);
         if (is_framing_error(ec)) {
             ApiError e{WireError::bad_request, "malformed chunked body: " + ec.message(), {}};
             co_return co_await fail(x, rq, e);
