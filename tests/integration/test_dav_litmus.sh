@@ -12,7 +12,8 @@ assert_eq "$CODE" "201" "MKCOL /litmus/"
 
 for suite in basic copymove props locks http; do
     set +e
-    TESTS=$suite litmus "$DAV/litmus/" alice "$KEY" >"$T/litmus.$suite" 2>&1
+    # In $T: litmus writes debug.log and child.log into its working folder.
+    (cd "$T" && TESTS=$suite litmus "$DAV/litmus/" alice "$KEY") >"$T/litmus.$suite" 2>&1
     rc=$?
     set -e
     summary=$(grep -a "summary for \`$suite'" "$T/litmus.$suite" || true)
