@@ -255,55 +255,57 @@ std::vector<QName> element_names(const Tree& t, const Node& node) {
 
 // ---- re-serialization -------------------------------------------------------
 
-void escape_text(std::string& out, std::string_view s) {
+// What an escape writes as a character reference besides & < > (always).
+struct Escapes {
+    bool quot = false, apos = false, tab_newline = false, cr = false;
+};
+constexpr Escapes k_text{false, false, false, true};   // element content
+constexpr Escapes k_attr{true, false, true, true};     // a "..." attribute value
+constexpr Escapes k_public{true, true, false, false};  // xml_escape: anywhere in an answer
+
+void append_escaped(std::string& out, std::string_view s, Escapes e) {
     for (char c : s) {
+        const char* ref = nullptr;
         switch (c) {
             case '&':
-                out += "&amp;";
+                ref = "&amp;";
                 break;
             case '<':
-                out += "&lt;";
+                ref = "&lt;";
                 break;
             case '>':
-                out += "&gt;";
+                ref = "&gt;";
+                break;
+            case '"':
+                ref = e.quot ? "&quot;" : nullptr;
+                break;
+            case '\'':
+                ref = e.apos ? "&apos;" : nullptr;
+                break;
+            case '\t':
+                ref = e.tab_newline ? "&#9;" : nullptr;
+                break;
+            case '\n':
+                ref = e.tab_newline ? "&#10;" : nullptr;
                 break;
             case '\r':
-                out += "&#13;";
+                ref = e.cr ? "&#13;" : nullptr;
                 break;
             default:
-                out += c;
+                break;
         }
+        if (ref)
+            out += ref;
+        else
+            out += c;
     }
 }
 
+void escape_text(std::string& out, std::string_view s) {
+    append_escaped(out, s, k_text);
+}
 void escape_attr(std::string& out, std::string_view s) {
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\t':
-                out += "&#9;";
-                break;
-            case '\n':
-                out += "&#10;";
-                break;
-            case '\r':
-                out += "&#13;";
-                break;
-            default:
-                out += c;
-        }
-    }
+    append_escaped(out, s, k_attr);
 }
 
 // Writes elements with the namespace declarations they need: an element's
@@ -409,27 +411,7 @@ XmlResult<std::string> fragment(Tree& t, const Node& node) {
 std::string xml_escape(std::string_view text) {
     std::string out;
     out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            default:
-                out += c;
-        }
-    }
+    append_escaped(out, text, k_public);
     return out;
 }
 
