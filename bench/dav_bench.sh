@@ -71,44 +71,8 @@ NGX="$DAV"
 read -r -a NGINX_PIDS <<<"$NGINX_WORKERS"
 OBSCURED=$(rclone obscure "$KEY")
 
-RESULTS="$W/results.tsv"
-BAD="$W/bad"
-: >"$RESULTS"
-: >"$BAD"
-T() { /usr/bin/time -f '%M %U %S' -o "$W/rusage" "$@"; }
-fsub() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a - b}'; }
-SERVER_PEAK=0
-
-# measure ID SERVER CMD...: as bench/hash_once_bench.sh (SERVER: de or nginx).
-measure() {
-    local id=$1 server=$2 pids=() t0 t1 c0
-    shift 2
-    case $server in
-    de) pids=("$SERVER_PID") ;;
-    nginx) pids=("${NGINX_PIDS[@]}") ;;
-    esac
-    sync
-    bench_hwm_reset "${pids[@]}"
-    c0=$(bench_cpu "${pids[@]}")
-    echo "0 0 0" >"$W/rusage"
-    t0=$EPOCHREALTIME
-    if ! "$@" >"$W/last.log" 2>&1; then
-        bench_log "FAILED: $id:"
-        tail -5 "$W/last.log" | sed 's/^/    /' >&2
-        printf '%s\tfail\t-\t-\t-\t-\n' "$id" >>"$RESULTS"
-        echo "$id failed" >>"$BAD"
-        return 1
-    fi
-    t1=$EPOCHREALTIME
-    local scpu shwm rss u s
-    scpu=$(fsub "$(bench_cpu "${pids[@]}")" "$c0")
-    shwm=$(bench_hwm "${pids[@]}")
-    if [[ $server == de ]] && ((shwm > SERVER_PEAK)); then SERVER_PEAK=$shwm; fi
-    read -r rss u s <"$W/rusage"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$(fsub "$t1" "$t0")" \
-        "$(awk -v a="$u" -v b="$s" 'BEGIN {printf "%.2f", a + b}')" "$rss" "$scpu" "$shwm" >>"$RESULTS"
-    bench_log "$id: $(fsub "$t1" "$t0") s"
-}
+DE_SERVER_PIDS=$SERVER_PID
+bench_results_init
 
 # --- PUT of one big file ----------------------------------------------------------------------
 BF="$W/big.bin"
@@ -183,14 +147,14 @@ diff -r -q "$W/tree" "$MOUNT/tree" >/dev/null || echo "de-server's tree differs"
 diff -r -q "$W/tree" "$W/ngx/tree" >/dev/null || echo "nginx's tree differs" >>"$BAD"
 
 # --- the table --------------------------------------------------------------------------------
-bench_py - "$RESULTS" "$BAD" "$SIZE" "$ENTRIES" "$REPEAT" "$FILES" "$SERVER_PEAK" \
+bench_py - "$RESULTS" "$BAD" "$SIZE" "$ENTRIES" "$REPEAT" "$FILES" \
     "$(bench_commit "$SRC")" "${BUILD_TYPE:-unknown}" "$LOAD_START" \
     "$(cut -d' ' -f1-3 /proc/loadavg)" "$T_START" "$(nproc)" \
     "$(nginx -v 2>&1 | sed 's/.*nginx\///')" "$(rclone version | head -n1 | awk '{print $2}')" <<'PY'
 import sys
-(path, bad, size, entries, repeat, files, peak, commit, btype, load0, load1, started, cores,
+(path, bad, size, entries, repeat, files, commit, btype, load0, load1, started, cores,
  ngv, rcv) = sys.argv[1:]
-size, entries, repeat, files, peak = int(size), int(entries), int(repeat), int(files), int(peak)
+size, entries, repeat, files = int(size), int(entries), int(repeat), int(files)
 bad = [l.strip() for l in open(bad) if l.strip()]
 res = {}
 for line in open(path):
@@ -202,6 +166,8 @@ def human(n):
         if n >= 1 << shift and n % (1 << (shift - 4)) == 0:
             return f"{n / (1 << shift):g} {unit}"
     return f"{n} B"
+# de-server's peak over every row it served (VmHWM, reset before each).
+peak = max((r["srss"] for i, r in res.items() if r and i.endswith("_de")), default=0)
 rows = []
 def row(what, a_id, b_id, limit, target):
     a, b = res.get(a_id), res.get(b_id)

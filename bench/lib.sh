@@ -107,6 +107,57 @@ bench_hwm_reset() {
     for p; do echo 5 >"/proc/$p/clear_refs" 2>/dev/null || true; done
 }
 
+# --- measuring (bench_results_init, then measure ID SERVER CMD...) -------------------------------------------------------------------------------
+# Every timed step appends one line to results.tsv:
+#   id  seconds  client-CPU-s  client-peak-KiB  server-CPU-s  server-peak-KiB
+# (server: "-" when there is none); "fail" as seconds when the step failed.
+# The caller sets DE_SERVER_PIDS (de-server) and NGINX_PIDS (an array: nginx's workers).
+bench_results_init() {
+    RESULTS="$W/results.tsv"
+    BAD="$W/bad"
+    : >"$RESULTS"
+    : >"$BAD"
+}
+# T CMD...: CMD under GNU time (peak RSS of CMD and its waited-for children, user and system
+# seconds) into $W/rusage.
+T() { /usr/bin/time -f '%M %U %S' -o "$W/rusage" "$@"; }
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a - b}'; }
+
+# measure ID SERVER CMD...: sync, reset the server's peak, time CMD (which runs its client
+# through T). SERVER: "de" (de-server), "nginx" or "none".
+measure() {
+    local id=$1 server=$2 pids=() t0 t1 c0=0 scpu=- shwm=-
+    shift 2
+    case $server in
+    de) pids=("$DE_SERVER_PIDS") ;;
+    nginx) pids=("${NGINX_PIDS[@]}") ;;
+    esac
+    sync
+    if ((${#pids[@]})); then
+        bench_hwm_reset "${pids[@]}"
+        c0=$(bench_cpu "${pids[@]}")
+    fi
+    echo "0 0 0" >"$W/rusage"
+    t0=$EPOCHREALTIME
+    if ! "$@" >"$W/last.log" 2>&1; then
+        bench_log "FAILED: $id:"
+        tail -5 "$W/last.log" | sed 's/^/    /' >&2
+        printf '%s\tfail\t-\t-\t-\t-\n' "$id" >>"$RESULTS"
+        echo "$id failed" >>"$BAD"
+        return 1
+    fi
+    t1=$EPOCHREALTIME
+    if ((${#pids[@]})); then
+        scpu=$(fsub "$(bench_cpu "${pids[@]}")" "$c0")
+        shwm=$(bench_hwm "${pids[@]}")
+    fi
+    local rss u s
+    read -r rss u s <"$W/rusage"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$(fsub "$t1" "$t0")" \
+        "$(awk -v a="$u" -v b="$s" 'BEGIN {printf "%.2f", a + b}')" "$rss" "$scpu" "$shwm" >>"$RESULTS"
+    bench_log "$id: $(fsub "$t1" "$t0") s"
+}
+
 # --- data ----------------------------------------------------------------------------------
 # bench_gen_file PATH BYTES SEED: seeded, incompressible bytes (AES-256-CTR keystream).
 bench_gen_file() {
