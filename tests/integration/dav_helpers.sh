@@ -28,3 +28,15 @@ dav_header() {
     tr -d '\r' <"$T/dav.headers" | awk -v n="$(tr 'A-Z' 'a-z' <<<"$1")" -F': ' \
         'tolower($1) == n {sub(/^[^:]*: /, ""); print; exit}'
 }
+
+# dav_rclone_remote: rclone's remote `dav:` for alice's app, from the environment and a private,
+# empty config file in $T (never the user's); the key goes through `rclone obscure` on stdin,
+# never on a command line.
+dav_rclone_remote() {
+    : >"$T/rclone.conf"
+    export RCLONE_CONFIG="$T/rclone.conf"
+    export RCLONE_CONFIG_DAV_TYPE=webdav RCLONE_CONFIG_DAV_URL="$DAV/" RCLONE_CONFIG_DAV_VENDOR=other \
+        RCLONE_CONFIG_DAV_USER=alice
+    RCLONE_CONFIG_DAV_PASS=$(printf '%s' "$KEY" | rclone obscure -)
+    export RCLONE_CONFIG_DAV_PASS
+}

@@ -154,12 +154,7 @@ wait_mounted() {
 
 # ---- rclone mount -----------------------------------------------------------------
 CLIENT=rclone
-: >"$T/rclone.conf"
-export RCLONE_CONFIG="$T/rclone.conf"
-export RCLONE_CONFIG_DAV_TYPE=webdav RCLONE_CONFIG_DAV_URL="$DAV/" RCLONE_CONFIG_DAV_VENDOR=other \
-    RCLONE_CONFIG_DAV_USER=alice
-RCLONE_CONFIG_DAV_PASS=$(printf '%s' "$KEY" | rclone obscure -)
-export RCLONE_CONFIG_DAV_PASS
+dav_rclone_remote
 mkdir -p "$T/mnt.rclone"
 MOUNTED+=("$T/mnt.rclone")
 rclone mount dav: "$T/mnt.rclone" --vfs-cache-mode off --dir-cache-time 1s --attr-timeout 0s \

@@ -17,12 +17,7 @@ dav_setup
 # A private configuration: an empty config file of its own and the remote
 # `dav:` from the environment (never the user's rclone.conf). No retries: a
 # server error must fail the step, not be papered over by a second attempt.
-: >"$T/rclone.conf"
-export RCLONE_CONFIG="$T/rclone.conf"
-export RCLONE_CONFIG_DAV_TYPE=webdav RCLONE_CONFIG_DAV_URL="$DAV/" RCLONE_CONFIG_DAV_VENDOR=other \
-    RCLONE_CONFIG_DAV_USER=alice
-RCLONE_CONFIG_DAV_PASS=$(printf '%s' "$KEY" | rclone obscure -)
-export RCLONE_CONFIG_DAV_PASS
+dav_rclone_remote
 rc() { run rclone --retries 1 --low-level-retries 1 --use-json-log -v "$@"; }
 # stat_of FIELD: FIELD of the final stats of the last rc call (--use-json-log).
 stat_of() {
