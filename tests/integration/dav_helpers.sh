@@ -40,3 +40,10 @@ dav_rclone_remote() {
     RCLONE_CONFIG_DAV_PASS=$(printf '%s' "$KEY" | rclone obscure -)
     export RCLONE_CONFIG_DAV_PASS
 }
+
+# assert_code_in "CODE..." WHAT: the last dav call's CODE is one of the listed statuses
+# (a whole word: an empty or partial CODE never matches).
+assert_code_in() {
+    CHECKS=$((CHECKS + 1))
+    [[ " $1 " == *" ${CODE:-none} "* ]] || fail "${2:-status}: got '${CODE:-}', want one of $1"
+}
