@@ -171,6 +171,14 @@ std::string empty_tag(const QName& q) {
     return t;
 }
 
+// An answer without a body.
+Response empty_response(int status) {
+    Response r;
+    r.status = status;
+    r.content_type.clear();
+    return r;
+}
+
 Response xml_response(int status, std::string body) {
     Response r;
     r.status = status;
@@ -193,11 +201,6 @@ Response dav_error(int status, std::string_view message, std::string_view precon
     r.status = status;
     r.content_type = "text/plain; charset=utf-8";
     r.body = std::string(message) + "\n";
-    return r;
-}
-
-Response from_api_error(const ApiError& e) {
-    Response r = error_response(e);
     return r;
 }
 
@@ -260,6 +263,15 @@ std::optional<Entry> stat_of(ServerContext& ctx, Mount& m, std::string_view rel)
     auto e = ctx.mounts.stat_entry(m, rel, false);
     if (!e) return std::nullopt;
     return *e;
+}
+
+// 409 (RFC 4918 9.3.1, 9.7.1) unless the folder that is to hold `rel` exists.
+std::optional<Response> no_folder_for(ServerContext& ctx, Mount& m, std::string_view rel) {
+    auto parent = stat_of(ctx, m, parent_of(rel));
+    if (parent && parent->type == EntryType::dir) return std::nullopt;
+    return dav_error(409, fmt::format("the folder of '{}' does not exist; create it with MKCOL "
+                                      "first",
+                                      rel));
 }
 
 // The ETag of a file ("" for a folder or a file that cannot be read).
@@ -586,9 +598,7 @@ awaitable<bool> answer_read(Call& c, const Response& r) {
 }
 
 Response options_response() {
-    Response r;
-    r.status = 200;
-    r.content_type.clear();
+    Response r = empty_response(200);
     r.headers.emplace_back("DAV", "1, 2");
     r.headers.emplace_back("MS-Author-Via", "DAV");
     r.headers.emplace_back("Allow", std::string(k_allow));
@@ -620,7 +630,7 @@ awaitable<bool> do_propfind(Call& c) {
     bool dead = wants_dead(*req);
     auto self = ctx.mounts.stat_entry(c.mount, c.rel, etags);
     if (!self) {
-        Response r = from_api_error(self.error());
+        Response r = error_response(self.error());
         co_return co_await answer_read(c, r);
     }
     PropContext pc{ctx, c.mount, c.app, std::nullopt, false};
@@ -787,22 +797,16 @@ awaitable<bool> do_mkcol(Call& c, const IfVerdict& v) {
         r.headers.emplace_back("Allow", std::string(k_allow));
         co_return co_await answer(c, r);
     }
-    auto parent = stat_of(ctx, c.mount, parent_of(c.rel));
-    if (!parent || parent->type != EntryType::dir) {
-        Response r = dav_error(409, fmt::format("the folder of '{}' does not exist", c.rel));
-        co_return co_await answer(c, r);
-    }
+    if (auto refused = no_folder_for(ctx, c.mount, c.rel)) co_return co_await answer(c, *refused);
     if (auto refused =
             check_locks(locks_in_the_way(ctx, c.app, c.rel, false, true), v, c.x.caller, c.app))
         co_return co_await answer(c, *refused);
     auto made = ctx.mounts.mkdir(c.mount, c.rel, false);
     if (!made) {
-        Response r = from_api_error(made.error());
+        Response r = error_response(made.error());
         co_return co_await answer(c, r);
     }
-    Response r;
-    r.status = 201;
-    r.content_type.clear();
+    Response r = empty_response(201);
     co_return co_await answer(c, r);
 }
 
@@ -821,13 +825,11 @@ awaitable<bool> do_delete(Call& c, const IfVerdict& v) {
         co_return co_await answer(c, *refused);
     auto gone = ctx.mounts.remove(c.mount, c.rel, true);
     if (!gone) {
-        Response r = from_api_error(gone.error());
+        Response r = error_response(gone.error());
         co_return co_await answer(c, r);
     }
     ctx.dav_locks.forget(c.app, c.rel);
-    Response r;
-    r.status = 204;
-    r.content_type.clear();
+    Response r = empty_response(204);
     co_return co_await answer(c, r);
 }
 
@@ -868,11 +870,7 @@ awaitable<bool> do_copy_move(Call& c, const IfVerdict& v, bool move) {
             409, fmt::format("cannot {} '{}' into itself", move ? "move" : "copy", c.rel));
         co_return co_await answer(c, r);
     }
-    auto dest_parent = stat_of(ctx, c.mount, parent_of(to));
-    if (!dest_parent || dest_parent->type != EntryType::dir) {
-        Response r = dav_error(409, fmt::format("the folder of '{}' does not exist", to));
-        co_return co_await answer(c, r);
-    }
+    if (auto refused = no_folder_for(ctx, c.mount, to)) co_return co_await answer(c, *refused);
     auto existing = stat_of(ctx, c.mount, to);
     bool overwrite = c.d.overwrite.value_or(true);
     if (existing && !overwrite) {
@@ -893,7 +891,7 @@ awaitable<bool> do_copy_move(Call& c, const IfVerdict& v, bool move) {
     bool atomic = existing && existing->type == EntryType::file && src->type == EntryType::file;
     if (existing && !atomic) {
         if (auto gone = ctx.mounts.remove(c.mount, to, true); !gone) {
-            Response r = from_api_error(gone.error());
+            Response r = error_response(gone.error());
             co_return co_await answer(c, r);
         }
     }
@@ -918,12 +916,10 @@ awaitable<bool> do_copy_move(Call& c, const IfVerdict& v, bool move) {
         done = ctx.mounts.copy(c.mount, c.rel, to, atomic);
     }
     if (!done) {
-        Response r = from_api_error(done.error());
+        Response r = error_response(done.error());
         co_return co_await answer(c, r);
     }
-    Response r;
-    r.status = existing ? 204 : 201;
-    r.content_type.clear();
+    Response r = empty_response(existing ? 204 : 201);
     if (!existing)
         r.headers.emplace_back("Location", href_for(c.app, to, done->type == EntryType::dir));
     co_return co_await answer(c, r);
@@ -966,11 +962,8 @@ awaitable<bool> do_lock(Call& c, const IfVerdict& v) {
     bool created = false;
     if (!existing) {
         // RFC 4918 7.3: a lock on an unmapped URL creates an empty file.
-        auto parent = stat_of(ctx, c.mount, parent_of(c.rel));
-        if (!parent || parent->type != EntryType::dir) {
-            Response r = dav_error(409, fmt::format("the folder of '{}' does not exist", c.rel));
-            co_return co_await answer_read(c, r);
-        }
+        if (auto refused = no_folder_for(ctx, c.mount, c.rel))
+            co_return co_await answer_read(c, *refused);
         if (auto refused =
                 check_locks(locks_in_the_way(ctx, c.app, c.rel, false, true), v, c.x.caller, c.app))
             co_return co_await answer_read(c, *refused);
@@ -997,7 +990,7 @@ awaitable<bool> do_lock(Call& c, const IfVerdict& v) {
         if (!put && put.error().kind != WireError::precondition_failed &&
             put.error().kind != WireError::conflict) {
             (void)ctx.dav_locks.release(c.app, c.rel, lock->token, c.x.caller.username);
-            Response r = from_api_error(put.error());
+            Response r = error_response(put.error());
             co_return co_await answer_read(c, r);
         }
         created = static_cast<bool>(put);
@@ -1022,9 +1015,7 @@ awaitable<bool> do_unlock(Call& c) {
                                done.error().status == 409 ? "lock-token-matches-request-uri" : "");
         co_return co_await answer(c, r);
     }
-    Response r;
-    r.status = 204;
-    r.content_type.clear();
+    Response r = empty_response(204);
     co_return co_await answer(c, r);
 }
 
@@ -1038,7 +1029,7 @@ awaitable<bool> handle_dav(ServerContext& ctx, Exchange& x) {
     }
     auto mount = ctx.api.open_mount(x.route.app, x.caller);
     if (!mount) {
-        Response r = from_api_error(mount.error());
+        Response r = error_response(mount.error());
         co_return co_await answer(c, r);
     }
     c.mount = std::move(*mount);
@@ -1068,7 +1059,7 @@ awaitable<bool> handle_dav(ServerContext& ctx, Exchange& x) {
 
     auto verdict = evaluate_if(ctx, c.mount, c.d, c.app, c.rel);
     if (!verdict) {
-        Response r = from_api_error(verdict.error());
+        Response r = error_response(verdict.error());
         co_return co_await answer(c, r);
     }
     if (!verdict->holds) {
@@ -1081,13 +1072,8 @@ awaitable<bool> handle_dav(ServerContext& ctx, Exchange& x) {
             Response r = dav_error(405, "a folder cannot be written with PUT");
             co_return co_await answer(c, r);
         }
-        auto parent = stat_of(ctx, c.mount, parent_of(c.rel));
-        if (!parent || parent->type != EntryType::dir) {
-            Response r = dav_error(409, fmt::format("the folder of '{}' does not exist; create it "
-                                                    "with MKCOL first",
-                                                    c.rel));
-            co_return co_await answer(c, r);
-        }
+        if (auto refused = no_folder_for(ctx, c.mount, c.rel))
+            co_return co_await answer(c, *refused);
         if (auto refused = check_locks(locks_in_the_way(ctx, c.app, c.rel, false, !e), *verdict,
                                        x.caller, c.app))
             co_return co_await answer(c, *refused);
