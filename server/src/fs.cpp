@@ -270,6 +270,38 @@ AlignedBuffer aligned_buffer(std::size_t size) {
         static_cast<char*>(::operator new[](size, std::align_val_t{k_direct_align})));
 }
 
+UniqueFd open_direct(int dir_fd, const std::string& name) {
+    return UniqueFd(::openat(dir_fd, name.c_str(), O_RDWR | O_DIRECT | O_NOFOLLOW | O_CLOEXEC));
+}
+
+bool write_at(int direct_fd, int cached_fd, const char* data, std::size_t n, std::uint64_t pos,
+              int& err) {
+    err = 0;
+    bool aligned = direct_fd >= 0 && pos % k_direct_align == 0 && n % k_direct_align == 0 &&
+                   reinterpret_cast<std::uintptr_t>(data) % k_direct_align == 0;
+    int fd = aligned ? direct_fd : cached_fd;
+    std::size_t done = 0;
+    while (done < n) {
+        ssize_t w = ::pwrite(fd, data + done, n - done, static_cast<off_t>(pos + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EINVAL && fd == direct_fd) {
+            fd = cached_fd;  // refused after all: the page cache takes the rest
+            aligned = false;
+            continue;
+        }
+        if (w <= 0) {
+            err = w < 0 ? errno : EIO;
+            return aligned;
+        }
+        done += static_cast<std::size_t>(w);
+        if (fd == direct_fd && done % k_direct_align != 0) {
+            fd = cached_fd;  // a short direct write: finish through the cache
+            aligned = false;
+        }
+    }
+    return aligned;
+}
+
 BlockRead read_at(int fd, char* buf, std::size_t cap, std::uint64_t off, std::uint64_t want,
                   bool direct) {
     BlockRead r;

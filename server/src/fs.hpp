@@ -108,6 +108,21 @@ struct BlockRead {
 BlockRead read_at(int fd, char* buf, std::size_t cap, std::uint64_t off, std::uint64_t want,
                   bool direct);
 
+// Opens `name` in `dir_fd` a second time, for writing with O_DIRECT: the bulk
+// of a big upload goes from its aligned body buffers to the disk without a
+// page-cache copy (an fsync before the commit has to write the bytes anyway,
+// and on the machines measured, filling fresh page-cache pages cost more CPU
+// than hashing them). An invalid fd where the file system refuses O_DIRECT
+// (tmpfs): the page cache then.
+UniqueFd open_direct(int dir_fd, const std::string& name);
+// Writes `n` bytes at `pos`: through `direct_fd` (O_DIRECT; may be invalid)
+// when the buffer, `pos` and `n` are aligned, through `cached_fd` otherwise
+// and wherever O_DIRECT is refused after all. The kernel keeps the two
+// coherent (a direct write flushes and drops cached pages of its range
+// first). True when it went direct; errno in `err` (0 on success).
+bool write_at(int direct_fd, int cached_fd, const char* data, std::size_t n, std::uint64_t pos,
+              int& err);
+
 // ---- free-space reserve (de-server --min-free) ------------------------------------------
 // The server keeps this much of its root's file system free: a write is
 // admitted only while the bytes it needs fit above the reserve. Free space is

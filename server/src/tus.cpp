@@ -103,7 +103,6 @@ using tus::k_chunk;
 using tus::k_writeback_window;
 using tus::now_ms;
 using tus::on_pool;
-using tus::open_direct;
 using tus::TusUpload;
 using tus::UploadPtr;
 

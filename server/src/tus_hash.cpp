@@ -76,43 +76,8 @@ void maybe_catch_up_locked(const UploadPtr& u, asio::thread_pool& pool) {
     asio::post(pool, [u, &pool, gen = u->hash_gen] { catch_up(u, pool, gen); });
 }
 
-// Opens the upload's data file a second time with O_DIRECT, for the bulk of
-// its bytes: they go from the PATCH buffers to the disk without a page-cache
-// copy (the fsync at completion has to write them anyway, and on the machines
-// measured, filling fresh page-cache pages cost more CPU than hashing). An
-// invalid fd where the file system refuses O_DIRECT (tmpfs): buffered then.
-UniqueFd open_direct(int dir_fd, const std::string& name) {
-    return UniqueFd(::openat(dir_fd, name.c_str(), O_RDWR | O_DIRECT | O_NOFOLLOW | O_CLOEXEC));
-}
-
-// Writes `n` bytes at `pos`: with O_DIRECT when everything is aligned,
-// through the page cache otherwise (and wherever O_DIRECT is refused). The
-// kernel keeps the two coherent (a direct write flushes and drops cached
-// pages of its range first). True when it went direct; errno in `err`.
 bool write_at(const TusUpload& u, const char* data, std::size_t n, std::uint64_t pos, int& err) {
-    bool aligned = u.direct && pos % k_direct_align == 0 && n % k_direct_align == 0 &&
-                   reinterpret_cast<std::uintptr_t>(data) % k_direct_align == 0;
-    int fd = aligned ? u.direct.get() : u.data.get();
-    std::size_t done = 0;
-    while (done < n) {
-        ssize_t w = ::pwrite(fd, data + done, n - done, static_cast<off_t>(pos + done));
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0 && errno == EINVAL && fd == u.direct.get()) {
-            fd = u.data.get();  // refused after all: the page cache takes the rest
-            aligned = false;
-            continue;
-        }
-        if (w <= 0) {
-            err = w < 0 ? errno : EIO;
-            return aligned;
-        }
-        done += static_cast<std::size_t>(w);
-        if (fd == u.direct.get() && done % k_direct_align != 0) {
-            fd = u.data.get();  // a short direct write: finish through the cache
-            aligned = false;
-        }
-    }
-    return aligned;
+    return de::server::write_at(u.direct.get(), u.data.get(), data, n, pos, err);
 }
 
 // Hashes [from, to) of the data file into u.file_hash (the caller holds the

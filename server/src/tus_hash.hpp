@@ -101,11 +101,8 @@ class BufferPool {
 struct TusUpload;
 using UploadPtr = std::shared_ptr<TusUpload>;
 
-// Opens the upload's data file a second time with O_DIRECT; invalid where the
-// file system refuses it (tmpfs).
-UniqueFd open_direct(int dir_fd, const std::string& name);
-// Writes `n` bytes at `pos`, direct when everything is aligned. True when it
-// went direct; errno in `err`.
+// Writes `n` bytes at `pos` through the upload's O_DIRECT descriptor when
+// everything is aligned (fs.hpp's write_at). True when it went direct; errno in `err`.
 bool write_at(const TusUpload& u, const char* data, std::size_t n, std::uint64_t pos, int& err);
 // Feeds [pos, pos+n) to u.file_hash (the caller holds the hasher), keeping a
 // mark (a copy of the hash state) at each part start it crosses, so that a

@@ -1,5 +1,5 @@
-// fs.hpp's O_DIRECT helpers: aligned buffers and block-aligned reads give the
-// exact bytes asked for at any offset, through O_DIRECT and without it.
+// fs.hpp's O_DIRECT helpers: aligned buffers, block-aligned reads and
+// write_at give the exact bytes at any offset, through O_DIRECT and without it.
 #include "fs.hpp"
 
 #include <doctest/doctest.h>
@@ -10,11 +10,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 using de::server::aligned_buffer;
 using de::server::k_direct_align;
+using de::server::open_direct;
 using de::server::read_at;
+using de::server::write_at;
 
 TEST_CASE("aligned_buffer is aligned for O_DIRECT") {
     auto b = aligned_buffer(3 * k_direct_align);
@@ -67,5 +70,48 @@ TEST_CASE("read_at: exact bytes at unaligned offsets, buffered and direct") {
     }
     ::close(plain);
     if (direct >= 0) ::close(direct);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("write_at: aligned pieces go direct, the rest through the page cache, same bytes") {
+    namespace fs = std::filesystem;
+    const char* tmp = std::getenv("TMPDIR");
+    fs::path dir =
+        fs::path(tmp && *tmp ? tmp : "/tmp") / ("de-fs-write-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(dir_fd >= 0);
+    int cached = ::openat(dir_fd, "f", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    REQUIRE(cached >= 0);
+    auto direct = open_direct(dir_fd, "f");  // invalid where O_DIRECT is refused (tmpfs)
+
+    const std::size_t block = 4 * k_direct_align;
+    auto buf = aligned_buffer(block);
+    std::string want;
+    std::uint64_t pos = 0;
+    auto put = [&](std::size_t n, char fill, bool expect_direct) {
+        for (std::size_t i = 0; i < n; ++i)
+            buf.get()[i] = static_cast<char>(fill + i % 7);
+        int err = -1;
+        bool went = write_at(direct.get(), cached, buf.get(), n, pos, err);
+        CHECK(err == 0);
+        CHECK(went == (expect_direct && static_cast<bool>(direct)));
+        want.append(buf.get(), n);
+        pos += n;
+    };
+    put(block, 'a', true);  // whole blocks at a block boundary
+    put(block, 'h', true);
+    put(1000, 'p', false);   // a tail that is no whole block
+    put(block, 'x', false);  // whole, but at an unaligned offset
+    int err = 0;
+    CHECK_FALSE(write_at(-1, cached, buf.get(), 0, pos, err));  // nothing to write, no direct fd
+    CHECK(err == 0);
+    ::close(cached);
+    ::close(dir_fd);
+
+    std::ifstream in(dir / "f", std::ios::binary);
+    std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(got.size() == want.size());
+    CHECK(got == want);
     fs::remove_all(dir);
 }
