@@ -1,9 +1,9 @@
 // The streaming file handlers (see files.hpp). Each checks everything it can
 // from the header (mount, path, preconditions, quota) before it reads or
 // writes a byte of a body, and keeps memory flat: GET reads 1 MiB at a time
-// through the page cache, PUT reads 1 MiB buffers from the socket while a pool
-// thread hashes and writes the previous one, the manifest is sent in 64 KiB
-// chunks. ETags are the content's SHA-256 (de/api.hpp's etag helpers); the
+// through the page cache, PUT reads 1 MiB buffers from the socket while pool
+// threads hash and write (O_DIRECT for a big body) the ones before, the
+// manifest is sent in 64 KiB chunks. ETags are the content's SHA-256 (de/api.hpp's etag helpers); the
 // conditional logic of RFC 9110 is here for GET/HEAD and in MountStore for PUT
 // (checked again at the rename).
 #include "files.hpp"
@@ -21,8 +21,10 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace de::server {
@@ -34,6 +36,8 @@ using asio::use_awaitable;
 namespace {
 
 constexpr std::size_t k_chunk = 1 << 20;
+// Buffers in flight for a big PUT body (see handle_put).
+constexpr std::size_t k_put_depth = 4;
 
 bool parse_i64(std::string_view s, std::int64_t& out) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -248,7 +252,6 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
         if (ec) co_return false;
     }
 
-    std::vector<char> chunk(k_chunk);
     auto body_started = std::chrono::steady_clock::now();
     auto abort = [&](const ApiError& e) {
         upload->reset();  // removes the staging file
@@ -256,90 +259,112 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
     };
     if (opts.content_length) {
         std::uint64_t left = *opts.content_length;
-        // Bytes that arrived with the header come first.
-        if (left > 0 && buffer.size() > 0) {
-            std::size_t n = std::min<std::uint64_t>(buffer.size(), left);
-            auto data = static_cast<const char*>(buffer.data().data());
-            if (auto w = (*upload)->write(data, n); !w) co_return co_await abort(w.error());
-            buffer.consume(n);
-            left -= n;
-        }
-        // Pipelined: the next buffer arrives from the network while a pool
-        // thread hashes and writes the previous one. Two 1 MiB buffers, so
-        // memory stays flat.
-        std::vector<char> spare(k_chunk);
-        char* bufs[2] = {chunk.data(), spare.data()};
-        int cur = 0;
-        bool inflight = false;
-        bool job_done = false;
-        ApiResult<void> job_result;
+        // Pipelined: while buffers are read from the network, pool threads hash
+        // (one strand, in order) and write (another strand, in order) the ones
+        // read before. A few 1 MiB buffers per upload (k_put_depth for a big
+        // body, two otherwise), so memory stays flat; aligned and always full
+        // but the last, so a big body goes to the disk with O_DIRECT
+        // (Upload::store), whose writes take their time: the deeper queue keeps
+        // the network busy meanwhile.
+        const std::size_t depth = left >= Upload::k_direct_from ? k_put_depth : 2;
+        struct Slot {
+            AlignedBuffer buf;
+            bool busy = false;
+            bool done = false;
+            ApiResult<void> result;
+        };
+        std::vector<Slot> slots(depth);
+        for (auto& sl : slots)
+            sl.buf = aligned_buffer(k_chunk);
+        std::size_t cur = 0;
         auto strand = stream.get_executor();
         asio::steady_timer signal(strand);
-        auto wait_job = [&]() -> awaitable<void> {
+        auto hash_strand = asio::make_strand(ctx.pool);
+        auto store_strand = asio::make_strand(ctx.pool);
+        auto await_signal = [&]() -> awaitable<void> {
             boost::system::error_code wec;
-            while (!job_done) {
-                signal.expires_at(std::chrono::steady_clock::time_point::max());
-                co_await signal.async_wait(asio::redirect_error(use_awaitable, wec));
-            }
-            inflight = false;
+            signal.expires_at(std::chrono::steady_clock::time_point::max());
+            co_await signal.async_wait(asio::redirect_error(use_awaitable, wec));
         };
-        while (true) {
-            std::size_t n = 0;
-            if (left > 0) {
-                // Fill the buffer, but a deadline per read: a slow, steady client is
-                // fine, a stalled one is cut off after body_timeout.
-                std::size_t want = std::min<std::uint64_t>(k_chunk, left);
-                while (n < want && !ec) {
-                    stream.expires_after(ctx.options.body_timeout);
-                    n += co_await stream.async_read_some(asio::buffer(bufs[cur] + n, want - n),
-                                                         asio::redirect_error(use_awaitable, ec));
-                }
-                if (ec) {
-                    if (inflight) co_await wait_job();
-                    status = 0;
-                    fmt::print(stderr, "upload of '{}' in app '{}' aborted after {} bytes: {}\n",
-                               *rel, route.app, (*upload)->received(), ec.message());
-                    co_return false;  // the Upload's destructor removes the staging file
-                }
+        // Waits for the slot's two jobs; the slot is free again after.
+        auto wait_slot = [&](Slot& sl) -> awaitable<void> {
+            while (!sl.done)
+                co_await await_signal();
+            sl.busy = false;
+        };
+        // Waits for every job in flight (they use the buffers and the upload).
+        auto drain = [&]() -> awaitable<std::optional<ApiError>> {
+            std::optional<ApiError> first;
+            for (std::size_t k = 0; k < depth; ++k) {
+                auto& sl = slots[(cur + k) % depth];  // oldest first
+                if (!sl.busy) continue;
+                co_await wait_slot(sl);
+                if (!sl.result && !first) first = sl.result.error();
             }
-            if (inflight) {
-                co_await wait_job();
-                if (!job_result) {
-                    ApiError e = job_result.error();
+            co_return first;
+        };
+        // Bytes that arrived with the header start the first buffer.
+        std::size_t head = 0;
+        if (left > 0 && buffer.size() > 0) {
+            head = std::min<std::uint64_t>({buffer.size(), left, k_chunk});
+            std::memcpy(slots[0].buf.get(), buffer.data().data(), head);
+            buffer.consume(head);
+        }
+        while (left > 0) {
+            auto& sl = slots[cur];
+            if (sl.busy) {
+                co_await wait_slot(sl);
+                if (!sl.result) {
+                    ApiError e = sl.result.error();
+                    (void)co_await drain();  // the other jobs still use their buffers
                     co_return co_await abort(e);
                 }
             }
-            if (n == 0) break;
-            inflight = true;
-            job_done = false;
-            // Hash and write the buffer on two pool threads at once; the second to
-            // finish wakes the session.
+            // Fill the buffer, but a deadline per read: a slow, steady client is
+            // fine, a stalled one is cut off after body_timeout.
+            std::size_t n = std::exchange(head, 0);
+            std::size_t want = std::min<std::uint64_t>(k_chunk, left);
+            char* data = sl.buf.get();
+            while (n < want && !ec) {
+                stream.expires_after(ctx.options.body_timeout);
+                n += co_await stream.async_read_some(asio::buffer(data + n, want - n),
+                                                     asio::redirect_error(use_awaitable, ec));
+            }
+            if (ec) {
+                (void)co_await drain();
+                status = 0;
+                fmt::print(stderr, "upload of '{}' in app '{}' aborted after {} bytes: {}\n", *rel,
+                           route.app, (*upload)->received(), ec.message());
+                co_return false;  // the Upload's destructor removes the staging file
+            }
+            sl.busy = true;
+            sl.done = false;
             auto parts = std::make_shared<std::atomic<int>>(2);
-            auto result = std::make_shared<ApiResult<void>>();
             Upload* up = upload->get();
-            const char* data = bufs[cur];
-            auto finish_part = [&, parts, result] {
+            // The second job to finish wakes the session.
+            auto finish_part = [&sl, &signal, strand, parts] {
                 if (parts->fetch_sub(1) != 1) return;
-                asio::post(strand, [&, result] {
-                    job_result = std::move(*result);
-                    job_done = true;
+                asio::post(strand, [&sl, &signal] {
+                    sl.done = true;
                     signal.cancel();
                 });
             };
-            asio::post(ctx.pool, [up, data, n, finish_part] {
+            asio::post(hash_strand, [up, data, n, finish_part] {
                 up->hash(data, n);
                 finish_part();
             });
-            asio::post(ctx.pool, [up, data, n, result, finish_part] {
-                *result = up->store(data, n);
+            asio::post(store_strand, [up, data, n, &sl, finish_part] {
+                sl.result = up->store(data, n);
                 finish_part();
             });
-            cur ^= 1;
+            cur = (cur + 1) % depth;
             left -= n;
         }
+        if (auto e = co_await drain()) co_return co_await abort(*e);
     } else {
         http::request_parser<http::buffer_body> bp{std::move(hp)};
         bp.body_limit(std::numeric_limits<std::uint64_t>::max());  // boost::none misbehaves in 1.74
+        std::vector<char> chunk(k_chunk);
         while (!bp.is_done()) {
             bp.get().body().data = chunk.data();
             bp.get().body().size = chunk.size();

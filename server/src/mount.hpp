@@ -125,6 +125,10 @@ class Upload {
     ApiResult<void> store(const char* data, std::size_t n);
     std::uint64_t received() const { return m_received; }
     ApiResult<PutResult> commit();
+    // Buffers handed to store() that start at a k_direct_align boundary and
+    // are whole blocks go to the disk with O_DIRECT (big bodies only: see
+    // k_direct_from); the rest through the page cache.
+    static constexpr std::uint64_t k_direct_from = 8 << 20;
 
   private:
     MountStore& m_store;
@@ -133,10 +137,11 @@ class Upload {
     PutOptions m_opts;
     Reservation m_res;
     UniqueFd m_fd;
+    UniqueFd m_direct;  // the staging file again, O_DIRECT; invalid when not used
     std::string m_staging_name;
     Sha256 m_hash;
-    Crc64 m_crc;  // beside the SHA-256, in the same job
-    std::uint64_t m_received = 0;
+    Crc64 m_crc;                   // beside the SHA-256, in the same job
+    std::uint64_t m_received = 0;  // stored
     bool m_done = false;
 };
 
@@ -165,11 +170,14 @@ class TreeWalker {
     // nullopt at the end; an error when the walk cannot go on (the answer must
     // then not claim to be complete).
     ApiResult<std::optional<Entry>> next();
+    // The stat of the entry next() returned last (taken by the walk, before).
+    const struct stat& last_stat() const { return m_last; }
 
   private:
     MountStore& m_store;
     SortedWalk m_walk;
     bool m_hashes;
+    struct stat m_last {};
 };
 
 class MountStore {
