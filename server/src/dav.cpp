@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,7 +47,7 @@ using dav::Lock;
 using dav::QName;
 
 constexpr std::size_t k_xml_body_limit = 1 << 20;
-constexpr std::size_t k_flush_at = 64 * 1024;  // PROPFIND: bytes per chunk sent
+constexpr std::size_t k_flush_at = 256 * 1024;  // PROPFIND: bytes per chunk sent
 constexpr std::string_view k_dav_ns = "DAV:";
 constexpr std::string_view k_allow =
     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK";
@@ -58,30 +59,38 @@ bool is_unreserved(unsigned char c) {
            c == '.' || c == '_' || c == '~';
 }
 
-std::string pct_segment(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (unsigned char c : s) {
-        if (is_unreserved(c))
-            out.push_back(static_cast<char>(c));
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
-}
-
-// The href of `rel` in `app`: "/dav/APP/a/b" (+ "/" for a folder).
-std::string href_for(std::string_view app, std::string_view rel, bool folder) {
-    std::string out = std::string(k_dav_prefix) + "/" + pct_segment(app) + "/";
+// The href of `rel` in `app`: "/dav/APP/a/b" (+ "/" for a folder), appended to
+// `out`. Percent-encoded: nothing in it needs escaping in XML.
+void append_href(std::string& out, std::string_view app, std::string_view rel, bool folder) {
+    auto segment = [&](std::string_view seg) {
+        static constexpr char k_hex[] = "0123456789ABCDEF";
+        for (unsigned char c : seg) {
+            if (is_unreserved(c)) {
+                out.push_back(static_cast<char>(c));
+            } else {
+                out.push_back('%');
+                out.push_back(k_hex[c >> 4]);
+                out.push_back(k_hex[c & 15]);
+            }
+        }
+    };
+    out += k_dav_prefix;
+    out.push_back('/');
+    segment(app);
+    out.push_back('/');
     std::size_t i = 0;
     while (i < rel.size()) {
         auto j = rel.find('/', i);
         if (j == std::string_view::npos) j = rel.size();
-        out += pct_segment(rel.substr(i, j - i));
+        segment(rel.substr(i, j - i));
         if (j < rel.size()) out.push_back('/');
         i = j + 1;
     }
     if (folder && !rel.empty()) out.push_back('/');
+}
+std::string href_for(std::string_view app, std::string_view rel, bool folder) {
+    std::string out;
+    append_href(out, app, rel, folder);
     return out;
 }
 
@@ -427,7 +436,7 @@ bool is_live(const QName& q) {
     return std::find(n.begin(), n.end(), q.name) != n.end();
 }
 
-std::string content_type_of(std::string_view name) {
+std::string_view content_type_of(std::string_view name) {
     auto dot = name.rfind('.');
     std::string ext =
         dot == std::string_view::npos ? std::string() : ascii_lower(name.substr(dot + 1));
@@ -442,32 +451,105 @@ std::string content_type_of(std::string_view name) {
     return "application/octet-stream";
 }
 
+constexpr std::string_view k_supportedlock =
+    "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>"
+    "</D:lockentry><D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/>"
+    "</D:locktype></D:lockentry>";
+
+// What one PROPFIND keeps while it writes its responses (a listing writes
+// thousands: nothing here is looked up or formatted once per entry when once
+// per request will do).
 struct PropContext {
+    PropContext(ServerContext& c, Mount& mount, std::string_view app_name)
+        : ctx(c), m(mount), app(app_name) {}
     ServerContext& ctx;
     Mount& m;
     std::string_view app;
     std::optional<Usage> usage;  // counted once per request, when asked for
     bool usage_failed = false;
+    // The members of one folder (Depth 1): the locks that can cover them, read
+    // once — those on an ancestor or the folder with infinite depth, and those
+    // on the members themselves. Unset: each entry asks the lock table.
+    bool member_locks = false;
+    std::vector<Lock> inherited, on_members;
+    // getlastmodified's text for the last second formatted (listings repeat it).
+    std::int64_t date_secs = -1;
+    std::string date;
+    std::string missing;  // scratch: one response's properties it does not have
 };
 
-// The value of live property `name` of entry `e` (nullopt: it has none).
-std::optional<std::string> live_value(PropContext& pc, const Entry& e, std::string_view name) {
-    bool folder = e.type == EntryType::dir;
-    if (name == "resourcetype") return folder ? "<D:collection/>" : "";
-    if (name == "getlastmodified") return http_date(e.mtime_ns / 1'000'000'000);
+// Reads the locks that can cover the members of folder `rel` (see PropContext).
+void read_member_locks(PropContext& pc, std::string_view rel) {
+    pc.member_locks = true;
+    for (auto& l : pc.ctx.dav_locks.covering(pc.app, rel))
+        if (l.infinite_depth) pc.inherited.push_back(std::move(l));
+    for (auto& l : pc.ctx.dav_locks.within(pc.app, rel))
+        if (!l.path.empty() && l.path != rel && parent_of(l.path) == rel)
+            pc.on_members.push_back(std::move(l));
+}
+
+// Appends the value of live property `name` of entry `e` as a DAV: element to
+// `out`; false (nothing appended) when it has none.
+bool append_live(PropContext& pc, const Entry& e, std::string_view name, std::string& out) {
+    const bool folder = e.type == EntryType::dir;
+    auto open = [&] {
+        out += "<D:";
+        out += name;
+        out += '>';
+    };
+    auto close = [&] {
+        out += "</D:";
+        out += name;
+        out += '>';
+        return true;
+    };
+    auto element = [&](std::string_view value) {
+        if (value.empty()) {
+            out += "<D:";
+            out += name;
+            out += "/>";
+            return true;
+        }
+        open();
+        out += value;
+        return close();
+    };
+    if (name == "resourcetype") return element(folder ? "<D:collection/>" : "");
+    if (name == "getlastmodified") {
+        std::int64_t secs = e.mtime_ns / 1'000'000'000;
+        if (secs != pc.date_secs) {
+            pc.date = http_date(secs);
+            pc.date_secs = secs;
+        }
+        return element(pc.date);
+    }
     if (name == "displayname") {
         auto slash = e.path.rfind('/');
-        return dav::xml_escape(slash == std::string::npos ? e.path : e.path.substr(slash + 1));
+        open();
+        dav::xml_escape_to(out, slash == std::string::npos
+                                    ? std::string_view(e.path)
+                                    : std::string_view(e.path).substr(slash + 1));
+        return close();
     }
-    if (name == "supportedlock")
-        return "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/>"
-               "</D:locktype></D:lockentry><D:lockentry><D:lockscope><D:shared/></D:lockscope>"
-               "<D:locktype><D:write/></D:locktype></D:lockentry>";
+    if (name == "supportedlock") return element(k_supportedlock);
     if (name == "lockdiscovery") {
-        std::string out;
-        for (const auto& l : pc.ctx.dav_locks.covering(pc.app, e.path))
-            out += lock_xml(l, pc.app);
-        return out;
+        std::size_t at = out.size();
+        open();
+        std::size_t start = out.size();
+        if (pc.member_locks) {
+            for (const auto& l : pc.inherited)
+                out += lock_xml(l, pc.app);
+            for (const auto& l : pc.on_members)
+                if (l.path == e.path) out += lock_xml(l, pc.app);
+        } else {
+            for (const auto& l : pc.ctx.dav_locks.covering(pc.app, e.path))
+                out += lock_xml(l, pc.app);
+        }
+        if (out.size() == start) {
+            out.resize(at);
+            return element("");
+        }
+        return close();
     }
     if (name == "quota-used-bytes" || name == "quota-available-bytes") {
         if (!pc.usage && !pc.usage_failed) {
@@ -477,79 +559,93 @@ std::optional<std::string> live_value(PropContext& pc, const Entry& e, std::stri
             else
                 pc.usage_failed = true;
         }
-        if (!pc.usage) return std::nullopt;
+        if (!pc.usage) return false;
         std::uint64_t quota = pc.ctx.mounts.quota();
         std::uint64_t used = pc.usage->used_bytes;
-        return std::to_string(name == "quota-used-bytes" ? used
-                                                         : (used >= quota ? 0 : quota - used));
+        return element(
+            std::to_string(name == "quota-used-bytes" ? used : (used >= quota ? 0 : quota - used)));
     }
-    if (folder) return std::nullopt;
-    if (name == "getcontentlength") return std::to_string(e.size);
+    if (folder) return false;
+    if (name == "getcontentlength") return element(std::to_string(e.size));
     if (name == "getetag") {
-        if (!e.sha256) return std::nullopt;
-        return dav::xml_escape(api::etag_for(*e.sha256));
+        if (!e.sha256) return false;
+        open();
+        out += "&quot;";  // the ETag, "SHA-256", escaped
+        out += *e.sha256;
+        out += "&quot;";
+        return close();
     }
-    if (name == "getcontenttype") return content_type_of(e.path);
-    return std::nullopt;
+    if (name == "getcontenttype") return element(content_type_of(e.path));
+    return false;
 }
 
-// One <D:response> of a PROPFIND.
-void append_response(PropContext& pc, const dav::PropfindRequest& req, const Entry& e, int entry_fd,
-                     std::string& out) {
-    bool folder = e.type == EntryType::dir;
-    std::string found, missing;
-    auto dead = [&] {
-        return entry_fd >= 0 ? dav::load_dead_props(entry_fd) : std::vector<dav::DeadProp>{};
-    };
+void append_element(std::string& out, const QName& q, std::string_view value_xml) {
+    out += open_tag(q);
+    out += value_xml;
+    out += close_tag(q);
+}
+
+// One <D:response> of a PROPFIND, appended to `out`. `dead`: the entry's dead
+// properties (read only when the request can show them).
+void append_response(PropContext& pc, const dav::PropfindRequest& req, const Entry& e,
+                     const std::vector<dav::DeadProp>& dead, std::string& out) {
+    static constexpr std::string_view k_ok =
+        "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>";
+    const bool folder = e.type == EntryType::dir;
+    out += "<D:response><D:href>";
+    append_href(out, pc.app, e.path, folder);
+    out += "</D:href>";
+    const std::size_t before_found = out.size();
+    out += "<D:propstat><D:prop>";
+    const std::size_t found_start = out.size();
+    std::string& missing = pc.missing;
+    missing.clear();
     if (req.kind == dav::PropfindKind::propname) {
+        std::string scratch;
         for (auto name : live_names()) {
-            QName q{std::string(k_dav_ns), std::string(name)};
-            if (live_value(pc, e, name)) found += empty_tag(q);
+            scratch.clear();
+            if (append_live(pc, e, name, scratch)) {
+                out += "<D:";
+                out += name;
+                out += "/>";
+            }
         }
-        for (const auto& p : dead())
-            found += empty_tag(QName{p.ns, p.name});
+        for (const auto& p : dead)
+            out += empty_tag(QName{p.ns, p.name});
     } else if (req.kind == dav::PropfindKind::allprop) {
-        for (auto name : live_names()) {
-            QName q{std::string(k_dav_ns), std::string(name)};
-            if (auto v = live_value(pc, e, name)) found += open_tag(q) + *v + close_tag(q);
-        }
-        for (const auto& p : dead()) {
-            QName q{p.ns, p.name};
-            found += open_tag(q) + p.value_xml + close_tag(q);
-        }
+        for (auto name : live_names())
+            append_live(pc, e, name, out);
+        for (const auto& p : dead)
+            append_element(out, QName{p.ns, p.name}, p.value_xml);
         for (const auto& q : req.include)
-            if (is_quota_prop(q))
-                if (auto v = live_value(pc, e, q.name)) found += open_tag(q) + *v + close_tag(q);
+            if (is_quota_prop(q)) append_live(pc, e, q.name, out);
     } else {
-        std::optional<std::vector<dav::DeadProp>> loaded;
         for (const auto& q : req.props) {
             if (is_live(q)) {
-                if (auto v = live_value(pc, e, q.name)) {
-                    found += open_tag(q) + *v + close_tag(q);
-                    continue;
-                }
+                if (append_live(pc, e, q.name, out)) continue;
             } else {
-                if (!loaded) loaded = dead();
-                auto it = std::find_if(loaded->begin(), loaded->end(), [&](const dav::DeadProp& p) {
+                auto it = std::find_if(dead.begin(), dead.end(), [&](const dav::DeadProp& p) {
                     return p.ns == q.ns && p.name == q.name;
                 });
-                if (it != loaded->end()) {
-                    found += open_tag(q) + it->value_xml + close_tag(q);
+                if (it != dead.end()) {
+                    append_element(out, q, it->value_xml);
                     continue;
                 }
             }
             missing += empty_tag(q);
         }
     }
-    out += "<D:response><D:href>";
-    out += dav::xml_escape(href_for(pc.app, e.path, folder));
-    out += "</D:href>";
-    if (!found.empty() || missing.empty())
-        out += "<D:propstat><D:prop>" + found + "</D:prop><D:status>" + status_line(200) +
-               "</D:status></D:propstat>";
-    if (!missing.empty())
-        out += "<D:propstat><D:prop>" + missing + "</D:prop><D:status>" + status_line(404) +
-               "</D:status></D:propstat>";
+    if (out.size() == found_start && !missing.empty())
+        out.resize(before_found);  // nothing found: only the 404 propstat
+    else
+        out += k_ok;
+    if (!missing.empty()) {
+        out += "<D:propstat><D:prop>";
+        out += missing;
+        out += "</D:prop><D:status>";
+        out += status_line(404);
+        out += "</D:status></D:propstat>";
+    }
     out += "</D:response>\n";
 }
 
@@ -605,6 +701,29 @@ Response options_response() {
     return r;
 }
 
+// The dead properties of the member `path` of the open folder `dir_fd`, whose
+// walk saw it as `seen`. One found without any (the usual case) is
+// remembered, so the next listing does not open it (dav::BareCache) — only
+// when the file opened is still the one the walk saw.
+std::vector<dav::DeadProp> member_dead_props(ServerContext& ctx, int dir_fd, std::string_view path,
+                                             const struct stat& seen) {
+    auto slash = path.rfind('/');
+    std::string name(slash == std::string_view::npos ? path : path.substr(slash + 1));
+    struct timespec before {};  // the attribute is read after this
+    ::clock_gettime(CLOCK_REALTIME, &before);
+    int f = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (f < 0) return {};
+    UniqueFd fd(f);
+    auto props = dav::load_dead_props(fd.get());
+    struct stat now_st {};
+    if (props.empty() && ::fstat(fd.get(), &now_st) == 0 && now_st.st_dev == seen.st_dev &&
+        now_st.st_ino == seen.st_ino && now_st.st_ctim.tv_sec == seen.st_ctim.tv_sec &&
+        now_st.st_ctim.tv_nsec == seen.st_ctim.tv_nsec)
+        ctx.dav_bare.remember_bare(
+            seen, static_cast<std::int64_t>(before.tv_sec) * 1'000'000'000 + before.tv_nsec);
+    return props;
+}
+
 // PROPFIND: the multistatus streamed in chunks while one folder's walk goes
 // (SortedWalk: batches of the smallest names, memory bounded whatever the size).
 awaitable<bool> do_propfind(Call& c) {
@@ -633,16 +752,19 @@ awaitable<bool> do_propfind(Call& c) {
         Response r = error_response(self.error());
         co_return co_await answer_read(c, r);
     }
-    PropContext pc{ctx, c.mount, c.app, std::nullopt, false};
+    PropContext pc(ctx, c.mount, c.app);
     std::string first =
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
     {
-        UniqueFd fd;
+        std::vector<dav::DeadProp> props;
         if (dead) {
             int f = open_beneath_raw(c.mount.dir.get(), c.rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
-            if (f >= 0) fd = UniqueFd(f);
+            if (f >= 0) {
+                UniqueFd fd(f);
+                props = dav::load_dead_props(fd.get());
+            }
         }
-        append_response(pc, *req, *self, fd.get(), first);
+        append_response(pc, *req, *self, props, first);
     }
     bool folder = self->type == EntryType::dir;
     if (!folder || c.d.depth == "0") {
@@ -687,20 +809,20 @@ awaitable<bool> do_propfind(Call& c) {
     // The walk could not start or go on: the answer must not look complete.
     // The chunked body is cut (no last chunk): the client sees an error.
     if (!walker) co_return false;
+    read_member_locks(pc, c.rel);
+    const std::vector<dav::DeadProp> none;
+    std::vector<dav::DeadProp> props;
     while (true) {
         auto next = (*walker)->next();
         if (!next) co_return false;
         if (!*next) break;
         const Entry& e = **next;
-        UniqueFd fd;
-        if (dead && dir) {
-            auto slash = e.path.rfind('/');
-            std::string name = slash == std::string::npos ? e.path : e.path.substr(slash + 1);
-            int f =
-                ::openat(dir.get(), name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-            if (f >= 0) fd = UniqueFd(f);
+        const std::vector<dav::DeadProp>* shown = &none;
+        if (dead && dir && !ctx.dav_bare.known_bare((*walker)->last_stat())) {
+            props = member_dead_props(ctx, dir.get(), e.path, (*walker)->last_stat());
+            shown = &props;
         }
-        append_response(pc, *req, e, fd.get(), out);
+        append_response(pc, *req, e, *shown, out);
         if (out.size() >= k_flush_at) {
             co_await flush(out);
             if (ec) co_return false;

@@ -264,9 +264,10 @@ constexpr Escapes k_attr{true, false, true, true};     // a "..." attribute valu
 constexpr Escapes k_public{true, true, false, false};  // xml_escape: anywhere in an answer
 
 void append_escaped(std::string& out, std::string_view s, Escapes e) {
-    for (char c : s) {
+    std::size_t plain = 0;  // start of the run of characters taken as they are
+    for (std::size_t i = 0; i < s.size(); ++i) {
         const char* ref = nullptr;
-        switch (c) {
+        switch (s[i]) {
             case '&':
                 ref = "&amp;";
                 break;
@@ -294,11 +295,12 @@ void append_escaped(std::string& out, std::string_view s, Escapes e) {
             default:
                 break;
         }
-        if (ref)
-            out += ref;
-        else
-            out += c;
+        if (!ref) continue;
+        out.append(s, plain, i - plain);
+        out += ref;
+        plain = i + 1;
     }
+    out.append(s, plain, s.size() - plain);
 }
 
 void escape_text(std::string& out, std::string_view s) {
@@ -413,6 +415,10 @@ std::string xml_escape(std::string_view text) {
     out.reserve(text.size());
     append_escaped(out, text, k_public);
     return out;
+}
+
+void xml_escape_to(std::string& out, std::string_view text) {
+    append_escaped(out, text, k_public);
 }
 
 XmlResult<PropfindRequest> parse_propfind(std::string_view body) {

@@ -77,6 +77,8 @@ XmlResult<std::optional<LockInfo>> parse_lockinfo(std::string_view body);
 
 // Text content / attribute value escaping (& < > " ').
 std::string xml_escape(std::string_view text);
+// The same, appended to `out` (no string of its own: PROPFIND's listings).
+void xml_escape_to(std::string& out, std::string_view text);
 
 // The If header (RFC 4918 10.4). A list of lists; each list optionally tagged
 // with a resource (the URL inside <...>, as sent: absolute URL or absolute path).

@@ -23,7 +23,8 @@ namespace de::server {
 
 namespace dav {
 class LockTable;
-}
+class BareCache;
+}  // namespace dav
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -49,6 +50,7 @@ struct ServerContext {
     AppStore& apps;
     asio::thread_pool& pool;
     dav::LockTable& dav_locks;  // WebDAV's locks (dav.cpp)
+    dav::BareCache& dav_bare;   // entries without dead properties (PROPFIND)
 };
 
 // Writes `r`; false when the connection must close (or the write failed).

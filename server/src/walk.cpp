@@ -241,8 +241,9 @@ ApiResult<std::optional<SortedWalk::Item>> SortedWalk::next() {
             continue;
         }
         Item it;
+        // The batch is sorted: its last name is where the next scan starts.
+        if (l.pos + 1 == l.batch.size()) l.last = l.batch[l.pos];
         it.name = std::move(l.batch[l.pos++]);
-        l.last = it.name;
         if (::fstatat(m_fd.get(), it.name.c_str(), &it.st, AT_SYMLINK_NOFOLLOW) != 0) {
             if (errno == ENOENT) continue;  // deleted meanwhile
             return std::unexpected(walk_error(errno, join_path(l.path, it.name)));

@@ -44,7 +44,7 @@ ApiResult<TreeCount> count_tree(int dir_fd);
 // files are not returned).
 class SortedWalk {
   public:
-    static constexpr std::size_t k_budget = 4096;  // names held in batches, all levels
+    static constexpr std::size_t k_budget = 16384;  // names held in batches, all levels
 
     struct Item {
         std::string path;  // relative to the mount
