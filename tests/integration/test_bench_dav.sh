@@ -31,7 +31,8 @@ import re, sys
 text = open(sys.argv[1]).read()
 rows = [l for l in text.splitlines() if l.startswith("| ") and not l.startswith("| what")
         and not l.startswith("| ---")]
-want = ["PUT 4 MiB", "PROPFIND Depth 1 of 300 entries", "rclone sync no-op, 200 files",
+want = ["PUT 4 MiB (curl -T)", "PUT 4 MiB, durable", "PROPFIND Depth 1 of 300 new entries",
+        "PROPFIND Depth 1 of 300 entries", "rclone sync no-op, 200 files",
         "de-server peak RSS"]
 for w in want:
     hit = [r for r in rows if r.startswith("| " + w)]
