@@ -69,6 +69,26 @@ assert_eq "$CODE" "404" "PROPPATCH of a moved-away file"
 dav PROPPATCH /copy.txt --data '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:getetag>x</D:getetag></D:prop></D:set></D:propertyupdate>'
 assert_contains "$BODY" "403" "a live property is protected"
 
+# A listing remembers files it saw without dead properties (while their ctime holds, once it
+# is 1 s old): a property set afterwards, by PROPPATCH or by the app itself (setfattr), shows.
+dav MKCOL /listed/
+printf 'a' >"$MOUNT/listed/a.txt"
+printf 'b' >"$MOUNT/listed/b.txt"
+sleep 1.1
+ALLPROP='<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
+dav PROPFIND /listed/ -H 'Depth: 1' --data "$ALLPROP"
+assert_eq "$CODE" "207" "PROPFIND of a settled folder"
+assert_not_contains "$BODY" "urn:z" "no dead property yet"
+dav PROPPATCH /listed/a.txt --data '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><Z:tag xmlns:Z="urn:z">after-listing</Z:tag></D:prop></D:set></D:propertyupdate>'
+assert_eq "$CODE" "207" "PROPPATCH after a listing"
+python3 - "$MOUNT/listed/b.txt" <<'PY'
+import os, sys
+os.setxattr(sys.argv[1], "user.de.dav", b'[["urn:z","tag","set-by-the-app"]]')
+PY
+dav PROPFIND /listed/ -H 'Depth: 1' --data "$ALLPROP"
+assert_contains "$BODY" "after-listing" "a property set by PROPPATCH after a listing shows in the next"
+assert_contains "$BODY" "set-by-the-app" "a property the app set on its file shows in the next listing"
+
 # ---- 4. hostile paths -------------------------------------------------------------
 echo "secret" >"$T/outside"
 for p in "/../../../../../../$T/outside" "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd" "/..%2f..%2f..%2fetc%2fpasswd" "/d/%2e%2e/%2e%2e/x"; do
