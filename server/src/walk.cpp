@@ -13,7 +13,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <queue>
 
 namespace de::server {
 
@@ -203,27 +202,34 @@ ApiResult<void> SortedWalk::scan(Level& l) {
     l.pos = 0;
     std::size_t room = m_in_use < k_budget ? k_budget - m_in_use : 0;
     std::size_t cap = std::max<std::size_t>(1, std::min(m_max_batch, room));
-    // The `cap` smallest names after l.last: a max-heap of at most cap names.
-    std::priority_queue<std::string> heap;
+    // The `cap` smallest names after l.last. Collected as they come while
+    // they fit (a folder within one batch is then sorted once); past `cap`
+    // the vector becomes a max-heap that keeps the cap smallest.
+    std::vector<std::string> names;
+    bool heap = false;
     std::size_t after = 0;
     int err = for_each_name(m_fd.get(), [&](std::string_view name) -> int {
         if (!l.last.empty() && name <= std::string_view(l.last)) return 0;
         ++after;
-        if (heap.size() < cap) {
-            heap.emplace(name);
-        } else if (name < std::string_view(heap.top())) {
-            heap.pop();
-            heap.emplace(name);
+        if (names.size() < cap) {
+            names.emplace_back(name);
+            return 0;
+        }
+        if (!heap) {
+            std::make_heap(names.begin(), names.end());
+            heap = true;
+        }
+        if (name < std::string_view(names.front())) {
+            std::pop_heap(names.begin(), names.end());
+            names.back().assign(name);
+            std::push_heap(names.begin(), names.end());
         }
         return 0;
     });
     if (err != 0) return std::unexpected(walk_error(err, l.path));
     l.more = after > cap;
-    l.batch.resize(heap.size());
-    for (std::size_t i = heap.size(); i-- > 0;) {
-        l.batch[i] = std::move(const_cast<std::string&>(heap.top()));
-        heap.pop();
-    }
+    std::sort(names.begin(), names.end());
+    l.batch = std::move(names);
     m_in_use += l.batch.size();
     return {};
 }
