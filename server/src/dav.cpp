@@ -54,35 +54,18 @@ constexpr std::string_view k_allow =
 
 // ---- paths and URLs ---------------------------------------------------------
 
-bool is_unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
 // The href of `rel` in `app`: "/dav/APP/a/b" (+ "/" for a folder), appended to
 // `out`. Percent-encoded: nothing in it needs escaping in XML.
 void append_href(std::string& out, std::string_view app, std::string_view rel, bool folder) {
-    auto segment = [&](std::string_view seg) {
-        static constexpr char k_hex[] = "0123456789ABCDEF";
-        for (unsigned char c : seg) {
-            if (is_unreserved(c)) {
-                out.push_back(static_cast<char>(c));
-            } else {
-                out.push_back('%');
-                out.push_back(k_hex[c >> 4]);
-                out.push_back(k_hex[c & 15]);
-            }
-        }
-    };
     out += k_dav_prefix;
     out.push_back('/');
-    segment(app);
+    percent_encode_to(out, app);
     out.push_back('/');
     std::size_t i = 0;
     while (i < rel.size()) {
         auto j = rel.find('/', i);
         if (j == std::string_view::npos) j = rel.size();
-        segment(rel.substr(i, j - i));
+        percent_encode_to(out, rel.substr(i, j - i));
         if (j < rel.size()) out.push_back('/');
         i = j + 1;
     }

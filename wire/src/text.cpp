@@ -28,6 +28,21 @@ std::string ascii_lower(std::string_view text) {
     return out;
 }
 
+void percent_encode_to(std::string& out, std::string_view text) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    for (unsigned char c : text) {
+        bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                          (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+        if (unreserved) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(k_hex[c >> 4]);
+            out.push_back(k_hex[c & 15]);
+        }
+    }
+}
+
 std::optional<std::uint64_t> parse_decimal_u64(std::string_view text) {
     if (text.empty()) return std::nullopt;
     for (char c : text)

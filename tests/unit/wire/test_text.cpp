@@ -27,3 +27,11 @@ TEST_CASE("parse_decimal_u64: digits only, no overflow") {
     CHECK_FALSE(de::parse_decimal_u64(" 1"));
     CHECK_FALSE(de::parse_decimal_u64("1x"));
 }
+
+TEST_CASE("percent_encode_to appends, keeping only unreserved characters as they are") {
+    std::string out = "/dav/";
+    de::percent_encode_to(out, "a b~%");
+    CHECK(out == "/dav/a%20b~%25");
+    de::percent_encode_to(out, std::string("\0\xff", 2));
+    CHECK(out == "/dav/a%20b~%25%00%FF");
+}

@@ -18,5 +18,8 @@ std::string_view trim_space(std::string_view text);
 std::string ascii_lower(std::string_view text);
 // A non-negative decimal: digits only (no sign, no spaces), no overflow.
 std::optional<std::uint64_t> parse_decimal_u64(std::string_view text);
+// RFC 3986 percent-encoding, appended to `out`: every byte but the unreserved
+// characters (ASCII letters, digits, - . _ ~) becomes %XX (upper-case hex).
+void percent_encode_to(std::string& out, std::string_view text);
 
 }  // namespace de
