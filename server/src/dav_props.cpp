@@ -89,7 +89,7 @@ std::int64_t ctime_ns_of(const struct stat& st) {
 
 bool BareCache::known_bare(const struct stat& st) const {
     std::lock_guard guard(m_mutex);
-    auto it = m_ctime_ns.find(Key{st.st_dev, st.st_ino});
+    auto it = m_ctime_ns.find(InodeKey{st.st_dev, st.st_ino});
     return it != m_ctime_ns.end() && it->second == ctime_ns_of(st);
 }
 
@@ -98,7 +98,7 @@ void BareCache::remember_bare(const struct stat& st, std::int64_t read_ns) {
     if (ctime > read_ns - std::chrono::nanoseconds(k_settle).count()) return;
     std::lock_guard guard(m_mutex);
     if (m_ctime_ns.size() >= k_max) m_ctime_ns.clear();
-    m_ctime_ns[Key{st.st_dev, st.st_ino}] = ctime;
+    m_ctime_ns[InodeKey{st.st_dev, st.st_ino}] = ctime;
 }
 
 }  // namespace de::server::dav

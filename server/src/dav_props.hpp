@@ -11,6 +11,7 @@
 // a set that does not fit is refused with 507, nothing half-written).
 
 #include "api_error.hpp"
+#include "fs.hpp"
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -68,19 +69,8 @@ class BareCache {
     void remember_bare(const struct stat& st, std::int64_t read_ns);
 
   private:
-    struct Key {
-        dev_t dev;
-        ino_t ino;
-        bool operator==(const Key&) const = default;
-    };
-    struct KeyHash {
-        std::size_t operator()(const Key& k) const {
-            return std::hash<std::uint64_t>()(static_cast<std::uint64_t>(k.ino) * 1000003u ^
-                                              static_cast<std::uint64_t>(k.dev));
-        }
-    };
     mutable std::mutex m_mutex;
-    std::unordered_map<Key, std::int64_t, KeyHash> m_ctime_ns;
+    std::unordered_map<InodeKey, std::int64_t, InodeKeyHash> m_ctime_ns;  // → ctime seen
 };
 
 }  // namespace de::server::dav

@@ -373,11 +373,11 @@ ApiResult<PutResult> Upload::commit() {
 
 // ---- TreeWalker --------------------------------------------------------------------------
 
-TreeWalker::TreeWalker(MountStore& store, SortedWalk walk, bool hashes)
+TreeWalker::TreeWalker(MountStore& store, std::variant<SortedWalk, FolderScan> walk, bool hashes)
     : m_store(store), m_walk(std::move(walk)), m_hashes(hashes) {}
 
 ApiResult<std::optional<Entry>> TreeWalker::next() {
-    auto item = m_walk.next();
+    auto item = std::visit([](auto& w) { return w.next(); }, m_walk);
     if (!item) return std::unexpected(item.error());
     if (!*item) return std::optional<Entry>();
     auto& it = **item;
@@ -1093,11 +1093,10 @@ ApiResult<std::unique_ptr<TreeWalker>> MountStore::walk(Mount& m, std::string_vi
                                                         bool recursive) {
     int fd = open_beneath_raw(m.dir.get(), rel, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return std::unexpected(not_a_folder(m.dir.get(), rel, -fd));
-    // One folder alone may use the whole budget per batch: a folder of N
-    // names is read N / 16384 times, not N / 1024 (a 10,000-entry PROPFIND
-    // reads its folder once).
-    auto w = SortedWalk::start(UniqueFd(fd), std::string(rel), {}, recursive,
-                               recursive ? 1024 : SortedWalk::k_budget);
+    if (!recursive)
+        return std::make_unique<TreeWalker>(*this, FolderScan(UniqueFd(fd), std::string(rel)),
+                                            hashes);
+    auto w = SortedWalk::start(UniqueFd(fd), std::string(rel), {}, true);
     if (!w) return std::unexpected(w.error());
     return std::make_unique<TreeWalker>(*this, std::move(*w), hashes);
 }

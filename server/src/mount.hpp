@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 namespace de::server {
@@ -166,7 +167,8 @@ struct ListPage {
 // memory, holding one descriptor (walk.hpp's SortedWalk).
 class TreeWalker {
   public:
-    TreeWalker(MountStore& store, SortedWalk walk, bool hashes);
+    // The manifest's walk (sorted, recursive), or one folder's scan.
+    TreeWalker(MountStore& store, std::variant<SortedWalk, FolderScan> walk, bool hashes);
     // nullopt at the end; an error when the walk cannot go on (the answer must
     // then not claim to be complete).
     ApiResult<std::optional<Entry>> next();
@@ -175,7 +177,7 @@ class TreeWalker {
 
   private:
     MountStore& m_store;
-    SortedWalk m_walk;
+    std::variant<SortedWalk, FolderScan> m_walk;
     bool m_hashes;
     struct stat m_last {};
 };
@@ -213,9 +215,9 @@ class MountStore {
     // a short page, when the walk cannot go on.
     ApiResult<ListPage> list(Mount& m, std::string_view rel, bool recursive, bool hashes,
                              std::size_t limit, std::string_view cursor);
-    // The walk of the manifest (`recursive`), or of one folder's entries
-    // (WebDAV's PROPFIND Depth 1), read in batches of the largest size the
-    // walk's memory budget allows.
+    // The walk of the manifest (`recursive`: sorted, in batches), or of one
+    // folder's entries in directory order (WebDAV's PROPFIND Depth 1: a
+    // FolderScan, the folder read once).
     ApiResult<std::unique_ptr<TreeWalker>> walk(Mount& m, std::string_view rel, bool hashes,
                                                 bool recursive = true);
 
@@ -292,17 +294,6 @@ class MountStore {
         Usage during_walk;
         std::chrono::steady_clock::duration ttl = k_usage_ttl;
     };
-    struct HashKey {
-        dev_t dev;
-        ino_t ino;
-        bool operator==(const HashKey&) const = default;
-    };
-    struct HashKeyHash {
-        std::size_t operator()(const HashKey& k) const {
-            return std::hash<std::uint64_t>()(static_cast<std::uint64_t>(k.ino) * 1000003u ^
-                                              static_cast<std::uint64_t>(k.dev));
-        }
-    };
     struct HashValue {
         off_t size;
         std::int64_t mtime_ns;
@@ -331,7 +322,7 @@ class MountStore {
     MinFree m_min_free;
     std::uint64_t m_streamed_pending = 0;  // streamed reservations, all apps (m_quota_mutex)
     std::mutex m_hash_mutex;
-    std::unordered_map<HashKey, HashValue, HashKeyHash> m_hashes;
+    std::unordered_map<InodeKey, HashValue, InodeKeyHash> m_hashes;
 
     static constexpr std::chrono::milliseconds k_usage_ttl{2000};
     static constexpr std::size_t k_max_cached_hashes = 200'000;

@@ -273,4 +273,47 @@ ApiResult<std::optional<SortedWalk::Item>> SortedWalk::next() {
     return std::optional<Item>();
 }
 
+// ---- FolderScan -----------------------------------------------------------------------
+
+namespace {
+constexpr std::size_t k_dirent_buffer = 32 * 1024;
+}
+
+FolderScan::FolderScan(UniqueFd dir_fd, std::string path)
+    : m_fd(std::move(dir_fd)), m_path(std::move(path)), m_buf(new char[k_dirent_buffer]) {}
+
+ApiResult<std::optional<SortedWalk::Item>> FolderScan::next() {
+    while (true) {
+        if (m_off == m_len) {
+            ssize_t n = ::getdents64(m_fd.get(), m_buf.get(), k_dirent_buffer);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                return std::unexpected(walk_error(errno, m_path));
+            }
+            if (n == 0) return std::optional<SortedWalk::Item>();
+            m_len = static_cast<std::size_t>(n);
+            m_off = 0;
+        }
+        const auto* d = reinterpret_cast<const struct dirent64*>(m_buf.get() + m_off);
+        m_off += d->d_reclen;
+        std::string_view name = d->d_name;
+        if (name == "." || name == "..") continue;
+        // The type from the dirent skips what can never be listed without a stat.
+        if (d->d_type != DT_UNKNOWN && d->d_type != DT_REG && d->d_type != DT_DIR) continue;
+        SortedWalk::Item it;
+        it.name.assign(name);
+        if (::fstatat(m_fd.get(), it.name.c_str(), &it.st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT) continue;  // deleted meanwhile
+            return std::unexpected(walk_error(errno, join_path(m_path, it.name)));
+        }
+        if (!S_ISREG(it.st.st_mode) && !S_ISDIR(it.st.st_mode)) continue;
+        // A file with several links may share its inode with one outside the
+        // mount: like a symlink it is not listed (docs/api.md, "Entries").
+        if (S_ISREG(it.st.st_mode) && it.st.st_nlink > 1) continue;
+        it.path = join_path(m_path, it.name);
+        if (S_ISREG(it.st.st_mode)) it.dir_fd = m_fd.get();
+        return std::optional<SortedWalk::Item>(std::move(it));
+    }
+}
+
 }  // namespace de::server

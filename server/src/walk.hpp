@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,7 +45,7 @@ ApiResult<TreeCount> count_tree(int dir_fd);
 // files are not returned).
 class SortedWalk {
   public:
-    static constexpr std::size_t k_budget = 16384;  // names held in batches, all levels
+    static constexpr std::size_t k_budget = 4096;  // names held in batches, all levels
 
     struct Item {
         std::string path;  // relative to the mount
@@ -82,6 +83,30 @@ class SortedWalk {
     std::size_t m_in_use = 0;  // names held in batches
     std::size_t m_max_batch = 1024;
     bool m_recursive = true;
+};
+
+// One folder's entries in directory order, a getdents64 buffer (32 KiB) at a
+// time: nothing is held per name and the folder is read once, whatever its
+// size. For WebDAV's PROPFIND Depth 1, whose answer has no order, so a big
+// folder costs one read of it and one fstatat per entry (SortedWalk reads a
+// folder of N names N / 4096 times and sorts them). getdents64 returns once
+// every entry that exists for the whole scan; one added or removed meanwhile
+// may or may not be. Regular files and folders only, as SortedWalk.
+class FolderScan {
+  public:
+    // `dir_fd`: O_RDONLY|O_DIRECTORY of `path` (relative to the mount), at its start.
+    FolderScan(UniqueFd dir_fd, std::string path);
+
+    // The next item (path, stat, dir_fd and name as SortedWalk's), nullopt at
+    // the end, or why the scan cannot go on.
+    ApiResult<std::optional<SortedWalk::Item>> next();
+
+  private:
+    UniqueFd m_fd;
+    std::string m_path;
+    std::unique_ptr<char[]> m_buf;
+    std::size_t m_len = 0;  // bytes of dirents in m_buf
+    std::size_t m_off = 0;  // the next one
 };
 
 }  // namespace de::server

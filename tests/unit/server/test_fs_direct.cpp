@@ -2,15 +2,13 @@
 // write_at give the exact bytes at any offset, through O_DIRECT and without it.
 #include "fs.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 using de::server::aligned_buffer;
@@ -25,17 +23,12 @@ TEST_CASE("aligned_buffer is aligned for O_DIRECT") {
 }
 
 TEST_CASE("read_at: exact bytes at unaligned offsets, buffered and direct") {
-    namespace fs = std::filesystem;
-    const char* tmp = std::getenv("TMPDIR");
-    fs::path dir =
-        fs::path(tmp && *tmp ? tmp : "/tmp") / ("de-fs-direct-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    fs::path file = dir / "f";
+    de::test::TempDir dir("de-fs-direct");
+    auto file = dir.path / "f";
     std::string data(3 * 65536 + 777, '\0');
     for (std::size_t i = 0; i < data.size(); ++i)
         data[i] = static_cast<char>((i * 131 + i / 4096) % 251);
-    std::ofstream(file, std::ios::binary)
-        .write(data.data(), static_cast<std::streamsize>(data.size()));
+    de::test::write_file(file, data);
 
     const std::size_t cap = 16 * k_direct_align;
     auto buf = aligned_buffer(cap);
@@ -70,16 +63,11 @@ TEST_CASE("read_at: exact bytes at unaligned offsets, buffered and direct") {
     }
     ::close(plain);
     if (direct >= 0) ::close(direct);
-    fs::remove_all(dir);
 }
 
 TEST_CASE("write_at: aligned pieces go direct, the rest through the page cache, same bytes") {
-    namespace fs = std::filesystem;
-    const char* tmp = std::getenv("TMPDIR");
-    fs::path dir =
-        fs::path(tmp && *tmp ? tmp : "/tmp") / ("de-fs-write-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    de::test::TempDir dir("de-fs-write");
+    int dir_fd = ::open(dir.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     REQUIRE(dir_fd >= 0);
     int cached = ::openat(dir_fd, "f", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     REQUIRE(cached >= 0);
@@ -109,9 +97,7 @@ TEST_CASE("write_at: aligned pieces go direct, the rest through the page cache, 
     ::close(cached);
     ::close(dir_fd);
 
-    std::ifstream in(dir / "f", std::ios::binary);
-    std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string got = de::test::read_file(dir.path / "f");
     CHECK(got.size() == want.size());
     CHECK(got == want);
-    fs::remove_all(dir);
 }
