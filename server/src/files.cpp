@@ -3,9 +3,9 @@
 // writes a byte of a body, and keeps memory flat: GET reads 1 MiB at a time
 // through the page cache, PUT reads 1 MiB buffers from the socket while pool
 // threads hash and write (O_DIRECT for a big body) the ones before, the
-// manifest is sent in 64 KiB chunks. ETags are the content's SHA-256 (de/api.hpp's etag helpers); the
-// conditional logic of RFC 9110 is here for GET/HEAD and in MountStore for PUT
-// (checked again at the rename).
+// manifest is sent in 64 KiB chunks. ETags are the content's SHA-256
+// (de/api.hpp's etag helpers); the conditional logic of RFC 9110 is here for
+// GET/HEAD and in MountStore for PUT (checked again at the rename).
 #include "files.hpp"
 
 #include <de/json.hpp>
@@ -303,13 +303,6 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
             }
             co_return first;
         };
-        // Bytes that arrived with the header start the first buffer.
-        std::size_t head = 0;
-        if (left > 0 && buffer.size() > 0) {
-            head = std::min<std::uint64_t>({buffer.size(), left, k_chunk});
-            std::memcpy(slots[0].buf.get(), buffer.data().data(), head);
-            buffer.consume(head);
-        }
         while (left > 0) {
             auto& sl = slots[cur];
             if (sl.busy) {
@@ -320,11 +313,17 @@ awaitable<bool> handle_file_put(ServerContext& ctx, Exchange& x) {
                     co_return co_await abort(e);
                 }
             }
-            // Fill the buffer, but a deadline per read: a slow, steady client is
-            // fine, a stalled one is cut off after body_timeout.
-            std::size_t n = std::exchange(head, 0);
+            // Fill the buffer: first with body bytes that came with the header
+            // (they start the body, and keep every later write aligned), then
+            // from the socket, with a deadline per read: a slow, steady client
+            // is fine, a stalled one is cut off after body_timeout.
             std::size_t want = std::min<std::uint64_t>(k_chunk, left);
             char* data = sl.buf.get();
+            std::size_t n = std::min<std::size_t>(buffer.size(), want);
+            if (n > 0) {
+                std::memcpy(data, buffer.data().data(), n);
+                buffer.consume(n);
+            }
             while (n < want && !ec) {
                 stream.expires_after(ctx.options.body_timeout);
                 n += co_await stream.async_read_some(asio::buffer(data + n, want - n),
