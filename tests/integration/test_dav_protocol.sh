@@ -142,6 +142,48 @@ assert_eq "$CODE" "204" "UNLOCK"
 dav DELETE /copy.txt
 assert_eq "$CODE" "204" "DELETE once unlocked"
 
+# A folder's listing shows each member's locks: its own, and an infinite-depth lock from above;
+# not a sibling's, nor the folder's own depth-0 lock.
+LOCKINFO='<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>'
+dav MKCOL /locked/
+printf 'x' >"$MOUNT/locked/one.txt"
+printf 'y' >"$MOUNT/locked/two.txt"
+dav LOCK /locked/one.txt -H 'Depth: 0' --data "$LOCKINFO"
+ONE=$(dav_header Lock-Token | tr -d '<>')
+dav LOCK /locked/ -H 'Depth: 0' --data "$LOCKINFO"
+DIR0=$(dav_header Lock-Token | tr -d '<>')
+dav PROPFIND /locked/ -H 'Depth: 1' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>'
+python3 - "$T/dav.body" "$ONE" "$DIR0" <<'PY' || fail "lockdiscovery in a Depth 1 listing"
+import sys, xml.etree.ElementTree as ET
+body, one, dir0 = sys.argv[1:]
+tokens = {}
+for r in ET.parse(body).getroot().findall("{DAV:}response"):
+    href = r.find("{DAV:}href").text
+    tokens[href] = sorted(h.text for h in r.iter("{DAV:}href") if h.text.startswith("urn:"))
+want = {"/dav/sales/locked/": [dir0], "/dav/sales/locked/one.txt": [one],
+        "/dav/sales/locked/two.txt": []}
+if tokens != want:
+    sys.exit(f"lock tokens per href: {tokens}, want {want}")
+PY
+CHECKS=$((CHECKS + 1))
+dav UNLOCK /locked/ -H "Lock-Token: <$DIR0>"
+dav LOCK /locked/ -H 'Depth: infinity' --data "$LOCKINFO"
+DIRINF=$(dav_header Lock-Token | tr -d '<>')
+dav PROPFIND /locked/ -H 'Depth: 1' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>'
+python3 - "$T/dav.body" "$ONE" "$DIRINF" <<'PY' || fail "an infinite lock in a Depth 1 listing"
+import sys, xml.etree.ElementTree as ET
+body, one, inf = sys.argv[1:]
+tokens = {}
+for r in ET.parse(body).getroot().findall("{DAV:}response"):
+    href = r.find("{DAV:}href").text
+    tokens[href] = sorted(h.text for h in r.iter("{DAV:}href") if h.text.startswith("urn:"))
+want = {"/dav/sales/locked/": [inf], "/dav/sales/locked/one.txt": sorted([inf, one]),
+        "/dav/sales/locked/two.txt": [inf]}
+if tokens != want:
+    sys.exit(f"lock tokens per href: {tokens}, want {want}")
+PY
+CHECKS=$((CHECKS + 1))
+
 # ---- 6. hostile XML -------------------------------------------------------------
 before=$(hwm)
 python3 - "$T" <<'PY'
