@@ -152,37 +152,30 @@ dav LOCK /locked/one.txt -H 'Depth: 0' --data "$LOCKINFO"
 ONE=$(dav_header Lock-Token | tr -d '<>')
 dav LOCK /locked/ -H 'Depth: 0' --data "$LOCKINFO"
 DIR0=$(dav_header Lock-Token | tr -d '<>')
-dav PROPFIND /locked/ -H 'Depth: 1' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>'
-python3 - "$T/dav.body" "$ONE" "$DIR0" <<'PY' || fail "lockdiscovery in a Depth 1 listing"
-import sys, xml.etree.ElementTree as ET
-body, one, dir0 = sys.argv[1:]
-tokens = {}
-for r in ET.parse(body).getroot().findall("{DAV:}response"):
-    href = r.find("{DAV:}href").text
-    tokens[href] = sorted(h.text for h in r.iter("{DAV:}href") if h.text.startswith("urn:"))
-want = {"/dav/sales/locked/": [dir0], "/dav/sales/locked/one.txt": [one],
-        "/dav/sales/locked/two.txt": []}
-if tokens != want:
-    sys.exit(f"lock tokens per href: {tokens}, want {want}")
+# lock_tokens WANT WHAT: a Depth 1 listing of /locked/ gives each href exactly the lock tokens
+# of WANT (JSON: href -> tokens).
+lock_tokens() {
+    dav PROPFIND /locked/ -H 'Depth: 1' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>'
+    CHECKS=$((CHECKS + 1))
+    python3 - "$T/dav.body" "$1" <<'PY' || fail "$2"
+import json, sys, xml.etree.ElementTree as ET
+want = {href: sorted(tokens) for href, tokens in json.loads(sys.argv[2]).items()}
+got = {}
+for r in ET.parse(sys.argv[1]).getroot().findall("{DAV:}response"):
+    hrefs = [h.text for h in r.iter("{DAV:}href")]
+    got[hrefs[0]] = sorted(h for h in hrefs if h.startswith("urn:"))
+if got != want:
+    sys.exit(f"lock tokens per href: {got}, want {want}")
 PY
-CHECKS=$((CHECKS + 1))
+}
+lock_tokens "{\"/dav/sales/locked/\": [\"$DIR0\"], \"/dav/sales/locked/one.txt\": [\"$ONE\"],
+    \"/dav/sales/locked/two.txt\": []}" "lockdiscovery in a Depth 1 listing"
 dav UNLOCK /locked/ -H "Lock-Token: <$DIR0>"
 dav LOCK /locked/ -H 'Depth: infinity' --data "$LOCKINFO"
 DIRINF=$(dav_header Lock-Token | tr -d '<>')
-dav PROPFIND /locked/ -H 'Depth: 1' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>'
-python3 - "$T/dav.body" "$ONE" "$DIRINF" <<'PY' || fail "an infinite lock in a Depth 1 listing"
-import sys, xml.etree.ElementTree as ET
-body, one, inf = sys.argv[1:]
-tokens = {}
-for r in ET.parse(body).getroot().findall("{DAV:}response"):
-    href = r.find("{DAV:}href").text
-    tokens[href] = sorted(h.text for h in r.iter("{DAV:}href") if h.text.startswith("urn:"))
-want = {"/dav/sales/locked/": [inf], "/dav/sales/locked/one.txt": sorted([inf, one]),
-        "/dav/sales/locked/two.txt": [inf]}
-if tokens != want:
-    sys.exit(f"lock tokens per href: {tokens}, want {want}")
-PY
-CHECKS=$((CHECKS + 1))
+lock_tokens "{\"/dav/sales/locked/\": [\"$DIRINF\"],
+    \"/dav/sales/locked/one.txt\": [\"$DIRINF\", \"$ONE\"],
+    \"/dav/sales/locked/two.txt\": [\"$DIRINF\"]}" "an infinite lock in a Depth 1 listing"
 
 # ---- 6. hostile XML -------------------------------------------------------------
 before=$(hwm)
