@@ -47,7 +47,7 @@ using dav::Lock;
 using dav::QName;
 
 constexpr std::size_t k_xml_body_limit = 1 << 20;
-constexpr std::size_t k_flush_at = 256 * 1024;  // PROPFIND: bytes per chunk sent
+constexpr std::size_t k_flush_at = 64 * 1024;  // PROPFIND: bytes per chunk sent
 constexpr std::string_view k_dav_ns = "DAV:";
 constexpr std::string_view k_allow =
     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK";
