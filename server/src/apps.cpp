@@ -27,14 +27,6 @@ std::int64_t now_s() {
         .count();
 }
 
-void empty_folder(const std::filesystem::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return;
-    UniqueFd d(fd);
-    if (auto children = read_dir(d.get()))
-        for (const auto& c : *children)
-            remove_tree(d.get(), c.name);
-}
 }  // namespace
 
 bool valid_app_name(std::string_view name) {
@@ -44,7 +36,7 @@ bool valid_app_name(std::string_view name) {
     return std::all_of(name.begin(), name.end(), [&](char c) { return ok(c) || c == '-'; });
 }
 
-AppStore::AppStore(std::filesystem::path root) : m_root(std::move(root)) {}
+AppStore::AppStore(std::filesystem::path root) : m_root(std::move(root)), m_replicas(m_root) {}
 
 std::filesystem::path AppStore::app_dir(std::string_view name) const {
     return m_root / "apps" / std::string(name);
@@ -68,16 +60,47 @@ Status AppStore::prepare() {
     if (ec)
         return fail(ErrorKind::generic,
                     fmt::format("cannot prepare root '{}': {}", m_root.string(), ec.message()));
-    // What a previous run left in the trash is removed in the background.
-    if (auto r = m_reaper.start(m_root / "trash"); !r) return r;
-    int fd = ::open((m_root / "apps").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        UniqueFd apps(fd);
-        if (auto children = read_dir(apps.get()))
-            for (const auto& c : *children)
-                if (valid_app_name(c.name)) empty_folder(staging_dir(c.name));
-    }
+    if (m_replicas.id().empty())
+        if (auto r = m_replicas.start(); !r) return r;
+    // What is in the trash is removed in the background, by one replica at a time.
+    if (auto r = m_reaper.start(m_root / "trash", m_root / "replicas" / "reaper"); !r) return r;
+    clean_staging(false);
     return {};
+}
+
+void AppStore::clean_own_staging() {
+    clean_staging(true);
+}
+
+void AppStore::clean_staging(bool own) {
+    UniqueFd apps(::open((m_root / "apps").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!apps) return;
+    auto children = read_dir(apps.get());
+    if (!children) return;
+    for (const auto& c : *children) {
+        if (!valid_app_name(c.name)) continue;
+        UniqueFd dir(::open(staging_dir(c.name).c_str(),
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!dir) continue;
+        auto staged = read_dir(dir.get());
+        if (!staged) continue;
+        for (const auto& f : *staged) {
+            // Named by Replicas::tag: its replica's while that one lives. Any
+            // other name is a tree being removed by a discard's fallback, or
+            // left by an older de-server: nobody's.
+            auto owner = Replicas::owner_of(f.name);
+            bool remove = own ? owner == m_replicas.id()
+                              : owner.empty() || !m_replicas.alive(owner);
+            if (remove) remove_tree(dir.get(), f.name);
+        }
+    }
+}
+
+ApiResult<FileLock> AppStore::lock_app(std::string_view name) {
+    if (!valid_app_name(name)) return std::unexpected(not_found(name).error());
+    auto lock = FileLock::take(m_root / "apps" / fmt::format(".{}.lock", name));
+    if (!lock) return api_fail(WireError::internal, lock.error().message);
+    return std::move(*lock);
 }
 
 ApiResult<App> AppStore::not_found(std::string_view name) const {
@@ -185,6 +208,8 @@ ApiResult<App> AppStore::get(std::string_view name, std::string_view owner) {
 ApiResult<App> AppStore::set_persistent(std::string_view name, std::string_view owner, bool on,
                                         bool& changed) {
     std::lock_guard guard(m_mutex);
+    auto across = lock_app(name);
+    if (!across) return std::unexpected(across.error());
     auto a = get(name, owner);
     if (!a) return a;
     changed = a->persistent_filesystem != on;
@@ -247,6 +272,8 @@ ApiResult<App> AppStore::set_persistent(std::string_view name, std::string_view 
 
 ApiResult<void> AppStore::remove(std::string_view name, std::string_view owner) {
     std::lock_guard guard(m_mutex);
+    auto across = lock_app(name);
+    if (!across) return std::unexpected(across.error());
     auto a = get(name, owner);
     if (!a) return std::unexpected(a.error());
     UniqueFd apps_fd(::open((m_root / "apps").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -7,6 +7,7 @@
 
 #include "api_error.hpp"
 #include "reaper.hpp"
+#include "replica.hpp"
 
 #include <de/types.hpp>
 
@@ -26,9 +27,15 @@ class AppStore {
   public:
     explicit AppStore(std::filesystem::path root);
 
-    // Creates <root>/apps and <root>/trash, removes what a previous run left
-    // in staging folders, and has the reaper remove what it left in the trash.
+    // Creates <root>/apps and <root>/trash, registers this replica
+    // (replica.hpp), removes what replicas that are gone left in staging
+    // folders, and starts the reaper (which removes what is in the trash).
     Status prepare();
+    // Shutdown: removes what this replica left in staging folders.
+    void clean_own_staging();
+
+    Replicas& replicas() { return m_replicas; }
+    Reaper& reaper() { return m_reaper; }
 
     ApiResult<std::vector<App>> list(std::string_view owner);
     ApiResult<App> create(std::string_view name, std::string_view owner);
@@ -57,12 +64,21 @@ class AppStore {
     }
 
   private:
+    // Removes the staging folders' entries that no live replica owns (`own`:
+    // only this replica's).
+    void clean_staging(bool own);
     ApiResult<App> load(std::string_view name);
+    // The app's lock between replicas, taken with m_mutex held.
+    ApiResult<FileLock> lock_app(std::string_view name);
     ApiResult<void> save(const App& app);
     ApiResult<App> not_found(std::string_view name) const;
 
     std::filesystem::path m_root;
-    std::mutex m_mutex;  // serialises changes of app.json and of the mount's existence
+    // Serialise changes of app.json and of the mount's existence: the mutex
+    // within this process, the app's lock file <root>/apps/.<name>.lock
+    // between replicas.
+    std::mutex m_mutex;
+    Replicas m_replicas;
     std::function<void(const std::string&)> m_mount_gone;
     Reaper m_reaper;  // last: stops before the rest goes
 };

@@ -104,7 +104,7 @@ class Batch final : public TarHandler {
           m_mount(mount),
           m_staging(::fcntl(mount.staging.get(), F_DUPFD_CLOEXEC, 0)),
           m_overwrite(overwrite),
-          m_prefix("batch-" + random_hex(8)) {}
+          m_prefix(store.staging_name("batch")) {}
     ~Batch() override { discard(); }
 
     ApiResult<void> begin(const TarMember& m) override {

@@ -1,6 +1,7 @@
 // See lease.hpp.
 #include "lease.hpp"
 
+#include "file_lock.hpp"
 #include "fs.hpp"
 
 #include <de/api.hpp>
@@ -44,43 +45,15 @@ SyncLease to_wire(const Stored& s) {
     return SyncLease{s.id, s.holder, s.since_ms / 1000, s.expires_ms / 1000};
 }
 
-// An fcntl write lock on the app's lock file, held for the object's life. OFD
-// locks (Linux >= 3.15) belong to the open file description, so two threads
-// with two descriptors exclude each other; classic POSIX locks belong to the
-// process, which is why LeaseStore also holds its mutex.
-class FileLock {
-  public:
-    static ApiResult<FileLock> take(const std::filesystem::path& path, std::string_view app) {
-        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
-            if (errno == ENOENT)
-                return api_fail(WireError::not_found, fmt::format("app '{}' not found", app));
-            return std::unexpected(errno_error(errno, "opening the sync lease lock of", app));
-        }
-        UniqueFd f(fd);
-        struct flock fl {};
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        int r;
-#ifdef F_OFD_SETLKW
-        while ((r = ::fcntl(fd, F_OFD_SETLKW, &fl)) != 0 && errno == EINTR) {
-        }
-        if (r != 0 && errno == EINVAL) {  // a kernel without OFD locks
-#endif
-            fl.l_pid = 0;
-            while ((r = ::fcntl(fd, F_SETLKW, &fl)) != 0 && errno == EINTR) {
-            }
-#ifdef F_OFD_SETLKW
-        }
-#endif
-        if (r != 0) return std::unexpected(errno_error(errno, "locking the sync lease of", app));
-        return FileLock(std::move(f));
-    }
-
-  private:
-    explicit FileLock(UniqueFd fd) : m_fd(std::move(fd)) {}
-    UniqueFd m_fd;  // closing it releases the lock
-};
+// The app's lease lock (file_lock.hpp); a missing app folder is not_found.
+ApiResult<FileLock> take_lock(const std::filesystem::path& path, std::string_view app) {
+    auto lock = FileLock::take(path);
+    if (lock) return std::move(*lock);
+    int err = errno;  // FileLock::take leaves the failed call's errno
+    if (err == ENOENT)
+        return api_fail(WireError::not_found, fmt::format("app '{}' not found", app));
+    return std::unexpected(errno_error(err, "locking the sync lease of", app));
+}
 
 ApiResult<std::optional<Stored>> read_stored(const std::filesystem::path& path,
                                              std::string_view app) {
@@ -173,7 +146,7 @@ ApiResult<SyncLease> LeaseStore::acquire(std::string_view app, const std::string
                                          const std::optional<std::string>& replace) {
     std::lock_guard guard(m_mutex);
     auto dir = app_dir(app);
-    auto lock = FileLock::take(dir / k_lock_file, app);
+    auto lock = take_lock(dir / k_lock_file, app);
     if (!lock) return std::unexpected(lock.error());
     auto now = m_now_ms();
     auto cur = read_stored(dir / k_lease_file, app);
@@ -195,7 +168,7 @@ ApiResult<SyncLease> LeaseStore::acquire(std::string_view app, const std::string
 ApiResult<SyncLease> LeaseStore::renew(std::string_view app, std::string_view id, int ttl_s) {
     std::lock_guard guard(m_mutex);
     auto dir = app_dir(app);
-    auto lock = FileLock::take(dir / k_lock_file, app);
+    auto lock = take_lock(dir / k_lock_file, app);
     if (!lock) return std::unexpected(lock.error());
     auto now = m_now_ms();
     auto cur = read_stored(dir / k_lease_file, app);
@@ -212,7 +185,7 @@ ApiResult<SyncLease> LeaseStore::renew(std::string_view app, std::string_view id
 ApiResult<void> LeaseStore::release(std::string_view app, std::string_view id) {
     std::lock_guard guard(m_mutex);
     auto dir = app_dir(app);
-    auto lock = FileLock::take(dir / k_lock_file, app);
+    auto lock = take_lock(dir / k_lock_file, app);
     if (!lock) return std::unexpected(lock.error());
     auto cur = read_stored(dir / k_lease_file, app);
     if (!cur) return std::unexpected(cur.error());

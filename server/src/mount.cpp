@@ -201,40 +201,25 @@ Reservation& Reservation::operator=(Reservation&& o) noexcept {
 
 ApiResult<void> Reservation::grow(std::uint64_t more) {
     if (!m_store) return {};
-    std::lock_guard guard(m_store->m_quota_mutex);
-    auto& st = m_store->m_quota_state[m_app];
-    std::uint64_t used = st.usage.used_bytes + st.reserved;
-    std::uint64_t avail = m_store->m_quota > used ? m_store->m_quota - used : 0;
-    if (more > avail) return std::unexpected(m_store->quota_error(m_bytes + more, avail + m_bytes));
-    if (m_streamed)
-        if (auto full = m_store->disk_full_locked(more)) return std::unexpected(*full);
-    st.reserved += more;
-    if (m_streamed) m_store->m_streamed_pending += more;
+    auto r = m_store->change_reservation(m_app, static_cast<std::int64_t>(more), 0, m_streamed,
+                                         m_bytes);
+    if (!r) return r;
     m_bytes += more;
     return {};
 }
 
 ApiResult<void> Reservation::grow_entries(std::uint64_t more) {
     if (!m_store || more == 0) return {};
-    std::lock_guard guard(m_store->m_quota_mutex);
-    auto& st = m_store->m_quota_state[m_app];
-    std::uint64_t used = st.usage.entries + st.reserved_entries;
-    std::uint64_t max = m_store->m_max_entries;
-    std::uint64_t avail = max > used ? max - used : 0;
-    if (more > avail) return std::unexpected(m_store->entries_error(more, avail));
-    st.reserved_entries += more;
+    auto r = m_store->change_reservation(m_app, 0, static_cast<std::int64_t>(more), m_streamed,
+                                         m_bytes);
+    if (!r) return r;
     m_entries += more;
     return {};
 }
 
 void Reservation::commit(std::int64_t delta, std::int64_t entries) {
     if (!m_store) return;
-    std::lock_guard guard(m_store->m_quota_mutex);
-    auto& st = m_store->m_quota_state[m_app];
-    st.reserved -= std::min(st.reserved, m_bytes);
-    st.reserved_entries -= std::min(st.reserved_entries, m_entries);
-    if (m_streamed) m_store->m_streamed_pending -= std::min(m_store->m_streamed_pending, m_bytes);
-    m_store->add_usage_locked(st, delta, entries);
+    m_store->end_reservation(m_app, m_bytes, m_entries, m_streamed, delta, entries);
     m_bytes = 0;
     m_entries = 0;
     m_store = nullptr;
@@ -250,10 +235,14 @@ void Reservation::absorb(Reservation&& o) {
         // Not met in practice (tus absorbs tus); keep the disk count right anyway.
         std::lock_guard guard(m_store->m_quota_mutex);
         auto& pending = m_store->m_streamed_pending;
-        if (o.m_streamed)
+        auto& app_pending = m_store->m_quota_state[m_app].reserved_streamed;
+        if (o.m_streamed) {
             pending -= std::min(pending, o.m_bytes);
-        else
+            app_pending -= std::min(app_pending, o.m_bytes);
+        } else {
             pending += o.m_bytes;
+            app_pending += o.m_bytes;
+        }
     }
     m_bytes += std::exchange(o.m_bytes, 0);
     m_entries += std::exchange(o.m_entries, 0);
@@ -403,19 +392,28 @@ ApiResult<std::optional<Entry>> TreeWalker::next() {
 
 MountStore::MountStore(AppStore& apps, std::uint64_t quota_bytes, MinFree min_free,
                        std::uint64_t max_entries)
-    : m_apps(apps), m_quota(quota_bytes), m_max_entries(max_entries), m_min_free(min_free) {}
+    : m_apps(apps),
+      m_quota(quota_bytes),
+      m_max_entries(max_entries),
+      m_min_free(min_free),
+      m_ledger(apps.root() / "apps", apps.replicas()) {}
+
+std::string MountStore::staging_name(std::string_view kind) {
+    return m_apps.replicas().tag(fmt::format("{}-{}", kind, random_hex(12)));
+}
 
 std::uint64_t MountStore::min_free_bytes_now() {
     auto d = disk_space(m_apps.root());
     return min_free_bytes(m_min_free, d ? d->total : 0);
 }
 
-std::optional<ApiError> MountStore::disk_full_locked(std::uint64_t bytes) {
+std::optional<ApiError> MountStore::disk_full_locked(std::uint64_t bytes,
+                                                    std::uint64_t others_streamed) {
     if (bytes == 0) return std::nullopt;
     auto d = disk_space(m_apps.root());
     if (!d) return std::nullopt;  // cannot tell: the write's own ENOSPC still answers 507
     std::uint64_t reserve = min_free_bytes(m_min_free, d->total);
-    std::uint64_t room = writable_bytes(*d, m_streamed_pending, reserve);
+    std::uint64_t room = writable_bytes(*d, m_streamed_pending + others_streamed, reserve);
     if (bytes <= room) return std::nullopt;
     return ApiError{WireError::quota_exceeded,
                     fmt::format("not enough free space on the server's disk: {} bytes needed, {} "
@@ -432,6 +430,89 @@ std::uint64_t MountStore::reserved(const std::string& app) {
     std::lock_guard guard(m_quota_mutex);
     auto it = m_quota_state.find(app);
     return it == m_quota_state.end() ? 0 : it->second.reserved;
+}
+
+std::uint64_t MountStore::reserved_total() {
+    std::lock_guard guard(m_quota_mutex);
+    std::uint64_t total = 0;
+    for (const auto& [app, st] : m_quota_state)
+        total += st.reserved;
+    return total;
+}
+
+QuotaLedger::Others MountStore::others_locked(QuotaLedger::Session& ledger, const QuotaState& st) {
+    return ledger.others(st.counted_at_wall_ms);
+}
+
+void MountStore::publish_locked(QuotaLedger::Session& ledger, QuotaState& st) {
+    // Commits older than every count that could have missed them are dropped.
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    while (!st.recent.empty() && now - st.recent.front().second > QuotaLedger::k_keep_s)
+        st.recent.pop_front();
+    ledger.publish({st.reserved, st.reserved_entries, st.reserved_streamed}, st.recent);
+}
+
+ApiResult<void> MountStore::change_reservation(const std::string& app, std::int64_t bytes,
+                                               std::int64_t entries, bool streamed,
+                                               std::uint64_t held) {
+    std::lock_guard guard(m_quota_mutex);
+    auto ledger = m_ledger.open(app);
+    if (!ledger) return std::unexpected(ledger.error());
+    auto& st = m_quota_state[app];
+    auto others = others_locked(*ledger, st);
+    if (bytes > 0) {
+        auto more = static_cast<std::uint64_t>(bytes);
+        std::uint64_t used =
+            st.usage.used_bytes + st.reserved + others.reserved.bytes + others.recent_bytes;
+        std::uint64_t avail = m_quota > used ? m_quota - used : 0;
+        if (more > avail) return std::unexpected(quota_error(held + more, avail + held));
+        if (streamed)
+            if (auto full = disk_full_locked(more, others.reserved.streamed))
+                return std::unexpected(*full);
+        st.reserved += more;
+        if (streamed) {
+            st.reserved_streamed += more;
+            m_streamed_pending += more;
+        }
+    }
+    if (entries > 0) {
+        auto more = static_cast<std::uint64_t>(entries);
+        std::uint64_t used = st.usage.entries + st.reserved_entries + others.reserved.entries +
+                             others.recent_entries;
+        std::uint64_t avail = m_max_entries > used ? m_max_entries - used : 0;
+        if (more > avail) return std::unexpected(entries_error(more, avail));
+        st.reserved_entries += more;
+    }
+    publish_locked(*ledger, st);
+    return {};
+}
+
+void MountStore::end_reservation(const std::string& app, std::uint64_t bytes,
+                                 std::uint64_t entries, bool streamed, std::int64_t delta,
+                                 std::int64_t entries_delta) {
+    std::lock_guard guard(m_quota_mutex);
+    // Without the ledger (out of descriptors, say) the other replicas see this
+    // replica's old figures until its next change: too much held, never too little.
+    auto& st = m_quota_state[app];
+    st.reserved -= std::min(st.reserved, bytes);
+    st.reserved_entries -= std::min(st.reserved_entries, entries);
+    if (streamed) {
+        st.reserved_streamed -= std::min(st.reserved_streamed, bytes);
+        m_streamed_pending -= std::min(m_streamed_pending, bytes);
+    }
+    add_usage_locked(st, delta, entries_delta);
+    if (delta > 0 || entries_delta > 0) {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+        if (st.recent.empty() || st.recent.back().second != now) st.recent.push_back({now, 0, 0});
+        if (delta > 0) st.recent.back().bytes += static_cast<std::uint64_t>(delta);
+        if (entries_delta > 0) st.recent.back().entries += static_cast<std::uint64_t>(entries_delta);
+    }
+    if (bytes == 0 && entries == 0 && delta <= 0 && entries_delta <= 0) return;
+    if (auto ledger = m_ledger.open(app)) publish_locked(*ledger, st);
 }
 
 ApiResult<Mount> MountStore::open(const App& app) {
@@ -505,6 +586,9 @@ ApiResult<void> MountStore::refresh_usage(const std::string& app, int mount_fd,
     }
     lock.unlock();
     auto started = std::chrono::steady_clock::now();
+    auto started_wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     auto u = count_usage(mount_fd);
     auto took = std::chrono::steady_clock::now() - started;
     lock.lock();
@@ -515,9 +599,14 @@ ApiResult<void> MountStore::refresh_usage(const std::string& app, int mount_fd,
     st.usage.used_bytes += st.during_walk.used_bytes;
     st.usage.entries += st.during_walk.entries;
     st.counted_at = started;
+    // Which of the other replicas' commits this count may have missed.
+    st.counted_at_wall_ms = started_wall;
     st.valid = true;
-    // A big tree is counted less often: the walk takes at most a tenth of the time.
-    st.ttl = std::max<std::chrono::steady_clock::duration>(k_usage_ttl, took * 10);
+    // A big tree is counted less often: the walk takes at most a tenth of the
+    // time, and a count is never older than the other replicas list their
+    // commits for (QuotaLedger::k_keep_s, less a margin).
+    st.ttl = std::clamp<std::chrono::steady_clock::duration>(took * 10, k_usage_ttl,
+                                                             k_usage_ttl_max);
     return {};
 }
 
@@ -543,6 +632,8 @@ ApiResult<MountStatus> MountStore::status(const App& app) {
         return std::unexpected(r.error());
     auto& q = m_quota_state[app.name];
     s.reserved_bytes = q.reserved;
+    if (auto ledger = m_ledger.open(app.name); ledger)
+        s.reserved_bytes += others_locked(*ledger, q).reserved.bytes;
     s.used_bytes = q.usage.used_bytes;
     s.file_count = q.usage.file_count;
     s.entries = q.usage.entries;
@@ -572,23 +663,36 @@ ApiResult<Reservation> MountStore::reserve(const std::string& app, int mount_fd,
                                            std::uint64_t entries) {
     std::unique_lock lock(m_quota_mutex);
     if (auto r = refresh_usage(app, mount_fd, lock, false); !r) return std::unexpected(r.error());
+    auto ledger = m_ledger.open(app);
+    if (!ledger) return std::unexpected(ledger.error());
     auto& st = m_quota_state[app];
-    std::uint64_t used = st.usage.used_bytes + st.reserved;
+    auto others = others_locked(*ledger, st);
+    std::uint64_t used =
+        st.usage.used_bytes + st.reserved + others.reserved.bytes + others.recent_bytes;
     std::uint64_t avail = m_quota > used ? m_quota - used : 0;
     if (bytes > avail) return std::unexpected(quota_error(bytes, avail));
-    std::uint64_t used_entries = st.usage.entries + st.reserved_entries;
+    std::uint64_t used_entries =
+        st.usage.entries + st.reserved_entries + others.reserved.entries + others.recent_entries;
     std::uint64_t avail_entries = m_max_entries > used_entries ? m_max_entries - used_entries : 0;
     if (entries > avail_entries) return std::unexpected(entries_error(entries, avail_entries));
-    if (auto full = disk_full_locked(bytes)) return std::unexpected(*full);
+    if (streamed)
+        if (auto full = disk_full_locked(bytes, others.reserved.streamed))
+            return std::unexpected(*full);
     st.reserved += bytes;
     st.reserved_entries += entries;
-    if (streamed) m_streamed_pending += bytes;
+    if (streamed) {
+        st.reserved_streamed += bytes;
+        m_streamed_pending += bytes;
+    }
+    publish_locked(*ledger, st);
     return Reservation(this, app, bytes, streamed, entries);
 }
 
 Reservation MountStore::reserve_unchecked(const std::string& app, std::uint64_t bytes) {
     std::lock_guard guard(m_quota_mutex);
-    m_quota_state[app].reserved += bytes;
+    auto& st = m_quota_state[app];
+    st.reserved += bytes;
+    if (auto ledger = m_ledger.open(app)) publish_locked(*ledger, st);
     return Reservation(this, app, bytes);
 }
 
@@ -815,7 +919,7 @@ ApiResult<std::unique_ptr<Upload>> MountStore::begin_put(Mount& m, std::string r
     auto res = reserve(m.app, m.dir.get(), need, true, entries);
     if (!res) return std::unexpected(res.error());
 
-    std::string name = "up-" + random_hex(12);
+    std::string name = staging_name("up");
     int fd = ::openat(m.staging.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return std::unexpected(errno_error(errno, "staging", rel));
     return std::make_unique<Upload>(*this, m, std::move(rel), std::move(opts), std::move(*res),
@@ -1001,7 +1105,7 @@ ApiResult<Entry> MountStore::copy(Mount& m, std::string_view from, std::string_v
     auto res = reserve(m.app, m.dir.get(), need, true, entries);
     if (!res) return std::unexpected(res.error());
 
-    std::string tmp = "cp-" + random_hex(12);
+    std::string tmp = staging_name("cp");
     int err = 0;
     if (S_ISDIR(st.st_mode)) {
         err = copy_tree(src->get(), m.staging.get(), tmp, st);

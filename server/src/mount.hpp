@@ -16,6 +16,7 @@
 #include "api_error.hpp"
 #include "apps.hpp"
 #include "fs.hpp"
+#include "quota_ledger.hpp"
 #include "walk.hpp"
 
 #include <de/crc64.hpp>
@@ -24,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -190,6 +192,9 @@ class MountStore {
 
     std::uint64_t quota() const { return m_quota; }
     std::uint64_t max_entries() const { return m_max_entries; }
+    // A fresh name for a file or tree in an app's staging folder, this
+    // replica's own (Replicas::tag): start-up of another replica leaves it be.
+    std::string staging_name(std::string_view kind);
     // The free-space reserve on the root's file system now, in bytes.
     std::uint64_t min_free_bytes_now();
 
@@ -237,8 +242,10 @@ class MountStore {
     // write on a count it could not finish).
     ApiResult<Reservation> reserve(const std::string& app, int mount_fd, std::uint64_t bytes,
                                    bool streamed = true, std::uint64_t entries = 1);
-    // The bytes reserved by uploads in flight in `app`.
+    // The bytes reserved by this replica's uploads in flight in `app`.
     std::uint64_t reserved(const std::string& app);
+    // ... in every app (metrics).
+    std::uint64_t reserved_total();
     // Re-reserves the bytes of a resumable upload that survived a restart,
     // even past the quota (it was admitted before).
     Reservation reserve_unchecked(const std::string& app, std::uint64_t bytes);
@@ -293,6 +300,12 @@ class MountStore {
         int walks = 0;
         Usage during_walk;
         std::chrono::steady_clock::duration ttl = k_usage_ttl;
+        // Shared with the other replicas (quota_ledger.hpp): when the count
+        // started (wall clock), the part of `reserved` still to be written,
+        // and this replica's commits of the last minutes, per second.
+        std::int64_t counted_at_wall_ms = 0;
+        std::uint64_t reserved_streamed = 0;
+        std::deque<QuotaLedger::Committed> recent;
     };
     struct HashValue {
         off_t size;
@@ -311,8 +324,20 @@ class MountStore {
     // With m_quota_mutex held: the usage change of a commit.
     void add_usage_locked(QuotaState& st, std::int64_t bytes, std::int64_t entries);
     // With m_quota_mutex held: nullopt when `bytes` more fit on the disk above
-    // the reserve, else the 507 to answer.
-    std::optional<ApiError> disk_full_locked(std::uint64_t bytes);
+    // the reserve (less what this replica and, `others_streamed`, the others
+    // still have to write), else the 507 to answer.
+    std::optional<ApiError> disk_full_locked(std::uint64_t bytes,
+                                             std::uint64_t others_streamed = 0);
+    // With m_quota_mutex held and the app's ledger locked: the other
+    // replicas' part of the app's quota; this replica's, made known to them.
+    QuotaLedger::Others others_locked(QuotaLedger::Session& ledger, const QuotaState& st);
+    void publish_locked(QuotaLedger::Session& ledger, QuotaState& st);
+    // A reservation of `held` bytes grows (checked like reserve()), or ends
+    // with `delta` bytes and `entries_delta` entries of new usage.
+    ApiResult<void> change_reservation(const std::string& app, std::int64_t bytes,
+                                       std::int64_t entries, bool streamed, std::uint64_t held);
+    void end_reservation(const std::string& app, std::uint64_t bytes, std::uint64_t entries,
+                         bool streamed, std::int64_t delta, std::int64_t entries_delta);
 
     AppStore& m_apps;
     std::uint64_t m_quota;
@@ -323,8 +348,10 @@ class MountStore {
     std::uint64_t m_streamed_pending = 0;  // streamed reservations, all apps (m_quota_mutex)
     std::mutex m_hash_mutex;
     std::unordered_map<InodeKey, HashValue, InodeKeyHash> m_hashes;
+    QuotaLedger m_ledger;
 
     static constexpr std::chrono::milliseconds k_usage_ttl{2000};
+    static constexpr std::chrono::seconds k_usage_ttl_max{QuotaLedger::k_keep_s / 2};
     static constexpr std::size_t k_max_cached_hashes = 200'000;
 };
 

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
+#include <chrono>
 
 namespace de::server {
 
@@ -20,7 +22,8 @@ Reaper::~Reaper() {
     if (m_thread.joinable()) m_thread.join();
 }
 
-Status Reaper::start(const std::filesystem::path& trash_dir) {
+Status Reaper::start(const std::filesystem::path& trash_dir,
+                     const std::filesystem::path& lock_path) {
     std::lock_guard lock(m_mutex);
     if (!m_trash) {
         int fd = ::open(trash_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -28,15 +31,20 @@ Status Reaper::start(const std::filesystem::path& trash_dir) {
             return fail(ErrorKind::generic, fmt::format("cannot open the trash folder '{}': {}",
                                                         trash_dir.string(), std::strerror(errno)));
         m_trash = UniqueFd(fd);
-    }
-    if (auto children = read_dir(m_trash.get())) {
-        for (const auto& c : *children)
-            if (std::find(m_queue.begin(), m_queue.end(), c.name) == m_queue.end())
-                m_queue.push_back(c.name);
+        m_lock_path = lock_path;
     }
     if (!m_thread.joinable()) m_thread = std::thread([this] { run(); });
     m_wake.notify_one();
     return {};
+}
+
+void Reaper::rescan_locked() {
+    auto children = read_dir(m_trash.get());
+    if (!children) return;
+    m_backlog = children->size();
+    for (const auto& c : *children)
+        if (std::find(m_queue.begin(), m_queue.end(), c.name) == m_queue.end())
+            m_queue.push_back(c.name);
 }
 
 int Reaper::discard(int parent_fd, const std::string& name, std::string_view label,
@@ -63,19 +71,58 @@ int Reaper::discard(int parent_fd, const std::string& name, std::string_view lab
 }
 
 void Reaper::run() {
+    constexpr auto k_look_every = std::chrono::seconds(1);
+#ifdef DE_TEST_HOOKS
+    // Tests kill a reaper midway: each top-level member of a tree waits this long.
+    const char* pause_env = std::getenv("DE_SERVER_TEST_REAP_PAUSE_MS");
+    const auto pause = std::chrono::milliseconds(pause_env ? std::atoi(pause_env) : 0);
+#endif
     std::unique_lock lock(m_mutex);
-    for (;;) {
-        m_wake.wait(lock, [&] { return m_stop || !m_queue.empty(); });
-        if (m_stop) break;
+    while (!m_stop) {
+        if (!m_lock.held()) {
+            lock.unlock();
+            auto taken = FileLock::take(m_lock_path, false);
+            lock.lock();
+            if (!taken) {
+                // Another replica reaps (or the lock cannot be had): try again soon.
+                m_queue.clear();
+                m_wake.wait_for(lock, k_look_every, [&] { return m_stop.load(); });
+                continue;
+            }
+            m_lock = std::move(*taken);
+            m_reaping = true;
+            std::fprintf(stderr, "de-server: this replica reaps the trash\n");
+        }
+        if (m_queue.empty()) rescan_locked();
+        if (m_queue.empty()) {
+            // What other replicas rename into the trash is found by looking again.
+            m_wake.wait_for(lock, k_look_every, [&] { return m_stop || !m_queue.empty(); });
+            continue;
+        }
         std::string name = std::move(m_queue.front());
         m_queue.pop_front();
         lock.unlock();
+#ifdef DE_TEST_HOOKS
+        if (pause.count() > 0) {
+            UniqueFd dir(::openat(m_trash.get(), name.c_str(),
+                                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (auto children = dir ? read_dir(dir.get()) : decltype(read_dir(0)){})
+                for (const auto& c : *children) {
+                    if (m_stop) break;
+                    remove_tree(dir.get(), c.name, &m_stop);
+                    std::this_thread::sleep_for(pause);
+                }
+        }
+#endif
         int err = remove_tree(m_trash.get(), name, &m_stop);
         if (err != 0 && err != ENOENT && err != ECANCELED)
             std::fprintf(stderr, "de-server: cannot remove %s from the trash: %s\n", name.c_str(),
                          std::strerror(err));
         lock.lock();
+        if (m_backlog > 0) --m_backlog;
     }
+    m_reaping = false;
+    m_lock.release();
 }
 
 }  // namespace de::server

@@ -6,9 +6,16 @@
 // into <root>/trash (the same file system, so the rename is atomic and
 // immediate) and a thread of its own removes it afterwards.
 //
-// Nothing is lost if the server stops first: what is left in the trash is
-// queued again at the next start (AppStore::prepare). Until a tree is removed
-// its blocks are still on disk but no longer count against the app's quota.
+// Nothing is lost if the server stops or dies first: what is left in the trash
+// is removed by the next reaper. Several replicas on one root share the trash
+// and one of them reaps at a time: the one holding the lock of
+// <root>/replicas/reaper (file_lock.hpp). The others only rename trees into
+// the trash; the reaper reads the trash again at least every second, and when
+// it dies its lock goes with it and the next replica to try (within a second)
+// takes over what is left, half-removed trees included. Until a tree is
+// removed its blocks are still on disk but no longer count against the app's
+// quota.
+#include "file_lock.hpp"
 #include "fs.hpp"
 
 #include <atomic>
@@ -29,9 +36,14 @@ class Reaper {
     Reaper(const Reaper&) = delete;
     Reaper& operator=(const Reaper&) = delete;
 
-    // Opens the trash folder, queues everything already in it, and starts the
-    // thread (once; a second call only queues what is there).
-    Status start(const std::filesystem::path& trash_dir);
+    // Opens the trash folder and starts the thread (once), which reaps while
+    // it holds `lock_path`'s lock and tries for the lock every second until
+    // then.
+    Status start(const std::filesystem::path& trash_dir, const std::filesystem::path& lock_path);
+    // Whether this replica's thread is the one reaping (tests, metrics).
+    bool reaping() const { return m_reaping; }
+    // Entries in the trash at the last look (metrics).
+    std::size_t backlog() const { return m_backlog; }
 
     // Moves parent_fd/name into the trash under a fresh name starting with
     // `label` and queues it. When the trash is on another file system (EXDEV)
@@ -43,8 +55,14 @@ class Reaper {
 
   private:
     void run();
+    // Queues what is in the trash and not queued yet (with m_mutex held).
+    void rescan_locked();
 
     UniqueFd m_trash;
+    std::filesystem::path m_lock_path;
+    FileLock m_lock;
+    std::atomic<bool> m_reaping{false};
+    std::atomic<std::size_t> m_backlog{0};
     std::thread m_thread;
     std::mutex m_mutex;
     std::condition_variable m_wake;

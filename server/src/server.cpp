@@ -820,8 +820,8 @@ int Server::run() {
     m_ioc.run();
     for (auto& t : threads)
         t.join();
-    // Whatever an interrupted upload left in staging goes now.
-    (void)m_apps.prepare();
+    // Whatever an interrupted upload of ours left in staging goes now.
+    m_apps.clean_own_staging();
     fmt::print(stderr, "de-server stopped\n");
     return 0;
 }

@@ -2,12 +2,12 @@
 // about how much of a key matched.
 #include "users.hpp"
 
+#include "file_lock.hpp"
 #include "fs.hpp"
 
 #include <de/sha256.hpp>
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,24 +33,6 @@ bool same_hash(std::string_view a, std::string_view b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// Serialises read-modify-write cycles between the server and `de-server user ...`.
-class FileLock {
-  public:
-    explicit FileLock(const std::filesystem::path& path) {
-        m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (m_fd >= 0)
-            while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
-            }
-    }
-    ~FileLock() {
-        if (m_fd >= 0) ::close(m_fd);
-    }
-    FileLock(const FileLock&) = delete;
-    FileLock& operator=(const FileLock&) = delete;
-
-  private:
-    int m_fd = -1;
-};
 // Reads one of the JSON files and hands its list `key` to `add`, entry by
 // entry. A missing file is an empty map; one that does not parse (or lacks a
 // field `add` reads) is reported as damaged.
@@ -152,7 +134,8 @@ Result<std::string> UserStore::add_user(std::string_view name) {
                                 "or '-', starting with a letter or digit",
                                 name));
     std::lock_guard guard(m_mutex);
-    FileLock lock(m_root / ".users.lock");
+    auto lock = FileLock::take(m_root / ".users.lock");
+    if (!lock) return std::unexpected(lock.error());
     auto users = load_users_file();
     if (!users) return std::unexpected(users.error());
     if (users->contains(std::string(name)))
@@ -175,7 +158,8 @@ Result<std::vector<std::string>> UserStore::list_users() {
 
 Status UserStore::remove_user(std::string_view name) {
     std::lock_guard guard(m_mutex);
-    FileLock lock(m_root / ".users.lock");
+    auto lock = FileLock::take(m_root / ".users.lock");
+    if (!lock) return std::unexpected(lock.error());
     auto users = load_users_file();
     if (!users) return std::unexpected(users.error());
     if (users->erase(std::string(name)) == 0)
@@ -208,7 +192,8 @@ std::optional<std::string> UserStore::check_token(std::string_view token) {
 
 Result<LoginToken> UserStore::issue_token(std::string_view username) {
     std::lock_guard guard(m_mutex);
-    FileLock lock(m_root / ".users.lock");
+    auto lock = FileLock::take(m_root / ".users.lock");
+    if (!lock) return std::unexpected(lock.error());
     auto tokens = load_tokens_file();
     if (!tokens) return std::unexpected(tokens.error());
     LoginToken t;
@@ -223,7 +208,8 @@ Result<LoginToken> UserStore::issue_token(std::string_view username) {
 
 Status UserStore::revoke_token(std::string_view token) {
     std::lock_guard guard(m_mutex);
-    FileLock lock(m_root / ".users.lock");
+    auto lock = FileLock::take(m_root / ".users.lock");
+    if (!lock) return std::unexpected(lock.error());
     auto tokens = load_tokens_file();
     if (!tokens) return std::unexpected(tokens.error());
     tokens->erase(sha256_hex(token));

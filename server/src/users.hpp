@@ -1,9 +1,12 @@
 #pragma once
 // Users, API keys and bearer tokens. Only SHA-256 hashes of keys and tokens are
 // stored (<root>/users.json, <root>/tokens.json, both 0600, written whole).
-// `de-server user add` may run while the server does, so the server re-reads
-// users.json whenever its inode, size or mtime changes, and every
-// read-modify-write holds an flock on <root>/.users.lock.
+// `de-server user add` and other replicas on the same root may change them
+// while this server runs, so every check re-reads users.json and tokens.json
+// whenever their inode, size or mtime changed (they are replaced by rename,
+// so a revoked token is refused by every replica at its next request), and
+// every read-modify-write holds the OFD lock of <root>/.users.lock
+// (file_lock.hpp).
 
 #include <de/error.hpp>
 #include <de/types.hpp>
