@@ -6,20 +6,33 @@
 # colour); python3-jsonschema validates every command's --json output; nginx with
 # its WebDAV module and GNU time are the peers and meters of bench/ (smoke-tested);
 # expat parses de-server's WebDAV request XML, and litmus, cadaver, rclone and
-# davfs2 with fuse3 are the WebDAV clients of the interop tests (test_dav_*).
+# davfs2 with fuse3 are the WebDAV clients of the interop tests (test_dav_*);
+# python3-yaml reads deploy/k8s in test_deploy_manifests.
+#
+# DE_DEPS=build installs only what building de-server and de-cli needs (no tests:
+# configure with -DDE_BUILD_TESTS=OFF), and no Node.js: deploy/Containerfile's build
+# stage. Unset (the default) it installs everything below.
 set -euo pipefail
 SUDO=""
 if [[ $(id -u) != 0 ]]; then SUDO=sudo; fi
-PACKAGES=(
-    build-essential cmake ninja-build pkg-config git ca-certificates
+BUILD_PACKAGES=(
+    build-essential cmake ninja-build pkg-config
     libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
-    doctest-dev libssl-dev libboost-dev libisal-dev libexpat1-dev
-    curl python3 procps
+    libssl-dev libboost-dev libisal-dev libexpat1-dev
+)
+PACKAGES=(
+    "${BUILD_PACKAGES[@]}" git ca-certificates doctest-dev
+    curl python3 procps python3-yaml
     clang-16 libclang-rt-16-dev stress-ng tmux python3-jsonschema
     mandoc man-db groff-base bash-completion zsh fish
     nginx libnginx-mod-http-dav-ext time
     litmus cadaver rclone davfs2 fuse3
 )
+case "${DE_DEPS:-all}" in
+    all) ;;
+    build) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+    *) echo "deps: DE_DEPS must be 'all' or 'build', not '${DE_DEPS}'" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -42,6 +55,7 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     if ((placed)); then $SUDO rm -f "$policy"; fi
 fi
+[[ ${DE_DEPS:-all} == build ]] && exit 0
 
 # Node.js for the tus-js-client interop test (tests/interop). Debian's nodejs/npm only when
 # `node` or `npm` is missing: a node from elsewhere (e.g. a Debian-format nodesource package,
