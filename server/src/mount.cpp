@@ -675,9 +675,8 @@ ApiResult<Reservation> MountStore::reserve(const std::string& app, int mount_fd,
         st.usage.entries + st.reserved_entries + others.reserved.entries + others.recent_entries;
     std::uint64_t avail_entries = m_max_entries > used_entries ? m_max_entries - used_entries : 0;
     if (entries > avail_entries) return std::unexpected(entries_error(entries, avail_entries));
-    if (streamed)
-        if (auto full = disk_full_locked(bytes, others.reserved.streamed))
-            return std::unexpected(*full);
+    // A tus upload (not streamed) is checked against the disk too, then preallocates.
+    if (auto full = disk_full_locked(bytes, others.reserved.streamed)) return std::unexpected(*full);
     st.reserved += bytes;
     st.reserved_entries += entries;
     if (streamed) {
