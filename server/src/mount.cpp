@@ -177,21 +177,30 @@ ApiResult<UniqueFd> make_parents(int mount_fd, std::string_view rel, std::uint64
 // ---- Reservation -------------------------------------------------------------------------
 
 Reservation::~Reservation() {
-    commit(0);
+    let_go();
+}
+
+void Reservation::let_go() {
+    if (m_upload.empty())
+        commit(0);
+    else
+        m_store = nullptr;  // the upload's reservation stays on the root
 }
 
 Reservation::Reservation(Reservation&& o) noexcept
     : m_store(std::exchange(o.m_store, nullptr)),
       m_app(std::move(o.m_app)),
+      m_upload(std::move(o.m_upload)),
       m_bytes(std::exchange(o.m_bytes, 0)),
       m_entries(std::exchange(o.m_entries, 0)),
       m_streamed(o.m_streamed) {}
 
 Reservation& Reservation::operator=(Reservation&& o) noexcept {
     if (this != &o) {
-        commit(0);
+        let_go();
         m_store = std::exchange(o.m_store, nullptr);
         m_app = std::move(o.m_app);
+        m_upload = std::move(o.m_upload);
         m_bytes = std::exchange(o.m_bytes, 0);
         m_entries = std::exchange(o.m_entries, 0);
         m_streamed = o.m_streamed;
@@ -202,7 +211,7 @@ Reservation& Reservation::operator=(Reservation&& o) noexcept {
 ApiResult<void> Reservation::grow(std::uint64_t more) {
     if (!m_store) return {};
     auto r = m_store->change_reservation(m_app, static_cast<std::int64_t>(more), 0, m_streamed,
-                                         m_bytes);
+                                         m_bytes, m_upload, m_entries);
     if (!r) return r;
     m_bytes += more;
     return {};
@@ -211,7 +220,7 @@ ApiResult<void> Reservation::grow(std::uint64_t more) {
 ApiResult<void> Reservation::grow_entries(std::uint64_t more) {
     if (!m_store || more == 0) return {};
     auto r = m_store->change_reservation(m_app, 0, static_cast<std::int64_t>(more), m_streamed,
-                                         m_bytes);
+                                         m_bytes, m_upload, m_entries);
     if (!r) return r;
     m_entries += more;
     return {};
@@ -219,7 +228,7 @@ ApiResult<void> Reservation::grow_entries(std::uint64_t more) {
 
 void Reservation::commit(std::int64_t delta, std::int64_t entries) {
     if (!m_store) return;
-    m_store->end_reservation(m_app, m_bytes, m_entries, m_streamed, delta, entries);
+    m_store->end_reservation(m_app, m_bytes, m_entries, m_streamed, delta, entries, m_upload);
     m_bytes = 0;
     m_entries = 0;
     m_store = nullptr;
@@ -229,6 +238,16 @@ void Reservation::absorb(Reservation&& o) {
     if (!o.m_store) return;
     if (!m_store) {
         *this = std::move(o);
+        return;
+    }
+    if (!m_upload.empty() || !o.m_upload.empty()) {
+        // Uploads' reservations (tus: a final upload takes its partial ones'):
+        // one file on the root grows, the other goes.
+        m_store->move_reservation(m_app, o.m_upload, o.m_bytes, o.m_entries, o.m_streamed,
+                                  m_upload, m_bytes, m_entries);
+        m_bytes += std::exchange(o.m_bytes, 0);
+        m_entries += std::exchange(o.m_entries, 0);
+        o.m_store = nullptr;
         return;
     }
     if (o.m_streamed != m_streamed) {
@@ -456,12 +475,14 @@ void MountStore::publish_locked(QuotaLedger::Session& ledger, QuotaState& st) {
 
 ApiResult<void> MountStore::change_reservation(const std::string& app, std::int64_t bytes,
                                                std::int64_t entries, bool streamed,
-                                               std::uint64_t held) {
+                                               std::uint64_t held, const std::string& upload,
+                                               std::uint64_t held_entries) {
     std::lock_guard guard(m_quota_mutex);
     auto ledger = m_ledger.open(app);
     if (!ledger) return std::unexpected(ledger.error());
     auto& st = m_quota_state[app];
     auto others = others_locked(*ledger, st);
+    const bool mine = upload.empty();  // else the upload's, on the root (in `others`)
     if (bytes > 0) {
         auto more = static_cast<std::uint64_t>(bytes);
         std::uint64_t used =
@@ -471,8 +492,8 @@ ApiResult<void> MountStore::change_reservation(const std::string& app, std::int6
         if (streamed)
             if (auto full = disk_full_locked(more, others.reserved.streamed))
                 return std::unexpected(*full);
-        st.reserved += more;
-        if (streamed) {
+        if (mine) st.reserved += more;
+        if (streamed && mine) {
             st.reserved_streamed += more;
             m_streamed_pending += more;
         }
@@ -483,19 +504,89 @@ ApiResult<void> MountStore::change_reservation(const std::string& app, std::int6
                              others.recent_entries;
         std::uint64_t avail = m_max_entries > used ? m_max_entries - used : 0;
         if (more > avail) return std::unexpected(entries_error(more, avail));
-        st.reserved_entries += more;
+        if (mine) st.reserved_entries += more;
     }
-    publish_locked(*ledger, st);
+    if (mine)
+        publish_locked(*ledger, st);
+    else
+        ledger->put_upload(upload, {held + static_cast<std::uint64_t>(std::max<std::int64_t>(bytes, 0)),
+                                    held_entries +
+                                        static_cast<std::uint64_t>(std::max<std::int64_t>(entries, 0)),
+                                    0});
     return {};
+}
+
+void MountStore::move_reservation(const std::string& app, const std::string& from_upload,
+                                  std::uint64_t bytes, std::uint64_t entries, bool streamed,
+                                  const std::string& to_upload, std::uint64_t to_bytes,
+                                  std::uint64_t to_entries) {
+    std::lock_guard guard(m_quota_mutex);
+    auto ledger = m_ledger.open(app);
+    auto& st = m_quota_state[app];
+    if (from_upload.empty()) {
+        st.reserved -= std::min(st.reserved, bytes);
+        st.reserved_entries -= std::min(st.reserved_entries, entries);
+        if (streamed) {
+            st.reserved_streamed -= std::min(st.reserved_streamed, bytes);
+            m_streamed_pending -= std::min(m_streamed_pending, bytes);
+        }
+    } else if (ledger) {
+        ledger->remove_upload(from_upload);
+    }
+    if (to_upload.empty()) {
+        st.reserved += bytes;
+        st.reserved_entries += entries;
+    } else if (ledger) {
+        ledger->put_upload(to_upload, {to_bytes + bytes, to_entries + entries, 0});
+    }
+    if (ledger && (from_upload.empty() || to_upload.empty())) publish_locked(*ledger, st);
+}
+
+ApiResult<Reservation> MountStore::reserve_upload(const std::string& app, int mount_fd,
+                                                  std::uint64_t bytes, const std::string& upload) {
+    auto r = reserve(app, mount_fd, bytes, false, 1);
+    if (!r) return r;
+    // Checked and held as this replica's; now handed to the upload, on the root.
+    move_reservation(app, {}, r->m_bytes, r->m_entries, false, upload, 0, 0);
+    r->m_upload = upload;
+    return r;
+}
+
+Reservation MountStore::adopt_upload(const std::string& app, const std::string& upload,
+                                     std::uint64_t bytes) {
+    std::lock_guard guard(m_quota_mutex);
+    Reservation r(this, app, bytes, false, 1);
+    r.m_upload = upload;
+    auto ledger = m_ledger.open(app);
+    if (!ledger) return r;
+    if (auto held = ledger->upload(upload)) {
+        r.m_bytes = held->bytes;
+        r.m_entries = held->entries;
+    } else {
+        // Made before the ledger knew uploads (or lost): held again, unchecked.
+        ledger->put_upload(upload, {bytes, 1, 0});
+    }
+    return r;
+}
+
+void MountStore::forget_uploads(const std::string& app) {
+    std::lock_guard guard(m_quota_mutex);
+    if (auto ledger = m_ledger.open(app)) ledger->remove_uploads();
 }
 
 void MountStore::end_reservation(const std::string& app, std::uint64_t bytes,
                                  std::uint64_t entries, bool streamed, std::int64_t delta,
-                                 std::int64_t entries_delta) {
+                                 std::int64_t entries_delta, const std::string& upload) {
     std::lock_guard guard(m_quota_mutex);
+    auto& st = m_quota_state[app];
+    if (!upload.empty()) {
+        bytes = 0;  // the upload's, on the root: its file goes below
+        entries = 0;
+        streamed = false;
+        if (auto ledger = m_ledger.open(app)) ledger->remove_upload(upload);
+    }
     // Without the ledger (out of descriptors, say) the other replicas see this
     // replica's old figures until its next change: too much held, never too little.
-    auto& st = m_quota_state[app];
     st.reserved -= std::min(st.reserved, bytes);
     st.reserved_entries -= std::min(st.reserved_entries, entries);
     if (streamed) {

@@ -87,10 +87,17 @@ class Reservation {
     // Takes over `other`'s bytes (same app): a tus final upload inherits the
     // reservations of its partial uploads.
     void absorb(Reservation&& other);
+    // An upload's reservation (MountStore::reserve_upload) is on the root, not
+    // this replica's: dropping the object leaves it there (another replica
+    // may continue the upload); only commit() ends it.
+    bool is_upload() const { return !m_upload.empty(); }
 
   private:
+    friend class MountStore;
+    void let_go();
     MountStore* m_store = nullptr;
     std::string m_app;
+    std::string m_upload;  // the upload id of an upload's reservation
     std::uint64_t m_bytes = 0;
     std::uint64_t m_entries = 0;
     bool m_streamed = false;
@@ -249,6 +256,18 @@ class MountStore {
     // Re-reserves the bytes of a resumable upload that survived a restart,
     // even past the quota (it was admitted before).
     Reservation reserve_unchecked(const std::string& app, std::uint64_t bytes);
+    // A resumable upload's reservation: checked like reserve(), then held on
+    // the root under the upload's id (quota_ledger.hpp), so that it stays
+    // counted whichever replica continues the upload, and ends only when one
+    // commits it (Reservation::commit: completion, termination, expiry).
+    ApiResult<Reservation> reserve_upload(const std::string& app, int mount_fd,
+                                          std::uint64_t bytes, const std::string& upload);
+    // The reservation upload `upload` holds on the root, for a replica that
+    // continues it (`bytes`: what to hold when none is recorded).
+    Reservation adopt_upload(const std::string& app, const std::string& upload,
+                             std::uint64_t bytes);
+    // The app's mount went away: so do its uploads' reservations.
+    void forget_uploads(const std::string& app);
 
     // The one way a whole file enters the mount: PUT, tus completion and
     // batch all commit through it. The file was written in full on the
@@ -334,10 +353,18 @@ class MountStore {
     void publish_locked(QuotaLedger::Session& ledger, QuotaState& st);
     // A reservation of `held` bytes grows (checked like reserve()), or ends
     // with `delta` bytes and `entries_delta` entries of new usage.
+    // (`upload`: an upload's reservation, held on the root.)
     ApiResult<void> change_reservation(const std::string& app, std::int64_t bytes,
-                                       std::int64_t entries, bool streamed, std::uint64_t held);
+                                       std::int64_t entries, bool streamed, std::uint64_t held,
+                                       const std::string& upload, std::uint64_t held_entries);
     void end_reservation(const std::string& app, std::uint64_t bytes, std::uint64_t entries,
-                         bool streamed, std::int64_t delta, std::int64_t entries_delta);
+                         bool streamed, std::int64_t delta, std::int64_t entries_delta,
+                         const std::string& upload);
+    // Bytes and entries pass from one reservation to another ("" = this replica's).
+    void move_reservation(const std::string& app, const std::string& from_upload,
+                          std::uint64_t bytes, std::uint64_t entries, bool streamed,
+                          const std::string& to_upload, std::uint64_t to_bytes,
+                          std::uint64_t to_entries);
 
     AppStore& m_apps;
     std::uint64_t m_quota;

@@ -34,6 +34,36 @@ bool number(std::string_view& text, T& out) {
 
 // A ledger file is a few hundred bytes; more is not one of ours.
 constexpr std::size_t k_max_file = 64 * 1024;
+constexpr std::string_view k_upload_prefix = "u.";
+
+std::string read_text(int fd, std::size_t size) {
+    std::string text(std::min(size, k_max_file), '\0');
+    ssize_t n = ::pread(fd, text.data(), text.size(), 0);
+    text.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+    return text;
+}
+
+// An upload's reservation; an orphan (its upload's state file gone for a
+// while: the upload ended on a replica that died before removing this) is
+// removed and counts nothing.
+std::optional<QuotaLedger::Held> read_upload(int dir_fd, const DirChild& c, std::int64_t now) {
+    auto id = std::string_view(c.name).substr(k_upload_prefix.size());
+    std::string state = fmt::format("../uploads/{}.json", id);
+    struct stat st {};
+    if (::fstatat(dir_fd, state.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT &&
+        now - c.st.st_mtim.tv_sec > QuotaLedger::k_orphan_after_s) {
+        ::unlinkat(dir_fd, c.name.c_str(), 0);
+        return std::nullopt;
+    }
+    UniqueFd f(::openat(dir_fd, c.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!f) return std::nullopt;
+    QuotaLedger::Held held;
+    std::deque<QuotaLedger::Committed> recent;
+    if (!QuotaLedger::parse(read_text(f.get(), static_cast<std::size_t>(c.st.st_size)), held,
+                            recent))
+        return std::nullopt;
+    return held;
+}
 
 }  // namespace
 
@@ -104,13 +134,17 @@ QuotaLedger::Others QuotaLedger::Session::others(std::int64_t since_ms) {
     const std::int64_t now = now_s();
     for (const auto& c : *children) {
         if (c.name == me || c.name.starts_with('.') || !S_ISREG(c.st.st_mode)) continue;
+        if (c.name.starts_with(k_upload_prefix)) {
+            if (auto h = read_upload(m_dir.get(), c, now)) {
+                out.reserved.bytes += h->bytes;
+                out.reserved.entries += h->entries;
+                out.reserved.streamed += h->streamed;
+            }
+            continue;
+        }
         UniqueFd f(::openat(m_dir.get(), c.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         if (!f) continue;
-        std::string text(std::min<std::size_t>(static_cast<std::size_t>(c.st.st_size), k_max_file),
-                         '\0');
-        ssize_t n = ::pread(f.get(), text.data(), text.size(), 0);
-        if (n < 0) continue;
-        text.resize(static_cast<std::size_t>(n));
+        std::string text = read_text(f.get(), static_cast<std::size_t>(c.st.st_size));
         Held held;
         std::deque<Committed> recent;
         if (!parse(text, held, recent)) continue;  // written under the lock we hold: not seen
@@ -143,6 +177,47 @@ void QuotaLedger::Session::publish(const Held& mine, const std::deque<Committed>
     // Readers hold the same lock, so they never see it half written.
     if (::pwrite(f.get(), text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()))
         (void)::ftruncate(f.get(), static_cast<off_t>(text.size()));
+}
+
+namespace {
+std::string upload_file(std::string_view id) {
+    return fmt::format("{}{}", k_upload_prefix, id);
+}
+}  // namespace
+
+void QuotaLedger::Session::put_upload(std::string_view id, const Held& held) {
+    if (!valid()) return;
+    auto name = upload_file(id);
+    UniqueFd f(
+        ::openat(m_dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!f) return;
+    std::string text = format(held, {});
+    if (::pwrite(f.get(), text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()))
+        (void)::ftruncate(f.get(), static_cast<off_t>(text.size()));
+}
+
+std::optional<QuotaLedger::Held> QuotaLedger::Session::upload(std::string_view id) {
+    if (!valid()) return std::nullopt;
+    auto name = upload_file(id);
+    UniqueFd f(::openat(m_dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!f) return std::nullopt;
+    Held held;
+    std::deque<Committed> recent;
+    if (!parse(read_text(f.get(), k_max_file), held, recent)) return std::nullopt;
+    return held;
+}
+
+void QuotaLedger::Session::remove_upload(std::string_view id) {
+    if (!valid()) return;
+    ::unlinkat(m_dir.get(), upload_file(id).c_str(), 0);
+}
+
+void QuotaLedger::Session::remove_uploads() {
+    if (!valid()) return;
+    auto children = read_dir(m_dir.get());
+    if (!children) return;
+    for (const auto& c : *children)
+        if (c.name.starts_with(k_upload_prefix)) ::unlinkat(m_dir.get(), c.name.c_str(), 0);
 }
 
 }  // namespace de::server

@@ -8,6 +8,13 @@
 // under the OFD lock of <root>/apps/<app>/quota/.lock (file_lock.hpp), so a
 // check and the reservation it admits are one step for all replicas.
 //
+// A resumable (tus) upload outlives the replica that created it: any replica
+// continues it. Its reservation is therefore the upload's, not a replica's:
+// the file u.<upload id> beside the replicas' files, counted by every replica
+// (the creator included) until the upload completes, is terminated or
+// expires, whoever does that. One whose upload's state file is gone (and that
+// is older than a minute, so not one being created) is removed when seen.
+//
 // A replica's own reservations and usage stay in MountStore; the ledger only
 // adds the others': their reservations while they live (a dead replica's
 // uploads died with it), and their commits since this replica last counted
@@ -21,6 +28,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace de::server {
@@ -39,7 +47,7 @@ class QuotaLedger {
         std::uint64_t entries = 0;
     };
     struct Others {
-        Held reserved;                     // by the other live replicas
+        Held reserved;                     // by the other live replicas, and by uploads
         std::uint64_t recent_bytes = 0;    // committed by any other replica since then
         std::uint64_t recent_entries = 0;
     };
@@ -47,6 +55,8 @@ class QuotaLedger {
     // the margin) is counted again before it is trusted (MountStore).
     static constexpr std::int64_t k_keep_s = 300;
     static constexpr std::int64_t k_skew_margin_ms = 2000;
+    // An upload reservation without its upload's state file is stale after this.
+    static constexpr std::int64_t k_orphan_after_s = 60;
 
     QuotaLedger(std::filesystem::path apps_dir, Replicas& replicas)
         : m_apps_dir(std::move(apps_dir)), m_replicas(replicas) {}
@@ -60,6 +70,12 @@ class QuotaLedger {
         Others others(std::int64_t since_ms);
         // Records what this replica holds and committed lately in the app.
         void publish(const Held& mine, const std::deque<Committed>& recent);
+        // An upload's own reservation (see above): written, read, removed.
+        void put_upload(std::string_view id, const Held& held);
+        std::optional<Held> upload(std::string_view id);
+        void remove_upload(std::string_view id);
+        // Every upload reservation of the app goes (its mount was turned off).
+        void remove_uploads();
 
       private:
         friend class QuotaLedger;
