@@ -5,7 +5,8 @@
 # replicas racing for one lock leave exactly one winner; the lock outlives `kill -9` of the
 # replica that granted it. Then litmus's `locks` suite runs through nginx, round-robin over
 # three replicas with no stickiness, so that consecutive requests of one client land on
-# different processes (nginx's access log proves the spread). About 4 s.
+# different processes (nginx's access log proves the spread). Sequential curls: 11-16 s on
+# the shared 2-core machine at load 12-17 (test_dav_litmus.sh took 4.8 s there at the same time).
 source "$(dirname "$0")/harness.sh"
 source "$(dirname "$0")/dav_helpers.sh"
 command -v litmus >/dev/null || { echo "FAIL: litmus is not installed (scripts/deps.sh installs it)" >&2; exit 1; }
