@@ -40,7 +40,8 @@
 // expiry with its own clock: a replica whose clock runs d ahead of the one
 // that granted a lock treats it as expired d early (it may then accept a write
 // without the token, or grant a conflicting lock, in the last d of the
-// timeout); one running behind honours it d longer. Keep the machines in step
+// timeout, and its next change of that app drops the lock from the file for
+// every replica); one running behind honours it d longer. Keep the machines in step
 // (NTP: milliseconds, against timeouts of 1 s to an hour). Expired locks count
 // as absent everywhere; every change to an app's file drops its expired locks.
 //
