@@ -197,7 +197,7 @@ Response dav_error(int status, std::string_view message, std::string_view precon
 }
 
 std::string lock_xml(const Lock& l, std::string_view app) {
-    auto now = std::chrono::steady_clock::now();
+    auto now = std::chrono::system_clock::now();  // locks expire by the wall clock
     auto left = std::chrono::duration_cast<std::chrono::seconds>(l.expires - now).count();
     if (left < 0) left = 0;
     return fmt::format(
@@ -1162,6 +1162,12 @@ awaitable<bool> handle_dav(ServerContext& ctx, Exchange& x) {
     if (m == "PROPFIND") co_return co_await do_propfind(c);
     if (m == "UNLOCK") co_return co_await do_unlock(c);
 
+    // Everything below writes or locks: not while the app's lock state cannot be
+    // trusted (dav_locks.hpp: a damaged state file fails closed).
+    if (auto state = ctx.dav_locks.usable(c.app); !state) {
+        Response r = dav_error(state.error().status, state.error().message);
+        co_return co_await answer(c, r);
+    }
     auto verdict = evaluate_if(ctx, c.mount, c.d, c.app, c.rel);
     if (!verdict) {
         Response r = error_response(verdict.error());

@@ -190,6 +190,7 @@ class Server {
           m_apps(o.root),
           m_mounts(m_apps, o.quota_bytes, o.min_free, o.max_entries),
           m_api(m_users, m_apps, m_mounts),
+          m_dav_locks(o.root),
           m_ctx{m_opts, m_api, m_mounts, m_apps, m_pool, m_dav_locks, m_dav_bare},
           m_tus(m_ctx),
           m_limits(o.limits),

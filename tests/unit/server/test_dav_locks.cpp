@@ -2,10 +2,12 @@
 // by scope and depth, covering/within (and the byte order of '/' against '-',
 // '.' and letters), refresh, the rules of UNLOCK, expiry on an injected clock,
 // forget, the per-user limits, the tokens, threads racing for one lock, and
-// the Timeout header.
+// the Timeout header. Each table keeps its locks in files beneath a temporary
+// root (test_dav_locks_shared.cpp: several tables on one root).
 #include "dav_locks.hpp"
 
 #include <doctest/doctest.h>
+#include "support/dav_locks_root.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -28,18 +30,9 @@ using std::chrono::seconds;
 constexpr auto X = LockScope::exclusive;
 constexpr auto S = LockScope::shared;
 
-// A clock the test moves by hand, shared by copies of the functor.
-struct FakeClock {
-    std::shared_ptr<std::atomic<std::int64_t>> s = std::make_shared<std::atomic<std::int64_t>>(0);
-    LockTable::Clock fn() const {
-        auto p = s;
-        return [p] { return std::chrono::steady_clock::time_point(seconds(p->load())); };
-    }
-    void advance(std::int64_t by) const { *s += by; }
-    std::chrono::steady_clock::time_point now() const {
-        return std::chrono::steady_clock::time_point(seconds(s->load()));
-    }
-};
+using de::test::DavLocksRoot;
+using de::test::FakeWallClock;
+using FakeClock = FakeWallClock;
 
 std::expected<Lock, de::server::dav::LockRefused> take(LockTable& t, std::string path,
                                                        LockScope scope = X, bool infinite = false,
@@ -60,7 +53,8 @@ using Paths = std::vector<std::string>;
 
 TEST_CASE("dav locks: a lock is granted with what was asked and a fresh token") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     auto a = t.acquire("web", "docs/a.txt", X, false, seconds(120), "ann", "<D:href>me</D:href>");
     REQUIRE(a);
     CHECK(a->app == "web");
@@ -80,12 +74,14 @@ TEST_CASE("dav locks: a lock is granted with what was asked and a fresh token") 
 
 TEST_CASE("dav locks: tokens are urn:x-de: and 128 random bits in base32, all different") {
     FakeClock clock;
-    LockTable t(clock.fn(), 5000);
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn(), 5000);
     // 26 base32 characters: 25 carry 5 bits each, the last the remaining 3 (then zeros).
     const std::regex form("urn:x-de:[a-z2-7]{25}[aeimquy4]");
     std::set<std::string> seen;
     std::set<char> first_chars;
-    for (int i = 0; i < 2000; ++i) {
+    // 400, not thousands: each grant rewrites the app's state file whole.
+    for (int i = 0; i < 400; ++i) {
         auto l = take(t, "f" + std::to_string(i));
         REQUIRE(l);
         CHECK(std::regex_match(l->token, form));
@@ -94,8 +90,9 @@ TEST_CASE("dav locks: tokens are urn:x-de: and 128 random bits in base32, all di
     }
     // Random, not a counter: the first hex digit takes many values.
     CHECK(first_chars.size() >= 12);
-    // A second table does not repeat the first one's sequence.
-    LockTable u(clock.fn());
+    // A second table (on a root of its own) does not repeat the first one's sequence.
+    DavLocksRoot root2;
+    LockTable u(root2.path, clock.fn());
     auto l = take(u, "f0");
     REQUIRE(l);
     CHECK_FALSE(seen.contains(l->token));
@@ -103,7 +100,8 @@ TEST_CASE("dav locks: tokens are urn:x-de: and 128 random bits in base32, all di
 
 TEST_CASE("dav locks: exclusive conflicts with everything, shared only with exclusive") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     REQUIRE(take(t, "a", X));
     auto again = take(t, "a", X, false, "bob");
     REQUIRE_FALSE(again);
@@ -126,7 +124,8 @@ TEST_CASE("dav locks: exclusive conflicts with everything, shared only with excl
 
 TEST_CASE("dav locks: depth decides which paths a lock reaches") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     SUBCASE("an infinite lock covers everything below it") {
         REQUIRE(take(t, "a", X, true));
         auto below = take(t, "a/b/c", S, false, "bob");
@@ -177,7 +176,8 @@ TEST_CASE("dav locks: depth decides which paths a lock reaches") {
 
 TEST_CASE("dav locks: 'a/b' is within 'a', 'a-b', 'a.b', 'a0' and 'ab' are not") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     // '-' and '.' sort just before '/', '0' just after it, letters later.
     for (std::string p : {"a-b", "a-b/x", "a.b", "a0", "ab", "ab/x", "a+", "b", "A"})
         REQUIRE(take(t, p, S, true));
@@ -191,7 +191,8 @@ TEST_CASE("dav locks: 'a/b' is within 'a', 'a-b', 'a.b', 'a0' and 'ab' are not")
     CHECK(paths_of(t.covering("web", "a-b/y")) == Paths{"a-b"});
     CHECK(paths_of(t.covering("web", "a/zz")) == Paths{"a"});
 
-    LockTable u(clock.fn());
+    DavLocksRoot root2;
+    LockTable u(root2.path, clock.fn());
     for (std::string p : {"a/b", "a/b/c", "a-b", "ab", "a/b-c", "a/bc", "a/b.c/d"})
         REQUIRE(take(u, p, S));
     CHECK(paths_of(u.within("web", "a/b")) == Paths{"a/b", "a/b/c"});
@@ -202,7 +203,8 @@ TEST_CASE("dav locks: 'a/b' is within 'a', 'a-b', 'a.b', 'a0' and 'ab' are not")
 
 TEST_CASE("dav locks: covering lists the root's lock first and ignores depth-0 ancestors") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     REQUIRE(take(t, "", S, true, "r"));
     REQUIRE(take(t, "a", S, false, "a0"));  // depth 0: not covering a/b/c
     REQUIRE(take(t, "a", S, true, "ai"));
@@ -220,7 +222,8 @@ TEST_CASE("dav locks: covering lists the root's lock first and ignores depth-0 a
 
 TEST_CASE("dav locks: refresh needs the token, the app, the user and a covered path") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     auto l = take(t, "d", X, true, "ann", "web", 600);
     REQUIRE(l);
     clock.advance(500);
@@ -249,7 +252,8 @@ TEST_CASE("dav locks: refresh needs the token, the app, the user and a covered p
 
 TEST_CASE("dav locks: unlock by the owner within the lock's scope; 403 and 409 otherwise") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     auto l = take(t, "d", X, true);
     auto flat = take(t, "f", X, false);
     REQUIRE(l);
@@ -281,7 +285,8 @@ TEST_CASE("dav locks: unlock by the owner within the lock's scope; 403 and 409 o
 
 TEST_CASE("dav locks: a lock expires at its timeout and is then dropped") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     auto l = take(t, "a", X, false, "ann", "web", 10);
     REQUIRE(l);
     clock.advance(9);
@@ -293,7 +298,9 @@ TEST_CASE("dav locks: a lock expires at its timeout and is then dropped") {
     CHECK(t.size() == 0);
     CHECK(t.stored() == 1);  // not dropped by readers...
     REQUIRE(take(t, "z", S, false, "cid", "elsewhere"));
-    CHECK(t.stored() == 1);  // ...but by the next change, whichever app it touches
+    CHECK(t.stored() == 2);  // ...nor by a change to another app's file...
+    REQUIRE(take(t, "z", S, false, "cid"));
+    CHECK(t.stored() == 2);  // ...but by the next change to its own (z and z elsewhere)
     CHECK(t.release("web", "a", l->token, "ann").error().status == 409);
     CHECK(take(t, "a", X, false, "bob").has_value());
 
@@ -303,12 +310,13 @@ TEST_CASE("dav locks: a lock expires at its timeout and is then dropped") {
         clock.advance(1);
     }
     REQUIRE(take(t, "last", S));
-    CHECK(t.stored() == 3);  // z, a (bob) and last; z's and a's 600 s are not over
+    CHECK(t.stored() == 4);  // both z, a (bob) and last; z's and a's 600 s are not over
 }
 
 TEST_CASE("dav locks: timeouts are clamped to [1 s, 3600 s]") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     auto zero = take(t, "a", X, false, "ann", "web", 0);
     REQUIRE(zero);
     CHECK(zero->timeout == seconds(1));
@@ -324,7 +332,8 @@ TEST_CASE("dav locks: timeouts are clamped to [1 s, 3600 s]") {
 
 TEST_CASE("dav locks: forget drops the locks at and below a path only") {
     FakeClock clock;
-    LockTable t(clock.fn());
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn());
     for (std::string p : {"d", "d/x", "d/x/y", "d-e", "d.e", "dd", "e"})
         REQUIRE(take(t, p, S));
     REQUIRE(take(t, "", S, true));
@@ -339,7 +348,8 @@ TEST_CASE("dav locks: forget drops the locks at and below a path only") {
     CHECK(t.within("web", "").empty());
     CHECK(t.stored() == 1);
     // The dropped locks no longer count against their user.
-    LockTable small(clock.fn(), 2);
+    DavLocksRoot root2;
+    LockTable small(root2.path, clock.fn(), 2);
     REQUIRE(take(small, "q/1"));
     REQUIRE(take(small, "q/2"));
     CHECK(take(small, "q/3").error().status == 503);
@@ -349,7 +359,8 @@ TEST_CASE("dav locks: forget drops the locks at and below a path only") {
 
 TEST_CASE("dav locks: one user holds at most max_locks_per_user and a bounded number of bytes") {
     FakeClock clock;
-    LockTable t(clock.fn(), 3, 64 * 1024);
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn(), 3, 64 * 1024);
     std::vector<Lock> held;
     for (int i = 0; i < 3; ++i) {
         auto l = take(t, "f" + std::to_string(i));
@@ -381,7 +392,8 @@ TEST_CASE("dav locks: one user holds at most max_locks_per_user and a bounded nu
 
 TEST_CASE("dav locks: threads racing for one exclusive lock, exactly one wins") {
     FakeClock clock;
-    LockTable t(clock.fn(), 100000);
+    DavLocksRoot root;
+    LockTable t(root.path, clock.fn(), 100000);
     constexpr int k_threads = 8;
     for (int round = 0; round < 20; ++round) {
         const std::string path = "race/" + std::to_string(round);
@@ -413,7 +425,7 @@ TEST_CASE("dav locks: threads racing for one exclusive lock, exactly one wins") 
     std::atomic<int> granted{0};
     for (int i = 0; i < k_threads; ++i) {
         threads.emplace_back([&, i] {
-            for (int j = 0; j < 200; ++j) {
+            for (int j = 0; j < 50; ++j) {  // each grant rewrites the app's file: not thousands
                 auto p = "t" + std::to_string(i) + "/" + std::to_string(j);
                 auto r = take(t, p, X, false, "u" + std::to_string(i));
                 if (!r) continue;
@@ -425,8 +437,8 @@ TEST_CASE("dav locks: threads racing for one exclusive lock, exactly one wins") 
     }
     for (auto& th : threads)
         th.join();
-    CHECK(granted.load() == k_threads * 200);
-    CHECK(t.size() == 20 + k_threads * 100);
+    CHECK(granted.load() == k_threads * 50);
+    CHECK(t.size() == 20 + k_threads * 25);
 }
 
 TEST_CASE("dav locks: the Timeout header (RFC 4918 10.7)") {
