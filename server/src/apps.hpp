@@ -55,6 +55,8 @@ class AppStore {
                 int fallback_dir_fd = -1) {
         return m_reaper.discard(parent_fd, name, label, fallback_dir_fd);
     }
+    // Trees in the trash the reaper has yet to remove (metrics).
+    std::size_t trash_backlog() { return m_reaper.backlog(); }
 
   private:
     ApiResult<App> load(std::string_view name);

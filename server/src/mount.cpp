@@ -434,6 +434,14 @@ std::uint64_t MountStore::reserved(const std::string& app) {
     return it == m_quota_state.end() ? 0 : it->second.reserved;
 }
 
+std::uint64_t MountStore::reserved_total() {
+    std::lock_guard guard(m_quota_mutex);
+    std::uint64_t total = 0;
+    for (const auto& [app, st] : m_quota_state)
+        total += st.reserved;
+    return total;
+}
+
 ApiResult<Mount> MountStore::open(const App& app) {
     if (!app.persistent_filesystem)
         return api_fail(WireError::mount_disabled,

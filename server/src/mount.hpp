@@ -239,6 +239,8 @@ class MountStore {
                                    bool streamed = true, std::uint64_t entries = 1);
     // The bytes reserved by uploads in flight in `app`.
     std::uint64_t reserved(const std::string& app);
+    // The bytes reserved across all apps (the de_reserved_bytes metric).
+    std::uint64_t reserved_total();
     // Re-reserves the bytes of a resumable upload that survived a restart,
     // even past the quota (it was admitted before).
     Reservation reserve_unchecked(const std::string& app, std::uint64_t bytes);

@@ -69,13 +69,20 @@ void Reaper::run() {
         if (m_stop) break;
         std::string name = std::move(m_queue.front());
         m_queue.pop_front();
+        m_removing = true;
         lock.unlock();
         int err = remove_tree(m_trash.get(), name, &m_stop);
         if (err != 0 && err != ENOENT && err != ECANCELED)
             std::fprintf(stderr, "de-server: cannot remove %s from the trash: %s\n", name.c_str(),
                          std::strerror(err));
         lock.lock();
+        m_removing = false;
     }
+}
+
+std::size_t Reaper::backlog() {
+    std::lock_guard lock(m_mutex);
+    return m_queue.size() + (m_removing ? 1 : 0);
 }
 
 }  // namespace de::server

@@ -41,6 +41,10 @@ class Reaper {
     int discard(int parent_fd, const std::string& name, std::string_view label,
                 int fallback_dir_fd = -1);
 
+    // Trees in the trash not yet removed: queued, or being removed now (the
+    // de_reaper_backlog metric).
+    std::size_t backlog();
+
   private:
     void run();
 
@@ -49,6 +53,7 @@ class Reaper {
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<std::string> m_queue;
+    bool m_removing = false;  // run() is removing a tree (m_mutex)
     std::atomic<bool> m_stop{false};
 };
 

@@ -72,7 +72,7 @@ constexpr std::size_t k_header_limit = 16 * 1024;
 constexpr auto k_linger_time = std::chrono::seconds(2);
 constexpr std::uint64_t k_linger_bytes = 64ull << 20;
 struct SessionSlot {
-    std::weak_ptr<beast::tcp_stream> stream;
+    std::weak_ptr<TcpStream> stream;
     bool idle = true;
 };
 
@@ -208,11 +208,11 @@ class Server {
     // connection may carry another request.
     // `client` is the peer's address (the failed-authentication throttle's
     // key); `held` the connection's slot in its user's connection limit.
-    awaitable<bool> handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    awaitable<bool> handle(TcpStream& stream, beast::flat_buffer& buffer,
                            http::request_parser<http::empty_body>& hp, const std::string& client,
                            UserLimits::Slot& held);
-    awaitable<bool> send(beast::tcp_stream& stream, const Response& r, unsigned version,
-                         bool keep_alive, bool head = false);
+    awaitable<bool> send(TcpStream& stream, const Response& r, unsigned version, bool keep_alive,
+                         bool head = false);
     ApiResult<Caller> authenticate(const Credentials& creds);
     void set_idle(std::uint64_t id, bool idle);
     void close_sessions(bool idle_only);
@@ -268,7 +268,7 @@ ApiResult<Caller> Server::authenticate(const Credentials& creds) {
     return api_fail(WireError::unauthorized, "wrong or unknown credentials");
 }
 
-awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsigned version,
+awaitable<bool> send_response(TcpStream& stream, const Response& r, unsigned version,
                               bool keep_alive, std::chrono::milliseconds timeout, bool head) {
 #ifdef DE_TEST_HOOKS
     if (drop_answer::take(&stream)) {  // the test hook above: the answer is lost
@@ -303,12 +303,12 @@ awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsi
     co_return !ec && keep_alive;
 }
 
-awaitable<bool> Server::send(beast::tcp_stream& stream, const Response& r, unsigned version,
+awaitable<bool> Server::send(TcpStream& stream, const Response& r, unsigned version,
                              bool keep_alive, bool head) {
     co_return co_await send_response(stream, r, version, keep_alive, m_opts.send_timeout, head);
 }
 
-awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
                                http::request_parser<http::empty_body>& hp,
                                const std::string& client, UserLimits::Slot& held) {
     auto started = std::chrono::steady_clock::now();
@@ -591,7 +591,7 @@ void Server::close_sessions(bool idle_only) {
 }
 
 awaitable<void> Server::session(tcp::socket socket) {
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    auto stream = std::make_shared<TcpStream>(std::move(socket));
     std::uint64_t id;
     {
         std::lock_guard guard(m_sessions_mutex);
@@ -611,7 +611,7 @@ awaitable<void> Server::session(tcp::socket socket) {
         bool timed_out = false;
     };
     auto watch = std::make_shared<HeaderWatch>();
-    std::weak_ptr<beast::tcp_stream> weak = stream;
+    std::weak_ptr<TcpStream> weak = stream;
     asio::steady_timer header_timer(stream->get_executor());
     try {
         while (!m_stopping) {
