@@ -22,6 +22,7 @@
 #include "exchange.hpp"
 #include "files.hpp"
 #include "limits.hpp"
+#include "metrics.hpp"
 #include "router.hpp"
 #include "tus.hpp"
 
@@ -71,6 +72,12 @@ constexpr std::size_t k_header_limit = 16 * 1024;
 // still arrives is read and dropped, for a short while and a bounded amount.
 constexpr auto k_linger_time = std::chrono::seconds(2);
 constexpr std::uint64_t k_linger_bytes = 64ull << 20;
+// The client's address as the access log shows it.
+std::string peer_address(TcpStream& stream) {
+    boost::system::error_code ec;
+    auto peer = stream.socket().remote_endpoint(ec);
+    return ec ? std::string("?") : peer.address().to_string();
+}
 struct SessionSlot {
     std::weak_ptr<TcpStream> stream;
     bool idle = true;
@@ -194,6 +201,7 @@ class Server {
           m_tus(m_ctx),
           m_limits(o.limits),
           m_throttle(o.limits.auth_failures),
+          m_telemetry(o.root, m_mounts, m_apps),
           m_acceptor(m_ioc),
           m_signals(m_ioc, SIGINT, SIGTERM) {}
 
@@ -214,6 +222,11 @@ class Server {
     awaitable<bool> send(TcpStream& stream, const Response& r, unsigned version, bool keep_alive,
                          bool head = false);
     ApiResult<Caller> authenticate(const Credentials& creds);
+    // A request refused before it was routed (its header was malformed, too
+    // big or too slow, or its framing bad), for the metrics and the access log.
+    void observe_unread(TcpStream& stream, int status,
+                        std::chrono::steady_clock::time_point started, std::string_view method = {},
+                        std::string_view target = {});
     void set_idle(std::uint64_t id, bool idle);
     void close_sessions(bool idle_only);
     bool all_sessions_idle();
@@ -233,6 +246,7 @@ class Server {
     TusService m_tus;
     UserLimits m_limits;
     AuthThrottle m_throttle;
+    Telemetry m_telemetry;  // metrics, access log, probes (metrics.hpp)
     tcp::acceptor m_acceptor;
     asio::signal_set m_signals;
     std::atomic<bool> m_stopping{false};
@@ -322,6 +336,11 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
 #ifdef DE_TEST_HOOKS
     drop_answer::note_request(&stream, method, target.substr(0, target.find('?')));
 #endif
+    RequestRecord record;  // what the metrics and the access log get (metrics.hpp)
+    record.method = method;
+    record.target = target;
+    std::string remote;
+    if (m_telemetry.wants_remote()) record.remote = remote = peer_address(stream);
 
     auto log = [&] {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -331,6 +350,11 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
         // which is never logged); the query part is dropped anyway.
         auto q = target.find('?');
         fmt::print(stderr, "{} {:.300} {} {}ms\n", method, target.substr(0, q), status, ms);
+        record.status = status;
+        record.duration = std::chrono::steady_clock::now() - started;
+        record.bytes_in = stream.rate_policy().request_read();
+        record.bytes_out = stream.rate_policy().request_written();
+        m_telemetry.finished(record);
     };
     // Answers an error before the body was read: the connection closes unless
     // the request had no body.
@@ -345,12 +369,6 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
                                 h.method() == http::verb::head);
     };
 
-    if (m_stopping) {
-        ApiError err_{WireError::unavailable, "the server is shutting down", {}};
-        keep = co_await early(err_);
-        log();
-        co_return false;
-    }
     auto parsed = parse_target(target);
     if (!parsed) {
         ApiError err_{WireError::bad_request, "malformed percent-encoding in the query", {}};
@@ -359,6 +377,14 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
         co_return keep;
     }
     auto route = match_route(parsed->path);
+    if (route) record.route = route->id;
+    // While draining, only the probes and the metrics are answered.
+    if (m_stopping && !(route && is_ops_route(route->id))) {
+        ApiError err_{WireError::unavailable, "the server is shutting down", {}};
+        keep = co_await early(err_);
+        log();
+        co_return false;
+    }
     if (!route) {
         keep = co_await early(route.error());
         log();
@@ -386,7 +412,8 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
     Caller caller;
     // tus clients discover the server's capabilities with an unauthenticated
     // OPTIONS; it reveals nothing about the app.
-    if (route->id != RouteId::health && !(tus_route && method == "OPTIONS")) {
+    if (route->id != RouteId::health && !is_ops_route(route->id) &&
+        !(tus_route && method == "OPTIONS")) {
         auto creds = parse_authorization(sv(h[http::field::authorization]));
         auto c = authenticate(creds);
         if (!c) {
@@ -420,6 +447,7 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
             co_return false;
         }
         caller = std::move(*c);
+        record.user = caller.username;
         // The connection counts against its user from its first request.
         if (!held.held() || held.user() != caller.username) {
             held.release();
@@ -459,6 +487,8 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
              route->id == RouteId::batch || (route->id == RouteId::uploads && method == "POST") ||
              (route->id == RouteId::upload && method == "PATCH"))
         hold = Hold::upload;
+    Metrics::Held uploading;  // de_uploads_in_flight
+    if (hold == Hold::upload) uploading = m_telemetry.upload();
     UserLimits::Slot op_slot;
     if (hold && !caller.username.empty()) {
         const char* what = *hold == Hold::stream ? "downloads, manifests and listings" : "uploads";
@@ -561,12 +591,28 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
             co_return false;
         }
         JsonRequest req{method, *route, parsed->query, content_type, sp.get().body(), caller};
-        Response r = m_api.handle(req);
+        Response r =
+            is_ops_route(route->id) ? m_telemetry.answer(route->id, m_stopping) : m_api.handle(req);
         status = r.status;
         keep = co_await send(stream, r, version, keep_alive);
     }
     log();
     co_return keep;
+}
+
+void Server::observe_unread(TcpStream& stream, int status,
+                            std::chrono::steady_clock::time_point started, std::string_view method,
+                            std::string_view target) {
+    RequestRecord record;
+    record.method = method;
+    record.target = target;
+    std::string remote;
+    if (m_telemetry.wants_remote()) record.remote = remote = peer_address(stream);
+    record.status = status;
+    record.duration = std::chrono::steady_clock::now() - started;
+    record.bytes_in = stream.rate_policy().request_read();
+    record.bytes_out = stream.rate_policy().request_written();
+    m_telemetry.finished(record);
 }
 
 void Server::set_idle(std::uint64_t id, bool idle) {
@@ -605,7 +651,8 @@ awaitable<void> Server::session(tcp::socket socket) {
         auto peer = stream->socket().remote_endpoint(aec);
         client = aec ? std::string("?") : AuthThrottle::client_key(peer.address().to_string());
     }
-    UserLimits::Slot held;  // this connection's unit of its user's connection limit
+    UserLimits::Slot held;                 // this connection's unit of its user's connection limit
+    auto open = m_telemetry.connection();  // de_connections_open
     struct HeaderWatch {
         bool reading = false;
         bool timed_out = false;
@@ -635,6 +682,8 @@ awaitable<void> Server::session(tcp::socket socket) {
                 }
             });
             stream->expires_after(m_opts.header_timeout + std::chrono::seconds(5));
+            stream->rate_policy().start_request();
+            auto header_started = std::chrono::steady_clock::now();
             boost::system::error_code ec;
             co_await http::async_read_header(*stream, buffer, hp,
                                              asio::redirect_error(use_awaitable, ec));
@@ -651,6 +700,7 @@ awaitable<void> Server::session(tcp::socket socket) {
                         Response r = error_response(e);
                         co_await send(*stream, r, 11, false);
                         fmt::print(stderr, "- - 408 (request headers timed out)\n");
+                        observe_unread(*stream, 408, header_started);
                     }
                 } else if (ec == http::error::header_limit) {
                     ApiError e{
@@ -658,9 +708,12 @@ awaitable<void> Server::session(tcp::socket socket) {
                     Response r = error_response(e);
                     co_await send(*stream, r, 11, false);
                     fmt::print(stderr, "- - 413 (headers over 16 KiB)\n");
+                    observe_unread(*stream, 413, header_started);
                 } else if (ec == beast::error::timeout) {
-                    if (buffer.size() > 0)
+                    if (buffer.size() > 0) {
                         fmt::print(stderr, "- - 408 (request headers timed out)\n");
+                        observe_unread(*stream, 0, header_started);
+                    }
                 } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
                            ec != asio::error::connection_reset &&
                            ec != asio::error::operation_aborted &&
@@ -670,6 +723,7 @@ awaitable<void> Server::session(tcp::socket socket) {
                     Response r = error_response(e);
                     co_await send(*stream, r, 11, false);
                     fmt::print(stderr, "- - 400 (malformed request: {})\n", ec.message());
+                    observe_unread(*stream, 400, header_started);
                 }
                 break;
             }
@@ -679,6 +733,8 @@ awaitable<void> Server::session(tcp::socket socket) {
                 r.status = framing.status;  // 501 for a transfer coding not implemented
                 co_await send(*stream, r, hp.get().version() == 10 ? 10 : 11, false);
                 fmt::print(stderr, "- - {} ({})\n", framing.status, framing.message);
+                observe_unread(*stream, framing.status, header_started,
+                               sv(hp.get().method_string()), sv(hp.get().target()));
                 break;
             }
             if (!co_await handle(*stream, buffer, hp, client, held)) break;
@@ -789,6 +845,12 @@ int Server::run() {
     if (auto s = m_apps.prepare(); !s) {
         fmt::print(stderr, "de-server: {}\n", s.error().message);
         return 1;
+    }
+    if (!m_opts.access_log.empty()) {
+        if (auto s = m_telemetry.open_access_log(m_opts.access_log, m_ioc); !s) {
+            fmt::print(stderr, "de-server: {}\n", s.error().message);
+            return 1;
+        }
     }
     boost::system::error_code ec;
     tcp::endpoint ep(asio::ip::make_address(m_opts.address, ec), m_opts.port);

@@ -26,6 +26,7 @@ struct ServerOptions {
     std::chrono::milliseconds upload_expiry{86'400'000};  // an untouched tus upload expires
     int threads = 3;
     LimitOptions limits;  // per-user holds, the descriptor reserve, failed-auth slowing
+    std::string access_log;  // --access-log: a file for JSON lines, "-" stderr, "" none
 };
 
 // Splits "ADDR:PORT" ("[::1]:80" for IPv6). False when malformed.
