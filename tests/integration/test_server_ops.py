@@ -332,6 +332,24 @@ try:
     bearer = raw(srv, req("GET", "/api/v1/whoami?token=" + token,
                           [f"Authorization: Bearer {token}"]))
     eq(status_of(bearer), 200, "a request with the bearer token")
+    # Two requests one after the other on one keep-alive connection: each line has its own
+    # request's bytes, not the connection's so far.
+    ka = socket.create_connection((srv.host, srv.port), timeout=10)
+    one = b"GET /api/v1/health HTTP/1.1\r\nHost: t\r\n\r\n"
+    two = b"GET /livez?x=1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    ka.sendall(one)
+    first_answer = b""
+    while not (b"\r\n\r\n" in first_answer and first_answer.endswith(b"}")):
+        first_answer += ka.recv(65536)
+    ka.sendall(two)
+    second_answer = b""
+    while True:
+        chunk = ka.recv(65536)
+        if not chunk:
+            break
+        second_answer += chunk
+    ka.close()
+    eq((status_of(first_answer), status_of(second_answer)), (200, 200), "two on one connection")
     lines = open(log_path).read().splitlines()
     entries = [json.loads(line) for line in lines]
     check(len(entries) >= 20, "one line per request", len(entries))
@@ -340,13 +358,17 @@ try:
     check(all(set(e) == fields for e in entries), "every line has the fields", entries[0])
     check(all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", e["time"])
               for e in entries), "RFC 3339 UTC times with ms", entries[0]["time"])
-    last = entries[-1]
+    last = [e for e in entries if e["route"] == "whoami" and e["status"] == 200][-1]
     eq((last["method"], last["route"], last["target"], last["status"], last["user"],
         last["remote"]), ("GET", "whoami", "/api/v1/whoami", 200, "alice", "127.0.0.1"),
        "the bearer request's line (target without its query)")
     eq((last["bytes_in"], last["bytes_out"]),
        (len(req("GET", "/api/v1/whoami?token=" + token, [f"Authorization: Bearer {token}"])),
         len(bearer)), "its bytes in and out")
+    kept = [e for e in entries if e["target"] in ("/api/v1/health", "/livez")][-2:]
+    eq([(e["route"], e["bytes_in"], e["bytes_out"]) for e in kept],
+       [("health", len(one), len(first_answer)), ("livez", len(two), len(second_answer))],
+       "a keep-alive connection's requests each have their own bytes")
     put_line = [e for e in entries if e["route"] == "files" and e["method"] == "PUT"][0]
     eq((put_line["target"], put_line["status"], put_line["user"], put_line["bytes_in"]),
        ("/api/v1/apps/secret-app/mount/files/a.bin", 201, "alice", len(batch[3])),
