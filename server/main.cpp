@@ -14,8 +14,11 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 namespace {
 
@@ -38,8 +41,10 @@ de::docgen::ManPageInfo man_info() {
         "platform, and what their tests run against.",
         "Once ready it prints exactly one line on standard output, \"listening on "
         "http://ADDR:PORT\"; logs go to standard error and never contain credentials. "
-        "SIGINT or SIGTERM stop it: no new connections, requests in flight get 5 seconds, "
-        "interrupted uploads leave nothing behind.",
+        "SIGINT or SIGTERM stop it: no new connections, GET /readyz answers 503, requests in "
+        "flight get 5 seconds, interrupted uploads leave nothing behind.",
+        "Without credentials it answers GET /livez and GET /readyz (probes) and GET /metrics "
+        "(Prometheus text format); --access-log writes one JSON line per request.",
         "The API is documented in docs/api.md."};
     info.sections = {
         {"EXIT STATUS",
@@ -49,6 +54,12 @@ de::docgen::ManPageInfo man_info() {
           {"2", "usage: bad command line or argument"},
           {"3", "not found: no such user (user remove)"},
           {"5", "conflict: the user exists (user add)"}}},
+        {"ENVIRONMENT",
+         {"Every option can also be set in the environment: --foo-bar as DE_SERVER_FOO_BAR "
+          "(upper case, '-' as '_'), e.g. DE_SERVER_ROOT, DE_SERVER_QUOTA, DE_SERVER_LISTEN. An "
+          "option on the command line wins over its variable; a bad value is a usage error that "
+          "names the variable. Each option above lists its variable."},
+         {}},
         {"FILES",
          {},
          {{"ROOT/users.json", "users and SHA-256 hashes of their API keys (0600)"},
@@ -58,6 +69,45 @@ de::docgen::ManPageInfo man_info() {
         {"SEE ALSO", {"de-cli(1)"}, {}},
     };
     return info;
+}
+
+// Every long option of the top level can also come from the environment:
+// --foo-bar from DE_SERVER_FOO_BAR (CLI11 reads it only when the flag is not
+// on the command line, so the flag wins). Run after all options are added, so
+// an option added later gets its variable without a line of its own.
+void bind_environment(CLI::App& app) {
+    for (CLI::Option* opt : app.get_options()) {
+        if (opt == app.get_help_ptr() || opt == app.get_help_all_ptr() ||
+            opt == app.get_version_ptr() || opt->get_lnames().empty())
+            continue;
+        std::string name = "DE_SERVER_";
+        for (char c : opt->get_lnames().front())
+            name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        opt->envname(name);
+    }
+}
+
+bool on_command_line(const CLI::Option& opt, int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "--") break;
+        for (const auto& l : opt.get_lnames()) {
+            std::string flag = "--" + l;
+            if (a == flag ||
+                (a.starts_with(flag) && a.size() > flag.size() && a[flag.size()] == '='))
+                return true;
+        }
+    }
+    return false;
+}
+
+// Where an option's value came from, for an error message: the flag, or its
+// environment variable when the flag was not on the command line.
+std::string source_of(const CLI::Option& opt, int argc, char** argv) {
+    const char* env = opt.get_envname().empty() ? nullptr : std::getenv(opt.get_envname().c_str());
+    if (env && *env && !on_command_line(opt, argc, argv))
+        return fmt::format("{} (environment, '{}')", opt.get_envname(), env);
+    return opt.get_name();
 }
 
 }  // namespace
@@ -73,7 +123,10 @@ int main(int argc, char** argv) {
         "  $ de-server --root ~/de-root\n"
         "  $ de-server --root ~/de-root --listen 127.0.0.1:0 --quota 500MiB\n"
         "  $ de-server --root /srv/de --min-free 10%\n"
-        "  $ de-server --root ~/de-root user add alice");
+        "  $ de-server --root ~/de-root user add alice\n"
+        "\n"
+        "Every option can also be set in the environment: --foo-bar as DE_SERVER_FOO_BAR.\n"
+        "An option on the command line wins over its variable.");
     // The one version: project(VERSION) in CMakeLists.txt (also GET /api/v1/health's).
     app.set_version_flag("-V,--version", std::string("de-server ") + DE_SERVER_VERSION,
                          "Print the version and exit");
@@ -82,6 +135,7 @@ int main(int argc, char** argv) {
     std::string listen = "127.0.0.1:8050";
     std::string quota = "25GB";
     std::string min_free;
+    std::string access_log;
     double header_timeout_s = 30, body_timeout_s = 60, grace_s = 5, upload_expiry_s = 86400;
     double send_timeout_s = 60;
     app.add_option("--root", root,
@@ -144,6 +198,11 @@ int main(int argc, char** argv) {
         ->type_name("N")
         ->capture_default_str()
         ->check(CLI::Range(0, 1'000'000));
+    app.add_option("--access-log", access_log,
+                   "Write one JSON line per request to this file (appended; '-': standard "
+                   "error): time, remote address, method, route, target without its query, "
+                   "status, bytes in and out, duration, user. Never a key or token. Default: off")
+        ->type_name("PATH");
     // Test-only knobs: hidden (empty group) so they stay out of --help and the man page.
     app.add_option("--header-timeout", header_timeout_s, "Seconds to send request headers")
         ->group("");
@@ -166,9 +225,22 @@ int main(int argc, char** argv) {
     // Hidden: prints the man page generated from this command tree (man/de-server.1).
     auto* man = app.add_subcommand("man", "Print the man page")->group("");
 
+    bind_environment(app);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
+        // A bad value that came from the environment names its variable.
+        std::string what = e.what();
+        for (const CLI::Option* opt : app.get_options()) {
+            if (opt->get_envname().empty() || !opt->count() ||
+                what.find(opt->get_name()) == std::string::npos)
+                continue;
+            std::string source = source_of(*opt, argc, argv);
+            if (source == opt->get_name()) break;
+            fmt::print(stderr, "de-server: {}: {}\n", source, what);
+            return de::exit_code(de::ErrorKind::usage);
+        }
         int rc = app.exit(e);
         return rc == 0 ? 0 : de::exit_code(de::ErrorKind::usage);
     }
@@ -215,20 +287,22 @@ int main(int argc, char** argv) {
     }
 
     if (!parse_listen(listen, opts.address, opts.port)) {
-        fmt::print(stderr, "de-server: --listen wants ADDR:PORT, e.g. 127.0.0.1:8050; got '{}'\n",
-                   listen);
+        fmt::print(stderr, "de-server: {} wants ADDR:PORT, e.g. 127.0.0.1:8050; got '{}'\n",
+                   source_of(*app.get_option("--listen"), argc, argv), listen);
         return de::exit_code(de::ErrorKind::usage);
     }
     auto q = de::parse_size(quota);
     if (!q) {
-        fmt::print(stderr, "de-server: --quota: {}\n", q.error().message);
+        fmt::print(stderr, "de-server: {}: {}\n", source_of(*app.get_option("--quota"), argc, argv),
+                   q.error().message);
         return de::exit_code(de::ErrorKind::usage);
     }
     opts.quota_bytes = *q;
     if (!min_free.empty()) {
         auto mf = de::server::parse_min_free(min_free);
         if (!mf) {
-            fmt::print(stderr, "de-server: --min-free: {}\n", mf.error().message);
+            fmt::print(stderr, "de-server: {}: {}\n",
+                       source_of(*app.get_option("--min-free"), argc, argv), mf.error().message);
             return de::exit_code(de::ErrorKind::usage);
         }
         opts.min_free = *mf;
@@ -239,5 +313,6 @@ int main(int argc, char** argv) {
     opts.send_timeout = ms(send_timeout_s);
     opts.shutdown_grace = ms(grace_s);
     opts.upload_expiry = ms(upload_expiry_s);
+    opts.access_log = access_log;
     return run_server(opts);
 }

@@ -62,6 +62,8 @@ class AppStore {
                 int fallback_dir_fd = -1) {
         return m_reaper.discard(parent_fd, name, label, fallback_dir_fd);
     }
+    // Trees in the trash the reaper has yet to remove (metrics).
+    std::size_t trash_backlog() { return m_reaper.backlog(); }
 
   private:
     // Removes the staging folders' entries that no live replica owns (`own`:

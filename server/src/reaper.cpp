@@ -41,7 +41,6 @@ Status Reaper::start(const std::filesystem::path& trash_dir,
 void Reaper::rescan_locked() {
     auto children = read_dir(m_trash.get());
     if (!children) return;
-    m_backlog = children->size();
     for (const auto& c : *children)
         if (std::find(m_queue.begin(), m_queue.end(), c.name) == m_queue.end())
             m_queue.push_back(c.name);
@@ -101,6 +100,7 @@ void Reaper::run() {
         }
         std::string name = std::move(m_queue.front());
         m_queue.pop_front();
+        m_removing = true;
         lock.unlock();
 #ifdef DE_TEST_HOOKS
         if (pause.count() > 0) {
@@ -119,10 +119,15 @@ void Reaper::run() {
             std::fprintf(stderr, "de-server: cannot remove %s from the trash: %s\n", name.c_str(),
                          std::strerror(err));
         lock.lock();
-        if (m_backlog > 0) --m_backlog;
+        m_removing = false;
     }
     m_reaping = false;
     m_lock.release();
+}
+
+std::size_t Reaper::backlog() {
+    std::lock_guard lock(m_mutex);
+    return m_queue.size() + (m_removing ? 1 : 0);
 }
 
 }  // namespace de::server

@@ -42,8 +42,6 @@ class Reaper {
     Status start(const std::filesystem::path& trash_dir, const std::filesystem::path& lock_path);
     // Whether this replica's thread is the one reaping (tests, metrics).
     bool reaping() const { return m_reaping; }
-    // Entries in the trash at the last look (metrics).
-    std::size_t backlog() const { return m_backlog; }
 
     // Moves parent_fd/name into the trash under a fresh name starting with
     // `label` and queues it. When the trash is on another file system (EXDEV)
@@ -52,6 +50,10 @@ class Reaper {
     // or the rename's errno (nothing moved).
     int discard(int parent_fd, const std::string& name, std::string_view label,
                 int fallback_dir_fd = -1);
+
+    // Trees in the trash not yet removed: queued, or being removed now (the
+    // de_reaper_backlog metric; 0 on a replica that does not reap).
+    std::size_t backlog();
 
   private:
     void run();
@@ -62,11 +64,11 @@ class Reaper {
     std::filesystem::path m_lock_path;
     FileLock m_lock;
     std::atomic<bool> m_reaping{false};
-    std::atomic<std::size_t> m_backlog{0};
     std::thread m_thread;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<std::string> m_queue;
+    bool m_removing = false;  // run() is removing a tree (m_mutex)
     std::atomic<bool> m_stop{false};
 };
 

@@ -102,6 +102,10 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
             WireError::not_found,
             fmt::format("no such route '{:.200}'; the API lives under /api/v1", encoded_path));
     };
+    // The probes and the metrics live at the root, where operators look for them.
+    if (encoded_path == "/livez") return Route{RouteId::livez, {}, {}, {}, {}};
+    if (encoded_path == "/readyz") return Route{RouteId::readyz, {}, {}, {}, {}};
+    if (encoded_path == "/metrics") return Route{RouteId::metrics, {}, {}, {}, {}};
     if (encoded_path == "/dav" || encoded_path.starts_with("/dav/")) {
         std::string_view rest = encoded_path.substr(std::min<std::size_t>(5, encoded_path.size()));
         auto slash = rest.find('/');
@@ -200,9 +204,66 @@ ApiResult<Route> match_route(std::string_view encoded_path) {
     return r;
 }
 
+std::string_view route_name(RouteId id) {
+    switch (id) {
+        case RouteId::health:
+            return "health";
+        case RouteId::livez:
+            return "livez";
+        case RouteId::readyz:
+            return "readyz";
+        case RouteId::metrics:
+            return "metrics";
+        case RouteId::login:
+            return "login";
+        case RouteId::logout:
+            return "logout";
+        case RouteId::whoami:
+            return "whoami";
+        case RouteId::apps:
+            return "apps";
+        case RouteId::app:
+            return "app";
+        case RouteId::mount:
+            return "mount";
+        case RouteId::files:
+            return "files";
+        case RouteId::mkdir:
+            return "mkdir";
+        case RouteId::move:
+            return "move";
+        case RouteId::copy:
+            return "copy";
+        case RouteId::list:
+            return "list";
+        case RouteId::manifest:
+            return "manifest";
+        case RouteId::batch:
+            return "batch";
+        case RouteId::archive:
+            return "archive";
+        case RouteId::uploads:
+            return "uploads";
+        case RouteId::upload:
+            return "upload";
+        case RouteId::upload_complete:
+            return "upload_complete";
+        case RouteId::sync_lease:
+            return "sync_lease";
+        case RouteId::sync_lease_one:
+            return "sync_lease_one";
+        case RouteId::dav:
+            return "dav";
+    }
+    return "unmatched";
+}
+
 std::string_view allowed_methods(RouteId id) {
     switch (id) {
         case RouteId::health:
+        case RouteId::livez:
+        case RouteId::readyz:
+        case RouteId::metrics:
             return "GET";
         case RouteId::login:
             return "POST";
@@ -517,6 +578,9 @@ ApiResult<Response> Api::dispatch(const JsonRequest& req) {
             if (!l) return std::unexpected(l.error());
             return json_response(201, json(*l));
         }
+        case RouteId::livez:
+        case RouteId::readyz:
+        case RouteId::metrics:  // the server answers these (metrics.hpp)
         case RouteId::manifest:
         case RouteId::batch:
         case RouteId::archive:

@@ -23,6 +23,9 @@ namespace de::server {
 
 enum class RouteId {
     health,
+    livez,    // GET /livez: the process serves (probes, metrics.hpp)
+    readyz,   // GET /readyz: the root is usable and the server not draining
+    metrics,  // GET /metrics: Prometheus text exposition
     login,
     logout,
     whoami,
@@ -43,7 +46,10 @@ enum class RouteId {
     sync_lease,       // POST .../mount/sync-lease: take the app's sync lease
     sync_lease_one,   // PUT|DELETE .../mount/sync-lease/{id}: renew, release
     dav,              // /dav/{app}/{path}: WebDAV on the app's mount (dav.hpp)
+    // Keep dav last, or move k_route_count to the new last one.
 };
+// The number of RouteIds (metrics.hpp keeps counters per route).
+inline constexpr std::size_t k_route_count = static_cast<std::size_t>(RouteId::dav) + 1;
 
 struct Route {
     RouteId id = RouteId::health;
@@ -56,6 +62,14 @@ struct Route {
 // The route for a (still percent-encoded) request path: REST API v1 under
 // /api/v1, WebDAV under /dav/{app}/.
 ApiResult<Route> match_route(std::string_view encoded_path);
+// The route's name as metrics and the access log show it ("files", "upload"):
+// the RouteId's own name, never the URL (which carries app names and paths).
+std::string_view route_name(RouteId id);
+// Routes answered without credentials, also while the server drains: the
+// probes and the metrics (metrics.hpp).
+inline bool is_ops_route(RouteId id) {
+    return id == RouteId::livez || id == RouteId::readyz || id == RouteId::metrics;
+}
 // The methods a route accepts, for 405's Allow header.
 std::string_view allowed_methods(RouteId id);
 bool method_allowed(RouteId id, std::string_view method);

@@ -22,6 +22,7 @@
 #include "exchange.hpp"
 #include "files.hpp"
 #include "limits.hpp"
+#include "metrics.hpp"
 #include "router.hpp"
 #include "tus.hpp"
 
@@ -71,8 +72,14 @@ constexpr std::size_t k_header_limit = 16 * 1024;
 // still arrives is read and dropped, for a short while and a bounded amount.
 constexpr auto k_linger_time = std::chrono::seconds(2);
 constexpr std::uint64_t k_linger_bytes = 64ull << 20;
+// The client's address as the access log shows it.
+std::string peer_address(TcpStream& stream) {
+    boost::system::error_code ec;
+    auto peer = stream.socket().remote_endpoint(ec);
+    return ec ? std::string("?") : peer.address().to_string();
+}
 struct SessionSlot {
-    std::weak_ptr<beast::tcp_stream> stream;
+    std::weak_ptr<TcpStream> stream;
     bool idle = true;
 };
 
@@ -195,6 +202,7 @@ class Server {
           m_tus(m_ctx),
           m_limits(o.limits),
           m_throttle(o.limits.auth_failures),
+          m_telemetry(o.root, m_mounts, m_apps),
           m_acceptor(m_ioc),
           m_signals(m_ioc, SIGINT, SIGTERM) {}
 
@@ -209,12 +217,17 @@ class Server {
     // connection may carry another request.
     // `client` is the peer's address (the failed-authentication throttle's
     // key); `held` the connection's slot in its user's connection limit.
-    awaitable<bool> handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    awaitable<bool> handle(TcpStream& stream, beast::flat_buffer& buffer,
                            http::request_parser<http::empty_body>& hp, const std::string& client,
                            UserLimits::Slot& held);
-    awaitable<bool> send(beast::tcp_stream& stream, const Response& r, unsigned version,
-                         bool keep_alive, bool head = false);
+    awaitable<bool> send(TcpStream& stream, const Response& r, unsigned version, bool keep_alive,
+                         bool head = false);
     ApiResult<Caller> authenticate(const Credentials& creds);
+    // A request refused before it was routed (its header was malformed, too
+    // big or too slow, or its framing bad), for the metrics and the access log.
+    void observe_unread(TcpStream& stream, int status,
+                        std::chrono::steady_clock::time_point started, std::string_view method = {},
+                        std::string_view target = {});
     void set_idle(std::uint64_t id, bool idle);
     void close_sessions(bool idle_only);
     bool all_sessions_idle();
@@ -234,6 +247,7 @@ class Server {
     TusService m_tus;
     UserLimits m_limits;
     AuthThrottle m_throttle;
+    Telemetry m_telemetry;  // metrics, access log, probes (metrics.hpp)
     tcp::acceptor m_acceptor;
     asio::signal_set m_signals;
     std::atomic<bool> m_stopping{false};
@@ -269,7 +283,7 @@ ApiResult<Caller> Server::authenticate(const Credentials& creds) {
     return api_fail(WireError::unauthorized, "wrong or unknown credentials");
 }
 
-awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsigned version,
+awaitable<bool> send_response(TcpStream& stream, const Response& r, unsigned version,
                               bool keep_alive, std::chrono::milliseconds timeout, bool head) {
 #ifdef DE_TEST_HOOKS
     if (drop_answer::take(&stream)) {  // the test hook above: the answer is lost
@@ -304,12 +318,12 @@ awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsi
     co_return !ec && keep_alive;
 }
 
-awaitable<bool> Server::send(beast::tcp_stream& stream, const Response& r, unsigned version,
+awaitable<bool> Server::send(TcpStream& stream, const Response& r, unsigned version,
                              bool keep_alive, bool head) {
     co_return co_await send_response(stream, r, version, keep_alive, m_opts.send_timeout, head);
 }
 
-awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
                                http::request_parser<http::empty_body>& hp,
                                const std::string& client, UserLimits::Slot& held) {
     auto started = std::chrono::steady_clock::now();
@@ -323,6 +337,11 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
 #ifdef DE_TEST_HOOKS
     drop_answer::note_request(&stream, method, target.substr(0, target.find('?')));
 #endif
+    RequestRecord record;  // what the metrics and the access log get (metrics.hpp)
+    record.method = method;
+    record.target = target;
+    std::string remote;
+    if (m_telemetry.wants_remote()) record.remote = remote = peer_address(stream);
 
     auto log = [&] {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -332,6 +351,11 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         // which is never logged); the query part is dropped anyway.
         auto q = target.find('?');
         fmt::print(stderr, "{} {:.300} {} {}ms\n", method, target.substr(0, q), status, ms);
+        record.status = status;
+        record.duration = std::chrono::steady_clock::now() - started;
+        record.bytes_in = stream.rate_policy().request_read();
+        record.bytes_out = stream.rate_policy().request_written();
+        m_telemetry.finished(record);
     };
     // Answers an error before the body was read: the connection closes unless
     // the request had no body.
@@ -346,12 +370,6 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
                                 h.method() == http::verb::head);
     };
 
-    if (m_stopping) {
-        ApiError err_{WireError::unavailable, "the server is shutting down", {}};
-        keep = co_await early(err_);
-        log();
-        co_return false;
-    }
     auto parsed = parse_target(target);
     if (!parsed) {
         ApiError err_{WireError::bad_request, "malformed percent-encoding in the query", {}};
@@ -360,6 +378,14 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
         co_return keep;
     }
     auto route = match_route(parsed->path);
+    if (route) record.route = route->id;
+    // While draining, only the probes and the metrics are answered.
+    if (m_stopping && !(route && is_ops_route(route->id))) {
+        ApiError err_{WireError::unavailable, "the server is shutting down", {}};
+        keep = co_await early(err_);
+        log();
+        co_return false;
+    }
     if (!route) {
         keep = co_await early(route.error());
         log();
@@ -387,7 +413,8 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
     Caller caller;
     // tus clients discover the server's capabilities with an unauthenticated
     // OPTIONS; it reveals nothing about the app.
-    if (route->id != RouteId::health && !(tus_route && method == "OPTIONS")) {
+    if (route->id != RouteId::health && !is_ops_route(route->id) &&
+        !(tus_route && method == "OPTIONS")) {
         auto creds = parse_authorization(sv(h[http::field::authorization]));
         auto c = authenticate(creds);
         if (!c) {
@@ -421,6 +448,7 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
             co_return false;
         }
         caller = std::move(*c);
+        record.user = caller.username;
         // The connection counts against its user from its first request.
         if (!held.held() || held.user() != caller.username) {
             held.release();
@@ -460,6 +488,8 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
              route->id == RouteId::batch || (route->id == RouteId::uploads && method == "POST") ||
              (route->id == RouteId::upload && method == "PATCH"))
         hold = Hold::upload;
+    Metrics::Held uploading;  // de_uploads_in_flight
+    if (hold == Hold::upload) uploading = m_telemetry.upload();
     UserLimits::Slot op_slot;
     if (hold && !caller.username.empty()) {
         const char* what = *hold == Hold::stream ? "downloads, manifests and listings" : "uploads";
@@ -562,12 +592,28 @@ awaitable<bool> Server::handle(beast::tcp_stream& stream, beast::flat_buffer& bu
             co_return false;
         }
         JsonRequest req{method, *route, parsed->query, content_type, sp.get().body(), caller};
-        Response r = m_api.handle(req);
+        Response r =
+            is_ops_route(route->id) ? m_telemetry.answer(route->id, m_stopping) : m_api.handle(req);
         status = r.status;
         keep = co_await send(stream, r, version, keep_alive);
     }
     log();
     co_return keep;
+}
+
+void Server::observe_unread(TcpStream& stream, int status,
+                            std::chrono::steady_clock::time_point started, std::string_view method,
+                            std::string_view target) {
+    RequestRecord record;
+    record.method = method;
+    record.target = target;
+    std::string remote;
+    if (m_telemetry.wants_remote()) record.remote = remote = peer_address(stream);
+    record.status = status;
+    record.duration = std::chrono::steady_clock::now() - started;
+    record.bytes_in = stream.rate_policy().request_read();
+    record.bytes_out = stream.rate_policy().request_written();
+    m_telemetry.finished(record);
 }
 
 void Server::set_idle(std::uint64_t id, bool idle) {
@@ -592,7 +638,7 @@ void Server::close_sessions(bool idle_only) {
 }
 
 awaitable<void> Server::session(tcp::socket socket) {
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    auto stream = std::make_shared<TcpStream>(std::move(socket));
     std::uint64_t id;
     {
         std::lock_guard guard(m_sessions_mutex);
@@ -606,13 +652,14 @@ awaitable<void> Server::session(tcp::socket socket) {
         auto peer = stream->socket().remote_endpoint(aec);
         client = aec ? std::string("?") : AuthThrottle::client_key(peer.address().to_string());
     }
-    UserLimits::Slot held;  // this connection's unit of its user's connection limit
+    UserLimits::Slot held;                 // this connection's unit of its user's connection limit
+    auto open = m_telemetry.connection();  // de_connections_open
     struct HeaderWatch {
         bool reading = false;
         bool timed_out = false;
     };
     auto watch = std::make_shared<HeaderWatch>();
-    std::weak_ptr<beast::tcp_stream> weak = stream;
+    std::weak_ptr<TcpStream> weak = stream;
     asio::steady_timer header_timer(stream->get_executor());
     try {
         while (!m_stopping) {
@@ -636,6 +683,8 @@ awaitable<void> Server::session(tcp::socket socket) {
                 }
             });
             stream->expires_after(m_opts.header_timeout + std::chrono::seconds(5));
+            stream->rate_policy().start_request();
+            auto header_started = std::chrono::steady_clock::now();
             boost::system::error_code ec;
             co_await http::async_read_header(*stream, buffer, hp,
                                              asio::redirect_error(use_awaitable, ec));
@@ -652,6 +701,7 @@ awaitable<void> Server::session(tcp::socket socket) {
                         Response r = error_response(e);
                         co_await send(*stream, r, 11, false);
                         fmt::print(stderr, "- - 408 (request headers timed out)\n");
+                        observe_unread(*stream, 408, header_started);
                     }
                 } else if (ec == http::error::header_limit) {
                     ApiError e{
@@ -659,9 +709,12 @@ awaitable<void> Server::session(tcp::socket socket) {
                     Response r = error_response(e);
                     co_await send(*stream, r, 11, false);
                     fmt::print(stderr, "- - 413 (headers over 16 KiB)\n");
+                    observe_unread(*stream, 413, header_started);
                 } else if (ec == beast::error::timeout) {
-                    if (buffer.size() > 0)
+                    if (buffer.size() > 0) {
                         fmt::print(stderr, "- - 408 (request headers timed out)\n");
+                        observe_unread(*stream, 0, header_started);
+                    }
                 } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
                            ec != asio::error::connection_reset &&
                            ec != asio::error::operation_aborted &&
@@ -671,6 +724,7 @@ awaitable<void> Server::session(tcp::socket socket) {
                     Response r = error_response(e);
                     co_await send(*stream, r, 11, false);
                     fmt::print(stderr, "- - 400 (malformed request: {})\n", ec.message());
+                    observe_unread(*stream, 400, header_started);
                 }
                 break;
             }
@@ -680,6 +734,8 @@ awaitable<void> Server::session(tcp::socket socket) {
                 r.status = framing.status;  // 501 for a transfer coding not implemented
                 co_await send(*stream, r, hp.get().version() == 10 ? 10 : 11, false);
                 fmt::print(stderr, "- - {} ({})\n", framing.status, framing.message);
+                observe_unread(*stream, framing.status, header_started,
+                               sv(hp.get().method_string()), sv(hp.get().target()));
                 break;
             }
             if (!co_await handle(*stream, buffer, hp, client, held)) break;
@@ -790,6 +846,12 @@ int Server::run() {
     if (auto s = m_apps.prepare(); !s) {
         fmt::print(stderr, "de-server: {}\n", s.error().message);
         return 1;
+    }
+    if (!m_opts.access_log.empty()) {
+        if (auto s = m_telemetry.open_access_log(m_opts.access_log, m_ioc); !s) {
+            fmt::print(stderr, "de-server: {}\n", s.error().message);
+            return 1;
+        }
     }
     boost::system::error_code ec;
     tcp::endpoint ep(asio::ip::make_address(m_opts.address, ec), m_opts.port);

@@ -25,7 +25,8 @@ struct ServerOptions {
     std::chrono::milliseconds shutdown_grace{5'000};      // in-flight requests on SIGTERM
     std::chrono::milliseconds upload_expiry{86'400'000};  // an untouched tus upload expires
     int threads = 3;
-    LimitOptions limits;  // per-user holds, the descriptor reserve, failed-auth slowing
+    LimitOptions limits;     // per-user holds, the descriptor reserve, failed-auth slowing
+    std::string access_log;  // --access-log: a file for JSON lines, "-" stderr, "" none
 };
 
 // Splits "ADDR:PORT" ("[::1]:80" for IPv6). False when malformed.
