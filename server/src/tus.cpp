@@ -937,6 +937,7 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
         u->committing = false;
         u->commit_record.reset();
         if (!res) {
+            // replica-quota: released when the upload was dropped during the commit.
             if (u->dropped) u->res.commit(0);
             discard = target_refused(res.error());
         }
@@ -1428,6 +1429,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     co_await on_pool(ctx.pool, job4_);
     if (!recorded) {
         {
+            // replica-quota: the reservations go back to the partials (the final failed).
             std::lock_guard g(partials.front()->mu);
             partials.front()->res.absorb(std::move(f->res));
         }
@@ -1441,6 +1443,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     if (res) crash_point("after_rename");
     if (!res) {
         {
+            // replica-quota: the reservations go back to the partials (the final failed).
             std::lock_guard g(partials.front()->mu);
             partials.front()->res.absorb(std::move(f->res));
         }
