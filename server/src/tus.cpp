@@ -47,6 +47,11 @@
 //   answers 204 like the first one (a retried termination).
 // - Uploads are reached only through the owner's app routes (open_mount checks
 //   ownership) and are keyed by app and a 128-bit random id.
+// - Replicas (docs/server.md, "tus uploads across replicas"): any de-server
+//   on the same root continues any upload. A request starts from the state
+//   file (UploadStore::find refreshes), a PATCH holds its part's OFD lock
+//   from before it checks its offset until after it saved, and a completion
+//   holds the upload's commit lock; see tus_store.hpp.
 //
 // Three units: tus_store (the upload records, their state files, expiry,
 // reservations, restart recovery), tus_hash (buffers, O_DIRECT writes and
@@ -102,6 +107,8 @@ using tus::k_ahead_window;
 using tus::k_chunk;
 using tus::k_writeback_window;
 using tus::now_ms;
+using tus::ofd_lock;
+using tus::ofd_unlock;
 using tus::on_pool;
 using tus::TusUpload;
 using tus::UploadPtr;
@@ -209,6 +216,7 @@ class BodyReader {
 awaitable<ApiResult<PutResult>> commit_to_mount(ServerContext& ctx, Mount& m, TusUpload& u,
                                                 const MountStore::StagedFile& f,
                                                 const std::string& sha, std::uint64_t crc) {
+    // replica-quota: the commit turns the upload's reservation (u.res) into usage.
     MountStore::CommitOptions o;
     o.rel = u.rel;
     o.sha256 = sha;
@@ -310,7 +318,9 @@ struct TusService::Impl {
     awaitable<ApiResult<PutResult>> finish(Exchange& x, Mount& m, const UploadPtr& u,
                                            const std::optional<std::string>& expected,
                                            std::optional<std::uint64_t> expected_crc = {});
-    ApiResult<void> start_patch_locked(TusUpload& u, std::uint64_t offset, std::size_t& k);
+    ApiResult<void> start_patch_locked(TusUpload& u, std::uint64_t offset, std::size_t k);
+    ApiResult<std::size_t> claim_part(const UploadPtr& u, std::uint64_t offset);
+    void release_part(const UploadPtr& u, std::size_t k);
     ApiResult<void> record_commit(Mount& m, TusUpload& u, const std::string& sha);
     Response completed_response(int status, const TusUpload& u);
 };
@@ -474,6 +484,7 @@ awaitable<bool> TusService::Impl::terminate(Exchange& x, Req& rq, const UploadPt
         std::lock_guard g(u->mu);
         busy = u->committing;
     }
+    busy = busy || foreign_commit_busy(*u);  // being committed by another replica
     if (busy) {
         ApiError e{WireError::conflict, "the upload is being completed", {}};
         co_return co_await fail(x, rq, e);
@@ -510,31 +521,79 @@ ApiResult<void> TusService::Impl::record_commit(Mount& m, TusUpload& u, const st
     return {};
 }
 
-// Checks a PATCH's offset against the upload and claims its part.
+namespace {
+// The part a PATCH at `offset` writes.
+std::size_t part_of(const TusUpload& u, std::uint64_t offset) {
+    if (!u.parts_mode || u.parts.empty()) return 0;
+    return std::min<std::size_t>(offset / u.part_size, u.parts.size() - 1);  // the end of the last
+}
+}  // namespace
+
+// Claims the part a PATCH at `offset` writes: in this process (`active`)
+// and across replicas (its OFD lock), then reads the state on the disk, so
+// the offset is checked against what every replica wrote. 409 while another
+// PATCH writes the part, or the upload is being committed, wherever.
+ApiResult<std::size_t> TusService::Impl::claim_part(const UploadPtr& u, std::uint64_t offset) {
+    std::size_t k = 0;
+    {
+        std::lock_guard g(u->mu);
+        if (u->parts.empty()) return k;
+        k = part_of(*u, offset);
+        if (u->parts[k].active)
+            return api_fail(WireError::conflict,
+                            u->parts_mode ? fmt::format("another PATCH is writing part {}", k)
+                                          : std::string("another PATCH is writing this upload"));
+        u->parts[k].active = true;
+    }
+    if (!ofd_lock(u->lock.get(), F_WRLCK, tus::part_lock(u->lock_base, k), 1, false)) {
+        std::lock_guard g(u->mu);
+        u->parts[k].active = false;
+        return api_fail(WireError::conflict,
+                        u->parts_mode
+                            ? fmt::format("another PATCH is writing part {} (on another server)", k)
+                            : std::string("another PATCH is writing this upload (on another "
+                                          "server)"));
+    }
+    if (foreign_commit_busy(*u)) {
+        release_part(u, k);
+        return api_fail(WireError::conflict, "the upload is being completed");
+    }
+    if (!refresh(*u)) {
+        release_part(u, k);
+        return api_fail(WireError::gone, "the upload was terminated");
+    }
+    return k;
+}
+
+void TusService::Impl::release_part(const UploadPtr& u, std::size_t k) {
+    if (u->parts.empty()) return;
+    ofd_unlock(u->lock.get(), tus::part_lock(u->lock_base, k), 1);
+    std::lock_guard g(u->mu);
+    u->parts[k].active = false;
+}
+
+// Checks a PATCH's offset against the upload (whose part k the caller claimed).
 ApiResult<void> TusService::Impl::start_patch_locked(TusUpload& u, std::uint64_t offset,
-                                                     std::size_t& k) {
+                                                     std::size_t k) {
     if (u.dropped) return api_fail(WireError::gone, "the upload was terminated");
     if (u.concat == tus::Concat::Kind::final)
         return api_fail(WireError::forbidden, "a final upload cannot be patched");
     if (u.completed) return api_fail(WireError::conflict, "the upload is complete already");
-    if (u.committing) return api_fail(WireError::conflict, "the upload is being completed");
+    if (u.committing || u.commit_record)
+        return api_fail(WireError::conflict, "the upload is being completed");
     if (u.parts.empty()) {
         if (offset != 0)
             return api_fail(
                 WireError::conflict,
                 fmt::format("Upload-Offset {} does not match the upload's offset 0", offset));
-        k = 0;
         return {};
     }
     if (!u.parts_mode) {
-        k = 0;
         if (offset != u.parts[0].confirmed)
             return api_fail(WireError::conflict,
                             fmt::format("Upload-Offset {} does not match the upload's offset {}",
                                         offset, u.parts[0].confirmed));
     } else {
-        k = offset / u.part_size;
-        if (k >= u.parts.size()) k = u.parts.size() - 1;  // offset == length at a part's end
         std::uint64_t at = u.pbegin(k) + u.parts[k].confirmed;
         if (offset != u.pbegin(k) && offset != at)
             return api_fail(WireError::conflict,
@@ -542,12 +601,7 @@ ApiResult<void> TusService::Impl::start_patch_locked(TusUpload& u, std::uint64_t
                                         "nor where its received bytes end ({})",
                                         offset, k, u.pbegin(k), at));
     }
-    if (u.parts[k].active)
-        return api_fail(WireError::conflict,
-                        u.parts_mode ? fmt::format("another PATCH is writing part {}", k)
-                                     : std::string("another PATCH is writing this upload"));
     if (u.parts_mode && offset == u.pbegin(k) && u.parts[k].confirmed > 0) rollback_locked(u, k, 0);
-    u.parts[k].active = true;
     u.touched_ms = now_ms();
     return {};
 }
@@ -580,6 +634,12 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
     std::optional<tus::Digest> patch_hash;
     if (ck) patch_hash.emplace(ck->algo);
     int write_errno = 0;
+    // Bytes written through the page cache (unaligned heads and tails, file
+    // systems without O_DIRECT) are flushed before they are confirmed: on a
+    // shared file system (NFS) another replica reads them only once they
+    // left this machine's cache. O_DIRECT writes have left it already.
+    std::atomic<bool> cached{false};
+    std::function<void()> flush_job = [&] { ::fdatasync(u->data.get()); };
     std::uint64_t pos = offset, since_save = 0;
     BodyReader reader(x, rq, ctx.options.body_timeout);
 
@@ -609,47 +669,49 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
             }
             const char* data = bufs[cur];
             std::vector<std::function<void()>> fns;
-            fns.push_back([u, &pool, data, n, pos, k, part_begin, inline_hash, &write_errno] {
-                int err = 0;
-                bool direct = write_at(*u, data, n, pos, err);
-                if (err) {
-                    write_errno = err;
-                    return;
-                }
-                // Bytes beyond the hash: keep a copy for it while the budget allows.
-                TusUpload::Ahead copy;
-                bool near = false;
-                if (!inline_hash && u->buffers) {
-                    std::lock_guard g(u->mu);
-                    near = pos >= u->hashed && pos < u->hashed + k_ahead_window;
-                }
-                if (near && g_ahead_total.fetch_add(k_chunk) + k_chunk <= k_ahead_total_max) {
-                    copy.buf = u->buffers->get();
-                    copy.n = n;
-                    std::memcpy(copy.buf.get(), data, n);
-                } else if (near) {
-                    g_ahead_total -= k_chunk;
-                }
-                // Start the write-back of each finished 8 MiB window of cached
-                // bytes now, so the fsync at completion has little left to do.
-                std::uint64_t window = pos + n - (pos + n) % k_writeback_window;
-                if (!direct && window > pos && window >= k_writeback_window)
-                    ::sync_file_range(
-                        u->data.get(), static_cast<off_t>(window - k_writeback_window),
-                        static_cast<off_t>(k_writeback_window), SYNC_FILE_RANGE_WRITE);
-                std::lock_guard g(u->mu);
-                if (copy.buf) {
-                    if (pos >= u->hashed && !u->dropped && !u->committing &&
-                        !u->ahead.contains(pos)) {
-                        u->ahead.emplace(pos, std::move(copy));
-                    } else {
-                        g_ahead_total -= k_chunk;
-                        u->buffers->put(std::move(copy.buf));
+            fns.push_back(
+                [u, &pool, data, n, pos, k, part_begin, inline_hash, &write_errno, &cached] {
+                    int err = 0;
+                    bool direct = write_at(*u, data, n, pos, err);
+                    if (err) {
+                        write_errno = err;
+                        return;
                     }
-                }
-                u->parts[k].filled = pos + n - part_begin;
-                maybe_catch_up_locked(u, pool);
-            });
+                    if (!direct) cached = true;
+                    // Bytes beyond the hash: keep a copy for it while the budget allows.
+                    TusUpload::Ahead copy;
+                    bool near = false;
+                    if (!inline_hash && u->buffers) {
+                        std::lock_guard g(u->mu);
+                        near = pos >= u->hashed && pos < u->hashed + k_ahead_window;
+                    }
+                    if (near && g_ahead_total.fetch_add(k_chunk) + k_chunk <= k_ahead_total_max) {
+                        copy.buf = u->buffers->get();
+                        copy.n = n;
+                        std::memcpy(copy.buf.get(), data, n);
+                    } else if (near) {
+                        g_ahead_total -= k_chunk;
+                    }
+                    // Start the write-back of each finished 8 MiB window of cached
+                    // bytes now, so the fsync at completion has little left to do.
+                    std::uint64_t window = pos + n - (pos + n) % k_writeback_window;
+                    if (!direct && window > pos && window >= k_writeback_window)
+                        ::sync_file_range(
+                            u->data.get(), static_cast<off_t>(window - k_writeback_window),
+                            static_cast<off_t>(k_writeback_window), SYNC_FILE_RANGE_WRITE);
+                    std::lock_guard g(u->mu);
+                    if (copy.buf) {
+                        if (pos >= u->hashed && !u->dropped && !u->committing &&
+                            !u->ahead.contains(pos)) {
+                            u->ahead.emplace(pos, std::move(copy));
+                        } else {
+                            g_ahead_total -= k_chunk;
+                            u->buffers->put(std::move(copy.buf));
+                        }
+                    }
+                    u->parts[k].filled = pos + n - part_begin;
+                    maybe_catch_up_locked(u, pool);
+                });
             if (patch_hash) fns.push_back([&patch_hash, data, n] { patch_hash->update(data, n); });
             if (inline_hash)
                 fns.push_back([u, &pool, data, n, pos, gen] {
@@ -674,6 +736,7 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
         if (since_save >= k_save_every && !ec) {
             if (jobs.busy()) co_await jobs.wait();
             if (write_errno) break;
+            if (!ck && cached.exchange(false)) co_await on_pool(pool, flush_job);
             {
                 std::lock_guard g(u->mu);
                 if (!ck) u->parts[k].confirmed = u->parts[k].filled;
@@ -703,6 +766,7 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
                             tus::algo_name(ck->algo), tus::hex(got), tus::hex(ck->digest)),
                 {}};
     }
+    if (keep && cached.exchange(false)) co_await on_pool(pool, flush_job);
     {
         std::lock_guard g(u->mu);
         if (!u->parts.empty()) {
@@ -710,12 +774,17 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
                 u->parts[k].confirmed = u->parts[k].filled;
             else
                 rollback_locked(*u, k, start_conf);
-            u->parts[k].active = false;
         }
         u->touched_ms = now_ms();
         maybe_catch_up_locked(u, pool);
     }
-    save(*u);
+    // Saved before the part is released: another replica's next PATCH of it
+    // reads where this one ended.
+    if (!save(*u) && !out.error && !out.connection_lost) {
+        std::lock_guard g(u->mu);
+        if (u->dropped) out.error = ApiError{WireError::gone, "the upload was terminated", {}};
+    }
+    release_part(u, k);
     co_return out;
 }
 
@@ -747,6 +816,36 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
                          {{"missing_parts", missing}}});
         }
         u->committing = true;
+    }
+    // Across replicas: the commit lock (held until the end of the commit; a
+    // replica that dies drops it, and the next one to load the upload
+    // resolves its commit record), no PATCH running anywhere, and the state
+    // on the disk checked again.
+    tus::OfdLock commit_lock(u->lock.get(), F_WRLCK, u->lock_base + tus::k_lock_commit, 1, false);
+    {
+        std::optional<ApiError> busy;
+        if (!commit_lock.held())
+            busy = ApiError{WireError::conflict, "the upload is being completed", {}};
+        else if (foreign_parts_busy(*u))
+            busy = ApiError{WireError::conflict, "a PATCH to this upload is still running", {}};
+        else if (!refresh(*u))
+            busy = ApiError{WireError::gone, "the upload was terminated", {}};
+        std::lock_guard g(u->mu);
+        if (!busy && u->completed) {  // by another replica, meanwhile
+            u->committing = false;
+            PutResult r;
+            r.entry = u->entry.get<Entry>();
+            r.created = u->created;
+            co_return r;
+        }
+        if (!busy && !u->all_confirmed())
+            busy = ApiError{WireError::conflict,
+                            fmt::format("parts {} are not complete", u->missing_ranges()),
+                            {{"missing_parts", u->missing_ranges()}}};
+        if (busy) {
+            u->committing = false;
+            co_return std::unexpected(*busy);
+        }
     }
     // Take the hasher from whoever holds it, then finish the hash on the pool.
     auto t0 = std::chrono::steady_clock::now();
@@ -787,6 +886,7 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
             u->hashed = 0;
             u->hash_marks.clear();
             ++u->hash_gen;
+            tus::note_hash_locked(*u);
             u->committing = false;
         }
     }
@@ -837,6 +937,7 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
         u->committing = false;
         u->commit_record.reset();
         if (!res) {
+            // replica-quota: released when the upload was dropped during the commit.
             if (u->dropped) u->res.commit(0);
             discard = target_refused(res.error());
         }
@@ -892,7 +993,9 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
     auto checksum = request_checksum(rq);
     if (!checksum) co_return co_await fail(x, rq, checksum.error());
     std::optional<tus::Checksum> ck = *checksum;
-    std::size_t k = 0;
+    auto claimed = claim_part(u, *off);
+    if (!claimed) co_return co_await fail(x, rq, claimed.error());
+    const std::size_t k = *claimed;
     ApiResult<void> started;
     {
         std::lock_guard g(u->mu);
@@ -902,7 +1005,6 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
         if (s && rq.content_length && !u->parts.empty() &&
             (*off > u->pend(k) || *rq.content_length > u->pend(k) - *off)) {
             std::uint64_t end = u->pend(k);
-            u->parts[k].active = false;
             s = api_fail(
                 WireError::bad_request,
                 fmt::format("the PATCH ({} bytes at {}) runs past {} ({})", *rq.content_length,
@@ -911,7 +1013,10 @@ awaitable<bool> TusService::Impl::patch(Exchange& x, Req& rq, Mount& m, const Up
         if (s && u->parts.empty() && rq.content_length && *rq.content_length > 0)
             s = api_fail(WireError::bad_request, "the PATCH runs past Upload-Length (0)");
     }
-    if (!started) co_return co_await fail(x, rq, started.error());
+    if (!started) {
+        release_part(u, k);
+        co_return co_await fail(x, rq, started.error());
+    }
     auto pr = co_await pump(x, rq, u, k, *off, ck);
     if (pr.connection_lost) {
         x.status = 0;
@@ -1033,6 +1138,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
             co_return co_await fail(x, rq, t.error());
     auto app = ctx.apps.get(x.route.app, x.caller.username);
     if (!app) co_return co_await fail(x, rq, app.error());
+    // replica-quota: an upload's reservation is made here, at its creation.
     auto res = ctx.mounts.reserve(m.app, m.dir.get(), *len, /*streamed=*/false);
     if (!res) co_return co_await fail(x, rq, res.error());
 
@@ -1061,11 +1167,23 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     u->overwrite = meta->overwrite;
     u->concat = concat.kind;
     u->touched_ms = now_ms();
+    u->used_ms = u->touched_ms;
     u->res = std::move(*res);
+    u->lock = store.open_lock(m.app);
+    u->lock_base = tus::lock_base(u->id);
     init_parts(*u);
-    // The state first, then the data file: until the upload is in the store,
-    // any failure (or exception) removes both, and the reservation goes with u.
-    // (A restart finding state without its preallocated data drops it.)
+    if (!u->lock) {
+        ApiError fe_ = errno_error(errno, "opening the uploads' lock file", "");
+        co_return co_await fail(x, rq, fe_);
+    }
+    // The data file, then the state: a state file always has its data, so
+    // another replica may load the upload as soon as it sees the state. The
+    // commit lock, held until the upload is recorded, tells a sweep that the
+    // data without state is a creation under way. Until the upload is in the
+    // store, any failure (or exception) removes both, and the reservation
+    // goes with u.
+    std::optional<tus::OfdLock> creating;
+    creating.emplace(u->lock.get(), F_WRLCK, u->lock_base + tus::k_lock_commit, 1, false);
     struct Undo {
         TusUpload& u;
         bool keep = false;
@@ -1073,10 +1191,6 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
             if (!keep) remove_files(u);
         }
     } undo{*u};
-    if (!save(*u)) {
-        ApiError fe_ = errno_error(errno ? errno : EIO, "saving the upload's state", meta->rel);
-        co_return co_await fail(x, rq, fe_);
-    }
     // 0644 like a PUT's file: the uploads folder (0700) hides it until the rename.
     int fd = ::openat(dfd, (u->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -1092,22 +1206,33 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
             co_return co_await fail(x, rq, fe_);
         }
     }
+    if (!save(*u)) {
+        ApiError fe_ = errno_error(errno ? errno : EIO, "saving the upload's state", meta->rel);
+        co_return co_await fail(x, rq, fe_);
+    }
     if (auto first = store.add_unique(u); first != u) {
-        // The same key raced in on another connection and won: answer its upload.
+        // The same key raced in on another connection (or replica) and won:
+        // answer its upload.
         remove_files(*u);
+        creating.reset();
         co_return co_await answer_existing(x, rq, *first);
     }
     undo.keep = true;
+    creating.reset();
     Response r;
     r.status = 201;
     r.headers.emplace_back("Location",
                            fmt::format("{}/apps/{}/uploads/{}", api::k_prefix, u->app, u->id));
     if (has_body) {
         std::size_t k = 0;
+        // A fresh upload: nothing can be in the way (but a repeat of its
+        // creation key may have found it already).
+        auto claimed = claim_part(u, 0);
+        if (!claimed) co_return co_await fail(x, rq, claimed.error());
         {
             std::lock_guard g(u->mu);
             auto s = start_patch_locked(*u, 0, k);
-            (void)s;  // a fresh upload: nothing can be in the way
+            (void)s;
         }
         auto pr = co_await pump(x, rq, u, k, 0, ck);
         if (pr.connection_lost) {
@@ -1155,9 +1280,11 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         if (!u) co_return co_await fail(x, rq, u.error());
         partials.push_back(*u);
     }
-    // Claim the partials (a second final over the same ones gets 409).
+    // Claim the partials (a second final over the same ones gets 409, on any
+    // replica: their commit locks).
     std::uint64_t total = 0;
     std::vector<UploadPtr> claimed;
+    std::vector<std::unique_ptr<tus::OfdLock>> partial_locks;
     auto unclaim = [&] {
         for (auto& p : claimed) {
             std::lock_guard g(p->mu);
@@ -1171,7 +1298,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
             e = ApiError{WireError::bad_request,
                          fmt::format("upload {} is not a partial upload", p->id),
                          {}};
-        else if (p->committing || p->any_active())
+        else if (p->committing || p->any_active() || foreign_parts_busy(*p))
             e = ApiError{WireError::conflict, fmt::format("upload {} is busy", p->id), {}};
         else if (!p->all_confirmed())
             e = ApiError{WireError::bad_request,
@@ -1181,6 +1308,14 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
             g.unlock();
             unclaim();
             co_return co_await fail(x, rq, *e);
+        }
+        partial_locks.push_back(std::make_unique<tus::OfdLock>(
+            p->lock.get(), F_WRLCK, p->lock_base + tus::k_lock_commit, 1, false));
+        if (!partial_locks.back()->held()) {
+            g.unlock();
+            unclaim();
+            ApiError busy{WireError::conflict, fmt::format("upload {} is busy", p->id), {}};
+            co_return co_await fail(x, rq, busy);
         }
         p->committing = true;
         claimed.push_back(p);
@@ -1222,6 +1357,10 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     f->concat = tus::Concat::Kind::final;
     f->concat_header = std::string(rq.header(api::k_header_upload_concat));
     f->touched_ms = now_ms();
+    f->used_ms = f->touched_ms;
+    f->lock = store.open_lock(m.app);
+    f->lock_base = tus::lock_base(f->id);
+    tus::OfdLock final_commit(f->lock.get(), F_WRLCK, f->lock_base + tus::k_lock_commit, 1, false);
     init_parts(*f);
     int fd = ::openat(dfd, (f->id + ".data").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -1278,6 +1417,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     }
     for (auto& p : partials) {
         std::lock_guard g(p->mu);
+        // replica-quota: the final upload takes over its partials' reservations.
         f->res.absorb(std::move(p->res));
     }
     // The final upload is complete: a crash before the rename leaves it complete
@@ -1289,6 +1429,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     co_await on_pool(ctx.pool, job4_);
     if (!recorded) {
         {
+            // replica-quota: the reservations go back to the partials (the final failed).
             std::lock_guard g(partials.front()->mu);
             partials.front()->res.absorb(std::move(f->res));
         }
@@ -1302,6 +1443,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     if (res) crash_point("after_rename");
     if (!res) {
         {
+            // replica-quota: the reservations go back to the partials (the final failed).
             std::lock_guard g(partials.front()->mu);
             partials.front()->res.absorb(std::move(f->res));
         }

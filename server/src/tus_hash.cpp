@@ -27,6 +27,7 @@ void restore_hash_locked(TusUpload& u, std::uint64_t point) {
         u.hashed = mark->first;
     }
     u.hash_marks.erase(u.hash_marks.upper_bound(u.hashed), u.hash_marks.end());
+    note_hash_locked(u);
 }
 }  // namespace
 
@@ -42,6 +43,7 @@ void release_hasher_locked(TusUpload& u, std::uint64_t gen, std::uint64_t upto) 
     }
     u.rollback_floor = UINT64_MAX;
     u.hash_busy = false;
+    note_hash_locked(u);
 }
 
 void hash_feed(TusUpload& u, std::uint64_t pos, const char* data, std::size_t n) {
@@ -155,6 +157,7 @@ void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen) {
         u->hashed = 0;
         u->hash_marks.clear();
         ++u->hash_gen;
+        note_hash_locked(*u);
         return;
     }
     maybe_catch_up_locked(u, pool);
@@ -162,8 +165,12 @@ void catch_up(UploadPtr u, asio::thread_pool& pool, std::uint64_t gen) {
 }  // namespace
 
 // Part k goes back to `keep` bytes; a hash that ran past that point restarts.
-void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep) {
+void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep, bool ours) {
     u.parts[k].filled = u.parts[k].confirmed = keep;
+    if (ours) {
+        ++u.parts[k].epoch;
+        u.rollback_cut = std::min(u.rollback_cut, u.pbegin(k) + keep);
+    }
     u.drop_ahead_locked(u.pbegin(k) + keep, u.pend(k));
     u.fill_cursor = std::min(u.fill_cursor, k);
     const std::uint64_t point = u.pbegin(k) + keep;

@@ -118,7 +118,9 @@ void release_hasher_locked(TusUpload& u, std::uint64_t gen, std::uint64_t upto);
 // Starts a catch-up job when written bytes wait beyond the hash.
 void maybe_catch_up_locked(const UploadPtr& u, asio::thread_pool& pool);
 // Part k goes back to `keep` bytes; a hash that ran past that point restarts.
-void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep);
+// `ours`: this process rolled it back (a PATCH here), so the part's epoch is
+// bumped for the other replicas; false: merging another replica's rollback.
+void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep, bool ours = true);
 
 // Functions run on the pool at once; the session's coroutine awaits them all.
 // The group must outlive its jobs: always wait() before leaving the scope.

@@ -6,9 +6,17 @@
 #include <de/sha256.hpp>
 #include <de/text.hpp>
 
+// SHA256_CTX's state is exported (Digest::export_state); the low-level API
+// is deprecated in OpenSSL 3 but kept, and the only way to reach it.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstring>
 #include <stdexcept>
 
 namespace de::server::tus {
@@ -165,12 +173,13 @@ std::optional<std::string> upload_id_from_url(std::string_view url, std::string_
 Digest::Digest(ChecksumAlgo algo, bool with_crc64)
     : m_algo(algo),
       m_with_crc64(with_crc64),
-      m_ctx(algo == ChecksumAlgo::crc32c || algo == ChecksumAlgo::crc64 ? nullptr
-                                                                        : EVP_MD_CTX_new()) {
+      m_ctx(algo == ChecksumAlgo::sha1 ? EVP_MD_CTX_new() : nullptr),
+      m_sha(algo == ChecksumAlgo::sha256 ? new SHA256_CTX : nullptr) {
     reset();
 }
 Digest::~Digest() {
     EVP_MD_CTX_free(m_ctx);
+    delete m_sha;
 }
 Digest::Digest(const Digest& o) : Digest(o.m_algo, o.m_with_crc64) {
     *this = o;
@@ -183,6 +192,12 @@ Digest& Digest::operator=(const Digest& o) {
         if (!m_ctx) m_ctx = EVP_MD_CTX_new();
         EVP_MD_CTX_copy_ex(m_ctx, o.m_ctx);
     }
+    if (!o.m_sha) {
+        delete std::exchange(m_sha, nullptr);
+    } else {
+        if (!m_sha) m_sha = new SHA256_CTX;
+        *m_sha = *o.m_sha;
+    }
     m_algo = o.m_algo;
     m_with_crc64 = o.m_with_crc64;
     m_crc = o.m_crc;
@@ -193,14 +208,17 @@ Digest::Digest(Digest&& o) noexcept
     : m_algo(o.m_algo),
       m_with_crc64(o.m_with_crc64),
       m_ctx(std::exchange(o.m_ctx, nullptr)),
+      m_sha(std::exchange(o.m_sha, nullptr)),
       m_crc(o.m_crc),
       m_crc64(o.m_crc64) {}
 Digest& Digest::operator=(Digest&& o) noexcept {
     if (this != &o) {
         EVP_MD_CTX_free(m_ctx);
+        delete m_sha;
         m_algo = o.m_algo;
         m_with_crc64 = o.m_with_crc64;
         m_ctx = std::exchange(o.m_ctx, nullptr);
+        m_sha = std::exchange(o.m_sha, nullptr);
         m_crc = o.m_crc;
         m_crc64 = o.m_crc64;
     }
@@ -212,7 +230,10 @@ void Digest::update(const void* data, std::size_t n) {
     } else if (m_algo == ChecksumAlgo::crc64) {
         m_crc64.update(data, n);
     } else {
-        EVP_DigestUpdate(m_ctx, data, n);
+        if (m_sha)
+            SHA256_Update(m_sha, data, n);
+        else
+            EVP_DigestUpdate(m_ctx, data, n);
         if (m_with_crc64) m_crc64.update(data, n);
     }
 }
@@ -230,15 +251,88 @@ std::string Digest::finish() {
     }
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    EVP_DigestFinal_ex(m_ctx, out, &len);
+    if (m_sha) {
+        SHA256_Final(out, m_sha);
+        len = SHA256_DIGEST_LENGTH;
+    } else {
+        EVP_DigestFinal_ex(m_ctx, out, &len);
+    }
     return std::string(reinterpret_cast<const char*>(out), len);
 }
 void Digest::reset() {
     m_crc64.reset();
     if (m_algo == ChecksumAlgo::crc32c)
         m_crc.reset();
-    else if (m_algo != ChecksumAlgo::crc64)
-        EVP_DigestInit_ex(m_ctx, m_algo == ChecksumAlgo::sha1 ? EVP_sha1() : EVP_sha256(), nullptr);
+    else if (m_sha)
+        SHA256_Init(m_sha);
+    else if (m_ctx)
+        EVP_DigestInit_ex(m_ctx, EVP_sha1(), nullptr);
+}
+
+// "s256:" 8 chaining words (hex) ":" bytes hashed (decimal) ":" the unhashed
+// tail of the last block (hex, < 64 bytes) ":" CRC-64 (hex). The tail is
+// SHA256_CTX's byte buffer, written and read as bytes, so the text does not
+// depend on the machine's byte order.
+std::string Digest::export_state() const {
+    if (!m_sha) return {};
+    const SHA256_CTX& c = *m_sha;
+    std::string out = "s256:";
+    for (auto w : c.h)
+        out += fmt::format("{:08x}", static_cast<std::uint32_t>(w));
+    const std::uint64_t bits = (std::uint64_t{c.Nh} << 32) | c.Nl;
+    const auto* tail = reinterpret_cast<const unsigned char*>(c.data);
+    out += fmt::format(":{}:", bits / 8);
+    out += hex(std::string_view(reinterpret_cast<const char*>(tail), c.num));
+    out += fmt::format(":{:016x}", m_crc64.value());
+    return out;
+}
+
+std::optional<Digest> Digest::import_state(std::string_view text, bool with_crc64) {
+    auto field = [&](std::string_view& rest) {
+        auto colon = rest.find(':');
+        auto f = rest.substr(0, colon);
+        rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+        return f;
+    };
+    auto unhex = [](std::string_view h, std::string& out) {
+        out.clear();
+        if (h.size() % 2) return false;
+        for (std::size_t i = 0; i < h.size(); i += 2) {
+            unsigned v = 0;
+            auto [p, ec] = std::from_chars(h.data() + i, h.data() + i + 2, v, 16);
+            if (ec != std::errc() || p != h.data() + i + 2) return false;
+            out.push_back(static_cast<char>(v));
+        }
+        return true;
+    };
+    std::string_view rest = text;
+    if (field(rest) != "s256") return std::nullopt;
+    std::string h, tail, crc;
+    auto words = field(rest);
+    auto count = de::parse_decimal_u64(field(rest));
+    auto tail_hex = field(rest);
+    auto crc_hex = rest;
+    if (!unhex(words, h) || h.size() != 32 || !count || *count > (UINT64_MAX >> 3) ||
+        !unhex(tail_hex, tail) || tail.size() != *count % 64 || !unhex(crc_hex, crc) ||
+        crc.size() != 8)
+        return std::nullopt;
+    Digest d(ChecksumAlgo::sha256, with_crc64);
+    SHA256_CTX& c = *d.m_sha;
+    for (std::size_t i = 0; i < 8; ++i) {
+        const auto* b = reinterpret_cast<const unsigned char*>(h.data()) + 4 * i;
+        c.h[i] = (static_cast<SHA_LONG>(b[0]) << 24) | (static_cast<SHA_LONG>(b[1]) << 16) |
+                 (static_cast<SHA_LONG>(b[2]) << 8) | static_cast<SHA_LONG>(b[3]);
+    }
+    const std::uint64_t bits = *count * 8;
+    c.Nl = static_cast<SHA_LONG>(bits & 0xffffffffu);
+    c.Nh = static_cast<SHA_LONG>(bits >> 32);
+    c.num = static_cast<unsigned int>(tail.size());
+    std::memcpy(c.data, tail.data(), tail.size());
+    std::uint64_t v = 0;
+    for (unsigned char b : crc)
+        v = (v << 8) | b;
+    d.m_crc64.resume(v);
+    return d;
 }
 
 std::string_view algo_name(ChecksumAlgo algo) {

@@ -2,9 +2,11 @@
 // The header grammar of tus 1.0 and of de's `parts` extension, as pure
 // functions (no I/O) so unit tests cover them directly: Upload-Metadata,
 // Upload-Checksum, Upload-Concat, upload ids, part ranges for
-// Upload-Parts-Done, and a small incremental SHA-1/SHA-256 (OpenSSL EVP) and CRC-32C
-// whose state can be copied (a PATCH forks the whole-file hash and keeps the
-// fork only if its checksum holds).
+// Upload-Parts-Done, and a small incremental SHA-1/SHA-256 and CRC-32C whose
+// state can be copied (a PATCH forks the whole-file hash and keeps the fork
+// only if its checksum holds) and, for SHA-256, exported as text (the
+// whole-file hash's midstate travels in the upload's state file to whichever
+// replica continues the upload).
 
 #include <de/crc32c.hpp>
 #include <de/crc64.hpp>
@@ -18,6 +20,7 @@
 #include <vector>
 
 struct evp_md_ctx_st;
+struct SHA256state_st;
 
 namespace de::server::tus {
 
@@ -91,11 +94,22 @@ class Digest {
     void reset();
     // The CRC-64 of the bytes so far (crc64 mode, or with_crc64).
     std::uint64_t crc64() const { return m_crc64.value(); }
+    // A SHA-256 digest's state as text (its chaining value, byte count,
+    // unhashed tail and the CRC-64 beside it), so that another process
+    // continues it: import_state(d.export_state()) then update(rest) gives
+    // the digest of everything. Empty for the other algorithms.
+    std::string export_state() const;
+    // nullopt when `text` is not an export_state() of a SHA-256 digest.
+    static std::optional<Digest> import_state(std::string_view text, bool with_crc64);
 
   private:
     ChecksumAlgo m_algo;
     bool m_with_crc64 = false;
-    evp_md_ctx_st* m_ctx = nullptr;  // null for crc32c and crc64
+    // SHA-256 uses OpenSSL's low-level SHA256_CTX (the same SHA-NI block
+    // function as EVP, but a plain struct whose midstate can be exported;
+    // EVP in OpenSSL 3 has no way to export it); SHA-1 uses EVP.
+    evp_md_ctx_st* m_ctx = nullptr;   // sha1 only
+    SHA256state_st* m_sha = nullptr;  // sha256 only
     Crc32c m_crc;
     Crc64 m_crc64;
 };

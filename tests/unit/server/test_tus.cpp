@@ -162,3 +162,38 @@ TEST_CASE("crc64: Upload-Checksum, its Digest, and a SHA-256 Digest that runs on
     both.reset();
     CHECK(both.crc64() == 0);
 }
+
+TEST_CASE("Digest: a SHA-256 state exported midway and resumed in another object") {
+    // Bytes cut at points that leave 0, 1, 63 and 64+ bytes in the block buffer:
+    // the resumed digest (and its CRC-64) equals the one-shot digest.
+    std::string data;
+    for (int i = 0; i < 5000; ++i)
+        data.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+    Digest one(ChecksumAlgo::sha256, true);
+    one.update(data.data(), data.size());
+    const std::uint64_t crc = one.crc64();
+    const std::string want = one.finish();
+    for (std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{63}, std::size_t{64},
+                            std::size_t{65}, std::size_t{4096}, std::size_t{4999}, data.size()}) {
+        CAPTURE(cut);
+        Digest first(ChecksumAlgo::sha256, true);
+        first.update(data.data(), cut);
+        std::string text = first.export_state();
+        auto resumed = Digest::import_state(text, true);
+        REQUIRE(resumed);
+        CHECK(resumed->export_state() == text);
+        resumed->update(data.data() + cut, data.size() - cut);
+        CHECK(resumed->crc64() == crc);
+        CHECK(resumed->finish() == want);
+    }
+    // Damaged or foreign texts are refused, not resumed into a wrong digest.
+    Digest d(ChecksumAlgo::sha256, true);
+    d.update("abc", 3);
+    std::string text = d.export_state();
+    CHECK_FALSE(Digest::import_state("", true));
+    CHECK_FALSE(Digest::import_state(text.substr(0, text.size() - 1), true));
+    CHECK_FALSE(
+        Digest::import_state("s256:" + std::string(64, '0') + ":5:6162:" + std::string(16, '0'),
+                             true));  // a tail that is not count % 64 bytes
+    CHECK(Digest(ChecksumAlgo::crc64).export_state().empty());
+}

@@ -31,6 +31,8 @@ class Crc64 {
     // The CRC of everything given so far (the hasher stays usable).
     std::uint64_t value() const { return m_crc; }
     void reset() { m_crc = 0; }
+    // Continues from a CRC value() gave earlier (a hash resumed elsewhere).
+    void resume(std::uint64_t crc) { m_crc = crc; }
 
   private:
     std::uint64_t m_crc = 0;  // ISA-L's convention: the finished CRC, 0 for no data
