@@ -1,8 +1,8 @@
 #pragma once
 // One request/response exchange on a connection, as the session hands it to a
-// streaming handler (tus uploads, batch uploads): the stream, the bytes already
-// buffered past the header, the parser holding the header, the route and the
-// caller. Handlers answer with send_response() and return whether the
+// streaming handler (tus uploads, batch uploads): the stream (plain or TLS,
+// stream.hpp), the bytes already buffered past the header, the parser holding
+// the header, the route and the caller. Handlers answer with send_response() and return whether the
 // connection may carry another request. `status` is what the log line shows
 // (0: the connection was dropped without an answer).
 
@@ -10,6 +10,7 @@
 #include "http_parse.hpp"
 #include "router.hpp"
 #include "server.hpp"
+#include "stream.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -31,7 +32,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 struct Exchange {
-    beast::tcp_stream& stream;
+    Stream& stream;
     beast::flat_buffer& buffer;  // bytes read past the header: the body's start
     http::request_parser<http::empty_body>& parser;
     const Route& route;
@@ -54,7 +55,7 @@ struct ServerContext {
 };
 
 // Writes `r`; false when the connection must close (or the write failed).
-asio::awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r, unsigned version,
+asio::awaitable<bool> send_response(Stream& stream, const Response& r, unsigned version,
                                     bool keep_alive, std::chrono::milliseconds timeout,
                                     bool head = false);
 
@@ -62,7 +63,7 @@ asio::awaitable<bool> send_response(beast::tcp_stream& stream, const Response& r
 // `stall` for the client to take a byte (de-server --send-timeout), however
 // long the whole takes. `ec` is beast::error::timeout when the reader stalled.
 template <class Buffers>
-asio::awaitable<void> write_progress(beast::tcp_stream& stream, const Buffers& buffers,
+asio::awaitable<void> write_progress(Stream& stream, const Buffers& buffers,
                                      std::chrono::milliseconds stall,
                                      boost::system::error_code& ec) {
     beast::buffers_suffix<Buffers> rest(buffers);
@@ -80,9 +81,8 @@ asio::awaitable<void> write_progress(beast::tcp_stream& stream, const Buffers& b
 // `timeout` (de-server --body-timeout). The error of the write or the read.
 // For the JSON routes, tus completion and WebDAV's XML bodies.
 inline asio::awaitable<boost::system::error_code> read_small_body(
-    beast::tcp_stream& stream, beast::flat_buffer& buffer,
-    http::request_parser<http::string_body>& sp, bool expect_continue, unsigned version,
-    std::chrono::milliseconds timeout) {
+    Stream& stream, beast::flat_buffer& buffer, http::request_parser<http::string_body>& sp,
+    bool expect_continue, unsigned version, std::chrono::milliseconds timeout) {
     boost::system::error_code ec;
     if (sp.is_done()) co_return ec;
     if (expect_continue) {

@@ -26,6 +26,9 @@ struct ServerOptions {
     std::chrono::milliseconds upload_expiry{86'400'000};  // an untouched tus upload expires
     int threads = 3;
     LimitOptions limits;  // per-user holds, the descriptor reserve, failed-auth slowing
+    // HTTPS only when both are set (--tls-cert, --tls-key; tls.hpp); else plain HTTP.
+    std::filesystem::path tls_cert;
+    std::filesystem::path tls_key;
 };
 
 // Splits "ADDR:PORT" ("[::1]:80" for IPv6). False when malformed.
