@@ -6,7 +6,8 @@
 # colour); python3-jsonschema validates every command's --json output; nginx with
 # its WebDAV module and GNU time are the peers and meters of bench/ (smoke-tested);
 # expat parses de-server's WebDAV request XML, and litmus, cadaver, rclone and
-# davfs2 with fuse3 are the WebDAV clients of the interop tests (test_dav_*).
+# davfs2 with fuse3 are the WebDAV clients of the interop tests (test_dav_*);
+# the openssl CLI makes the throwaway CA of test_server_tls.
 set -euo pipefail
 SUDO=""
 if [[ $(id -u) != 0 ]]; then SUDO=sudo; fi
@@ -14,7 +15,7 @@ PACKAGES=(
     build-essential cmake ninja-build pkg-config git ca-certificates
     libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
     doctest-dev libssl-dev libboost-dev libisal-dev libexpat1-dev
-    curl python3 procps
+    curl python3 procps openssl
     clang-16 libclang-rt-16-dev stress-ng tmux python3-jsonschema
     mandoc man-db groff-base bash-completion zsh fish
     nginx libnginx-mod-http-dav-ext time
