@@ -96,8 +96,7 @@ int main(int argc, char** argv) {
     auto* cert_opt =
         app.add_option("--tls-cert", tls_cert,
                        "Serve HTTPS (TLS 1.2 or later) instead of plain HTTP, with this PEM "
-                       "certificate: the server's first, then any intermediate ones. Needs "
-                       "--tls-key")
+                       "certificate: the server's first, then any intermediate ones")
             ->type_name("FILE");
     auto* key_opt =
         app.add_option("--tls-key", tls_key,

@@ -23,9 +23,11 @@ namespace {
 
 namespace ssl = boost::asio::ssl;
 
-// OpenSSL's reason for the last failure, its error queue then emptied.
+// OpenSSL's reason for the last failure, its error queue then emptied. The
+// earliest error is the precise one ("no start line"); later ones are the
+// callers' ("PEM lib").
 std::string openssl_reason() {
-    unsigned long e = ERR_peek_last_error();
+    unsigned long e = ERR_peek_error();
     std::string text;
     if (e != 0) {
         const char* reason = ERR_reason_error_string(e);
