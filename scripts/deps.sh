@@ -7,7 +7,8 @@
 # its WebDAV module and GNU time are the peers and meters of bench/ (smoke-tested);
 # expat parses de-server's WebDAV request XML, and litmus, cadaver, rclone and
 # davfs2 with fuse3 are the WebDAV clients of the interop tests (test_dav_*);
-# python3-yaml reads deploy/k8s in test_deploy_manifests.
+# python3-yaml reads deploy/k8s in test_deploy_manifests; the openssl CLI makes the
+# throwaway CA of test_server_tls.
 #
 # DE_DEPS=build installs only what building de-server and de-cli needs (no tests:
 # configure with -DDE_BUILD_TESTS=OFF), and no Node.js: deploy/Containerfile's build
@@ -22,7 +23,7 @@ BUILD_PACKAGES=(
 )
 PACKAGES=(
     "${BUILD_PACKAGES[@]}" git ca-certificates doctest-dev
-    curl python3 procps python3-yaml
+    curl python3 procps python3-yaml openssl
     clang-16 libclang-rt-16-dev stress-ng tmux python3-jsonschema
     mandoc man-db groff-base bash-completion zsh fish
     nginx libnginx-mod-http-dav-ext time

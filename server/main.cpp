@@ -1,7 +1,8 @@
 // de-server: the platform's mount service. `de-server --root DIR` serves REST
 // API v1 (docs/api.md); `de-server --root DIR user add|list|remove` manages its
 // users. The invocation is a contract the client, the CLI and every test rely
-// on: the ready line on stdout is exactly "listening on http://ADDR:PORT".
+// on: the ready line on stdout is exactly "listening on http://ADDR:PORT"
+// ("https://" with --tls-cert/--tls-key).
 #include "server.hpp"
 #include "users.hpp"
 
@@ -40,7 +41,8 @@ de::docgen::ManPageInfo man_info() {
         "reference implementation of the API that de-cli and libde speak, the local development "
         "platform, and what their tests run against.",
         "Once ready it prints exactly one line on standard output, \"listening on "
-        "http://ADDR:PORT\"; logs go to standard error and never contain credentials. "
+        "http://ADDR:PORT\" (https:// with --tls-cert and --tls-key); logs go to standard "
+        "error and never contain credentials. "
         "SIGINT or SIGTERM stop it: no new connections, GET /readyz answers 503, requests in "
         "flight get 5 seconds, interrupted uploads leave nothing behind.",
         "Without credentials it answers GET /livez and GET /readyz (probes) and GET /metrics "
@@ -50,7 +52,7 @@ de::docgen::ManPageInfo man_info() {
         {"EXIT STATUS",
          {},
          {{"0", "success (also after SIGINT/SIGTERM)"},
-          {"1", "error (cannot listen, root unusable, I/O)"},
+          {"1", "error (cannot listen, root unusable, TLS certificate or key unusable, I/O)"},
           {"2", "usage: bad command line or argument"},
           {"3", "not found: no such user (user remove)"},
           {"5", "conflict: the user exists (user add)"}}},
@@ -123,6 +125,8 @@ int main(int argc, char** argv) {
         "  $ de-server --root ~/de-root\n"
         "  $ de-server --root ~/de-root --listen 127.0.0.1:0 --quota 500MiB\n"
         "  $ de-server --root /srv/de --min-free 10%\n"
+        "  $ de-server --root /srv/de --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key "
+        "key.pem\n"
         "  $ de-server --root ~/de-root user add alice\n"
         "\n"
         "Every option can also be set in the environment: --foo-bar as DE_SERVER_FOO_BAR.\n"
@@ -142,6 +146,18 @@ int main(int argc, char** argv) {
                    "Folder holding users, apps and their mounts (required; created if missing)");
     app.add_option("--listen", listen, "Address and port to listen on; port 0 picks a free one")
         ->capture_default_str();
+    std::string tls_cert, tls_key;
+    auto* cert_opt =
+        app.add_option("--tls-cert", tls_cert,
+                       "Serve HTTPS (TLS 1.2 or later) instead of plain HTTP, with this PEM "
+                       "certificate: the server's first, then any intermediate ones")
+            ->type_name("FILE");
+    auto* key_opt =
+        app.add_option("--tls-key", tls_key,
+                       "The PEM private key of --tls-cert (not encrypted); keep it 0600")
+            ->type_name("FILE");
+    cert_opt->needs(key_opt);
+    key_opt->needs(cert_opt);
     app.add_option("--quota", quota, "Per-app mount quota, e.g. 500MiB, 25GB")
         ->capture_default_str();
     app.add_option("--max-entries", opts.max_entries,
@@ -314,5 +330,7 @@ int main(int argc, char** argv) {
     opts.shutdown_grace = ms(grace_s);
     opts.upload_expiry = ms(upload_expiry_s);
     opts.access_log = access_log;
+    opts.tls_cert = tls_cert;
+    opts.tls_key = tls_key;
     return run_server(opts);
 }

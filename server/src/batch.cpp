@@ -483,7 +483,7 @@ void linger_after_job() {
 // resumes the session on its own executor once the work is done.
 class PoolJob {
   public:
-    PoolJob(asio::thread_pool& pool, TcpStream::executor_type strand)
+    PoolJob(asio::thread_pool& pool, Stream::executor_type strand)
         : m_pool(pool), m_strand(strand), m_signal(strand) {}
 
     template <class F>
@@ -517,7 +517,7 @@ class PoolJob {
 
   private:
     asio::thread_pool& m_pool;
-    TcpStream::executor_type m_strand;
+    Stream::executor_type m_strand;
     asio::steady_timer m_signal;
     bool m_busy = false;
     bool m_done = false;

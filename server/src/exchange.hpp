@@ -1,8 +1,8 @@
 #pragma once
 // One request/response exchange on a connection, as the session hands it to a
-// streaming handler (tus uploads, batch uploads): the stream, the bytes already
-// buffered past the header, the parser holding the header, the route and the
-// caller. Handlers answer with send_response() and return whether the
+// streaming handler (tus uploads, batch uploads): the stream (plain or TLS,
+// stream.hpp), the bytes already buffered past the header, the parser holding
+// the header, the route and the caller. Handlers answer with send_response() and return whether the
 // connection may carry another request. `status` is what the log line shows
 // (0: the connection was dropped without an answer).
 
@@ -10,6 +10,7 @@
 #include "http_parse.hpp"
 #include "router.hpp"
 #include "server.hpp"
+#include "stream.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -32,40 +33,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-// Beast's tcp_stream with a rate policy that never limits and only counts the
-// bytes read from and written to the socket (called once per read or write,
-// on the connection's strand: plain adds). The session takes the counts
-// before each request's header and after its answer: the request's bytes in
-// and out for the metrics and the access log, exact whichever handler did
-// the reading and writing.
-class ByteCount {
-  public:
-    // Marks the start of a request (before its header is read).
-    void start_request() {
-        m_request_read = m_read;
-        m_request_written = m_written;
-    }
-    // The bytes read and written since start_request().
-    std::uint64_t request_read() const { return m_read - m_request_read; }
-    std::uint64_t request_written() const { return m_written - m_request_written; }
-
-  private:
-    friend class beast::rate_policy_access;
-    static constexpr std::size_t k_all = std::numeric_limits<std::size_t>::max();
-    std::size_t available_read_bytes() const noexcept { return k_all; }
-    std::size_t available_write_bytes() const noexcept { return k_all; }
-    void transfer_read_bytes(std::size_t n) noexcept { m_read += n; }
-    void transfer_write_bytes(std::size_t n) noexcept { m_written += n; }
-    void on_timer() noexcept {}
-    std::uint64_t m_read = 0;
-    std::uint64_t m_written = 0;
-    std::uint64_t m_request_read = 0;
-    std::uint64_t m_request_written = 0;
-};
-using TcpStream = beast::basic_stream<asio::ip::tcp, asio::any_io_executor, ByteCount>;
 
 struct Exchange {
-    TcpStream& stream;
+    Stream& stream;
     beast::flat_buffer& buffer;  // bytes read past the header: the body's start
     http::request_parser<http::empty_body>& parser;
     const Route& route;
@@ -88,7 +58,7 @@ struct ServerContext {
 };
 
 // Writes `r`; false when the connection must close (or the write failed).
-asio::awaitable<bool> send_response(TcpStream& stream, const Response& r, unsigned version,
+asio::awaitable<bool> send_response(Stream& stream, const Response& r, unsigned version,
                                     bool keep_alive, std::chrono::milliseconds timeout,
                                     bool head = false);
 
@@ -96,7 +66,7 @@ asio::awaitable<bool> send_response(TcpStream& stream, const Response& r, unsign
 // `stall` for the client to take a byte (de-server --send-timeout), however
 // long the whole takes. `ec` is beast::error::timeout when the reader stalled.
 template <class Buffers>
-asio::awaitable<void> write_progress(TcpStream& stream, const Buffers& buffers,
+asio::awaitable<void> write_progress(Stream& stream, const Buffers& buffers,
                                      std::chrono::milliseconds stall,
                                      boost::system::error_code& ec) {
     beast::buffers_suffix<Buffers> rest(buffers);
@@ -114,7 +84,7 @@ asio::awaitable<void> write_progress(TcpStream& stream, const Buffers& buffers,
 // `timeout` (de-server --body-timeout). The error of the write or the read.
 // For the JSON routes, tus completion and WebDAV's XML bodies.
 inline asio::awaitable<boost::system::error_code> read_small_body(
-    TcpStream& stream, beast::flat_buffer& buffer, http::request_parser<http::string_body>& sp,
+    Stream& stream, beast::flat_buffer& buffer, http::request_parser<http::string_body>& sp,
     bool expect_continue, unsigned version, std::chrono::milliseconds timeout) {
     boost::system::error_code ec;
     if (sp.is_done()) co_return ec;

@@ -8,6 +8,10 @@
 // JSON ones are read whole (64 KiB at most) and answered by Api::handle, a
 // function from request to response over the storage layer (router.hpp).
 //
+// With --tls-cert/--tls-key every connection is TLS (stream.hpp, tls.hpp): the
+// handshake comes first, within --header-timeout, and the handlers see the
+// same Stream either way.
+//
 // Shutdown (SIGINT/SIGTERM): stop accepting, close idle connections, let
 // requests in flight finish for `shutdown_grace`, then close what is left; an
 // aborted upload's staging file is removed when its coroutine unwinds, and the
@@ -24,6 +28,8 @@
 #include "limits.hpp"
 #include "metrics.hpp"
 #include "router.hpp"
+#include "stream.hpp"
+#include "tls.hpp"
 #include "tus.hpp"
 
 #include <de/json.hpp>
@@ -64,22 +70,17 @@ using asio::use_awaitable;
 namespace {
 
 constexpr std::size_t k_header_limit = 16 * 1024;
-// Lingering close, as nginx's lingering_close: a client may still be sending a
-// body that was answered early (412, 401, 507, 413). Closing a socket with
-// unread bytes makes the kernel reset the connection, and a reset can destroy
-// the answer before the client reads it (it sees EPIPE or ECONNRESET instead
-// of the 412). So after the last answer the sending side is shut and what
-// still arrives is read and dropped, for a short while and a bounded amount.
+// Lingering close (Server::linger_close): how long and how much.
 constexpr auto k_linger_time = std::chrono::seconds(2);
 constexpr std::uint64_t k_linger_bytes = 64ull << 20;
 // The client's address as the access log shows it.
-std::string peer_address(TcpStream& stream) {
+std::string peer_address(Stream& stream) {
     boost::system::error_code ec;
     auto peer = stream.socket().remote_endpoint(ec);
     return ec ? std::string("?") : peer.address().to_string();
 }
 struct SessionSlot {
-    std::weak_ptr<TcpStream> stream;
+    std::weak_ptr<Stream> stream;
     bool idle = true;
 };
 
@@ -211,21 +212,22 @@ class Server {
   private:
     awaitable<void> accept_loop();
     awaitable<void> session(tcp::socket socket);
+    awaitable<bool> tls_handshake(Stream& stream);
     awaitable<void> on_signal();
     awaitable<void> reap_loop();
     // Handles one request whose header is in `hp`. Returns whether the
     // connection may carry another request.
     // `client` is the peer's address (the failed-authentication throttle's
     // key); `held` the connection's slot in its user's connection limit.
-    awaitable<bool> handle(TcpStream& stream, beast::flat_buffer& buffer,
+    awaitable<bool> handle(Stream& stream, beast::flat_buffer& buffer,
                            http::request_parser<http::empty_body>& hp, const std::string& client,
                            UserLimits::Slot& held);
-    awaitable<bool> send(TcpStream& stream, const Response& r, unsigned version, bool keep_alive,
+    awaitable<bool> send(Stream& stream, const Response& r, unsigned version, bool keep_alive,
                          bool head = false);
     ApiResult<Caller> authenticate(const Credentials& creds);
     // A request refused before it was routed (its header was malformed, too
     // big or too slow, or its framing bad), for the metrics and the access log.
-    void observe_unread(TcpStream& stream, int status,
+    void observe_unread(Stream& stream, int status,
                         std::chrono::steady_clock::time_point started, std::string_view method = {},
                         std::string_view target = {});
     void set_idle(std::uint64_t id, bool idle);
@@ -233,6 +235,7 @@ class Server {
     bool all_sessions_idle();
 
     ServerOptions m_opts;
+    std::unique_ptr<asio::ssl::context> m_tls;  // set when serving HTTPS
     UserStore m_users;
     AppStore m_apps;
     MountStore m_mounts;
@@ -283,13 +286,11 @@ ApiResult<Caller> Server::authenticate(const Credentials& creds) {
     return api_fail(WireError::unauthorized, "wrong or unknown credentials");
 }
 
-awaitable<bool> send_response(TcpStream& stream, const Response& r, unsigned version,
-                              bool keep_alive, std::chrono::milliseconds timeout, bool head) {
+awaitable<bool> send_response(Stream& stream, const Response& r, unsigned version, bool keep_alive,
+                              std::chrono::milliseconds timeout, bool head) {
 #ifdef DE_TEST_HOOKS
     if (drop_answer::take(&stream)) {  // the test hook above: the answer is lost
-        boost::system::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream.socket().close(ignored);
+        stream.close();
         co_return false;
     }
 #endif
@@ -318,12 +319,12 @@ awaitable<bool> send_response(TcpStream& stream, const Response& r, unsigned ver
     co_return !ec && keep_alive;
 }
 
-awaitable<bool> Server::send(TcpStream& stream, const Response& r, unsigned version,
-                             bool keep_alive, bool head) {
+awaitable<bool> Server::send(Stream& stream, const Response& r, unsigned version, bool keep_alive,
+                             bool head) {
     co_return co_await send_response(stream, r, version, keep_alive, m_opts.send_timeout, head);
 }
 
-awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
+awaitable<bool> Server::handle(Stream& stream, beast::flat_buffer& buffer,
                                http::request_parser<http::empty_body>& hp,
                                const std::string& client, UserLimits::Slot& held) {
     auto started = std::chrono::steady_clock::now();
@@ -353,8 +354,8 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
         fmt::print(stderr, "{} {:.300} {} {}ms\n", method, target.substr(0, q), status, ms);
         record.status = status;
         record.duration = std::chrono::steady_clock::now() - started;
-        record.bytes_in = stream.rate_policy().request_read();
-        record.bytes_out = stream.rate_policy().request_written();
+        record.bytes_in = stream.tcp().rate_policy().request_read();
+        record.bytes_out = stream.tcp().rate_policy().request_written();
         m_telemetry.finished(record);
     };
     // Answers an error before the body was read: the connection closes unless
@@ -601,7 +602,7 @@ awaitable<bool> Server::handle(TcpStream& stream, beast::flat_buffer& buffer,
     co_return keep;
 }
 
-void Server::observe_unread(TcpStream& stream, int status,
+void Server::observe_unread(Stream& stream, int status,
                             std::chrono::steady_clock::time_point started, std::string_view method,
                             std::string_view target) {
     RequestRecord record;
@@ -611,8 +612,8 @@ void Server::observe_unread(TcpStream& stream, int status,
     if (m_telemetry.wants_remote()) record.remote = remote = peer_address(stream);
     record.status = status;
     record.duration = std::chrono::steady_clock::now() - started;
-    record.bytes_in = stream.rate_policy().request_read();
-    record.bytes_out = stream.rate_policy().request_written();
+    record.bytes_in = stream.tcp().rate_policy().request_read();
+    record.bytes_out = stream.tcp().rate_policy().request_written();
     m_telemetry.finished(record);
 }
 
@@ -627,18 +628,67 @@ void Server::close_sessions(bool idle_only) {
         if (idle_only && !slot.idle) continue;
         if (auto s = slot.stream.lock()) {
             asio::post(s->get_executor(), [w = slot.stream] {
-                if (auto st = w.lock()) {
-                    boost::system::error_code ec;
-                    st->socket().shutdown(tcp::socket::shutdown_both, ec);
-                    st->socket().close(ec);
-                }
+                if (auto st = w.lock()) st->close();
             });
         }
     }
 }
 
+// The TLS handshake, within --header-timeout (a client that connects and says
+// nothing is cut then). A failure is logged once, without the client's
+// address (the request log has none either), and ends the connection: a
+// plain-HTTP request to the HTTPS port fails here ("http request"). A client
+// that just connects and goes away (a port probe) is not logged.
+awaitable<bool> Server::tls_handshake(Stream& stream) {
+    stream.expires_after(m_opts.header_timeout);
+    boost::system::error_code ec;
+    co_await stream.async_handshake(asio::redirect_error(use_awaitable, ec));
+    if (!ec) co_return true;
+    if (ec == beast::error::timeout)
+        fmt::print(stderr, "- - TLS handshake timed out ({} ms)\n", m_opts.header_timeout.count());
+    else if (ec != asio::error::eof && ec != asio::error::connection_reset &&
+             ec != asio::ssl::error::stream_truncated && ec != asio::error::operation_aborted &&
+             ec != asio::error::bad_descriptor)
+        fmt::print(stderr, "- - TLS handshake failed: {}\n", ec.message());
+    co_return false;
+}
+
+namespace {
+
+// Lingering close, as nginx's lingering_close: a client may still be sending a
+// body that was answered early (412, 401, 507, 413). Closing a socket with
+// unread bytes makes the kernel reset the connection, and a reset can destroy
+// the answer before the client reads it (it sees EPIPE or ECONNRESET instead
+// of the 412). So after the last answer the sending side is shut and what
+// still arrives is read and dropped, for a short while and a bounded amount.
+// Over TLS the close_notify alert goes first (without waiting for the
+// client's: the TCP connection closes next), then the same happens beneath
+// TLS: what still arrives is dropped undecrypted.
+awaitable<void> linger_close(Stream& stream, bool tls_open) {
+    boost::system::error_code ec;
+    stream.expires_after(k_linger_time);
+    if (tls_open && stream.socket().is_open())
+        co_await stream.async_close_notify(asio::redirect_error(use_awaitable, ec));
+    auto& lowest = stream.tcp();
+    lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!ec && lowest.socket().is_open()) {
+        std::uint64_t drained = 0;
+        std::array<char, 64 * 1024> sink;
+        while (drained < k_linger_bytes) {
+            auto n = co_await lowest.async_read_some(asio::buffer(sink),
+                                                     asio::redirect_error(use_awaitable, ec));
+            if (ec) break;
+            drained += n;
+        }
+    }
+    lowest.socket().close(ec);
+}
+
+}  // namespace
+
 awaitable<void> Server::session(tcp::socket socket) {
-    auto stream = std::make_shared<TcpStream>(std::move(socket));
+    auto stream = m_tls ? std::make_shared<Stream>(std::move(socket), *m_tls)
+                        : std::make_shared<Stream>(std::move(socket));
     std::uint64_t id;
     {
         std::lock_guard guard(m_sessions_mutex);
@@ -659,10 +709,13 @@ awaitable<void> Server::session(tcp::socket socket) {
         bool timed_out = false;
     };
     auto watch = std::make_shared<HeaderWatch>();
-    std::weak_ptr<TcpStream> weak = stream;
+    std::weak_ptr<Stream> weak = stream;
     asio::steady_timer header_timer(stream->get_executor());
+    bool tls_open = false;  // a TLS session is up: it ends with close_notify
     try {
-        while (!m_stopping) {
+        if (stream->is_tls()) tls_open = co_await tls_handshake(*stream);
+        bool open = !stream->is_tls() || tls_open;
+        while (open && !m_stopping) {
             http::request_parser<http::empty_body> hp;
             hp.header_limit(k_header_limit);
             hp.body_limit(
@@ -683,7 +736,7 @@ awaitable<void> Server::session(tcp::socket socket) {
                 }
             });
             stream->expires_after(m_opts.header_timeout + std::chrono::seconds(5));
-            stream->rate_policy().start_request();
+            stream->tcp().rate_policy().start_request();
             auto header_started = std::chrono::steady_clock::now();
             boost::system::error_code ec;
             co_await http::async_read_header(*stream, buffer, hp,
@@ -715,6 +768,11 @@ awaitable<void> Server::session(tcp::socket socket) {
                         fmt::print(stderr, "- - 408 (request headers timed out)\n");
                         observe_unread(*stream, 0, header_started);
                     }
+                } else if (ec.category() == asio::error::get_ssl_category() ||
+                           ec == asio::ssl::error::stream_truncated) {
+                    // TLS itself broke (the client went without close_notify,
+                    // a bad record): nothing can be answered on it.
+                    tls_open = false;
                 } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
                            ec != asio::error::connection_reset &&
                            ec != asio::error::operation_aborted &&
@@ -743,21 +801,7 @@ awaitable<void> Server::session(tcp::socket socket) {
     } catch (const std::exception& e) {
         fmt::print(stderr, "connection error: {}\n", e.what());
     }
-    boost::system::error_code ec;
-    stream->socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (!ec && stream->socket().is_open()) {
-        // Lingering close (k_linger_time): drain until the client's EOF.
-        stream->expires_after(k_linger_time);
-        std::uint64_t drained = 0;
-        std::array<char, 64 * 1024> sink;
-        while (drained < k_linger_bytes) {
-            auto n = co_await stream->async_read_some(asio::buffer(sink),
-                                                      asio::redirect_error(use_awaitable, ec));
-            if (ec) break;
-            drained += n;
-        }
-    }
-    stream->socket().close(ec);
+    co_await linger_close(*stream, tls_open);
     held.release();
     std::lock_guard guard(m_sessions_mutex);
     m_sessions.erase(id);
@@ -843,6 +887,15 @@ bool Server::all_sessions_idle() {
 }
 
 int Server::run() {
+    if (!m_opts.tls_cert.empty()) {
+        auto tls = make_tls_context(m_opts.tls_cert, m_opts.tls_key);
+        if (!tls) {
+            fmt::print(stderr, "de-server: {}\n", tls.error().message);
+            return 1;
+        }
+        m_tls = std::move(tls->context);
+        fmt::print(stderr, "TLS: {}\n", tls->summary);
+    }
     if (auto s = m_apps.prepare(); !s) {
         fmt::print(stderr, "de-server: {}\n", s.error().message);
         return 1;
@@ -871,7 +924,7 @@ int Server::run() {
                    m_opts.limits.descriptor_reserve);
     std::string host = local.address().is_v6() ? "[" + local.address().to_string() + "]"
                                                : local.address().to_string();
-    std::printf("listening on http://%s:%u\n", host.c_str(), local.port());
+    std::printf("listening on %s://%s:%u\n", m_tls ? "https" : "http", host.c_str(), local.port());
     std::fflush(stdout);
 
     asio::co_spawn(m_ioc, accept_loop(), asio::detached);

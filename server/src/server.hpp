@@ -27,6 +27,9 @@ struct ServerOptions {
     int threads = 3;
     LimitOptions limits;     // per-user holds, the descriptor reserve, failed-auth slowing
     std::string access_log;  // --access-log: a file for JSON lines, "-" stderr, "" none
+    // HTTPS only when both are set (--tls-cert, --tls-key; tls.hpp); else plain HTTP.
+    std::filesystem::path tls_cert;
+    std::filesystem::path tls_key;
 };
 
 // Splits "ADDR:PORT" ("[::1]:80" for IPv6). False when malformed.
