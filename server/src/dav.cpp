@@ -686,7 +686,7 @@ Response options_response() {
 
 // The dead properties of the member `path` of the open folder `dir_fd`, whose
 // walk saw it as `seen`. One found without any (the usual case) is
-// remembered, so the next listing does not open it (dav::BareCache) — only
+// remembered, so the next listing does not open it (InodeCache) — only
 // when the file opened is still the one the walk saw.
 std::vector<dav::DeadProp> member_dead_props(ServerContext& ctx, int dir_fd, std::string_view path,
                                              const struct stat& seen) {
@@ -702,7 +702,7 @@ std::vector<dav::DeadProp> member_dead_props(ServerContext& ctx, int dir_fd, std
     if (props.empty() && ::fstat(fd.get(), &now_st) == 0 && now_st.st_dev == seen.st_dev &&
         now_st.st_ino == seen.st_ino && now_st.st_ctim.tv_sec == seen.st_ctim.tv_sec &&
         now_st.st_ctim.tv_nsec == seen.st_ctim.tv_nsec)
-        ctx.dav_bare.remember_bare(
+        ctx.mounts.inodes().remember_bare(
             seen, static_cast<std::int64_t>(before.tv_sec) * 1'000'000'000 + before.tv_nsec);
     return props;
 }
@@ -801,7 +801,7 @@ awaitable<bool> do_propfind(Call& c) {
         if (!*next) break;
         const Entry& e = **next;
         const std::vector<dav::DeadProp>* shown = &none;
-        if (dead && dir && !ctx.dav_bare.known_bare((*walker)->last_stat())) {
+        if (dead && dir && !(*walker)->last_known_bare()) {
             props = member_dead_props(ctx, dir.get(), e.path, (*walker)->last_stat());
             shown = &props;
         }
