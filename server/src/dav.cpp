@@ -553,9 +553,9 @@ bool append_live(PropContext& pc, const Entry& e, std::string_view name, std::st
     if (name == "getetag") {
         if (!e.sha256) return false;
         open();
-        out += "&quot;";  // the ETag, "SHA-256", escaped
+        out += '"';  // the ETag, "SHA-256" (a quote needs no escape in text)
         out += *e.sha256;
-        out += "&quot;";
+        out += '"';
         return close();
     }
     if (name == "getcontenttype") return element(content_type_of(e.path));
