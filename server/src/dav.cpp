@@ -402,10 +402,14 @@ awaitable<Body> read_xml_body(ServerContext& ctx, Exchange& x, const Head& d) {
 
 // ---- live properties --------------------------------------------------------
 
+// No displayname: RFC 4918 15.2 deprecates computing it from the URL (the
+// name is the href's last segment already; it cost a listing some 50 bytes
+// per entry), and says it SHOULD NOT be protected: a client's own is a dead
+// property here.
 const std::vector<std::string_view>& live_names() {
     static const std::vector<std::string_view> names = {
         "resourcetype",   "getcontentlength", "getlastmodified", "getetag",
-        "getcontenttype", "displayname",      "supportedlock",   "lockdiscovery"};
+        "getcontenttype", "supportedlock",    "lockdiscovery"};
     return names;
 }
 // RFC 4331's, not in allprop (they cost a count of the mount).
@@ -505,14 +509,6 @@ bool append_live(PropContext& pc, const Entry& e, std::string_view name, std::st
             pc.date_secs = secs;
         }
         return element(pc.date);
-    }
-    if (name == "displayname") {
-        auto slash = e.path.rfind('/');
-        open();
-        dav::xml_escape_to(out, slash == std::string::npos
-                                    ? std::string_view(e.path)
-                                    : std::string_view(e.path).substr(slash + 1));
-        return close();
     }
     if (name == "supportedlock") return element(k_supportedlock);
     if (name == "lockdiscovery") {
