@@ -402,10 +402,14 @@ awaitable<Body> read_xml_body(ServerContext& ctx, Exchange& x, const Head& d) {
 
 // ---- live properties --------------------------------------------------------
 
+// No displayname: RFC 4918 15.2 deprecates computing it from the URL (the
+// name is the href's last segment already; it cost a listing some 50 bytes
+// per entry), and says it SHOULD NOT be protected: a client's own is a dead
+// property here.
 const std::vector<std::string_view>& live_names() {
     static const std::vector<std::string_view> names = {
         "resourcetype",   "getcontentlength", "getlastmodified", "getetag",
-        "getcontenttype", "displayname",      "supportedlock",   "lockdiscovery"};
+        "getcontenttype", "supportedlock",    "lockdiscovery"};
     return names;
 }
 // RFC 4331's, not in allprop (they cost a count of the mount).
@@ -506,14 +510,6 @@ bool append_live(PropContext& pc, const Entry& e, std::string_view name, std::st
         }
         return element(pc.date);
     }
-    if (name == "displayname") {
-        auto slash = e.path.rfind('/');
-        open();
-        dav::xml_escape_to(out, slash == std::string::npos
-                                    ? std::string_view(e.path)
-                                    : std::string_view(e.path).substr(slash + 1));
-        return close();
-    }
     if (name == "supportedlock") return element(k_supportedlock);
     if (name == "lockdiscovery") {
         std::size_t at = out.size();
@@ -553,9 +549,9 @@ bool append_live(PropContext& pc, const Entry& e, std::string_view name, std::st
     if (name == "getetag") {
         if (!e.sha256) return false;
         open();
-        out += "&quot;";  // the ETag, "SHA-256", escaped
+        out += '"';  // the ETag, "SHA-256" (a quote needs no escape in text)
         out += *e.sha256;
-        out += "&quot;";
+        out += '"';
         return close();
     }
     if (name == "getcontenttype") return element(content_type_of(e.path));
@@ -686,7 +682,7 @@ Response options_response() {
 
 // The dead properties of the member `path` of the open folder `dir_fd`, whose
 // walk saw it as `seen`. One found without any (the usual case) is
-// remembered, so the next listing does not open it (dav::BareCache) — only
+// remembered, so the next listing does not open it (InodeCache) — only
 // when the file opened is still the one the walk saw.
 std::vector<dav::DeadProp> member_dead_props(ServerContext& ctx, int dir_fd, std::string_view path,
                                              const struct stat& seen) {
@@ -702,7 +698,7 @@ std::vector<dav::DeadProp> member_dead_props(ServerContext& ctx, int dir_fd, std
     if (props.empty() && ::fstat(fd.get(), &now_st) == 0 && now_st.st_dev == seen.st_dev &&
         now_st.st_ino == seen.st_ino && now_st.st_ctim.tv_sec == seen.st_ctim.tv_sec &&
         now_st.st_ctim.tv_nsec == seen.st_ctim.tv_nsec)
-        ctx.dav_bare.remember_bare(
+        ctx.mounts.inodes().remember_bare(
             seen, static_cast<std::int64_t>(before.tv_sec) * 1'000'000'000 + before.tv_nsec);
     return props;
 }
@@ -801,7 +797,7 @@ awaitable<bool> do_propfind(Call& c) {
         if (!*next) break;
         const Entry& e = **next;
         const std::vector<dav::DeadProp>* shown = &none;
-        if (dead && dir && !ctx.dav_bare.known_bare((*walker)->last_stat())) {
+        if (dead && dir && !(*walker)->last_known_bare()) {
             props = member_dead_props(ctx, dir.get(), e.path, (*walker)->last_stat());
             shown = &props;
         }

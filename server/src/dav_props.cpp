@@ -81,24 +81,4 @@ void copy_dead_props(int src_fd, int dst_fd) {
     if (!raw.empty()) (void)::fsetxattr(dst_fd, k_dead_props_xattr, raw.data(), raw.size(), 0);
 }
 
-namespace {
-std::int64_t ctime_ns_of(const struct stat& st) {
-    return static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-}
-}  // namespace
-
-bool BareCache::known_bare(const struct stat& st) const {
-    std::lock_guard guard(m_mutex);
-    auto it = m_ctime_ns.find(InodeKey{st.st_dev, st.st_ino});
-    return it != m_ctime_ns.end() && it->second == ctime_ns_of(st);
-}
-
-void BareCache::remember_bare(const struct stat& st, std::int64_t read_ns) {
-    const std::int64_t ctime = ctime_ns_of(st);
-    if (ctime > read_ns - std::chrono::nanoseconds(k_settle).count()) return;
-    std::lock_guard guard(m_mutex);
-    if (m_ctime_ns.size() >= k_max) m_ctime_ns.clear();
-    m_ctime_ns[InodeKey{st.st_dev, st.st_ino}] = ctime;
-}
-
 }  // namespace de::server::dav

@@ -26,7 +26,6 @@ namespace de::server {
 
 namespace dav {
 class LockTable;
-class BareCache;
 }  // namespace dav
 
 namespace asio = boost::asio;
@@ -54,7 +53,6 @@ struct ServerContext {
     AppStore& apps;
     asio::thread_pool& pool;
     dav::LockTable& dav_locks;  // WebDAV's locks (dav.cpp)
-    dav::BareCache& dav_bare;   // entries without dead properties (PROPFIND)
 };
 
 // Writes `r`; false when the connection must close (or the write failed).

@@ -47,20 +47,6 @@ class UniqueFd {
     int m_fd = -1;
 };
 
-// An inode's identity, as a hash-map key (MountStore's hash cache,
-// dav::BareCache).
-struct InodeKey {
-    dev_t dev;
-    ino_t ino;
-    bool operator==(const InodeKey&) const = default;
-};
-struct InodeKeyHash {
-    std::size_t operator()(const InodeKey& k) const {
-        return std::hash<std::uint64_t>()(static_cast<std::uint64_t>(k.ino) * 1000003u ^
-                                          static_cast<std::uint64_t>(k.dev));
-    }
-};
-
 // openat2(root_fd, rel, flags | O_CLOEXEC, mode) with RESOLVE_BENEATH |
 // RESOLVE_NO_MAGICLINKS. `rel` is a normalised remote path ("" is root_fd's
 // own directory). Returns -errno on failure.

@@ -391,8 +391,10 @@ ApiResult<std::optional<Entry>> TreeWalker::next() {
     auto& it = **item;
     m_last = it.st;
     Entry e = entry_from_stat(std::move(it.path), it.st);
+    auto known = m_store.inodes().lookup(it.st);
+    m_last_bare = known.bare;
     if (S_ISREG(it.st.st_mode)) {
-        e.sha256 = m_store.cached_hash(it.st);
+        e.sha256 = std::move(known.sha256);
         if (m_hashes && !e.sha256) {
             int fd = ::openat(it.dir_fd, it.name.c_str(),
                               O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -849,18 +851,11 @@ ApiResult<PutResult> MountStore::commit_staged(Mount& m, const StagedFile& f,
 }
 
 std::optional<std::string> MountStore::cached_hash(const struct stat& st) {
-    std::lock_guard guard(m_hash_mutex);
-    auto it = m_hashes.find({st.st_dev, st.st_ino});
-    if (it == m_hashes.end() || it->second.size != st.st_size ||
-        it->second.mtime_ns != mtime_ns_of(st))
-        return std::nullopt;
-    return it->second.sha256;
+    return m_inodes.sha256(st);
 }
 
-void MountStore::remember_hash(const struct stat& st, std::string sha256) {
-    std::lock_guard guard(m_hash_mutex);
-    if (m_hashes.size() >= k_max_cached_hashes) m_hashes.clear();
-    m_hashes[{st.st_dev, st.st_ino}] = HashValue{st.st_size, mtime_ns_of(st), std::move(sha256)};
+void MountStore::remember_hash(const struct stat& st, std::string_view sha256) {
+    m_inodes.remember_sha256(st, sha256);
 }
 
 ApiResult<std::string> MountStore::hash_of(int fd, const struct stat& st,

@@ -16,6 +16,7 @@
 #include "api_error.hpp"
 #include "apps.hpp"
 #include "fs.hpp"
+#include "inode_cache.hpp"
 #include "quota_ledger.hpp"
 #include "walk.hpp"
 
@@ -32,7 +33,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -183,12 +183,16 @@ class TreeWalker {
     ApiResult<std::optional<Entry>> next();
     // The stat of the entry next() returned last (taken by the walk, before).
     const struct stat& last_stat() const { return m_last; }
+    // Whether that entry is known to have no WebDAV dead properties (from the
+    // same lookup in the inode cache as its SHA-256).
+    bool last_known_bare() const { return m_last_bare; }
 
   private:
     MountStore& m_store;
     std::variant<SortedWalk, FolderScan> m_walk;
     bool m_hashes;
     struct stat m_last {};
+    bool m_last_bare = false;
 };
 
 class MountStore {
@@ -239,8 +243,11 @@ class MountStore {
     // GET of a file an app wrote reads it once for both.
     ApiResult<std::string> hash_of(int fd, const struct stat& st,
                                    std::optional<std::uint64_t>* crc = nullptr);
-    void remember_hash(const struct stat& st, std::string sha256);
+    void remember_hash(const struct stat& st, std::string_view sha256);
     std::optional<std::string> cached_hash(const struct stat& st);
+    // What is known about inodes: their SHA-256s, and which have no WebDAV
+    // dead properties (PROPFIND asks both in one lookup: TreeWalker).
+    InodeCache& inodes() { return m_inodes; }
 
     // Holds `bytes` against the app's quota and the disk's free space (see
     // Reservation for `streamed`), and `entries` new files or folders against
@@ -326,12 +333,6 @@ class MountStore {
         std::uint64_t reserved_streamed = 0;
         std::deque<QuotaLedger::Committed> recent;
     };
-    struct HashValue {
-        off_t size;
-        std::int64_t mtime_ns;
-        std::string sha256;
-    };
-
     static ApiResult<Usage> count_usage(int mount_fd);
     ApiResult<ListPage> list_page(SortedWalk walk, bool hashes, std::size_t limit);
     // The app's usage, counted again when older than its ttl (outside the
@@ -373,13 +374,11 @@ class MountStore {
     std::map<std::string, QuotaState> m_quota_state;
     MinFree m_min_free;
     std::uint64_t m_streamed_pending = 0;  // streamed reservations, all apps (m_quota_mutex)
-    std::mutex m_hash_mutex;
-    std::unordered_map<InodeKey, HashValue, InodeKeyHash> m_hashes;
+    InodeCache m_inodes;                   // SHA-256s (and WebDAV's "no dead properties")
     QuotaLedger m_ledger;
 
     static constexpr std::chrono::milliseconds k_usage_ttl{2000};
     static constexpr std::chrono::seconds k_usage_ttl_max{QuotaLedger::k_keep_s / 2};
-    static constexpr std::size_t k_max_cached_hashes = 200'000;
 };
 
 }  // namespace de::server

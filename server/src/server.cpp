@@ -199,7 +199,7 @@ class Server {
           m_mounts(m_apps, o.quota_bytes, o.min_free, o.max_entries),
           m_api(m_users, m_apps, m_mounts),
           m_dav_locks(o.root),
-          m_ctx{m_opts, m_api, m_mounts, m_apps, m_pool, m_dav_locks, m_dav_bare},
+          m_ctx{m_opts, m_api, m_mounts, m_apps, m_pool, m_dav_locks},
           m_tus(m_ctx),
           m_limits(o.limits),
           m_throttle(o.limits.auth_failures),
@@ -245,7 +245,6 @@ class Server {
     // Declared after m_ioc so it is joined before the io_context goes.
     asio::thread_pool m_pool{2};
     dav::LockTable m_dav_locks;
-    dav::BareCache m_dav_bare;
     ServerContext m_ctx;
     TusService m_tus;
     UserLimits m_limits;

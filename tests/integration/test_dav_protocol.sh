@@ -42,7 +42,14 @@ assert_eq "$CODE" "405" "MKCOL again"
 dav PROPFIND /h.txt -H 'Depth: 0'
 assert_eq "$CODE" "207" "PROPFIND file"
 assert_contains "$BODY" "<D:getcontentlength>10</D:getcontentlength>" "length"
-assert_contains "$BODY" "<D:getetag>$(sed 's/"/\&quot;/g' <<<"$want_etag")</D:getetag>" "getetag"
+assert_contains "$BODY" "<D:getetag>$want_etag</D:getetag>" "getetag (its quotes unescaped: text needs no &quot;)"
+# No displayname made from the URL (RFC 4918 15.2 deprecates it): a client's own is a dead property.
+assert_not_contains "$BODY" "displayname" "no displayname derived from the URL"
+dav PROPPATCH /h.txt --data '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Hello</D:displayname></D:prop></D:set></D:propertyupdate>'
+assert_eq "$CODE" "207" "PROPPATCH displayname"
+assert_contains "$BODY" "200 OK" "displayname is the client's to set"
+dav PROPFIND /h.txt -H 'Depth: 0'
+assert_contains "$BODY" "<D:displayname>Hello</D:displayname>" "the displayname set shows"
 dav PROPFIND / -H 'Depth: 1' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:quota-used-bytes/><D:quota-available-bytes/><D:resourcetype/></D:prop></D:propfind>'
 assert_eq "$CODE" "207" "PROPFIND quota"
 assert_contains "$BODY" "<D:quota-used-bytes>10</D:quota-used-bytes>" "quota-used-bytes"
