@@ -780,14 +780,6 @@ ApiResult<Reservation> MountStore::reserve(const std::string& app, int mount_fd,
     return Reservation(this, app, bytes, streamed, entries);
 }
 
-Reservation MountStore::reserve_unchecked(const std::string& app, std::uint64_t bytes) {
-    std::lock_guard guard(m_quota_mutex);
-    auto& st = m_quota_state[app];
-    st.reserved += bytes;
-    if (auto ledger = m_ledger.open(app)) publish_locked(*ledger, st);
-    return Reservation(this, app, bytes);
-}
-
 ApiResult<PutResult> MountStore::commit_staged(Mount& m, const StagedFile& f,
                                                const CommitOptions& o, Reservation* res) {
     const std::string& rel = o.rel;

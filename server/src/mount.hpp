@@ -260,9 +260,6 @@ class MountStore {
     std::uint64_t reserved(const std::string& app);
     // ... in every app (metrics).
     std::uint64_t reserved_total();
-    // Re-reserves the bytes of a resumable upload that survived a restart,
-    // even past the quota (it was admitted before).
-    Reservation reserve_unchecked(const std::string& app, std::uint64_t bytes);
     // A resumable upload's reservation: checked like reserve(), then held on
     // the root under the upload's id (quota_ledger.hpp), so that it stays
     // counted whichever replica continues the upload, and ends only when one

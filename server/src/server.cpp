@@ -702,7 +702,7 @@ awaitable<void> Server::session(tcp::socket socket) {
         client = aec ? std::string("?") : AuthThrottle::client_key(peer.address().to_string());
     }
     UserLimits::Slot held;                 // this connection's unit of its user's connection limit
-    auto open = m_telemetry.connection();  // de_connections_open
+    auto counted = m_telemetry.connection();  // de_connections_open, while this lives
     struct HeaderWatch {
         bool reading = false;
         bool timed_out = false;

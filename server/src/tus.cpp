@@ -216,7 +216,7 @@ class BodyReader {
 awaitable<ApiResult<PutResult>> commit_to_mount(ServerContext& ctx, Mount& m, TusUpload& u,
                                                 const MountStore::StagedFile& f,
                                                 const std::string& sha, std::uint64_t crc) {
-    // replica-quota: the commit turns the upload's reservation (u.res) into usage.
+    // The commit turns the upload's reservation (u.res, on the root) into usage.
     MountStore::CommitOptions o;
     o.rel = u.rel;
     o.sha256 = sha;
@@ -937,7 +937,7 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
         u->committing = false;
         u->commit_record.reset();
         if (!res) {
-            // replica-quota: released when the upload was dropped during the commit.
+            // Released when the upload was dropped during the commit.
             if (u->dropped) u->res.commit(0);
             discard = target_refused(res.error());
         }
@@ -1138,8 +1138,10 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
             co_return co_await fail(x, rq, t.error());
     auto app = ctx.apps.get(x.route.app, x.caller.username);
     if (!app) co_return co_await fail(x, rq, app.error());
-    // replica-quota: an upload's reservation is made here, at its creation.
-    auto res = ctx.mounts.reserve(m.app, m.dir.get(), *len, /*streamed=*/false);
+    // The upload's reservation is its own, on the root (MountStore::reserve_upload):
+    // whichever replica continues, completes, terminates or expires it ends it.
+    std::string id = tus::new_upload_id();
+    auto res = ctx.mounts.reserve_upload(m.app, m.dir.get(), *len, id);
     if (!res) co_return co_await fail(x, rq, res.error());
 
     auto dir_path = store.uploads_dir(m.app);
@@ -1152,7 +1154,7 @@ awaitable<bool> TusService::Impl::create(Exchange& x, Req& rq, Mount& m) {
     auto u = std::make_shared<TusUpload>();
     u->buffers = store.buffers();
     u->dir = UniqueFd(dfd);
-    u->id = tus::new_upload_id();
+    u->id = id;
     u->app = m.app;
     u->owner = x.caller.username;
     u->app_created_at = app->created_at;
@@ -1417,7 +1419,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     }
     for (auto& p : partials) {
         std::lock_guard g(p->mu);
-        // replica-quota: the final upload takes over its partials' reservations.
+        // The final upload takes over its partials' reservations (their files on the root).
         f->res.absorb(std::move(p->res));
     }
     // The final upload is complete: a crash before the rename leaves it complete
@@ -1429,7 +1431,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     co_await on_pool(ctx.pool, job4_);
     if (!recorded) {
         {
-            // replica-quota: the reservations go back to the partials (the final failed).
+            // The reservations go back to the partials (the final failed).
             std::lock_guard g(partials.front()->mu);
             partials.front()->res.absorb(std::move(f->res));
         }
@@ -1443,7 +1445,7 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
     if (res) crash_point("after_rename");
     if (!res) {
         {
-            // replica-quota: the reservations go back to the partials (the final failed).
+            // The reservations go back to the partials (the final failed).
             std::lock_guard g(partials.front()->mu);
             partials.front()->res.absorb(std::move(f->res));
         }

@@ -7,11 +7,14 @@
 #include <de/text.hpp>
 
 // SHA256_CTX's state is exported (Digest::export_state); the low-level API
-// is deprecated in OpenSSL 3 but kept, and the only way to reach it.
+// is deprecated in OpenSSL 3 but kept, and the only way to reach it. The
+// macro is too late when a precompiled header brought OpenSSL in first (the
+// TLS stream), so the warning is also turned off for this file.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 #include <fmt/format.h>
 

@@ -183,7 +183,8 @@ void merge_locked(TusUpload& u, const Disk& d) {
         for (auto& p : u.parts)
             p.confirmed = p.filled = 0;
         u.drop_ahead_locked(0, UINT64_MAX);
-        // replica-quota: another replica committed the upload; its reservation here is released.
+        // Another replica committed the upload and ended its reservation (on the
+        // root); ending it again here removes nothing more.
         u.res.commit(0);
         return;
     }
@@ -371,7 +372,7 @@ bool save(TusUpload& u, bool durable) {
         if (u.on_disk && !exists) {
             // Terminated or expired by another replica meanwhile.
             u.dropped = true;
-            // replica-quota: released, the upload was dropped elsewhere.
+            // Ended where the upload was dropped; again here is harmless.
             if (!u.committing) u.res.commit(0);
             u.drop_ahead_locked(0, UINT64_MAX);
             errno = ENOENT;
@@ -523,7 +524,7 @@ void UploadStore::forget(const UploadPtr& u) {
     {
         std::lock_guard g(u->mu);
         u->dropped = true;
-        // replica-quota: released, another replica dropped or completed the upload.
+        // Another replica dropped or completed the upload (and ended its reservation).
         if (!u->committing) u->res.commit(0);
         u->drop_ahead_locked(0, UINT64_MAX);
     }
@@ -542,7 +543,7 @@ void UploadStore::discard(const UploadPtr& u, bool tombstone) {
         std::lock_guard g(u->mu);
         if (u->dropped) return;
         u->dropped = true;
-        // replica-quota: the reservation is released (terminated, expired, refused, discarded).
+        // The upload's reservation on the root ends (terminated, expired, refused, discarded).
         if (!u->committing) u->res.commit(0);
         u->drop_ahead_locked(0, UINT64_MAX);
     }
@@ -581,6 +582,7 @@ void UploadStore::drop_app(const std::string& app) {
     }
     for (auto& u : victims)
         discard(u, false);
+    m_mounts.forget_uploads(app);  // the reservations of uploads no replica had loaded
     // Whatever else is in the folder (a disabled mount keeps the app folder),
     // and the keys and tombstones (the lock file stays: others may hold it).
     for (const char* sub : {"uploads", k_tus_dir}) {
@@ -724,9 +726,9 @@ std::optional<UploadPtr> UploadStore::load(const std::string& app, int dir_fd,
             if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != u->length)
                 return std::nullopt;
             u->direct = open_direct(dir_fd, id + ".data");
-            // replica-quota: the reservation is re-made when an upload is loaded
-            // (at start-up, or by a replica that did not create it).
-            u->res = m_mounts.reserve_unchecked(app, u->length);
+            // The upload's reservation, on the root since its creation, is taken
+            // up as it is (made again, unchecked, for an upload that has none).
+            u->res = m_mounts.adopt_upload(app, id, u->length);
         }
     }
     {
@@ -785,7 +787,7 @@ void UploadStore::resolve_commit(TusUpload& u, int dir_fd) {
     u.entry = json(e);
     for (auto& p : u.parts)
         p.confirmed = p.filled = 0;
-    // replica-quota: the commit happened in a process that died; the file is in
+    // The commit happened in a process that died; the file is in
     // the mount (the next count sees it), so the reservation is released.
     u.res.commit(0);
     fmt::print(stderr,
