@@ -219,12 +219,15 @@ int main(int argc, char** argv) {
                    "error): time, remote address, method, route, target without its query, "
                    "status, bytes in and out, duration, user. Never a key or token. Default: off")
         ->type_name("PATH");
+    // An operator's setting (deploy/: the drain before Kubernetes' grace period ends).
+    app.add_option("--shutdown-grace", grace_s,
+                   "Seconds requests in flight get to finish on SIGTERM (default 5)")
+        ->type_name("SECONDS")
+        ->check(CLI::NonNegativeNumber);
     // Test-only knobs: hidden (empty group) so they stay out of --help and the man page.
     app.add_option("--header-timeout", header_timeout_s, "Seconds to send request headers")
         ->group("");
     app.add_option("--body-timeout", body_timeout_s, "Seconds a body may stall")->group("");
-    app.add_option("--shutdown-grace", grace_s, "Seconds in-flight requests get on SIGTERM")
-        ->group("");
     app.add_option("--upload-expiry", upload_expiry_s, "Seconds an untouched tus upload lives")
         ->group("")
         ->check(CLI::PositiveNumber);

@@ -89,7 +89,7 @@ assert_eq "$(find "$SERVER_ROOT/apps/sales/mount" -name '*.bin' | wc -l)" 1 "one
 # the mount just before (a count stands for 2 s), so only the ledger's list of the other
 # replicas' recent commits tells them about the first file.
 rm -f "$SERVER_ROOT/apps/sales/mount/"*.bin
-sleep 2.2  # every replica's last count is stale now: the next upload on each counts again
+sleep 3.5  # older than the 2 s a count stands, and than the 2 s margin for clocks (floored to seconds)
 echo x >"$T/one"
 for u in "$R1" "$R2"; do
     assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -u "alice:$KEY" -T "$T/one"         "$u/api/v1/apps/sales/mount/files/one-$RANDOM")" 201 "a small upload through $u"
