@@ -4,7 +4,8 @@
 # balancer; a race to create one app through different replicas (exactly one
 # wins); a token revoked through one replica refused by the others at once;
 # two uploads through different replicas that together pass the quota (one is
-# refused), also when the first one has committed just before. ~6 s.
+# refused), also when the first one has committed just before; a resumable upload's
+# reservation counted on every replica until one completes it. ~20 s (three 3.5 s waits).
 source "$(dirname "$0")/harness.sh"
 source "$(dirname "$0")/replica_harness.sh"
 
@@ -97,6 +98,30 @@ done
 assert_eq "$(put "$R3" c.bin)" 201 "the first upload"
 assert_eq "$(put "$R1" d.bin)" 507 "the second, at once, through another replica"
 assert_eq "$(put "$R2" e.bin)" 507 "and through the third"
+
+# A resumable upload's reservation is the upload's, on the root: made through one replica, it
+# counts on every other, also once that replica is dead, and ends when another completes it.
+rm -f "$SERVER_ROOT/apps/sales/mount/"*.bin "$SERVER_ROOT/apps/sales/mount/"one-*
+sleep 3.5  # as above: the commits of the checks above are older than any count now
+tus_create() { # REPLICA PATH: prints the Location
+    curl -s -D - -o /dev/null -u "alice:$KEY" -X POST -H 'Tus-Resumable: 1.0.0' \
+        -H 'Upload-Length: 6000000' -H "Upload-Metadata: path $(printf '%s' "$2" | base64 -w0)" \
+        "$1/api/v1/apps/sales/uploads" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p'
+}
+LOC=$(tus_create "$R1" tus.bin)
+CHECKS=$((CHECKS + 1))
+[[ $LOC == /api/v1/apps/sales/uploads/* ]] || fail "the tus creation through replica 1: '$LOC'"
+assert_eq "$(put "$R2" f.bin)" 507 "a PUT through replica 2 while replica 1's upload holds 6 MB"
+kill_replica 1 KILL
+assert_eq "$(put "$R3" f.bin)" 507 "still refused once replica 1 is dead"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -u "alice:$KEY" -X PATCH -H 'Tus-Resumable: 1.0.0' \
+    -H 'Upload-Offset: 0' -H 'Content-Type: application/offset+octet-stream' --data-binary @"$T/six" \
+    "$R2$LOC")" 204 "the upload finished through replica 2"
+assert_eq "$(put "$R3" g.bin)" 507 "its 6 MB are now usage"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -u "alice:$KEY" -X DELETE \
+    "$R3/api/v1/apps/sales/mount/files/tus.bin")" 204 "its file deleted"
+sleep 3.5  # a commit through another replica counts for ~3 s even when deleted (errs high)
+assert_eq "$(put "$R3" h.bin)" 201 "and the room is back: no reservation left behind"
 
 stop_replicas
 finish
