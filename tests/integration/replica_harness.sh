@@ -3,7 +3,8 @@
 # and Debian's nginx in front of them as a round-robin balancer without
 # stickiness, on a free port picked at run time. Everything stops on exit.
 #   start_replicas N [de-server args...]  REPLICA_PID[i], REPLICA_URL[i] (i = 1..N)
-#   start_balancer                       BALANCER_URL (nginx, round robin over the live set)
+#   start_balancer [I...]                BALANCER_URL (nginx, round robin over replicas I...,
+#                                        default all; $T/nginx/access.log: METHOD UPSTREAM STATUS)
 #   kill_replica I [SIGNAL]              default SIGKILL
 REPLICA_PID=()
 REPLICA_URL=()
@@ -55,7 +56,9 @@ start_balancer() {
     command -v nginx >/dev/null || { echo "nginx is missing (scripts/deps.sh installs it)" >&2; return 1; }
     local ngx="$T/nginx" port servers="" i
     mkdir -p "$ngx"
-    for i in "${!REPLICA_URL[@]}"; do
+    local which=("$@")
+    ((${#which[@]})) || which=("${!REPLICA_URL[@]}")
+    for i in "${which[@]}"; do
         servers+="        server ${REPLICA_URL[$i]#http://};"$'\n'
     done
     port=$(free_port)
@@ -67,7 +70,8 @@ pid $ngx/nginx.pid;
 error_log $ngx/error.log warn;
 events { worker_connections 512; }
 http {
-    access_log off;
+    log_format upstream '\$request_method \$upstream_addr \$status';
+    access_log $ngx/access.log upstream;
     client_body_temp_path $ngx/body;
     proxy_temp_path $ngx/proxy;
     fastcgi_temp_path $ngx/fastcgi;
@@ -86,6 +90,8 @@ $servers        keepalive 16;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host \$http_host;
+            # Only a connection that failed is tried on another replica (nginx never
+            # replays a non-idempotent request: LOCK, POST, PATCH).
             proxy_next_upstream error timeout;
             proxy_connect_timeout 2s;
             proxy_read_timeout 60s;

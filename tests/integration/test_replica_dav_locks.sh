@@ -9,47 +9,9 @@
 # the shared 2-core machine at load 12-17 (test_dav_litmus.sh took 4.8 s there at the same time).
 source "$(dirname "$0")/harness.sh"
 source "$(dirname "$0")/dav_helpers.sh"
+source "$(dirname "$0")/replica_harness.sh"
 command -v litmus >/dev/null || { echo "FAIL: litmus is not installed (scripts/deps.sh installs it)" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "FAIL: nginx is not installed (scripts/deps.sh installs it)" >&2; exit 1; }
-
-declare -a RURL=() RPID=()
-NGINX_PID=""
-
-# start_replica N: another de-server on the same root; sets RURL[N] and RPID[N].
-start_replica() {
-    local n=$1 out="$T/replica$1.out"
-    : >"$out"
-    "$DE_SERVER" --root "$SERVER_ROOT" --listen 127.0.0.1:0 >"$out" 2>"$T/replica$n.err" &
-    RPID[n]=$!
-    local i
-    for i in $(seq 1 200); do
-        if grep -q '^listening on ' "$out"; then
-            RURL[n]=$(sed -n 's/^listening on //p' "$out" | head -n1)
-            return 0
-        fi
-        kill -0 "${RPID[n]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "replica $n did not start:" >&2
-    cat "$T/replica$n.err" >&2
-    return 1
-}
-
-# The harness's cleanup calls stop_server: stop nginx and every replica with it.
-eval "harness_$(declare -f stop_server)"
-stop_server() {
-    if [[ -n "$NGINX_PID" ]]; then kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; fi
-    NGINX_PID=""
-    local n
-    for n in "${!RPID[@]}"; do
-        if [[ -n "${RPID[n]}" ]]; then
-            kill -TERM "${RPID[n]}" 2>/dev/null || true
-            wait "${RPID[n]}" 2>/dev/null || true
-            RPID[n]=""
-        fi
-    done
-    harness_stop_server
-}
 
 # via N METHOD PATH [curl args...]: a request as alice to replica N; sets CODE, BODY, and the
 # response headers in $T/dav.headers.
@@ -57,7 +19,7 @@ via() {
     local n=$1 method=$2 path=$3
     shift 3
     CODE=$(curl -sS -o "$T/dav.body" -D "$T/dav.headers" -w '%{http_code}' -u "alice:$KEY" \
-        -X "$method" "$@" "${RURL[n]}/dav/sales$path") || CODE=000
+        -X "$method" "$@" "${REPLICA_URL[n]}/dav/sales$path") || CODE=000
     BODY=$(cat "$T/dav.body" 2>/dev/null || true)
 }
 
@@ -66,11 +28,11 @@ PROPFIND_LOCKS='<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockd
 
 started=$(date +%s.%N)
 dav_setup
-RURL[1]=$SERVER_URL
+REPLICA_URL[1]=$SERVER_URL  # the harness's server is replica 1
 start_replica 2
 start_replica 3
 CHECKS=$((CHECKS + 1))
-[[ "${RURL[1]}" != "${RURL[2]}" && "${RURL[2]}" != "${RURL[3]}" ]] || fail "replicas share a port"
+[[ "${REPLICA_URL[1]}" != "${REPLICA_URL[2]}" && "${REPLICA_URL[2]}" != "${REPLICA_URL[3]}" ]] || fail "replicas share a port"
 
 # --- LOCK through 1; 2 and 3 see it ---------------------------------------------------------
 via 1 PUT /f.txt --data-binary v1
@@ -116,7 +78,7 @@ for round in 1 2 3; do
     for n in 1 2 3; do
         curl -sS -o /dev/null -w '%{http_code}\n' -u "alice:$KEY" -X LOCK \
             -H 'Content-Type: application/xml' --data-binary "$LOCKINFO" \
-            "${RURL[n]}/dav/sales/race$round.txt" >"$T/race$round.$n" &
+            "${REPLICA_URL[n]}/dav/sales/race$round.txt" >"$T/race$round.$n" &
         racers+=($!)
     done
     wait "${racers[@]}" || true
@@ -145,62 +107,9 @@ core_s=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
 
 # --- litmus locks through round-robin nginx over three replicas -----------------------------
 start_replica 4
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-mkdir -p "$T/nginx"
-start_nginx() {
-    NPORT=$(free_port)
-    cat >"$T/nginx/nginx.conf" <<NGX
-user $(id -un) $(id -gn);
-worker_processes 1;
-daemon off;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 64; }
-http {
-    log_format upstream '\$request_method \$upstream_addr \$status';
-    access_log $T/nginx/access.log upstream;
-    client_body_temp_path $T/nginx/client_body;
-    proxy_temp_path $T/nginx/proxy;
-    fastcgi_temp_path $T/nginx/fastcgi;
-    uwsgi_temp_path $T/nginx/uwsgi;
-    scgi_temp_path $T/nginx/scgi;
-    # Round-robin per request, no stickiness, no keep-alive to the replicas.
-    upstream replicas {
-        server ${RURL[2]#http://};
-        server ${RURL[3]#http://};
-        server ${RURL[4]#http://};
-    }
-    server {
-        listen 127.0.0.1:$NPORT;
-        client_max_body_size 0;
-        location / {
-            proxy_pass http://replicas;
-            proxy_set_header Host \$http_host;
-            proxy_http_version 1.1;
-            proxy_request_buffering off;
-            proxy_buffering off;
-            # A LOCK is not idempotent: never replay a request on another replica.
-            proxy_next_upstream off;
-        }
-    }
-}
-NGX
-    nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" 2>"$T/nginx/stderr" &
-    NGINX_PID=$!
-    local _
-    for _ in $(seq 1 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && return 0
-        kill -0 "$NGINX_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    wait "$NGINX_PID" 2>/dev/null || true
-    NGINX_PID=""
-    return 1
-}
-# The port was free a moment ago; another process may take it first: try again.
-start_nginx || start_nginx || { cat "$T/nginx/stderr" "$T/nginx/error.log" >&2 2>/dev/null; fail "nginx did not start"; finish; }
+start_balancer 2 3 4 || { fail "nginx did not start"; finish; }
 : >"$T/nginx/access.log"
-LB="http://127.0.0.1:$NPORT/dav/sales"
+LB="$BALANCER_URL/dav/sales"
 CODE=$(curl -sS -o /dev/null -w '%{http_code}' -u "alice:$KEY" -X MKCOL "$LB/litmus/") || CODE=000
 assert_eq "$CODE" "201" "MKCOL /litmus/ through nginx"
 set +e
@@ -216,7 +125,7 @@ if [[ $rc != 0 || "$summary" != *" 0 failed."* ]]; then
 fi
 # Every replica served LOCKs and UNLOCKs, and consecutive requests changed replica.
 for n in 2 3 4; do
-    k=$(grep -c -E "^(LOCK|UNLOCK) ${RURL[n]#http://} " "$T/nginx/access.log" || true)
+    k=$(grep -c -E "^(LOCK|UNLOCK) ${REPLICA_URL[n]#http://} " "$T/nginx/access.log" || true)
     CHECKS=$((CHECKS + 1))
     ((k >= 3)) || fail "replica $n served $k LOCK/UNLOCK requests through nginx"
 done
