@@ -79,8 +79,8 @@ void AppStore::clean_staging(bool own) {
     if (!children) return;
     for (const auto& c : *children) {
         if (!valid_app_name(c.name)) continue;
-        UniqueFd dir(::open(staging_dir(c.name).c_str(),
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd dir(
+            ::open(staging_dir(c.name).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!dir) continue;
         auto staged = read_dir(dir.get());
         if (!staged) continue;
@@ -89,8 +89,8 @@ void AppStore::clean_staging(bool own) {
             // other name is a tree being removed by a discard's fallback, or
             // left by an older de-server: nobody's.
             auto owner = Replicas::owner_of(f.name);
-            bool remove = own ? owner == m_replicas.id()
-                              : owner.empty() || !m_replicas.alive(owner);
+            bool remove =
+                own ? owner == m_replicas.id() : owner.empty() || !m_replicas.alive(owner);
             if (remove) remove_tree(dir.get(), f.name);
         }
     }

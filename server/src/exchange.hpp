@@ -32,7 +32,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-
 struct Exchange {
     Stream& stream;
     beast::flat_buffer& buffer;  // bytes read past the header: the body's start

@@ -243,8 +243,8 @@ void Reservation::absorb(Reservation&& o) {
     if (!m_upload.empty() || !o.m_upload.empty()) {
         // Uploads' reservations (tus: a final upload takes its partial ones'):
         // one file on the root grows, the other goes.
-        m_store->move_reservation(m_app, o.m_upload, o.m_bytes, o.m_entries, o.m_streamed,
-                                  m_upload, m_bytes, m_entries);
+        m_store->move_reservation(m_app, o.m_upload, o.m_bytes, o.m_entries, o.m_streamed, m_upload,
+                                  m_bytes, m_entries);
         m_bytes += std::exchange(o.m_bytes, 0);
         m_entries += std::exchange(o.m_entries, 0);
         o.m_store = nullptr;
@@ -429,7 +429,7 @@ std::uint64_t MountStore::min_free_bytes_now() {
 }
 
 std::optional<ApiError> MountStore::disk_full_locked(std::uint64_t bytes,
-                                                    std::uint64_t others_streamed) {
+                                                     std::uint64_t others_streamed) {
     if (bytes == 0) return std::nullopt;
     auto d = disk_space(m_apps.root());
     if (!d) return std::nullopt;  // cannot tell: the write's own ENOSPC still answers 507
@@ -511,10 +511,10 @@ ApiResult<void> MountStore::change_reservation(const std::string& app, std::int6
     if (mine)
         publish_locked(*ledger, st);
     else
-        ledger->put_upload(upload, {held + static_cast<std::uint64_t>(std::max<std::int64_t>(bytes, 0)),
-                                    held_entries +
-                                        static_cast<std::uint64_t>(std::max<std::int64_t>(entries, 0)),
-                                    0});
+        ledger->put_upload(
+            upload,
+            {held + static_cast<std::uint64_t>(std::max<std::int64_t>(bytes, 0)),
+             held_entries + static_cast<std::uint64_t>(std::max<std::int64_t>(entries, 0)), 0});
     return {};
 }
 
@@ -576,9 +576,9 @@ void MountStore::forget_uploads(const std::string& app) {
     if (auto ledger = m_ledger.open(app)) ledger->remove_uploads();
 }
 
-void MountStore::end_reservation(const std::string& app, std::uint64_t bytes,
-                                 std::uint64_t entries, bool streamed, std::int64_t delta,
-                                 std::int64_t entries_delta, const std::string& upload) {
+void MountStore::end_reservation(const std::string& app, std::uint64_t bytes, std::uint64_t entries,
+                                 bool streamed, std::int64_t delta, std::int64_t entries_delta,
+                                 const std::string& upload) {
     std::lock_guard guard(m_quota_mutex);
     auto& st = m_quota_state[app];
     if (!upload.empty()) {
@@ -602,7 +602,8 @@ void MountStore::end_reservation(const std::string& app, std::uint64_t bytes,
                        .count();
         if (st.recent.empty() || st.recent.back().second != now) st.recent.push_back({now, 0, 0});
         if (delta > 0) st.recent.back().bytes += static_cast<std::uint64_t>(delta);
-        if (entries_delta > 0) st.recent.back().entries += static_cast<std::uint64_t>(entries_delta);
+        if (entries_delta > 0)
+            st.recent.back().entries += static_cast<std::uint64_t>(entries_delta);
     }
     if (bytes == 0 && entries == 0 && delta <= 0 && entries_delta <= 0) return;
     if (auto ledger = m_ledger.open(app)) publish_locked(*ledger, st);
@@ -698,8 +699,8 @@ ApiResult<void> MountStore::refresh_usage(const std::string& app, int mount_fd,
     // A big tree is counted less often: the walk takes at most a tenth of the
     // time, and a count is never older than the other replicas list their
     // commits for (QuotaLedger::k_keep_s, less a margin).
-    st.ttl = std::clamp<std::chrono::steady_clock::duration>(took * 10, k_usage_ttl,
-                                                             k_usage_ttl_max);
+    st.ttl =
+        std::clamp<std::chrono::steady_clock::duration>(took * 10, k_usage_ttl, k_usage_ttl_max);
     return {};
 }
 
@@ -769,7 +770,8 @@ ApiResult<Reservation> MountStore::reserve(const std::string& app, int mount_fd,
     std::uint64_t avail_entries = m_max_entries > used_entries ? m_max_entries - used_entries : 0;
     if (entries > avail_entries) return std::unexpected(entries_error(entries, avail_entries));
     // A tus upload (not streamed) is checked against the disk too, then preallocates.
-    if (auto full = disk_full_locked(bytes, others.reserved.streamed)) return std::unexpected(*full);
+    if (auto full = disk_full_locked(bytes, others.reserved.streamed))
+        return std::unexpected(*full);
     st.reserved += bytes;
     st.reserved_entries += entries;
     if (streamed) {

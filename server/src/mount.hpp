@@ -264,8 +264,8 @@ class MountStore {
     // the root under the upload's id (quota_ledger.hpp), so that it stays
     // counted whichever replica continues the upload, and ends only when one
     // commits it (Reservation::commit: completion, termination, expiry).
-    ApiResult<Reservation> reserve_upload(const std::string& app, int mount_fd,
-                                          std::uint64_t bytes, const std::string& upload);
+    ApiResult<Reservation> reserve_upload(const std::string& app, int mount_fd, std::uint64_t bytes,
+                                          const std::string& upload);
     // The reservation upload `upload` holds on the root, for a replica that
     // continues it (`bytes`: what to hold when none is recorded).
     Reservation adopt_upload(const std::string& app, const std::string& upload,

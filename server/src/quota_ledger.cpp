@@ -171,7 +171,8 @@ QuotaLedger::Others QuotaLedger::Session::others(std::int64_t since_ms) {
 void QuotaLedger::Session::publish(const Held& mine, const std::deque<Committed>& recent) {
     if (!valid()) return;
     const auto& me = m_ledger->m_replicas.id();
-    UniqueFd f(::openat(m_dir.get(), me.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd f(
+        ::openat(m_dir.get(), me.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!f) return;
     std::string text = format(mine, recent);
     // Readers hold the same lock, so they never see it half written.

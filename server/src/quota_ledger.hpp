@@ -47,8 +47,8 @@ class QuotaLedger {
         std::uint64_t entries = 0;
     };
     struct Others {
-        Held reserved;                     // by the other live replicas, and by uploads
-        std::uint64_t recent_bytes = 0;    // committed by any other replica since then
+        Held reserved;                   // by the other live replicas, and by uploads
+        std::uint64_t recent_bytes = 0;  // committed by any other replica since then
         std::uint64_t recent_entries = 0;
     };
     // How long a replica lists its commits; a count older than this (less

@@ -35,7 +35,8 @@ Status Replicas::start() {
         auto path = m_root / "replicas" / m_id;
         auto lock = FileLock::take(path, false);
         if (!lock) continue;
-        struct stat held {}, named {};
+        struct stat held {
+        }, named{};
         if (::fstat(lock->fd(), &held) != 0 || ::stat(path.c_str(), &named) != 0 ||
             held.st_ino != named.st_ino || held.st_dev != named.st_dev)
             continue;
@@ -43,8 +44,8 @@ Status Replicas::start() {
         forget_dead();
         return {};
     }
-    return fail(ErrorKind::generic,
-                fmt::format("cannot register this replica in '{}'", (m_root / "replicas").string()));
+    return fail(ErrorKind::generic, fmt::format("cannot register this replica in '{}'",
+                                                (m_root / "replicas").string()));
 }
 
 bool Replicas::alive(std::string_view id) {

@@ -227,9 +227,8 @@ class Server {
     ApiResult<Caller> authenticate(const Credentials& creds);
     // A request refused before it was routed (its header was malformed, too
     // big or too slow, or its framing bad), for the metrics and the access log.
-    void observe_unread(Stream& stream, int status,
-                        std::chrono::steady_clock::time_point started, std::string_view method = {},
-                        std::string_view target = {});
+    void observe_unread(Stream& stream, int status, std::chrono::steady_clock::time_point started,
+                        std::string_view method = {}, std::string_view target = {});
     void set_idle(std::uint64_t id, bool idle);
     void close_sessions(bool idle_only);
     bool all_sessions_idle();
@@ -701,7 +700,7 @@ awaitable<void> Server::session(tcp::socket socket) {
         auto peer = stream->socket().remote_endpoint(aec);
         client = aec ? std::string("?") : AuthThrottle::client_key(peer.address().to_string());
     }
-    UserLimits::Slot held;                 // this connection's unit of its user's connection limit
+    UserLimits::Slot held;  // this connection's unit of its user's connection limit
     auto counted = m_telemetry.connection();  // de_connections_open, while this lives
     struct HeaderWatch {
         bool reading = false;
