@@ -37,6 +37,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# wait_listening OUT PID ERR: until de-server PID prints its "listening on URL" line into OUT;
+# prints URL. Fails (with ERR's content) when it exits first or takes 10 s.
+wait_listening() {
+    local out=$1 pid=$2 err=$3 _
+    for _ in $(seq 1 200); do
+        if grep -q '^listening on ' "$out"; then
+            sed -n 's/^listening on //p' "$out" | head -n1
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "de-server did not start:" >&2
+    cat "$err" >&2
+    return 1
+}
+
 # start_server [extra de-server args...]: sets SERVER_URL and SERVER_PID.
 start_server() {
     mkdir -p "$SERVER_ROOT"
@@ -44,19 +61,8 @@ start_server() {
     : >"$out"
     "$DE_SERVER" --root "$SERVER_ROOT" --listen 127.0.0.1:0 "$@" >"$out" 2>"$T/server.err" &
     SERVER_PID=$!
-    local i
-    for i in $(seq 1 200); do
-        if grep -q '^listening on ' "$out"; then
-            SERVER_URL=$(sed -n 's/^listening on //p' "$out" | head -n1)
-            export SERVER_URL
-            return 0
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "de-server did not start:" >&2
-    cat "$T/server.err" >&2
-    return 1
+    SERVER_URL=$(wait_listening "$out" "$SERVER_PID" "$T/server.err") || return 1
+    export SERVER_URL
 }
 
 stop_server() {

@@ -19,18 +19,7 @@ start_replica() {
     : >"$out"
     "$DE_SERVER" --root "$SERVER_ROOT" --listen 127.0.0.1:0 "$@" >"$out" 2>>"$T/replica-$i.err" &
     REPLICA_PID[$i]=$!
-    local _
-    for _ in $(seq 1 200); do
-        if grep -q '^listening on ' "$out"; then
-            REPLICA_URL[$i]=$(sed -n 's/^listening on //p' "$out" | head -n1)
-            return 0
-        fi
-        kill -0 "${REPLICA_PID[$i]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "replica $i did not start:" >&2
-    cat "$T/replica-$i.err" >&2
-    return 1
+    REPLICA_URL[$i]=$(wait_listening "$out" "${REPLICA_PID[$i]}" "$T/replica-$i.err") || return 1
 }
 
 start_replicas() {
