@@ -23,8 +23,8 @@
 // destroyed on the pool thread). It therefore holds its own descriptor of the
 // staging folder: it once used the Mount's, which the coroutine had closed by
 // then, so the last reference's ~Batch unlinked with fd -1 (EBADF) and leaked
-// every uncommitted staged file until the next restart. PoolJob now also drops
-// a job's closure before it reports the job done.
+// every uncommitted staged file until the next restart. A JobGroup
+// (pool_jobs.hpp) also drops a job's closure before it reports the job done.
 //
 // Measured on the 2-core box (20k files of 1-16 KiB, 4 batches of 5000 on 2
 // connections, box shared with other builds at load 7-10): per batch, body
@@ -40,6 +40,7 @@
 #include "batch.hpp"
 
 #include "crc_store.hpp"
+#include "pool_jobs.hpp"
 
 #include <de/crc64.hpp>
 #include <de/json.hpp>
@@ -64,7 +65,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -466,63 +466,6 @@ class Batch final : public TarHandler {
     std::set<std::string> m_dirty;
 };
 
-// Test builds: DE_SERVER_TEST_POOL_LINGER_MS=N keeps a pool thread N ms past
-// the end of a batch job, after the session was told the job is done: what
-// the job still held then would outlive the request (the ~Batch regression).
-void linger_after_job() {
-#ifdef DE_TEST_HOOKS
-    static const int ms = [] {
-        const char* v = std::getenv("DE_SERVER_TEST_POOL_LINGER_MS");
-        return v ? std::atoi(v) : 0;
-    }();
-    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-#endif
-}
-
-// Runs blocking work on the pool while the session's coroutine goes on; wait()
-// resumes the session on its own executor once the work is done.
-class PoolJob {
-  public:
-    PoolJob(asio::thread_pool& pool, Stream::executor_type strand)
-        : m_pool(pool), m_strand(strand), m_signal(strand) {}
-
-    template <class F>
-    void start(F f) {
-        m_busy = true;
-        m_done = false;
-        asio::post(m_pool, [this, f = std::move(f)]() mutable {
-            {
-                // Run and destroy the closure here, before the session learns
-                // the job is done: what it captured (the Batch) must not
-                // outlive the request on this thread.
-                F job = std::move(f);
-                job();
-            }
-            asio::post(m_strand, [this] {
-                m_done = true;
-                m_signal.cancel();
-            });
-            linger_after_job();
-        });
-    }
-    awaitable<void> wait() {
-        boost::system::error_code ec;
-        while (m_busy && !m_done) {
-            m_signal.expires_at(std::chrono::steady_clock::time_point::max());
-            co_await m_signal.async_wait(asio::redirect_error(use_awaitable, ec));
-        }
-        m_busy = false;
-    }
-    bool busy() const { return m_busy; }
-
-  private:
-    asio::thread_pool& m_pool;
-    Stream::executor_type m_strand;
-    asio::steady_timer m_signal;
-    bool m_busy = false;
-    bool m_done = false;
-};
-
 }  // namespace
 
 awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
@@ -575,7 +518,7 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
     auto started = std::chrono::steady_clock::now();
     auto batch = std::make_shared<Batch>(ctx.mounts, *mount, *overwrite);
     auto reader = std::make_shared<TarReader>();
-    PoolJob job(ctx.pool, x.stream.get_executor());
+    JobGroup job(x.stream.get_executor());
     std::optional<ApiError> error;
     ApiResult<void> job_result;
 
@@ -603,7 +546,7 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
         first = first && x.buffer.size() > 0;
         if (ec) {
             co_await job.wait();
-            job.start([batch] { batch->discard(); });
+            job.start(ctx.pool, [batch] { batch->discard(); });
             co_await job.wait();
             reservation->commit(0);
             x.status = 0;
@@ -618,7 +561,7 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
         if (n == 0) break;
         left -= n;
         if (!error) {
-            job.start([batch, reader, buf, n, &job_result] {
+            job.start(ctx.pool, [batch, reader, buf, n, &job_result] {
                 job_result = reader->feed(std::string_view(buf, n), *batch);
             });
             cur ^= 1;
@@ -633,7 +576,7 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
     ApiResult<Batch::Outcome> outcome = std::unexpected(ApiError{});
     std::uint64_t new_entries = 0;
     if (!error) {
-        job.start([batch, &outcome, &reservation, &new_entries] {
+        job.start(ctx.pool, [batch, &outcome, &reservation, &new_entries] {
             new_entries = batch->new_entries();
             if (auto g = reservation->grow_entries(new_entries); !g) {
                 outcome = std::unexpected(g.error());
@@ -645,7 +588,7 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
         if (!outcome) error = outcome.error();
     }
     if (error) {
-        job.start([batch] { batch->discard(); });
+        job.start(ctx.pool, [batch] { batch->discard(); });
         co_await job.wait();
         reservation->commit(0);
         x.status = api::http_status(error->kind);
@@ -653,7 +596,7 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
     }
     if (outcome->status != 200) {
         // A 207: the members that could not be placed are still staged.
-        job.start([batch] { batch->discard(); });
+        job.start(ctx.pool, [batch] { batch->discard(); });
         co_await job.wait();
     }
     reservation->commit(outcome->delta, static_cast<std::int64_t>(new_entries));

@@ -61,6 +61,7 @@
 // paths interleave (a creation may carry a body and complete at once).
 #include "tus.hpp"
 
+#include "pool_jobs.hpp"
 #include "tus_hash.hpp"
 #include "tus_proto.hpp"
 #include "tus_store.hpp"
@@ -101,7 +102,6 @@ using nlohmann::json;
 
 using tus::BufferPool;
 using tus::g_ahead_total;
-using tus::JobGroup;
 using tus::k_ahead_total_max;
 using tus::k_ahead_window;
 using tus::k_chunk;
@@ -109,7 +109,6 @@ using tus::k_writeback_window;
 using tus::now_ms;
 using tus::ofd_lock;
 using tus::ofd_unlock;
-using tus::on_pool;
 using tus::TusUpload;
 using tus::UploadPtr;
 

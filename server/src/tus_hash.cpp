@@ -186,13 +186,4 @@ void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep, bool ours)
     }
 }
 
-// Runs `fn` on the pool and waits for it.
-awaitable<void> on_pool(asio::thread_pool& pool, const std::function<void()>& fn) {
-    JobGroup g(co_await asio::this_coro::executor);
-    std::vector<std::function<void()>> v;
-    v.push_back(fn);
-    g.start(pool, std::move(v));
-    co_await g.wait();
-}
-
 }  // namespace de::server::tus

@@ -11,7 +11,7 @@
 //   a PATCH that starts where the hash stands feeds it from its buffer; bytes
 //   ahead of it are kept in pooled copies within a window, and catch_up()
 //   jobs on the pool hash them (or read them back) as the prefix grows.
-// - JobGroup runs a PATCH's write, checksum and hash jobs on the pool while
+// - A JobGroup (pool_jobs.hpp) runs a PATCH's write, checksum and hash jobs on the pool while
 //   the session's coroutine reads the next buffer.
 
 #include "fs.hpp"
@@ -121,44 +121,5 @@ void maybe_catch_up_locked(const UploadPtr& u, asio::thread_pool& pool);
 // `ours`: this process rolled it back (a PATCH here), so the part's epoch is
 // bumped for the other replicas; false: merging another replica's rollback.
 void rollback_locked(TusUpload& u, std::size_t k, std::uint64_t keep, bool ours = true);
-
-// Functions run on the pool at once; the session's coroutine awaits them all.
-// The group must outlive its jobs: always wait() before leaving the scope.
-class JobGroup {
-  public:
-    explicit JobGroup(asio::any_io_executor ex) : m_ex(ex), m_timer(ex) {}
-    void start(asio::thread_pool& pool, std::vector<std::function<void()>> fns) {
-        m_busy = true;
-        m_done = false;
-        auto left = std::make_shared<std::atomic<int>>(static_cast<int>(fns.size()));
-        for (auto& fn : fns)
-            asio::post(pool, [this, left, fn = std::move(fn)] {
-                fn();
-                if (left->fetch_sub(1) == 1)
-                    asio::post(m_ex, [this] {
-                        m_done = true;
-                        m_timer.cancel();
-                    });
-            });
-    }
-    bool busy() const { return m_busy; }
-    asio::awaitable<void> wait() {
-        boost::system::error_code ec;
-        while (m_busy && !m_done) {
-            m_timer.expires_at(std::chrono::steady_clock::time_point::max());
-            co_await m_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
-        m_busy = false;
-    }
-
-  private:
-    asio::any_io_executor m_ex;
-    asio::steady_timer m_timer;
-    bool m_busy = false;
-    bool m_done = true;
-};
-
-// Runs `fn` on the pool and waits for it.
-asio::awaitable<void> on_pool(asio::thread_pool& pool, const std::function<void()>& fn);
 
 }  // namespace de::server::tus
