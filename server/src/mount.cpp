@@ -381,32 +381,39 @@ ApiResult<PutResult> Upload::commit() {
 
 // ---- TreeWalker --------------------------------------------------------------------------
 
-TreeWalker::TreeWalker(MountStore& store, std::variant<SortedWalk, FolderScan> walk, bool hashes)
+TreeWalker::TreeWalker(MountStore& store, SortedWalk walk, bool hashes)
     : m_store(store), m_walk(std::move(walk)), m_hashes(hashes) {}
 
 ApiResult<std::optional<Entry>> TreeWalker::next() {
-    auto item = std::visit([](auto& w) { return w.next(); }, m_walk);
+    auto item = m_walk.next();
     if (!item) return std::unexpected(item.error());
     if (!*item) return std::optional<Entry>();
-    auto& it = **item;
-    m_last = it.st;
-    Entry e = entry_from_stat(std::move(it.path), it.st);
-    auto known = m_store.inodes().lookup(it.st);
-    m_last_bare = known.bare;
-    if (S_ISREG(it.st.st_mode)) {
-        e.sha256 = std::move(known.sha256);
-        if (m_hashes && !e.sha256) {
-            int fd = ::openat(it.dir_fd, it.name.c_str(),
-                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-            if (fd >= 0) {
-                UniqueFd f(fd);
-                struct stat st {};
-                if (::fstat(fd, &st) == 0)
-                    if (auto h = m_store.hash_of(fd, st)) e.sha256 = *h;
-            }
-        }
+    return std::optional<Entry>(m_store.entry_of(**item, m_hashes));
+}
+
+// ---- FolderPages -------------------------------------------------------------------------
+
+FolderPages::FolderPages(MountStore& store, FolderScan scan, bool hashes)
+    : m_store(store), m_scan(std::move(scan)), m_hashes(hashes) {}
+
+ApiResult<void> FolderPages::next_names(std::vector<Member>& page, std::size_t max) {
+    page.clear();
+    while (page.size() < max) {
+        auto name = m_scan.next_name();
+        if (!name) return std::unexpected(name.error());
+        if (!*name) break;
+        page.emplace_back().item.name = std::move(**name);
     }
-    return std::optional<Entry>(std::move(e));
+    return {};
+}
+
+ApiResult<void> FolderPages::fill(std::span<Member> slice) const {
+    for (auto& m : slice) {
+        auto listed = stat_member(m_scan.fd(), m_scan.path(), m.item);
+        if (!listed) return std::unexpected(listed.error());
+        if (*listed) m.entry = m_store.entry_of(m.item, m_hashes, &m.bare);
+    }
+    return {};
 }
 
 // ---- MountStore --------------------------------------------------------------------------
@@ -1272,16 +1279,40 @@ ApiResult<ListPage> MountStore::list_page(SortedWalk walk, bool hashes, std::siz
     return page;
 }
 
-ApiResult<std::unique_ptr<TreeWalker>> MountStore::walk(Mount& m, std::string_view rel, bool hashes,
-                                                        bool recursive) {
+ApiResult<std::unique_ptr<TreeWalker>> MountStore::walk(Mount& m, std::string_view rel,
+                                                        bool hashes) {
     int fd = open_beneath_raw(m.dir.get(), rel, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return std::unexpected(not_a_folder(m.dir.get(), rel, -fd));
-    if (!recursive)
-        return std::make_unique<TreeWalker>(*this, FolderScan(UniqueFd(fd), std::string(rel)),
-                                            hashes);
     auto w = SortedWalk::start(UniqueFd(fd), std::string(rel), {}, true);
     if (!w) return std::unexpected(w.error());
     return std::make_unique<TreeWalker>(*this, std::move(*w), hashes);
+}
+
+ApiResult<std::unique_ptr<FolderPages>> MountStore::folder_pages(Mount& m, std::string_view rel,
+                                                                 bool hashes) {
+    int fd = open_beneath_raw(m.dir.get(), rel, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return std::unexpected(not_a_folder(m.dir.get(), rel, -fd));
+    return std::make_unique<FolderPages>(*this, FolderScan(UniqueFd(fd), std::string(rel)), hashes);
+}
+
+Entry MountStore::entry_of(SortedWalk::Item& it, bool hash, bool* bare) {
+    Entry e = entry_from_stat(std::move(it.path), it.st);
+    auto known = m_inodes.lookup(it.st);
+    if (bare) *bare = known.bare;
+    if (S_ISREG(it.st.st_mode)) {
+        e.sha256 = std::move(known.sha256);
+        if (hash && !e.sha256) {
+            int fd = ::openat(it.dir_fd, it.name.c_str(),
+                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+            if (fd >= 0) {
+                UniqueFd f(fd);
+                struct stat st {};
+                if (::fstat(fd, &st) == 0)
+                    if (auto h = hash_of(fd, st)) e.sha256 = *h;
+            }
+        }
+    }
+    return e;
 }
 
 }  // namespace de::server

@@ -234,6 +234,20 @@ ApiResult<void> SortedWalk::scan(Level& l) {
     return {};
 }
 
+ApiResult<bool> stat_member(int dir_fd, std::string_view folder, SortedWalk::Item& it) {
+    if (::fstatat(dir_fd, it.name.c_str(), &it.st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return false;  // deleted meanwhile
+        return std::unexpected(walk_error(errno, join_path(folder, it.name)));
+    }
+    if (!S_ISREG(it.st.st_mode) && !S_ISDIR(it.st.st_mode)) return false;
+    // A file with several links may share its inode with one outside the
+    // mount: like a symlink it is not listed (docs/api.md, "Entries").
+    if (S_ISREG(it.st.st_mode) && it.st.st_nlink > 1) return false;
+    it.path = join_path(folder, it.name);
+    it.dir_fd = S_ISREG(it.st.st_mode) ? dir_fd : -1;
+    return true;
+}
+
 ApiResult<std::optional<SortedWalk::Item>> SortedWalk::next() {
     while (!m_levels.empty()) {
         Level& l = m_levels.back();
@@ -250,23 +264,13 @@ ApiResult<std::optional<SortedWalk::Item>> SortedWalk::next() {
         // The batch is sorted: its last name is where the next scan starts.
         if (l.pos + 1 == l.batch.size()) l.last = l.batch[l.pos];
         it.name = std::move(l.batch[l.pos++]);
-        if (::fstatat(m_fd.get(), it.name.c_str(), &it.st, AT_SYMLINK_NOFOLLOW) != 0) {
-            if (errno == ENOENT) continue;  // deleted meanwhile
-            return std::unexpected(walk_error(errno, join_path(l.path, it.name)));
-        }
-        if (!S_ISREG(it.st.st_mode) && !S_ISDIR(it.st.st_mode)) continue;
-        // A file with several links may share its inode with one outside the
-        // mount: like a symlink it is not listed (docs/api.md, "Entries").
-        if (S_ISREG(it.st.st_mode) && it.st.st_nlink > 1) continue;
-        it.path = join_path(l.path, it.name);
-        if (S_ISDIR(it.st.st_mode)) {
-            if (m_recursive) {
-                auto entered = down(it.name, it.path, &it.st);  // invalidates l
-                if (!entered) return std::unexpected(entered.error());
-                if (!*entered) continue;  // gone or replaced meanwhile
-            }
-        } else {
-            it.dir_fd = m_fd.get();
+        auto listed = stat_member(m_fd.get(), l.path, it);
+        if (!listed) return std::unexpected(listed.error());
+        if (!*listed) continue;
+        if (S_ISDIR(it.st.st_mode) && m_recursive) {
+            auto entered = down(it.name, it.path, &it.st);  // invalidates l
+            if (!entered) return std::unexpected(entered.error());
+            if (!*entered) continue;  // gone or replaced meanwhile
         }
         return std::optional<Item>(std::move(it));
     }
@@ -282,7 +286,7 @@ constexpr std::size_t k_dirent_buffer = 32 * 1024;
 FolderScan::FolderScan(UniqueFd dir_fd, std::string path)
     : m_fd(std::move(dir_fd)), m_path(std::move(path)), m_buf(new char[k_dirent_buffer]) {}
 
-ApiResult<std::optional<SortedWalk::Item>> FolderScan::next() {
+ApiResult<std::optional<std::string>> FolderScan::next_name() {
     while (true) {
         if (m_off == m_len) {
             ssize_t n = ::getdents64(m_fd.get(), m_buf.get(), k_dirent_buffer);
@@ -290,7 +294,7 @@ ApiResult<std::optional<SortedWalk::Item>> FolderScan::next() {
                 if (errno == EINTR) continue;
                 return std::unexpected(walk_error(errno, m_path));
             }
-            if (n == 0) return std::optional<SortedWalk::Item>();
+            if (n == 0) return std::optional<std::string>();
             m_len = static_cast<std::size_t>(n);
             m_off = 0;
         }
@@ -300,19 +304,20 @@ ApiResult<std::optional<SortedWalk::Item>> FolderScan::next() {
         if (name == "." || name == "..") continue;
         // The type from the dirent skips what can never be listed without a stat.
         if (d->d_type != DT_UNKNOWN && d->d_type != DT_REG && d->d_type != DT_DIR) continue;
+        return std::optional<std::string>(name);
+    }
+}
+
+ApiResult<std::optional<SortedWalk::Item>> FolderScan::next() {
+    while (true) {
+        auto name = next_name();
+        if (!name) return std::unexpected(name.error());
+        if (!*name) return std::optional<SortedWalk::Item>();
         SortedWalk::Item it;
-        it.name.assign(name);
-        if (::fstatat(m_fd.get(), it.name.c_str(), &it.st, AT_SYMLINK_NOFOLLOW) != 0) {
-            if (errno == ENOENT) continue;  // deleted meanwhile
-            return std::unexpected(walk_error(errno, join_path(m_path, it.name)));
-        }
-        if (!S_ISREG(it.st.st_mode) && !S_ISDIR(it.st.st_mode)) continue;
-        // A file with several links may share its inode with one outside the
-        // mount: like a symlink it is not listed (docs/api.md, "Entries").
-        if (S_ISREG(it.st.st_mode) && it.st.st_nlink > 1) continue;
-        it.path = join_path(m_path, it.name);
-        if (S_ISREG(it.st.st_mode)) it.dir_fd = m_fd.get();
-        return std::optional<SortedWalk::Item>(std::move(it));
+        it.name = std::move(**name);
+        auto listed = stat_member(m_fd.get(), m_path, it);
+        if (!listed) return std::unexpected(listed.error());
+        if (*listed) return std::optional<SortedWalk::Item>(std::move(it));
     }
 }
 

@@ -85,6 +85,12 @@ class SortedWalk {
     bool m_recursive = true;
 };
 
+// Stats the member `it.name` of the folder `dir_fd` (at `folder`, relative to
+// the mount) into `it` (st, path, dir_fd) and says whether a walk lists it:
+// true for a folder or a regular file with one link; false for anything else
+// and for a name gone meanwhile; an error when it cannot be read.
+ApiResult<bool> stat_member(int dir_fd, std::string_view folder, SortedWalk::Item& it);
+
 // One folder's entries in directory order, a getdents64 buffer (32 KiB) at a
 // time: nothing is held per name and the folder is read once, whatever its
 // size. For WebDAV's PROPFIND Depth 1, whose answer has no order, so a big
@@ -100,6 +106,12 @@ class FolderScan {
     // The next item (path, stat, dir_fd and name as SortedWalk's), nullopt at
     // the end, or why the scan cannot go on.
     ApiResult<std::optional<SortedWalk::Item>> next();
+    // Only the next name whose dirent does not rule it out (stat_member then
+    // decides), nullopt at the end: a reader of names can leave the stat to
+    // other threads.
+    ApiResult<std::optional<std::string>> next_name();
+    int fd() const { return m_fd.get(); }
+    const std::string& path() const { return m_path; }
 
   private:
     UniqueFd m_fd;
