@@ -709,14 +709,17 @@ std::vector<dav::DeadProp> member_dead_props(ServerContext& ctx, int dir_fd, std
 // One page of a Depth 1 listing: its members (FolderPages), their dead
 // properties when asked for (empty for a member that has none), and whether
 // a slice could not be filled (the walk cannot go on).
-struct ListingPage {
-    std::vector<FolderPages::Member> members;
-    std::vector<std::vector<dav::DeadProp>> dead;
-    std::array<bool, 2> failed{};  // per slice
-};
 // Names per page, and slices filled at once (the server's pool has two threads).
 constexpr std::size_t k_listing_page = 512;
 constexpr std::size_t k_listing_slices = 2;
+struct ListingPage {
+    std::vector<FolderPages::Member> members;
+    std::vector<std::vector<dav::DeadProp>> dead;
+    std::array<bool, k_listing_slices> failed{};  // per slice
+    bool any_failed() const {
+        return std::any_of(failed.begin(), failed.end(), [](bool f) { return f; });
+    }
+};
 
 // PROPFIND: the multistatus streamed in chunks while one folder's walk goes
 // (SortedWalk: batches of the smallest names, memory bounded whatever the size).
@@ -842,7 +845,7 @@ awaitable<bool> do_propfind(Call& c) {
     while (true) {
         co_await job.wait();
         ListingPage& page = pages[cur];
-        if (page.failed[0] || page.failed[1]) co_return false;
+        if (page.any_failed()) co_return false;
         if (page.members.empty()) break;
         bool next_ok = start(pages[cur ^ 1]);
         for (std::size_t i = 0; i < page.members.size() && !ec; ++i) {
