@@ -706,12 +706,12 @@ std::vector<dav::DeadProp> member_dead_props(ServerContext& ctx, int dir_fd, std
     return props;
 }
 
-// One page of a Depth 1 listing: its members (FolderPages), their dead
-// properties when asked for (empty for a member that has none), and whether
-// a slice could not be filled (the walk cannot go on).
 // Names per page, and slices filled at once (the server's pool has two threads).
 constexpr std::size_t k_listing_page = 512;
 constexpr std::size_t k_listing_slices = 2;
+// One page of a Depth 1 listing: its members (FolderPages), their dead
+// properties when asked for (empty for a member that has none), and whether
+// a slice could not be filled (the walk cannot go on).
 struct ListingPage {
     std::vector<FolderPages::Member> members;
     std::vector<std::vector<dav::DeadProp>> dead;
@@ -721,8 +721,9 @@ struct ListingPage {
     }
 };
 
-// PROPFIND: the multistatus streamed in chunks while one folder's walk goes
-// (SortedWalk: batches of the smallest names, memory bounded whatever the size).
+// PROPFIND: the multistatus streamed in chunks while one folder's members are
+// read a page at a time (FolderPages: memory bounded by two pages, whatever
+// the folder's size).
 awaitable<bool> do_propfind(Call& c) {
     auto& ctx = c.ctx;
     auto& x = c.x;

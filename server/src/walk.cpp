@@ -308,17 +308,4 @@ ApiResult<std::optional<std::string>> FolderScan::next_name() {
     }
 }
 
-ApiResult<std::optional<SortedWalk::Item>> FolderScan::next() {
-    while (true) {
-        auto name = next_name();
-        if (!name) return std::unexpected(name.error());
-        if (!*name) return std::optional<SortedWalk::Item>();
-        SortedWalk::Item it;
-        it.name = std::move(**name);
-        auto listed = stat_member(m_fd.get(), m_path, it);
-        if (!listed) return std::unexpected(listed.error());
-        if (*listed) return std::optional<SortedWalk::Item>(std::move(it));
-    }
-}
-
 }  // namespace de::server

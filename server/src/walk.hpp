@@ -103,12 +103,9 @@ class FolderScan {
     // `dir_fd`: O_RDONLY|O_DIRECTORY of `path` (relative to the mount), at its start.
     FolderScan(UniqueFd dir_fd, std::string path);
 
-    // The next item (path, stat, dir_fd and name as SortedWalk's), nullopt at
-    // the end, or why the scan cannot go on.
-    ApiResult<std::optional<SortedWalk::Item>> next();
-    // Only the next name whose dirent does not rule it out (stat_member then
-    // decides), nullopt at the end: a reader of names can leave the stat to
-    // other threads.
+    // The next name whose dirent does not rule it out, nullopt at the end, or
+    // why the scan cannot go on. stat_member then decides whether it is listed
+    // (FolderPages: a page's names, stat'ed by other threads).
     ApiResult<std::optional<std::string>> next_name();
     int fd() const { return m_fd.get(); }
     const std::string& path() const { return m_path; }
