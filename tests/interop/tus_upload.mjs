@@ -315,10 +315,20 @@ async function main() {
                         null);
             throw new Error('the upload finished before it could be killed');
         } else if (opts.mode === 'resume') {
-            // The previous process is gone; the server must know how far it got.
+            // The previous process is gone; the server must know how far it got. It may still
+            // be reading what the dead connection had sent (a loaded machine, a sanitizer build:
+            // seconds), holding the upload meanwhile: poll until a HEAD shows progress and two
+            // in a row, 200 ms apart, agree.
             const found = await previous_upload(fs.createReadStream(opts.file));
             if (found.length > 0 && found[0].uploadUrl) {
-                const head = await head_offset(found[0].uploadUrl);
+                let head = await head_offset(found[0].uploadUrl);
+                for (let i = 0; i < 100; i++) {
+                    await sleep(200);
+                    const again = await head_offset(found[0].uploadUrl);
+                    const settled = again.offset === head.offset && head.offset > 0;
+                    head = again;
+                    if (settled) break;
+                }
                 result.head_offset_between = head.offset;
             }
             await resume_run(result);
