@@ -92,7 +92,9 @@ try:
         try:
             socket.create_connection((srv.host, srv.port), timeout=2).close()
             time.sleep(0.02)
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):
+            # Reset: the handshake had completed into the listener's backlog when the drain
+            # closed the listener; that connection is not served either.
             refused = True
             break
     check(refused, "a new connection is refused once the drain began")
