@@ -45,7 +45,7 @@ def probe_in_flight(srv, path):
     return s
 
 
-srv = Server("--shutdown-grace", "10")
+srv = Server("--shutdown-grace", "30")
 try:
     key = srv.add_user("alice")
     alice = Client(srv, basic("alice", key))
@@ -126,7 +126,7 @@ try:
           "the listing in flight ended whole, with its last chunk, during the drain")
     eq(listing.count(b"<D:response>"), 10001, "the listing holds the folder and its 10,000 members")
     try:
-        rc = srv.proc.wait(timeout=15)
+        rc = srv.proc.wait(timeout=45)
     except Exception:
         rc = None
     eq(rc, 0, "de-server exits 0 after the drain")
