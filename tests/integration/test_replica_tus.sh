@@ -55,12 +55,7 @@ start_replica() {
     out="$T/r$i.out"
     "$DE_SERVER" --root "$SERVER_ROOT" --listen 127.0.0.1:0 >"$out" 2>"$T/r$i.err" &
     PIDS[i]=$!
-    for _ in $(seq 1 200); do
-        grep -q '^listening on ' "$out" && break
-        sleep 0.05
-    done
-    URLS[i]=$(sed -n 's/^listening on //p' "$out" | head -n1)
-    [[ -n "${URLS[i]}" ]] || { cat "$T/r$i.err" >&2; fail "replica $i did not start"; exit 1; }
+    URLS[i]=$(wait_listening "$out" "${PIDS[i]}" "$T/r$i.err") || { fail "replica $i did not start"; exit 1; }
 }
 
 start_server # replica 0 (the harness's)
