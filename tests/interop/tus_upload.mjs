@@ -248,6 +248,21 @@ async function head_offset(url) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// HEADs `url` until `settled(head, the HEAD before)` holds, `ms` apart, at most 100 times more;
+// the last HEAD.
+async function poll_head(url, ms, settled) {
+    let head = await head_offset(url);
+    if (settled(head, { offset: null })) return head;
+    for (let i = 0; i < 100; i++) {
+        await sleep(ms);
+        const again = await head_offset(url);
+        const done = settled(again, head);
+        head = again;
+        if (done) break;
+    }
+    return head;
+}
+
 async function previous_upload(file) {
     const probe = new tus.Upload(file, upload_options({}));
     const found = await probe.findPreviousUploads();
@@ -298,14 +313,10 @@ async function main() {
             result.run1_acknowledged = first.accepted;
             // The server keeps what it acknowledged; poll until a HEAD agrees (it may still be
             // finishing the aborted request on a loaded machine).
-            let head = await head_offset(first.url);
             if (how === 'terminate') {
-                result.head_after_terminate = head.status;
+                result.head_after_terminate = (await head_offset(first.url)).status;
             } else {
-                for (let i = 0; i < 100 && !(head.offset >= first.accepted); i++) {
-                    await sleep(100);
-                    head = await head_offset(first.url);
-                }
+                const head = await poll_head(first.url, 100, (h) => h.offset >= first.accepted);
                 result.head_offset_between = head.offset;
                 await resume_run(result);
             }
@@ -321,14 +332,8 @@ async function main() {
             // in a row, 200 ms apart, agree.
             const found = await previous_upload(fs.createReadStream(opts.file));
             if (found.length > 0 && found[0].uploadUrl) {
-                let head = await head_offset(found[0].uploadUrl);
-                for (let i = 0; i < 100; i++) {
-                    await sleep(200);
-                    const again = await head_offset(found[0].uploadUrl);
-                    const settled = again.offset === head.offset && head.offset > 0;
-                    head = again;
-                    if (settled) break;
-                }
+                const head = await poll_head(found[0].uploadUrl, 200,
+                                             (h, before) => h.offset > 0 && h.offset === before.offset);
                 result.head_offset_between = head.offset;
             }
             await resume_run(result);
