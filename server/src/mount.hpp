@@ -192,8 +192,9 @@ class TreeWalker {
 // names (FolderScan::next_name: one getdents64 per 32 KiB of names); the
 // page's members are then stat'ed and looked up in the inode cache (hashed
 // when asked and not known) by fill(), in slices that may run on different
-// threads at once: the stats are most of a listing's time (measured: 70 % of
-// de-server's CPU for 10,000 members, mostly in the kernel's path lookup).
+// threads at once: the stats are most of a listing's time (perf, 40 listings of
+// 10,000 members with this walk on one thread: 71 % of de-server's samples,
+// mostly fstatat's path lookup in the kernel).
 class FolderPages {
   public:
     struct Member {
