@@ -2,7 +2,8 @@
 // Upload-Concat and the upload URLs a final concatenation names. Invariants:
 // metadata keys are unique, non-empty printable ASCII without spaces, and the
 // pairs encoded again (key SP base64) parse back to the same pairs; a checksum
-// carries exactly its algorithm's digest length; a concat URL resolves only to
+// carries exactly its algorithm's digest length (sha256 32, sha1 20, crc32c 4,
+// crc64 8) and names the algorithm its header names; a concat URL resolves only to
 // a well-formed upload id, and format_ranges writes what it was given.
 #include "fuzz_check.hpp"
 
@@ -10,6 +11,7 @@
 
 #include <de/sha256.hpp>
 
+#include <cctype>
 #include <cstdint>
 #include <set>
 #include <span>
@@ -41,10 +43,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::string error;
     if (auto c = parse_checksum(in, error)) {
-        std::size_t want = c->algo == ChecksumAlgo::sha256 ? 32
-                           : c->algo == ChecksumAlgo::sha1 ? 20
-                                                           : 4;
+        // Written out per algorithm, not taken from tus_proto: a switch
+        // without a default, so a new algorithm fails to compile (-Wswitch,
+        // -Werror) here instead of failing a fuzz run by chance.
+        std::size_t want = 0;
+        switch (c->algo) {
+            case ChecksumAlgo::sha256:
+                want = 32;
+                break;
+            case ChecksumAlgo::sha1:
+                want = 20;
+                break;
+            case ChecksumAlgo::crc32c:
+                want = 4;
+                break;
+            case ChecksumAlgo::crc64:
+                want = 8;
+                break;
+        }
         FUZZ_CHECK(c->digest.size() == want);
+        // The name parsed is the one algo_name gives back (case-insensitive).
+        std::string name(algo_name(c->algo));
+        std::string_view head = in.substr(in.find_first_not_of(" \t"));
+        FUZZ_CHECK(head.size() > name.size());
+        for (std::size_t i = 0; i < name.size(); ++i)
+            FUZZ_CHECK(std::tolower(static_cast<unsigned char>(head[i])) == name[i]);
         Digest d(c->algo);
         d.update(c->digest.data(), c->digest.size());
         FUZZ_CHECK(d.finish().size() == want);

@@ -114,7 +114,7 @@ def fields_corpus():
 def tus_corpus():
     for v in ["filename d29ybGQudHh0,path YS9i,overwrite dHJ1ZQ==", "is_confidential",
               "a YQ,b Yg==,a Yw", "key bad!", "sha256 " + "A" * 43 + "=",
-              "sha1 " + "A" * 27 + "=", "crc32c AAAAAA==", "md5 AAAA",
+              "sha1 " + "A" * 27 + "=", "crc32c AAAAAA==", "crc64 AAAAAAAAAAA=", "CRC64 AAAAAA==", "md5 AAAA",
               "partial", "final;/api/v1/apps/app/uploads/" + "0" * 32 +
               " http://h/api/v1/apps/app/uploads/" + "f" * 32,
               "final;", b"\xff\x01\x80"]:
