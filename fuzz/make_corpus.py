@@ -58,6 +58,8 @@ def tar_corpus():
         ([("f", "file", b"data", {"mtime": "1700000000.123456789", "DE.sha256": sha})],
          tarfile.PAX_FORMAT),
         ([("./dot/./x", "file", b"1", None)], tarfile.USTAR_FORMAT),
+        # "./" names the mount root: "" to the handler, as a folder and as a file.
+        ([(".", "dir", b"", None), (".", "file", b"1", None)], tarfile.USTAR_FORMAT),
         ([("../up", "file", b"1", None)], tarfile.USTAR_FORMAT),
         ([("link", "symlink", b"", None)], tarfile.USTAR_FORMAT),
         ([("caf\u00e9", "file", b"utf8", None)], tarfile.PAX_FORMAT),
