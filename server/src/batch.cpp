@@ -518,12 +518,15 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
     auto started = std::chrono::steady_clock::now();
     auto batch = std::make_shared<Batch>(ctx.mounts, *mount, *overwrite);
     auto reader = std::make_shared<TarReader>();
-    JobGroup job(x.stream.get_executor());
     std::optional<ApiError> error;
     ApiResult<void> job_result;
+    ApiResult<Batch::Outcome> outcome = std::unexpected(ApiError{});
+    std::uint64_t new_entries = 0;
 
     // Two buffers: the socket fills one while a pool thread parses the other.
     std::vector<char> bufs[2] = {std::vector<char>(k_chunk), std::vector<char>(k_chunk)};
+    // After what its jobs use (the buffers, job_result, outcome, new_entries).
+    JobGroup job(x.stream.get_executor());
     int cur = 0;
     std::uint64_t left = length;
     bool first = true;
@@ -573,8 +576,6 @@ awaitable<bool> handle_batch(ServerContext& ctx, Exchange& x) {
         if (auto f = reader->finish(); !f) error = f.error();
     auto body_done = std::chrono::steady_clock::now();
 
-    ApiResult<Batch::Outcome> outcome = std::unexpected(ApiError{});
-    std::uint64_t new_entries = 0;
     if (!error) {
         job.start(ctx.pool, [batch, &outcome, &reservation, &new_entries] {
             new_entries = batch->new_entries();

@@ -629,7 +629,6 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
     BufferPool::Lease buf_b(store.buffers(), rq.body_done ? nullptr : store.buffers()->get());
     char* bufs[2] = {buf_a.data(), buf_b.data()};
     int cur = 0;
-    JobGroup jobs(x.stream.get_executor());
     std::optional<tus::Digest> patch_hash;
     if (ck) patch_hash.emplace(ck->algo);
     int write_errno = 0;
@@ -638,6 +637,8 @@ awaitable<PumpResult> TusService::Impl::pump(Exchange& x, Req& rq, const UploadP
     // shared file system (NFS) another replica reads them only once they
     // left this machine's cache. O_DIRECT writes have left it already.
     std::atomic<bool> cached{false};
+    // After what its jobs use (the buffers, patch_hash, write_errno, cached).
+    JobGroup jobs(x.stream.get_executor());
     std::function<void()> flush_job = [&] { ::fdatasync(u->data.get()); };
     std::uint64_t pos = offset, since_save = 0;
     BodyReader reader(x, rq, ctx.options.body_timeout);
