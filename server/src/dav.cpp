@@ -426,21 +426,6 @@ bool is_live(const QName& q) {
     return std::find(n.begin(), n.end(), q.name) != n.end();
 }
 
-std::string_view content_type_of(std::string_view name) {
-    auto dot = name.rfind('.');
-    std::string ext =
-        dot == std::string_view::npos ? std::string() : ascii_lower(name.substr(dot + 1));
-    if (ext == "txt" || ext == "log" || ext == "md") return "text/plain";
-    if (ext == "csv") return "text/csv";
-    if (ext == "json") return "application/json";
-    if (ext == "html" || ext == "htm") return "text/html";
-    if (ext == "xml") return "application/xml";
-    if (ext == "png") return "image/png";
-    if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
-    if (ext == "pdf") return "application/pdf";
-    return "application/octet-stream";
-}
-
 constexpr std::string_view k_supportedlock =
     "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>"
     "</D:lockentry><D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/>"
@@ -557,7 +542,7 @@ bool append_live(PropContext& pc, const Entry& e, std::string_view name, std::st
         out += '"';
         return close();
     }
-    if (name == "getcontenttype") return element(content_type_of(e.path));
+    if (name == "getcontenttype") return element(file_content_type(e.path));
     return false;
 }
 

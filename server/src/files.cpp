@@ -60,6 +60,24 @@ awaitable<bool> reply_error(ServerContext& ctx, Exchange& x, const ApiError& e, 
 
 }  // namespace
 
+std::string_view file_content_type(std::string_view name) {
+    if (auto slash = name.rfind('/'); slash != std::string_view::npos)
+        name.remove_prefix(slash + 1);  // "data.v2/readme" has no extension
+    auto dot = name.rfind('.');
+    std::string ext = dot == std::string_view::npos || dot == 0
+                          ? std::string()  // ".log" is a name, not an extension
+                          : ascii_lower(name.substr(dot + 1));
+    if (ext == "txt" || ext == "log" || ext == "md") return "text/plain";
+    if (ext == "csv") return "text/csv";
+    if (ext == "json") return "application/json";
+    if (ext == "html" || ext == "htm") return "text/html";
+    if (ext == "xml") return "application/xml";
+    if (ext == "png") return "image/png";
+    if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
+    if (ext == "pdf") return "application/pdf";
+    return "application/octet-stream";
+}
+
 awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
     const auto& h = x.parser.get();
     auto& stream = x.stream;
@@ -140,7 +158,9 @@ awaitable<bool> handle_file_get(ServerContext& ctx, Exchange& x) {
         }
     }
     status = static_cast<int>(res.result_int());
-    res.set(http::field::content_type, "application/octet-stream");
+    res.set(http::field::content_type, bsv(file_content_type(*rel)));
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Content-Security-Policy", "sandbox");
     res.set(http::field::content_length, std::to_string(length));
     boost::system::error_code ec;
     http::response_serializer<http::empty_body> sr{res};

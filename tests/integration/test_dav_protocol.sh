@@ -57,6 +57,35 @@ assert_contains "$BODY" "<D:href>/dav/sales/d/</D:href>" "the folder's href ends
 dav PROPFIND / -H 'Depth: infinity'
 assert_eq "$CODE" "403" "Depth: infinity refused"
 assert_contains "$BODY" "propfind-finite-depth" "with its precondition"
+# A GET's Content-Type is the getcontenttype a listing shows, for each kind of name; every GET
+# says nosniff and carries a sandbox CSP, so an HTML file opened in a browser runs no script
+# on de-server's origin.
+printf '<script>alert(1)</script>\n' >"$T/page.html"
+dav MKCOL /types/
+dav MKCOL /types/v1.d/
+for name in h.txt page.html v1.d/README .log data.PNG; do
+    dav PUT "/types/$name" -T "$T/page.html"
+    assert_code_in "200 201 204" "PUT $name"
+    dav PROPFIND "/types/$name" -H 'Depth: 0' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getcontenttype/></D:prop></D:propfind>'
+    listed=$(sed -n 's|.*<D:getcontenttype>\([^<]*\)</D:getcontenttype>.*|\1|p' <<<"$BODY")
+    for method in GET HEAD; do
+        if [[ $method == HEAD ]]; then dav HEAD "/types/$name" -I; else dav GET "/types/$name"; fi
+        assert_eq "$(dav_header Content-Type)" "$listed" "$method $name: Content-Type = getcontenttype"
+        assert_eq "$(dav_header X-Content-Type-Options)" "nosniff" "$method $name: nosniff"
+        assert_eq "$(dav_header Content-Security-Policy)" "sandbox" "$method $name: sandbox CSP"
+    done
+    got=$(curl -sS -o /dev/null -w '%{content_type}' -u "alice:$KEY" \
+        "$SERVER_URL/api/v1/apps/sales/mount/files/types/$name")
+    assert_eq "$got" "$listed" "the API's GET of $name: the same type"
+    case $name in
+    h.txt) assert_eq "$listed" "text/plain" "a .txt is text/plain" ;;
+    page.html) assert_eq "$listed" "text/html" "a .html is text/html" ;;
+    data.PNG) assert_eq "$listed" "image/png" "the extension's case does not matter" ;;
+    *) assert_eq "$listed" "application/octet-stream" "'$name' has no extension" ;;
+    esac
+done
+dav DELETE /types/
+assert_code_in "200 204" "DELETE /types/"
 
 # ---- 3. properties follow their file --------------------------------------------
 dav PROPPATCH /h.txt --data '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:colour>blue <Z:b>deep</Z:b></Z:colour></D:prop></D:set></D:propertyupdate>'
