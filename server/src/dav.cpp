@@ -232,6 +232,8 @@ struct Head {
     std::string timeout;
     bool has_body = false;
     bool expect_continue = false;
+    // The first of the headers above that came more than once ("" if none).
+    std::string repeated;
 };
 
 Head read_head(const http::request_parser<http::empty_body>& hp, bool keep_alive) {
@@ -250,6 +252,16 @@ Head read_head(const http::request_parser<http::empty_body>& hp, bool keep_alive
     d.timeout = std::string(sv(h["Timeout"]));
     d.has_body = h.chunked() || hp.content_length().value_or(0) > 0;
     d.expect_continue = beast::iequals(h[http::field::expect], "100-continue");
+    // None of these is a list (RFC 9110 5.3): two of one cannot be combined,
+    // and reading only the first would ignore the other's conditions.
+    for (std::string_view name :
+         {"If", "Destination", "Depth", "Overwrite", "Lock-Token", "Timeout"}) {
+        auto [from, to] = h.equal_range(bsv(name));
+        if (from != to && std::next(from) != to) {
+            d.repeated = name;
+            break;
+        }
+    }
     return d;
 }
 
@@ -1165,6 +1177,11 @@ awaitable<bool> handle_dav(ServerContext& ctx, Exchange& x) {
     Call c{ctx, x, read_head(x.parser, x.keep_alive), x.route.app, {}, {}};
     if (c.d.method == "OPTIONS") {
         Response r = options_response();
+        co_return co_await answer(c, r);
+    }
+    if (!c.d.repeated.empty()) {
+        Response r = dav_error(
+            400, fmt::format("the {} header came more than once; send it once", c.d.repeated));
         co_return co_await answer(c, r);
     }
     auto mount = ctx.api.open_mount(x.route.app, x.caller);

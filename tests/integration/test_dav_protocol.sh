@@ -157,6 +157,18 @@ TOKEN=$(dav_header Lock-Token | tr -d '<>')
 assert_contains "$TOKEN" "urn:x-de:" "a lock token"
 dav PUT /copy.txt -T "$T/h.txt"
 assert_eq "$CODE" "423" "PUT without the token"
+# A second If line is not ignored: with the token in the first and a condition that fails in
+# the second, reading only the first would write. Two Destinations are refused too.
+printf 'second line\n' >"$T/second"
+dav PUT /copy.txt -T "$T/second" -H "If: (<$TOKEN>)" -H 'If: (["no-such-etag"])'
+assert_eq "$CODE" "400" "PUT with two If lines"
+assert_contains "$BODY" "If header came more than once" "says which header"
+cmp -s "$MOUNT/copy.txt" "$T/second" && fail "two If lines: the PUT wrote"
+dav COPY /d/moved.txt -H "Destination: $DAV/dest-one" -H "Destination: $DAV/dest-two"
+assert_eq "$CODE" "400" "COPY with two Destinations"
+[[ -e "$MOUNT/dest-one" || -e "$MOUNT/dest-two" ]] && fail "two Destinations: something was copied"
+dav PROPFIND /d/ -H 'Depth: 0' -H 'Depth: 1'
+assert_eq "$CODE" "400" "PROPFIND with two Depths"
 dav PUT /copy.txt -T "$T/h.txt" -H "If: (<$TOKEN>)"
 assert_code_in "200 204" "PUT with the token"
 printf 'b' >"$T/b"
