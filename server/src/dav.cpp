@@ -558,9 +558,18 @@ bool append_live(PropContext& pc, const Entry& e, std::string_view name, std::st
     return false;
 }
 
-void append_element(std::string& out, const QName& q, std::string_view value_xml) {
-    out += open_tag(q);
-    out += value_xml;
+// A dead property as it was set: its value, and xml:lang when one was in scope
+// (RFC 4918 4.3).
+void append_dead(std::string& out, const QName& q, const dav::DeadProp& p) {
+    std::string open = open_tag(q);
+    if (!p.xml_lang.empty()) {
+        open.pop_back();
+        open += " xml:lang=\"";
+        dav::xml_escape_to(open, p.xml_lang);
+        open += "\">";
+    }
+    out += open;
+    out += p.value_xml;
     out += close_tag(q);
 }
 
@@ -595,7 +604,7 @@ void append_response(PropContext& pc, const dav::PropfindRequest& req, const Ent
         for (auto name : live_names())
             append_live(pc, e, name, out);
         for (const auto& p : dead)
-            append_element(out, QName{p.ns, p.name}, p.value_xml);
+            append_dead(out, QName{p.ns, p.name}, p);
         for (const auto& q : req.include)
             if (is_quota_prop(q)) append_live(pc, e, q.name, out);
     } else {
@@ -607,7 +616,7 @@ void append_response(PropContext& pc, const dav::PropfindRequest& req, const Ent
                     return p.ns == q.ns && p.name == q.name;
                 });
                 if (it != dead.end()) {
-                    append_element(out, q, it->value_xml);
+                    append_dead(out, q, *it);
                     continue;
                 }
             }
@@ -909,10 +918,13 @@ awaitable<bool> do_proppatch(Call& c, const IfVerdict& v) {
                 return p.ns == op.name.ns && p.name == op.name.name;
             });
             if (op.set) {
-                if (it != props.end())
+                if (it != props.end()) {
                     it->value_xml = op.value_xml;
-                else
-                    props.push_back(dav::DeadProp{op.name.ns, op.name.name, op.value_xml});
+                    it->xml_lang = op.xml_lang;
+                } else {
+                    props.push_back(
+                        dav::DeadProp{op.name.ns, op.name.name, op.value_xml, op.xml_lang});
+                }
             } else if (it != props.end()) {
                 props.erase(it);
             }

@@ -38,11 +38,13 @@ std::vector<DeadProp> load_dead_props(int fd) {
     json j = json::parse(raw, nullptr, false);
     if (!j.is_array()) return out;
     for (const auto& item : j) {
-        if (!item.is_array() || item.size() != 3 || !item[0].is_string() || !item[1].is_string() ||
-            !item[2].is_string())
-            return {};
+        // [ns, name, value] or [ns, name, value, xml:lang].
+        if (!item.is_array() || item.size() < 3 || item.size() > 4) return {};
+        for (const auto& field : item)
+            if (!field.is_string()) return {};
         out.push_back(DeadProp{item[0].get<std::string>(), item[1].get<std::string>(),
-                               item[2].get<std::string>()});
+                               item[2].get<std::string>(),
+                               item.size() == 4 ? item[3].get<std::string>() : std::string()});
     }
     return out;
 }
@@ -56,7 +58,8 @@ ApiResult<void> store_dead_props(int fd, const std::vector<DeadProp>& props) {
     }
     json j = json::array();
     for (const auto& p : props)
-        j.push_back(json::array({p.ns, p.name, p.value_xml}));
+        j.push_back(p.xml_lang.empty() ? json::array({p.ns, p.name, p.value_xml})
+                                       : json::array({p.ns, p.name, p.value_xml, p.xml_lang}));
     std::string raw = j.dump();
     if (raw.size() > k_dead_props_max)
         return api_fail(WireError::quota_exceeded,

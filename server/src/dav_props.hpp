@@ -26,6 +26,7 @@ struct DeadProp {
     std::string ns;
     std::string name;
     std::string value_xml;  // the property element's content, self-contained XML
+    std::string xml_lang;   // the xml:lang in scope when it was set ("" when none)
 };
 
 // The dead properties of the open file or folder `fd` (none: empty). An

@@ -61,8 +61,8 @@ struct PropPatchOp {
     // embedded verbatim inside any element of a response. Text and nesting kept.
     std::string value_xml;
     // set: the xml:lang in scope on the property element ("" when none), which
-    // RFC 4918 4.3 asks servers to keep; echo it as xml:lang="..." on the
-    // property element when answering (optional for the caller).
+    // RFC 4918 4.3 asks servers to keep; PROPFIND echoes it as xml:lang="..."
+    // on the property element.
     std::string xml_lang;
 };
 // In document order (RFC 4918 9.2: applied in order, all or nothing).

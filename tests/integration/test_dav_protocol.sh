@@ -100,6 +100,18 @@ for p in /d/moved.txt /copy.txt; do
     assert_contains "$BODY" "blue" "the property of $p"
     assert_contains "$BODY" "deep" "its nested element on $p"
 done
+# xml:lang in scope when a property is set is kept and echoed on it (RFC 4918 4.3), and
+# travels with the file.
+dav PROPPATCH /d/moved.txt --data '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z" xml:lang="en-GB"><D:set><D:prop><Z:title>Colour</Z:title><Z:note xml:lang="fr">bonjour</Z:note></D:prop></D:set></D:propertyupdate>'
+assert_contains "$BODY" "200 OK" "PROPPATCH with xml:lang"
+dav COPY /d/moved.txt -H "Destination: $DAV/d/lang.txt"
+for p in /d/moved.txt /d/lang.txt; do
+    dav PROPFIND "$p" -H 'Depth: 0' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><Z:title xmlns:Z="urn:z"/><Z:note xmlns:Z="urn:z"/><Z:colour xmlns:Z="urn:z"/></D:prop></D:propfind>'
+    assert_contains "$BODY" 'xml:lang="en-GB">Colour<' "the xml:lang in scope, on $p"
+    assert_contains "$BODY" 'xml:lang="fr">bonjour<' "the property's own xml:lang, on $p"
+    assert_contains "$BODY" '<X:colour xmlns:X="urn:z">blue' "none where none was set, on $p"
+done
+dav DELETE /d/lang.txt
 dav PROPPATCH /h.txt --data '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:getetag>x</D:getetag></D:prop></D:set></D:propertyupdate>'
 assert_eq "$CODE" "404" "PROPPATCH of a moved-away file"
 dav PROPPATCH /copy.txt --data '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:getetag>x</D:getetag></D:prop></D:set></D:propertyupdate>'
