@@ -65,7 +65,28 @@ Status AppStore::prepare() {
     // What is in the trash is removed in the background, by one replica at a time.
     if (auto r = m_reaper.start(m_root / "trash", m_root / "replicas" / "reaper"); !r) return r;
     clean_staging(false);
+    if (auto n = remove_stale_temps())
+        fmt::print(stderr, "removed {} temporary file(s) a stopped de-server left\n", n);
     return {};
+}
+
+std::size_t AppStore::remove_stale_temps() {
+    std::size_t removed = 0;
+    auto sweep = [&](const std::filesystem::path& dir) {
+        UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (fd) removed += remove_stale_atomic_temps(fd.get(), k_stale_temp_age);
+    };
+    sweep(m_root);
+    UniqueFd apps(::open((m_root / "apps").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!apps) return removed;
+    auto children = read_dir(apps.get());
+    if (!children) return removed;
+    for (const auto& c : *children) {
+        if (!valid_app_name(c.name) || !S_ISDIR(c.st.st_mode)) continue;
+        sweep(app_dir(c.name));
+        sweep(app_dir(c.name) / "tus");  // tus_store.cpp's k_tus_dir: its creation keys
+    }
+    return removed;
 }
 
 void AppStore::clean_own_staging() {

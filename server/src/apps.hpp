@@ -11,6 +11,7 @@
 
 #include <de/types.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -33,6 +34,13 @@ class AppStore {
     Status prepare();
     // Shutdown: removes what this replica left in staging folders.
     void clean_own_staging();
+    // Removes the temporary files of write_file_atomic (fs.hpp) at least
+    // k_stale_temp_age old in the root, each app's folder and its tus folder:
+    // what a process killed mid-write left (users.json, app.json,
+    // dav-locks.json, the sync lease, tus creation keys). At start and every
+    // few minutes after (Server). Returns how many it removed.
+    std::size_t remove_stale_temps();
+    static constexpr std::chrono::seconds k_stale_temp_age{600};
 
     Replicas& replicas() { return m_replicas; }
     Reaper& reaper() { return m_reaper; }

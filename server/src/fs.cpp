@@ -14,9 +14,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace de::server {
@@ -183,9 +187,51 @@ std::string random_hex(std::size_t bytes) {
     return out;
 }
 
+namespace {
+constexpr std::string_view k_atomic_temp = ".tmp-";
+constexpr std::size_t k_atomic_temp_hex = 16;
+}  // namespace
+
+bool is_atomic_temp_name(std::string_view name) {
+    if (name.size() <= k_atomic_temp.size() + k_atomic_temp_hex) return false;
+    auto tail = name.substr(name.size() - k_atomic_temp_hex);
+    if (name.substr(name.size() - k_atomic_temp_hex - k_atomic_temp.size(), k_atomic_temp.size()) !=
+        k_atomic_temp)
+        return false;
+    return std::all_of(tail.begin(), tail.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::size_t remove_stale_atomic_temps(int dir_fd, std::chrono::seconds age) {
+    auto children = read_dir(dir_fd);
+    if (!children) return 0;
+    const auto now = std::chrono::system_clock::now();
+    std::size_t removed = 0;
+    for (const auto& c : *children) {
+        if (!S_ISREG(c.st.st_mode) || !is_atomic_temp_name(c.name)) continue;
+        auto mtime =
+            std::chrono::system_clock::time_point(std::chrono::seconds(c.st.st_mtim.tv_sec) +
+                                                  std::chrono::nanoseconds(c.st.st_mtim.tv_nsec));
+        if (now - mtime < age) continue;
+        if (::unlinkat(dir_fd, c.name.c_str(), 0) == 0) ++removed;
+    }
+    return removed;
+}
+
+void test_crash_point([[maybe_unused]] std::string_view where) {
+#ifdef DE_TEST_HOOKS
+    const char* v = std::getenv("DE_SERVER_TEST_CRASH");
+    if (v && where == v) {
+        fmt::print(stderr, "de-server: test hook: crashing {}\n", where);
+        std::fflush(stderr);
+        ::raise(SIGKILL);
+    }
+#endif
+}
+
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode) {
     auto tmp = path;
-    tmp += ".tmp-" + random_hex(8);
+    tmp += std::string(k_atomic_temp) + random_hex(k_atomic_temp_hex / 2);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0)
         return fail(ErrorKind::generic,
@@ -204,7 +250,9 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
         }
         off += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const bool synced = ::fsync(fd) == 0;
+    if (synced) test_crash_point("atomic_write_before_rename");
+    if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
         return fail(ErrorKind::generic,

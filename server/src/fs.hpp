@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -76,6 +77,19 @@ std::string random_hex(std::size_t bytes = 32);
 
 // Writes a small file whole: temp file, fsync, rename, fsync of the folder.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode);
+// write_file_atomic's temporary names: "<name>.tmp-" and 16 hex digits.
+bool is_atomic_temp_name(std::string_view name);
+// Removes from the folder `dir_fd` the regular files with such a name last
+// modified at least `age` ago: what a process killed between writing one and
+// renaming it left. A live writer's exists for one write and one fsync, so an
+// age of minutes never takes one (if it did, that write fails; nothing is
+// torn). Returns how many it removed.
+std::size_t remove_stale_atomic_temps(int dir_fd, std::chrono::seconds age);
+
+// Test builds: DE_SERVER_TEST_CRASH=WHERE kills the process with SIGKILL (no
+// clean-up) when it reaches the crash point named WHERE, so tests can check
+// what a restart makes of what it left. Nothing in other builds.
+void test_crash_point(std::string_view where);
 // Reads a small file whole. On failure errno is the failing call's (ENOENT gives
 // ErrorKind::not_found), so callers can tell "out of open files" apart.
 Result<std::string> read_small_file(const std::filesystem::path& path);

@@ -858,12 +858,20 @@ awaitable<void> Server::on_signal() {
 awaitable<void> Server::reap_loop() {
     asio::steady_timer t(m_ioc);
     int quiet_ticks = 0;
+    int ticks = 0;
     while (!m_stopping) {
         t.expires_after(std::chrono::seconds(1));
         boost::system::error_code ec;
         co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
         if (m_stopping) break;
         m_tus.reap();
+        // What another replica killed mid-write left (AppStore::prepare
+        // removes it at start; a replica that is not restarted never does).
+        // A few small folders read every 5 minutes, here like m_tus.reap().
+        if (++ticks % 300 == 0)
+            if (auto removed = m_apps.remove_stale_temps())
+                fmt::print(stderr, "removed {} temporary file(s) a stopped de-server left\n",
+                           removed);
         // Once no connection has been busy for a tick, memory goes back to the
         // system: the tus body buffers kept for the next PATCH and what malloc
         // keeps in its arenas after a big upload or batch (measured: 28 MiB

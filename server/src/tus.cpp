@@ -114,20 +114,6 @@ using tus::UploadPtr;
 
 namespace {
 
-// Test builds: DE_SERVER_TEST_CRASH=before_rename|after_rename kills the
-// server (SIGKILL, no clean-up) at that point of a tus commit, so tests can
-// check what a restart makes of the commit window.
-void crash_point([[maybe_unused]] std::string_view where) {
-#ifdef DE_TEST_HOOKS
-    const char* v = std::getenv("DE_SERVER_TEST_CRASH");
-    if (v && where == v) {
-        fmt::print(stderr, "de-server: test hook: crashing {}\n", where);
-        std::fflush(stderr);
-        ::raise(SIGKILL);
-    }
-#endif
-}
-
 // Whether a commit refused with `e` can never succeed for this upload (the
 // target is in the way and the upload's metadata says not to replace it).
 bool target_refused(const ApiError& e) {
@@ -927,10 +913,10 @@ awaitable<ApiResult<PutResult>> TusService::Impl::finish(
         u->committing = false;
         co_return std::unexpected(recorded.error());
     }
-    crash_point("before_rename");
+    test_crash_point("before_rename");  // test builds: DE_SERVER_TEST_CRASH (fs.hpp)
     MountStore::StagedFile staged{u->dir.get(), u->id + ".data", u->data.get(), {}};
     auto res = co_await commit_to_mount(ctx, m, *u, staged, sha, crc);
-    if (res) crash_point("after_rename");
+    if (res) test_crash_point("after_rename");
     bool discard = false;
     {
         std::lock_guard g(u->mu);
@@ -1439,10 +1425,10 @@ awaitable<bool> TusService::Impl::create_final(Exchange& x, Req& rq, Mount& m,
         unclaim();
         co_return co_await fail(x, rq, recorded.error());
     }
-    crash_point("before_rename");
+    test_crash_point("before_rename");  // test builds: DE_SERVER_TEST_CRASH (fs.hpp)
     MountStore::StagedFile staged{dfd, f->id + ".data", fd, {}};
     auto res = co_await commit_to_mount(ctx, m, *f, staged, sha, crc);
-    if (res) crash_point("after_rename");
+    if (res) test_crash_point("after_rename");
     if (!res) {
         {
             // The reservations go back to the partials (the final failed).

@@ -10,6 +10,9 @@
   threads lingering after batch jobs, DE_SERVER_TEST_POOL_LINGER_MS) and a
   failed or aborted PUT leave no staging file and no reservation;
 - mount status reports reserved_bytes (API and `de-cli mount status`);
+- a small state file's temporary copy left by a kill mid-write (DE_SERVER_TEST_CRASH=
+  atomic_write_before_rename) is removed by the next start once 10 minutes old, and
+  nothing else is;
 - --min-free: writes that would cut into the free-space reserve get 507 and
   leave the mount as it was (on a 32 MiB tmpfs when we may mount one).
 Needs a DE_TEST_HOOKS build."""
@@ -469,7 +472,70 @@ def min_free():
         os.rmdir(fs)
 
 
+# ---- temporary files of small atomic writes --------------------------------------------------
+def atomic_temps():
+    """A de-server killed between writing a state file's temporary copy (app.json here) and
+    renaming it leaves "<name>.tmp-<16 hex>". A start removes such files once they are 10
+    minutes old; never a younger one (a live replica may be writing it), a name of another
+    shape, or anything in a mount."""
+    srv = Server()
+    try:
+        key = srv.add_user("alice")
+        auth = basic("alice", key)
+        alice = Client(srv, auth)
+        alice.create_app("k")
+        eq(alice.upload("k", "keep.tmp-0123456789abcdef", b"user data").status, 201,
+           "a mount file named like a temporary file")
+        srv.stop()
+        os.environ["DE_SERVER_TEST_CRASH"] = "atomic_write_before_rename"
+        srv.start()
+        alice = Client(srv, auth)
+        try:
+            r = alice.post("/api/v1/apps", {"name": "killed"})
+            check(False, "creating an app got no answer (the server was killed)", repr(r))
+        except (http.client.HTTPException, ConnectionError, OSError):
+            pass
+        kill_and_restart(srv, "DE_SERVER_TEST_CRASH")
+        srv.stop()
+        apps = os.path.join(srv.root, "apps")
+        left = [n for n in os.listdir(os.path.join(apps, "killed")) if ".tmp-" in n]
+        eq(len(left), 1, "the kill left app.json's temporary file")
+        check(left[0].startswith("app.json.tmp-"), "named after app.json", repr(left))
+        old = time.time() - 11 * 60
+        stale = os.path.join(apps, "killed", left[0])
+        os.utime(stale, (old, old))
+        young = os.path.join(apps, "k", "dav-locks.json.tmp-00112233445566ff")
+        other = os.path.join(apps, "k", "notes.tmp-xyz")
+        in_tus = os.path.join(apps, "k", "tus", "key.abc.tmp-ffeeddccbbaa9988")
+        in_root = os.path.join(srv.root, "users.json.tmp-0000000000000001")
+        os.makedirs(os.path.dirname(in_tus), exist_ok=True)
+        for path, age in ((young, 0), (other, 11 * 60), (in_tus, 11 * 60), (in_root, 20 * 60)):
+            with open(path, "w") as f:
+                f.write("x")
+            os.utime(path, (time.time() - age, time.time() - age))
+        in_mount = os.path.join(apps, "k", "mount", "keep.tmp-0123456789abcdef")
+        os.utime(in_mount, (old, old))
+        before = srv.stderr().count("temporary file(s)")
+        srv.start()
+        alice = Client(srv, auth)
+        check(not os.path.exists(stale), "the killed write's file, 11 minutes old, is gone")
+        check(not os.path.exists(in_tus), "one in an app's tus folder is gone")
+        check(not os.path.exists(in_root), "one in the root is gone")
+        check(os.path.exists(young), "a younger one is kept (it may be being written)")
+        check(os.path.exists(other), "a name of another shape is kept")
+        check(os.path.exists(in_mount), "a file in a mount is never touched")
+        eq(srv.stderr().count("removed 3 temporary file(s)"), 1, "the start says what it removed")
+        check(srv.stderr().count("temporary file(s)") == before + 1, "once")
+        eq(alice.get("/api/v1/apps/k/mount/files/keep.tmp-0123456789abcdef").body, b"user data",
+           "the mount file reads back")
+        r = alice.get("/api/v1/apps")
+        eq(r.status, 200, "apps list after the killed creation")
+    finally:
+        srv.close()
+
+
 commit_window()
 leftovers()
+atomic_temps()
 min_free()
 finish()
