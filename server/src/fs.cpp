@@ -190,8 +190,8 @@ std::string random_hex(std::size_t bytes) {
 namespace {
 constexpr std::string_view k_atomic_temp = ".tmp-";
 constexpr std::size_t k_atomic_temp_hex = 16;
-}  // namespace
 
+// write_file_atomic's temporary names: "<name>.tmp-" and 16 hex digits.
 bool is_atomic_temp_name(std::string_view name) {
     if (name.size() <= k_atomic_temp.size() + k_atomic_temp_hex) return false;
     auto tail = name.substr(name.size() - k_atomic_temp_hex);
@@ -201,6 +201,7 @@ bool is_atomic_temp_name(std::string_view name) {
     return std::all_of(tail.begin(), tail.end(),
                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
+}  // namespace
 
 std::size_t remove_stale_atomic_temps(int dir_fd, std::chrono::seconds age) {
     auto children = read_dir(dir_fd);

@@ -77,9 +77,8 @@ std::string random_hex(std::size_t bytes = 32);
 
 // Writes a small file whole: temp file, fsync, rename, fsync of the folder.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode);
-// write_file_atomic's temporary names: "<name>.tmp-" and 16 hex digits.
-bool is_atomic_temp_name(std::string_view name);
-// Removes from the folder `dir_fd` the regular files with such a name last
+// Removes from the folder `dir_fd` the regular files named as write_file_atomic
+// names its temporary files ("<name>.tmp-" and 16 hex digits) last
 // modified at least `age` ago: what a process killed between writing one and
 // renaming it left. A live writer's exists for one write and one fsync, so an
 // age of minutes never takes one (if it did, that write fails; nothing is

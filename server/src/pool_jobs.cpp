@@ -70,12 +70,9 @@ struct PostedJob {
     JobDone done;
     std::function<void()> fn;
     void operator()() {
-        {
-            // Run and destroy the closure here, before the session learns
-            // the job is done.
-            auto job = std::move(fn);
-            job();
-        }
+        // Run and destroy the closure here, before `done` tells the session.
+        auto job = std::move(fn);
+        job();
     }
 };
 
